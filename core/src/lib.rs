@@ -1,0 +1,14 @@
+//! swarm-core: Docker swarm-mode semantics as sans-IO state machines.
+//!
+//! A [`node::Node`] is fed inputs (a message, a timer, a container event, a client command, with
+//! the current time) and returns outputs (messages to send, container commands, writes to
+//! persist, replies). It owns no thread, clock, socket, file or global RNG: every random choice
+//! comes from the seeded ChaCha RNG it was built with. The simulator (`swarmsim`) and the real
+//! daemons (`swarmd`) are drivers around it and hold no swarm logic of their own.
+
+pub mod api;
+pub mod cli;
+pub mod ids;
+pub mod runtime;
+pub mod store;
+pub mod time;
