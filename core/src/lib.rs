@@ -9,6 +9,7 @@
 pub mod api;
 pub mod cli;
 pub mod ids;
+pub mod manager;
 pub mod runtime;
 pub mod store;
 pub mod time;
