@@ -13,3 +13,8 @@ pub mod manager;
 pub mod runtime;
 pub mod store;
 pub mod time;
+pub mod message;
+pub mod names;
+pub mod net;
+pub mod node;
+pub mod worker;

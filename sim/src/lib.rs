@@ -1,4 +1,12 @@
 //! swarmsim: a deterministic discrete-event simulator that runs `swarm-core` nodes over a
 //! simulated clock, network, disk and container runtime, driven by scenario files.
+//!
+//! One seed is one run: the world draws every network delay, container ID and node seed from
+//! ChaCha RNGs seeded by it, iterates only ordered maps, and never reads the wall clock.
 
+pub mod conditions;
+pub mod runner;
+pub mod runtime;
 pub mod scenario;
+pub mod trace;
+pub mod world;

@@ -1,1 +1,117 @@
-fn main() {}
+//! `swarmsim`: run a scenario file against simulated swarm nodes.
+//!
+//! Exit codes: 0 pass, 1 an expectation failed, 2 bad input (scenario or usage),
+//! 3 a safety invariant broke (a bug found), 4 the simulator itself crashed.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use swarmsim::runner::{self, FailureKind, RunOptions};
+use swarmsim::scenario;
+
+#[derive(Parser)]
+#[command(name = "swarmsim", version, about = "Deterministic simulator and test harness for Docker swarm mode")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario: print each step's output as docker would, the trace hash and a verdict.
+    Run {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// Seed of the run (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write every trace line to this file.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Directory of golden outputs compared on the scenario's own seed.
+        #[arg(long, default_value = "snapshots")]
+        snapshots: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
+    }
+}
+
+fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: PathBuf) -> ExitCode {
+    let scenario = match scenario::load(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed_used = seed.unwrap_or(scenario.seed);
+    let replay = format!("swarmsim run {} --seed {seed_used}", file.display());
+    let options = RunOptions { seed, keep_trace: trace.is_some(), snapshot_dir: Some(snapshots) };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
+    let report = match outcome {
+        Ok(r) => r,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            let kind = if what.contains("invariant") { 3 } else { 4 };
+            println!("FAIL {}: {what}", scenario.name);
+            println!("seed: {seed_used}");
+            println!("replay: {replay} --trace trace.txt");
+            return ExitCode::from(kind);
+        }
+    };
+    print!("{}", report.transcript);
+    if let Some(path) = &trace {
+        let mut text = report.trace_lines.join("\n");
+        text.push('\n');
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("cannot write the trace to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    println!("trace-hash: {}", report.trace_hash);
+    if !report.snapshot_mismatches.is_empty() && report.failure.is_none() {
+        println!(
+            "FAIL {} (seed {}): output differs from snapshot(s) {}; review with `cargo insta review`",
+            scenario.name,
+            report.seed,
+            report.snapshot_mismatches.join(", ")
+        );
+        println!("replay: {replay}");
+        return ExitCode::from(1);
+    }
+    match &report.failure {
+        None => {
+            println!("PASS {} (seed {}, {} simulated, {} events)", scenario.name, report.seed, report.sim_time, report.events);
+            ExitCode::SUCCESS
+        }
+        Some(f) => {
+            println!("FAIL {} (seed {}, at {} simulated)", scenario.name, report.seed, report.sim_time);
+            println!("{}", f.message);
+            println!("last trace lines:");
+            for line in &report.trace_tail {
+                println!("  {line}");
+            }
+            println!("replay: {replay}");
+            ExitCode::from(match f.kind {
+                FailureKind::Expectation => 1,
+                FailureKind::Invariant => 3,
+            })
+        }
+    }
+}

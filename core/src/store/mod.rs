@@ -128,6 +128,12 @@ impl Store {
         self.tasks_by_service.get(service).into_iter().flatten().map(move |id| &self.tasks[id])
     }
 
+    /// Services that have tasks in the store, deleted services included (their tasks linger
+    /// until the reaper removes them).
+    pub fn services_with_tasks(&self) -> impl Iterator<Item = &ServiceId> {
+        self.tasks_by_service.keys()
+    }
+
     pub fn tasks_on_node<'a>(&'a self, node: &NodeId) -> impl Iterator<Item = &'a Task> + 'a {
         self.tasks_by_node.get(node).into_iter().flatten().map(move |id| &self.tasks[id])
     }

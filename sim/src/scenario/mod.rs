@@ -1,0 +1,144 @@
+//! Scenario files: a swarm session written down, with faults and expectations.
+//!
+//! A scenario is a TOML file that reads like a shell session across several hosts: commands typed
+//! on nodes, faults injected, time let pass, and conditions the cluster must reach. The simulator
+//! runs it; this module parses and validates it, and every mistake is reported as
+//! `path:line:column: message` followed by the line with the spot underlined:
+//!
+//! ```text
+//! scenarios/failover.toml:12:1: unknown field `kil`, expected one of `on`, `at`, `after`, ...
+//!    |
+//! 12 | kil = "mynginx.2"
+//!    | ^^^
+//! ```
+//!
+//! # The format
+//!
+//! ```toml
+//! # failover.toml — a killed task is replaced on another node
+//! name = "failover"
+//! description = "..."          # optional
+//! seed = 1                     # optional (default 0); the CLI's --seed overrides it
+//! max_duration = "30m"         # optional bound on simulated time (default 1h)
+//!
+//! [network]                    # optional; all keys optional
+//! latency = "1ms"              # one-way delay per message (default 1ms)
+//! jitter = "200us"             # plus uniform 0..=jitter (default 0s)
+//! loss = 0.0                   # probability a message is dropped (default 0.0)
+//!
+//! [[image]]                    # images the runtime knows besides the defaults (nginx, busybox);
+//! name = "nginx"               # an entry named like a default replaces it
+//! command = "nginx -g 'daemon off;'"
+//! exposed_ports = ["80/tcp"]   # optional; "80" means "80/tcp"
+//! http_body = "<title>Welcome to nginx!</title>"   # optional: answers HTTP on its first exposed port
+//! pull = "2s"                  # optional (default 1s): pull+create time, the task shows Preparing
+//! exit_after = "10s"           # optional: the main process exits by itself after this...
+//! exit_code = 1                # ...with this code (default 0): crash loops
+//!
+//! [[node]]
+//! name = "bd0"                 # the hostname `node ls` shows
+//! interfaces = [ { name = "eth0", addr = "192.168.0.109" }, { name = "virbr0", addr = "192.168.122.1" } ]
+//! # or, for one interface:  addr = "192.168.0.109"   (an interface named eth0)
+//! daemon_hosts = ["unix:///var/run/docker.sock", "tcp://0.0.0.0:5555"]   # optional (default: the unix socket)
+//! cpus = 2                     # optional (default 2)
+//! memory = "4GiB"              # optional (default 4GiB); B, KiB, MiB, GiB, KB, MB, GB
+//! labels = { zone = "a" }      # optional engine labels
+//! missing_images = ["nginx"]   # optional: images this node fails to pull (its tasks are rejected)
+//!
+//! [[step]]                     # a command typed on a node
+//! on = "bd0"
+//! run = "docker swarm init --advertise-addr 192.168.0.109"
+//! exit = 0                     # expected exit code (default 0)
+//! output_contains = ["Swarm initialized"]      # substrings the output must contain
+//! output_matches = ['mynginx\.2 .* Running']   # regexes, each must match at least one line
+//! output_lacks = ["Error"]                     # substrings the output must not contain
+//! capture = { worker_token = 'SWMTKN-1-\S+' }  # saves the first match (its group 1 if it has
+//!                                              # one) as ${worker_token} for later steps
+//! snapshot = "walkthrough-node-ls"             # golden-output name (insta)
+//!
+//! [[step]]
+//! on = "bd1"
+//! run = "docker swarm join --token ${worker_token} 192.168.0.109:2377"
+//!
+//! [[step]]
+//! kill = "mynginx.2"           # fault: SIGKILL the container (exit 137) of that task
+//! on = "bd2"                   # (SERVICE.SLOT, or a container name prefix); `on` optional
+//!
+//! [[step]]
+//! sleep = "10s"                # let simulated time pass
+//!
+//! [[step]]
+//! expect = "within 30s mynginx has 2 running tasks on distinct nodes"
+//! ```
+//!
+//! Steps run one after another in file order. Each has exactly one action (`run`, `kill`, `sleep`
+//! or `expect`) and starts when the previous one is done, unless it says `at = "2m"` (at that
+//! simulated time since the start, never earlier than the earlier steps' `at`/`after`/`sleep`
+//! reach) or `after = "5s"` (that long after the previous step). `${name}` in `run` is replaced
+//! by what an earlier step captured; `$${` writes a literal `${`.
+//!
+//! Durations are number+unit pairs: `"200us"`, `"1ms"`, `"1.5s"`, `"1m30s"`, `"2h"`.
+//!
+//! # Expectations
+//!
+//! ```text
+//! [within DURATION] SERVICE has N running task(s) [on distinct nodes]
+//! [within DURATION] SERVICE slot N is running on another node than before
+//! [within DURATION] SERVICE slot N previous task failed with "TEXT"
+//! [within DURATION] SERVICE is gone             (no service, tasks or containers of it)
+//! [within DURATION] no container of SERVICE runs on NODE
+//! [within DURATION] node NODE is ready|down|unknown|disconnected
+//! [within DURATION] node NODE is active|pause|drain
+//! [within DURATION] a leader is elected
+//! [within DURATION] NODE is the leader
+//! ```
+//! Without `within` the condition must hold when the step runs; with it, it must come to hold
+//! within that much simulated time. A `NODE` must be a declared `[[node]]`.
+
+mod build;
+mod error;
+mod expect;
+mod images;
+mod model;
+mod raw;
+mod template;
+mod units;
+
+#[cfg(test)]
+mod tests;
+
+pub use build::DEFAULT_MAX_DURATION;
+pub use error::ScenarioError;
+pub use expect::{parse_expectation, Condition, ExpectError, ParsedExpectation};
+pub use images::default_images;
+pub use model::{
+    Capture, Expectation, ImageDef, ImageExit, InterfaceDef, NetworkDef, NodeDef, RunStep, Scenario, Step, StepAction,
+    StepTiming,
+};
+pub use template::{CommandTemplate, TemplateError};
+pub use units::{format_duration, parse_byte_size, parse_duration};
+
+use error::SourceFile;
+use raw::{friendly_serde_message, RawScenario};
+use std::path::Path;
+
+/// Reads and parses the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the scenario file: {e}")))?;
+    parse(path, &source)
+}
+
+/// Parses and validates scenario text; `path` is only used in errors and kept in the result.
+pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
+    let file = SourceFile { path, text: source };
+    let raw: RawScenario = toml::from_str(source).map_err(|e| {
+        // toml's own messages may span lines ("invalid string\nexpected ..."): keep one line.
+        let message = friendly_serde_message(&e.message().trim().replace('\n', "; "));
+        match e.span() {
+            Some(span) => file.error(span, message),
+            None => ScenarioError::whole_file(path, message),
+        }
+    })?;
+    build::build(file, raw)
+}

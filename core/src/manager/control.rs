@@ -1,0 +1,352 @@
+//! The control API's writes: a parsed command becomes store actions, validated against the
+//! leader's store first (so a user gets docker's error at once) and again by `Store::apply`.
+
+use crate::api::*;
+use crate::cli::{Command, NodeUpdateArgs, ServiceCreateArgs, ServiceUpdateArgs};
+use crate::ids::{NetworkId, ServiceId};
+use crate::manager::allocator::Allocator;
+use crate::store::{Store, StoreAction};
+use crate::time::Instant;
+use rand_chacha::ChaCha8Rng;
+
+/// A write the leader will propose, and what to print once it commits.
+pub struct Write {
+    pub actions: Vec<StoreAction>,
+    pub success_text: String,
+    /// Raft membership changes that go with the write (demote/remove a manager).
+    pub remove_raft_member: Option<u64>,
+}
+
+impl Write {
+    fn new(actions: Vec<StoreAction>, success_text: String) -> Write {
+        Write { actions, success_text, remove_raft_member: None }
+    }
+}
+
+pub fn plan_write(store: &Store, command: &Command, now: Instant, rng: &mut ChaCha8Rng) -> Result<Write, String> {
+    match command {
+        Command::NetworkCreate { name, driver, subnet } => network_create(store, name, *driver, *subnet, now, rng),
+        Command::NetworkRm { networks } => network_rm(store, networks),
+        Command::ServiceCreate(args) => service_create(store, args, now, rng),
+        Command::ServiceScale { scales } => service_scale(store, scales, now),
+        Command::ServiceUpdate(args) => service_update(store, args, now),
+        Command::ServiceRm { services } => service_rm(store, services),
+        Command::NodeUpdate(args) => node_update(store, args),
+        Command::NodePromote { nodes } => node_set_role(store, nodes, NodeRole::Manager),
+        Command::NodeDemote { nodes } => node_set_role(store, nodes, NodeRole::Worker),
+        Command::NodeRm { nodes, force } => node_rm(store, nodes, *force),
+        Command::SwarmJoinToken { role, rotate: true, .. } => rotate_token(store, *role, rng),
+        other => Err(format!("not a write: {other:?}")),
+    }
+}
+
+fn network_create(
+    store: &Store,
+    name: &str,
+    driver: NetworkDriver,
+    subnet: Option<Subnet>,
+    now: Instant,
+    rng: &mut ChaCha8Rng,
+) -> Result<Write, String> {
+    if driver != NetworkDriver::Overlay {
+        return Err(format!(
+            "rpc error: code = InvalidArgument desc = network driver {} is not supported in swarm scope, use overlay",
+            driver.as_str()
+        ));
+    }
+    if store.network_by_name(name).is_some() || matches!(name, "bridge" | "host" | "none" | "docker_gwbridge") {
+        return Err(format!("network with name {name} already exists"));
+    }
+    let subnet = match subnet {
+        Some(s) => {
+            if let Some(other) = store.networks.values().find(|n| n.subnet.map(|o| o.overlaps(&s)).unwrap_or(false)) {
+                return Err(format!("invalid pool request: Pool overlaps with other one on this address space ({})", other.name));
+            }
+            s
+        }
+        None => Allocator::next_overlay_subnet(store),
+    };
+    let net = Network {
+        id: NetworkId::generate(rng),
+        name: name.to_string(),
+        driver,
+        scope: NetworkScope::Swarm,
+        subnet: Some(subnet),
+        ingress: false,
+        created_at: now,
+    };
+    let text = format!("{}\n", net.id);
+    Ok(Write::new(vec![StoreAction::CreateNetwork(net)], text))
+}
+
+fn network_rm(store: &Store, names: &[String]) -> Result<Write, String> {
+    let mut actions = Vec::new();
+    let mut text = String::new();
+    for name in names {
+        let net = store.lookup_network(name)?;
+        if net.ingress {
+            return Err("rpc error: code = PermissionDenied desc = ingress network cannot be removed".into());
+        }
+        if let Some(svc) = store.services.values().find(|s| s.spec.task.networks.contains(&net.id)) {
+            return Err(format!(
+                "rpc error: code = FailedPrecondition desc = network {} is in use by service {}",
+                net.id, svc.id
+            ));
+        }
+        actions.push(StoreAction::RemoveNetwork { id: net.id.clone() });
+        text.push_str(name);
+        text.push('\n');
+    }
+    Ok(Write::new(actions, text))
+}
+
+fn resolve_networks(store: &Store, names: &[String]) -> Result<Vec<NetworkId>, String> {
+    let mut ids = Vec::new();
+    for name in names {
+        let net = store
+            .lookup_network(name)
+            .map_err(|_| format!("network {name} not found"))?;
+        if net.scope != NetworkScope::Swarm {
+            return Err(format!("network {name} is not a swarm-scoped network"));
+        }
+        if !ids.contains(&net.id) {
+            ids.push(net.id.clone());
+        }
+    }
+    Ok(ids)
+}
+
+fn check_ports_free(store: &Store, ports: &[PortConfig], except: Option<&ServiceId>) -> Result<(), String> {
+    for p in ports.iter().filter(|p| p.mode == PublishMode::Ingress && p.published_port != 0) {
+        for svc in store.services.values().filter(|s| Some(&s.id) != except) {
+            let used = svc.spec.ports.iter().chain(svc.endpoint.iter().flat_map(|e| e.ports.iter()));
+            if used.clone().any(|q| q.mode == PublishMode::Ingress && q.published_port == p.published_port && q.protocol == p.protocol) {
+                return Err(format!(
+                    "rpc error: code = InvalidArgument desc = port '{}' is already in use by service '{}' ({}) as an ingress port",
+                    p.published_port, svc.spec.name, svc.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn service_create(store: &Store, args: &ServiceCreateArgs, now: Instant, rng: &mut ChaCha8Rng) -> Result<Write, String> {
+    let id = ServiceId::generate(rng);
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => crate::names::random_service_name(rng),
+    };
+    if store.service_by_name(&name).is_some() {
+        return Err(format!(
+            "rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
+        ));
+    }
+    let networks = resolve_networks(store, &args.networks)?;
+    check_ports_free(store, &args.publish, None)?;
+    let mut restart_policy = RestartPolicy::default();
+    if let Some(c) = args.restart_condition {
+        restart_policy.condition = c;
+    }
+    if let Some(d) = args.restart_delay {
+        restart_policy.delay = d;
+    }
+    if let Some(m) = args.restart_max_attempts {
+        restart_policy.max_attempts = m;
+    }
+    if let Some(w) = args.restart_window {
+        restart_policy.window = w;
+    }
+    let mode = if args.global {
+        ServiceMode::Global
+    } else {
+        ServiceMode::Replicated { replicas: args.replicas.unwrap_or(1) }
+    };
+    let spec = ServiceSpec {
+        name,
+        mode,
+        task: TaskTemplate {
+            image: args.image.clone(),
+            command: args.command.clone(),
+            env: args.env.clone(),
+            constraints: args.constraints.clone(),
+            reservations: args.reservations,
+            restart_policy,
+            networks,
+            force_update: 0,
+        },
+        ports: args.publish.clone(),
+    };
+    let svc = Service { id: id.clone(), spec, spec_version: 1, endpoint: None, created_at: now, updated_at: now };
+    Ok(Write::new(vec![StoreAction::CreateService(svc)], format!("{id}\n")))
+}
+
+fn service_scale(store: &Store, scales: &[(String, u64)], now: Instant) -> Result<Write, String> {
+    let mut actions = Vec::new();
+    let mut text = String::new();
+    for (name, replicas) in scales {
+        let svc = store.lookup_service(name)?;
+        if svc.spec.replicas().is_none() {
+            return Err(format!("{name}: scale can only be used with replicated mode"));
+        }
+        let mut spec = svc.spec.clone();
+        spec.mode = ServiceMode::Replicated { replicas: *replicas };
+        actions.push(StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now });
+        text.push_str(&format!("{name} scaled to {replicas}\n"));
+    }
+    Ok(Write::new(actions, text))
+}
+
+fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Result<Write, String> {
+    let svc = store.lookup_service(&args.service)?;
+    let mut spec = svc.spec.clone();
+    if let Some(r) = args.replicas {
+        if spec.replicas().is_none() {
+            return Err("replicas can only be used with replicated mode".into());
+        }
+        spec.mode = ServiceMode::Replicated { replicas: r };
+    }
+    if let Some(image) = &args.image {
+        spec.task.image = image.clone();
+    }
+    if args.force {
+        spec.task.force_update += 1;
+    }
+    spec.task.constraints.retain(|c| !args.constraint_rm.iter().any(|r| *r == c.to_string()));
+    spec.task.constraints.extend(args.constraint_add.iter().cloned());
+    spec.task.env.retain(|e| !args.env_rm.iter().any(|k| e.split('=').next() == Some(k.as_str())));
+    for e in &args.env_add {
+        let key = e.split('=').next().unwrap_or("");
+        spec.task.env.retain(|old| old.split('=').next() != Some(key));
+        spec.task.env.push(e.clone());
+    }
+    spec.ports.retain(|p| !args.publish_rm.contains(&p.target_port));
+    check_ports_free(store, &args.publish_add, Some(&svc.id))?;
+    spec.ports.extend(args.publish_add.iter().copied());
+    let removed = resolve_networks(store, &args.network_rm)?;
+    spec.task.networks.retain(|n| !removed.contains(n));
+    for n in resolve_networks(store, &args.network_add)? {
+        if !spec.task.networks.contains(&n) {
+            spec.task.networks.push(n);
+        }
+    }
+    if let Some(r) = args.reservations {
+        spec.task.reservations = r;
+    }
+    if let Some(c) = args.restart_condition {
+        spec.task.restart_policy.condition = c;
+    }
+    if let Some(d) = args.restart_delay {
+        spec.task.restart_policy.delay = d;
+    }
+    if let Some(m) = args.restart_max_attempts {
+        spec.task.restart_policy.max_attempts = m;
+    }
+    let text = format!("{}\n", args.service);
+    Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], text))
+}
+
+fn service_rm(store: &Store, names: &[String]) -> Result<Write, String> {
+    let mut actions = Vec::new();
+    let mut text = String::new();
+    for name in names {
+        let svc = store.lookup_service(name)?;
+        actions.push(StoreAction::RemoveService { id: svc.id.clone() });
+        text.push_str(name);
+        text.push('\n');
+    }
+    Ok(Write::new(actions, text))
+}
+
+fn node_update(store: &Store, args: &NodeUpdateArgs) -> Result<Write, String> {
+    let node = store.lookup_node(&args.node)?;
+    let mut actions = Vec::new();
+    if let Some(a) = args.availability {
+        actions.push(StoreAction::SetNodeAvailability { id: node.id.clone(), availability: a });
+    }
+    for (k, v) in &args.label_add {
+        actions.push(StoreAction::SetNodeLabel { id: node.id.clone(), key: k.clone(), value: Some(v.clone()) });
+    }
+    for k in &args.label_rm {
+        actions.push(StoreAction::SetNodeLabel { id: node.id.clone(), key: k.clone(), value: None });
+    }
+    let mut write = Write::new(actions, format!("{}\n", args.node));
+    if let Some(role) = args.role {
+        let role_write = node_set_role(store, std::slice::from_ref(&args.node), role)?;
+        write.actions.extend(role_write.actions);
+        write.remove_raft_member = role_write.remove_raft_member;
+    }
+    Ok(write)
+}
+
+fn node_set_role(store: &Store, names: &[String], role: NodeRole) -> Result<Write, String> {
+    let mut actions = Vec::new();
+    let mut text = String::new();
+    let mut remove_raft_member = None;
+    for name in names {
+        let node = store.lookup_node(name)?;
+        if node.spec.role == role {
+            text.push_str(&format!("Node {} is already a {}.\n", node.id, role.as_str()));
+            continue;
+        }
+        match role {
+            NodeRole::Manager => {
+                text.push_str(&format!("Node {} promoted to a manager in the swarm.\n", node.id));
+            }
+            NodeRole::Worker => {
+                let managers = store.nodes.values().filter(|n| n.spec.role == NodeRole::Manager).count();
+                if managers <= 1 {
+                    return Err("rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm".into());
+                }
+                let reachable = store
+                    .nodes
+                    .values()
+                    .filter(|n| n.spec.role == NodeRole::Manager && n.status.state == NodeState::Ready)
+                    .count();
+                // Removing a voter shrinks the quorum: refuse when the rest could not form one.
+                if reachable - usize::from(node.status.state == NodeState::Ready) <= (managers - 1) / 2 {
+                    return Err("rpc error: code = FailedPrecondition desc = can't remove member from the raft: this would result in a loss of quorum".into());
+                }
+                remove_raft_member = node.manager_status.as_ref().map(|m| m.raft_id);
+                text.push_str(&format!("Manager {} demoted in the swarm.\n", node.id));
+            }
+        }
+        actions.push(StoreAction::SetNodeRole { id: node.id.clone(), role });
+    }
+    Ok(Write { actions, success_text: text, remove_raft_member })
+}
+
+fn node_rm(store: &Store, names: &[String], force: bool) -> Result<Write, String> {
+    let mut actions = Vec::new();
+    let mut text = String::new();
+    for name in names {
+        let node = store.lookup_node(name)?;
+        if node.spec.role == NodeRole::Manager {
+            return Err(format!(
+                "rpc error: code = FailedPrecondition desc = node {} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal",
+                node.id
+            ));
+        }
+        if node.status.state != NodeState::Down && !force {
+            return Err(format!(
+                "rpc error: code = FailedPrecondition desc = node {} is not down and can't be removed",
+                node.id
+            ));
+        }
+        actions.push(StoreAction::RemoveNode { id: node.id.clone() });
+        text.push_str(name);
+        text.push('\n');
+    }
+    Ok(Write::new(actions, text))
+}
+
+fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<Write, String> {
+    let mut cluster = store.cluster.clone().ok_or("This node is not a swarm manager.")?;
+    let token = crate::manager::tokens::new_join_token(&cluster.ca_digest, rng);
+    match role {
+        NodeRole::Worker => cluster.worker_token = token,
+        NodeRole::Manager => cluster.manager_token = token,
+    }
+    let text = format!("Successfully rotated {} join token.\n", role.as_str());
+    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], text))
+}

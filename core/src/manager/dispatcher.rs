@@ -1,0 +1,245 @@
+//! The dispatcher: every node's agent keeps a session with the leader, heartbeats every period,
+//! and receives its assignments and the routing-mesh directory; its task status comes back here
+//! and is written to the store. A node that misses its heartbeats is marked Down, which makes
+//! the orchestrator replace its tasks elsewhere.
+
+use crate::api::*;
+use crate::ids::{NodeId, TaskId};
+use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
+use crate::net::{Backend, Directory, ServiceEntry};
+use crate::store::{Store, StoreAction, Touched};
+use crate::time::Instant;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// swarmkit: heartbeat period 5 s, ±0.5 s jitter, grace multiplier 3.
+pub const HEARTBEAT_PERIOD: Duration = Duration::from_secs(5);
+pub const HEARTBEAT_JITTER: Duration = Duration::from_millis(500);
+pub const GRACE_MULTIPLIER: u32 = 3;
+/// After a leader change every node gets twice the normal grace to find the new leader.
+pub const LEADER_CHANGE_GRACE_FACTOR: u32 = 2;
+pub const UNKNOWN_AFTER_LEADER_CHANGE: &str = "Node moved to \"unknown\" state due to leadership change in cluster";
+
+struct Session {
+    addr: Addr,
+    seq: u64,
+}
+
+#[derive(Default)]
+pub struct Dispatcher {
+    sessions: BTreeMap<NodeId, Session>,
+    /// When each node is declared Down unless it heartbeats first.
+    deadlines: BTreeMap<NodeId, Instant>,
+    /// Status updates received since the last round, written in the next proposal.
+    pending_status: BTreeMap<TaskId, (NodeId, TaskStatus)>,
+    /// Nodes whose assignments must be (re)sent.
+    dirty_nodes: BTreeSet<NodeId>,
+    last_directory: Option<Directory>,
+    directory_dirty: bool,
+}
+
+impl Dispatcher {
+    pub fn new() -> Dispatcher {
+        Dispatcher { directory_dirty: true, ..Default::default() }
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.values().min().copied()
+    }
+
+    pub fn has_pending_status(&self) -> bool {
+        !self.pending_status.is_empty()
+    }
+
+    fn period(rng: &mut ChaCha8Rng) -> Duration {
+        let jitter_ms = HEARTBEAT_JITTER.as_millis() as i64;
+        let offset = rng.gen_range(-jitter_ms..=jitter_ms);
+        Duration::from_millis((HEARTBEAT_PERIOD.as_millis() as i64 + offset) as u64)
+    }
+
+    /// On becoming leader: every node not Down becomes Unknown and must heartbeat within twice
+    /// the usual grace, since nobody knows what happened while there was no leader.
+    pub fn on_become_leader(&mut self, store: &Store, now: Instant, actions: &mut Vec<StoreAction>) {
+        let grace = HEARTBEAT_PERIOD * GRACE_MULTIPLIER * LEADER_CHANGE_GRACE_FACTOR;
+        for node in store.nodes.values() {
+            if node.status.state == NodeState::Down {
+                continue;
+            }
+            actions.push(StoreAction::SetNodeState {
+                id: node.id.clone(),
+                state: NodeState::Unknown,
+                message: UNKNOWN_AFTER_LEADER_CHANGE.to_string(),
+                addr: None,
+            });
+            self.deadlines.insert(node.id.clone(), now + grace);
+        }
+        self.directory_dirty = true;
+    }
+
+    /// A message from an agent. Replies go to `out`; store writes wait in the dispatcher
+    /// until the next round (`take_actions`).
+    pub fn handle(
+        &mut self,
+        store: &Store,
+        from: &Addr,
+        msg: SessionMessage,
+        managers: Vec<Addr>,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        actions: &mut Vec<StoreAction>,
+        out: &mut Vec<(Addr, Message)>,
+    ) {
+        match msg {
+            SessionMessage::Register { node_id, session_seq } => {
+                let Some(node) = store.nodes.get(&node_id) else {
+                    out.push((from.clone(), Message::Dispatch(DispatchMessage::UnknownNode)));
+                    return;
+                };
+                let period = Self::period(rng);
+                self.sessions.insert(node_id.clone(), Session { addr: from.clone(), seq: session_seq });
+                self.deadlines.insert(node_id.clone(), now + period * GRACE_MULTIPLIER);
+                let ip = from.split(':').next().unwrap_or(from).to_string();
+                if node.status.state != NodeState::Ready || node.status.addr != ip {
+                    actions.push(StoreAction::SetNodeState {
+                        id: node_id.clone(),
+                        state: NodeState::Ready,
+                        message: String::new(),
+                        addr: Some(ip),
+                    });
+                }
+                out.push((
+                    from.clone(),
+                    Message::Dispatch(DispatchMessage::SessionAccepted { session_seq, heartbeat_period: period, managers }),
+                ));
+                out.push((from.clone(), Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) })));
+                if let Some(dir) = &self.last_directory {
+                    out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                }
+            }
+            SessionMessage::Heartbeat { node_id, session_seq } => {
+                let current = self.sessions.get(&node_id).map(|s| s.seq == session_seq).unwrap_or(false);
+                if !current || !store.nodes.contains_key(&node_id) {
+                    // An unknown session (a new leader, or a node marked Down meanwhile):
+                    // the agent registers again.
+                    out.push((from.clone(), Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None })));
+                    return;
+                }
+                let period = Self::period(rng);
+                self.deadlines.insert(node_id, now + period * GRACE_MULTIPLIER);
+                out.push((from.clone(), Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period })));
+            }
+            SessionMessage::UpdateTaskStatus { node_id, updates } => {
+                if !self.sessions.contains_key(&node_id) {
+                    return;
+                }
+                for (task_id, status) in updates {
+                    self.pending_status.insert(task_id, (node_id.clone(), status));
+                }
+            }
+        }
+    }
+
+    /// Marks Down every node whose deadline passed.
+    pub fn expire(&mut self, store: &Store, now: Instant, actions: &mut Vec<StoreAction>) {
+        let expired: Vec<NodeId> = self.deadlines.iter().filter(|(_, d)| **d <= now).map(|(n, _)| n.clone()).collect();
+        for node_id in expired {
+            self.deadlines.remove(&node_id);
+            self.sessions.remove(&node_id);
+            if store.nodes.get(&node_id).map(|n| n.status.state != NodeState::Down).unwrap_or(false) {
+                actions.push(StoreAction::SetNodeState {
+                    id: node_id,
+                    state: NodeState::Down,
+                    message: "heartbeat failure".to_string(),
+                    addr: None,
+                });
+            }
+        }
+    }
+
+    /// Status updates waiting to be written: only for tasks still assigned to the reporting
+    /// node, and only forward moves (the store checks that again at apply).
+    pub fn take_status_actions(&mut self, store: &Store, actions: &mut Vec<StoreAction>) {
+        for (task_id, (node_id, status)) in std::mem::take(&mut self.pending_status) {
+            let Some(task) = store.tasks.get(&task_id) else { continue };
+            if task.node_id.as_ref() != Some(&node_id) || status.state < task.status.state || status == task.status {
+                continue;
+            }
+            actions.push(StoreAction::SetTaskStatus { id: task_id, status });
+        }
+    }
+
+    /// After the leader applied a batch: resend assignments to the nodes it touched and the
+    /// directory to everyone when it changed.
+    pub fn after_apply(&mut self, store: &Store, touched: &Touched, out: &mut Vec<(Addr, Message)>) {
+        self.dirty_nodes.extend(touched.nodes.iter().cloned());
+        for task_id in &touched.tasks {
+            if let Some(node) = store.tasks.get(task_id).and_then(|t| t.node_id.clone()) {
+                self.dirty_nodes.insert(node);
+            }
+        }
+        for node_id in std::mem::take(&mut self.dirty_nodes) {
+            if let Some(session) = self.sessions.get(&node_id) {
+                out.push((
+                    session.addr.clone(),
+                    Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                ));
+            }
+        }
+        if self.directory_dirty || !touched.services.is_empty() || touched.networks {
+            self.directory_dirty = false;
+            let dir = directory(store);
+            if self.last_directory.as_ref() != Some(&dir) {
+                for session in self.sessions.values() {
+                    out.push((session.addr.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                }
+                self.last_directory = Some(dir);
+            }
+        }
+    }
+
+    /// Forgets a removed node's session.
+    pub fn forget_node(&mut self, node_id: &NodeId) {
+        self.sessions.remove(node_id);
+        self.deadlines.remove(node_id);
+    }
+}
+
+/// Every task the store places on the node: the agent's whole desired world.
+pub fn assignments(store: &Store, node: &NodeId) -> Vec<Task> {
+    store.tasks_on_node(node).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect()
+}
+
+/// The routing-mesh and DNS view: services with their VIPs and running tasks.
+pub fn directory(store: &Store) -> Directory {
+    let mut dir = Directory { ingress_network: store.ingress_network().map(|n| n.id.clone()), ..Default::default() };
+    for svc in store.services.values() {
+        let Some(endpoint) = &svc.endpoint else { continue };
+        let mut backends: Vec<Backend> = store
+            .tasks_of_service(&svc.id)
+            .filter(|t| t.status.state == TaskState::Running && t.desired_state == TaskState::Running)
+            .filter_map(|t| {
+                let node = store.nodes.get(t.node_id.as_ref()?)?;
+                Some(Backend {
+                    task_id: t.id.clone(),
+                    container_name: t.container_name(),
+                    node_addr: node.status.addr.clone(),
+                    addresses: t.networks.iter().flat_map(|n| n.addresses.iter().map(|a| (n.network_id.clone(), *a))).collect(),
+                })
+            })
+            .collect();
+        backends.sort_by(|a, b| a.container_name.cmp(&b.container_name));
+        dir.services.insert(
+            svc.spec.name.clone(),
+            ServiceEntry {
+                id: svc.id.clone(),
+                name: svc.spec.name.clone(),
+                ports: endpoint.ports.clone(),
+                vips: endpoint.virtual_ips.iter().map(|v| (v.network_id.clone(), v.addr)).collect(),
+                backends,
+            },
+        );
+    }
+    dir
+}

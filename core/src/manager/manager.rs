@@ -1,0 +1,595 @@
+//! One manager: the Raft member, its copy of the store, and — while it leads — the controllers.
+//!
+//! Controllers run in rounds. A round runs only when the leader has committed an entry of its
+//! own term (so the store holds everything committed before) and no earlier round's proposal
+//! is still in flight; its actions go out as one proposal. So every round reads a store that
+//! already contains the results of the previous one, and no controller acts twice on a stale
+//! view (swarmkit gets the same effect by blocking on each store update).
+
+use super::allocator::Allocator;
+use super::control::{plan_write, Write};
+use super::dispatcher::Dispatcher;
+use super::orchestrator::Orchestrator;
+use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
+use super::scheduler::Scheduler;
+use crate::api::*;
+use crate::cli::Command;
+use crate::ids::NodeId;
+use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
+use crate::node::{Output, Reply};
+use crate::store::{ApplyOutcome, Store, StoreAction, Touched};
+use crate::time::Instant;
+use raft::eraftpb::{ConfChange, ConfChangeType, EntryType};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const RAFT_TICK: Duration = Duration::from_secs(1);
+/// A controller proposal not committed by then is given up (the next round retries).
+const CONTROLLER_PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
+pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+pub const LOST_LEADERSHIP_ERROR: &str = "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
+
+/// A Raft entry's payload: one batch of store actions.
+#[derive(Serialize, Deserialize)]
+struct Proposal {
+    proposer: u64,
+    seq: u64,
+    actions: Vec<StoreAction>,
+}
+
+/// Who waits for a proposal to commit.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// A client of this node (`req_id` from `Input::Client`).
+    Local(u64),
+    /// A follower manager forwarded the request.
+    Forwarded { addr: Addr, request_id: u64 },
+}
+
+enum Waiter {
+    Client { origin: Origin, text: String },
+    Join { addr: Addr, request_id: u64, accepted: JoinAccepted },
+    Controllers,
+}
+
+struct LeaderState {
+    orchestrator: Orchestrator,
+    scheduler: Scheduler,
+    allocator: Allocator,
+    dispatcher: Dispatcher,
+    /// Set once this leader committed an entry of its term and rebuilt its controllers' state.
+    initialized: bool,
+    controllers_in_flight: Option<(u64, Instant)>,
+    dirty: bool,
+}
+
+pub struct Manager {
+    pub raft: RaftNode,
+    pub store: Store,
+    /// Raft ID → cluster address of every manager this one knows.
+    pub peers: BTreeMap<u64, Addr>,
+    self_addr: Addr,
+    next_tick_at: Instant,
+    leader: Option<LeaderState>,
+    waiting: BTreeMap<u64, Waiter>,
+    next_seq: u64,
+    /// Set when this manager's own Raft membership was removed (demoted).
+    pub removed_from_raft: bool,
+}
+
+impl Manager {
+    /// The first manager of a new swarm.
+    pub fn bootstrap(raft_id: u64, self_addr: Addr, now: Instant, rng: &mut ChaCha8Rng) -> Manager {
+        let raft = RaftNode::bootstrap(raft_id, rng);
+        Self::with_raft(raft, self_addr, now)
+    }
+
+    /// A manager joining an existing swarm.
+    pub fn joining(raft_id: u64, self_addr: Addr, peers: &[(u64, Addr)], now: Instant, rng: &mut ChaCha8Rng) -> Manager {
+        let raft = RaftNode::joining(raft_id, rng);
+        let mut m = Self::with_raft(raft, self_addr, now);
+        m.peers.extend(peers.iter().cloned());
+        m
+    }
+
+    fn with_raft(raft: RaftNode, self_addr: Addr, now: Instant) -> Manager {
+        let mut peers = BTreeMap::new();
+        peers.insert(raft.id(), self_addr.clone());
+        Manager {
+            raft,
+            store: Store::new(),
+            peers,
+            self_addr,
+            next_tick_at: now + RAFT_TICK,
+            leader: None,
+            waiting: BTreeMap::new(),
+            next_seq: 1,
+            removed_from_raft: false,
+        }
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.raft.is_leader()
+    }
+
+    /// The leader's cluster address, if this manager knows one.
+    pub fn leader_addr(&self) -> Option<Addr> {
+        match self.raft.leader_id() {
+            0 => None,
+            id => self.peers.get(&id).cloned(),
+        }
+    }
+
+    pub fn manager_addrs(&self) -> Vec<Addr> {
+        self.peers.values().cloned().collect()
+    }
+
+    /// `Leader`, `Reachable` or `Unreachable` for each manager node, as `node ls` shows it.
+    pub fn manager_statuses(&self) -> BTreeMap<NodeId, String> {
+        let leader = self.raft.leader_id();
+        let mut out = BTreeMap::new();
+        for node in self.store.nodes.values() {
+            let Some(ms) = &node.manager_status else { continue };
+            if node.spec.role != NodeRole::Manager {
+                continue;
+            }
+            let status = if ms.raft_id == leader && leader != 0 {
+                "Leader"
+            } else if ms.raft_id == self.raft.id() {
+                "Reachable"
+            } else if self.raft.is_leader() {
+                if self.raft.peer_recently_active(ms.raft_id) { "Reachable" } else { "Unreachable" }
+            } else if node.status.state == NodeState::Down {
+                "Unreachable"
+            } else {
+                "Reachable"
+            };
+            out.insert(node.id.clone(), status.to_string());
+        }
+        out
+    }
+
+    pub fn next_deadline(&self) -> Instant {
+        let mut next = self.next_tick_at;
+        if let Some(l) = &self.leader {
+            for d in [l.dispatcher.next_deadline(), l.orchestrator.next_deadline(), l.controllers_in_flight.map(|(_, d)| d)]
+                .into_iter()
+                .flatten()
+            {
+                next = next.min(d);
+            }
+        }
+        next
+    }
+
+    // ----- inputs -----
+
+    pub fn on_timer(&mut self, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        while self.next_tick_at <= now {
+            self.raft.tick(rng);
+            self.next_tick_at = self.next_tick_at + RAFT_TICK;
+        }
+        if let Some(l) = &mut self.leader {
+            if l.initialized {
+                l.dirty = true; // dispatcher deadlines and restart delays are read in the round
+            }
+            if let Some((_, deadline)) = l.controllers_in_flight {
+                if deadline <= now {
+                    l.controllers_in_flight = None;
+                }
+            }
+        }
+        self.process(now, rng, out);
+    }
+
+    pub fn on_raft_message(&mut self, msg: raft::eraftpb::Message, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        // A message raft refuses (e.g. from a removed member) is dropped, as a lost packet.
+        let _ = self.raft.step(msg, rng);
+        self.process(now, rng, out);
+    }
+
+    /// A write from a client of this node or forwarded by a follower.
+    pub fn on_write(&mut self, origin: Origin, command: &Command, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        if !self.raft.is_leader() {
+            let reply = Reply::Error(NO_LEADER_ERROR.to_string());
+            self.reply(origin, reply, out);
+            return;
+        }
+        match plan_write(&self.store, command, now, rng) {
+            Err(e) => self.reply(origin, Reply::Error(e), out),
+            Ok(Write { actions, success_text, remove_raft_member }) => {
+                if let Some(raft_id) = remove_raft_member {
+                    if let Err(e) = self.raft.propose_remove_node(raft_id) {
+                        self.reply(origin, Reply::Error(format!("rpc error: code = Unknown desc = {e}")), out);
+                        return;
+                    }
+                }
+                match self.propose(actions) {
+                    Ok(seq) => {
+                        self.waiting.insert(seq, Waiter::Client { origin, text: success_text });
+                    }
+                    Err(e) => self.reply(origin, Reply::Error(e), out),
+                }
+            }
+        }
+        self.process(now, rng, out);
+    }
+
+    pub fn on_join_request(&mut self, from: &Addr, req: JoinRequest, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        let refuse = |out: &mut Vec<Output>, result: JoinRefused| {
+            out.push(Output::Send {
+                to: from.clone(),
+                msg: Message::JoinResponse { request_id: req.request_id, result: Err(result) },
+            });
+        };
+        if !self.raft.is_leader() || self.leader.as_ref().map(|l| !l.initialized).unwrap_or(true) {
+            refuse(out, JoinRefused::NotLeader { leader_addr: self.leader_addr().filter(|a| *a != self.self_addr) });
+            return;
+        }
+        let Some(cluster) = self.store.cluster.clone() else {
+            refuse(out, JoinRefused::Error("This node is not part of a swarm".into()));
+            return;
+        };
+        let role = match super::tokens::parse_join_token(&req.token) {
+            Err(e) => {
+                refuse(out, JoinRefused::Error(format!("rpc error: code = InvalidArgument desc = {e}")));
+                return;
+            }
+            Ok(_) if super::tokens::tokens_equal(&req.token, &cluster.manager_token) => NodeRole::Manager,
+            Ok(_) if super::tokens::tokens_equal(&req.token, &cluster.worker_token) => NodeRole::Worker,
+            Ok(_) => {
+                refuse(
+                    out,
+                    JoinRefused::Error(
+                        "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".into(),
+                    ),
+                );
+                return;
+            }
+        };
+        let node_id = NodeId::generate(rng);
+        let raft_id = (role == NodeRole::Manager).then(|| loop {
+            let id: u64 = rng.gen();
+            if id != 0 && !self.peers.contains_key(&id) {
+                break id;
+            }
+        });
+        let ip = req.advertise_addr.split(':').next().unwrap_or(&req.advertise_addr).to_string();
+        let node = Node {
+            id: node_id.clone(),
+            spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
+            description: req.description.clone(),
+            status: NodeStatus { state: NodeState::Unknown, message: String::new(), addr: ip },
+            manager_status: raft_id.map(|id| ManagerStatus { raft_id: id, addr: req.advertise_addr.clone() }),
+            created_at: now,
+        };
+        if let Some(id) = raft_id {
+            if let Err(e) = self.raft.propose_add_node(id, req.advertise_addr.clone().into_bytes()) {
+                refuse(out, JoinRefused::Error(format!("rpc error: code = Unavailable desc = {e}")));
+                return;
+            }
+            self.peers.insert(id, req.advertise_addr.clone());
+        }
+        let mut managers: Vec<(u64, Addr)> = self.peers.iter().map(|(k, v)| (*k, v.clone())).collect();
+        managers.sort();
+        let accepted = JoinAccepted { node_id, role, raft_id, managers, leader_addr: self.self_addr.clone() };
+        match self.propose(vec![StoreAction::CreateNode(node)]) {
+            Ok(seq) => {
+                self.waiting.insert(seq, Waiter::Join { addr: from.clone(), request_id: req.request_id, accepted });
+            }
+            Err(e) => refuse(out, JoinRefused::Error(e)),
+        }
+        self.process(now, rng, out);
+    }
+
+    pub fn on_session_message(&mut self, from: &Addr, msg: SessionMessage, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        let managers = self.manager_addrs();
+        let leader_addr = self.leader_addr();
+        let Some(l) = self.leader.as_mut().filter(|l| l.initialized) else {
+            let hint = leader_addr.filter(|a| *a != self.self_addr);
+            out.push(Output::Send {
+                to: from.clone(),
+                msg: Message::Dispatch(crate::message::DispatchMessage::NotLeader { leader_addr: hint }),
+            });
+            return;
+        };
+        let mut sends = Vec::new();
+        let mut actions = Vec::new();
+        l.dispatcher.handle(&self.store, from, msg, managers, now, rng, &mut actions, &mut sends);
+        if !actions.is_empty() || l.dispatcher.has_pending_status() {
+            l.dirty = true;
+        }
+        // Session registrations that flip a node to Ready go out at once rather than waiting
+        // for the controllers' round, so a fresh node is Ready as soon as it connects.
+        if !actions.is_empty() {
+            let _ = self.propose(actions);
+        }
+        out.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
+        self.process(now, rng, out);
+    }
+
+    /// Proposes the swarm's first objects (called right after `bootstrap`).
+    pub fn propose_initial_state(&mut self, actions: Vec<StoreAction>, origin: Origin, text: String) -> Result<(), String> {
+        let seq = self.propose(actions)?;
+        self.waiting.insert(seq, Waiter::Client { origin, text });
+        Ok(())
+    }
+
+    // ----- the Raft loop -----
+
+    fn propose(&mut self, actions: Vec<StoreAction>) -> Result<u64, String> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let proposal = Proposal { proposer: self.raft.id(), seq, actions };
+        let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
+        self.raft.propose(bytes).map_err(|e| format!("rpc error: code = Unknown desc = {e}"))?;
+        Ok(seq)
+    }
+
+    fn reply(&self, origin: Origin, reply: Reply, out: &mut Vec<Output>) {
+        match origin {
+            Origin::Local(req_id) => out.push(Output::Reply { req_id, reply }),
+            Origin::Forwarded { addr, request_id } => out.push(Output::Send { to: addr, msg: Message::ForwardReply { request_id, reply } }),
+        }
+    }
+
+    /// Drains raft until it has nothing more to say, applying what commits and running the
+    /// leader's controllers between drains.
+    fn process(&mut self, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        for _ in 0..64 {
+            if self.raft.has_ready() {
+                let ready = self.raft.drain_ready(rng);
+                if !ready.persist.is_empty() {
+                    out.push(Output::Persist(ready.persist));
+                }
+                for msg in ready.messages {
+                    match self.peers.get(&msg.to) {
+                        Some(addr) => out.push(Output::Send { to: addr.clone(), msg: Message::Raft(Box::new(msg)) }),
+                        None => {} // a peer we have no address for yet; raft retries
+                    }
+                }
+                if let Some(snap) = ready.snapshot {
+                    self.restore_snapshot(&snap);
+                }
+                let mut touched = Touched::default();
+                for entry in ready.committed {
+                    self.apply_entry(entry, now, &mut touched, out);
+                }
+                self.after_apply(&touched, now, out);
+                self.maybe_snapshot();
+            }
+            self.track_leadership(now, out);
+            if !self.run_controllers(now, rng) && !self.raft.has_ready() {
+                break;
+            }
+        }
+    }
+
+    fn restore_snapshot(&mut self, snap: &raft::eraftpb::Snapshot) {
+        if snap.data.is_empty() {
+            return;
+        }
+        let mut store: Store = postcard::from_bytes(&snap.data).expect("snapshot written by a manager decodes");
+        store.rebuild_indexes();
+        self.store = store;
+        for node in self.store.nodes.values() {
+            if let Some(ms) = &node.manager_status {
+                self.peers.insert(ms.raft_id, ms.addr.clone());
+            }
+        }
+    }
+
+    fn maybe_snapshot(&mut self) {
+        let applied = self.store.applied_index;
+        if applied >= self.raft.snapshot_index() + SNAPSHOT_INTERVAL_ENTRIES {
+            let bytes = postcard::to_stdvec(&self.store).expect("store encodes");
+            self.raft.snapshot_and_compact(applied, bytes);
+        }
+    }
+
+    fn apply_entry(&mut self, entry: raft::eraftpb::Entry, _now: Instant, touched: &mut Touched, out: &mut Vec<Output>) {
+        assert!(
+            entry.index > self.store.applied_index || self.store.applied_index == 0,
+            "entries apply in order: {} after {}",
+            entry.index,
+            self.store.applied_index
+        );
+        self.store.applied_index = entry.index;
+        match entry.get_entry_type() {
+            EntryType::EntryNormal => {
+                if entry.data.is_empty() {
+                    return; // the empty entry a new leader appends
+                }
+                let proposal: Proposal = postcard::from_bytes(&entry.data).expect("entries are written by managers");
+                let mut first_error = None;
+                for action in proposal.actions {
+                    if let StoreAction::SetTaskStatus { id, status } = &action {
+                        self.note_task_failure(id, status);
+                    }
+                    if let ApplyOutcome::Skipped(why) = self.store.apply(action, touched) {
+                        first_error.get_or_insert(why);
+                    }
+                }
+                if proposal.proposer == self.raft.id() {
+                    self.complete(proposal.seq, first_error, out);
+                }
+            }
+            EntryType::EntryConfChange => {
+                let mut cc = ConfChange::default();
+                protobuf::Message::merge_from_bytes(&mut cc, &entry.data).expect("conf change decodes");
+                self.raft.apply_conf_change(&cc);
+                match cc.get_change_type() {
+                    ConfChangeType::AddNode | ConfChangeType::AddLearnerNode => {
+                        if let Ok(addr) = String::from_utf8(cc.context.to_vec()) {
+                            if !addr.is_empty() {
+                                self.peers.insert(cc.node_id, addr);
+                            }
+                        }
+                    }
+                    ConfChangeType::RemoveNode => {
+                        if cc.node_id == self.raft.id() {
+                            self.removed_from_raft = true;
+                        } else {
+                            self.peers.remove(&cc.node_id);
+                        }
+                    }
+                }
+            }
+            EntryType::EntryConfChangeV2 => {}
+        }
+    }
+
+    /// The scheduler ranks down nodes where the service failed recently.
+    fn note_task_failure(&mut self, id: &crate::ids::TaskId, status: &TaskStatus) {
+        if !matches!(status.state, TaskState::Failed | TaskState::Rejected) {
+            return;
+        }
+        let Some(l) = &mut self.leader else { return };
+        if let Some(task) = self.store.tasks.get(id) {
+            if let Some(node) = &task.node_id {
+                l.scheduler.note_failure(node, &task.service_id, status.timestamp);
+            }
+        }
+    }
+
+    fn complete(&mut self, seq: u64, error: Option<String>, out: &mut Vec<Output>) {
+        let Some(waiter) = self.waiting.remove(&seq) else { return };
+        match waiter {
+            Waiter::Client { origin, text } => {
+                let reply = match error {
+                    Some(e) => Reply::Error(e),
+                    None => Reply::Text(text),
+                };
+                self.reply(origin, reply, out);
+            }
+            Waiter::Join { addr, request_id, accepted } => {
+                let result = match error {
+                    Some(e) => Err(JoinRefused::Error(e)),
+                    None => Ok(accepted),
+                };
+                out.push(Output::Send { to: addr, msg: Message::JoinResponse { request_id, result } });
+            }
+            Waiter::Controllers => {
+                if let Some(l) = &mut self.leader {
+                    if l.controllers_in_flight.map(|(s, _)| s) == Some(seq) {
+                        l.controllers_in_flight = None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn after_apply(&mut self, touched: &Touched, _now: Instant, out: &mut Vec<Output>) {
+        for node in self.store.nodes.values() {
+            if let Some(ms) = &node.manager_status {
+                if node.spec.role == NodeRole::Manager && !self.peers.contains_key(&ms.raft_id) {
+                    self.peers.insert(ms.raft_id, ms.addr.clone());
+                }
+            }
+        }
+        let Some(l) = &mut self.leader else { return };
+        if touched.is_empty() {
+            return;
+        }
+        l.dirty = true;
+        for node_id in &touched.nodes {
+            if !self.store.nodes.contains_key(node_id) {
+                l.dispatcher.forget_node(node_id);
+            }
+        }
+        if l.initialized {
+            let mut sends = Vec::new();
+            l.dispatcher.after_apply(&self.store, touched, &mut sends);
+            out.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
+        }
+    }
+
+    fn track_leadership(&mut self, now: Instant, out: &mut Vec<Output>) {
+        match (self.raft.is_leader(), self.leader.is_some()) {
+            (true, false) => {
+                self.leader = Some(LeaderState {
+                    orchestrator: Orchestrator::new(),
+                    scheduler: Scheduler::new(),
+                    allocator: Allocator::new(),
+                    dispatcher: Dispatcher::new(),
+                    initialized: false,
+                    controllers_in_flight: None,
+                    dirty: true,
+                });
+            }
+            (false, true) => {
+                self.leader = None;
+                for (_, waiter) in std::mem::take(&mut self.waiting) {
+                    match waiter {
+                        Waiter::Client { origin, .. } => self.reply(origin, Reply::Error(LOST_LEADERSHIP_ERROR.into()), out),
+                        Waiter::Join { addr, request_id, .. } => out.push(Output::Send {
+                            to: addr,
+                            msg: Message::JoinResponse { request_id, result: Err(JoinRefused::NotLeader { leader_addr: None }) },
+                        }),
+                        Waiter::Controllers => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        let committed_in_term = self.raft.leader_has_committed_in_term();
+        if let Some(l) = &mut self.leader {
+            if !l.initialized && committed_in_term {
+                l.initialized = true;
+                l.allocator.rebuild(&self.store);
+                let mut actions = Vec::new();
+                // The very first leader of a swarm knows its nodes are fine; later ones do not.
+                if self.store.applied_index > 2 {
+                    l.dispatcher.on_become_leader(&self.store, now, &mut actions);
+                }
+                if !actions.is_empty() {
+                    let proposal = Proposal { proposer: self.raft.id(), seq: self.next_seq, actions };
+                    self.next_seq += 1;
+                    let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
+                    let _ = self.raft.propose(bytes);
+                }
+                l.dirty = true;
+            }
+        }
+    }
+
+    /// One controllers' round if one is due. Returns whether it proposed something.
+    fn run_controllers(&mut self, now: Instant, rng: &mut ChaCha8Rng) -> bool {
+        let Some(l) = &mut self.leader else { return false };
+        if !l.initialized || !l.dirty || l.controllers_in_flight.is_some() {
+            return false;
+        }
+        l.dirty = false;
+        let mut actions = Vec::new();
+        l.dispatcher.expire(&self.store, now, &mut actions);
+        l.dispatcher.take_status_actions(&self.store, &mut actions);
+        // Controllers read the store as committed; this round's own node and status writes
+        // land before the next round sees them.
+        if actions.is_empty() {
+            l.orchestrator.reconcile(&self.store, now, rng, &mut actions);
+            actions.extend(l.allocator.allocate(&self.store, now));
+            actions.extend(l.scheduler.schedule(&self.store, now));
+        } else {
+            l.dirty = true;
+        }
+        if actions.is_empty() {
+            return false;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let proposal = Proposal { proposer: self.raft.id(), seq, actions };
+        let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
+        if self.raft.propose(bytes).is_ok() {
+            self.waiting.insert(seq, Waiter::Controllers);
+            if let Some(l) = &mut self.leader {
+                l.controllers_in_flight = Some((seq, now + CONTROLLER_PROPOSAL_TIMEOUT));
+            }
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! The orchestrators (replicated and global), the restart supervisor and the task reaper.
+//!
+//! Each round compares what the services ask for with the tasks in the store and returns the
+//! actions that close the gap: new tasks for missing slots, desired SHUTDOWN for extra ones,
+//! a replacement (after the restart delay) for a task that died or whose node went Down or was
+//! drained, and deletion of task history beyond the cluster's retention limit.
+
+use crate::api::*;
+use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::manager::scheduler::constraint_matches;
+use crate::store::{Store, StoreAction};
+use crate::time::Instant;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const DEFAULT_TASK_HISTORY_LIMIT: usize = 5;
+
+#[derive(Default)]
+pub struct Orchestrator {
+    /// Replacement tasks waiting out their restart delay (desired READY until then).
+    /// Leader-local, as in swarmkit: a new leader restarts the delay from its own start.
+    restart_at: BTreeMap<TaskId, Instant>,
+    /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
+    restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
+}
+
+/// Why a live task is being replaced.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum RestartReason {
+    /// The task's observed state is past RUNNING.
+    Died,
+    /// Its node is Down or gone.
+    NodeDown,
+    /// Its node is drained: replace at once, no restart delay.
+    NodeDrained,
+}
+
+impl Orchestrator {
+    pub fn new() -> Orchestrator {
+        Orchestrator::default()
+    }
+
+    /// The next restart delay to run out: the node sets a timer for it.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.restart_at.values().min().copied()
+    }
+
+    pub fn reconcile(&mut self, store: &Store, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
+        self.restart_at.retain(|id, _| store.tasks.get(id).map(|t| t.desired_state == TaskState::Ready).unwrap_or(false));
+        for svc in store.services.values() {
+            match svc.spec.mode {
+                ServiceMode::Replicated { replicas } => self.reconcile_replicated(store, svc, replicas, now, rng, actions),
+                ServiceMode::Global => self.reconcile_global(store, svc, now, rng, actions),
+            }
+            self.release_delayed_starts(store, svc, now, actions);
+        }
+        remove_tasks_of_deleted_services(store, actions);
+        reap(store, actions);
+    }
+
+    fn reconcile_replicated(
+        &mut self,
+        store: &Store,
+        svc: &Service,
+        replicas: u64,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        actions: &mut Vec<StoreAction>,
+    ) {
+        let mut slots: BTreeMap<u64, Vec<&Task>> = BTreeMap::new();
+        for t in store.tasks_of_service(&svc.id) {
+            slots.entry(t.slot).or_default().push(t);
+        }
+        // Slots holding a task that should run (after replacements made this round).
+        let mut occupied: BTreeMap<u64, SlotHolder> = BTreeMap::new();
+        for (slot, tasks) in &slots {
+            let mut live: Vec<&Task> = tasks.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect();
+            live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+            for extra in live.iter().skip(1) {
+                actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
+            }
+            let Some(current) = live.first() else { continue };
+            match restart_reason(store, current) {
+                None => {
+                    occupied.insert(*slot, SlotHolder::Task((*current).clone()));
+                }
+                Some(reason) => {
+                    actions.push(StoreAction::SetTaskDesired { id: current.id.clone(), desired: TaskState::Shutdown });
+                    if self.may_restart(svc, current, reason, now) {
+                        let replacement = self.replacement(svc, current, reason, None, now, rng);
+                        occupied.insert(*slot, SlotHolder::New(replacement.clone()));
+                        actions.push(StoreAction::CreateTask(replacement));
+                    }
+                }
+            }
+        }
+        let occupied_count = occupied.len() as u64;
+        if occupied_count < replicas {
+            let mut slot = 1u64;
+            for _ in 0..(replicas - occupied_count) {
+                while occupied.contains_key(&slot) {
+                    slot += 1;
+                }
+                let task = new_task(svc, slot, None, TaskState::Running, now, rng);
+                occupied.insert(slot, SlotHolder::New(task.clone()));
+                actions.push(StoreAction::CreateTask(task));
+            }
+        } else if occupied_count > replicas {
+            for id in scale_down_victims(store, &occupied, (occupied_count - replicas) as usize) {
+                actions.push(StoreAction::SetTaskDesired { id, desired: TaskState::Shutdown });
+            }
+        } else {
+            self.rolling_update(svc, &occupied, now, rng, actions);
+        }
+    }
+
+    fn reconcile_global(&mut self, store: &Store, svc: &Service, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
+        let mut by_node: BTreeMap<NodeId, Vec<&Task>> = BTreeMap::new();
+        for t in store.tasks_of_service(&svc.id) {
+            if let Some(n) = &t.node_id {
+                by_node.entry(n.clone()).or_default().push(t);
+            }
+        }
+        for node in store.nodes.values() {
+            let eligible = node.is_schedulable() && svc.spec.task.constraints.iter().all(|c| constraint_matches(c, node));
+            let live: Vec<&Task> = by_node
+                .get(&node.id)
+                .map(|ts| ts.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect())
+                .unwrap_or_default();
+            if !eligible {
+                for t in live {
+                    actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
+                }
+                continue;
+            }
+            let current = live.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)));
+            match current {
+                None => {
+                    // A node with a dead task already replaced leaves `live` empty too: only
+                    // create when no task is waiting to restart there.
+                    actions.push(StoreAction::CreateTask(new_task(svc, 0, Some(node.id.clone()), TaskState::Running, now, rng)));
+                }
+                Some(t) if t.status.state.is_terminal() => {
+                    actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
+                    if self.may_restart(svc, t, RestartReason::Died, now) {
+                        let replacement = self.replacement(svc, t, RestartReason::Died, Some(node.id.clone()), now, rng);
+                        actions.push(StoreAction::CreateTask(replacement));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        // Tasks on nodes that left the store.
+        for (node_id, tasks) in &by_node {
+            if !store.nodes.contains_key(node_id) {
+                for t in tasks.iter().filter(|t| t.desired_state <= TaskState::Running) {
+                    actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
+                }
+            }
+        }
+    }
+
+    /// Replaces one task of an outdated spec at a time (parallelism 1, stop-first), once the
+    /// previous replacement runs.
+    fn rolling_update(
+        &mut self,
+        svc: &Service,
+        occupied: &BTreeMap<u64, SlotHolder>,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        actions: &mut Vec<StoreAction>,
+    ) {
+        let tasks: Vec<&Task> = occupied
+            .values()
+            .filter_map(|h| match h {
+                SlotHolder::Task(t) => Some(t),
+                SlotHolder::New(_) => None,
+            })
+            .collect();
+        if tasks.len() < occupied.len() {
+            return; // a replacement made this round is not running yet
+        }
+        let in_progress = tasks
+            .iter()
+            .any(|t| t.spec == svc.spec.task && t.status.state < TaskState::Running);
+        if in_progress {
+            return;
+        }
+        if let Some(old) = tasks.iter().filter(|t| t.spec != svc.spec.task).min_by_key(|t| t.slot) {
+            actions.push(StoreAction::SetTaskDesired { id: old.id.clone(), desired: TaskState::Shutdown });
+            actions.push(StoreAction::CreateTask(new_task(svc, old.slot, None, TaskState::Running, now, rng)));
+        }
+    }
+
+    fn may_restart(&mut self, svc: &Service, task: &Task, reason: RestartReason, now: Instant) -> bool {
+        let policy = &svc.spec.task.restart_policy;
+        let allowed = match policy.condition {
+            RestartCondition::None => reason != RestartReason::Died,
+            RestartCondition::OnFailure => reason != RestartReason::Died || task.status.state != TaskState::Complete,
+            RestartCondition::Any => true,
+        };
+        if !allowed {
+            return false;
+        }
+        if policy.max_attempts == 0 || reason != RestartReason::Died {
+            return true;
+        }
+        let key = (svc.id.clone(), task.slot, if task.slot == 0 { task.node_id.clone() } else { None });
+        let history = self.restarts.entry(key).or_default();
+        if !policy.window.is_zero() {
+            history.retain(|t| now.saturating_since(*t) <= policy.window);
+        }
+        history.len() < policy.max_attempts as usize
+    }
+
+    fn replacement(
+        &mut self,
+        svc: &Service,
+        old: &Task,
+        reason: RestartReason,
+        node: Option<NodeId>,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+    ) -> Task {
+        let delay = svc.spec.task.restart_policy.delay;
+        let delayed = reason != RestartReason::NodeDrained && !delay.is_zero();
+        let desired = if delayed { TaskState::Ready } else { TaskState::Running };
+        let task = new_task(svc, old.slot, node, desired, now, rng);
+        if delayed {
+            self.restart_at.insert(task.id.clone(), now + delay);
+        }
+        if reason == RestartReason::Died {
+            let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
+            self.restarts.entry(key).or_default().push(now);
+        }
+        task
+    }
+
+    /// Replacement tasks held at READY start once their restart delay has run out.
+    fn release_delayed_starts(&mut self, store: &Store, svc: &Service, now: Instant, actions: &mut Vec<StoreAction>) {
+        for t in store.tasks_of_service(&svc.id).filter(|t| t.desired_state == TaskState::Ready) {
+            let due = *self
+                .restart_at
+                .entry(t.id.clone())
+                .or_insert(now + svc.spec.task.restart_policy.delay);
+            if due <= now {
+                actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Running });
+                self.restart_at.remove(&t.id);
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+enum SlotHolder {
+    Task(Task),
+    New(Task),
+}
+
+impl SlotHolder {
+    fn task(&self) -> &Task {
+        match self {
+            SlotHolder::Task(t) | SlotHolder::New(t) => t,
+        }
+    }
+}
+
+fn restart_reason(store: &Store, task: &Task) -> Option<RestartReason> {
+    if task.status.state.is_terminal() {
+        return Some(RestartReason::Died);
+    }
+    let node_id = task.node_id.as_ref()?;
+    match store.nodes.get(node_id) {
+        None => Some(RestartReason::NodeDown),
+        Some(n) if n.status.state == NodeState::Down => Some(RestartReason::NodeDown),
+        Some(n) if n.spec.availability == Availability::Drain => Some(RestartReason::NodeDrained),
+        Some(_) => None,
+    }
+}
+
+/// Scale-down picks tasks on the nodes holding the most of the service first; among equals,
+/// tasks not yet running first, then the highest slot.
+fn scale_down_victims(store: &Store, occupied: &BTreeMap<u64, SlotHolder>, count: usize) -> Vec<TaskId> {
+    let mut per_node: BTreeMap<Option<NodeId>, usize> = BTreeMap::new();
+    for h in occupied.values() {
+        *per_node.entry(h.task().node_id.clone()).or_default() += 1;
+    }
+    let mut candidates: Vec<&Task> = occupied.values().map(|h| h.task()).collect();
+    let _ = store;
+    let mut victims = Vec::new();
+    for _ in 0..count {
+        candidates.sort_by(|a, b| {
+            let na = per_node[&a.node_id];
+            let nb = per_node[&b.node_id];
+            nb.cmp(&na)
+                .then_with(|| (a.status.state == TaskState::Running).cmp(&(b.status.state == TaskState::Running)))
+                .then_with(|| b.slot.cmp(&a.slot))
+        });
+        let victim = candidates.remove(0);
+        *per_node.get_mut(&victim.node_id).expect("counted above") -= 1;
+        victims.push(victim.id.clone());
+    }
+    victims
+}
+
+pub fn new_task(svc: &Service, slot: u64, node: Option<NodeId>, desired: TaskState, now: Instant, rng: &mut ChaCha8Rng) -> Task {
+    Task {
+        id: TaskId::generate(rng),
+        service_id: svc.id.clone(),
+        service_name: svc.spec.name.clone(),
+        slot,
+        node_id: node,
+        spec: svc.spec.task.clone(),
+        spec_version: svc.spec_version,
+        host_ports: Vec::new(),
+        desired_state: desired,
+        status: TaskStatus::new(TaskState::New, now, "created"),
+        networks: Vec::new(),
+        created_at: now,
+    }
+}
+
+fn remove_tasks_of_deleted_services(store: &Store, actions: &mut Vec<StoreAction>) {
+    let gone: BTreeSet<&ServiceId> = store.services_with_tasks().filter(|s| !store.services.contains_key(*s)).collect();
+    for svc in gone {
+        for t in store.tasks_of_service(svc) {
+            if t.desired_state < TaskState::Remove {
+                actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Remove });
+            }
+        }
+    }
+}
+
+/// The reaper: deletes tasks marked REMOVE once they are dead (or never reached a node, or
+/// their node is gone), and per slot keeps only the newest `task_history_limit` tasks.
+fn reap(store: &Store, actions: &mut Vec<StoreAction>) {
+    let limit = store.cluster.as_ref().map(|c| c.task_history_limit).unwrap_or(DEFAULT_TASK_HISTORY_LIMIT).max(1);
+    let node_gone = |t: &Task| match &t.node_id {
+        None => true,
+        Some(n) => store.nodes.get(n).map(|n| n.status.state == NodeState::Down).unwrap_or(true),
+    };
+    for t in store.tasks.values() {
+        if t.desired_state >= TaskState::Remove
+            && (t.status.state.is_terminal() || t.status.state < TaskState::Assigned || node_gone(t))
+        {
+            actions.push(StoreAction::RemoveTask { id: t.id.clone() });
+        }
+    }
+    for svc in store.services.values() {
+        let mut slots: BTreeMap<(u64, Option<NodeId>), Vec<&Task>> = BTreeMap::new();
+        for t in store.tasks_of_service(&svc.id) {
+            let key = if t.slot == 0 { (0, t.node_id.clone()) } else { (t.slot, None) };
+            slots.entry(key).or_default().push(t);
+        }
+        for tasks in slots.values_mut() {
+            if tasks.len() <= limit {
+                continue;
+            }
+            tasks.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+            for old in tasks.iter().skip(limit) {
+                if old.desired_state > TaskState::Running && (old.status.state.is_terminal() || node_gone(old)) {
+                    actions.push(StoreAction::RemoveTask { id: old.id.clone() });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Raft for the managers' store: tikv's raft-rs `RawNode`, driven sans-IO.
+//!
+//! raft-rs has no clock, threads or I/O of its own; we tick it, step it with messages and drain
+//! its `Ready`. Its one hole is `reset_randomized_election_timeout`, which draws from
+//! `thread_rng`: after every change of term or role we overwrite the timeout with a value from
+//! the node's seeded RNG, so elections replay bit for bit (checked by the simulator's
+//! determinism test, which runs every scenario twice and compares trace hashes).
+//!
+//! Contract with the caller (as raft-rs's on `Ready`): the `persist` part of a [`RaftReady`] must
+//! be durable before the messages that follow it are sent, and committed entries are applied in
+//! order. Node emits `Output::Persist` before the `Output::Send`s of the same step for that reason.
+
+use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, HardState, Message, Snapshot};
+use raft::storage::MemStorage;
+use raft::{Config, RawNode, StateRole, Storage};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// swarmkit: ElectionTick 10, HeartbeatTick 1 (with a 1 s tick).
+pub const ELECTION_TICK: usize = 10;
+pub const HEARTBEAT_TICK: usize = 1;
+/// swarmkit snapshots every 10,000 entries and keeps 500 for slow followers.
+pub const SNAPSHOT_INTERVAL_ENTRIES: u64 = 10_000;
+pub const LOG_ENTRIES_KEPT_AFTER_SNAPSHOT: u64 = 500;
+
+/// raft-rs's in-memory log plus the latest snapshot *with* the store's bytes in it
+/// (MemStorage's own snapshot carries metadata only).
+pub struct RaftStorage {
+    log: MemStorage,
+    latest_snapshot: Snapshot,
+}
+
+impl RaftStorage {
+    fn new() -> RaftStorage {
+        RaftStorage { log: MemStorage::new(), latest_snapshot: Snapshot::default() }
+    }
+}
+
+impl Storage for RaftStorage {
+    fn initial_state(&self) -> raft::Result<raft::RaftState> {
+        self.log.initial_state()
+    }
+    fn entries(
+        &self,
+        low: u64,
+        high: u64,
+        max_size: impl Into<Option<u64>>,
+        context: raft::GetEntriesContext,
+    ) -> raft::Result<Vec<Entry>> {
+        self.log.entries(low, high, max_size, context)
+    }
+    fn term(&self, idx: u64) -> raft::Result<u64> {
+        let meta = self.latest_snapshot.get_metadata();
+        if idx == meta.index && meta.index > 0 {
+            return Ok(meta.term);
+        }
+        self.log.term(idx)
+    }
+    fn first_index(&self) -> raft::Result<u64> {
+        self.log.first_index()
+    }
+    fn last_index(&self) -> raft::Result<u64> {
+        self.log.last_index()
+    }
+    fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
+        if self.latest_snapshot.get_metadata().index < request_index.max(1) {
+            return Err(raft::Error::Store(raft::StorageError::SnapshotTemporarilyUnavailable));
+        }
+        Ok(self.latest_snapshot.clone())
+    }
+}
+
+/// What one drain of raft's `Ready` gives the manager.
+#[derive(Default)]
+pub struct RaftReady {
+    /// Messages to send, in order; the ones after `persist` only once it is durable.
+    pub messages: Vec<Message>,
+    pub persist: PersistRaft,
+    /// A snapshot from the leader to restore the store from, before `committed`.
+    pub snapshot: Option<Snapshot>,
+    pub committed: Vec<Entry>,
+}
+
+/// The durable part of a Ready: what a driver must fsync.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PersistRaft {
+    pub hard_state: Option<HardState>,
+    pub entries: Vec<Entry>,
+    pub snapshot: Option<Snapshot>,
+}
+
+impl PersistRaft {
+    pub fn is_empty(&self) -> bool {
+        self.hard_state.is_none() && self.entries.is_empty() && self.snapshot.is_none()
+    }
+}
+
+pub struct RaftNode {
+    raw: RawNode<RaftStorage>,
+    /// (term, role) seen last: a change means raft-rs re-drew its election timeout.
+    last_term_role: (u64, StateRole),
+}
+
+impl RaftNode {
+    fn config(id: u64) -> Config {
+        Config {
+            id,
+            election_tick: ELECTION_TICK,
+            heartbeat_tick: HEARTBEAT_TICK,
+            check_quorum: true,
+            pre_vote: true,
+            max_size_per_msg: 1024 * 1024,
+            max_inflight_msgs: 256,
+            ..Default::default()
+        }
+    }
+
+    fn logger() -> slog::Logger {
+        slog::Logger::root(slog::Discard, slog::o!())
+    }
+
+    /// The first manager of a new swarm: a one-voter cluster that elects itself at once.
+    pub fn bootstrap(id: u64, rng: &mut ChaCha8Rng) -> RaftNode {
+        let storage = RaftStorage::new();
+        storage.log.initialize_with_conf_state(ConfState::from((vec![id], vec![])));
+        let raw = RawNode::new(&Self::config(id), storage, &Self::logger()).expect("valid raft config");
+        let mut node = RaftNode { raw, last_term_role: (0, StateRole::Follower) };
+        node.reseed_election_timeout(rng);
+        node.raw.campaign().expect("a single voter can campaign");
+        node.reseed_election_timeout(rng);
+        node
+    }
+
+    /// A manager joining an existing swarm: empty log, no voters known; the leader's
+    /// appends (or a snapshot) bring it up to date, its own AddNode included.
+    pub fn joining(id: u64, rng: &mut ChaCha8Rng) -> RaftNode {
+        let storage = RaftStorage::new();
+        let raw = RawNode::new(&Self::config(id), storage, &Self::logger()).expect("valid raft config");
+        let mut node = RaftNode { raw, last_term_role: (0, StateRole::Follower) };
+        node.reseed_election_timeout(rng);
+        node
+    }
+
+    pub fn id(&self) -> u64 {
+        self.raw.raft.id
+    }
+    pub fn term(&self) -> u64 {
+        self.raw.raft.term
+    }
+    pub fn role(&self) -> StateRole {
+        self.raw.raft.state
+    }
+    pub fn is_leader(&self) -> bool {
+        self.raw.raft.state == StateRole::Leader
+    }
+    /// The leader's raft ID as this node knows it (0: none).
+    pub fn leader_id(&self) -> u64 {
+        self.raw.raft.leader_id
+    }
+    pub fn commit_index(&self) -> u64 {
+        self.raw.raft.raft_log.committed
+    }
+    pub fn voters(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.raw.raft.prs().conf().voters().ids().iter().collect();
+        v.sort_unstable();
+        v
+    }
+    /// Whether this leader has committed an entry of its own term, so every entry of earlier
+    /// terms is committed too: only then do its controllers read a complete store.
+    pub fn leader_has_committed_in_term(&self) -> bool {
+        let log = &self.raw.raft.raft_log;
+        self.is_leader() && log.term(log.committed).map(|t| t == self.term()).unwrap_or(false)
+    }
+    /// Whether the leader heard from a quorum recently (raft-rs's check-quorum view).
+    pub fn peer_recently_active(&self, id: u64) -> bool {
+        self.raw.raft.prs().get(id).map(|p| p.recent_active).unwrap_or(false)
+    }
+
+    /// After every change of term or role raft-rs has drawn a timeout from `thread_rng`;
+    /// replace it with one from the seeded RNG, in raft-rs's range [election, 2 × election).
+    fn reseed_election_timeout(&mut self, rng: &mut ChaCha8Rng) {
+        let now = (self.raw.raft.term, self.raw.raft.state);
+        let timeout = rng.gen_range(ELECTION_TICK..2 * ELECTION_TICK);
+        self.raw.raft.set_randomized_election_timeout(timeout);
+        self.last_term_role = now;
+    }
+
+    fn reseed_if_changed(&mut self, rng: &mut ChaCha8Rng) {
+        if (self.raw.raft.term, self.raw.raft.state) != self.last_term_role {
+            self.reseed_election_timeout(rng);
+        }
+    }
+
+    pub fn tick(&mut self, rng: &mut ChaCha8Rng) {
+        self.raw.tick();
+        self.reseed_if_changed(rng);
+    }
+
+    /// Feeds a message from a peer. A message raft refuses is dropped (as a lost packet would be).
+    pub fn step(&mut self, msg: Message, rng: &mut ChaCha8Rng) -> Result<(), String> {
+        let r = self.raw.step(msg).map_err(|e| e.to_string());
+        self.reseed_if_changed(rng);
+        r
+    }
+
+    pub fn propose(&mut self, data: Vec<u8>) -> Result<(), String> {
+        self.raw.propose(Vec::new(), data).map_err(|e| e.to_string())
+    }
+
+    pub fn propose_add_node(&mut self, id: u64, context: Vec<u8>) -> Result<(), String> {
+        let mut cc = ConfChange::default();
+        cc.set_change_type(ConfChangeType::AddNode);
+        cc.node_id = id;
+        self.raw.propose_conf_change(context, cc).map_err(|e| e.to_string())
+    }
+
+    pub fn propose_remove_node(&mut self, id: u64) -> Result<(), String> {
+        let mut cc = ConfChange::default();
+        cc.set_change_type(ConfChangeType::RemoveNode);
+        cc.node_id = id;
+        self.raw.propose_conf_change(Vec::new(), cc).map_err(|e| e.to_string())
+    }
+
+    /// Applies a committed conf change to raft's own membership.
+    pub fn apply_conf_change(&mut self, cc: &ConfChange) -> ConfState {
+        let cs = self.raw.apply_conf_change(cc).expect("a committed conf change applies");
+        self.raw.mut_store().log.wl().set_conf_state(cs.clone());
+        cs
+    }
+
+    pub fn has_ready(&self) -> bool {
+        self.raw.has_ready()
+    }
+
+    /// Drains raft's Ready: persists into the in-memory log (mirrored to the driver through
+    /// `persist`), collects messages and committed entries, and advances.
+    pub fn drain_ready(&mut self, rng: &mut ChaCha8Rng) -> RaftReady {
+        let mut out = RaftReady::default();
+        if !self.raw.has_ready() {
+            return out;
+        }
+        let mut ready = self.raw.ready();
+        out.messages.extend(ready.take_messages());
+        if !ready.snapshot().is_empty() {
+            let snap = ready.snapshot().clone();
+            {
+                let store = self.raw.mut_store();
+                store.log.wl().apply_snapshot(snap.clone()).expect("leader's snapshot is newer than our log");
+                store.latest_snapshot = snap.clone();
+            }
+            out.persist.snapshot = Some(snap.clone());
+            out.snapshot = Some(snap);
+        }
+        out.committed.extend(ready.take_committed_entries());
+        if !ready.entries().is_empty() {
+            let entries = ready.take_entries();
+            self.raw.mut_store().log.wl().append(&entries).expect("raft hands contiguous entries");
+            out.persist.entries = entries;
+        }
+        if let Some(hs) = ready.hs() {
+            self.raw.mut_store().log.wl().set_hardstate(hs.clone());
+            out.persist.hard_state = Some(hs.clone());
+        }
+        out.messages.extend(ready.take_persisted_messages());
+        let mut light = self.raw.advance(ready);
+        if let Some(commit) = light.commit_index() {
+            self.raw.mut_store().log.wl().mut_hard_state().commit = commit;
+            let mut hs = self.raw.store().log.rl().hard_state().clone();
+            hs.commit = commit;
+            out.persist.hard_state = Some(hs);
+        }
+        out.messages.extend(light.take_messages());
+        out.committed.extend(light.take_committed_entries());
+        self.raw.advance_apply();
+        self.reseed_if_changed(rng);
+        out
+    }
+
+    /// Takes a snapshot of the store at `applied` and compacts the log behind it, keeping
+    /// [`LOG_ENTRIES_KEPT_AFTER_SNAPSHOT`] entries for slow followers.
+    pub fn snapshot_and_compact(&mut self, applied: u64, store_bytes: Vec<u8>) {
+        let term = self.raw.raft.raft_log.term(applied).expect("applied entry is in the log");
+        let conf_state = self.raw.raft.prs().conf().to_conf_state();
+        let mut snap = Snapshot::default();
+        snap.data = store_bytes.into();
+        let meta = snap.mut_metadata();
+        meta.index = applied;
+        meta.term = term;
+        meta.set_conf_state(conf_state);
+        let store = self.raw.mut_store();
+        store.latest_snapshot = snap;
+        let compact_to = applied.saturating_sub(LOG_ENTRIES_KEPT_AFTER_SNAPSHOT).max(1);
+        store.log.wl().compact(compact_to).expect("compacting behind the applied index");
+    }
+
+    pub fn snapshot_index(&self) -> u64 {
+        self.raw.store().latest_snapshot.get_metadata().index
+    }
+}

@@ -1,0 +1,111 @@
+//! The overlay's service directory, as every node sees it: the routing mesh (ingress published
+//! ports load-balanced over a service's running tasks) and the embedded DNS (`NAME` → the VIP on
+//! a shared network, `tasks.NAME` → the task addresses).
+//!
+//! In swarm mode this information spreads by gossip (networkdb); here the leader's dispatcher
+//! sends it to every node with its assignments. The decisions are made here, in core, so the
+//! simulator and the real daemons route the same way.
+
+use crate::api::{NetAddr, PortConfig, PublishMode};
+use crate::ids::{NetworkId, ServiceId, TaskId};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Directory {
+    pub services: BTreeMap<String, ServiceEntry>,
+    /// The routing mesh's network, so a node can tell the ingress VIP from the others.
+    pub ingress_network: Option<NetworkId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceEntry {
+    pub id: ServiceId,
+    pub name: String,
+    pub ports: Vec<PortConfig>,
+    pub vips: Vec<(NetworkId, NetAddr)>,
+    /// Running tasks only, ordered by task name then ID.
+    pub backends: Vec<Backend>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backend {
+    pub task_id: TaskId,
+    pub container_name: String,
+    /// The node running it, `IP:2377`.
+    pub node_addr: String,
+    pub addresses: Vec<(NetworkId, NetAddr)>,
+}
+
+/// Where the routing mesh sent a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub service: String,
+    pub vip: Option<NetAddr>,
+    pub backend: Backend,
+    pub target_port: u16,
+}
+
+impl Directory {
+    /// The service publishing `port` in ingress mode, if any.
+    pub fn ingress_service(&self, port: u16) -> Option<&ServiceEntry> {
+        self.services.values().find(|s| {
+            s.ports.iter().any(|p| p.mode == PublishMode::Ingress && p.published_port == port)
+        })
+    }
+
+    /// DNS inside a task attached to `networks`: `NAME` → its VIP on a shared network,
+    /// `tasks.NAME` → the addresses of its running tasks there.
+    pub fn resolve(&self, name: &str, networks: &[NetworkId]) -> Vec<Ipv4Addr> {
+        let (service_name, want_tasks) = match name.strip_prefix("tasks.") {
+            Some(rest) => (rest, true),
+            None => (name, false),
+        };
+        let Some(entry) = self.services.get(service_name) else { return Vec::new() };
+        let shared: Vec<&NetworkId> = networks
+            .iter()
+            .filter(|n| entry.vips.iter().any(|(vn, _)| vn == *n))
+            .collect();
+        let mut out = Vec::new();
+        for net in shared {
+            if want_tasks {
+                for b in &entry.backends {
+                    out.extend(b.addresses.iter().filter(|(n, _)| n == net).map(|(_, a)| a.ip));
+                }
+            } else {
+                out.extend(entry.vips.iter().filter(|(n, _)| n == net).map(|(_, a)| a.ip));
+            }
+        }
+        out
+    }
+}
+
+/// Round-robin state of one node's routing mesh, one counter per published port.
+#[derive(Clone, Debug, Default)]
+pub struct RoutingMesh {
+    next_backend: BTreeMap<u16, usize>,
+}
+
+impl RoutingMesh {
+    /// Picks the backend for a request arriving at this node's published `port`, round-robin
+    /// over the service's running tasks (IPVS's default scheduler), or says why there is none.
+    pub fn route(&mut self, directory: &Directory, port: u16, ingress: Option<&NetworkId>) -> Result<Route, String> {
+        let Some(entry) = directory.ingress_service(port) else {
+            return Err(format!("connection refused: nothing published on port {port}"));
+        };
+        if entry.backends.is_empty() {
+            return Err(format!("connection refused: service {} has no running task", entry.name));
+        }
+        let counter = self.next_backend.entry(port).or_insert(0);
+        let backend = entry.backends[*counter % entry.backends.len()].clone();
+        *counter = counter.wrapping_add(1);
+        let vip = ingress.and_then(|net| entry.vips.iter().find(|(n, _)| n == net).map(|(_, a)| *a));
+        let target_port = entry
+            .ports
+            .iter()
+            .find(|p| p.published_port == port)
+            .map(|p| p.target_port)
+            .expect("ingress_service matched this port");
+        Ok(Route { service: entry.name.clone(), vip, backend, target_port })
+    }
+}

@@ -1,0 +1,442 @@
+//! The agent: takes the dispatcher's assignments and drives each task
+//! ASSIGNED → ACCEPTED → PREPARING → READY → STARTING → RUNNING → COMPLETE | FAILED | SHUTDOWN
+//! (or REJECTED before it starts) through container commands and events, reporting every
+//! observed state back. Observed state only moves forward; desired state comes from managers.
+
+use crate::api::*;
+use crate::ids::{NodeId, TaskId};
+use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
+use crate::net::Directory;
+use crate::runtime::{ContainerCommand, ContainerEvent, ContainerInfo, ContainerNetwork, ContainerSpec, ContainerState};
+use crate::time::Instant;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// swarmkit's StopGracePeriod default.
+pub const STOP_GRACE_PERIOD: Duration = Duration::from_secs(10);
+/// Agent session backoff, 100 ms doubling to 8 s.
+const SESSION_BACKOFF_MIN: Duration = Duration::from_millis(100);
+const SESSION_BACKOFF_MAX: Duration = Duration::from_secs(8);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Create,
+    Start,
+    Stop,
+    Remove,
+}
+
+struct AgentTask {
+    /// The latest assignment.
+    task: Task,
+    /// What the agent has observed; reported to the dispatcher.
+    status: TaskStatus,
+    pending: Option<Pending>,
+    container_created: bool,
+    /// No longer assigned: remove the container, then forget the task.
+    unassigned: bool,
+}
+
+#[derive(Debug)]
+enum SessionState {
+    /// Waiting to (re)connect at `retry_at`.
+    Disconnected { retry_at: Instant },
+    /// Register sent at `sent_at`.
+    Registering { sent_at: Instant },
+    Established { period: Duration, next_heartbeat: Instant, ack_deadline: Option<Instant> },
+}
+
+pub struct Agent {
+    pub node_id: NodeId,
+    managers: Vec<Addr>,
+    /// The manager currently tried as the dispatcher.
+    target: Addr,
+    session: SessionState,
+    session_seq: u64,
+    backoff: Duration,
+    tasks: BTreeMap<TaskId, AgentTask>,
+    /// Containers this node's runtime holds, by name, as `docker ps` shows them.
+    pub containers: BTreeMap<String, ContainerInfo>,
+    pub directory: Directory,
+    /// Status changes not yet sent.
+    unreported: BTreeMap<TaskId, TaskStatus>,
+}
+
+impl Agent {
+    pub fn new(node_id: NodeId, managers: Vec<Addr>, leader: Addr, now: Instant) -> Agent {
+        assert!(!managers.is_empty() || !leader.is_empty(), "an agent needs a manager to talk to");
+        Agent {
+            node_id,
+            managers,
+            target: leader,
+            session: SessionState::Disconnected { retry_at: now },
+            session_seq: 0,
+            backoff: SESSION_BACKOFF_MIN,
+            tasks: BTreeMap::new(),
+            containers: BTreeMap::new(),
+            directory: Directory::default(),
+            unreported: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.session, SessionState::Established { .. })
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match &self.session {
+            SessionState::Disconnected { retry_at } => Some(*retry_at),
+            SessionState::Registering { sent_at } => Some(*sent_at + SESSION_BACKOFF_MAX),
+            SessionState::Established { next_heartbeat, ack_deadline, .. } => {
+                Some(ack_deadline.map(|d| d.min(*next_heartbeat)).unwrap_or(*next_heartbeat))
+            }
+        }
+    }
+
+    /// Tasks the agent drives, with their observed state (for the checkers and `ps`).
+    pub fn task_states(&self) -> impl Iterator<Item = (&Task, &TaskStatus)> {
+        self.tasks.values().map(|t| (&t.task, &t.status))
+    }
+
+    /// The networks a container is attached to (for DNS inside it).
+    pub fn container_networks(&self, container_name: &str) -> Option<Vec<crate::ids::NetworkId>> {
+        self.tasks
+            .values()
+            .find(|t| t.task.container_name() == container_name)
+            .map(|t| t.task.networks.iter().map(|n| n.network_id.clone()).collect())
+    }
+
+    pub fn on_timer(&mut self, now: Instant, out: &mut Vec<(Addr, Message)>) {
+        match self.session {
+            SessionState::Disconnected { retry_at } if retry_at <= now => self.register(now, out),
+            SessionState::Registering { sent_at } if sent_at + SESSION_BACKOFF_MAX <= now => self.lose_session(now),
+            SessionState::Established { period, next_heartbeat, ack_deadline } => {
+                if ack_deadline.map(|d| d <= now).unwrap_or(false) {
+                    // The dispatcher stopped answering: find the leader again.
+                    self.lose_session(now);
+                    self.rotate_target();
+                } else if next_heartbeat <= now {
+                    out.push((
+                        self.target.clone(),
+                        Message::Session(SessionMessage::Heartbeat { node_id: self.node_id.clone(), session_seq: self.session_seq }),
+                    ));
+                    self.session = SessionState::Established { period, next_heartbeat: now + period, ack_deadline: Some(now + period) };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn register(&mut self, now: Instant, out: &mut Vec<(Addr, Message)>) {
+        self.session_seq += 1;
+        out.push((
+            self.target.clone(),
+            Message::Session(SessionMessage::Register { node_id: self.node_id.clone(), session_seq: self.session_seq }),
+        ));
+        self.session = SessionState::Registering { sent_at: now };
+    }
+
+    fn lose_session(&mut self, now: Instant) {
+        self.session = SessionState::Disconnected { retry_at: now + self.backoff };
+        self.backoff = (self.backoff * 2).min(SESSION_BACKOFF_MAX);
+    }
+
+    fn rotate_target(&mut self) {
+        if self.managers.is_empty() {
+            return;
+        }
+        let pos = self.managers.iter().position(|m| *m == self.target).map(|p| p + 1).unwrap_or(0);
+        self.target = self.managers[pos % self.managers.len()].clone();
+    }
+
+    /// A message from a dispatcher.
+    pub fn on_dispatch(&mut self, from: &Addr, msg: DispatchMessage, now: Instant, out: &mut Vec<(Addr, Message)>, commands: &mut Vec<ContainerCommand>) {
+        if *from != self.target {
+            if let DispatchMessage::NotLeader { .. } = msg {
+                return; // a stale answer from a manager we left
+            }
+        }
+        match msg {
+            DispatchMessage::SessionAccepted { session_seq, heartbeat_period, managers } => {
+                if session_seq != self.session_seq {
+                    return;
+                }
+                if !managers.is_empty() {
+                    self.managers = managers;
+                }
+                self.backoff = SESSION_BACKOFF_MIN;
+                self.session = SessionState::Established { period: heartbeat_period, next_heartbeat: now + heartbeat_period, ack_deadline: None };
+                // A new session may be with a new leader: tell it everything we observe.
+                for t in self.tasks.values() {
+                    self.unreported.insert(t.task.id.clone(), t.status.clone());
+                }
+            }
+            DispatchMessage::HeartbeatAck { session_seq, heartbeat_period } => {
+                if session_seq == self.session_seq {
+                    if let SessionState::Established { .. } = self.session {
+                        self.session = SessionState::Established {
+                            period: heartbeat_period,
+                            next_heartbeat: now + heartbeat_period,
+                            ack_deadline: None,
+                        };
+                    }
+                }
+            }
+            DispatchMessage::NotLeader { leader_addr } => {
+                match leader_addr {
+                    Some(addr) => self.target = addr,
+                    None => self.rotate_target(),
+                }
+                self.lose_session(now);
+            }
+            DispatchMessage::UnknownNode => {
+                self.lose_session(now);
+                self.session = SessionState::Disconnected { retry_at: now + SESSION_BACKOFF_MAX };
+            }
+            DispatchMessage::Assignments { tasks } => self.assign(tasks, now, commands),
+            DispatchMessage::Directory(dir) => self.directory = dir,
+        }
+        self.flush(out);
+    }
+
+    fn assign(&mut self, tasks: Vec<Task>, now: Instant, commands: &mut Vec<ContainerCommand>) {
+        let assigned: std::collections::BTreeSet<TaskId> = tasks.iter().map(|t| t.id.clone()).collect();
+        for task in tasks {
+            match self.tasks.get_mut(&task.id) {
+                Some(existing) => {
+                    existing.task = task;
+                    existing.unassigned = false;
+                }
+                None => {
+                    // A task we do not know: take the manager's view of its state as ours, so a
+                    // restarted agent does not report a state going backwards.
+                    let status = task.status.clone();
+                    self.tasks.insert(
+                        task.id.clone(),
+                        AgentTask { task, status, pending: None, container_created: false, unassigned: false },
+                    );
+                }
+            }
+        }
+        for (id, t) in self.tasks.iter_mut() {
+            if !assigned.contains(id) {
+                t.unassigned = true;
+            }
+        }
+        self.drive_all(now, commands);
+    }
+
+    /// An event from this node's container runtime.
+    pub fn on_container_event(&mut self, event: ContainerEvent, now: Instant, out: &mut Vec<(Addr, Message)>, commands: &mut Vec<ContainerCommand>) {
+        self.record_container(&event, now);
+        let name = event.name().to_string();
+        let Some(id) = self.tasks.iter().find(|(_, t)| t.task.container_name() == name).map(|(id, _)| id.clone()) else {
+            self.flush(out);
+            return;
+        };
+        let t = self.tasks.get_mut(&id).expect("found above");
+        match event {
+            ContainerEvent::Created { id: container_id, .. } => {
+                t.pending = None;
+                t.container_created = true;
+                t.status.container_id = Some(container_id);
+                if t.status.state < TaskState::Ready {
+                    set_state(t, TaskState::Ready, now, "prepared", &mut self.unreported);
+                }
+            }
+            ContainerEvent::CreateFailed { error, .. } => {
+                t.pending = None;
+                if !t.status.state.is_terminal() {
+                    t.status.err = error;
+                    set_state(t, TaskState::Rejected, now, "preparing", &mut self.unreported);
+                }
+            }
+            ContainerEvent::Started { .. } => {
+                t.pending = None;
+                if t.status.state < TaskState::Running {
+                    set_state(t, TaskState::Running, now, "started", &mut self.unreported);
+                }
+            }
+            ContainerEvent::StartFailed { error, .. } => {
+                t.pending = None;
+                if !t.status.state.is_terminal() {
+                    t.status.err = error;
+                    set_state(t, TaskState::Rejected, now, "starting", &mut self.unreported);
+                }
+            }
+            ContainerEvent::Exited { exit_code, .. } => {
+                if t.pending == Some(Pending::Stop) {
+                    t.pending = None;
+                }
+                if !t.status.state.is_terminal() {
+                    t.status.exit_code = Some(exit_code);
+                    if t.task.desired_state >= TaskState::Shutdown {
+                        set_state(t, TaskState::Shutdown, now, "shutdown", &mut self.unreported);
+                    } else if exit_code == 0 {
+                        set_state(t, TaskState::Complete, now, "finished", &mut self.unreported);
+                    } else {
+                        t.status.err = format!("task: non-zero exit ({exit_code})");
+                        set_state(t, TaskState::Failed, now, "started", &mut self.unreported);
+                    }
+                }
+            }
+            ContainerEvent::Removed { .. } | ContainerEvent::NotFound { .. } => {
+                t.pending = None;
+                t.container_created = false;
+                if !t.status.state.is_terminal() && t.status.state >= TaskState::Preparing {
+                    t.status.err = "container removed".to_string();
+                    set_state(t, TaskState::Failed, now, "removed", &mut self.unreported);
+                }
+            }
+        }
+        self.drive_all(now, commands);
+        self.flush(out);
+    }
+
+    fn record_container(&mut self, event: &ContainerEvent, now: Instant) {
+        let name = event.name().to_string();
+        match event {
+            ContainerEvent::Created { id, command, exposed_ports, .. } => {
+                let image = self
+                    .tasks
+                    .values()
+                    .find(|t| t.task.container_name() == name)
+                    .map(|t| image_with_tag(&t.task.spec.image))
+                    .unwrap_or_default();
+                self.containers.insert(
+                    name.clone(),
+                    ContainerInfo {
+                        id: id.clone(),
+                        name,
+                        image,
+                        command: command.clone(),
+                        created_at: now,
+                        state: ContainerState::Created,
+                        exposed_ports: exposed_ports.clone(),
+                    },
+                );
+            }
+            ContainerEvent::Started { .. } => {
+                if let Some(c) = self.containers.get_mut(&name) {
+                    c.state = ContainerState::Running { since: now };
+                }
+            }
+            ContainerEvent::Exited { exit_code, .. } => {
+                if let Some(c) = self.containers.get_mut(&name) {
+                    c.state = ContainerState::Exited { exit_code: *exit_code, at: now };
+                }
+            }
+            ContainerEvent::Removed { .. } | ContainerEvent::NotFound { .. } => {
+                self.containers.remove(&name);
+            }
+            ContainerEvent::CreateFailed { .. } | ContainerEvent::StartFailed { .. } => {}
+        }
+    }
+
+    fn drive_all(&mut self, now: Instant, commands: &mut Vec<ContainerCommand>) {
+        let ids: Vec<TaskId> = self.tasks.keys().cloned().collect();
+        for id in ids {
+            let forget = {
+                let t = self.tasks.get_mut(&id).expect("listed above");
+                drive(t, now, commands, &mut self.unreported)
+            };
+            if forget {
+                self.tasks.remove(&id);
+                self.unreported.remove(&id);
+            }
+        }
+    }
+
+    /// Sends the status changes gathered so far to the dispatcher, in one message.
+    pub fn flush(&mut self, out: &mut Vec<(Addr, Message)>) {
+        if self.unreported.is_empty() || !self.is_connected() {
+            return;
+        }
+        let updates: Vec<(TaskId, TaskStatus)> = std::mem::take(&mut self.unreported).into_iter().collect();
+        out.push((self.target.clone(), Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates })));
+    }
+}
+
+/// `nginx` → `nginx:latest`, as `docker ps` prints images.
+fn image_with_tag(image: &str) -> String {
+    if image.rsplit('/').next().map(|last| last.contains(':')).unwrap_or(false) {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    }
+}
+
+fn set_state(t: &mut AgentTask, state: TaskState, now: Instant, message: &str, unreported: &mut BTreeMap<TaskId, TaskStatus>) {
+    debug_assert!(state >= t.status.state, "observed state moves forward: {:?} → {:?}", t.status.state, state);
+    t.status.state = state;
+    t.status.timestamp = now;
+    t.status.message = message.to_string();
+    unreported.insert(t.task.id.clone(), t.status.clone());
+}
+
+/// One step of a task's life; returns true when the agent can forget it.
+fn drive(t: &mut AgentTask, now: Instant, commands: &mut Vec<ContainerCommand>, unreported: &mut BTreeMap<TaskId, TaskStatus>) -> bool {
+    if t.pending.is_some() {
+        return false; // one container command at a time per task
+    }
+    let name = t.task.container_name();
+    let desired = t.task.desired_state;
+    if t.unassigned || desired >= TaskState::Shutdown {
+        if t.status.state == TaskState::Running || (t.status.state >= TaskState::Starting && !t.status.state.is_terminal()) {
+            commands.push(ContainerCommand::Stop { name, grace: STOP_GRACE_PERIOD });
+            t.pending = Some(Pending::Stop);
+            return false;
+        }
+        if !t.status.state.is_terminal() && !t.unassigned {
+            set_state(t, TaskState::Shutdown, now, "shutdown", unreported);
+        }
+        if t.container_created && (t.unassigned || desired >= TaskState::Remove) {
+            commands.push(ContainerCommand::Remove { name });
+            t.pending = Some(Pending::Remove);
+            return false;
+        }
+        return t.unassigned && !t.container_created;
+    }
+    match t.status.state {
+        TaskState::Assigned => {
+            set_state(t, TaskState::Accepted, now, "accepted", unreported);
+            drive(t, now, commands, unreported)
+        }
+        TaskState::Accepted => {
+            set_state(t, TaskState::Preparing, now, "preparing", unreported);
+            commands.push(ContainerCommand::Create(container_spec(&t.task)));
+            t.pending = Some(Pending::Create);
+            false
+        }
+        TaskState::Ready if desired == TaskState::Running => {
+            set_state(t, TaskState::Starting, now, "starting", unreported);
+            commands.push(ContainerCommand::Start { name });
+            t.pending = Some(Pending::Start);
+            false
+        }
+        _ => false,
+    }
+}
+
+fn container_spec(task: &Task) -> ContainerSpec {
+    let mut labels = BTreeMap::new();
+    labels.insert("com.docker.swarm.task.id".to_string(), task.id.to_string());
+    labels.insert("com.docker.swarm.task.name".to_string(), task.name());
+    labels.insert("com.docker.swarm.service.id".to_string(), task.service_id.to_string());
+    labels.insert("com.docker.swarm.service.name".to_string(), task.service_name.clone());
+    if let Some(n) = &task.node_id {
+        labels.insert("com.docker.swarm.node.id".to_string(), n.to_string());
+    }
+    ContainerSpec {
+        name: task.container_name(),
+        image: task.spec.image.clone(),
+        command: task.spec.command.clone(),
+        env: task.spec.env.clone(),
+        labels,
+        networks: task
+            .networks
+            .iter()
+            .flat_map(|n| n.addresses.iter().map(move |a| ContainerNetwork { network_name: n.network_id.to_string(), addr: *a }))
+            .collect(),
+    }
+}

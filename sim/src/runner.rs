@@ -1,0 +1,364 @@
+//! Runs a scenario: builds the world from its nodes and images, then plays its steps like a
+//! shell session — commands typed on nodes, faults, waits and expectations — and returns the
+//! transcript, the verdict and the trace hash.
+
+use crate::conditions;
+use crate::runtime::ImageBehaviour;
+use crate::scenario::{Scenario, StepAction, StepTiming};
+use crate::world::{HostSpec, NetworkModel, World};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+use swarm_core::cli::parse::parse_invocation;
+use swarm_core::cli::Command;
+use swarm_core::node::{NodeConfig, Reply};
+use swarm_core::runtime::ContainerCommand;
+use swarm_core::time::Instant;
+
+/// How long a command may wait for its daemon's answer before the step fails.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+const ENGINE_VERSION: &str = "1.12.1";
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Keep every trace line (for `--trace`), not only the hash and the tail.
+    pub keep_trace: bool,
+    /// Where golden outputs live; compared only when running the scenario's own seed, since
+    /// IDs and placements differ per seed.
+    pub snapshot_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// An expectation of the scenario did not hold (exit 1).
+    Expectation,
+    /// A safety invariant broke: a bug in swarm-core found by the simulator (exit 3).
+    Invariant,
+}
+
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// `file:line:col: what went wrong`, with the step's line underlined.
+    pub message: String,
+}
+
+pub struct RunReport {
+    pub seed: u64,
+    pub transcript: String,
+    pub failure: Option<Failure>,
+    pub trace_hash: String,
+    pub trace_lines: Vec<String>,
+    pub trace_tail: Vec<String>,
+    pub sim_time: Instant,
+    pub events: u64,
+    /// (snapshot name, output) of every step that names a snapshot.
+    pub snapshots: Vec<(String, String)>,
+    /// Snapshots that differ from their golden file (CLI runs; `cargo test` uses insta).
+    pub snapshot_mismatches: Vec<String>,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+fn images(scenario: &Scenario) -> BTreeMap<String, ImageBehaviour> {
+    scenario
+        .images
+        .iter()
+        .map(|i| {
+            (
+                i.name.clone(),
+                ImageBehaviour {
+                    name: i.name.clone(),
+                    command: i.command.clone(),
+                    exposed_ports: i.exposed_ports.clone(),
+                    http_body: i.http_body.clone(),
+                    pull: i.pull,
+                    exit_after: i.exits.map(|e| (e.after, e.code)),
+                },
+            )
+        })
+        .collect()
+}
+
+pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
+    let hosts = scenario
+        .nodes
+        .iter()
+        .map(|n| HostSpec {
+            name: n.name.clone(),
+            config: NodeConfig {
+                hostname: n.name.clone(),
+                interfaces: n.interfaces.iter().map(|i| (i.name.clone(), i.addr)).collect(),
+                resources: n.resources(),
+                engine_version: ENGINE_VERSION.to_string(),
+                engine_labels: n.labels.clone(),
+            },
+            daemon_tcp: n.daemon_hosts.iter().any(|h| h.starts_with("tcp://")),
+            missing_images: n.missing_images.clone(),
+        })
+        .collect();
+    let network = NetworkModel { latency: scenario.network.latency, jitter: scenario.network.jitter };
+    World::new(seed, hosts, images(scenario), network, keep_trace)
+}
+
+pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let mut world = build_world(scenario, seed, options.keep_trace);
+    let mut transcript = String::new();
+    let mut captures: BTreeMap<String, String> = BTreeMap::new();
+    let mut snapshots = Vec::new();
+    let mut snapshot_mismatches = Vec::new();
+    let mut failure = None;
+    let deadline = Instant::ZERO + scenario.max_duration;
+
+    for step in &scenario.steps {
+        let start = match step.timing {
+            StepTiming::Immediately => world.now,
+            StepTiming::At(t) => Instant::ZERO + t,
+            StepTiming::After(d) => world.now + d,
+        };
+        world.run_until(start.max(world.now));
+        let fail = |why: String| Failure { kind: FailureKind::Expectation, message: scenario.error_at(step.action_span.clone(), why).to_string() };
+        match &step.action {
+            StepAction::Run(run) => {
+                let host_name = step.on.clone().unwrap_or_else(|| scenario.nodes[0].name.clone());
+                let line = match run.command.render(&captures) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        failure = Some(fail(e));
+                        break;
+                    }
+                };
+                let _ = writeln!(transcript, "{host_name}$ {}", one_line(&line));
+                let (exit_code, output) = run_command(&mut world, &host_name, &line);
+                transcript.push_str(&output);
+                if !output.is_empty() && !output.ends_with('\n') {
+                    transcript.push('\n');
+                }
+                for capture in &run.captures {
+                    if let Some(value) = capture.extract(&output) {
+                        captures.insert(capture.name.clone(), value.to_string());
+                    }
+                }
+                let problems = run.check_output(exit_code, &output);
+                if let Some(name) = &run.snapshot {
+                    snapshots.push((name.clone(), output.clone()));
+                    if seed == scenario.seed {
+                        if let Some(dir) = &options.snapshot_dir {
+                            if let Some(golden) = read_golden(dir, name) {
+                                if golden.trim_end() != output.trim_end() {
+                                    snapshot_mismatches.push(name.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                if !problems.is_empty() {
+                    failure = Some(fail(problems.join("; ")));
+                    break;
+                }
+            }
+            StepAction::Kill { target } => {
+                let _ = writeln!(transcript, "# fault: kill {target}");
+                match kill(&mut world, step.on.as_deref(), target) {
+                    Ok(note) => {
+                        let _ = writeln!(transcript, "#   {note}");
+                    }
+                    Err(e) => {
+                        failure = Some(fail(e));
+                        break;
+                    }
+                }
+            }
+            StepAction::Sleep(d) => {
+                let _ = writeln!(transcript, "# sleep {}", crate::scenario::format_duration(*d));
+                let until = world.now + *d;
+                world.run_until(until);
+            }
+            StepAction::Expect(expectation) => {
+                let began = world.now;
+                let held = match expectation.within {
+                    None => conditions::holds(&world, &expectation.condition),
+                    Some(within) => {
+                        let until = world.now + within;
+                        world.run_until_condition(until, |w| conditions::holds(w, &expectation.condition))
+                    }
+                };
+                if held {
+                    let waited = world.now.saturating_since(began);
+                    let _ = writeln!(transcript, "# expect: {} — ok after {}", expectation.text, crate::scenario::format_duration(waited));
+                } else {
+                    let seen = conditions::describe_failure(&world, &expectation.condition).unwrap_or_default();
+                    let _ = writeln!(transcript, "# expect: {} — FAILED ({seen})", expectation.text);
+                    failure = Some(fail(format!("expectation not met: {} (at {}: {seen})", expectation.text, world.now)));
+                    break;
+                }
+            }
+        }
+        if let Err(e) = world.check_stores_agree() {
+            failure = Some(Failure { kind: FailureKind::Invariant, message: e });
+            break;
+        }
+        if world.now > deadline {
+            failure = Some(fail(format!("the run passed its max_duration of {}", crate::scenario::format_duration(scenario.max_duration))));
+            break;
+        }
+    }
+    RunReport {
+        seed,
+        transcript,
+        failure,
+        trace_hash: world.trace.hash_hex(),
+        trace_lines: world.trace.lines().to_vec(),
+        trace_tail: world.trace.tail().cloned().collect(),
+        sim_time: world.now,
+        events: world.stats.events,
+        snapshots,
+        snapshot_mismatches,
+    }
+}
+
+/// The command as one line, for the transcript (continuations joined).
+fn one_line(line: &str) -> String {
+    line.replace("\\\n", " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An insta snapshot file's body (after its `---` header).
+pub fn read_golden(dir: &std::path::Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(format!("{name}.snap"))).ok()?;
+    let mut parts = text.splitn(3, "---\n");
+    parts.next()?;
+    parts.next()?;
+    parts.next().map(|s| s.to_string())
+}
+
+/// Types a command on a host and waits for the daemon's answer: (exit code, output).
+fn run_command(world: &mut World, host_name: &str, line: &str) -> (i32, String) {
+    let Some(origin) = world.host_by_name(host_name) else {
+        return (127, format!("no host named {host_name}\n"));
+    };
+    let invocation = match parse_invocation(line) {
+        Ok(inv) => inv,
+        Err(e) => return (1, format!("{e}\n")),
+    };
+    let target = match &invocation.host {
+        None => origin,
+        Some(h) => match remote_daemon(world, h) {
+            Ok(i) => i,
+            Err(e) => return (1, format!("{e}\n")),
+        },
+    };
+    if let Command::Curl { url } = &invocation.command {
+        return curl(world, origin, url);
+    }
+    let req = world.submit(target, invocation.command);
+    let until = world.now + COMMAND_TIMEOUT;
+    let reply = wait_reply(world, target, req, until);
+    match reply {
+        Some(Reply::Text(text)) => (0, text),
+        Some(Reply::Error(e)) => (1, format!("Error response from daemon: {e}\n")),
+        Some(Reply::Route(_)) => (1, "unexpected route reply\n".into()),
+        None => (1, format!("Error: no answer from the daemon within {}s\n", COMMAND_TIMEOUT.as_secs())),
+    }
+}
+
+fn wait_reply(world: &mut World, node: usize, req: u64, until: Instant) -> Option<Reply> {
+    loop {
+        if let Some(r) = world.take_reply(node, req) {
+            return Some(r);
+        }
+        if world.now > until || !world.step_until(until) {
+            return world.take_reply(node, req);
+        }
+    }
+}
+
+/// `-H 192.168.0.109:5555`, `-H tcp://bd0:5555`: a daemon listening on TCP.
+fn remote_daemon(world: &World, host: &str) -> Result<usize, String> {
+    let addr = host.trim_start_matches("tcp://");
+    let name = addr.split(':').next().unwrap_or(addr);
+    let index = match name.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => world.host_by_ip(ip),
+        Err(_) => world.host_by_name(name),
+    };
+    match index {
+        Some(i) if world.hosts[i].daemon_tcp => Ok(i),
+        _ => Err(format!("Cannot connect to the Docker daemon at tcp://{addr}. Is the docker daemon running?")),
+    }
+}
+
+/// `curl http://bd0:8000/`: the request enters the routing mesh of the node the URL names.
+fn curl(world: &mut World, _origin: usize, url: &str) -> (i32, String) {
+    let hostport = url.trim_start_matches("http://").split('/').next().unwrap_or("");
+    let host = hostport.split(':').next().unwrap_or(hostport);
+    let index = match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => world.host_by_ip(ip),
+        Err(_) => world.host_by_name(host),
+    };
+    let Some(index) = index else {
+        return (6, format!("curl: (6) Could not resolve host: {host}\n"));
+    };
+    let req = world.submit(index, Command::Curl { url: url.to_string() });
+    let until = world.now + COMMAND_TIMEOUT;
+    match wait_reply(world, index, req, until) {
+        Some(Reply::Route(route)) => {
+            let backend_ip: Option<std::net::Ipv4Addr> = route.backend.node_addr.parse().ok();
+            let Some(backend_host) = backend_ip.and_then(|ip| world.host_by_ip(ip)) else {
+                return (7, format!("curl: (7) Failed to connect to {hostport}: No route to host\n"));
+            };
+            let runtime = &world.hosts[backend_host].runtime;
+            if !runtime.running(&route.backend.container_name) {
+                return (56, "curl: (56) Recv failure: Connection reset by peer\n".into());
+            }
+            let image = runtime.containers[&route.backend.container_name].image.clone();
+            let body = runtime.images.get(&image).and_then(|i| i.http_body.clone());
+            match body {
+                Some(body) => {
+                    let vip = route.vip.map(|v| v.ip.to_string()).unwrap_or_else(|| "-".into());
+                    let task_ip = route.backend.addresses.first().map(|(_, a)| a.ip.to_string()).unwrap_or_default();
+                    (
+                        0,
+                        format!(
+                            "{body}\n# served by {} on {} ({}) via ingress VIP {vip}\n",
+                            route.backend.container_name, world.hosts[backend_host].name, task_ip
+                        ),
+                    )
+                }
+                None => (52, "curl: (52) Empty reply from server\n".into()),
+            }
+        }
+        Some(Reply::Error(e)) => (7, format!("{e}\n")),
+        Some(Reply::Text(t)) => (0, t),
+        None => (28, "curl: (28) Operation timed out\n".into()),
+    }
+}
+
+/// The fault `kill`: SIGKILL the running container of `service.slot` (or a container whose
+/// name starts with `target`), on `on` or wherever it runs.
+fn kill(world: &mut World, on: Option<&str>, target: &str) -> Result<String, String> {
+    let hosts: Vec<usize> = match on {
+        Some(name) => vec![world.host_by_name(name).ok_or_else(|| format!("no host named {name}"))?],
+        None => (0..world.hosts.len()).collect(),
+    };
+    let with_dot = format!("{target}.");
+    for h in hosts {
+        let found = world.hosts[h]
+            .runtime
+            .containers
+            .keys()
+            .find(|name| (name.starts_with(&with_dot) || name.as_str() == target) && world.hosts[h].runtime.running(name))
+            .cloned();
+        if let Some(name) = found {
+            world.runtime_command(h, ContainerCommand::Kill { name: name.clone() });
+            return Ok(format!("SIGKILL {name} on {}", world.hosts[h].name));
+        }
+    }
+    Err(format!("no running container matches {target}"))
+}

@@ -1,0 +1,159 @@
+//! The simulated container runtime of one node: create (pull included), start, stop, kill,
+//! remove, exits with codes (137 for SIGKILL), missing images and processes that exit by
+//! themselves (crash loops). It answers the node's container commands with events after
+//! realistic delays; the world delivers them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+use swarm_core::runtime::{ContainerCommand, ContainerEvent};
+
+/// How a simulated image behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageBehaviour {
+    pub name: String,
+    pub command: String,
+    pub exposed_ports: Vec<String>,
+    /// Body served over HTTP on the exposed port, if the image is a web server.
+    pub http_body: Option<String>,
+    pub pull: Duration,
+    /// The main process exits by itself after this long, with `exit_code`.
+    pub exit_after: Option<(Duration, i32)>,
+}
+
+/// Time a container needs for each step, beyond the image pull.
+const CREATE_DELAY: Duration = Duration::from_millis(50);
+const START_DELAY: Duration = Duration::from_millis(300);
+const STOP_DELAY: Duration = Duration::from_millis(200);
+const KILL_DELAY: Duration = Duration::from_millis(10);
+const REMOVE_DELAY: Duration = Duration::from_millis(20);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimContainerState {
+    Created,
+    Running,
+    Exited(i32),
+}
+
+#[derive(Clone, Debug)]
+pub struct SimContainer {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub state: SimContainerState,
+    /// Bumped on every start, so a scheduled self-exit of an earlier run is ignored.
+    pub generation: u64,
+}
+
+/// What the runtime wants the world to do: deliver `event` after `delay`, unless it is a
+/// self-exit whose container has been restarted or stopped in between.
+pub struct Scheduled {
+    pub delay: Duration,
+    pub event: ContainerEvent,
+    /// For self-exits: the generation it belongs to.
+    pub generation: Option<u64>,
+}
+
+pub struct SimRuntime {
+    pub images: BTreeMap<String, ImageBehaviour>,
+    /// Images this node cannot pull.
+    pub missing_images: Vec<String>,
+    pub containers: BTreeMap<String, SimContainer>,
+}
+
+/// `nginx:latest` → `nginx`.
+pub fn image_base(image: &str) -> &str {
+    image.split('@').next().unwrap_or(image).rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map(|(b, _)| b).unwrap_or(image)
+}
+
+impl SimRuntime {
+    pub fn new(images: BTreeMap<String, ImageBehaviour>, missing_images: Vec<String>) -> SimRuntime {
+        SimRuntime { images, missing_images, containers: BTreeMap::new() }
+    }
+
+    pub fn running(&self, name: &str) -> bool {
+        self.containers.get(name).map(|c| c.state == SimContainerState::Running).unwrap_or(false)
+    }
+
+    /// Carries out a command. `new_id` gives container IDs (64 hex) from the world's RNG.
+    pub fn execute(&mut self, command: ContainerCommand, new_id: &mut dyn FnMut() -> String) -> Vec<Scheduled> {
+        let name = command.name().to_string();
+        let now_event = |event| vec![Scheduled { delay: Duration::from_millis(1), event, generation: None }];
+        match command {
+            ContainerCommand::Create(spec) => {
+                let base = image_base(&spec.image).to_string();
+                let behaviour = self.images.get(&base).cloned();
+                let missing = self.missing_images.iter().any(|m| image_base(m) == base);
+                let Some(behaviour) = behaviour.filter(|_| !missing) else {
+                    let tag = if spec.image.contains(':') { spec.image.clone() } else { format!("{}:latest", spec.image) };
+                    return vec![Scheduled {
+                        delay: Duration::from_millis(500),
+                        event: ContainerEvent::CreateFailed { name, error: format!("No such image: {tag}") },
+                        generation: None,
+                    }];
+                };
+                if self.containers.contains_key(&name) {
+                    return now_event(ContainerEvent::CreateFailed {
+                        name: name.clone(),
+                        error: format!("Conflict. The container name \"/{name}\" is already in use"),
+                    });
+                }
+                let id = new_id();
+                let command = if spec.command.is_empty() { behaviour.command.clone() } else { spec.command.join(" ") };
+                self.containers.insert(
+                    name.clone(),
+                    SimContainer { id: id.clone(), name: name.clone(), image: base, state: SimContainerState::Created, generation: 0 },
+                );
+                vec![Scheduled {
+                    delay: behaviour.pull + CREATE_DELAY,
+                    event: ContainerEvent::Created { name, id, command, exposed_ports: behaviour.exposed_ports.clone() },
+                    generation: None,
+                }]
+            }
+            ContainerCommand::Start { .. } => {
+                let Some(c) = self.containers.get_mut(&name) else { return now_event(ContainerEvent::NotFound { name }) };
+                c.state = SimContainerState::Running;
+                c.generation += 1;
+                let mut out = vec![Scheduled { delay: START_DELAY, event: ContainerEvent::Started { name: name.clone() }, generation: None }];
+                if let Some((after, code)) = self.images.get(&c.image).and_then(|b| b.exit_after) {
+                    out.push(Scheduled {
+                        delay: START_DELAY + after,
+                        event: ContainerEvent::Exited { name, exit_code: code },
+                        generation: Some(c.generation),
+                    });
+                }
+                out
+            }
+            ContainerCommand::Stop { .. } => self.terminate(name, STOP_DELAY, 0),
+            ContainerCommand::Kill { .. } => self.terminate(name, KILL_DELAY, 137),
+            ContainerCommand::Remove { .. } => {
+                if self.containers.remove(&name).is_none() {
+                    return now_event(ContainerEvent::NotFound { name });
+                }
+                vec![Scheduled { delay: REMOVE_DELAY, event: ContainerEvent::Removed { name }, generation: None }]
+            }
+        }
+    }
+
+    fn terminate(&mut self, name: String, delay: Duration, exit_code: i32) -> Vec<Scheduled> {
+        let Some(c) = self.containers.get_mut(&name) else {
+            return vec![Scheduled { delay: Duration::from_millis(1), event: ContainerEvent::NotFound { name }, generation: None }];
+        };
+        if c.state != SimContainerState::Running {
+            return Vec::new(); // docker: stopping a stopped container is a no-op
+        }
+        c.state = SimContainerState::Exited(exit_code);
+        c.generation += 1; // a pending self-exit no longer applies
+        vec![Scheduled { delay, event: ContainerEvent::Exited { name, exit_code }, generation: None }]
+    }
+
+    /// A self-exit fires only if the container is still in the run it was scheduled for.
+    pub fn self_exit_applies(&mut self, name: &str, generation: u64, exit_code: i32) -> bool {
+        match self.containers.get_mut(name) {
+            Some(c) if c.generation == generation && c.state == SimContainerState::Running => {
+                c.state = SimContainerState::Exited(exit_code);
+                true
+            }
+            _ => false,
+        }
+    }
+}
