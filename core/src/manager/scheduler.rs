@@ -61,12 +61,16 @@ impl Scheduler {
         if work.is_empty() {
             return actions;
         }
+        let t = std::time::Instant::now();
         let mut round = Round::new(store);
+        eprintln!("round new {:?}", t.elapsed());
         for task in &work.preassigned {
             round.schedule_preassigned(task, now, &mut actions);
         }
         for (service_id, tasks) in &work.by_service {
+            let t = std::time::Instant::now();
             let mut ranking = ServiceRanking::new(store, &round, service_id, self, now);
+            eprintln!("ranking {:?}", t.elapsed());
             for group in TaskGroup::split(tasks) {
                 round.schedule_group(&group, &mut ranking, now, &mut actions);
             }

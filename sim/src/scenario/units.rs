@@ -60,13 +60,11 @@ fn scale_decimal(number: &str, scale: u128) -> Option<u128> {
         return None;
     }
     let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let mut value = whole.checked_mul(scale)?;
-    let mut place = scale;
-    for digit in fraction.chars() {
-        place /= 10;
-        value = value.checked_add(digit.to_digit(10)? as u128 * place)?;
-    }
-    Some(value)
+    // Scale the fraction before dividing so 1.5GiB is exact; 18 digits keep it in range.
+    let fraction = &fraction[..fraction.len().min(18)];
+    let numerator: u128 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    let fraction_value = numerator.checked_mul(scale)? / 10u128.pow(fraction.len() as u32);
+    whole.checked_mul(scale)?.checked_add(fraction_value)
 }
 
 /// The shortest form `parse_duration` reads back: `1m30s`, `200ms`, `0s`.
