@@ -62,8 +62,10 @@ impl Directory {
             None => (name, false),
         };
         let Some(entry) = self.services.get(service_name) else { return Vec::new() };
+        // The ingress network carries the routing mesh only: its embedded DNS answers nothing.
         let shared: Vec<&NetworkId> = networks
             .iter()
+            .filter(|n| Some(*n) != self.ingress_network.as_ref())
             .filter(|n| entry.vips.iter().any(|(vn, _)| vn == *n))
             .collect();
         let mut out = Vec::new();

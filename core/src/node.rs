@@ -16,7 +16,7 @@ use crate::manager::raft_node::PersistRaft;
 use crate::manager::tokens;
 use crate::message::{Addr, DispatchMessage, JoinAccepted, JoinRefused, JoinRequest, Message};
 use crate::net::{Route, RoutingMesh};
-use crate::runtime::{ContainerCommand, ContainerEvent};
+use crate::runtime::{ContainerCommand, ContainerEvent, ContainerInfo, ContainerState};
 use crate::store::StoreAction;
 use crate::time::Instant;
 use crate::worker::agent::Agent;
@@ -626,13 +626,18 @@ impl Node {
         }
         // Docker accepts ID prefixes; swarmsim also accepts a name prefix such as `mynginx.2`,
         // since task IDs are not known before the run.
-        let matches: Vec<&String> = agent
+        let matches: Vec<&ContainerInfo> = agent
             .containers
             .values()
             .filter(|c| c.id.starts_with(name) || c.name.starts_with(&format!("{name}.")))
-            .map(|c| &c.name)
             .collect();
-        (matches.len() == 1).then(|| matches[0].clone())
+        if matches.len() == 1 {
+            return Some(matches[0].name.clone());
+        }
+        // Several (a slot's dead container beside its replacement): the one running, if unique.
+        let running: Vec<&&ContainerInfo> =
+            matches.iter().filter(|c| matches!(c.state, ContainerState::Running { .. })).collect();
+        (running.len() == 1).then(|| running[0].name.clone())
     }
 
     fn kill(&mut self, req_id: u64, containers: &[String]) {

@@ -450,3 +450,24 @@ fn load_reads_a_file() {
     assert!(s.steps.iter().all(|step| !matches!(&step.action, StepAction::Expect(e)
         if matches!(e.condition, Condition::NodeAvailability { availability: Availability::Drain, .. }))));
 }
+
+#[test]
+fn zz_show_errors() {
+    for rest in [
+        "[[step]]\non = \"bd0\"\n",
+        "[[step]]\nexpect = \"within 30s mynginx hs 2 running tasks\"\n",
+        "[[step]]\non = \"bd1\"\nrun = \"docker swarm join --token ${worker_token} 192.168.0.109:2377\"\n",
+        "[[step]]\non = \"bd0\"\nrun = \"x\"\noutput_matches = ['mynginx\\.2 (']\n",
+        "[[step]]\nsleep = \"5x\"\n",
+        "[[step]]\nsleep = \"5s\n",
+        "[[step]]\nexpect = \"\"\n",
+        "[[node]]\nname = \"bd2\"\naddr = \"192.168.0.192\"\n",
+        "[[step]]\non = \"bd0\"\nrun = [\"docker\", \"ps\"]\n",
+        "[[step]]\nrun = 3\n",
+        "step = 3\n",
+        "[[step]]\ncapture = 3\n",
+    ] {
+        let source = format!("{NODES}{rest}");
+        println!("{}\n", parse(Path::new("scenarios/x.toml"), &source).unwrap_err());
+    }
+}

@@ -56,6 +56,10 @@ impl StepContext<'_> {
 
     /// An error at `inner`, a byte range inside the string value `value`.
     fn error_inside(&self, value: &Spanned<String>, inner: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        if inner == (0..value.get_ref().len()) {
+            // The whole string is at fault: underline it with its quotes (visible even when empty).
+            return self.error(value.span(), message);
+        }
         self.error(self.file.span_inside_string(value.span(), value.get_ref(), inner), message)
     }
 
