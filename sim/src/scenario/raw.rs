@@ -155,5 +155,19 @@ pub fn friendly_serde_message(message: &str) -> String {
     if let Some(at) = message.find("expected struct Raw") {
         message.replace_range(at.., "expected a table");
     }
+    if let Some(key) = misplaced_top_level_key(&message) {
+        message.push_str(&format!(
+            "; `{key}` is a top-level key, and TOML puts every key after a [[table]] header into that table: \
+move it above the first table"
+        ));
+    }
     message
+}
+
+/// Keys only the top level has: reported unknown, they were written below a table header.
+const TOP_LEVEL_ONLY_KEYS: [&str; 7] = ["description", "seed", "max_duration", "network", "image", "node", "step"];
+
+fn misplaced_top_level_key(message: &str) -> Option<&str> {
+    let key = message.strip_prefix("unknown field `")?.split('`').next()?;
+    TOP_LEVEL_ONLY_KEYS.contains(&key).then_some(key)
 }

@@ -224,6 +224,15 @@ fn unknown_keys() {
     assert_eq!((line, column), (1, 1));
     assert!(message.starts_with("unknown field `nmae`, expected one of `name`, `description`, `seed`"), "{message}");
     assert_mistake_starts("[[step]]\non = \"bd0\"\nrun = \"docker ps\"\noutput_contain = [\"x\"]\n", 11, 1, "unknown field `output_contain`");
+    // A top-level key after a table header belongs to that table: say so.
+    assert_mistake(
+        "seed = 3\n",
+        8,
+        1,
+        "unknown field `seed`, expected one of `name`, `addr`, `interfaces`, `daemon_hosts`, `cpus`, `memory`, \
+`labels`, `missing_images`; `seed` is a top-level key, and TOML puts every key after a [[table]] header into \
+that table: move it above the first table",
+    );
     assert_mistake_starts("[network]\nlatncy = \"1ms\"\n", 9, 1, "unknown field `latncy`, expected one of `latency`, `jitter`, `loss`");
     assert_mistake_starts("[[node]]\nname = \"bd2\"\ninterfaces = [{ name = \"eth0\", adr = \"10.0.0.1\" }]\n", 10, 32, "unknown field `adr`");
 }
@@ -451,23 +460,3 @@ fn load_reads_a_file() {
         if matches!(e.condition, Condition::NodeAvailability { availability: Availability::Drain, .. }))));
 }
 
-#[test]
-fn zz_show_errors() {
-    for rest in [
-        "[[step]]\non = \"bd0\"\n",
-        "[[step]]\nexpect = \"within 30s mynginx hs 2 running tasks\"\n",
-        "[[step]]\non = \"bd1\"\nrun = \"docker swarm join --token ${worker_token} 192.168.0.109:2377\"\n",
-        "[[step]]\non = \"bd0\"\nrun = \"x\"\noutput_matches = ['mynginx\\.2 (']\n",
-        "[[step]]\nsleep = \"5x\"\n",
-        "[[step]]\nsleep = \"5s\n",
-        "[[step]]\nexpect = \"\"\n",
-        "[[node]]\nname = \"bd2\"\naddr = \"192.168.0.192\"\n",
-        "[[step]]\non = \"bd0\"\nrun = [\"docker\", \"ps\"]\n",
-        "[[step]]\nrun = 3\n",
-        "step = 3\n",
-        "[[step]]\ncapture = 3\n",
-    ] {
-        let source = format!("{NODES}{rest}");
-        println!("{}\n", parse(Path::new("scenarios/x.toml"), &source).unwrap_err());
-    }
-}

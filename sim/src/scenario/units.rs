@@ -73,10 +73,10 @@ pub fn format_duration(d: Duration) -> String {
     if nanos == 0 {
         return "0s".into();
     }
-    if nanos % 1_000_000_000 != 0 {
+    if !nanos.is_multiple_of(1_000_000_000) {
         // Below a second, pick the largest unit that divides evenly.
         for (unit, per) in [("ms", 1_000_000u128), ("us", 1_000), ("ns", 1)] {
-            if nanos % per == 0 {
+            if nanos.is_multiple_of(per) {
                 return format!("{}{unit}", nanos / per);
             }
         }
