@@ -17,4 +17,5 @@ pub mod message;
 pub mod names;
 pub mod net;
 pub mod node;
+pub mod persist;
 pub mod worker;

@@ -12,7 +12,7 @@ use crate::api::*;
 use crate::cli::{tables, inspect, Command};
 use crate::ids::{NetworkId, NodeId};
 use crate::manager::manager::{Manager, Origin, NO_LEADER_ERROR};
-use crate::manager::raft_node::PersistRaft;
+use crate::persist::{DiskState, Identity, PersistRaft};
 use crate::manager::tokens;
 use crate::message::{Addr, DispatchMessage, JoinAccepted, JoinRefused, JoinRequest, Message};
 use crate::net::{Route, RoutingMesh};
@@ -62,6 +62,8 @@ pub enum Output {
     Container(ContainerCommand),
     /// Raft state to make durable before the sends that follow.
     Persist(PersistRaft),
+    /// The node's identity in its swarm (`None`: it left): durable before the reply.
+    SaveIdentity(Option<Identity>),
     Reply { req_id: u64, reply: Reply },
 }
 
@@ -139,6 +141,32 @@ impl Node {
             mesh: RoutingMesh::default(),
             stats: NodeStats::default(),
         }
+    }
+
+    /// A node starting again after a crash, a `kill -9` or a clean stop: it finds its identity
+    /// and Raft state on `disk`, and the containers its runtime still has (none after a host
+    /// crash; all of them after a daemon restart with live-restore). `seed` should differ from
+    /// the first life's, as a restarted process draws new randomness.
+    pub fn restart(config: NodeConfig, seed: u64, disk: &DiskState, containers: Vec<ContainerInfo>, now: Instant) -> Node {
+        let mut node = Node::new(config, seed);
+        let Some(identity) = &disk.identity else { return node };
+        let manager = identity.raft_id.map(|id| {
+            Manager::restore(id, identity.advertise_addr.clone(), &identity.managers, &disk.raft, now, &mut node.rng)
+        });
+        let managers: Vec<Addr> = identity.managers.iter().map(|(_, a)| a.clone()).collect();
+        let first_contact = if identity.raft_id.is_some() {
+            identity.advertise_addr.clone()
+        } else {
+            managers.first().cloned().unwrap_or_else(|| identity.advertise_addr.clone())
+        };
+        let agent = Agent::restore(identity.node_id.clone(), managers, first_contact, containers, now);
+        node.membership = Membership::Member(Member {
+            node_id: identity.node_id.clone(),
+            advertise_addr: identity.advertise_addr.clone(),
+            manager,
+            agent,
+        });
+        node
     }
 
     // ----- getters -----
@@ -440,7 +468,7 @@ impl Node {
             spec: NodeSpec { role: NodeRole::Manager, availability: Availability::Active, labels: Default::default() },
             description: self.description(),
             status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: ip.to_string() },
-            manager_status: Some(ManagerStatus { raft_id, addr: addr.clone() }),
+            manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),
             created_at: now,
         };
         let ingress = Network {
@@ -456,7 +484,14 @@ impl Node {
             "Swarm initialized: current node ({node_id}) is now a manager.\n\n{}\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n",
             join_instructions(NodeRole::Worker, &cluster.worker_token, &addr)
         );
-        let mut manager = Manager::bootstrap(raft_id, addr.clone(), now, &mut self.rng);
+        self.outputs.push(Output::SaveIdentity(Some(Identity {
+            node_id: node_id.clone(),
+            role: NodeRole::Manager,
+            advertise_addr: addr.clone(),
+            raft_id: Some(raft_id),
+            managers: vec![(raft_id, addr.clone())],
+        })));
+        let mut manager = Manager::bootstrap(raft_id, addr.clone(), now, &mut self.rng, &mut self.outputs);
         let actions = vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), text) {
             return self.reply(req_id, Reply::Error(e));
@@ -531,6 +566,13 @@ impl Node {
                 let manager = accepted
                     .raft_id
                     .map(|id| Manager::joining(id, advertise_addr.clone(), &accepted.managers, now, &mut self.rng));
+                self.outputs.push(Output::SaveIdentity(Some(Identity {
+                    node_id: accepted.node_id.clone(),
+                    role: accepted.role,
+                    advertise_addr: advertise_addr.clone(),
+                    raft_id: accepted.raft_id,
+                    managers: accepted.managers.clone(),
+                })));
                 let agent = Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr.clone(), now);
                 self.membership = Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
                 if let Some(req_id) = req_id {
@@ -550,6 +592,7 @@ impl Node {
             ),
             _ => {
                 self.membership = Membership::Outside;
+                self.outputs.push(Output::SaveIdentity(None));
                 self.reply(req_id, Reply::Text("Node left the swarm.\n".into()));
             }
         }

@@ -129,3 +129,31 @@ fn slot_history<'s>(store: &'s Store, service: &str, slot: u64) -> Vec<&'s Task>
     tasks.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
     tasks
 }
+
+/// Liveness: a leader, every node Ready, and every service at its replica count (global: one
+/// running task per schedulable node) with nothing left to start.
+pub fn cluster_converged(world: &World) -> bool {
+    convergence_gap(world).is_none()
+}
+
+/// What keeps the cluster from having converged, if anything.
+pub fn convergence_gap(world: &World) -> Option<String> {
+    let Some(leader) = world.leader_index() else { return Some("no leader".into()) };
+    let store = &world.hosts[leader].node.manager().expect("the leader is a manager").store;
+    for node in store.nodes.values() {
+        if node.status.state != swarm_core::api::NodeState::Ready {
+            return Some(format!("node {} is {}", node.description.hostname, node.status.state.as_str()));
+        }
+    }
+    for svc in store.services.values() {
+        let running = running_tasks(store, &svc.spec.name).len() as u64;
+        let want = match svc.spec.replicas() {
+            Some(r) => r,
+            None => store.nodes.values().filter(|n| n.is_schedulable()).count() as u64,
+        };
+        if running != want {
+            return Some(format!("{} has {running}/{want} running", svc.spec.name));
+        }
+    }
+    None
+}

@@ -58,7 +58,7 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
     };
     let seed_used = seed.unwrap_or(scenario.seed);
     let replay = format!("swarmsim run {} --seed {seed_used}", file.display());
-    let options = RunOptions { seed, keep_trace: trace.is_some(), snapshot_dir: Some(snapshots) };
+    let options = RunOptions { seed, keep_trace: trace.is_some(), snapshot_dir: Some(snapshots), ..Default::default() };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
     let report = match outcome {
         Ok(r) => r,
@@ -111,6 +111,7 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
             ExitCode::from(match f.kind {
                 FailureKind::Expectation => 1,
                 FailureKind::Invariant => 3,
+                FailureKind::Liveness => 5,
             })
         }
     }

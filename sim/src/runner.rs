@@ -3,6 +3,7 @@
 //! transcript, the verdict and the trace hash.
 
 use crate::conditions;
+use crate::faults::Fault;
 use crate::runtime::ImageBehaviour;
 use crate::scenario::{Scenario, StepAction, StepTiming};
 use crate::world::{HostSpec, NetworkModel, World};
@@ -13,7 +14,6 @@ use std::time::Duration;
 use swarm_core::cli::parse::parse_invocation;
 use swarm_core::cli::Command;
 use swarm_core::node::{NodeConfig, Reply};
-use swarm_core::runtime::ContainerCommand;
 use swarm_core::time::Instant;
 
 /// How long a command may wait for its daemon's answer before the step fails.
@@ -29,6 +29,8 @@ pub struct RunOptions {
     /// Where golden outputs live; compared only when running the scenario's own seed, since
     /// IDs and placements differ per seed.
     pub snapshot_dir: Option<PathBuf>,
+    /// Faults to inject after the scenario's steps, then heal and check convergence.
+    pub chaos: Option<ChaosPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +39,23 @@ pub enum FailureKind {
     Expectation,
     /// A safety invariant broke: a bug in swarm-core found by the simulator (exit 3).
     Invariant,
+    /// After the last fault healed, the cluster did not converge within the bound (exit 5).
+    Liveness,
 }
+
+/// A generated fault schedule run after the scenario's own steps (swarm testing).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosPlan {
+    /// Faults at offsets from the end of the scenario's steps, in order.
+    pub faults: Vec<(Duration, Fault)>,
+    /// After the faults, every partition heals and every down host restarts; then every
+    /// service must reach its replica count within this long.
+    pub liveness_bound: Duration,
+}
+
+/// swarm's own timings bound recovery: an election (≤ 20 s), a node Down (≤ 16.5 s of
+/// heartbeat grace, ×2 after a leader change), the restart delay (5 s), pulls and starts.
+pub const DEFAULT_LIVENESS_BOUND: Duration = Duration::from_secs(120);
 
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -59,6 +77,10 @@ pub struct RunReport {
     pub snapshots: Vec<(String, String)>,
     /// Snapshots that differ from their golden file (CLI runs; `cargo test` uses insta).
     pub snapshot_mismatches: Vec<String>,
+    /// With chaos: simulated time from the final heal until every service converged.
+    pub convergence: Option<Duration>,
+    /// "Sometimes" conditions reached in this run.
+    pub sometimes: std::collections::BTreeSet<String>,
 }
 
 impl RunReport {
@@ -104,7 +126,7 @@ pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
             missing_images: n.missing_images.clone(),
         })
         .collect();
-    let network = NetworkModel { latency: scenario.network.latency, jitter: scenario.network.jitter };
+    let network = NetworkModel { latency: scenario.network.latency, jitter: scenario.network.jitter, loss: scenario.network.loss };
     World::new(seed, hosts, images(scenario), network, keep_trace)
 }
 
@@ -167,7 +189,20 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             }
             StepAction::Kill { target } => {
                 let _ = writeln!(transcript, "# fault: kill {target}");
-                match kill(&mut world, step.on.as_deref(), target) {
+                let fault = Fault::Kill { target: target.clone(), node: step.on.clone() };
+                match world.apply_fault(&fault) {
+                    Ok(note) => {
+                        let _ = writeln!(transcript, "#   {note}");
+                    }
+                    Err(e) => {
+                        failure = Some(fail(e));
+                        break;
+                    }
+                }
+            }
+            StepAction::Fault(fault) => {
+                let _ = writeln!(transcript, "# fault: {}", fault.describe());
+                match world.apply_fault(fault) {
                     Ok(note) => {
                         let _ = writeln!(transcript, "#   {note}");
                     }
@@ -202,6 +237,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                 }
             }
         }
+        if let Some(v) = &world.violation {
+            failure = Some(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
+            break;
+        }
         if let Err(e) = world.check_stores_agree() {
             failure = Some(Failure { kind: FailureKind::Invariant, message: e });
             break;
@@ -211,8 +250,22 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             break;
         }
     }
+    let mut convergence = None;
+    if let (None, Some(plan)) = (&failure, &options.chaos) {
+        match run_chaos(&mut world, plan, &mut transcript) {
+            Ok(c) => convergence = Some(c),
+            Err(f) => failure = Some(f),
+        }
+    }
+    if failure.is_none() {
+        if let Some(v) = &world.violation {
+            failure = Some(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
+        }
+    }
     RunReport {
         seed,
+        convergence,
+        sometimes: world.sometimes.clone(),
         transcript,
         failure,
         trace_hash: world.trace.hash_hex(),
@@ -340,25 +393,40 @@ fn curl(world: &mut World, _origin: usize, url: &str) -> (i32, String) {
     }
 }
 
-/// The fault `kill`: SIGKILL the running container of `service.slot` (or a container whose
-/// name starts with `target`), on `on` or wherever it runs.
-fn kill(world: &mut World, on: Option<&str>, target: &str) -> Result<String, String> {
-    let hosts: Vec<usize> = match on {
-        Some(name) => vec![world.host_by_name(name).ok_or_else(|| format!("no host named {name}"))?],
-        None => (0..world.hosts.len()).collect(),
-    };
-    let with_dot = format!("{target}.");
-    for h in hosts {
-        let found = world.hosts[h]
-            .runtime
-            .containers
-            .keys()
-            .find(|name| (name.starts_with(&with_dot) || name.as_str() == target) && world.hosts[h].runtime.running(name))
-            .cloned();
-        if let Some(name) = found {
-            world.runtime_command(h, ContainerCommand::Kill { name: name.clone() });
-            return Ok(format!("SIGKILL {name} on {}", world.hosts[h].name));
+
+/// Plays a chaos schedule, heals everything, and waits for every service to converge.
+fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Result<Duration, Failure> {
+    let start = world.now;
+    for (offset, fault) in &plan.faults {
+        world.run_until((start + *offset).max(world.now));
+        if let Some(v) = &world.violation {
+            return Err(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
         }
+        let note = world.apply_fault(fault).unwrap_or_else(|e| format!("skipped: {e}"));
+        let _ = writeln!(transcript, "# chaos at {}: {} — {note}", world.now, fault.describe());
     }
-    Err(format!("no running container matches {target}"))
+    let _ = world.apply_fault(&Fault::Heal);
+    for i in world.down_hosts() {
+        let name = world.hosts[i].name.clone();
+        let _ = world.apply_fault(&Fault::Restart { node: name });
+    }
+    for i in 0..world.hosts.len() {
+        world.hosts[i].disk_delay = Duration::ZERO;
+    }
+    let healed = world.now;
+    let _ = writeln!(transcript, "# chaos: healed at {healed}, waiting up to {}s for convergence", plan.liveness_bound.as_secs());
+    let converged = world.run_until_condition(healed + plan.liveness_bound, conditions::cluster_converged);
+    if let Some(v) = &world.violation {
+        return Err(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
+    }
+    if !converged {
+        let why = conditions::convergence_gap(world).unwrap_or_default();
+        return Err(Failure {
+            kind: FailureKind::Liveness,
+            message: format!("liveness: not converged {}s after the last fault healed: {why}", plan.liveness_bound.as_secs()),
+        });
+    }
+    let took = world.now.saturating_since(healed);
+    let _ = writeln!(transcript, "# chaos: converged after {} ms", took.as_millis());
+    Ok(took)
 }

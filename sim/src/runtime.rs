@@ -39,6 +39,10 @@ pub struct SimContainer {
     pub id: String,
     pub name: String,
     pub image: String,
+    pub command: String,
+    pub exposed_ports: Vec<String>,
+    pub created_at: swarm_core::time::Instant,
+    pub started_at: swarm_core::time::Instant,
     pub state: SimContainerState,
     /// Bumped on every start, so a scheduled self-exit of an earlier run is ignored.
     pub generation: u64,
@@ -75,7 +79,7 @@ impl SimRuntime {
     }
 
     /// Carries out a command. `new_id` gives container IDs (64 hex) from the world's RNG.
-    pub fn execute(&mut self, command: ContainerCommand, new_id: &mut dyn FnMut() -> String) -> Vec<Scheduled> {
+    pub fn execute(&mut self, command: ContainerCommand, now: swarm_core::time::Instant, new_id: &mut dyn FnMut() -> String) -> Vec<Scheduled> {
         let name = command.name().to_string();
         let now_event = |event| vec![Scheduled { delay: Duration::from_millis(1), event, generation: None }];
         match command {
@@ -101,7 +105,17 @@ impl SimRuntime {
                 let command = if spec.command.is_empty() { behaviour.command.clone() } else { spec.command.join(" ") };
                 self.containers.insert(
                     name.clone(),
-                    SimContainer { id: id.clone(), name: name.clone(), image: base, state: SimContainerState::Created, generation: 0 },
+                    SimContainer {
+                        id: id.clone(),
+                        name: name.clone(),
+                        image: base,
+                        command: command.clone(),
+                        exposed_ports: behaviour.exposed_ports.clone(),
+                        created_at: now,
+                        started_at: now,
+                        state: SimContainerState::Created,
+                        generation: 0,
+                    },
                 );
                 vec![Scheduled {
                     delay: behaviour.pull + CREATE_DELAY,
@@ -112,6 +126,7 @@ impl SimRuntime {
             ContainerCommand::Start { .. } => {
                 let Some(c) = self.containers.get_mut(&name) else { return now_event(ContainerEvent::NotFound { name }) };
                 c.state = SimContainerState::Running;
+                c.started_at = now;
                 c.generation += 1;
                 let mut out = vec![Scheduled { delay: START_DELAY, event: ContainerEvent::Started { name: name.clone() }, generation: None }];
                 if let Some((after, code)) = self.images.get(&c.image).and_then(|b| b.exit_after) {
@@ -155,5 +170,28 @@ impl SimRuntime {
             }
             _ => false,
         }
+    }
+}
+
+impl SimRuntime {
+    /// What the runtime holds, as a restarted daemon finds it (`ctr containers ls` + task state).
+    pub fn container_infos(&self, now: swarm_core::time::Instant) -> Vec<swarm_core::runtime::ContainerInfo> {
+        use swarm_core::runtime::{ContainerInfo, ContainerState};
+        self.containers
+            .values()
+            .map(|c| ContainerInfo {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                image: format!("{}:latest", c.image),
+                command: c.command.clone(),
+                created_at: c.created_at,
+                state: match c.state {
+                    SimContainerState::Created => ContainerState::Created,
+                    SimContainerState::Running => ContainerState::Running { since: c.started_at },
+                    SimContainerState::Exited(code) => ContainerState::Exited { exit_code: code, at: now },
+                },
+                exposed_ports: c.exposed_ports.clone(),
+            })
+            .collect()
     }
 }

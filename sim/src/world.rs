@@ -5,8 +5,11 @@
 //! The world holds no swarm logic. It delivers messages after a latency, runs container
 //! commands in the simulated runtime, wakes nodes at their deadlines, and records a trace.
 
+use crate::faults::Fault;
 use crate::runtime::{ImageBehaviour, SimRuntime};
 use crate::trace::Trace;
+use std::collections::BTreeSet;
+use swarm_core::persist::{DiskState, PersistRaft};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Ordering;
@@ -25,6 +28,8 @@ pub type NodeIndex = usize;
 pub struct NetworkModel {
     pub latency: Duration,
     pub jitter: Duration,
+    /// Probability in 0..=1 that a message is lost.
+    pub loss: f64,
 }
 
 pub struct HostSpec {
@@ -40,17 +45,67 @@ pub struct SimHost {
     /// Every address of the host (its interfaces).
     pub addrs: Vec<Ipv4Addr>,
     pub daemon_tcp: bool,
+    pub config: NodeConfig,
     pub node: Node,
     pub runtime: SimRuntime,
-    /// Raft writes the node asked to persist (the simulated disk; all fsynced at once here).
+    /// What survives a crash: every write the node asked for once it is durable.
+    pub disk: DiskState,
+    /// Writes asked for on this host (Raft and identity).
     pub persisted_writes: u64,
+    /// False while the host is crashed or its daemon stopped.
+    pub up: bool,
+    /// Bumped at every crash or stop: events of an earlier life are dropped.
+    pub life: u64,
+    /// Disk writes take this long before they are durable (a slow-disk fault).
+    pub disk_delay: Duration,
+    /// The node's clock: true time plus this offset, plus drift since `clock_since`.
+    pub clock_offset_ms: i64,
+    pub clock_drift_ppm: i64,
+    pub clock_since: Instant,
+    /// The last local time handed to the node: a skewed clock never runs backwards.
+    last_local: Instant,
     timer_at: Option<Instant>,
+}
+
+impl SimHost {
+    /// The node's own clock at true time `now`.
+    fn local_time(&mut self, now: Instant) -> Instant {
+        let since_ms = now.as_millis().saturating_sub(self.clock_since.as_millis()) as i64;
+        let local = now.as_millis() as i64 + self.clock_offset_ms + since_ms * self.clock_drift_ppm / 1_000_000;
+        let local = Instant::from_millis(local.max(0) as u64).max(self.last_local);
+        self.last_local = local;
+        local
+    }
+
+    /// True time at which the node's clock reads `local`.
+    fn true_time(&self, local: Instant, now: Instant) -> Instant {
+        let since_ms = now.as_millis().saturating_sub(self.clock_since.as_millis()) as i64;
+        let offset = self.clock_offset_ms + since_ms * self.clock_drift_ppm / 1_000_000;
+        Instant::from_millis((local.as_millis() as i64 - offset).max(now.as_millis() as i64) as u64)
+    }
 }
 
 enum EventKind {
     Deliver { to: NodeIndex, from: String, msg: Message },
     Timer { node: NodeIndex },
     Container { node: NodeIndex, event: ContainerEvent, generation: Option<u64> },
+    /// A slow disk write becomes durable (dropped if the host crashed meanwhile).
+    DiskDone { node: NodeIndex, life: u64, write: DiskWrite },
+}
+
+#[derive(Clone, Debug)]
+enum DiskWrite {
+    Raft(PersistRaft),
+    Identity(Option<swarm_core::persist::Identity>),
+}
+
+/// A degraded link (a `Link` fault).
+#[derive(Clone, Debug, Default)]
+struct LinkFault {
+    drop: f64,
+    duplicate: f64,
+    extra_delay: Duration,
+    extra_jitter: Duration,
 }
 
 struct Event {
@@ -101,10 +156,23 @@ pub struct World {
     pub stats: WorldStats,
     /// Highest leader seen per Raft term: at most one leader per term (checked on every event).
     leaders_by_term: BTreeMap<u64, u64>,
+    /// Links that carry nothing: (from, to).
+    blocked: BTreeSet<(NodeIndex, NodeIndex)>,
+    link_faults: BTreeMap<(NodeIndex, NodeIndex), LinkFault>,
+    /// Probability any message is lost (the scenario's network loss).
+    loss: f64,
+    /// Fault decisions (restart seeds, drops, duplicates): a stream of its own.
+    fault_rng: ChaCha8Rng,
+    /// The first broken safety invariant; the run stops there.
+    pub violation: Option<String>,
+    /// Named conditions reached at least once ("sometimes" assertions).
+    pub sometimes: BTreeSet<String>,
+    checker: crate::checkers::Checker,
 }
 
 impl World {
     pub fn new(seed: u64, hosts: Vec<HostSpec>, images: BTreeMap<String, ImageBehaviour>, network: NetworkModel, keep_trace: bool) -> World {
+        let loss = network.loss;
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let hosts = hosts
             .into_iter()
@@ -114,9 +182,18 @@ impl World {
                     name: spec.name,
                     addrs: spec.config.interfaces.iter().map(|(_, ip)| *ip).collect(),
                     daemon_tcp: spec.daemon_tcp,
-                    node: Node::new(spec.config, node_seed),
+                    node: Node::new(spec.config.clone(), node_seed),
+                    config: spec.config,
                     runtime: SimRuntime::new(images.clone(), spec.missing_images),
+                    disk: DiskState::default(),
                     persisted_writes: 0,
+                    up: true,
+                    life: 0,
+                    disk_delay: Duration::ZERO,
+                    clock_offset_ms: 0,
+                    clock_drift_ppm: 0,
+                    clock_since: Instant::ZERO,
+                    last_local: Instant::ZERO,
                     timer_at: None,
                 }
             })
@@ -134,6 +211,13 @@ impl World {
             trace: Trace::new(keep_trace),
             stats: WorldStats::default(),
             leaders_by_term: BTreeMap::new(),
+            blocked: BTreeSet::new(),
+            link_faults: BTreeMap::new(),
+            loss,
+            fault_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
+            violation: None,
+            sometimes: BTreeSet::new(),
+            checker: crate::checkers::Checker::default(),
         }
     }
 
@@ -178,46 +262,98 @@ impl World {
     }
 
     fn feed(&mut self, node: NodeIndex, input: Input) {
-        let now = self.now;
-        self.hosts[node].node.handle(now, input);
+        if !self.hosts[node].up {
+            return;
+        }
+        let local = self.hosts[node].local_time(self.now);
+        self.hosts[node].node.handle(local, input);
         let outputs = self.hosts[node].node.drain_outputs();
+        // Outputs after a disk write wait until it is durable (persist before send).
+        let mut durable_at = self.now;
         for output in outputs {
             match output {
-                Output::Send { to, msg } => self.send(node, to, msg),
+                Output::Send { to, msg } => self.send(node, to, msg, durable_at),
                 Output::Container(cmd) => self.execute_container_command(node, cmd),
-                Output::Persist(_write) => self.hosts[node].persisted_writes += 1,
+                Output::Persist(write) => durable_at = self.write_disk(node, DiskWrite::Raft(write)),
+                Output::SaveIdentity(identity) => durable_at = self.write_disk(node, DiskWrite::Identity(identity)),
                 Output::Reply { req_id, reply } => {
-                    let line = format!("{} {} reply#{req_id} {}", now, self.hosts[node].name, reply_summary(&reply));
+                    let line = format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
                     self.trace.record(&line);
+                    self.note_reply(&reply);
                     self.replies.insert((node, req_id), reply);
                 }
             }
         }
         self.check_leaders();
+        if self.violation.is_none() {
+            if let Err(v) = self.checker.after_event(&self.hosts, self.now) {
+                self.violation = Some(v);
+            }
+        }
         self.arm_timer(node);
     }
 
+    fn write_disk(&mut self, node: NodeIndex, write: DiskWrite) -> Instant {
+        self.hosts[node].persisted_writes += 1;
+        let delay = self.hosts[node].disk_delay;
+        if delay.is_zero() {
+            apply_disk_write(&mut self.hosts[node].disk, &write);
+            return self.now;
+        }
+        let at = self.now + delay;
+        let life = self.hosts[node].life;
+        self.schedule(at, EventKind::DiskDone { node, life, write });
+        at
+    }
+
+    fn note_reply(&mut self, reply: &Reply) {
+        if let Reply::Error(e) = reply {
+            if e.contains("join token") {
+                self.sometimes.insert("join-refused".into());
+            }
+            if e.contains("lost leader status") {
+                self.sometimes.insert("leader-change-during-write".into());
+            }
+        }
+    }
+
     fn arm_timer(&mut self, node: NodeIndex) {
+        if !self.hosts[node].up {
+            return;
+        }
         let Some(deadline) = self.hosts[node].node.next_deadline() else { return };
-        let at = deadline.max(self.now);
+        let at = self.hosts[node].true_time(deadline, self.now).max(self.now);
         if self.hosts[node].timer_at.map(|t| at < t).unwrap_or(true) {
             self.hosts[node].timer_at = Some(at);
             self.schedule(at, EventKind::Timer { node });
         }
     }
 
-    fn send(&mut self, from: NodeIndex, to: String, msg: Message) {
+    fn send(&mut self, from: NodeIndex, to: String, msg: Message, not_before: Instant) {
         let Some(target) = self.host_by_cluster_addr(&to) else {
             self.stats.messages_dropped += 1;
             return;
         };
-        let jitter_ms = self.network.jitter.as_micros() as u64;
-        let extra = if jitter_ms > 0 { self.net_rng.gen_range(0..=jitter_ms) } else { 0 };
-        let delay = self.network.latency + Duration::from_micros(extra);
+        if self.blocked.contains(&(from, target)) {
+            self.stats.messages_dropped += 1;
+            return;
+        }
+        let link = self.link_faults.get(&(from, target)).cloned().unwrap_or_default();
+        let drop_p = 1.0 - (1.0 - self.loss) * (1.0 - link.drop);
+        if drop_p > 0.0 && self.fault_rng.gen_bool(drop_p.min(1.0)) {
+            self.stats.messages_dropped += 1;
+            return;
+        }
+        let copies = if link.duplicate > 0.0 && self.fault_rng.gen_bool(link.duplicate.min(1.0)) { 2 } else { 1 };
         let from_addr = self.hosts[from].node.cluster_addr().cloned().unwrap_or_else(|| format!("{}:2377", self.hosts[from].addrs[0]));
-        // Sub-millisecond delays round up: the clock counts milliseconds.
-        let at = self.now + Duration::from_millis((delay.as_micros() as u64).div_ceil(1000).max(1));
-        self.schedule(at, EventKind::Deliver { to: target, from: from_addr, msg });
+        for _ in 0..copies {
+            let jitter_us = (self.network.jitter + link.extra_jitter).as_micros() as u64;
+            let extra = if jitter_us > 0 { self.net_rng.gen_range(0..=jitter_us) } else { 0 };
+            let delay = self.network.latency + link.extra_delay + Duration::from_micros(extra);
+            // Sub-millisecond delays round up: the clock counts milliseconds.
+            let at = not_before.max(self.now) + Duration::from_millis((delay.as_micros() as u64).div_ceil(1000).max(1));
+            self.schedule(at, EventKind::Deliver { to: target, from: from_addr.clone(), msg: msg.clone() });
+        }
     }
 
     fn execute_container_command(&mut self, node: NodeIndex, cmd: swarm_core::runtime::ContainerCommand) {
@@ -229,7 +365,8 @@ impl World {
             rng.fill_bytes(&mut bytes);
             bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
         };
-        let scheduled = self.hosts[node].runtime.execute(cmd, &mut new_id);
+        let now = self.now;
+        let scheduled = self.hosts[node].runtime.execute(cmd, now, &mut new_id);
         for s in scheduled {
             let at = self.now + s.delay;
             self.schedule(at, EventKind::Container { node, event: s.event, generation: s.generation });
@@ -244,6 +381,10 @@ impl World {
         self.stats.events += 1;
         match event.kind {
             EventKind::Deliver { to, from, msg } => {
+                if !self.hosts[to].up {
+                    self.stats.messages_dropped += 1;
+                    return true;
+                }
                 self.stats.messages_delivered += 1;
                 if self.trace.keeps_lines() || self.trace.hashing() {
                     let line = format!("{} {} <- {} {}", self.now, self.hosts[to].name, from, message_summary(&msg));
@@ -258,6 +399,11 @@ impl World {
                 self.hosts[node].timer_at = None;
                 self.feed(node, Input::Timer);
             }
+            EventKind::DiskDone { node, life, write } => {
+                if self.hosts[node].life == life {
+                    apply_disk_write(&mut self.hosts[node].disk, &write);
+                }
+            }
             EventKind::Container { node, event, generation } => {
                 if let (Some(generation), ContainerEvent::Exited { name, exit_code }) = (generation, &event) {
                     if !self.hosts[node].runtime.self_exit_applies(name, generation, *exit_code) {
@@ -266,7 +412,9 @@ impl World {
                 }
                 let line = format!("{} {} event {:?}", self.now, self.hosts[node].name, event);
                 self.trace.record(&line);
-                self.feed(node, Input::Container(event));
+                if self.hosts[node].up {
+                    self.feed(node, Input::Container(event));
+                }
             }
         }
         true
@@ -274,7 +422,7 @@ impl World {
 
     /// Runs every event up to and including `until`, then sets the clock there.
     pub fn run_until(&mut self, until: Instant) {
-        while self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
+        while self.violation.is_none() && self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
             self.step();
         }
         self.now = self.now.max(until);
@@ -285,7 +433,7 @@ impl World {
         if done(self) {
             return true;
         }
-        while self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
+        while self.violation.is_none() && self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
             self.step();
             if done(self) {
                 return true;
@@ -297,21 +445,23 @@ impl World {
 
     /// Safety: at most one leader per term, across the whole run.
     fn check_leaders(&mut self) {
-        for host in &self.hosts {
+        for host in self.hosts.iter().filter(|h| h.up) {
             let Some(mgr) = host.node.manager() else { continue };
             if !mgr.is_leader() {
                 continue;
             }
             let (term, id) = (mgr.raft.term(), mgr.raft.id());
             let seen = *self.leaders_by_term.entry(term).or_insert(id);
-            assert_eq!(seen, id, "invariant violated: two leaders ({seen:x} and {id:x}) in term {term}");
+            if seen != id && self.violation.is_none() {
+                self.violation = Some(format!("invariant violated: two leaders ({seen:x} and {id:x}) in term {term}"));
+            }
         }
     }
 
     /// The store as the current leader holds it (the freshest view), or any manager's.
     pub fn leader_index(&self) -> Option<NodeIndex> {
         let mut best: Option<(u64, NodeIndex)> = None;
-        for (i, h) in self.hosts.iter().enumerate() {
+        for (i, h) in self.hosts.iter().enumerate().filter(|(_, h)| h.up) {
             if let Some(m) = h.node.manager() {
                 if m.is_leader() && best.map(|(t, _)| m.raft.term() > t).unwrap_or(true) {
                     best = Some((m.raft.term(), i));
@@ -327,6 +477,7 @@ impl World {
         }
         self.hosts
             .iter()
+            .filter(|h| h.up)
             .filter_map(|h| h.node.manager())
             .max_by_key(|m| m.store.applied_index)
             .map(|m| &m.store)
@@ -335,7 +486,7 @@ impl World {
     /// Managers that applied the same index hold the same store (checked between steps).
     pub fn check_stores_agree(&self) -> Result<(), String> {
         let mut by_index: BTreeMap<u64, (&str, &swarm_core::store::Store)> = BTreeMap::new();
-        for h in &self.hosts {
+        for h in self.hosts.iter().filter(|h| h.up) {
             let Some(m) = h.node.manager() else { continue };
             m.store.check_indexes().map_err(|e| format!("{}: {e}", h.name))?;
             if let Some((other, store)) = by_index.get(&m.store.applied_index) {
@@ -410,10 +561,178 @@ fn message_summary(msg: &Message) -> String {
 impl World {
     /// Processes one event if one is due by `until`; false when none is.
     pub fn step_until(&mut self, until: Instant) -> bool {
-        if self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
+        if self.violation.is_none() && self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
             self.step()
         } else {
             false
         }
+    }
+}
+
+fn apply_disk_write(disk: &mut DiskState, write: &DiskWrite) {
+    match write {
+        DiskWrite::Raft(w) => disk.apply_raft(w),
+        DiskWrite::Identity(identity) => disk.identity = identity.clone(),
+    }
+}
+
+impl World {
+    /// Injects a fault now. Errors name what the fault refers to that does not exist.
+    pub fn apply_fault(&mut self, fault: &Fault) -> Result<String, String> {
+        let line = format!("{} fault {}", self.now, fault.describe());
+        self.trace.record(&line);
+        let host = |w: &World, name: &str| w.host_by_name(name).ok_or_else(|| format!("no host named {name}"));
+        match fault {
+            Fault::Kill { target, node } => self.kill_container(node.as_deref(), target),
+            Fault::Crash { node } => {
+                let i = host(self, node)?;
+                self.crash(i, true);
+                Ok(format!("{node} crashed"))
+            }
+            Fault::StopDaemon { node } => {
+                let i = host(self, node)?;
+                self.crash(i, false);
+                Ok(format!("daemon on {node} stopped; its containers keep running"))
+            }
+            Fault::Restart { node } => {
+                let i = host(self, node)?;
+                if self.hosts[i].up {
+                    return Ok(format!("{node} is already up"));
+                }
+                self.restart(i);
+                Ok(format!("{node} restarted from its disk"))
+            }
+            Fault::LoseLeader => match self.leader_index() {
+                Some(i) => {
+                    self.crash(i, true);
+                    Ok(format!("the leader, {}, crashed", self.hosts[i].name))
+                }
+                None => Ok("no leader to lose".into()),
+            },
+            Fault::Isolate { node } => {
+                let i = host(self, node)?;
+                for j in 0..self.hosts.len() {
+                    if j != i {
+                        self.blocked.insert((i, j));
+                        self.blocked.insert((j, i));
+                    }
+                }
+                Ok(format!("{node} isolated"))
+            }
+            Fault::Partition { groups } => {
+                let mut member: Vec<Vec<usize>> = vec![Vec::new(); self.hosts.len()];
+                for (g, names) in groups.iter().enumerate() {
+                    for name in names {
+                        member[host(self, name)?].push(g);
+                    }
+                }
+                for a in 0..self.hosts.len() {
+                    for b in 0..self.hosts.len() {
+                        // Hosts in no group are cut from everyone; a host in two groups bridges them.
+                        let shared = member[a].iter().any(|g| member[b].contains(g));
+                        if a != b && !shared {
+                            self.blocked.insert((a, b));
+                        }
+                    }
+                }
+                Ok("partitioned".into())
+            }
+            Fault::OneWay { from, to } => {
+                let (a, b) = (host(self, from)?, host(self, to)?);
+                self.blocked.insert((a, b));
+                Ok(format!("messages {from} -> {to} are lost"))
+            }
+            Fault::Heal => {
+                self.blocked.clear();
+                self.link_faults.clear();
+                Ok("network healed".into())
+            }
+            Fault::Link { from, to, both, drop, duplicate, extra_delay, extra_jitter } => {
+                let (a, b) = (host(self, from)?, host(self, to)?);
+                let lf = LinkFault { drop: *drop, duplicate: *duplicate, extra_delay: *extra_delay, extra_jitter: *extra_jitter };
+                self.link_faults.insert((a, b), lf.clone());
+                if *both {
+                    self.link_faults.insert((b, a), lf);
+                }
+                Ok("link degraded".into())
+            }
+            Fault::ClockSkew { node, offset_ms, drift_ppm } => {
+                let i = host(self, node)?;
+                let now = self.now;
+                let h = &mut self.hosts[i];
+                // Fold the drift so far into the offset, then start the new drift from now.
+                let since_ms = now.as_millis().saturating_sub(h.clock_since.as_millis()) as i64;
+                h.clock_offset_ms += since_ms * h.clock_drift_ppm / 1_000_000 + offset_ms;
+                h.clock_drift_ppm = *drift_ppm;
+                h.clock_since = now;
+                Ok(format!("clock of {node} skewed"))
+            }
+            Fault::SlowDisk { node, delay } => {
+                let i = host(self, node)?;
+                self.hosts[i].disk_delay = *delay;
+                Ok(format!("disk of {node} slowed"))
+            }
+        }
+    }
+
+    fn kill_container(&mut self, on: Option<&str>, target: &str) -> Result<String, String> {
+        let hosts: Vec<usize> = match on {
+            Some(name) => vec![self.host_by_name(name).ok_or_else(|| format!("no host named {name}"))?],
+            None => (0..self.hosts.len()).collect(),
+        };
+        let with_dot = format!("{target}.");
+        for h in hosts {
+            let found = self.hosts[h]
+                .runtime
+                .containers
+                .keys()
+                .find(|name| (name.starts_with(&with_dot) || name.as_str() == target) && self.hosts[h].runtime.running(name))
+                .cloned();
+            if let Some(name) = found {
+                self.runtime_command(h, swarm_core::runtime::ContainerCommand::Kill { name: name.clone() });
+                return Ok(format!("SIGKILL {name} on {}", self.hosts[h].name));
+            }
+        }
+        Err(format!("no running container matches {target}"))
+    }
+
+    /// The host goes down. A host crash loses the node's memory and every container; a daemon
+    /// stop loses the node's memory only (containers keep running, live-restore).
+    fn crash(&mut self, i: NodeIndex, host_crash: bool) {
+        let h = &mut self.hosts[i];
+        if !h.up {
+            return;
+        }
+        h.up = false;
+        h.life += 1;
+        h.timer_at = None;
+        if host_crash {
+            h.runtime.containers.clear();
+        }
+    }
+
+    fn restart(&mut self, i: NodeIndex) {
+        let seed = self.fault_rng.next_u64();
+        let now = self.now;
+        let containers = self.hosts[i].runtime.container_infos(now);
+        let h = &mut self.hosts[i];
+        h.up = true;
+        h.last_local = Instant::ZERO;
+        let local = h.local_time(now);
+        h.node = Node::restart(h.config.clone(), seed, &h.disk, containers, local);
+        if h.disk.identity.is_some() {
+            self.sometimes.insert("restart-from-disk".into());
+        }
+        self.feed(i, Input::Timer);
+    }
+
+    /// Hosts that are down.
+    pub fn down_hosts(&self) -> Vec<NodeIndex> {
+        (0..self.hosts.len()).filter(|i| !self.hosts[*i].up).collect()
+    }
+
+    /// Whether any partition or link fault is in force.
+    pub fn network_faulty(&self) -> bool {
+        !self.blocked.is_empty() || !self.link_faults.is_empty()
     }
 }

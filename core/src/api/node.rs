@@ -103,6 +103,9 @@ pub struct ManagerStatus {
     pub raft_id: u64,
     /// `IP:2377`, where other managers reach this one.
     pub addr: String,
+    /// Whether the leader hears from this manager (swarmkit's raft member reachability),
+    /// kept in the store by the leader so every manager's `node ls` agrees.
+    pub reachable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

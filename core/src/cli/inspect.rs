@@ -862,7 +862,7 @@ Ports:
                 engine_labels: BTreeMap::new(),
             },
             status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "192.168.0.109".into() },
-            manager_status: Some(ManagerStatus { raft_id: 1, addr: "192.168.0.109:2377".into() }),
+            manager_status: Some(ManagerStatus { raft_id: 1, addr: "192.168.0.109:2377".into(), reachable: true }),
             created_at: Instant::from_millis(1_000),
         }
     }

@@ -11,6 +11,7 @@ use super::control::{plan_write, Write};
 use super::dispatcher::Dispatcher;
 use super::orchestrator::Orchestrator;
 use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
+use crate::persist::{PersistRaft, RaftDisk};
 use super::scheduler::Scheduler;
 use crate::api::*;
 use crate::cli::Command;
@@ -82,9 +83,29 @@ pub struct Manager {
 
 impl Manager {
     /// The first manager of a new swarm.
-    pub fn bootstrap(raft_id: u64, self_addr: Addr, now: Instant, rng: &mut ChaCha8Rng) -> Manager {
-        let raft = RaftNode::bootstrap(raft_id, rng);
+    pub fn bootstrap(raft_id: u64, self_addr: Addr, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) -> Manager {
+        let mut raft = RaftNode::bootstrap(raft_id, rng);
+        out.push(Output::Persist(PersistRaft {
+            conf_state: Some(RaftNode::bootstrap_conf_state(raft_id)),
+            ..Default::default()
+        }));
+        // The first voter is set outside the log; record it in the log too, so managers that
+        // join later and replay the log from its start count this one in their quorum.
+        raft.propose_add_node(raft_id, self_addr.clone().into_bytes()).expect("a new leader accepts a conf change");
         Self::with_raft(raft, self_addr, now)
+    }
+
+    /// A manager restarting from its disk: the store comes back from the snapshot, then the
+    /// committed entries after it are applied again as raft hands them out.
+    pub fn restore(raft_id: u64, self_addr: Addr, peers: &[(u64, Addr)], disk: &RaftDisk, now: Instant, rng: &mut ChaCha8Rng) -> Manager {
+        let raft = RaftNode::restore(raft_id, disk, rng);
+        let mut m = Self::with_raft(raft, self_addr, now);
+        if let Some(snap) = &disk.snapshot {
+            m.restore_snapshot(snap);
+            m.store.applied_index = snap.get_metadata().index;
+        }
+        m.peers.extend(peers.iter().cloned());
+        m
     }
 
     /// A manager joining an existing swarm.
@@ -140,12 +161,10 @@ impl Manager {
                 "Leader"
             } else if ms.raft_id == self.raft.id() {
                 "Reachable"
-            } else if self.raft.is_leader() {
-                if self.raft.peer_recently_active(ms.raft_id) { "Reachable" } else { "Unreachable" }
-            } else if node.status.state == NodeState::Down {
-                "Unreachable"
-            } else {
+            } else if ms.reachable {
                 "Reachable"
+            } else {
+                "Unreachable"
             };
             out.insert(node.id.clone(), status.to_string());
         }
@@ -263,7 +282,7 @@ impl Manager {
             spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
             description: req.description.clone(),
             status: NodeStatus { state: NodeState::Unknown, message: String::new(), addr: ip },
-            manager_status: raft_id.map(|id| ManagerStatus { raft_id: id, addr: req.advertise_addr.clone() }),
+            manager_status: raft_id.map(|id| ManagerStatus { raft_id: id, addr: req.advertise_addr.clone(), reachable: true }),
             created_at: now,
         };
         if let Some(id) = raft_id {
@@ -359,7 +378,7 @@ impl Manager {
                     self.apply_entry(entry, now, &mut touched, out);
                 }
                 self.after_apply(&touched, now, out);
-                self.maybe_snapshot();
+                self.maybe_snapshot(out);
             }
             self.track_leadership(now, out);
             if !self.run_controllers(now, rng) && !self.raft.has_ready() {
@@ -382,11 +401,12 @@ impl Manager {
         }
     }
 
-    fn maybe_snapshot(&mut self) {
+    fn maybe_snapshot(&mut self, out: &mut Vec<Output>) {
         let applied = self.store.applied_index;
         if applied >= self.raft.snapshot_index() + SNAPSHOT_INTERVAL_ENTRIES {
             let bytes = postcard::to_stdvec(&self.store).expect("store encodes");
-            self.raft.snapshot_and_compact(applied, bytes);
+            let snapshot = self.raft.snapshot_and_compact(applied, bytes);
+            out.push(Output::Persist(PersistRaft { snapshot: Some(snapshot), ..Default::default() }));
         }
     }
 
@@ -398,6 +418,7 @@ impl Manager {
             self.store.applied_index
         );
         self.store.applied_index = entry.index;
+        self.store.fold_entry_digest(entry.index, entry.term, &entry.data);
         match entry.get_entry_type() {
             EntryType::EntryNormal => {
                 if entry.data.is_empty() {
@@ -420,7 +441,8 @@ impl Manager {
             EntryType::EntryConfChange => {
                 let mut cc = ConfChange::default();
                 protobuf::Message::merge_from_bytes(&mut cc, &entry.data).expect("conf change decodes");
-                self.raft.apply_conf_change(&cc);
+                let conf_state = self.raft.apply_conf_change(&cc);
+                out.push(Output::Persist(PersistRaft { conf_state: Some(conf_state), ..Default::default() }));
                 match cc.get_change_type() {
                     ConfChangeType::AddNode | ConfChangeType::AddLearnerNode => {
                         if let Ok(addr) = String::from_utf8(cc.context.to_vec()) {
@@ -556,6 +578,20 @@ impl Manager {
         }
     }
 
+    /// The leader records which managers it hears from, so every manager's `node ls` shows the
+    /// same Reachable/Unreachable. The leader itself is always reachable.
+    fn reachability_actions(&self, actions: &mut Vec<StoreAction>) {
+        for node in self.store.nodes.values() {
+            let Some(ms) = &node.manager_status else { continue };
+            let reachable = ms.raft_id == self.raft.id() || self.raft.peer_recently_active(ms.raft_id);
+            if reachable != ms.reachable {
+                let mut updated = ms.clone();
+                updated.reachable = reachable;
+                actions.push(StoreAction::SetManagerStatus { id: node.id.clone(), manager_status: Some(updated) });
+            }
+        }
+    }
+
     /// One controllers' round if one is due. Returns whether it proposed something.
     fn run_controllers(&mut self, now: Instant, rng: &mut ChaCha8Rng) -> bool {
         let Some(l) = &mut self.leader else { return false };
@@ -564,6 +600,8 @@ impl Manager {
         }
         l.dirty = false;
         let mut actions = Vec::new();
+        self.reachability_actions(&mut actions);
+        let Some(l) = &mut self.leader else { return false };
         l.dispatcher.expire(&self.store, now, &mut actions);
         l.dispatcher.take_status_actions(&self.store, &mut actions);
         // Controllers read the store as committed; this round's own node and status writes

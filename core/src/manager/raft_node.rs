@@ -10,9 +10,10 @@
 //! be durable before the messages that follow it are sent, and committed entries are applied in
 //! order. Node emits `Output::Persist` before the `Output::Send`s of the same step for that reason.
 
-use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, HardState, Message, Snapshot};
+use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, Message, Snapshot};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole, Storage};
+use crate::persist::{PersistRaft, RaftDisk};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -81,20 +82,6 @@ pub struct RaftReady {
     pub committed: Vec<Entry>,
 }
 
-/// The durable part of a Ready: what a driver must fsync.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PersistRaft {
-    pub hard_state: Option<HardState>,
-    pub entries: Vec<Entry>,
-    pub snapshot: Option<Snapshot>,
-}
-
-impl PersistRaft {
-    pub fn is_empty(&self) -> bool {
-        self.hard_state.is_none() && self.entries.is_empty() && self.snapshot.is_none()
-    }
-}
-
 pub struct RaftNode {
     raw: RawNode<RaftStorage>,
     /// (term, role) seen last: a change means raft-rs re-drew its election timeout.
@@ -122,11 +109,39 @@ impl RaftNode {
     /// The first manager of a new swarm: a one-voter cluster that elects itself at once.
     pub fn bootstrap(id: u64, rng: &mut ChaCha8Rng) -> RaftNode {
         let storage = RaftStorage::new();
-        storage.log.initialize_with_conf_state(ConfState::from((vec![id], vec![])));
+        storage.log.initialize_with_conf_state(Self::bootstrap_conf_state(id));
         let raw = RawNode::new(&Self::config(id), storage, &Self::logger()).expect("valid raft config");
         let mut node = RaftNode { raw, last_term_role: (0, StateRole::Follower) };
         node.reseed_election_timeout(rng);
         node.raw.campaign().expect("a single voter can campaign");
+        node.reseed_election_timeout(rng);
+        node
+    }
+
+    /// The voter set of a new swarm: persisted at bootstrap, since it is in no log entry.
+    pub fn bootstrap_conf_state(id: u64) -> ConfState {
+        ConfState::from((vec![id], vec![]))
+    }
+
+    /// A manager restarting from its disk: the snapshot, the entries after it and the hard
+    /// state. Entries committed after the snapshot come back through `drain_ready` to be
+    /// applied again on top of the snapshot's store.
+    pub fn restore(id: u64, disk: &RaftDisk, rng: &mut ChaCha8Rng) -> RaftNode {
+        let mut storage = RaftStorage::new();
+        let mut applied = 0;
+        if let Some(snap) = &disk.snapshot {
+            storage.log.wl().apply_snapshot(snap.clone()).expect("a fresh log takes any snapshot");
+            storage.latest_snapshot = snap.clone();
+            applied = snap.get_metadata().index;
+        } else {
+            storage.log.initialize_with_conf_state(disk.conf_state.clone());
+        }
+        storage.log.wl().append(&disk.entries).expect("persisted entries are contiguous");
+        storage.log.wl().set_hardstate(disk.hard_state.clone());
+        let mut config = Self::config(id);
+        config.applied = applied;
+        let raw = RawNode::new(&config, storage, &Self::logger()).expect("valid raft config");
+        let mut node = RaftNode { raw, last_term_role: (0, StateRole::Follower) };
         node.reseed_election_timeout(rng);
         node
     }
@@ -223,6 +238,7 @@ impl RaftNode {
 
     /// Applies a committed conf change to raft's own membership.
     pub fn apply_conf_change(&mut self, cc: &ConfChange) -> ConfState {
+        // (the caller persists the returned voter set)
         let cs = self.raw.apply_conf_change(cc).expect("a committed conf change applies");
         self.raw.mut_store().log.wl().set_conf_state(cs.clone());
         cs
@@ -278,7 +294,8 @@ impl RaftNode {
 
     /// Takes a snapshot of the store at `applied` and compacts the log behind it, keeping
     /// [`LOG_ENTRIES_KEPT_AFTER_SNAPSHOT`] entries for slow followers.
-    pub fn snapshot_and_compact(&mut self, applied: u64, store_bytes: Vec<u8>) {
+    /// Returns the snapshot, for the driver to persist.
+    pub fn snapshot_and_compact(&mut self, applied: u64, store_bytes: Vec<u8>) -> Snapshot {
         let term = self.raw.raft.raft_log.term(applied).expect("applied entry is in the log");
         let conf_state = self.raw.raft.prs().conf().to_conf_state();
         let mut snap = Snapshot::default();
@@ -288,9 +305,10 @@ impl RaftNode {
         meta.term = term;
         meta.set_conf_state(conf_state);
         let store = self.raw.mut_store();
-        store.latest_snapshot = snap;
+        store.latest_snapshot = snap.clone();
         let compact_to = applied.saturating_sub(LOG_ENTRIES_KEPT_AFTER_SNAPSHOT).max(1);
         store.log.wl().compact(compact_to).expect("compacting behind the applied index");
+        snap
     }
 
     pub fn snapshot_index(&self) -> u64 {

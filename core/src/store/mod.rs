@@ -64,6 +64,9 @@ pub struct Store {
     tasks_by_node: BTreeMap<NodeId, BTreeSet<TaskId>>,
     /// Raft index of the last applied entry.
     pub applied_index: u64,
+    /// A running digest of every entry applied (index, term, bytes): two managers at the same
+    /// applied index must hold the same digest, or a committed entry changed.
+    pub applied_digest: u64,
 }
 
 /// Which objects an applied batch touched: the dispatcher resends assignments to these nodes,
@@ -86,6 +89,16 @@ impl Touched {
 impl Store {
     pub fn new() -> Store {
         Store::default()
+    }
+
+    /// Folds one applied entry into `applied_digest` (FNV-1a over index, term and data).
+    pub fn fold_entry_digest(&mut self, index: u64, term: u64, data: &[u8]) {
+        let mut h = self.applied_digest ^ 0xcbf2_9ce4_8422_2325;
+        for b in index.to_le_bytes().iter().chain(term.to_le_bytes().iter()).chain(data.iter()) {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.applied_digest = h;
     }
 
     /// Rebuilds the derived indexes after a snapshot was decoded.

@@ -60,6 +60,8 @@ pub struct Agent {
     pub directory: Directory,
     /// Status changes not yet sent.
     unreported: BTreeMap<TaskId, TaskStatus>,
+    /// Set after a restart until the first assignments: containers nobody claims are removed.
+    adopting: bool,
 }
 
 impl Agent {
@@ -76,7 +78,17 @@ impl Agent {
             containers: BTreeMap::new(),
             directory: Directory::default(),
             unreported: BTreeMap::new(),
+            adopting: false,
         }
+    }
+
+    /// An agent starting again beside the containers its runtime still has: assigned tasks
+    /// are matched to them by name (re-adopted), the rest are cleaned up.
+    pub fn restore(node_id: NodeId, managers: Vec<Addr>, first_contact: Addr, containers: Vec<ContainerInfo>, now: Instant) -> Agent {
+        let mut agent = Agent::new(node_id, managers, first_contact, now);
+        agent.containers = containers.into_iter().map(|c| (c.name.clone(), c)).collect();
+        agent.adopting = true;
+        agent
     }
 
     pub fn is_connected(&self) -> bool {
@@ -109,7 +121,11 @@ impl Agent {
     pub fn on_timer(&mut self, now: Instant, out: &mut Vec<(Addr, Message)>) {
         match self.session {
             SessionState::Disconnected { retry_at } if retry_at <= now => self.register(now, out),
-            SessionState::Registering { sent_at } if sent_at + SESSION_BACKOFF_MAX <= now => self.lose_session(now),
+            SessionState::Registering { sent_at } if sent_at + SESSION_BACKOFF_MAX <= now => {
+                // No answer: that manager is gone or cut off; try the next one.
+                self.lose_session(now);
+                self.rotate_target();
+            }
             SessionState::Established { period, next_heartbeat, ack_deadline } => {
                 if ack_deadline.map(|d| d <= now).unwrap_or(false) {
                     // The dispatcher stopped answering: find the leader again.
@@ -208,13 +224,13 @@ impl Agent {
                     existing.unassigned = false;
                 }
                 None => {
-                    // A task we do not know: take the manager's view of its state as ours, so a
-                    // restarted agent does not report a state going backwards.
-                    let status = task.status.clone();
-                    self.tasks.insert(
-                        task.id.clone(),
-                        AgentTask { task, status, pending: None, container_created: false, unassigned: false },
-                    );
+                    // A task we do not know (we restarted): start from the manager's view of
+                    // its state, so nothing is reported going backwards, then square it with
+                    // the container the runtime still has, if any.
+                    let mut agent_task =
+                        AgentTask { status: task.status.clone(), task, pending: None, container_created: false, unassigned: false };
+                    self.adopt(&mut agent_task, now);
+                    self.tasks.insert(agent_task.task.id.clone(), agent_task);
                 }
             }
         }
@@ -223,7 +239,59 @@ impl Agent {
                 t.unassigned = true;
             }
         }
+        if std::mem::take(&mut self.adopting) {
+            // Containers of tasks this node no longer has: stop and remove them.
+            let claimed: std::collections::BTreeSet<String> = self.tasks.values().map(|t| t.task.container_name()).collect();
+            for (name, info) in &self.containers {
+                if claimed.contains(name) {
+                    continue;
+                }
+                if matches!(info.state, ContainerState::Running { .. }) {
+                    commands.push(ContainerCommand::Kill { name: name.clone() });
+                }
+                commands.push(ContainerCommand::Remove { name: name.clone() });
+            }
+        }
         self.drive_all(now, commands);
+    }
+
+    /// Matches a task the agent did not know with the runtime's container of the same name.
+    fn adopt(&mut self, t: &mut AgentTask, now: Instant) {
+        let name = t.task.container_name();
+        let observed = t.status.state;
+        if observed < TaskState::Accepted || observed.is_terminal() {
+            return; // nothing was started for it, or it is over
+        }
+        match self.containers.get(&name).map(|c| (c.state.clone(), c.id.clone())) {
+            Some((ContainerState::Running { .. }, id)) => {
+                t.container_created = true;
+                t.status.container_id = Some(id);
+                if observed < TaskState::Running {
+                    set_state(t, TaskState::Running, now, "started", &mut self.unreported);
+                }
+            }
+            Some((ContainerState::Exited { exit_code, .. }, _)) => {
+                t.container_created = true;
+                t.status.exit_code = Some(exit_code);
+                if exit_code == 0 {
+                    set_state(t, TaskState::Complete, now, "finished", &mut self.unreported);
+                } else {
+                    t.status.err = format!("task: non-zero exit ({exit_code})");
+                    set_state(t, TaskState::Failed, now, "started", &mut self.unreported);
+                }
+            }
+            Some((ContainerState::Created, _)) => {
+                t.container_created = true;
+                if observed < TaskState::Ready {
+                    set_state(t, TaskState::Ready, now, "prepared", &mut self.unreported);
+                }
+            }
+            None => {
+                // The container is gone (the host crashed): the task died with it.
+                t.status.err = "task: container lost while the node was down".to_string();
+                set_state(t, TaskState::Failed, now, "lost", &mut self.unreported);
+            }
+        }
     }
 
     /// An event from this node's container runtime.

@@ -153,6 +153,9 @@ pub enum StepAction {
     Sleep(Duration),
     /// A condition on the whole cluster that must hold, at once or within a bound.
     Expect(Expectation),
+    /// Any other fault: crash, restart, stop_daemon, isolate, partition, cut, heal,
+    /// lose_leader, link, clock, slow_disk.
+    Fault(crate::faults::Fault),
 }
 
 impl StepAction {
@@ -163,6 +166,7 @@ impl StepAction {
             StepAction::Kill { .. } => "kill",
             StepAction::Sleep(_) => "sleep",
             StepAction::Expect(_) => "expect",
+            StepAction::Fault(_) => "fault",
         }
     }
 }

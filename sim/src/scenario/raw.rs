@@ -80,6 +80,20 @@ pub struct RawStep {
     pub kill: Option<Spanned<String>>,
     pub sleep: Option<Spanned<DurationValue>>,
     pub expect: Option<Spanned<String>>,
+    // Fault actions (see `build/faults.rs`).
+    pub crash: Option<Spanned<String>>,
+    pub restart: Option<Spanned<String>>,
+    pub stop_daemon: Option<Spanned<String>>,
+    pub isolate: Option<Spanned<String>>,
+    pub partition: Option<Spanned<Vec<Vec<Spanned<String>>>>>,
+    /// With `partition`: a host in every group, reaching all of them.
+    pub bridge: Option<Spanned<String>>,
+    pub cut: Option<Spanned<Vec<Spanned<String>>>>,
+    pub heal: Option<Spanned<bool>>,
+    pub lose_leader: Option<Spanned<bool>>,
+    pub link: Option<Spanned<RawLink>>,
+    pub clock: Option<Spanned<RawClock>>,
+    pub slow_disk: Option<Spanned<RawSlowDisk>>,
     // Checks on a `run` step's result.
     pub exit: Option<Spanned<i64>>,
     pub output_contains: Option<Spanned<Vec<Spanned<String>>>>,
@@ -170,4 +184,35 @@ const TOP_LEVEL_ONLY_KEYS: [&str; 7] = ["description", "seed", "max_duration", "
 fn misplaced_top_level_key(message: &str) -> Option<&str> {
     let key = message.strip_prefix("unknown field `")?.split('`').next()?;
     TOP_LEVEL_ONLY_KEYS.contains(&key).then_some(key)
+}
+
+/// `link = { from = "bd0", to = "bd1", both = true, drop = 0.2, duplicate = 0.1, delay = "50ms", jitter = "20ms" }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub both: Option<bool>,
+    pub drop: Option<Spanned<f64>>,
+    pub duplicate: Option<Spanned<f64>>,
+    pub delay: Option<Spanned<DurationValue>>,
+    pub jitter: Option<Spanned<DurationValue>>,
+}
+
+/// `clock = { node = "bd1", offset = "-3s", drift_ppm = 200 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClock {
+    pub node: Spanned<String>,
+    /// A duration, `-` in front for a clock behind true time.
+    pub offset: Option<Spanned<String>>,
+    pub drift_ppm: Option<Spanned<i64>>,
+}
+
+/// `slow_disk = { node = "bd0", delay = "500ms" }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlowDisk {
+    pub node: Spanned<String>,
+    pub delay: Spanned<DurationValue>,
 }

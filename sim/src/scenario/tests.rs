@@ -214,7 +214,8 @@ fn display_is_path_line_column_message_and_snippet() {
     assert_eq!(
         e.to_string(),
         "scenarios/x.toml:9:3: unknown field `kil`, expected one of `on`, `at`, `after`, `run`, `kill`, `sleep`, \
-`expect`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
+`expect`, `crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `bridge`, `cut`, `heal`, `lose_leader`, \
+`link`, `clock`, `slow_disk`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
     );
 }
 
@@ -249,7 +250,7 @@ fn wrong_types_and_missing_keys() {
 
 #[test]
 fn step_actions() {
-    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep` or `expect`");
+    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`)");
     assert_mistake(
         "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nsleep = \"5s\"\n",
         11,
@@ -460,3 +461,74 @@ fn load_reads_a_file() {
         if matches!(e.condition, Condition::NodeAvailability { availability: Availability::Drain, .. }))));
 }
 
+
+#[test]
+fn fault_steps_parse_into_faults() {
+    use crate::faults::Fault;
+    let text = r#"name = "faults"
+
+[[node]]
+name = "bd0"
+addr = "192.168.0.109"
+
+[[node]]
+name = "bd1"
+addr = "192.168.0.192"
+
+[[node]]
+name = "bd2"
+addr = "192.168.0.193"
+
+[[step]]
+crash = "bd1"
+
+[[step]]
+restart = "bd1"
+
+[[step]]
+partition = [["bd0"], ["bd1"]]
+bridge = "bd2"
+
+[[step]]
+cut = ["bd0", "bd2"]
+
+[[step]]
+link = { from = "bd0", to = "bd1", both = true, drop = 0.5, delay = "20ms" }
+
+[[step]]
+clock = { node = "bd2", offset = "-3s", drift_ppm = 200 }
+
+[[step]]
+heal = true
+
+[[step]]
+lose_leader = true
+"#;
+    let scenario = parse(Path::new("faults.toml"), text).expect("fault steps parse");
+    let faults: Vec<Fault> = scenario
+        .steps
+        .iter()
+        .map(|s| match &s.action {
+            StepAction::Fault(f) => f.clone(),
+            other => panic!("not a fault: {other:?}"),
+        })
+        .collect();
+    assert_eq!(faults[0], Fault::Crash { node: "bd1".into() });
+    assert_eq!(faults[1], Fault::Restart { node: "bd1".into() });
+    assert_eq!(faults[2], Fault::Partition { groups: vec![vec!["bd0".into(), "bd2".into()], vec!["bd1".into(), "bd2".into()]] });
+    assert_eq!(faults[3], Fault::OneWay { from: "bd0".into(), to: "bd2".into() });
+    assert!(matches!(&faults[4], Fault::Link { both: true, drop, .. } if *drop == 0.5));
+    assert_eq!(faults[5], Fault::ClockSkew { node: "bd2".into(), offset_ms: -3000, drift_ppm: 200 });
+    assert_eq!(faults[6], Fault::Heal);
+    assert_eq!(faults[7], Fault::LoseLeader);
+}
+
+#[test]
+fn fault_step_mistakes() {
+    assert_mistake("[[step]]\ncrash = \"bd7\"\n", 9, 9, "unknown node `bd7`; the nodes are `bd0`, `bd1`");
+    assert_mistake_starts("[[step]]\npartition = [[\"bd0\"], [\"bd1\", \"bd0\"]]\n", 9, 31, "node `bd0` is named twice in this partition");
+    assert_mistake_starts("[[step]]\nheal = false\n", 9, 8, "`heal = false` does nothing");
+    assert_mistake_starts("[[step]]\ncrash = \"bd0\"\non = \"bd1\"\n", 10, 6, "`on` has no meaning for a `crash` step");
+    assert_mistake_starts("[[step]]\nlink = { from = \"bd0\", to = \"bd1\", drop = 1.5 }\n", 9, 43, "a rate is a probability");
+    assert_mistake_starts("[[step]]\nbridge = \"bd0\"\nheal = true\n", 9, 10, "`bridge` only goes with `partition`");
+}

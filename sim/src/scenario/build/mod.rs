@@ -3,6 +3,7 @@
 //! Sections are checked in file-reading order (header, network, images, nodes, steps) and the
 //! first mistake is reported, so fixing errors top to bottom converges.
 
+mod faults;
 mod images;
 mod nodes;
 mod regexes;

@@ -5,6 +5,7 @@ use crate::scenario::error::{ScenarioError, SourceFile};
 use crate::scenario::expect::parse_expectation;
 use crate::scenario::model::{Capture, Expectation, NodeDef, RunStep, Step, StepAction, StepTiming};
 use crate::scenario::raw::{DurationValue, OrderedTable, RawStep};
+pub(super) use crate::scenario::raw::{RawClock, RawLink, RawSlowDisk};
 use crate::scenario::template::{is_variable_name, CommandTemplate};
 use crate::scenario::units::format_duration;
 use regex::Regex;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
 use toml::Spanned;
+use crate::faults::Fault;
 
 pub fn build_steps(
     file: SourceFile<'_>,
@@ -73,13 +75,27 @@ impl StepContext<'_> {
             ("kill", raw.kill.as_ref().map(Spanned::span)),
             ("sleep", raw.sleep.as_ref().map(Spanned::span)),
             ("expect", raw.expect.as_ref().map(Spanned::span)),
+            ("crash", raw.crash.as_ref().map(Spanned::span)),
+            ("restart", raw.restart.as_ref().map(Spanned::span)),
+            ("stop_daemon", raw.stop_daemon.as_ref().map(Spanned::span)),
+            ("isolate", raw.isolate.as_ref().map(Spanned::span)),
+            ("partition", raw.partition.as_ref().map(Spanned::span)),
+            ("cut", raw.cut.as_ref().map(Spanned::span)),
+            ("heal", raw.heal.as_ref().map(Spanned::span)),
+            ("lose_leader", raw.lose_leader.as_ref().map(Spanned::span)),
+            ("link", raw.link.as_ref().map(Spanned::span)),
+            ("clock", raw.clock.as_ref().map(Spanned::span)),
+            ("slow_disk", raw.slow_disk.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(key, span)| Some((key, span?)))
         .collect();
         let (keyword, action_span) = match actions.as_slice() {
             [] => {
-                return Err(self.error(step_span, "a step needs an action: one of `run`, `kill`, `sleep` or `expect`"))
+                return Err(self.error(
+                    step_span,
+                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`)",
+                ))
             }
             [only] => only.clone(),
             [first, second, ..] => {
@@ -94,6 +110,19 @@ impl StepContext<'_> {
         };
         if keyword != "run" {
             self.reject_run_only_keys(&raw, keyword)?;
+        }
+        if keyword != "partition" {
+            if let Some(bridge) = &raw.bridge {
+                return Err(self.error(bridge.span(), "`bridge` only goes with `partition`"));
+            }
+        }
+        if super::faults::is_fault_keyword(keyword) {
+            if let Some(on) = &raw.on {
+                return Err(self.error(on.span(), format!("`on` has no meaning for a `{keyword}` step: the fault names its nodes")));
+            }
+            let timing = self.timing(&raw, line)?;
+            let fault = self.fault(raw, keyword)?;
+            return Ok(Step { line, action_span, on: None, timing, action: StepAction::Fault(fault) });
         }
         let on = self.check_on(&raw, keyword, &action_span)?;
         let timing = self.timing(&raw, line)?;
@@ -339,4 +368,127 @@ struct RunKeys {
     output_lacks: Option<Spanned<Vec<Spanned<String>>>>,
     capture: Option<Spanned<OrderedTable<Spanned<String>>>>,
     snapshot: Option<Spanned<String>>,
+}
+
+/// Fault steps.
+impl StepContext<'_> {
+    fn node_name(&self, name: &Spanned<String>) -> Result<String, ScenarioError> {
+        self.check_node(name.get_ref(), name.span())?;
+        Ok(name.get_ref().clone())
+    }
+
+    fn fault(&mut self, raw: RawStep, keyword: &str) -> Result<Fault, ScenarioError> {
+        let must_be_true = |this: &Self, flag: &Spanned<bool>, key: &str| {
+            if *flag.get_ref() {
+                Ok(())
+            } else {
+                Err(this.error(flag.span(), format!("`{key} = false` does nothing: write `{key} = true` or drop the step")))
+            }
+        };
+        Ok(match keyword {
+            "crash" => Fault::Crash { node: self.node_name(raw.crash.as_ref().expect("keyword found"))? },
+            "restart" => Fault::Restart { node: self.node_name(raw.restart.as_ref().expect("keyword found"))? },
+            "stop_daemon" => Fault::StopDaemon { node: self.node_name(raw.stop_daemon.as_ref().expect("keyword found"))? },
+            "isolate" => Fault::Isolate { node: self.node_name(raw.isolate.as_ref().expect("keyword found"))? },
+            "heal" => {
+                must_be_true(self, raw.heal.as_ref().expect("keyword found"), "heal")?;
+                Fault::Heal
+            }
+            "lose_leader" => {
+                must_be_true(self, raw.lose_leader.as_ref().expect("keyword found"), "lose_leader")?;
+                Fault::LoseLeader
+            }
+            "partition" => self.partition(raw.partition.expect("keyword found"), raw.bridge)?,
+            "cut" => {
+                let cut = raw.cut.expect("keyword found");
+                match cut.get_ref().as_slice() {
+                    [from, to] => Fault::OneWay { from: self.node_name(from)?, to: self.node_name(to)? },
+                    _ => return Err(self.error(cut.span(), "`cut` takes two nodes, [\"FROM\", \"TO\"]: messages from FROM to TO are lost")),
+                }
+            }
+            "link" => {
+                let link: RawLink = raw.link.expect("keyword found").into_inner();
+                let rate = |this: &Self, v: &Option<Spanned<f64>>| -> Result<f64, ScenarioError> {
+                    match v {
+                        None => Ok(0.0),
+                        Some(r) if (0.0..=1.0).contains(r.get_ref()) => Ok(*r.get_ref()),
+                        Some(r) => Err(this.error(r.span(), "a rate is a probability between 0.0 and 1.0")),
+                    }
+                };
+                Fault::Link {
+                    from: self.node_name(&link.from)?,
+                    to: self.node_name(&link.to)?,
+                    both: link.both.unwrap_or(false),
+                    drop: rate(self, &link.drop)?,
+                    duplicate: rate(self, &link.duplicate)?,
+                    extra_delay: link.delay.map(|d| d.get_ref().0).unwrap_or_default(),
+                    extra_jitter: link.jitter.map(|d| d.get_ref().0).unwrap_or_default(),
+                }
+            }
+            "clock" => {
+                let clock: RawClock = raw.clock.expect("keyword found").into_inner();
+                let offset_ms = match &clock.offset {
+                    None => 0,
+                    Some(text) => {
+                        let t = text.get_ref().trim();
+                        let (negative, body) = match t.strip_prefix('-') {
+                            Some(rest) => (true, rest),
+                            None => (false, t.strip_prefix('+').unwrap_or(t)),
+                        };
+                        let d = crate::scenario::parse_duration(body).map_err(|e| self.error(text.span(), e))?;
+                        let ms = d.as_millis() as i64;
+                        if negative { -ms } else { ms }
+                    }
+                };
+                let drift_ppm = clock.drift_ppm.as_ref().map(|d| *d.get_ref()).unwrap_or(0);
+                if drift_ppm.abs() > 100_000 {
+                    let span = clock.drift_ppm.as_ref().expect("checked").span();
+                    return Err(self.error(span, "a drift beyond ±100000 ppm (10%) is not a clock, it is a bug"));
+                }
+                Fault::ClockSkew { node: self.node_name(&clock.node)?, offset_ms, drift_ppm }
+            }
+            "slow_disk" => {
+                let disk: RawSlowDisk = raw.slow_disk.expect("keyword found").into_inner();
+                Fault::SlowDisk { node: self.node_name(&disk.node)?, delay: disk.delay.get_ref().0 }
+            }
+            other => unreachable!("not a fault keyword: {other}"),
+        })
+    }
+
+    /// Groups must be disjoint: a node named twice is a mistake (a host that should reach
+    /// both sides is written as `bridge`).
+    fn partition(&self, groups: Spanned<Vec<Vec<Spanned<String>>>>, bridge: Option<Spanned<String>>) -> Result<Fault, ScenarioError> {
+        if groups.get_ref().len() < 2 {
+            return Err(self.error(groups.span(), "a partition needs at least two groups: [[\"bd0\"], [\"bd1\", \"bd2\"]]"));
+        }
+        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+        let mut out: Vec<Vec<String>> = Vec::new();
+        for group in groups.get_ref() {
+            if group.is_empty() {
+                return Err(self.error(groups.span(), "a partition group cannot be empty"));
+            }
+            let mut names = Vec::new();
+            for name in group {
+                let n = self.node_name(name)?;
+                if seen.insert(n.clone(), ()).is_some() {
+                    return Err(self.error(
+                        name.span(),
+                        format!("node `{n}` is named twice in this partition; a node on both sides is written `bridge = \"{n}\"`"),
+                    ));
+                }
+                names.push(n);
+            }
+            out.push(names);
+        }
+        if let Some(bridge) = bridge {
+            let b = self.node_name(&bridge)?;
+            if seen.contains_key(&b) {
+                return Err(self.error(bridge.span(), format!("the bridge `{b}` is also in a group")));
+            }
+            for g in out.iter_mut() {
+                g.push(b.clone());
+            }
+        }
+        Ok(Fault::Partition { groups: out })
+    }
 }

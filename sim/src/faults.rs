@@ -1,0 +1,66 @@
+//! Faults the world can inject, from a scenario step or a generated schedule.
+//!
+//! Each is a plain value, so a schedule of faults is data: it can be generated from a seed,
+//! printed back as scenario steps, and shrunk.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// SIGKILL the running container of `SERVICE.SLOT` (or a container-name prefix), on
+    /// `node` or wherever it runs.
+    Kill { target: String, node: Option<String> },
+    /// The host crashes: the node's volatile state and its containers are lost; its disk keeps
+    /// what was fsynced.
+    Crash { node: String },
+    /// The crashed or stopped host starts again from its disk.
+    Restart { node: String },
+    /// The daemon stops cleanly (containers keep running, as dockerd's live-restore).
+    StopDaemon { node: String },
+    /// Cut every link to and from `node`.
+    Isolate { node: String },
+    /// Split the hosts into groups that cannot reach each other; a host named in two groups
+    /// is a bridge that reaches both.
+    Partition { groups: Vec<Vec<String>> },
+    /// Messages from `from` to `to` are dropped (the other direction still works).
+    OneWay { from: String, to: String },
+    /// Every partition and link fault is lifted.
+    Heal,
+    /// Crash whichever manager leads at that moment.
+    LoseLeader,
+    /// Degrade the link from `from` to `to` (both ways when `both`): drop, duplicate or
+    /// delay messages; reordering comes from the added jitter.
+    Link { from: String, to: String, both: bool, drop: f64, duplicate: f64, extra_delay: Duration, extra_jitter: Duration },
+    /// The node's clock runs `offset_ms` ahead (negative: behind) of true time from now on,
+    /// and gains `drift_ppm` microseconds per second.
+    ClockSkew { node: String, offset_ms: i64, drift_ppm: i64 },
+    /// Disk writes on `node` take `delay` before they are durable.
+    SlowDisk { node: String, delay: Duration },
+}
+
+impl Fault {
+    /// The fault as a scenario step would write it (for shrunk schedules and reports).
+    pub fn describe(&self) -> String {
+        match self {
+            Fault::Kill { target, node: Some(n) } => format!("kill {target} on {n}"),
+            Fault::Kill { target, node: None } => format!("kill {target}"),
+            Fault::Crash { node } => format!("crash {node}"),
+            Fault::Restart { node } => format!("restart {node}"),
+            Fault::StopDaemon { node } => format!("stop daemon on {node}"),
+            Fault::Isolate { node } => format!("isolate {node}"),
+            Fault::Partition { groups } => {
+                let g: Vec<String> = groups.iter().map(|g| g.join(",")).collect();
+                format!("partition {}", g.join(" | "))
+            }
+            Fault::OneWay { from, to } => format!("cut {from} -> {to}"),
+            Fault::Heal => "heal".to_string(),
+            Fault::LoseLeader => "lose the leader".to_string(),
+            Fault::Link { from, to, both, drop, duplicate, extra_delay, extra_jitter } => format!(
+                "link {from} {} {to}: drop {drop}, duplicate {duplicate}, delay +{extra_delay:?} jitter +{extra_jitter:?}",
+                if *both { "<->" } else { "->" }
+            ),
+            Fault::ClockSkew { node, offset_ms, drift_ppm } => format!("clock of {node} {offset_ms:+}ms, drift {drift_ppm:+}ppm"),
+            Fault::SlowDisk { node, delay } => format!("slow disk on {node}: {delay:?}"),
+        }
+    }
+}
