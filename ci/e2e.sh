@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End-to-end tests of swarmd on a real containerd (real-backend/tests/e2e.rs).
+# Installs Debian's containerd, runc and busybox-static (as root), starts a containerd of our
+# own (own root, state and socket under /run/swarmd-ci), builds an OCI archive of busybox
+# (its httpd stands in for nginx: no registry is reachable) and runs the tests with
+# SWARMD_E2E=1. Traffic stays on 127.0.0.0/8 and in namespaces the daemons create.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v containerd >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+[ -x /bin/busybox ] || need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dir=/run/swarmd-ci
+mkdir -p "$dir/root" "$dir/state"
+cat > "$dir/config.toml" <<CONF
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[ttrpc]
+  address = "$dir/containerd.sock.ttrpc"
+CONF
+
+echo "== containerd ($dir)"
+containerd --config "$dir/config.toml" > "$dir/containerd.log" 2>&1 &
+ctd_pid=$!
+cleanup() {
+  kill "$ctd_pid" 2>/dev/null || true
+  wait "$ctd_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 1 50); do
+  ctr -a "$dir/containerd.sock" version >/dev/null 2>&1 && break
+  sleep 0.2
+done
+ctr -a "$dir/containerd.sock" version >/dev/null || { cat "$dir/containerd.log"; exit 1; }
+
+echo "== busybox OCI image"
+bash ci/busybox-image.sh "$dir/busybox-oci.tar"
+
+echo "== end-to-end tests (real swarmd processes, real containerd)"
+export SWARMD_E2E=1
+export SWARMD_CONTAINERD_SOCKET="$dir/containerd.sock"
+export SWARMD_E2E_IMAGE="$dir/busybox-oci.tar"
+# One test at a time: each starts its own daemons and containers.
+cargo test --locked -p swarmd --test e2e -- --test-threads=1 --nocapture

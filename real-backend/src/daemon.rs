@@ -1,0 +1,518 @@
+//! The driver loop: one tokio task owns the `Node`, waits for the next input (a peer's message,
+//! a container event, a client command, or the node's own deadline), hands it in with the
+//! current time, and carries out the outputs in order: `Persist`/`SaveIdentity` are fsynced
+//! before anything after them (sends, replies) leaves the process.
+//!
+//! Around the node, and without any swarm rule: the certificate bootstrap of `swarm init` and
+//! `swarm join` (see `tls`), the routing mesh's listeners on published ports (the node picks
+//! the backend; the daemon only moves bytes), and metrics.
+
+use crate::runtime::Runtime;
+use crate::storage::Storage;
+use crate::tls::{self, NodeCerts};
+use crate::transport::{BoxIo, Dialer, Inbound, SignResponse, Transport};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use swarm_core::api::{NodeRole, PublishMode, Resources, TaskState};
+use swarm_core::cli::Command;
+use swarm_core::manager::tokens;
+use swarm_core::node::{Node, NodeConfig, Output, Reply};
+use swarm_core::runtime::ContainerEvent;
+use swarm_core::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, error, info, warn};
+
+/// Milliseconds handed to core: a wall-clock epoch taken at start plus a monotonic clock, so
+/// time never goes backwards within a process and `23 seconds ago` agrees between daemons.
+#[derive(Clone)]
+pub struct Clock {
+    start: tokio::time::Instant,
+    base_ms: u64,
+}
+
+impl Clock {
+    pub fn new(base_ms: u64) -> Clock {
+        Clock { start: tokio::time::Instant::now(), base_ms }
+    }
+
+    pub fn wall() -> Clock {
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        Clock::new(ms)
+    }
+
+    pub fn now(&self) -> Instant {
+        Instant(self.base_ms + self.start.elapsed().as_millis() as u64)
+    }
+
+    fn tokio_at(&self, at: Instant) -> tokio::time::Instant {
+        self.start + Duration::from_millis(at.0.saturating_sub(self.base_ms))
+    }
+}
+
+pub enum Event {
+    Client { command: Command, reply: oneshot::Sender<Reply> },
+    Metrics(oneshot::Sender<String>),
+    /// The certificate bootstrap of a join finished; the join itself goes to core now.
+    JoinBootstrapped { result: Result<(NodeCerts, String), String>, command: Command, reply: oneshot::Sender<Reply> },
+    Shutdown,
+}
+
+pub struct DaemonParts {
+    pub config: NodeConfig,
+    pub seed: u64,
+    pub clock: Clock,
+    pub storage: Storage,
+    pub certs_dir: PathBuf,
+    pub transport: Arc<Transport>,
+    pub dialer: Arc<dyn Dialer>,
+    pub runtime: Arc<dyn Runtime>,
+    /// Where published ports listen; `None`: the node's advertise IP.
+    pub mesh_ip: Option<IpAddr>,
+    /// Binds a published port's listener: real TCP in swarmd; tests may pass their own.
+    pub listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
+}
+
+/// A published port's listener: yields accepted streams.
+pub struct MeshListener(pub mpsc::Receiver<BoxIo>);
+
+pub struct Daemon {
+    node: Node,
+    clock: Clock,
+    storage: Storage,
+    certs_dir: PathBuf,
+    transport: Arc<Transport>,
+    dialer: Arc<dyn Dialer>,
+    runtime: Arc<dyn Runtime>,
+    pending: HashMap<u64, oneshot::Sender<Reply>>,
+    next_req: u64,
+    events_tx: mpsc::Sender<Event>,
+    mesh_ip: Option<IpAddr>,
+    mesh_listeners: HashMap<u16, tokio::task::JoinHandle<()>>,
+    listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
+    seed: u64,
+}
+
+impl Daemon {
+    /// Builds the node: restarted from the disk when it holds an identity (re-adopting the
+    /// containers the runtime still has), fresh otherwise.
+    pub async fn new(parts: DaemonParts, events_tx: mpsc::Sender<Event>) -> Daemon {
+        let disk = parts.storage.load().expect("reading the node's disk");
+        let certs = NodeCerts::load(&parts.certs_dir).expect("reading the node's certificates");
+        let now = parts.clock.now();
+        let node = if disk.identity.is_some() {
+            let containers = parts.runtime.existing().await;
+            info!(containers = containers.len(), "restarting from the data root");
+            if let Some(certs) = certs {
+                parts.transport.security.install(certs).expect("installing the node's certificates");
+            }
+            Node::restart(parts.config, parts.seed, &disk, containers, now)
+        } else {
+            Node::new(parts.config, parts.seed)
+        };
+        if let Some(addr) = node.cluster_addr() {
+            parts.transport.set_local_addr(addr.clone());
+        }
+        Daemon {
+            node,
+            clock: parts.clock,
+            storage: parts.storage,
+            certs_dir: parts.certs_dir,
+            transport: parts.transport,
+            dialer: parts.dialer,
+            runtime: parts.runtime,
+            pending: HashMap::new(),
+            next_req: 1,
+            events_tx,
+            mesh_ip: parts.mesh_ip,
+            mesh_listeners: HashMap::new(),
+            listen: parts.listen,
+            seed: parts.seed,
+        }
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Runs until `Event::Shutdown` (or every sender is gone). Containers keep running.
+    pub async fn run(
+        mut self,
+        mut events: mpsc::Receiver<Event>,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut container_events: mpsc::UnboundedReceiver<ContainerEvent>,
+    ) {
+        // Orphans: containers of ours that the node does not know (it left, or never joined).
+        self.reconcile_mesh();
+        loop {
+            let deadline = self.node.next_deadline();
+            let sleep_until = deadline.map(|d| self.clock.tokio_at(d)).unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    None | Some(Event::Shutdown) => break,
+                    Some(ev) => self.on_event(ev),
+                },
+                Some(inb) = inbound.recv() => self.on_inbound(inb),
+                Some(ce) = container_events.recv() => {
+                    debug!(event = ?ce, "container event");
+                    let now = self.clock.now();
+                    self.node.handle(now, swarm_core::node::Input::Container(ce));
+                }
+                _ = tokio::time::sleep_until(sleep_until) => {
+                    let now = self.clock.now();
+                    if deadline.map(|d| d <= now).unwrap_or(false) {
+                        self.node.handle(now, swarm_core::node::Input::Timer);
+                    }
+                }
+            }
+            self.carry_out();
+            self.reconcile_mesh();
+        }
+        info!("shutting down: containers keep running (live-restore)");
+        for (_, h) in self.mesh_listeners.drain() {
+            h.abort();
+        }
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Client { command, reply } => self.on_client(command, reply),
+            Event::Metrics(tx) => {
+                let _ = tx.send(self.metrics());
+            }
+            Event::JoinBootstrapped { result, command, reply } => match result {
+                Err(e) => {
+                    let _ = reply.send(Reply::Error(e));
+                }
+                Ok((certs, core_digest)) => {
+                    if let Err(e) = self.install_certs(certs.clone()) {
+                        let _ = reply.send(Reply::Error(e));
+                        return;
+                    }
+                    let command = match command {
+                        Command::SwarmJoin { token, remote_addr, advertise_addr } => {
+                            let real = tls::ca_digest(&certs.ca_cert_der);
+                            Command::SwarmJoin { token: token.replace(&real, &core_digest), remote_addr, advertise_addr }
+                        }
+                        other => other,
+                    };
+                    self.submit(command, reply);
+                }
+            },
+            Event::Shutdown => {}
+        }
+    }
+
+    fn install_certs(&mut self, certs: NodeCerts) -> Result<(), String> {
+        certs.save(&self.certs_dir).map_err(|e| format!("saving certificates: {e}"))?;
+        self.transport.security.install(certs).map_err(|e| e.to_string())?;
+        self.transport.reset_peers();
+        Ok(())
+    }
+
+    fn submit(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+        let req_id = self.next_req;
+        self.next_req += 1;
+        self.pending.insert(req_id, reply);
+        let now = self.clock.now();
+        self.node.handle(now, swarm_core::node::Input::Client { req_id, command });
+    }
+
+    /// The address this node would advertise, as core will choose it (for its certificate).
+    fn advertise_ip(&self, given: &Option<String>) -> Option<IpAddr> {
+        match given {
+            Some(g) => {
+                let host = g.rsplit_once(':').map(|(h, _)| h).unwrap_or(g);
+                host.parse::<Ipv4Addr>()
+                    .ok()
+                    .or_else(|| self.node.config.interfaces.iter().find(|(n, _)| n == host).map(|(_, ip)| *ip))
+                    .map(IpAddr::V4)
+            }
+            None => match self.node.config.interfaces.as_slice() {
+                [(_, ip)] => Some(IpAddr::V4(*ip)),
+                _ => None,
+            },
+        }
+    }
+
+    fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+        let needs_certs = self.transport.security.required && self.transport.security.current().is_none() && self.node.member().is_none();
+        match &command {
+            Command::SwarmInit { advertise_addr, .. } if needs_certs => {
+                // Without an address core answers with the tutorial's error; no CA is made.
+                if let Some(ip) = self.advertise_ip(advertise_addr) {
+                    match NodeCerts::new_cluster(ip) {
+                        Ok(certs) => {
+                            if let Err(e) = self.install_certs(certs) {
+                                let _ = reply.send(Reply::Error(e));
+                                return;
+                            }
+                            info!(%ip, "created the cluster's root CA");
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Reply::Error(e.to_string()));
+                            return;
+                        }
+                    }
+                }
+                self.submit(command, reply);
+            }
+            Command::SwarmJoin { token, remote_addr, advertise_addr } if needs_certs => {
+                let (Ok((digest, _)), Some(ip)) = (tokens::parse_join_token(token), self.advertise_ip(advertise_addr)) else {
+                    // Malformed token or no address: core gives docker's error.
+                    return self.submit(command, reply);
+                };
+                let remote = if remote_addr.contains(':') { remote_addr.clone() } else { format!("{remote_addr}:2377") };
+                let (digest, token) = (digest.to_string(), token.clone());
+                let dialer = Arc::clone(&self.dialer);
+                let tx = self.events_tx.clone();
+                tokio::spawn(async move {
+                    let result = crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, ip).await;
+                    let _ = tx.send(Event::JoinBootstrapped { result, command, reply }).await;
+                });
+            }
+            _ => self.submit(command, reply),
+        }
+    }
+
+    fn on_inbound(&mut self, inb: Inbound) {
+        match inb {
+            Inbound::Message { from, msg } => {
+                let now = self.clock.now();
+                self.node.handle(now, swarm_core::node::Input::Message { from, msg });
+            }
+            Inbound::SignRequest { token, csr_der, reply } => {
+                let _ = reply.send(self.sign(&token, &csr_der));
+            }
+        }
+    }
+
+    /// A manager signs a joining node's certificate when its token is one of the cluster's.
+    fn sign(&self, token: &str, csr_der: &[u8]) -> Result<SignResponse, String> {
+        const REFUSED: &str = "A valid join token is necessary to join this cluster";
+        let Some(cluster) = self.node.manager().and_then(|m| m.store.cluster.as_ref()) else {
+            return Err("rpc error: code = Unavailable desc = this node is not a swarm manager".into());
+        };
+        let Some(state) = self.transport.security.current() else { return Err(REFUSED.into()) };
+        let Some(ca_key) = state.certs.ca_key_pkcs8.as_ref() else { return Err("this manager holds no CA key".into()) };
+        let real = tls::ca_digest(&state.certs.ca_cert_der);
+        let presented = token.replace(&real, &cluster.ca_digest);
+        let role = if tokens::tokens_equal(&presented, &cluster.manager_token) {
+            NodeRole::Manager
+        } else if tokens::tokens_equal(&presented, &cluster.worker_token) {
+            NodeRole::Worker
+        } else {
+            warn!("refused a certificate request: invalid join token");
+            return Err(REFUSED.into());
+        };
+        let cert_der = tls::sign_csr(&state.certs.ca_cert_der, ca_key, csr_der).map_err(|e| e.to_string())?;
+        info!(role = role.as_str(), "signed a node certificate");
+        Ok(SignResponse {
+            cert_der,
+            ca_key_pkcs8: (role == NodeRole::Manager).then(|| ca_key.clone()),
+            token_digest: cluster.ca_digest.clone(),
+        })
+    }
+
+    /// Core's join tokens carry its own CA digest; users see the real CA's (see `tls`).
+    fn present(&self, reply: Reply) -> Reply {
+        let (Some(cluster), Some(state)) = (self.node.manager().and_then(|m| m.store.cluster.as_ref()), self.transport.security.current())
+        else {
+            return reply;
+        };
+        match reply {
+            Reply::Text(t) => Reply::Text(t.replace(&cluster.ca_digest, &tls::ca_digest(&state.certs.ca_cert_der))),
+            other => other,
+        }
+    }
+
+    fn carry_out(&mut self) {
+        for output in self.node.drain_outputs() {
+            match output {
+                Output::Persist(write) => {
+                    if let Err(e) = self.storage.persist(&write) {
+                        // Nothing after this write may leave the process: stop here.
+                        error!(%e, "cannot persist the Raft log");
+                        std::process::exit(70);
+                    }
+                }
+                Output::SaveIdentity(identity) => {
+                    if let Err(e) = self.storage.save_identity(identity.as_ref()) {
+                        error!(%e, "cannot persist the node's identity");
+                        std::process::exit(70);
+                    }
+                    match &identity {
+                        Some(id) => self.transport.set_local_addr(id.advertise_addr.clone()),
+                        None => {
+                            let _ = std::fs::remove_file(self.certs_dir.join("node.json"));
+                            self.transport.security.clear();
+                            self.transport.reset_peers();
+                        }
+                    }
+                }
+                Output::Send { to, msg } => self.transport.send(&to, &msg),
+                Output::Container(cmd) => {
+                    debug!(command = ?cmd, "container command");
+                    self.runtime.execute(cmd);
+                }
+                Output::Reply { req_id, reply } => {
+                    let reply = self.present(reply);
+                    if let Some(tx) = self.pending.remove(&req_id) {
+                        let _ = tx.send(reply);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens a listener for every ingress-published port the node's directory lists, closes
+    /// the others.
+    fn reconcile_mesh(&mut self) {
+        let mut wanted: Vec<u16> = Vec::new();
+        if let Some(agent) = self.node.agent() {
+            for s in agent.directory.services.values() {
+                for p in &s.ports {
+                    if p.mode == PublishMode::Ingress && p.published_port != 0 {
+                        wanted.push(p.published_port);
+                    }
+                }
+            }
+        }
+        self.mesh_listeners.retain(|port, h| {
+            let keep = wanted.contains(port) && !h.is_finished();
+            if !keep {
+                h.abort();
+            }
+            keep
+        });
+        let ip = self.mesh_ip.or_else(|| {
+            self.node.cluster_addr().and_then(|a| a.rsplit_once(':')).and_then(|(h, _)| h.parse::<IpAddr>().ok())
+        });
+        let Some(ip) = ip else { return };
+        for port in wanted {
+            if self.mesh_listeners.contains_key(&port) {
+                continue;
+            }
+            let listen = Arc::clone(&self.listen);
+            let tx = self.events_tx.clone();
+            let runtime = Arc::clone(&self.runtime);
+            let transport = Arc::clone(&self.transport);
+            let own = self.node.cluster_addr().cloned().unwrap_or_default();
+            let handle = tokio::spawn(async move {
+                let mut listener = match listen(ip, port).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        warn!(%ip, port, %e, "cannot listen on a published port");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        return;
+                    }
+                };
+                info!(%ip, port, "routing mesh listening");
+                while let Some(conn) = listener.0.recv().await {
+                    let (tx, runtime, transport, own) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                    tokio::spawn(async move { mesh_forward(conn, ip, port, tx, runtime, transport, own).await });
+                }
+            });
+            self.mesh_listeners.insert(port, handle);
+        }
+    }
+
+    pub fn metrics(&self) -> String {
+        let mut out = String::new();
+        if let Some(mgr) = self.node.manager() {
+            let mut nodes: std::collections::BTreeMap<&str, u64> = Default::default();
+            for n in mgr.store.nodes.values() {
+                *nodes.entry(n.status.state.as_str()).or_default() += 1;
+            }
+            out.push_str("# HELP swarmd_nodes Nodes in the swarm by status (this manager's store).\n# TYPE swarmd_nodes gauge\n");
+            for (s, n) in nodes {
+                let _ = writeln!(out, "swarmd_nodes{{status=\"{}\"}} {n}", s.to_lowercase());
+            }
+            let mut tasks: std::collections::BTreeMap<TaskState, u64> = Default::default();
+            for t in mgr.store.tasks.values() {
+                *tasks.entry(t.status.state).or_default() += 1;
+            }
+            out.push_str("# HELP swarmd_tasks Tasks by observed state.\n# TYPE swarmd_tasks gauge\n");
+            for (s, n) in tasks {
+                let _ = writeln!(out, "swarmd_tasks{{state=\"{}\"}} {n}", s.as_str().to_lowercase());
+            }
+            out.push_str("# HELP swarmd_raft_term Current Raft term.\n# TYPE swarmd_raft_term gauge\n");
+            let _ = writeln!(out, "swarmd_raft_term {}", mgr.raft.term());
+            out.push_str("# HELP swarmd_raft_commit_index Raft commit index.\n# TYPE swarmd_raft_commit_index gauge\n");
+            let _ = writeln!(out, "swarmd_raft_commit_index {}", mgr.raft.commit_index());
+            out.push_str("# HELP swarmd_raft_leader Whether this manager is the Raft leader.\n# TYPE swarmd_raft_leader gauge\n");
+            let _ = writeln!(out, "swarmd_raft_leader {}", mgr.is_leader() as u8);
+        }
+        let s = &self.transport.stats;
+        out.push_str("# HELP swarmd_frames_dropped_total Frames dropped on the cluster port.\n# TYPE swarmd_frames_dropped_total counter\n");
+        let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"malformed\"}} {}", s.frames_malformed.load(Ordering::Relaxed));
+        let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"queue\"}} {}", s.frames_dropped.load(Ordering::Relaxed));
+        let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"core\"}} {}", self.node.stats.messages_dropped);
+        out.push_str("# TYPE swarmd_frames_sent_total counter\n");
+        let _ = writeln!(out, "swarmd_frames_sent_total {}", s.frames_sent.load(Ordering::Relaxed));
+        out.push_str("# TYPE swarmd_frames_received_total counter\n");
+        let _ = writeln!(out, "swarmd_frames_received_total {}", s.frames_received.load(Ordering::Relaxed));
+        out.push_str("# HELP swarmd_connections_refused_total Cluster-port connections refused (TLS, certificate, hello).\n# TYPE swarmd_connections_refused_total counter\n");
+        let _ = writeln!(out, "swarmd_connections_refused_total {}", s.connections_refused.load(Ordering::Relaxed));
+        out.push_str("# TYPE swarmd_containers gauge\n");
+        let _ = writeln!(out, "swarmd_containers {}", self.node.agent().map(|a| a.containers.len()).unwrap_or(0));
+        let _ = self.seed;
+        out
+    }
+}
+
+/// One connection on a published port: core's routing mesh picks the backend (round-robin);
+/// the bytes go to the task directly when it runs here, else through the owning node's cluster
+/// port (mutual TLS, hello kind `T`).
+async fn mesh_forward(
+    mut conn: BoxIo,
+    ip: IpAddr,
+    port: u16,
+    tx: mpsc::Sender<Event>,
+    runtime: Arc<dyn Runtime>,
+    transport: Arc<Transport>,
+    own: String,
+) {
+    let (rtx, rrx) = oneshot::channel();
+    let url = format!("http://{ip}:{port}/");
+    if tx.send(Event::Client { command: Command::Curl { url }, reply: rtx }).await.is_err() {
+        return;
+    }
+    let route = match rrx.await {
+        Ok(Reply::Route(r)) => r,
+        Ok(other) => {
+            debug!(?other, "routing mesh: no backend");
+            return;
+        }
+        Err(_) => return,
+    };
+    // Core names the node by `IP` or `IP:2377`.
+    let ip_of = |a: &str| a.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| a.to_string());
+    let backend = if ip_of(&route.backend.node_addr) == ip_of(&own) {
+        runtime.connect(&route.backend.container_name, route.target_port).await
+    } else {
+        let node = format!("{}:{}", ip_of(&route.backend.node_addr), own.rsplit_once(':').map(|(_, p)| p).unwrap_or("2377"));
+        transport.tunnel(&node, &route.backend.container_name, route.target_port).await
+    };
+    match backend {
+        Ok(mut b) => {
+            let _ = tokio::io::copy_bidirectional(&mut conn, &mut b).await;
+        }
+        Err(e) => debug!(container = %route.backend.container_name, %e, "routing mesh: backend unreachable"),
+    }
+}
+
+/// Default `Resources` of a node: what the host has.
+pub fn host_resources() -> Resources {
+    let cpus = std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map(|kb| kb * 1024)
+        .unwrap_or(1 << 30);
+    Resources { nano_cpus: cpus * 1_000_000_000, memory_bytes: mem }
+}

@@ -1,0 +1,21 @@
+//! swarmd's library: the tokio driver around `swarm_core::node::Node` and its adapters.
+//!
+//! The daemon holds no swarm rule: it turns sockets, a disk, a clock and containerd into the
+//! node's inputs, and carries out the node's outputs in order (a `Persist` is fsynced before any
+//! `Send` that follows it). Modules: `wire` and `frame` (the cluster port's encoding),
+//! `transport` (peers over TCP with reconnects and bounded queues), `tls` (the cluster CA and
+//! mutual TLS), `storage` (redb), `runtime` and `containerd` (containers), `netns` (task
+//! network namespaces), `daemon` (the driver loop, the routing mesh's listeners, metrics),
+//! `api` (the control API and its client), `host` (interfaces, hostname, seed).
+
+pub mod api;
+pub mod containerd;
+pub mod daemon;
+pub mod frame;
+pub mod host;
+pub mod netns;
+pub mod runtime;
+pub mod storage;
+pub mod tls;
+pub mod transport;
+pub mod wire;

@@ -1,0 +1,422 @@
+//! End to end: real `swarmd` processes on loopback addresses (127.0.0.x), a real containerd,
+//! the busybox image that `ci/e2e.sh` builds and imports. No mocks.
+//!
+//! Runs when `SWARMD_E2E=1` (set by `ci/e2e.sh`, which starts containerd); otherwise each test
+//! prints why it did nothing and passes, so `cargo test --workspace` works on a machine
+//! without containerd. Environment:
+//! - `SWARMD_CONTAINERD_SOCKET`: containerd's socket (default `/run/swarmd-ci/containerd.sock`);
+//! - `SWARMD_E2E_IMAGE`: the OCI archive imported into each daemon's namespace as `nginx`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SWARMD: &str = env!("CARGO_BIN_EXE_swarmd");
+const SWARMCTL: &str = env!("CARGO_BIN_EXE_swarmctl");
+
+fn enabled(test: &str) -> bool {
+    if std::env::var_os("SWARMD_E2E").is_none() {
+        println!("{test}: skipped: SWARMD_E2E is unset (ci/e2e.sh sets it after starting containerd)");
+        return false;
+    }
+    true
+}
+
+fn socket() -> String {
+    std::env::var("SWARMD_CONTAINERD_SOCKET").unwrap_or_else(|_| "/run/swarmd-ci/containerd.sock".into())
+}
+
+fn ctr(namespace: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new("ctr").arg("-a").arg(socket()).arg("-n").arg(namespace).args(args).output().expect("ctr runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+}
+
+struct Daemon {
+    ip: String,
+    hostname: String,
+    root: PathBuf,
+    namespace: String,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    fn start(base: &Path, ip: &str, hostname: &str, namespace: &str) -> Daemon {
+        let mut d = Daemon {
+            ip: ip.into(),
+            hostname: hostname.into(),
+            root: base.join(hostname),
+            namespace: namespace.into(),
+            child: None,
+        };
+        // A clean namespace with the image in it.
+        cleanup_namespace(namespace);
+        let image = std::env::var("SWARMD_E2E_IMAGE").expect("SWARMD_E2E_IMAGE: the busybox OCI archive");
+        let (ok, out) = ctr(namespace, &["images", "import", "--base-name", "docker.io/library/nginx", &image]);
+        assert!(ok, "importing the image: {out}");
+        d.spawn();
+        d
+    }
+
+    fn spawn(&mut self) {
+        std::fs::create_dir_all(&self.root).unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.root.with_extension("log")).unwrap();
+        let child = Command::new(SWARMD)
+            .args(["--data-root", self.root.to_str().unwrap()])
+            .args(["--listen-addr", &format!("{}:2377", self.ip)])
+            .args(["-H", &format!("unix://{}/swarmd.sock", self.root.display())])
+            .args(["-H", &format!("tcp://{}:5555", self.ip)])
+            .args(["--containerd-socket", &socket()])
+            .args(["--containerd-namespace", &self.namespace])
+            .args(["--hostname", &self.hostname])
+            .args(["--log-level", "debug"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("swarmd starts");
+        self.child = Some(child);
+        wait_for(&format!("{} serves its control API", self.hostname), Duration::from_secs(20), || {
+            TcpStream::connect((self.ip.as_str(), 5555)).is_ok()
+        });
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap(); // SIGKILL
+            c.wait().unwrap();
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("tcp://{}:5555", self.ip)
+    }
+
+    fn ctl(&self, line: &str) -> (i32, String, String) {
+        ctl(&self.host(), line)
+    }
+
+    fn ok(&self, line: &str) -> String {
+        let (code, out, err) = self.ctl(line);
+        assert_eq!(code, 0, "`{line}` on {} failed: {out}{err}\n{}", self.hostname, self.log_tail());
+        out
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.root.with_extension("log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        cleanup_namespace(&self.namespace);
+        // Task network namespaces are bind mounts under the data root.
+        if let Ok(entries) = std::fs::read_dir(self.root.join("netns")) {
+            for e in entries.flatten() {
+                let _ = swarmd::netns::remove(&e.path());
+            }
+        }
+    }
+}
+
+fn cleanup_namespace(namespace: &str) {
+    let (_, tasks) = ctr(namespace, &["tasks", "ls", "-q"]);
+    for t in tasks.lines().filter(|l| !l.is_empty()) {
+        ctr(namespace, &["tasks", "kill", "-s", "9", t]);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (_, containers) = ctr(namespace, &["containers", "ls", "-q"]);
+    for c in containers.lines().filter(|l| !l.is_empty()) {
+        ctr(namespace, &["tasks", "delete", "-f", c]);
+        ctr(namespace, &["containers", "delete", c]);
+    }
+}
+
+fn shell_words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(String::from).collect()
+}
+
+fn ctl(host: &str, line: &str) -> (i32, String, String) {
+    let out = Command::new(SWARMCTL).arg("-H").arg(host).args(shell_words(line)).output().expect("swarmctl runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("timed out after {limit:?} waiting until {what}");
+}
+
+fn http_get(addr: &str) -> Result<String, String> {
+    let mut s = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+/// `service ps` rows that are current (not ` \_` history) and Running.
+fn running_rows(ps: &str) -> Vec<String> {
+    ps.lines().skip(1).filter(|l| !l.contains("\\_") && l.contains("Running") && !l.contains(" Shutdown ")).map(String::from).collect()
+}
+
+fn base_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("swarmd-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn walkthrough_on_containerd() {
+    if !enabled("walkthrough_on_containerd") {
+        return;
+    }
+    let base = base_dir("walkthrough");
+    let bd0 = Daemon::start(&base, "127.0.0.2", "bd0", "e2e-bd0");
+    let bd1 = Daemon::start(&base, "127.0.0.3", "bd1", "e2e-bd1");
+    let bd2 = Daemon::start(&base, "127.0.0.4", "bd2", "e2e-bd2");
+
+    // Step 3: init with --advertise-addr.
+    let out = bd0.ok("swarm init --advertise-addr 127.0.0.2");
+    assert!(out.starts_with("Swarm initialized: current node ("), "{out}");
+    assert!(out.contains("    docker swarm join \\\n    --token SWMTKN-1-"), "{out}");
+    assert!(out.contains("    127.0.0.2:2377\n"), "{out}");
+    let token = bd0.ok("swarm join-token -q worker").trim().to_string();
+    assert!(out.contains(&token), "the init hint shows the worker token");
+
+    // Step 4: a wrong token is refused; the right one joins.
+    let mut wrong = token.clone();
+    wrong.replace_range(wrong.len() - 5.., "zzzzz");
+    let (code, _, err) = bd1.ctl(&format!("swarm join --token {wrong} --advertise-addr 127.0.0.3 127.0.0.2:2377"));
+    assert_eq!(code, 1);
+    assert!(err.contains("A valid join token is necessary to join this cluster"), "{err}");
+    for d in [&bd1, &bd2] {
+        let out = d.ok(&format!("swarm join --token {token} --advertise-addr {} 127.0.0.2:2377", d.ip));
+        assert_eq!(out, "This node joined a swarm as a worker.\n");
+    }
+
+    // Step 5: node ls.
+    wait_for("three Ready nodes", Duration::from_secs(30), || {
+        let out = bd0.ok("node ls");
+        out.lines().filter(|l| l.contains(" Ready ")).count() == 3
+    });
+    let nodes = bd0.ok("node ls");
+    assert!(nodes.starts_with("ID  "), "{nodes}");
+    assert!(nodes.lines().any(|l| l.contains(" * ") && l.contains("bd0") && l.contains("Leader")), "{nodes}");
+
+    // Steps 6–7: networks.
+    let net_id = bd0.ok("network create --driver overlay myswarm");
+    assert_eq!(net_id.trim().len(), 25, "{net_id}");
+    let nets = bd0.ok("network ls");
+    assert!(nets.lines().any(|l| l.contains("myswarm") && l.contains("overlay") && l.contains("swarm")), "{nets}");
+
+    // Step 8: the service, two tasks on two nodes.
+    let created = Instant::now();
+    bd0.ok("service create --replicas 2 --name mynginx --publish 8000:80 --network=myswarm nginx");
+    wait_for("2/2 replicas", Duration::from_secs(60), || bd0.ok("service ls").contains("2/2"));
+    eprintln!("service create --replicas 2 → 2/2 in {:?}", created.elapsed());
+    let ps = bd0.ok("service ps mynginx");
+    let rows = running_rows(&ps);
+    assert_eq!(rows.len(), 2, "{ps}");
+    let hosts: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| ["bd0", "bd1", "bd2"].into_iter().find(|h| r.contains(&format!(" {h} "))).expect("a node")).collect();
+    assert_eq!(hosts.len(), 2, "two tasks on two distinct nodes: {ps}");
+
+    // Step 12: containers named <service>.<slot>.<task id>, in containerd.
+    let mut all_containers = Vec::new();
+    for d in [&bd0, &bd1, &bd2] {
+        let (_, list) = ctr(&d.namespace, &["containers", "ls", "-q"]);
+        all_containers.extend(list.lines().map(|l| (d.namespace.clone(), l.to_string())));
+        let ps = d.ok("ps");
+        for name in list.lines() {
+            assert!(ps.contains(name), "docker ps on {} lists {name}: {ps}", d.hostname);
+        }
+    }
+    assert_eq!(all_containers.len(), 2, "{all_containers:?}");
+    assert!(all_containers.iter().all(|(_, n)| n.starts_with("mynginx.") && n.split('.').count() == 3));
+
+    // Step 13: every node's port 8000 reaches a task.
+    for d in [&bd0, &bd1, &bd2] {
+        let mut page = Err(String::new());
+        wait_for("the routing mesh answers", Duration::from_secs(20), || {
+            page = http_get(&format!("{}:8000", d.ip));
+            page.as_ref().map(|p| p.contains("Welcome to swarmd")).unwrap_or(false)
+        });
+    }
+
+    // Step 14: SIGKILL to a task's container → exit 137, a replacement runs.
+    let (ns, victim) = all_containers.iter().find(|(_, n)| n.starts_with("mynginx.2.")).cloned().expect("slot 2 has a container");
+    let (ok, out) = ctr(&ns, &["tasks", "kill", "-s", "9", &victim]);
+    assert!(ok, "{out}");
+    wait_for("slot 2 failed with 137 and was replaced", Duration::from_secs(60), || {
+        let ps = bd0.ok("service ps mynginx");
+        ps.contains("\"task: non-zero exit (137)\"") && running_rows(&ps).len() == 2
+    });
+    let ps = bd0.ok("service ps mynginx");
+    assert!(ps.lines().any(|l| l.contains("\\_ mynginx.2") && l.contains("Failed")), "{ps}");
+
+    // Steps 15–16: scale to 3 and back to 2.
+    assert_eq!(bd0.ok("service scale mynginx=3"), "mynginx scaled to 3\n");
+    wait_for("3 running", Duration::from_secs(60), || running_rows(&bd0.ok("service ps mynginx")).len() == 3);
+    assert_eq!(bd0.ok("service scale mynginx=2"), "mynginx scaled to 2\n");
+    wait_for("2/2 again", Duration::from_secs(60), || {
+        let ps = bd0.ok("service ps mynginx");
+        running_rows(&ps).len() == 2 && bd0.ok("service ls").contains("2/2")
+    });
+
+    // Step 17: service rm removes the containers.
+    bd0.ok("service rm mynginx");
+    wait_for("no containers left in containerd", Duration::from_secs(60), || {
+        [&bd0, &bd1, &bd2].iter().all(|d| ctr(&d.namespace, &["containers", "ls", "-q"]).1.trim().is_empty())
+    });
+    assert!(!bd0.ok("service ls").contains("mynginx"));
+
+    // Metrics on the control API, Prometheus text.
+    let (code, metrics, _) = ctl(&bd0.host(), "metrics");
+    assert_eq!(code, 0);
+    for m in ["swarmd_nodes{status=\"ready\"} 3", "swarmd_raft_term ", "swarmd_raft_commit_index ", "swarmd_frames_dropped_total{reason=\"malformed\"} 0"] {
+        assert!(metrics.contains(m), "metrics lack {m}: {metrics}");
+    }
+}
+
+#[test]
+fn cluster_port_refuses_peers_without_a_valid_certificate() {
+    if !enabled("cluster_port_refuses_peers_without_a_valid_certificate") {
+        return;
+    }
+    use std::sync::Arc;
+    use swarmd::frame::{read_frame, write_frame};
+    use swarmd::tls::NodeCerts;
+    use tokio_rustls::TlsConnector;
+
+    let base = base_dir("tls");
+    let m = Daemon::start(&base, "127.0.0.12", "tls0", "e2e-tls0");
+    m.ok("swarm init --advertise-addr 127.0.0.12");
+    let refused = || -> u64 {
+        let (_, metrics, _) = ctl(&m.host(), "metrics");
+        metrics.lines().find_map(|l| l.strip_prefix("swarmd_connections_refused_total ")).and_then(|v| v.trim().parse().ok()).unwrap()
+    };
+    let before = refused();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let addr = "127.0.0.12:2377";
+    let name = rustls::pki_types::ServerName::IpAddress("127.0.0.12".parse::<std::net::IpAddr>().unwrap().into());
+    rt.block_on(async {
+        // 1. Plain TCP, a node hello without TLS: the handshake fails, nothing is read.
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = write_frame(&mut s, &[1, b'N', b'x']).await;
+        let r = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s)).await.unwrap();
+        assert!(!matches!(r, Ok(Some(_))), "a plaintext peer got an answer");
+
+        // 2. TLS without a client certificate, claiming to be a node: refused.
+        let ca = rt_fetch_ca(addr).await;
+        let anon = swarmd::tls::anonymous_client_config(&ca).unwrap();
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut s = TlsConnector::from(anon).connect(name.clone(), tcp).await.unwrap();
+        write_frame(&mut s, &[1, b'N', b'x']).await.unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s)).await.unwrap();
+        assert!(!matches!(r, Ok(Some(_))), "a node hello without a certificate got an answer");
+
+        // 3. A certificate of another cluster: the handshake is refused.
+        let other = NodeCerts::new_cluster("127.0.0.99".parse().unwrap()).unwrap();
+        let mut cfg = (*other.client_config().unwrap()).clone();
+        // Trust this cluster's CA for the server side, present the other cluster's cert.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(rustls::pki_types::CertificateDer::from(ca.clone())).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                vec![rustls::pki_types::CertificateDer::from(other.cert_der.clone())],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(other.key_pkcs8.clone().into()),
+            )
+            .unwrap_or(cfg);
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let result = async {
+            let mut s = TlsConnector::from(Arc::new(cfg)).connect(name.clone(), tcp).await?;
+            write_frame(&mut s, &[1, b'N', b'x']).await?;
+            read_frame(&mut s).await
+        }
+        .await;
+        assert!(!matches!(result, Ok(Some(_))), "another cluster's certificate was accepted");
+    });
+    wait_for("three refusals counted", Duration::from_secs(10), || refused() >= before + 3);
+    let log = std::fs::read_to_string(m.root.with_extension("log")).unwrap();
+    assert!(log.contains("refused a node connection without a certificate"), "{}", m.log_tail());
+    assert!(log.contains("TLS handshake failed"), "{}", m.log_tail());
+}
+
+async fn rt_fetch_ca(addr: &str) -> Vec<u8> {
+    use swarmd::frame::{read_frame, write_frame};
+    let cfg = swarmd::tls::fetch_ca_client_config().unwrap();
+    let name = rustls::pki_types::ServerName::IpAddress(addr.split(':').next().unwrap().parse::<std::net::IpAddr>().unwrap().into());
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut s = tokio_rustls::TlsConnector::from(cfg).connect(name, tcp).await.unwrap();
+    write_frame(&mut s, &[1, b'C']).await.unwrap();
+    read_frame(&mut s).await.unwrap().unwrap()
+}
+
+#[test]
+fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
+    if !enabled("leader_killed_with_kill_9_comes_back_from_its_data_root") {
+        return;
+    }
+    let base = base_dir("failover");
+    let mut ds = vec![
+        Daemon::start(&base, "127.0.0.22", "m0", "e2e-m0"),
+        Daemon::start(&base, "127.0.0.23", "m1", "e2e-m1"),
+        Daemon::start(&base, "127.0.0.24", "m2", "e2e-m2"),
+    ];
+    ds[0].ok("swarm init --advertise-addr 127.0.0.22");
+    let token = ds[0].ok("swarm join-token -q manager").trim().to_string();
+    for d in &ds[1..] {
+        assert_eq!(d.ok(&format!("swarm join --token {token} --advertise-addr {} 127.0.0.22:2377", d.ip)), "This node joined a swarm as a manager.\n");
+    }
+    wait_for("three managers, one leader", Duration::from_secs(60), || {
+        let out = ds[0].ok("node ls");
+        out.lines().filter(|l| l.contains("Reachable") || l.contains("Leader")).count() == 3
+    });
+    ds[0].ok("service create --replicas 1 --name web nginx");
+    wait_for("web runs", Duration::from_secs(60), || ds[0].ok("service ls").contains("1/1"));
+
+    let leader = (0..3).find(|&i| ds[i].ok("node ls").lines().any(|l| l.contains(" * ") && l.contains("Leader"))).expect("a leader");
+    ds[leader].kill9();
+    let other = (leader + 1) % 3;
+    let killed_at = Instant::now();
+    wait_for("a new leader", Duration::from_secs(60), || {
+        let (code, out, _) = ds[other].ctl("node ls");
+        code == 0 && out.lines().any(|l| l.contains("Leader") && !l.contains(&format!(" {} ", ds[leader].hostname)))
+    });
+    eprintln!("new leader elected {:?} after kill -9", killed_at.elapsed());
+    assert!(ds[other].ok("service ls").contains("web"));
+
+    // The old leader restarts from its data root and rejoins.
+    ds[leader].spawn();
+    wait_for("the old leader is back as a reachable manager", Duration::from_secs(60), || {
+        let (code, out, _) = ds[leader].ctl("node ls");
+        // It knows the new leader (a row other than its own), and all three managers.
+        code == 0
+            && out.lines().any(|l| l.contains("Leader") && !l.contains(" * "))
+            && out.lines().filter(|l| l.contains("Reachable") || l.contains("Leader")).count() == 3
+            && out.lines().filter(|l| l.contains(" Ready ")).count() == 3
+    });
+    let services = ds[leader].ok("service ls");
+    assert!(services.contains("web") && services.contains("1/1"), "{services}");
+    // A write through the restarted node (forwarded to the leader) still works.
+    ds[leader].ok("service scale web=2");
+    wait_for("web 2/2", Duration::from_secs(60), || ds[other].ok("service ls").contains("2/2"));
+}
