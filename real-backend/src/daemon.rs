@@ -151,7 +151,9 @@ impl Daemon {
         loop {
             let deadline = self.node.next_deadline();
             let sleep_until = deadline.map(|d| self.clock.tokio_at(d)).unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+            // `biased`: a fixed branch order, so a simulated run (turmoil) replays per seed.
             tokio::select! {
+                biased;
                 ev = events.recv() => match ev {
                     None | Some(Event::Shutdown) => break,
                     Some(ev) => self.on_event(ev),
