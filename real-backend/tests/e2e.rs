@@ -420,3 +420,60 @@ fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
     ds[leader].ok("service scale web=2");
     wait_for("web 2/2", Duration::from_secs(60), || ds[other].ok("service ls").contains("2/2"));
 }
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("ip (iproute2) runs");
+    assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Step 2: `swarm init` without `--advertise-addr` on a host with two addresses. The host is
+/// a network namespace this test makes, with two interfaces and only local traffic.
+#[test]
+fn swarm_init_on_a_host_with_two_addresses_needs_advertise_addr() {
+    if !enabled("swarm_init_on_a_host_with_two_addresses_needs_advertise_addr") {
+        return;
+    }
+    let ns = format!("swarmd-e2e-multi-{}", std::process::id());
+    let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+    ip(&["netns", "add", &ns]);
+    struct DropNs(String);
+    impl Drop for DropNs {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+        }
+    }
+    let _guard = DropNs(ns.clone());
+    ip(&["-n", &ns, "link", "set", "lo", "up"]);
+    // A veth pair inside the namespace: two interfaces, two addresses, nothing outside.
+    ip(&["-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", "virbr0"]);
+    ip(&["-n", &ns, "addr", "add", "198.51.100.7/24", "dev", "eth0"]);
+    ip(&["-n", &ns, "addr", "add", "203.0.113.1/24", "dev", "virbr0"]);
+    ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+    ip(&["-n", &ns, "link", "set", "virbr0", "up"]);
+
+    let base = base_dir("multi");
+    let root = base.join("bd0");
+    std::fs::create_dir_all(&root).unwrap();
+    let sock = format!("unix://{}/swarmd.sock", root.display());
+    let log = std::fs::File::create(base.join("bd0.log")).unwrap();
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns, SWARMD])
+        .args(["--data-root", root.to_str().unwrap(), "--listen-addr", "127.0.0.1:2377", "-H", &sock])
+        .args(["--containerd-socket", &socket(), "--containerd-namespace", "e2e-multi", "--hostname", "bd0"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("swarmd starts");
+    wait_for("the daemon's unix socket", Duration::from_secs(20), || root.join("swarmd.sock").exists());
+    let (code, out, err) = ctl(&sock, "swarm init");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(code, 1, "{out}{err}");
+    let expected = |a: &str, ai: &str, b: &str, bi: &str| {
+        format!("Error response from daemon: could not choose an IP address to advertise since this system has multiple addresses on different interfaces ({a} on {ai} and {b} on {bi}) - specify one with --advertise-addr\n")
+    };
+    assert!(
+        err == expected("198.51.100.7", "eth0", "203.0.113.1", "virbr0") || err == expected("203.0.113.1", "virbr0", "198.51.100.7", "eth0"),
+        "{err}"
+    );
+}
