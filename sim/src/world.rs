@@ -168,6 +168,8 @@ pub struct World {
     /// Named conditions reached at least once ("sometimes" assertions).
     pub sometimes: BTreeSet<String>,
     checker: crate::checkers::Checker,
+    /// Per host: (time, timer runs at that time with the deadline still due).
+    timer_spins: BTreeMap<NodeIndex, (Instant, u32)>,
 }
 
 impl World {
@@ -218,6 +220,7 @@ impl World {
             violation: None,
             sometimes: BTreeSet::new(),
             checker: crate::checkers::Checker::default(),
+            timer_spins: BTreeMap::new(),
         }
     }
 
@@ -398,6 +401,22 @@ impl World {
                 }
                 self.hosts[node].timer_at = None;
                 self.feed(node, Input::Timer);
+                // A node whose deadline stays in the past after its timer ran would spin here
+                // forever without time moving: that is a bug in the node, reported as such.
+                let stuck = self.hosts[node].up
+                    && self.hosts[node].node.next_deadline().map(|d| self.hosts[node].true_time(d, self.now) <= self.now).unwrap_or(false);
+                let count = self.timer_spins.entry(node).or_insert((self.now, 0));
+                if stuck && count.0 == self.now {
+                    count.1 += 1;
+                    if count.1 > 1000 && self.violation.is_none() {
+                        self.violation = Some(format!(
+                            "invariant violated: {}'s next deadline stays at or before {} after its timer ran (a livelock)",
+                            self.hosts[node].name, self.now
+                        ));
+                    }
+                } else {
+                    *count = (self.now, 0);
+                }
             }
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {

@@ -71,7 +71,8 @@ impl Allocator {
             self.release_task(id);
         }
         let mut actions = Vec::new();
-        let ready = self.allocate_services(store, &mut actions);
+        let waiting: BTreeSet<&ServiceId> = survey.to_allocate.iter().map(|t| &t.service_id).collect();
+        let ready = self.allocate_services(store, &waiting, &mut actions);
         for task in survey.to_allocate {
             if let Some(service) = ready.get(&task.service_id) {
                 self.allocate_task(task, service, now, &mut actions);
@@ -85,10 +86,10 @@ impl Allocator {
     /// on through 10.1.0.0/24 and up, docker's default pool 10.0.0.0/8 cut into /24s.
     pub fn next_overlay_subnet(store: &Store) -> Subnet {
         let used: Vec<Subnet> = store.networks.values().filter_map(|n| n.subnet).collect();
-        let candidates = (0u32..1 << 16).map(|n| Subnet::new(Ipv4Addr::from(0x0A00_0000 | (n << 8)), 24));
+        let mut candidates = (0u32..1 << 16).map(|n| Subnet::new(Ipv4Addr::from(0x0A00_0000 | (n << 8)), 24));
         let first = Subnet::new(Ipv4Addr::new(10, 0, 0, 0), 24);
         // With all 65,536 taken there is no good answer; the overlap then shows at creation.
-        candidates.into_iter().find(|c| !used.iter().any(|u| u.overlaps(c))).unwrap_or(first)
+        candidates.find(|c| !used.iter().any(|u| u.overlaps(c))).unwrap_or(first)
     }
 
     /// Every address this allocator counts as taken (gateways excluded), by network.
@@ -113,7 +114,8 @@ impl Allocator {
     }
 
     fn release_removed_services(&mut self, store: &Store) {
-        let removed: Vec<ServiceId> = self.services.keys().filter(|id| !store.services.contains_key(id)).cloned().collect();
+        let removed: Vec<ServiceId> =
+            self.services.keys().filter(|id| !store.services.contains_key(id)).cloned().collect();
         for id in removed {
             if let Some(endpoint) = self.services.remove(&id) {
                 self.release_endpoint_parts(&endpoint.virtual_ips, &endpoint.ports);
@@ -124,8 +126,14 @@ impl Allocator {
     // ----- services -----
 
     /// Gives an endpoint to every service that lacks one or whose endpoint no longer matches
-    /// its spec. Returns the services whose tasks can be allocated this round.
-    fn allocate_services(&mut self, store: &Store, actions: &mut Vec<StoreAction>) -> BTreeMap<ServiceId, ReadyService> {
+    /// its spec. Returns, among `waiting` (the services with NEW tasks), those whose tasks can be
+    /// allocated this round.
+    fn allocate_services(
+        &mut self,
+        store: &Store,
+        waiting: &BTreeSet<&ServiceId>,
+        actions: &mut Vec<StoreAction>,
+    ) -> BTreeMap<ServiceId, ReadyService> {
         let ingress = store.ingress_network().map(|n| &n.id);
         let mut ready = BTreeMap::new();
         for service in store.services.values() {
@@ -136,17 +144,24 @@ impl Allocator {
             for network in &networks {
                 self.ipam_for(network);
             }
+            let allocated;
             let endpoint = match &service.endpoint {
-                Some(endpoint) if endpoint_matches_spec(endpoint, service, &wanted) => endpoint.clone(),
+                Some(endpoint) if endpoint_matches_spec(endpoint, service, &wanted) => endpoint,
                 _ => match self.allocate_endpoint(service, &networks) {
                     Some(endpoint) => {
-                        actions.push(StoreAction::SetServiceEndpoint { id: service.id.clone(), endpoint: endpoint.clone() });
-                        endpoint
+                        actions.push(StoreAction::SetServiceEndpoint {
+                            id: service.id.clone(),
+                            endpoint: endpoint.clone(),
+                        });
+                        allocated = endpoint;
+                        &allocated
                     }
                     None => continue,
                 },
             };
-            ready.insert(service.id.clone(), ReadyService::new(&networks, &endpoint));
+            if waiting.contains(&service.id) {
+                ready.insert(service.id.clone(), ReadyService::new(&networks, endpoint));
+            }
         }
         ready
     }
@@ -162,7 +177,8 @@ impl Allocator {
             self.release_endpoint_parts(&fresh.virtual_ips, &fresh.ports);
             return None;
         };
-        let dropped_vips: Vec<VirtualIp> = held.virtual_ips.iter().filter(|v| !endpoint.virtual_ips.contains(v)).cloned().collect();
+        let dropped_vips: Vec<VirtualIp> =
+            held.virtual_ips.iter().filter(|v| !endpoint.virtual_ips.contains(v)).cloned().collect();
         let dropped_ports: Vec<PortConfig> =
             held.ports.iter().filter(|p| !holds_same_port(&endpoint.ports, p)).copied().collect();
         self.release_endpoint_parts(&dropped_vips, &dropped_ports);
@@ -171,7 +187,13 @@ impl Allocator {
     }
 
     /// Assembles the endpoint, recording in `fresh` what it newly takes so a failure can undo it.
-    fn build_endpoint(&mut self, service: &Service, networks: &[&Network], held: &Endpoint, fresh: &mut Fresh) -> Option<Endpoint> {
+    fn build_endpoint(
+        &mut self,
+        service: &Service,
+        networks: &[&Network],
+        held: &Endpoint,
+        fresh: &mut Fresh,
+    ) -> Option<Endpoint> {
         let mut endpoint = Endpoint::default();
         for network in networks {
             let vip = match held.virtual_ips.iter().find(|v| v.network_id == network.id) {
@@ -195,7 +217,13 @@ impl Allocator {
 
     /// One published port: host mode is copied as is (the node binds it); ingress mode reuses
     /// the service's earlier port when it still fits, else takes the asked number or a free one.
-    fn allocate_port(&mut self, wanted: &PortConfig, held: &Endpoint, reused: &mut [bool], fresh: &mut Fresh) -> Option<PortConfig> {
+    fn allocate_port(
+        &mut self,
+        wanted: &PortConfig,
+        held: &Endpoint,
+        reused: &mut [bool],
+        fresh: &mut Fresh,
+    ) -> Option<PortConfig> {
         if wanted.mode == PublishMode::Host {
             return Some(*wanted);
         }
@@ -276,7 +304,10 @@ impl Allocator {
             taken.push((network_id.clone(), addr.ip));
             attachments.push(NetworkAttachment { network_id: network_id.clone(), addresses: vec![addr] });
         }
-        debug_assert!(!self.tasks.contains_key(&task.id), "a task's old addresses are released before it gets new ones");
+        debug_assert!(
+            !self.tasks.contains_key(&task.id),
+            "a task's old addresses are released before it gets new ones"
+        );
         self.tasks.insert(task.id.clone(), taken);
         actions.push(StoreAction::AllocateTask {
             id: task.id.clone(),
@@ -337,7 +368,9 @@ fn reusable_port(held: &Endpoint, reused: &[bool], wanted: &PortConfig) -> Optio
     let fulfilling = unused().find(|(_, have)| port_satisfies(have, wanted));
     let same_number = || {
         unused().find(|(_, have)| {
-            wanted.published_port != 0 && have.protocol == wanted.protocol && have.published_port == wanted.published_port
+            wanted.published_port != 0
+                && have.protocol == wanted.protocol
+                && have.published_port == wanted.published_port
         })
     };
     fulfilling.or_else(same_number).map(|(i, _)| i)
@@ -351,7 +384,8 @@ fn resolve_networks<'s>(store: &'s Store, ids: &[NetworkId]) -> Option<Vec<&'s N
 /// Whether an allocated port fulfils a spec port: same protocol, target and mode, the asked
 /// published number if any, otherwise a picked one (ingress) or none (host).
 fn port_satisfies(have: &PortConfig, wanted: &PortConfig) -> bool {
-    let same_kind = have.protocol == wanted.protocol && have.target_port == wanted.target_port && have.mode == wanted.mode;
+    let same_kind =
+        have.protocol == wanted.protocol && have.target_port == wanted.target_port && have.mode == wanted.mode;
     let published_ok = match (wanted.published_port, wanted.mode) {
         (0, PublishMode::Ingress) => have.published_port != 0,
         (0, PublishMode::Host) => have.published_port == 0,
@@ -478,7 +512,10 @@ impl Ipam {
         }
         let after = start_word + 1..self.taken.len();
         // Back at the start word, its bits below `start` are the last ones left.
-        after.chain(0..=start_word).find(|&w| self.taken[w] != u64::MAX).map(|w| w as u32 * 64 + (!self.taken[w]).trailing_zeros())
+        after
+            .chain(0..=start_word)
+            .find(|&w| self.taken[w] != u64::MAX)
+            .map(|w| w as u32 * 64 + (!self.taken[w]).trailing_zeros())
     }
 
     /// Marks an address held elsewhere (found in the store); false if outside the subnet,
@@ -609,7 +646,12 @@ mod tests {
     }
 
     fn ingress_port(target: u16, published: u16) -> PortConfig {
-        PortConfig { protocol: Protocol::Tcp, target_port: target, published_port: published, mode: PublishMode::Ingress }
+        PortConfig {
+            protocol: Protocol::Tcp,
+            target_port: target,
+            published_port: published,
+            mode: PublishMode::Ingress,
+        }
     }
 
     fn spec(name: &str, ports: Vec<PortConfig>, networks: &[&str]) -> ServiceSpec {
@@ -718,7 +760,8 @@ mod tests {
         }
         let mut allocator = Allocator::new();
         round(&mut allocator, &mut store);
-        let mut all: Vec<String> = store.services.keys().flat_map(|s| vips(&store, &s.0).into_iter().map(|(_, a)| a)).collect();
+        let mut all: Vec<String> =
+            store.services.keys().flat_map(|s| vips(&store, &s.0).into_iter().map(|(_, a)| a)).collect();
         all.extend(store.tasks.keys().flat_map(|t| task_addrs(&store, &t.0)));
         let unique: BTreeSet<&String> = all.iter().collect();
         assert_eq!(all.len(), 3 * 2 + 15 * 2);
@@ -785,7 +828,10 @@ mod tests {
 
         // Adding a port keeps the one already published and releases nothing.
         let new_spec = spec("a", vec![ingress_port(80, 0), ingress_port(8080, 0)], &[]);
-        apply(&mut store, vec![StoreAction::UpdateServiceSpec { id: ServiceId("a".into()), spec: new_spec, at: Instant(2) }]);
+        apply(
+            &mut store,
+            vec![StoreAction::UpdateServiceSpec { id: ServiceId("a".into()), spec: new_spec, at: Instant(2) }],
+        );
         round(&mut allocator, &mut store);
         assert_eq!(published(&store, "a"), [30000, 30004]);
 
@@ -811,7 +857,10 @@ mod tests {
         assert_eq!(store.tasks[&TaskId("b1".into())].status.state, TaskState::New);
         // A service may retarget its own port.
         let retarget = spec("a", vec![ingress_port(8000, 8080)], &[]);
-        apply(&mut store, vec![StoreAction::UpdateServiceSpec { id: ServiceId("a".into()), spec: retarget, at: Instant(2) }]);
+        apply(
+            &mut store,
+            vec![StoreAction::UpdateServiceSpec { id: ServiceId("a".into()), spec: retarget, at: Instant(2) }],
+        );
         round(&mut allocator, &mut store);
         assert_eq!(store.services[&ServiceId("a".into())].endpoint.as_ref().unwrap().ports[0].target_port, 8000);
     }
@@ -823,7 +872,10 @@ mod tests {
         let mut allocator = Allocator::new();
         round(&mut allocator, &mut store);
         let moved = spec("web", vec![], &["n1", "n2"]);
-        apply(&mut store, vec![StoreAction::UpdateServiceSpec { id: ServiceId("web".into()), spec: moved, at: Instant(2) }]);
+        apply(
+            &mut store,
+            vec![StoreAction::UpdateServiceSpec { id: ServiceId("web".into()), spec: moved, at: Instant(2) }],
+        );
         round(&mut allocator, &mut store);
         assert_eq!(
             vips(&store, "web"),

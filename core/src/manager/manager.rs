@@ -173,11 +173,14 @@ impl Manager {
 
     pub fn next_deadline(&self) -> Instant {
         let mut next = self.next_tick_at;
-        if let Some(l) = &self.leader {
-            for d in [l.dispatcher.next_deadline(), l.orchestrator.next_deadline(), l.controllers_in_flight.map(|(_, d)| d)]
-                .into_iter()
-                .flatten()
-            {
+        if let Some(l) = self.leader.as_ref().filter(|l| l.initialized) {
+            // While a round is in flight the controllers cannot act on their deadlines: wake
+            // for the round's timeout instead (or a commit, which is an input of its own).
+            let controller_deadlines = match l.controllers_in_flight {
+                Some((_, timeout)) => vec![Some(timeout)],
+                None => vec![l.dispatcher.next_deadline(), l.orchestrator.next_deadline()],
+            };
+            for d in controller_deadlines.into_iter().flatten() {
                 next = next.min(d);
             }
         }

@@ -79,7 +79,17 @@ impl Orchestrator {
             for extra in live.iter().skip(1) {
                 actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
             }
-            let Some(current) = live.first() else { continue };
+            let Some(current) = live.first() else {
+                // No task should run in this slot. If its newest task died by itself and the
+                // restart policy let it stay dead (condition none/on-failure, max attempts),
+                // the slot still counts toward the replicas: it must not come back as new.
+                if let Some(newest) = tasks.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id))) {
+                    if matches!(newest.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected) {
+                        occupied.insert(*slot, SlotHolder::Dead((*newest).clone()));
+                    }
+                }
+                continue;
+            };
             match restart_reason(store, current) {
                 None => {
                     occupied.insert(*slot, SlotHolder::Task((*current).clone()));
@@ -90,6 +100,8 @@ impl Orchestrator {
                         let replacement = self.replacement(svc, current, reason, None, now, rng);
                         occupied.insert(*slot, SlotHolder::New(replacement.clone()));
                         actions.push(StoreAction::CreateTask(replacement));
+                    } else if reason == RestartReason::Died {
+                        occupied.insert(*slot, SlotHolder::Dead((*current).clone()));
                     }
                 }
             }
@@ -106,7 +118,14 @@ impl Orchestrator {
                 actions.push(StoreAction::CreateTask(task));
             }
         } else if occupied_count > replicas {
-            for id in scale_down_victims(store, &occupied, (occupied_count - replicas) as usize) {
+            // Dead slots go first: dropping them stops nothing.
+            let mut excess = (occupied_count - replicas) as usize;
+            let dead: Vec<u64> = occupied.iter().filter(|(_, h)| matches!(h, SlotHolder::Dead(_))).map(|(s, _)| *s).collect();
+            for slot in dead.into_iter().rev().take(excess) {
+                occupied.remove(&slot);
+                excess -= 1;
+            }
+            for id in scale_down_victims(store, &occupied, excess) {
                 actions.push(StoreAction::SetTaskDesired { id, desired: TaskState::Shutdown });
             }
         } else {
@@ -174,10 +193,10 @@ impl Orchestrator {
             .values()
             .filter_map(|h| match h {
                 SlotHolder::Task(t) => Some(t),
-                SlotHolder::New(_) => None,
+                SlotHolder::New(_) | SlotHolder::Dead(_) => None,
             })
             .collect();
-        if tasks.len() < occupied.len() {
+        if occupied.values().any(|h| matches!(h, SlotHolder::New(_))) {
             return; // a replacement made this round is not running yet
         }
         let in_progress = tasks
@@ -253,14 +272,18 @@ impl Orchestrator {
 
 #[derive(Clone)]
 enum SlotHolder {
+    /// A task that should run and is fine.
     Task(Task),
+    /// A task created this round (a replacement or a new slot).
     New(Task),
+    /// The slot's newest task died and its restart policy keeps it dead.
+    Dead(Task),
 }
 
 impl SlotHolder {
     fn task(&self) -> &Task {
         match self {
-            SlotHolder::Task(t) | SlotHolder::New(t) => t,
+            SlotHolder::Task(t) | SlotHolder::New(t) | SlotHolder::Dead(t) => t,
         }
     }
 }

@@ -13,9 +13,8 @@ use crate::ids::{NodeId, ServiceId};
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
 use std::cmp::Reverse;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -63,16 +62,12 @@ impl Scheduler {
         if work.is_empty() {
             return actions;
         }
-        let t = std::time::Instant::now();
-        let mut round = Round::new(store);
-        eprintln!("round new {:?}", t.elapsed());
+        let mut round = Round::new(store, work.by_service.keys().copied());
         for task in &work.preassigned {
             round.schedule_preassigned(task, now, &mut actions);
         }
-        for (service_id, tasks) in &work.by_service {
-            let t = std::time::Instant::now();
-            let mut ranking = ServiceRanking::new(store, &round, service_id, self, now);
-            eprintln!("ranking {:?}", t.elapsed());
+        for (slot, (service_id, tasks)) in work.by_service.iter().enumerate() {
+            let mut ranking = ServiceRanking::new(&round, slot, service_id, self, now);
             for group in TaskGroup::split(tasks) {
                 round.schedule_group(&group, &mut ranking, now, &mut actions);
             }
@@ -258,40 +253,86 @@ fn reservation_fits(reserved: Resources, capacity: Resources, wanted: Resources)
         && fits(reserved.memory_bytes, capacity.memory_bytes, wanted.memory_bytes)
 }
 
-/// Node ID → index, looked up once per task. A hash map with a fixed-key hasher: lookups
-/// are several times cheaper than a BTreeMap's string comparisons, it is never iterated, and
-/// the fixed keys keep OS randomness out.
-type NodeIndex<'s> = HashMap<&'s NodeId, usize, BuildHasherDefault<DefaultHasher>>;
+/// Node ID → index, looked up once per active task. A hash map: several times cheaper than a
+/// BTreeMap's string comparisons at a million lookups per round; it is never iterated, and its
+/// hasher has no random keys, so nothing depends on OS randomness or on hash order.
+type NodeIndex<'s> = HashMap<&'s NodeId, usize, BuildHasherDefault<IdHasher>>;
+
+/// Service ID → its place among the services with pending tasks, for the same reasons.
+type ServiceSlots<'s> = HashMap<&'s ServiceId, usize, BuildHasherDefault<IdHasher>>;
+
+/// A multiply-rotate hash (FxHash's) for IDs: random base-36 strings need no flood resistance,
+/// and SipHash costs more than the rest of a lookup.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Tasks are tallied in batches of this many: first all their IDs are read, then looked up.
+const TASK_BATCH: usize = 256;
+
+/// Reads a byte of everything the tally needs from each task: its node and service ID and its
+/// reservations. At a million tasks these are cache misses (the IDs are heap strings):
+/// touching them in a tight loop lets the CPU overlap the misses, while a hash lookup right
+/// after each read waits for every miss in turn (measured about 3× slower per round).
+fn warm_task_fields(tasks: &[&Task]) {
+    let first_byte = |s: &str| s.as_bytes().first().copied().unwrap_or(0);
+    let touched = tasks.iter().fold(0u8, |acc, t| {
+        acc ^ first_byte(&t.service_id.0)
+            ^ t.node_id.as_ref().map_or(0, |n| first_byte(&n.0))
+            ^ t.spec.reservations.memory_bytes as u8
+    });
+    std::hint::black_box(touched);
+}
 
 /// Nodes in ID order (a node's index is its rank in that order) and their loads.
 struct Round<'s> {
     nodes: Vec<&'s Node>,
     index_of: NodeIndex<'s>,
     loads: Vec<NodeLoad>,
+    /// Per service with pending tasks (in `PendingWork::by_service` order): the node index of
+    /// each of its active tasks.
+    service_placements: Vec<Vec<usize>>,
 }
 
 impl<'s> Round<'s> {
-    fn new(store: &'s Store) -> Round<'s> {
+    /// Tallies the active tasks in one sequential pass, in batches (see `warm_task_fields`).
+    /// Going through the `tasks_on_node`/`tasks_of_service` indexes instead would cost a store
+    /// lookup per task: about 8× slower at a million tasks.
+    fn new(store: &'s Store, pending_services: impl Iterator<Item = &'s ServiceId>) -> Round<'s> {
         let nodes: Vec<&Node> = store.nodes.values().collect();
         let index_of: NodeIndex = nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
+        let slot_of: ServiceSlots = pending_services.enumerate().map(|(slot, id)| (id, slot)).collect();
         let mut loads = vec![NodeLoad::default(); nodes.len()];
-        let t = std::time::Instant::now();
-        let c = store.tasks.values().filter(|t| is_active_on_node(t)).count();
-        eprintln!("count active {c} {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let c = store.tasks.values().filter(|t| is_active_on_node(t)).filter_map(|t| t.node_id.as_ref()).map(|n| n.0.len()).sum::<usize>();
-        eprintln!("deref {c} {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let c = store.tasks.values().filter(|t| is_active_on_node(t)).filter_map(|t| t.node_id.as_ref()).filter_map(|n| index_of.get(n)).sum::<usize>();
-        eprintln!("lookup {c} {:?}", t.elapsed());
-        // One sequential pass over the tasks: far cheaper than a store lookup per task through
-        // the `tasks_on_node` index once there are a million tasks.
-        for task in store.tasks.values().filter(|t| is_active_on_node(t)) {
-            if let Some(&i) = task.node_id.as_ref().and_then(|id| index_of.get(id)) {
+        let mut service_placements = vec![Vec::new(); slot_of.len()];
+        let mut batch: Vec<&Task> = Vec::with_capacity(TASK_BATCH);
+        let mut active = store.tasks.values().filter(|t| is_active_on_node(t)).peekable();
+        while active.peek().is_some() {
+            batch.clear();
+            batch.extend(active.by_ref().take(TASK_BATCH));
+            warm_task_fields(&batch);
+            for task in &batch {
+                let Some(&i) = task.node_id.as_ref().and_then(|id| index_of.get(id)) else { continue };
                 loads[i].add(task.spec.reservations, fixed_host_ports(task));
+                if let Some(&slot) = slot_of.get(&task.service_id) {
+                    service_placements[slot].push(i);
+                }
             }
         }
-        Round { nodes, index_of, loads }
+        Round { nodes, index_of, loads, service_placements }
     }
 
     /// The first filter of the pipeline that rejects node `i`, if any.
@@ -347,15 +388,24 @@ impl<'s> Round<'s> {
     }
 
     /// Places a group's tasks one by one on the best-ranked node that still passes the filters.
-    fn schedule_group(&mut self, group: &TaskGroup<'s>, ranking: &mut ServiceRanking, now: Instant, actions: &mut Vec<StoreAction>) {
+    fn schedule_group(
+        &mut self,
+        group: &TaskGroup<'s>,
+        ranking: &mut ServiceRanking,
+        now: Instant,
+        actions: &mut Vec<StoreAction>,
+    ) {
         let req = &group.requirements;
-        let mut candidates: BinaryHeap<Reverse<Rank>> =
-            (0..self.nodes.len()).filter(|&i| self.passes(i, req)).map(|i| Reverse(ranking.rank(i, &self.loads[i]))).collect();
+        let mut candidates: BinaryHeap<Reverse<Rank>> = (0..self.nodes.len())
+            .filter(|&i| self.passes(i, req))
+            .map(|i| Reverse(ranking.rank(i, &self.loads[i])))
+            .collect();
         let mut explanation: Option<String> = None;
         for &task in &group.tasks {
             let Some(Reverse(best)) = candidates.pop() else {
                 // Nothing placed since the heap ran dry, so one explanation serves the rest.
-                let message = explanation.get_or_insert_with(|| no_suitable_node(&self.rejections(0..self.nodes.len(), req)));
+                let message =
+                    explanation.get_or_insert_with(|| no_suitable_node(&self.rejections(0..self.nodes.len(), req)));
                 set_pending_message(task, message, actions);
                 continue;
             };
@@ -398,13 +448,11 @@ struct ServiceRanking {
 }
 
 impl ServiceRanking {
-    fn new(store: &Store, round: &Round, service: &ServiceId, scheduler: &Scheduler, now: Instant) -> ServiceRanking {
+    fn new(round: &Round, slot: usize, service: &ServiceId, scheduler: &Scheduler, now: Instant) -> ServiceRanking {
         let n = round.nodes.len();
         let mut service_tasks = vec![0u32; n];
-        for task in store.tasks_of_service(service).filter(|t| is_active_on_node(t)) {
-            if let Some(&i) = task.node_id.as_ref().and_then(|id| round.index_of.get(id)) {
-                service_tasks[i] += 1;
-            }
+        for &i in &round.service_placements[slot] {
+            service_tasks[i] += 1;
         }
         let mut recent_failures = vec![0u32; n];
         for (node, times) in scheduler.recent_failures.get(service).into_iter().flatten() {
@@ -695,7 +743,10 @@ mod tests {
         let actions = Scheduler::new().schedule(&store, Instant(1));
         assert_eq!(nodes_used(&actions), ["n3", "n3", "n3"]);
 
-        apply(&mut store, vec![StoreAction::SetNodeAvailability { id: NodeId("n3".into()), availability: Availability::Pause }]);
+        apply(
+            &mut store,
+            vec![StoreAction::SetNodeAvailability { id: NodeId("n3".into()), availability: Availability::Pause }],
+        );
         let actions = Scheduler::new().schedule(&store, Instant(1));
         assert!(assignments(&actions).is_empty());
         assert_eq!(pending_messages(&actions), vec!["no suitable node (3 nodes not available for new tasks)"; 3]);
@@ -760,7 +811,8 @@ mod tests {
         let mut store = Store::new();
         add_workers(&mut store, &["n1", "n2"]);
         add_service(&mut store, "web", template());
-        let port = PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8080, mode: PublishMode::Host };
+        let port =
+            PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8080, mode: PublishMode::Host };
         for slot in 1..=3 {
             add_pending(&mut store, new_task(&format!("web-t{slot}"), "web", slot, None), &template(), vec![port]);
         }
@@ -791,7 +843,8 @@ mod tests {
         add_pending_replicas(&mut store, "web", 1, &template());
         let actions = Scheduler::new().schedule(&store, Instant(1));
         let used = nodes_used(&actions);
-        let db_used: Vec<_> = assignments(&actions).into_iter().filter(|(t, _)| t.starts_with("db")).map(|(_, n)| n).collect();
+        let db_used: Vec<_> =
+            assignments(&actions).into_iter().filter(|(t, _)| t.starts_with("db")).map(|(_, n)| n).collect();
         assert_eq!(db_used.iter().filter(|n| *n == "n1").count(), 1);
         assert_eq!(db_used.iter().filter(|n| *n == "n2").count(), 2);
         assert_eq!(pending_messages(&actions), ["no suitable node (insufficient resources on 2 nodes)"]);
@@ -805,10 +858,18 @@ mod tests {
         add_workers(&mut store, &["c1", "c2", "c3", "down", "r1", "r2"]);
         apply(
             &mut store,
-            vec![StoreAction::SetNodeState { id: NodeId("down".into()), state: NodeState::Down, message: String::new(), addr: None }],
+            vec![StoreAction::SetNodeState {
+                id: NodeId("down".into()),
+                state: NodeState::Down,
+                message: String::new(),
+                addr: None,
+            }],
         );
         for r in ["r1", "r2"] {
-            apply(&mut store, vec![StoreAction::SetNodeLabel { id: NodeId(r.into()), key: "tier".into(), value: Some("db".into()) }]);
+            apply(
+                &mut store,
+                vec![StoreAction::SetNodeLabel { id: NodeId(r.into()), key: "tier".into(), value: Some("db".into()) }],
+            );
         }
         let mut spec = template();
         spec.reservations.memory_bytes = 3 * GB;
@@ -818,12 +879,23 @@ mod tests {
         let actions = Scheduler::new().schedule(&store, Instant(1));
         // Each node counts once, for the first filter it fails: down → ready; r1, r2 → resources
         // (the constraint would pass); c1..c3 → resources too, as resources come first.
-        assert_eq!(pending_messages(&actions), ["no suitable node (insufficient resources on 5 nodes; 1 node not available for new tasks)"]);
+        assert_eq!(
+            pending_messages(&actions),
+            ["no suitable node (insufficient resources on 5 nodes; 1 node not available for new tasks)"]
+        );
 
         spec.reservations.memory_bytes = GB;
         add_service(&mut store, "db2", spec.clone());
         add_pending_replicas(&mut store, "db2", 3, &spec);
-        apply(&mut store, vec![StoreAction::SetNodeState { id: NodeId("r2".into()), state: NodeState::Down, message: String::new(), addr: None }]);
+        apply(
+            &mut store,
+            vec![StoreAction::SetNodeState {
+                id: NodeId("r2".into()),
+                state: NodeState::Down,
+                message: String::new(),
+                addr: None,
+            }],
+        );
         let actions = Scheduler::new().schedule(&store, Instant(1));
         // r1 takes two 1 GB tasks; the third sees: 2 down, r1 full, c1..c3 unconstrained.
         assert_eq!(nodes_used(&actions), ["r1", "r1"]);
@@ -849,21 +921,28 @@ mod tests {
         assert!(scheduler.schedule(&store, Instant(2)).is_empty(), "an unchanged explanation is not written again");
 
         add_workers(&mut store, &["n1", "n2"]);
-        apply(&mut store, vec![StoreAction::SetNodeAvailability { id: NodeId("n1".into()), availability: Availability::Drain }]);
+        apply(
+            &mut store,
+            vec![StoreAction::SetNodeAvailability { id: NodeId("n1".into()), availability: Availability::Drain }],
+        );
         let mut spec = template();
         spec.reservations.nano_cpus = 8_000_000_000;
         add_service(&mut store, "big", spec.clone());
         add_pending_replicas(&mut store, "big", 1, &spec);
         let actions = scheduler.schedule(&store, Instant(3));
-        assert!(pending_messages(&actions)
-            .contains(&"no suitable node (1 node not available for new tasks; insufficient resources on 1 node)".to_string()));
+        assert!(pending_messages(&actions).contains(
+            &"no suitable node (1 node not available for new tasks; insufficient resources on 1 node)".to_string()
+        ));
     }
 
     #[test]
     fn global_tasks_are_checked_only_against_their_node() {
         let mut store = Store::new();
         add_workers(&mut store, &["n1", "n2"]);
-        apply(&mut store, vec![StoreAction::SetNodeAvailability { id: NodeId("n2".into()), availability: Availability::Drain }]);
+        apply(
+            &mut store,
+            vec![StoreAction::SetNodeAvailability { id: NodeId("n2".into()), availability: Availability::Drain }],
+        );
         add_service(&mut store, "agent", template());
         add_running(&mut store, "busy", "agent", "n1", &template());
         add_pending(&mut store, new_task("g1", "agent", 0, Some("n1")), &template(), vec![]);
@@ -879,7 +958,10 @@ mod tests {
         add_workers(&mut store, &["n1"]);
         add_service(&mut store, "web", template());
         add_pending_replicas(&mut store, "web", 1, &template());
-        apply(&mut store, vec![StoreAction::SetTaskDesired { id: TaskId("web-t1".into()), desired: TaskState::Remove }]);
+        apply(
+            &mut store,
+            vec![StoreAction::SetTaskDesired { id: TaskId("web-t1".into()), desired: TaskState::Remove }],
+        );
         assert!(Scheduler::new().schedule(&store, Instant(1)).is_empty());
     }
 
@@ -918,59 +1000,5 @@ mod tests {
         assert_eq!(nodes_used(&scheduler.schedule(&store, Instant(5000))), ["n1"], "4 failures: spread still wins");
         scheduler.note_failure(&NodeId("n1".into()), &ServiceId("web".into()), Instant(5000));
         assert_eq!(nodes_used(&scheduler.schedule(&store, Instant(5000))), ["n2"], "5 failures: n1 goes last");
-    }
-}
-
-#[cfg(test)]
-mod perf_tmp {
-    use super::*;
-    use crate::api::*;
-    use crate::ids::TaskId;
-    use crate::store::Touched;
-    use crate::manager::allocator::Allocator;
-
-    #[test]
-    fn perf_tmp_million() {
-        let t0 = std::time::Instant::now();
-        let mut store = Store::new();
-        let mut touched = Touched::default();
-        let tmpl = TaskTemplate { image: "x".into(), command: vec![], env: vec![], constraints: vec![], reservations: Resources::default(), restart_policy: RestartPolicy::default(), networks: vec![], force_update: 0 };
-        for n in 0..10_000 {
-            let node = Node { id: NodeId(format!("node{n:05}xxxxxxxxxxxxxxxx")), spec: NodeSpec { role: NodeRole::Worker, availability: Availability::Active, labels: BTreeMap::new() }, description: NodeDescription { hostname: format!("h{n}"), platform_os: "linux".into(), platform_arch: "x86_64".into(), resources: Resources::default(), engine_version: "1".into(), engine_labels: BTreeMap::new() }, status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "10.1.1.1".into() }, manager_status: None, created_at: Instant::ZERO };
-            store.apply(StoreAction::CreateNode(node), &mut touched);
-        }
-        for s in 0..101 {
-            let svc = Service { id: ServiceId(format!("svc{s:03}xxxxxxxxxxxxxxxxxxx")), spec: ServiceSpec { name: format!("s{s}"), mode: ServiceMode::Replicated { replicas: 10_000 }, task: tmpl.clone(), ports: vec![] }, spec_version: 1, endpoint: Some(Endpoint::default()), created_at: Instant::ZERO, updated_at: Instant::ZERO };
-            store.apply(StoreAction::CreateService(svc), &mut touched);
-        }
-        let mut i = 0u64;
-        for s in 0..101 {
-            for k in 0..10_000u64 {
-                let id = TaskId(format!("{:025}", i.wrapping_mul(2654435761) % 1_000_000_007));
-                i += 1;
-                let task = Task { id: id.clone(), service_id: ServiceId(format!("svc{s:03}xxxxxxxxxxxxxxxxxxx")), service_name: "s".into(), slot: k + 1, node_id: None, spec: tmpl.clone(), spec_version: 1, host_ports: vec![], desired_state: TaskState::Running, status: TaskStatus::new(TaskState::New, Instant::ZERO, ""), networks: vec![], created_at: Instant::ZERO };
-                store.apply(StoreAction::CreateTask(task), &mut touched);
-                store.apply(StoreAction::AllocateTask { id: id.clone(), networks: vec![], host_ports: vec![], at: Instant::ZERO }, &mut touched);
-                if s < 100 {
-                    store.apply(StoreAction::AssignTask { id, node: NodeId(format!("node{:05}xxxxxxxxxxxxxxxx", k)), at: Instant::ZERO }, &mut touched);
-                }
-            }
-        }
-        eprintln!("build {:?}", t0.elapsed());
-        let mut sched = Scheduler::new();
-        let t = std::time::Instant::now();
-        let actions = sched.schedule(&store, Instant(1));
-        eprintln!("schedule 10k pending among 1M: {:?} ({} actions)", t.elapsed(), actions.len());
-        for a in actions { store.apply(a, &mut touched); }
-        let t = std::time::Instant::now();
-        let actions = sched.schedule(&store, Instant(2));
-        eprintln!("schedule nothing pending: {:?} ({} actions)", t.elapsed(), actions.len());
-        let mut alloc = Allocator::new();
-        let t = std::time::Instant::now();
-        alloc.rebuild(&store);
-        eprintln!("rebuild: {:?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let actions = alloc.allocate(&store, Instant(3));
-        eprintln!("allocate round: {:?} ({} actions)", t.elapsed(), actions.len());
     }
 }

@@ -286,6 +286,10 @@ impl Agent {
                     set_state(t, TaskState::Ready, now, "prepared", &mut self.unreported);
                 }
             }
+            None if t.task.desired_state >= TaskState::Shutdown => {
+                // Gone, and the managers wanted it gone anyway.
+                set_state(t, TaskState::Shutdown, now, "shutdown", &mut self.unreported);
+            }
             None => {
                 // The container is gone (the host crashed): the task died with it.
                 t.status.err = "task: container lost while the node was down".to_string();
