@@ -4,11 +4,14 @@
 //! One seed is one run: the world draws every network delay, container ID and node seed from
 //! ChaCha RNGs seeded by it, iterates only ordered maps, and never reads the wall clock.
 
+pub mod chaos;
 pub mod checkers;
 pub mod conditions;
 pub mod faults;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;
+pub mod shrink;
+pub mod sweep;
 pub mod trace;
 pub mod world;
