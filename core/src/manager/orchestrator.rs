@@ -22,6 +22,7 @@ pub struct Orchestrator {
     restart_at: BTreeMap<TaskId, Instant>,
     /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
+    pub planted: crate::planted::Planted,
 }
 
 /// Why a live task is being replaced.
@@ -124,6 +125,9 @@ impl Orchestrator {
             for slot in dead.into_iter().rev().take(excess) {
                 occupied.remove(&slot);
                 excess -= 1;
+            }
+            if self.planted.is(crate::planted::PlantedBug::OrchestratorForgetsSlotOnScaleDown) {
+                excess = excess.saturating_sub(1);
             }
             for id in scale_down_victims(store, &occupied, excess) {
                 actions.push(StoreAction::SetTaskDesired { id, desired: TaskState::Shutdown });
@@ -388,3 +392,7 @@ fn reap(store: &Store, actions: &mut Vec<StoreAction>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "orchestrator_tests.rs"]
+mod tests;

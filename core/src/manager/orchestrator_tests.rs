@@ -1,0 +1,521 @@
+//! The orchestrators, restart supervisor, updater and reaper, one behaviour per test.
+//!
+//! Every store is built through `Store::apply`, as Raft would build it; a test calls
+//! `reconcile` at a given time and reads the actions it proposes, then (where the story goes
+//! on) applies them and moves the clock.
+
+use super::*;
+use crate::store::{ApplyOutcome, Touched};
+use rand::SeedableRng;
+use std::time::Duration;
+
+const NGINX: &str = "nginx:1.12";
+
+fn secs(s: u64) -> Instant {
+    Instant::from_millis(s * 1000)
+}
+
+/// A leader's view: a store, the orchestrator that keeps state across rounds, and its RNG.
+struct Swarm {
+    store: Store,
+    orchestrator: Orchestrator,
+    rng: ChaCha8Rng,
+}
+
+impl Swarm {
+    /// A cluster (history limit 5) with Ready, Active workers named as given.
+    fn with_nodes(names: &[&str]) -> Swarm {
+        let mut swarm = Swarm { store: Store::new(), orchestrator: Orchestrator::new(), rng: ChaCha8Rng::seed_from_u64(7) };
+        let cluster = Cluster {
+            id: "cluster".into(),
+            ca_digest: "digest".into(),
+            worker_token: "SWMTKN-1-w".into(),
+            manager_token: "SWMTKN-1-m".into(),
+            task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+        };
+        swarm.apply(vec![StoreAction::SetCluster(cluster)]);
+        swarm.apply(names.iter().map(|n| StoreAction::CreateNode(node(n))).collect());
+        swarm
+    }
+
+    fn apply(&mut self, actions: Vec<StoreAction>) {
+        let mut touched = Touched::default();
+        for action in actions {
+            let outcome = self.store.apply(action.clone(), &mut touched);
+            assert_eq!(outcome, ApplyOutcome::Applied, "{action:?}");
+        }
+    }
+
+    /// A service `name` (its ID is its name) with swarm's default restart policy.
+    fn service(&mut self, name: &str, mode: ServiceMode) -> &mut Swarm {
+        self.service_with(name, mode, RestartPolicy::default())
+    }
+
+    fn service_with(&mut self, name: &str, mode: ServiceMode, restart_policy: RestartPolicy) -> &mut Swarm {
+        let spec = ServiceSpec { name: name.into(), mode, task: template(restart_policy), ports: vec![] };
+        let svc = Service {
+            id: ServiceId(name.into()),
+            spec,
+            spec_version: 1,
+            endpoint: Some(Endpoint::default()),
+            created_at: Instant::ZERO,
+            updated_at: Instant::ZERO,
+        };
+        self.apply(vec![StoreAction::CreateService(svc)]);
+        self
+    }
+
+    /// A task of `service` (ID `id`) in `slot` on `node`, brought to `state` the way the
+    /// allocator, scheduler and agent would; created at `created`.
+    fn task(&mut self, id: &str, service: &str, slot: u64, node: &str, state: TaskState, created: Instant) -> &mut Swarm {
+        let svc = self.store.services[&ServiceId(service.into())].clone();
+        let mut task = new_task(&svc, slot, None, TaskState::Running, created, &mut self.rng);
+        task.id = TaskId(id.into());
+        let tid = task.id.clone();
+        let mut actions = vec![
+            StoreAction::CreateTask(task),
+            StoreAction::AllocateTask { id: tid.clone(), networks: vec![], host_ports: vec![], at: created },
+            StoreAction::AssignTask { id: tid.clone(), node: NodeId(node.into()), at: created },
+        ];
+        if state > TaskState::Assigned {
+            actions.push(StoreAction::SetTaskStatus { id: tid.clone(), status: status(state, created) });
+        }
+        if state.is_terminal() {
+            actions.push(StoreAction::SetTaskDesired { id: tid, desired: TaskState::Shutdown });
+        }
+        self.apply(actions);
+        self
+    }
+
+    fn running(&mut self, id: &str, service: &str, slot: u64, node: &str) -> &mut Swarm {
+        self.task(id, service, slot, node, TaskState::Running, Instant::ZERO)
+    }
+
+    /// The agent's report for a task already in the store.
+    fn report(&mut self, id: &str, state: TaskState, at: Instant) {
+        self.apply(vec![StoreAction::SetTaskStatus { id: TaskId(id.into()), status: status(state, at) }]);
+    }
+
+    fn set_node(&mut self, node: &str, state: NodeState) {
+        self.apply(vec![StoreAction::SetNodeState { id: NodeId(node.into()), state, message: String::new(), addr: None }]);
+    }
+
+    fn drain(&mut self, node: &str) {
+        self.apply(vec![StoreAction::SetNodeAvailability { id: NodeId(node.into()), availability: Availability::Drain }]);
+    }
+
+    fn reconcile(&mut self, now: Instant) -> Vec<StoreAction> {
+        let mut actions = Vec::new();
+        self.orchestrator.reconcile(&self.store, now, &mut self.rng, &mut actions);
+        actions
+    }
+
+    /// One round: reconcile and commit what it proposed.
+    fn round(&mut self, now: Instant) -> Vec<StoreAction> {
+        let actions = self.reconcile(now);
+        self.apply(actions.clone());
+        actions
+    }
+
+    /// Places a task the orchestrator made on `node` and reports it `state`, as the allocator,
+    /// scheduler and agent would.
+    fn place(&mut self, id: &TaskId, node: &str, state: TaskState, at: Instant) {
+        self.apply(vec![
+            StoreAction::AllocateTask { id: id.clone(), networks: vec![], host_ports: vec![], at },
+            StoreAction::AssignTask { id: id.clone(), node: NodeId(node.into()), at },
+            StoreAction::SetTaskStatus { id: id.clone(), status: status(state, at) },
+        ]);
+    }
+
+    fn desired_of(&self, id: &TaskId) -> TaskState {
+        self.store.tasks[id].desired_state
+    }
+}
+
+fn node(name: &str) -> Node {
+    Node {
+        id: NodeId(name.into()),
+        spec: NodeSpec { role: NodeRole::Worker, availability: Availability::Active, labels: Default::default() },
+        description: NodeDescription {
+            hostname: name.into(),
+            platform_os: "linux".into(),
+            platform_arch: "x86_64".into(),
+            resources: Resources { nano_cpus: 1_000_000_000, memory_bytes: 1 << 30 },
+            engine_version: "17.06".into(),
+            engine_labels: Default::default(),
+        },
+        status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "10.0.0.1".into() },
+        manager_status: None,
+        created_at: Instant::ZERO,
+    }
+}
+
+fn template(restart_policy: RestartPolicy) -> TaskTemplate {
+    TaskTemplate {
+        image: NGINX.into(),
+        command: vec![],
+        env: vec![],
+        constraints: vec![],
+        reservations: Resources::default(),
+        restart_policy,
+        networks: vec![],
+        force_update: 0,
+    }
+}
+
+fn status(state: TaskState, at: Instant) -> TaskStatus {
+    let mut s = TaskStatus::new(state, at, state.as_str());
+    if state == TaskState::Failed {
+        s.err = "task: non-zero exit (137)".into();
+        s.exit_code = Some(137);
+    }
+    s
+}
+
+fn replicated(replicas: u64) -> ServiceMode {
+    ServiceMode::Replicated { replicas }
+}
+
+fn policy(condition: RestartCondition, delay_s: u64, max_attempts: u64) -> RestartPolicy {
+    RestartPolicy { condition, delay: Duration::from_secs(delay_s), max_attempts, window: Duration::ZERO }
+}
+
+fn tid(id: &str) -> TaskId {
+    TaskId(id.into())
+}
+
+/// The tasks an action list creates: (slot, node, desired state).
+fn created(actions: &[StoreAction]) -> Vec<(u64, Option<String>, TaskState)> {
+    created_tasks(actions).iter().map(|t| (t.slot, t.node_id.as_ref().map(|n| n.0.clone()), t.desired_state)).collect()
+}
+
+fn created_tasks(actions: &[StoreAction]) -> Vec<Task> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            StoreAction::CreateTask(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The desired-state changes an action list makes, as (task, desired).
+fn desired(actions: &[StoreAction]) -> Vec<(TaskId, TaskState)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            StoreAction::SetTaskDesired { id, desired } => Some((id.clone(), *desired)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn removed(actions: &[StoreAction]) -> Vec<TaskId> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            StoreAction::RemoveTask { id } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+// --- Replicated services: slots ------------------------------------------------------------
+
+#[test]
+fn missing_replicas_get_new_tasks_in_the_lowest_free_slots() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm.service("web", replicated(4)).running("web.2", "web", 2, "n1").running("web.4", "web", 4, "n2");
+
+    let actions = swarm.reconcile(secs(1));
+
+    assert_eq!(created(&actions), [(1, None, TaskState::Running), (3, None, TaskState::Running)]);
+    for t in created_tasks(&actions) {
+        assert_eq!(t.status.state, TaskState::New, "the allocator and scheduler take it from NEW");
+        assert_eq!(t.spec.image, NGINX);
+    }
+    assert_eq!(desired(&actions), []);
+}
+
+#[test]
+fn a_converged_service_needs_no_action() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm.service("web", replicated(2)).running("web.1", "web", 1, "n1").running("web.2", "web", 2, "n2");
+
+    assert_eq!(swarm.reconcile(secs(1)), []);
+}
+
+#[test]
+fn scale_down_shuts_down_tasks_on_the_most_loaded_node_first() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
+    swarm
+        .service("web", replicated(3))
+        .running("web.1", "web", 1, "n1")
+        .running("web.2", "web", 2, "n1")
+        .running("web.3", "web", 3, "n2")
+        .running("web.4", "web", 4, "n3");
+
+    let actions = swarm.reconcile(secs(1));
+
+    // By slot alone web.4 would go; n1 holds two of the service, so one of its tasks goes.
+    assert_eq!(desired(&actions), [(tid("web.2"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), []);
+}
+
+#[test]
+fn scale_down_shuts_down_tasks_not_yet_running_first_among_equally_loaded_nodes() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
+    swarm
+        .service("web", replicated(2))
+        .task("web.1", "web", 1, "n1", TaskState::Preparing, Instant::ZERO)
+        .running("web.2", "web", 2, "n2")
+        .running("web.3", "web", 3, "n3");
+
+    let actions = swarm.reconcile(secs(1));
+
+    assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
+}
+
+#[test]
+fn scale_down_by_several_spreads_the_removals_over_the_loaded_nodes() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm
+        .service("web", replicated(2))
+        .running("web.1", "web", 1, "n1")
+        .running("web.2", "web", 2, "n1")
+        .running("web.3", "web", 3, "n1")
+        .running("web.4", "web", 4, "n2");
+
+    let mut victims = desired(&swarm.reconcile(secs(1)));
+    victims.sort();
+
+    // n1 holds three: two go from there, leaving one on each node.
+    assert_eq!(victims, [(tid("web.2"), TaskState::Shutdown), (tid("web.3"), TaskState::Shutdown)]);
+}
+
+// --- Restarts -----------------------------------------------------------------------------
+
+#[test]
+fn failed_task_is_shut_down_and_replaced_in_its_slot_after_the_restart_delay() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm.service("web", replicated(1)).running("web.1", "web", 1, "n1");
+    swarm.report("web.1", TaskState::Failed, secs(10));
+
+    let actions = swarm.round(secs(10));
+
+    assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(1, None, TaskState::Ready)], "held at READY for the restart delay");
+    let replacement = created_tasks(&actions)[0].id.clone();
+    assert_eq!(swarm.orchestrator.next_deadline(), Some(secs(15)));
+
+    // Within the delay the replacement waits.
+    assert_eq!(swarm.round(secs(12)), []);
+    assert_eq!(swarm.round(secs(14) + Duration::from_millis(999)), []);
+    assert_eq!(swarm.desired_of(&replacement), TaskState::Ready);
+
+    // Once 5 s have passed it may run.
+    let actions = swarm.round(secs(15));
+    assert_eq!(desired(&actions), [(replacement.clone(), TaskState::Running)]);
+    assert_eq!(created(&actions), [], "no second replacement");
+    assert_eq!(swarm.orchestrator.next_deadline(), None);
+}
+
+#[test]
+fn task_on_a_down_node_is_replaced_after_the_restart_delay() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm.service("web", replicated(2)).running("web.1", "web", 1, "n1").running("web.2", "web", 2, "n2");
+    swarm.set_node("n1", NodeState::Down);
+
+    let actions = swarm.round(secs(20));
+
+    assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(1, None, TaskState::Ready)]);
+    let replacement = created_tasks(&actions)[0].id.clone();
+    assert_eq!(desired(&swarm.round(secs(25))), [(replacement, TaskState::Running)]);
+}
+
+#[test]
+fn drained_node_tasks_are_replaced_with_no_delay() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm.service("web", replicated(2)).running("web.1", "web", 1, "n1").running("web.2", "web", 2, "n2");
+    swarm.drain("n1");
+
+    let actions = swarm.reconcile(secs(20));
+
+    assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(1, None, TaskState::Running)]);
+}
+
+#[test]
+fn restart_condition_decides_which_exits_are_restarted() {
+    use RestartCondition as On;
+    // (condition, how the task ended, replaced?)
+    let cases = [
+        (On::Any, TaskState::Complete, true),
+        (On::Any, TaskState::Failed, true),
+        (On::OnFailure, TaskState::Failed, true),
+        (On::OnFailure, TaskState::Complete, false),
+        (On::None, TaskState::Failed, false),
+        (On::None, TaskState::Complete, false),
+    ];
+    for (condition, end, replaced) in cases {
+        let case = format!("--restart-condition {} after {:?}", condition.as_str(), end);
+        let mut swarm = Swarm::with_nodes(&["n1"]);
+        swarm.service_with("web", replicated(1), policy(condition, 0, 0)).running("web.1", "web", 1, "n1");
+        swarm.report("web.1", end, secs(3));
+
+        let actions = swarm.round(secs(3));
+
+        assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)], "{case}");
+        let expected: &[_] = if replaced { &[(1, None, TaskState::Running)] } else { &[] };
+        assert_eq!(created(&actions), expected, "{case}");
+        // A slot left dead still counts toward the replicas: it does not come back as new.
+        assert_eq!(swarm.reconcile(secs(60)), [], "{case}: the next round");
+    }
+}
+
+#[test]
+fn max_attempts_keeps_a_dead_slot_dead_and_not_recreated() {
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    swarm.service_with("web", replicated(1), policy(RestartCondition::Any, 0, 1)).running("web.1", "web", 1, "n1");
+
+    // First failure: the one allowed restart.
+    swarm.report("web.1", TaskState::Failed, secs(1));
+    let actions = swarm.round(secs(1));
+    assert_eq!(created(&actions), [(1, None, TaskState::Running)]);
+    let second = created_tasks(&actions)[0].id.clone();
+    swarm.place(&second, "n1", TaskState::Running, secs(2));
+
+    // Second failure: attempts used up, the slot stays dead.
+    swarm.report(&second.0, TaskState::Failed, secs(3));
+    let actions = swarm.round(secs(3));
+    assert_eq!(desired(&actions), [(second, TaskState::Shutdown)]);
+    assert_eq!(created(&actions), []);
+    assert_eq!(swarm.reconcile(secs(60)), [], "the dead slot is not filled with a new task");
+}
+
+// --- Global services ------------------------------------------------------------------------
+
+#[test]
+fn global_service_gets_one_task_per_schedulable_node() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3", "n4", "n5"]);
+    swarm.set_node("n3", NodeState::Down);
+    swarm.drain("n4");
+    swarm.service("mon", ServiceMode::Global).task("mon.n5", "mon", 0, "n5", TaskState::Running, Instant::ZERO);
+
+    let actions = swarm.reconcile(secs(1));
+
+    let s = |n: &str| Some(n.to_string());
+    assert_eq!(created(&actions), [(0, s("n1"), TaskState::Running), (0, s("n2"), TaskState::Running)]);
+}
+
+#[test]
+fn global_service_shuts_down_its_task_on_a_drained_node() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm
+        .service("mon", ServiceMode::Global)
+        .task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO)
+        .task("mon.n2", "mon", 0, "n2", TaskState::Running, Instant::ZERO);
+    swarm.drain("n2");
+
+    let actions = swarm.reconcile(secs(1));
+
+    assert_eq!(desired(&actions), [(tid("mon.n2"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [], "nothing replaces it elsewhere");
+}
+
+#[test]
+fn global_task_that_failed_is_replaced_on_the_same_node_after_the_delay() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm
+        .service("mon", ServiceMode::Global)
+        .task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO)
+        .task("mon.n2", "mon", 0, "n2", TaskState::Running, Instant::ZERO);
+    swarm.report("mon.n1", TaskState::Failed, secs(10));
+
+    let actions = swarm.round(secs(10));
+
+    assert_eq!(desired(&actions), [(tid("mon.n1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(0, Some("n1".to_string()), TaskState::Ready)]);
+    let replacement = created_tasks(&actions)[0].id.clone();
+    assert_eq!(swarm.round(secs(12)), []);
+    assert_eq!(desired(&swarm.round(secs(15))), [(replacement, TaskState::Running)]);
+}
+
+// --- Service removal and the reaper ---------------------------------------------------------
+
+#[test]
+fn tasks_of_a_removed_service_get_desired_remove_and_the_reaper_deletes_dead_ones() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
+    swarm
+        .service("web", replicated(2))
+        .running("web.1", "web", 1, "n1")
+        .task("web.2", "web", 2, "n2", TaskState::Failed, Instant::ZERO);
+    swarm.apply(vec![StoreAction::RemoveService { id: ServiceId("web".into()) }]);
+
+    let actions = swarm.round(secs(1));
+    let mut marked = desired(&actions);
+    marked.sort();
+    assert_eq!(marked, [(tid("web.1"), TaskState::Remove), (tid("web.2"), TaskState::Remove)]);
+    assert_eq!(created(&actions), []);
+
+    // The dead one goes; the running one stays until its agent reports it stopped.
+    assert_eq!(removed(&swarm.round(secs(2))), [tid("web.2")]);
+    assert_eq!(swarm.round(secs(3)), []);
+    swarm.report("web.1", TaskState::Shutdown, secs(4));
+    assert_eq!(removed(&swarm.round(secs(4))), [tid("web.1")]);
+    assert!(swarm.store.tasks.is_empty());
+}
+
+#[test]
+fn history_beyond_the_task_history_limit_is_deleted_oldest_first() {
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    swarm.service("web", replicated(1));
+    // Six dead incarnations of slot 1, created at 1 s … 6 s, then the running one at 7 s.
+    for i in 1..=6 {
+        swarm.task(&format!("web.1-dead{i}"), "web", 1, "n1", TaskState::Failed, secs(i));
+    }
+    swarm.task("web.1-live", "web", 1, "n1", TaskState::Running, secs(7));
+    assert_eq!(swarm.store.cluster.as_ref().unwrap().task_history_limit, 5);
+
+    let mut reaped = removed(&swarm.reconcile(secs(8)));
+    reaped.sort();
+
+    // Seven tasks, five kept (the running one and the four newest dead ones).
+    assert_eq!(reaped, [tid("web.1-dead1"), tid("web.1-dead2")]);
+}
+
+// --- Rolling update -----------------------------------------------------------------------
+
+#[test]
+fn rolling_update_replaces_one_task_at_a_time() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
+    swarm
+        .service("web", replicated(3))
+        .running("web.1", "web", 1, "n1")
+        .running("web.2", "web", 2, "n2")
+        .running("web.3", "web", 3, "n3");
+    let mut spec = swarm.store.services[&ServiceId("web".into())].spec.clone();
+    spec.task.image = "nginx:1.13".into();
+    swarm.apply(vec![StoreAction::UpdateServiceSpec { id: ServiceId("web".into()), spec, at: secs(1) }]);
+
+    // First slot: the old task stops, a task of the new spec takes its slot.
+    let actions = swarm.round(secs(1));
+    assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(1, None, TaskState::Running)]);
+    let new1 = created_tasks(&actions)[0].clone();
+    assert_eq!(new1.spec.image, "nginx:1.13");
+    assert_eq!(new1.spec_version, 2);
+
+    // Nothing more while the replacement is not running.
+    assert_eq!(swarm.round(secs(2)), []);
+    swarm.place(&new1.id, "n1", TaskState::Starting, secs(2));
+    assert_eq!(swarm.round(secs(3)), []);
+
+    // Once it runs, the next slot.
+    swarm.report(&new1.id.0, TaskState::Running, secs(4));
+    swarm.report("web.1", TaskState::Shutdown, secs(4));
+    let actions = swarm.round(secs(4));
+    assert_eq!(desired(&actions), [(tid("web.2"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(2, None, TaskState::Running)]);
+}
