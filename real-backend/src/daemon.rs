@@ -295,7 +295,8 @@ impl Daemon {
 
     /// A manager signs a joining node's certificate when its token is one of the cluster's.
     fn sign(&self, token: &str, csr_der: &[u8]) -> Result<SignResponse, String> {
-        const REFUSED: &str = "A valid join token is necessary to join this cluster";
+        // Core's wording, so a refusal reads the same at the certificate step and at the join.
+        const REFUSED: &str = "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster";
         let Some(cluster) = self.node.manager().and_then(|m| m.store.cluster.as_ref()) else {
             return Err("rpc error: code = Unavailable desc = this node is not a swarm manager".into());
         };
