@@ -38,6 +38,7 @@ pub struct Dispatcher {
     dirty_nodes: BTreeSet<NodeId>,
     last_directory: Option<Directory>,
     directory_dirty: bool,
+    pub planted: crate::planted::Planted,
 }
 
 impl Dispatcher {
@@ -143,6 +144,9 @@ impl Dispatcher {
 
     /// Marks Down every node whose deadline passed.
     pub fn expire(&mut self, store: &Store, now: Instant, actions: &mut Vec<StoreAction>) {
+        if self.planted.is(crate::planted::PlantedBug::DispatcherNeverExpiresSession) {
+            return;
+        }
         let expired: Vec<NodeId> = self.deadlines.iter().filter(|(_, d)| **d <= now).map(|(n, _)| n.clone()).collect();
         for node_id in expired {
             self.deadlines.remove(&node_id);
@@ -243,3 +247,7 @@ pub fn directory(store: &Store) -> Directory {
     }
     dir
 }
+
+#[cfg(test)]
+#[path = "dispatcher_tests.rs"]
+mod tests;
