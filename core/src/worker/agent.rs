@@ -512,3 +512,7 @@ fn container_spec(task: &Task) -> ContainerSpec {
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[path = "agent_tests.rs"]
+mod tests;
