@@ -350,3 +350,7 @@ fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<W
     let text = format!("Successfully rotated {} join token.\n", role.as_str());
     Ok(Write::new(vec![StoreAction::SetCluster(cluster)], text))
 }
+
+#[cfg(test)]
+#[path = "control_tests.rs"]
+mod tests;

@@ -1,0 +1,206 @@
+//! The control API's writes, from the command line a user types to the actions (or docker's
+//! error) the leader would propose.
+
+use super::*;
+use crate::cli::parse::parse_invocation;
+use crate::ids::NodeId;
+use crate::store::{ApplyOutcome, Touched};
+use rand::SeedableRng;
+
+/// A swarm as after the tutorial's first steps: manager `manager1` (Ready, the only manager),
+/// workers `worker1` (Ready) and `worker2` (Down), the ingress network, a replicated service
+/// `web` and a global service `mon`.
+fn swarm() -> Store {
+    let mut store = Store::new();
+    let cluster = Cluster {
+        id: "cluster".into(),
+        ca_digest: "0".repeat(50),
+        worker_token: "SWMTKN-1-worker".into(),
+        manager_token: "SWMTKN-1-manager".into(),
+        task_history_limit: 5,
+    };
+    let ingress = Network {
+        id: NetworkId("ingressid".into()),
+        name: "ingress".into(),
+        driver: NetworkDriver::Overlay,
+        scope: NetworkScope::Swarm,
+        subnet: Subnet::parse("10.255.0.0/16"),
+        ingress: true,
+        created_at: Instant::ZERO,
+    };
+    let mut actions = vec![
+        StoreAction::SetCluster(cluster),
+        StoreAction::CreateNetwork(ingress),
+        StoreAction::CreateNode(node("manager1", NodeRole::Manager, NodeState::Ready)),
+        StoreAction::CreateNode(node("worker1", NodeRole::Worker, NodeState::Ready)),
+        StoreAction::CreateNode(node("worker2", NodeRole::Worker, NodeState::Down)),
+    ];
+    let mut ids = ChaCha8Rng::seed_from_u64(1);
+    actions.extend(["docker service create --name web --replicas 2 nginx", "docker service create --name mon --mode global prom"].map(|line| {
+        let write = plan_write(&store, &command(line), Instant::ZERO, &mut ids).expect(line);
+        write.actions.into_iter().next().unwrap()
+    }));
+    apply(&mut store, actions);
+    store
+}
+
+fn apply(store: &mut Store, actions: Vec<StoreAction>) {
+    let mut touched = Touched::default();
+    for action in actions {
+        assert_eq!(store.apply(action.clone(), &mut touched), ApplyOutcome::Applied, "{action:?}");
+    }
+}
+
+fn node(name: &str, role: NodeRole, state: NodeState) -> Node {
+    Node {
+        id: NodeId(format!("{name}-id")),
+        spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
+        description: NodeDescription {
+            hostname: name.into(),
+            platform_os: "linux".into(),
+            platform_arch: "x86_64".into(),
+            resources: Resources::default(),
+            engine_version: "17.06".into(),
+            engine_labels: Default::default(),
+        },
+        status: NodeStatus { state, message: String::new(), addr: "192.168.99.100".into() },
+        manager_status: (role == NodeRole::Manager)
+            .then(|| ManagerStatus { raft_id: raft_id_of(name), addr: "192.168.99.100:2377".into(), reachable: true }),
+        created_at: Instant::ZERO,
+    }
+}
+
+/// `manager2` → Raft ID 2.
+fn raft_id_of(name: &str) -> u64 {
+    name.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().expect("a numbered name")
+}
+
+fn rng() -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(11)
+}
+
+fn command(line: &str) -> Command {
+    parse_invocation(line).unwrap_or_else(|e| panic!("{line}: {e}")).command
+}
+
+/// What the leader would do with `line` on `store`.
+fn plan(store: &Store, line: &str) -> Result<Write, String> {
+    plan_write(store, &command(line), Instant::from_millis(1000), &mut rng())
+}
+
+fn refusal(store: &Store, line: &str) -> String {
+    match plan(store, line) {
+        Ok(w) => panic!("{line}: expected a refusal, got {:?}", w.actions),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn writes_that_docker_refuses_answer_with_docker_text() {
+    let store = swarm();
+    let cases = [
+        (
+            "docker service create --name web redis",
+            "rpc error: code = AlreadyExists desc = name conflicts with an existing object: service web already exists",
+        ),
+        ("docker service scale mon=3", "mon: scale can only be used with replicated mode"),
+        ("docker network rm ingress", "rpc error: code = PermissionDenied desc = ingress network cannot be removed"),
+        ("docker node demote manager1", "rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm"),
+        ("docker node rm worker1", "rpc error: code = FailedPrecondition desc = node worker1-id is not down and can't be removed"),
+        (
+            "docker node rm manager1",
+            "rpc error: code = FailedPrecondition desc = node manager1-id is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal",
+        ),
+        ("docker service scale nosuch=2", "service nosuch not found"),
+    ];
+    for (line, text) in cases {
+        assert_eq!(refusal(&store, line), text, "{line}");
+    }
+}
+
+#[test]
+fn service_create_makes_one_service_with_swarm_defaults() {
+    let store = swarm();
+
+    let write = plan(&store, "docker service create --name redis --replicas 3 redis:3.0.6").unwrap();
+
+    let [StoreAction::CreateService(svc)] = &write.actions[..] else { panic!("{:?}", write.actions) };
+    assert_eq!(svc.spec.name, "redis");
+    assert_eq!(svc.spec.mode, ServiceMode::Replicated { replicas: 3 });
+    assert_eq!(svc.spec.task.image, "redis:3.0.6");
+    assert_eq!(svc.spec.task.restart_policy, RestartPolicy::default());
+    assert_eq!(svc.spec_version, 1);
+    assert_eq!(write.success_text, format!("{}\n", svc.id));
+}
+
+#[test]
+fn scale_on_a_replicated_service_updates_its_spec() {
+    let store = swarm();
+
+    let write = plan(&store, "docker service scale web=5").unwrap();
+
+    let [StoreAction::UpdateServiceSpec { spec, .. }] = &write.actions[..] else { panic!("{:?}", write.actions) };
+    assert_eq!(spec.mode, ServiceMode::Replicated { replicas: 5 });
+    assert_eq!(write.success_text, "web scaled to 5\n");
+}
+
+#[test]
+fn node_rm_of_a_ready_node_needs_force() {
+    let store = swarm();
+
+    let write = plan(&store, "docker node rm --force worker1").unwrap();
+
+    assert_eq!(write.actions, [StoreAction::RemoveNode { id: NodeId("worker1-id".into()) }]);
+    assert_eq!(write.success_text, "worker1\n");
+}
+
+#[test]
+fn node_rm_of_a_down_node_needs_no_force() {
+    let store = swarm();
+
+    let write = plan(&store, "docker node rm worker2").unwrap();
+
+    assert_eq!(write.actions, [StoreAction::RemoveNode { id: NodeId("worker2-id".into()) }]);
+}
+
+#[test]
+fn demoting_a_manager_is_allowed_when_another_manager_keeps_quorum() {
+    let mut store = swarm();
+    // Three Ready managers: removing one leaves two of two.
+    for name in ["manager2", "manager3"] {
+        apply(&mut store, vec![StoreAction::CreateNode(node(name, NodeRole::Manager, NodeState::Ready))]);
+    }
+
+    let write = plan(&store, "docker node demote manager2").unwrap();
+
+    assert_eq!(write.actions, [StoreAction::SetNodeRole { id: NodeId("manager2-id".into()), role: NodeRole::Worker }]);
+    assert_eq!(write.remove_raft_member, Some(2), "manager2 leaves the Raft membership");
+    assert_eq!(write.success_text, "Manager manager2-id demoted in the swarm.\n");
+}
+
+#[test]
+fn join_token_rotate_changes_only_that_role_token() {
+    let store = swarm();
+    let before = store.cluster.clone().unwrap();
+
+    // (command, role rotated)
+    for (line, role) in [("docker swarm join-token --rotate worker", NodeRole::Worker), ("docker swarm join-token --rotate manager", NodeRole::Manager)] {
+        let write = plan(&store, line).unwrap();
+        let [StoreAction::SetCluster(after)] = &write.actions[..] else { panic!("{line}: {:?}", write.actions) };
+        let (rotated, kept) = match role {
+            NodeRole::Worker => ((&before.worker_token, &after.worker_token), (&before.manager_token, &after.manager_token)),
+            NodeRole::Manager => ((&before.manager_token, &after.manager_token), (&before.worker_token, &after.worker_token)),
+        };
+        assert_ne!(rotated.0, rotated.1, "{line}");
+        assert!(rotated.1.starts_with(&format!("SWMTKN-1-{}-", before.ca_digest)), "{line}: {}", rotated.1);
+        assert_eq!(kept.0, kept.1, "{line}");
+        assert_eq!(write.success_text, format!("Successfully rotated {} join token.\n", role.as_str()));
+    }
+}
+
+#[test]
+fn reads_are_not_planned_as_writes() {
+    let store = swarm();
+
+    assert!(refusal(&store, "docker service ls").starts_with("not a write"));
+}
