@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 
+echo "== planted bugs are caught (swarm-core built with its deliberate bugs)"
+cargo test --locked -p swarmsim --features planted-bugs --test planted_bugs
+
 echo "== scenarios through the CLI (exit codes and verdicts)"
 cargo build --release --locked -p swarmsim
 for f in scenarios/*.toml; do

@@ -18,4 +18,5 @@ pub mod names;
 pub mod net;
 pub mod node;
 pub mod persist;
+pub mod planted;
 pub mod worker;

@@ -113,6 +113,7 @@ pub struct Node {
     next_request_id: u64,
     mesh: RoutingMesh,
     pub stats: NodeStats,
+    planted: crate::planted::Planted,
 }
 
 impl Node {
@@ -140,6 +141,7 @@ impl Node {
             next_request_id: 1,
             mesh: RoutingMesh::default(),
             stats: NodeStats::default(),
+            planted: crate::planted::Planted::default(),
         }
     }
 
@@ -167,6 +169,14 @@ impl Node {
             agent,
         });
         node
+    }
+
+    /// Switches a planted bug on in this node (simulator only; see `planted.rs`).
+    pub fn plant(&mut self, planted: crate::planted::Planted) {
+        self.planted = planted;
+        if let Membership::Member(Member { manager: Some(mgr), .. }) = &mut self.membership {
+            mgr.plant(planted);
+        }
     }
 
     // ----- getters -----
@@ -493,6 +503,7 @@ impl Node {
         })));
         let mut manager = Manager::bootstrap(raft_id, addr.clone(), now, &mut self.rng, &mut self.outputs);
         let actions = vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
+        manager.plant(self.planted);
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), text) {
             return self.reply(req_id, Reply::Error(e));
         }
@@ -565,7 +576,11 @@ impl Node {
                 let managers: Vec<Addr> = accepted.managers.iter().map(|(_, a)| a.clone()).collect();
                 let manager = accepted
                     .raft_id
-                    .map(|id| Manager::joining(id, advertise_addr.clone(), &accepted.managers, now, &mut self.rng));
+                    .map(|id| Manager::joining(id, advertise_addr.clone(), &accepted.managers, now, &mut self.rng))
+                    .map(|mut m| {
+                        m.plant(self.planted);
+                        m
+                    });
                 self.outputs.push(Output::SaveIdentity(Some(Identity {
                     node_id: accepted.node_id.clone(),
                     role: accepted.role,

@@ -18,8 +18,9 @@ use swarm_core::time::Instant;
 pub struct Checker {
     /// Applied index → digest, as the first manager to reach it had it.
     digests: BTreeMap<u64, u64>,
-    /// Per host, the applied index last checked (so a step costs nothing when nothing applied).
-    checked_index: BTreeMap<String, u64>,
+    /// Per host, the (applied index, controllers' rounds) last checked: a step costs nothing
+    /// when nothing was applied and no round ran.
+    checked_index: BTreeMap<String, (u64, u64)>,
 }
 
 impl Checker {
@@ -27,10 +28,11 @@ impl Checker {
         for h in hosts.iter().filter(|h| h.up) {
             let Some(mgr) = h.node.manager() else { continue };
             let index = mgr.store.applied_index;
-            if self.checked_index.get(&h.name) == Some(&index) {
+            let mark = (index, mgr.rounds_run);
+            if self.checked_index.get(&h.name) == Some(&mark) {
                 continue;
             }
-            self.checked_index.insert(h.name.clone(), index);
+            self.checked_index.insert(h.name.clone(), mark);
             let digest = mgr.store.applied_digest;
             match self.digests.get(&index) {
                 Some(d) if *d != digest => {
@@ -46,10 +48,28 @@ impl Checker {
             }
             if mgr.is_leader() {
                 check_store(&mgr.store).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                if let Some(in_use) = mgr.allocator_addresses_in_use() {
+                    check_allocator(&mgr.store, &in_use).map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Every address a live task holds is one the allocator counts as taken: otherwise it could
+/// hand it out again while the task's container still uses it.
+pub fn check_allocator(store: &Store, in_use: &BTreeSet<(swarm_core::ids::NetworkId, std::net::Ipv4Addr)>) -> Result<(), String> {
+    for t in store.tasks.values().filter(|t| !t.status.state.is_terminal()) {
+        for att in &t.networks {
+            for a in &att.addresses {
+                if !in_use.contains(&(att.network_id.clone(), a.ip)) {
+                    return Err(format!("address {} of live task {} on network {} is free for the allocator", a, t.id, att.network_id));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The store-level safety invariants.

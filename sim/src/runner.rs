@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub snapshot_dir: Option<PathBuf>,
     /// Faults to inject after the scenario's steps, then heal and check convergence.
     pub chaos: Option<ChaosPlan>,
+    /// A deliberate bug to switch on in every node (only with the `planted-bugs` feature).
+    pub planted: Option<swarm_core::planted::PlantedBug>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +135,9 @@ pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
 pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut world = build_world(scenario, seed, options.keep_trace);
+    if let Some(bug) = options.planted {
+        world.plant(bug);
+    }
     let mut transcript = String::new();
     let mut captures: BTreeMap<String, String> = BTreeMap::new();
     let mut snapshots = Vec::new();

@@ -170,6 +170,7 @@ pub struct World {
     checker: crate::checkers::Checker,
     /// Per host: (time, timer runs at that time with the deadline still due).
     timer_spins: BTreeMap<NodeIndex, (Instant, u32)>,
+    planted: swarm_core::planted::Planted,
 }
 
 impl World {
@@ -221,6 +222,7 @@ impl World {
             sometimes: BTreeSet::new(),
             checker: crate::checkers::Checker::default(),
             timer_spins: BTreeMap::new(),
+            planted: swarm_core::planted::Planted::default(),
         }
     }
 
@@ -739,10 +741,24 @@ impl World {
         h.last_local = Instant::ZERO;
         let local = h.local_time(now);
         h.node = Node::restart(h.config.clone(), seed, &h.disk, containers, local);
+        h.node.plant(self.planted);
         if h.disk.identity.is_some() {
             self.sometimes.insert("restart-from-disk".into());
         }
         self.feed(i, Input::Timer);
+    }
+
+    /// Switches a planted bug on in every node, now and after restarts.
+    pub fn plant(&mut self, bug: swarm_core::planted::PlantedBug) {
+        #[cfg(feature = "planted-bugs")]
+        {
+            self.planted = swarm_core::planted::Planted::bug(bug);
+            for h in &mut self.hosts {
+                h.node.plant(self.planted);
+            }
+        }
+        #[cfg(not(feature = "planted-bugs"))]
+        panic!("planted bug {} needs swarmsim built with --features planted-bugs", bug.name());
     }
 
     /// Hosts that are down.

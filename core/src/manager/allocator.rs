@@ -30,6 +30,7 @@ pub struct Allocator {
     services: BTreeMap<ServiceId, Endpoint>,
     /// The addresses each task holds.
     tasks: BTreeMap<TaskId, Vec<(NetworkId, Ipv4Addr)>>,
+    pub planted: crate::planted::Planted,
 }
 
 impl Allocator {
@@ -41,7 +42,8 @@ impl Allocator {
     /// Rebuilds the in-use sets from the store (on becoming leader): every VIP of a service and
     /// every address of a task that is not dead is taken.
     pub fn rebuild(&mut self, store: &Store) {
-        *self = Allocator::new();
+        let planted = self.planted;
+        *self = Allocator { planted, ..Allocator::new() };
         for network in store.networks.values() {
             self.ipam_for(network);
         }
@@ -50,7 +52,7 @@ impl Allocator {
                 self.adopt_endpoint(&service.id, endpoint);
             }
         }
-        for task in store.tasks.values().filter(|t| !holds_no_addresses(t)) {
+        for task in store.tasks.values().filter(|t| !holds_no_addresses(t, planted)) {
             self.adopt_task_addresses(task);
         }
         // Continue after the highest address in use rather than refill holes at once: a
@@ -279,7 +281,7 @@ impl Allocator {
             let holds = holders.next_if(|h| *h == id).is_some();
             let wants_addresses = task.status.state == TaskState::New && task.desired_state <= TaskState::Running;
             // A NEW task that holds addresses had its allocation skipped: start over.
-            if holds && (holds_no_addresses(task) || wants_addresses) {
+            if holds && (holds_no_addresses(task, self.planted) || wants_addresses) {
                 survey.to_release.push(id.clone());
             }
             if wants_addresses {
@@ -348,7 +350,11 @@ impl Allocator {
 }
 
 /// A task whose container is gone (observed past RUNNING) no longer holds its addresses.
-fn holds_no_addresses(task: &Task) -> bool {
+fn holds_no_addresses(task: &Task, planted: crate::planted::Planted) -> bool {
+    if planted.is(crate::planted::PlantedBug::AllocatorReusesFreedAddress) {
+        // The planted bug: told to stop is taken for stopped, though the container still runs.
+        return task.status.state.is_terminal() || task.desired_state > TaskState::Running;
+    }
     task.status.state.is_terminal()
 }
 

@@ -79,6 +79,9 @@ pub struct Manager {
     next_seq: u64,
     /// Set when this manager's own Raft membership was removed (demoted).
     pub removed_from_raft: bool,
+    planted: crate::planted::Planted,
+    /// Controllers' rounds run so far (checkers re-check the leader's state when it moves).
+    pub rounds_run: u64,
 }
 
 impl Manager {
@@ -129,7 +132,21 @@ impl Manager {
             waiting: BTreeMap::new(),
             next_seq: 1,
             removed_from_raft: false,
+            planted: crate::planted::Planted::default(),
+            rounds_run: 0,
         }
+    }
+
+    pub fn plant(&mut self, planted: crate::planted::Planted) {
+        self.planted = planted;
+        // A leader that counts itself as a quorum never steps down for the lack of one.
+        self.raft.set_check_quorum(!planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum));
+    }
+
+    /// The addresses the leader's allocator counts as taken (for the simulator's checker:
+    /// every address a live task holds must be among them).
+    pub fn allocator_addresses_in_use(&self) -> Option<std::collections::BTreeSet<(crate::ids::NetworkId, std::net::Ipv4Addr)>> {
+        self.leader.as_ref().filter(|l| l.initialized).map(|l| l.allocator.addresses_in_use())
     }
 
     pub fn is_leader(&self) -> bool {
@@ -230,6 +247,10 @@ impl Manager {
                     }
                 }
                 match self.propose(actions) {
+                    Ok(_) if self.planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum) => {
+                        // The planted bug: acknowledged on append, as if this leader were a quorum.
+                        self.reply(origin, Reply::Text(success_text), out);
+                    }
                     Ok(seq) => {
                         self.waiting.insert(seq, Waiter::Client { origin, text: success_text });
                     }
@@ -535,11 +556,19 @@ impl Manager {
     fn track_leadership(&mut self, now: Instant, out: &mut Vec<Output>) {
         match (self.raft.is_leader(), self.leader.is_some()) {
             (true, false) => {
+                let mut orchestrator = Orchestrator::new();
+                orchestrator.planted = self.planted;
+                let mut scheduler = Scheduler::new();
+                scheduler.planted = self.planted;
+                let mut allocator = Allocator::new();
+                allocator.planted = self.planted;
+                let mut dispatcher = Dispatcher::new();
+                dispatcher.planted = self.planted;
                 self.leader = Some(LeaderState {
-                    orchestrator: Orchestrator::new(),
-                    scheduler: Scheduler::new(),
-                    allocator: Allocator::new(),
-                    dispatcher: Dispatcher::new(),
+                    orchestrator,
+                    scheduler,
+                    allocator,
+                    dispatcher,
                     initialized: false,
                     controllers_in_flight: None,
                     dirty: true,
@@ -602,6 +631,7 @@ impl Manager {
             return false;
         }
         l.dirty = false;
+        self.rounds_run += 1;
         let mut actions = Vec::new();
         self.reachability_actions(&mut actions);
         let Some(l) = &mut self.leader else { return false };

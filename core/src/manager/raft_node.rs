@@ -244,6 +244,10 @@ impl RaftNode {
         cs
     }
 
+    pub fn set_check_quorum(&mut self, on: bool) {
+        self.raw.raft.set_check_quorum(on);
+    }
+
     pub fn has_ready(&self) -> bool {
         self.raw.has_ready()
     }

@@ -29,6 +29,7 @@ pub const FAILURES_TO_RANK_DOWN: u32 = 5;
 pub struct Scheduler {
     /// Per service, per node: when its tasks failed there, oldest first, within the window.
     recent_failures: BTreeMap<ServiceId, BTreeMap<NodeId, VecDeque<Instant>>>,
+    pub planted: crate::planted::Planted,
 }
 
 impl Scheduler {
@@ -63,6 +64,7 @@ impl Scheduler {
             return actions;
         }
         let mut round = Round::new(store, work.by_service.keys().copied());
+        round.planted = self.planted;
         for task in &work.preassigned {
             round.schedule_preassigned(task, now, &mut actions);
         }
@@ -306,6 +308,7 @@ struct Round<'s> {
     /// Per service with pending tasks (in `PendingWork::by_service` order): the node index of
     /// each of its active tasks.
     service_placements: Vec<Vec<usize>>,
+    planted: crate::planted::Planted,
 }
 
 impl<'s> Round<'s> {
@@ -332,14 +335,17 @@ impl<'s> Round<'s> {
                 }
             }
         }
-        Round { nodes, index_of, loads, service_placements }
+        Round { nodes, index_of, loads, service_placements, planted: crate::planted::Planted::default() }
     }
 
     /// The first filter of the pipeline that rejects node `i`, if any.
     fn first_failing_filter(&self, i: usize, req: &Requirements) -> Option<Filter> {
         let node = self.nodes[i];
         let load = &self.loads[i];
-        if !node.is_schedulable() {
+        let ready = node.is_schedulable()
+            || (self.planted.is(crate::planted::PlantedBug::SchedulerPlacesOnDownNode)
+                && node.spec.availability == crate::api::Availability::Active);
+        if !ready {
             Some(Filter::Ready)
         } else if !reservation_fits(load.reserved, node.description.resources, req.reservations) {
             Some(Filter::Resources)

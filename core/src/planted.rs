@@ -1,0 +1,72 @@
+//! Bugs planted on purpose, to prove the harness finds them (issue: "planted bugs behind a
+//! cargo feature"). Without the `planted-bugs` feature `Planted` holds nothing and every check
+//! is a constant `false` the compiler removes; with it, a simulation can switch one bug on.
+
+/// Each breaks one swarm guarantee the simulator's checkers or scenarios must catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PlantedBug {
+    /// The scheduler's first filter lets Down nodes through.
+    SchedulerPlacesOnDownNode,
+    /// The leader never steps down for lack of a quorum and acknowledges writes it only
+    /// appended, as if it were a quorum on its own.
+    LeaderCountsItselfAsQuorum,
+    /// The dispatcher never expires a session: a silent node is never marked Down.
+    DispatcherNeverExpiresSession,
+    /// The allocator frees a task's addresses when it is told to shut down, while its
+    /// container still runs and holds them.
+    AllocatorReusesFreedAddress,
+    /// On scale-down the orchestrator forgets one slot: a task too many keeps running.
+    OrchestratorForgetsSlotOnScaleDown,
+}
+
+impl PlantedBug {
+    pub const ALL: [PlantedBug; 5] = [
+        PlantedBug::SchedulerPlacesOnDownNode,
+        PlantedBug::LeaderCountsItselfAsQuorum,
+        PlantedBug::DispatcherNeverExpiresSession,
+        PlantedBug::AllocatorReusesFreedAddress,
+        PlantedBug::OrchestratorForgetsSlotOnScaleDown,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::SchedulerPlacesOnDownNode => "scheduler-places-on-down-node",
+            PlantedBug::LeaderCountsItselfAsQuorum => "leader-counts-itself-as-quorum",
+            PlantedBug::DispatcherNeverExpiresSession => "dispatcher-never-expires-session",
+            PlantedBug::AllocatorReusesFreedAddress => "allocator-reuses-freed-address",
+            PlantedBug::OrchestratorForgetsSlotOnScaleDown => "orchestrator-forgets-slot-on-scale-down",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<PlantedBug> {
+        PlantedBug::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// The bug switched on in one node, if any (always none without the feature).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Planted {
+    #[cfg(feature = "planted-bugs")]
+    bug: Option<PlantedBug>,
+}
+
+impl Planted {
+    #[cfg(feature = "planted-bugs")]
+    pub fn bug(bug: PlantedBug) -> Planted {
+        Planted { bug: Some(bug) }
+    }
+
+    #[inline]
+    pub fn is(self, bug: PlantedBug) -> bool {
+        #[cfg(feature = "planted-bugs")]
+        {
+            self.bug == Some(bug)
+        }
+        #[cfg(not(feature = "planted-bugs"))]
+        {
+            let _ = bug;
+            false
+        }
+    }
+}

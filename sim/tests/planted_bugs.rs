@@ -1,0 +1,53 @@
+//! Each planted bug (see `swarm_core::planted`) is caught: with the bug switched on, the
+//! scenario that exercises it fails on every seed tried, with the kind of failure the bug
+//! causes; with it off, the same seeds pass. Run with `--features planted-bugs`.
+
+use std::path::Path;
+use swarm_core::planted::PlantedBug;
+use swarmsim::runner::{self, FailureKind, RunOptions};
+use swarmsim::scenario;
+
+const SEEDS: [u64; 2] = [1, 2];
+
+fn caught(bug: PlantedBug, scenario_file: &str, kind: FailureKind) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(scenario_file);
+    let scenario = scenario::load(&path).expect("scenario parses");
+    for seed in SEEDS {
+        let clean = runner::run(&scenario, &RunOptions { seed: Some(seed), ..Default::default() });
+        assert!(clean.passed(), "{scenario_file} seed {seed} must pass without the bug: {:?}", clean.failure);
+        let buggy = runner::run(&scenario, &RunOptions { seed: Some(seed), planted: Some(bug), ..Default::default() });
+        if std::env::var("PLANTED_DEBUG").is_ok() {
+            println!("{}", buggy.transcript);
+        }
+        let failure = buggy
+            .failure
+            .unwrap_or_else(|| panic!("{} went unnoticed by {scenario_file} on seed {seed}", bug.name()));
+        assert_eq!(failure.kind, kind, "{} on seed {seed} was caught as {:?}: {}", bug.name(), failure.kind, failure.message);
+        println!("{} caught by {scenario_file} seed {seed}: {}", bug.name(), failure.message.lines().next().unwrap_or(""));
+    }
+}
+
+#[test]
+fn scheduler_placing_on_a_down_node_leaves_replicas_missing() {
+    caught(PlantedBug::SchedulerPlacesOnDownNode, "node-restart.toml", FailureKind::Expectation);
+}
+
+#[test]
+fn leader_counting_itself_as_quorum_accepts_writes_without_a_quorum() {
+    caught(PlantedBug::LeaderCountsItselfAsQuorum, "quorum-loss.toml", FailureKind::Expectation);
+}
+
+#[test]
+fn dispatcher_never_expiring_a_session_never_marks_a_node_down() {
+    caught(PlantedBug::DispatcherNeverExpiresSession, "partition.toml", FailureKind::Expectation);
+}
+
+#[test]
+fn allocator_freeing_a_live_tasks_address_breaks_the_allocator_invariant() {
+    caught(PlantedBug::AllocatorReusesFreedAddress, "walkthrough.toml", FailureKind::Invariant);
+}
+
+#[test]
+fn orchestrator_forgetting_a_slot_on_scale_down_keeps_a_task_too_many() {
+    caught(PlantedBug::OrchestratorForgetsSlotOnScaleDown, "walkthrough.toml", FailureKind::Expectation);
+}
