@@ -111,3 +111,7 @@ impl RoutingMesh {
         Ok(Route { service: entry.name.clone(), vip, backend, target_port })
     }
 }
+
+#[cfg(test)]
+#[path = "net_tests.rs"]
+mod tests;
