@@ -85,9 +85,9 @@ impl Leader {
         self.apply(vec![StoreAction::CreateService(svc)]);
     }
 
-    /// A task `id` of `service` on `node`, observed `state`, desired `desired`.
-    fn task(&mut self, id: &str, service: &str, slot: u64, node: &str, state: TaskState, desired: TaskState, networks: Vec<NetworkAttachment>) {
-        let svc = self.store.services[&ServiceId(service.into())].clone();
+    /// A task `id` of service `web` on `node`, observed `state`, desired `desired`.
+    fn task(&mut self, id: &str, slot: u64, node: &str, state: TaskState, desired: TaskState, networks: Vec<NetworkAttachment>) {
+        let svc = self.store.services[&ServiceId("web".into())].clone();
         let mut task = crate::manager::orchestrator::new_task(&svc, slot, None, TaskState::Running, Instant::ZERO, &mut self.rng);
         task.id = TaskId(id.into());
         let tid = task.id.clone();
@@ -189,7 +189,7 @@ fn register_of_an_unknown_node_is_answered_unknown_node() {
 fn register_of_a_known_node_sets_it_ready_and_answers_session_accepted_then_assignments() {
     let mut leader = Leader::with_nodes(&[("n2", NodeState::Unknown)]);
     leader.service("web", vec![]);
-    leader.task("web.1", "web", 1, "n2", TaskState::Assigned, TaskState::Running, vec![]);
+    leader.task("web.1", 1, "n2", TaskState::Assigned, TaskState::Running, vec![]);
 
     let (actions, out) = leader.register("n2", secs(1));
 
@@ -320,7 +320,7 @@ fn node_that_registers_with_the_new_leader_in_time_is_not_set_down() {
 fn status_update_for_a_task_assigned_to_another_node_is_dropped() {
     let mut leader = Leader::with_nodes(&[("n1", NodeState::Ready), ("n2", NodeState::Ready)]);
     leader.service("web", vec![]);
-    leader.task("web.1", "web", 1, "n2", TaskState::Assigned, TaskState::Running, vec![]);
+    leader.task("web.1", 1, "n2", TaskState::Assigned, TaskState::Running, vec![]);
     leader.register("n1", secs(0));
     leader.register("n2", secs(0));
     let running = TaskStatus::new(TaskState::Running, secs(1), "started");
@@ -344,7 +344,7 @@ fn status_update_for_a_task_assigned_to_another_node_is_dropped() {
 fn status_update_that_would_move_a_task_backwards_is_dropped() {
     let mut leader = Leader::with_nodes(&[("n1", NodeState::Ready)]);
     leader.service("web", vec![]);
-    leader.task("web.1", "web", 1, "n1", TaskState::Running, TaskState::Running, vec![]);
+    leader.task("web.1", 1, "n1", TaskState::Running, TaskState::Running, vec![]);
     leader.register("n1", secs(0));
 
     let late = TaskStatus::new(TaskState::Starting, secs(1), "starting");
@@ -381,7 +381,7 @@ fn directory_lists_only_running_tasks_desired_running_and_the_ingress_network() 
         ("web.5", "n1", TaskState::Failed, TaskState::Shutdown, false),
     ];
     for (i, (id, node, state, desired, _)) in tasks.iter().enumerate() {
-        leader.task(id, "web", i as u64 + 1, node, *state, *desired, on_ingress(i as u8 + 3));
+        leader.task(id, i as u64 + 1, node, *state, *desired, on_ingress(i as u8 + 3));
     }
     for n in ["n1", "n2"] {
         let (actions, _) = leader.register(n, secs(0));

@@ -52,10 +52,10 @@ impl Worker {
     }
 
     /// The dispatcher sends the node's full set of tasks, one second later.
-    fn assign(&mut self, tasks: &[Task]) -> Step {
+    fn assign(&mut self, tasks: &[&Task]) -> Step {
         self.now = self.now + Duration::from_secs(1);
         let (mut out, mut commands) = (Vec::new(), Vec::new());
-        let msg = DispatchMessage::Assignments { tasks: tasks.to_vec() };
+        let msg = DispatchMessage::Assignments { tasks: tasks.iter().map(|t| (*t).clone()).collect() };
         self.agent.on_dispatch(&LEADER.to_string(), msg, self.now, &mut out, &mut commands);
         step(out, commands)
     }
@@ -78,7 +78,7 @@ impl Worker {
 
     /// Brings `task` (desired Running) to RUNNING through the usual events.
     fn run(&mut self, task: &Task) {
-        self.assign(std::slice::from_ref(task));
+        self.assign(&[task]);
         self.event(created(task));
         self.event(started(task));
         assert_eq!(self.observed(task.id.as_str()), Some(TaskState::Running));
@@ -172,7 +172,7 @@ fn assigned_task_is_created_then_started_and_reported_at_each_step() {
     let name = "web.1.t1";
 
     // ASSIGNED → ACCEPTED → PREPARING: the container is created.
-    let s = w.assign(&[t.clone()]);
+    let s = w.assign(&[&t]);
     assert_eq!(s.commands, [format!("create {name}")]);
     assert_eq!(s.reported_states(), [("t1", TaskState::Preparing)]);
 
@@ -212,12 +212,12 @@ fn task_desired_ready_is_prepared_but_not_started_until_desired_running() {
     let mut w = Worker::connected();
     let t = task("t1", TaskState::Ready);
 
-    assert_eq!(w.assign(&[t.clone()]).commands, ["create web.1.t1"]);
+    assert_eq!(w.assign(&[&t]).commands, ["create web.1.t1"]);
     let s = w.event(created(&t));
     assert_eq!(s.commands, Vec::<String>::new(), "held at READY for the restart delay");
     assert_eq!(s.reported_states(), [("t1", TaskState::Ready)]);
 
-    let s = w.assign(&[with_desired(&t, TaskState::Running)]);
+    let s = w.assign(&[&with_desired(&t, TaskState::Running)]);
     assert_eq!(s.commands, ["start web.1.t1"]);
     assert_eq!(s.reported_states(), [("t1", TaskState::Starting)]);
 }
@@ -226,7 +226,7 @@ fn task_desired_ready_is_prepared_but_not_started_until_desired_running() {
 fn create_failure_rejects_the_task_with_the_error() {
     let mut w = Worker::connected();
     let t = task("t1", TaskState::Running);
-    w.assign(&[t.clone()]);
+    w.assign(&[&t]);
 
     let s = w.event(ContainerEvent::CreateFailed { name: t.container_name(), error: "No such image: nginx:latest".into() });
 
@@ -261,7 +261,7 @@ fn desired_shutdown_stops_a_running_task_then_reports_shutdown() {
     let t = task("t1", TaskState::Running);
     w.run(&t);
 
-    let s = w.assign(&[with_desired(&t, TaskState::Shutdown)]);
+    let s = w.assign(&[&with_desired(&t, TaskState::Shutdown)]);
     assert_eq!(s.commands, ["stop web.1.t1"]);
     assert_eq!(s.reported, []);
 
@@ -277,7 +277,7 @@ fn task_removed_from_the_assignments_has_its_container_removed_and_is_forgotten(
     let mut w = Worker::connected();
     let t = task("t1", TaskState::Running);
     w.run(&t);
-    w.assign(&[with_desired(&t, TaskState::Shutdown)]);
+    w.assign(&[&with_desired(&t, TaskState::Shutdown)]);
     w.event(exited(&t, 143));
 
     let s = w.assign(&[]);
@@ -309,7 +309,7 @@ fn desired_remove_removes_the_container_of_a_dead_task() {
     w.run(&t);
     w.event(exited(&t, 137));
 
-    assert_eq!(w.assign(&[with_desired(&t, TaskState::Remove)]).commands, ["remove web.1.t1"]);
+    assert_eq!(w.assign(&[&with_desired(&t, TaskState::Remove)]).commands, ["remove web.1.t1"]);
 }
 
 // --- Restart of the agent -----------------------------------------------------------------
@@ -332,7 +332,7 @@ fn restored_agent_readopts_running_containers_by_name_and_fails_tasks_whose_cont
     let mut w = Worker::connect(agent);
     let as_running = |t: &Task| Task { status: TaskStatus::new(TaskState::Running, Instant::ZERO, "started"), ..t.clone() };
 
-    let s = w.assign(&[as_running(&alive), as_running(&lost)]);
+    let s = w.assign(&[&as_running(&alive), &as_running(&lost)]);
 
     // The live container is taken back as it is; nobody claims the stray one.
     assert_eq!(s.commands, ["kill old.1.stray", "remove old.1.stray"]);
