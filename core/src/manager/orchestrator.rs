@@ -159,9 +159,18 @@ impl Orchestrator {
             let current = live.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)));
             match current {
                 None => {
-                    // A node with a dead task already replaced leaves `live` empty too: only
-                    // create when no task is waiting to restart there.
-                    actions.push(StoreAction::CreateTask(new_task(svc, 0, Some(node.id.clone()), TaskState::Running, now, rng)));
+                    // If the node's newest task died by itself, its restart policy chose not to
+                    // replace it (a replacement would be live): the node is done, as swarmkit's
+                    // global orchestrator counts it (isTaskCompleted).
+                    let newest = by_node.get(&node.id).and_then(|ts| {
+                        ts.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)))
+                    });
+                    let completed = newest
+                        .map(|t| matches!(t.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected))
+                        .unwrap_or(false);
+                    if !completed {
+                        actions.push(StoreAction::CreateTask(new_task(svc, 0, Some(node.id.clone()), TaskState::Running, now, rng)));
+                    }
                 }
                 Some(t) if t.status.state.is_terminal() => {
                     actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });

@@ -519,3 +519,19 @@ fn rolling_update_replaces_one_task_at_a_time() {
     assert_eq!(desired(&actions), [(tid("web.2"), TaskState::Shutdown)]);
     assert_eq!(created(&actions), [(2, None, TaskState::Running)]);
 }
+
+#[test]
+fn global_task_that_exited_under_restart_condition_none_stays_dead() {
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    swarm
+        .service_with("mon", ServiceMode::Global, policy(RestartCondition::None, 0, 0))
+        .task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO);
+    swarm.report("mon.n1", TaskState::Complete, secs(3));
+
+    let actions = swarm.round(secs(3));
+    assert_eq!(desired(&actions), [(tid("mon.n1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), []);
+
+    // swarmkit's global orchestrator counts the node as done (isTaskCompleted): no new task.
+    assert_eq!(created(&swarm.reconcile(secs(4))), [], "the node's task is not recreated");
+}

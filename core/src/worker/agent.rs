@@ -330,10 +330,11 @@ impl Agent {
                 }
             }
             ContainerEvent::StartFailed { error, .. } => {
+                // REJECTED is for fatal errors before STARTING; from STARTING on it is FAILED.
                 t.pending = None;
                 if !t.status.state.is_terminal() {
                     t.status.err = error;
-                    set_state(t, TaskState::Rejected, now, "starting", &mut self.unreported);
+                    set_state(t, TaskState::Failed, now, "starting", &mut self.unreported);
                 }
             }
             ContainerEvent::Exited { exit_code, .. } => {

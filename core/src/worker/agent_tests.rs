@@ -345,3 +345,19 @@ fn restored_agent_readopts_running_containers_by_name_and_fails_tasks_whose_cont
     let s = w.event(exited(&alive, 137));
     assert_eq!(s.reported_states(), [("alive", TaskState::Failed)]);
 }
+
+#[test]
+fn start_failure_fails_the_task_with_the_error() {
+    // swarmkit's exec.Do: a fatal error at STARTING or later is FAILED; REJECTED is only for
+    // errors before STARTING (the create/pull failure).
+    let mut w = Worker::connected();
+    let t = task("t1", TaskState::Running);
+    w.assign(&[&t]);
+    w.event(created(&t));
+    assert_eq!(w.observed("t1"), Some(TaskState::Starting));
+
+    let s = w.event(ContainerEvent::StartFailed { name: t.container_name(), error: "OCI runtime create failed".into() });
+
+    assert_eq!(s.reported_states(), [("t1", TaskState::Failed)]);
+    assert_eq!(s.reported[0].1.err, "OCI runtime create failed");
+}

@@ -67,6 +67,31 @@
 //! [[step]]
 //! sleep = "10s"                # let simulated time pass
 //!
+//! # Other faults: one key per step, naming the nodes themselves (no `on`).
+//! [[step]]
+//! crash = "bd1"                # host crash: memory and containers lost, the disk keeps what was synced
+//! [[step]]
+//! restart = "bd1"              # the host starts again from its disk
+//! [[step]]
+//! stop_daemon = "bd1"          # clean daemon stop: containers keep running (restart brings it back)
+//! [[step]]
+//! lose_leader = true           # crash whichever manager leads now
+//! [[step]]
+//! isolate = "bd2"              # cut every link of bd2
+//! [[step]]
+//! partition = [["bd0"], ["bd1"]]   # groups that cannot reach each other (a node at most once)
+//! bridge = "bd2"               # optional: a node in every group, reaching both sides
+//! [[step]]
+//! cut = ["bd0", "bd1"]         # one way: messages from bd0 to bd1 are lost
+//! [[step]]
+//! link = { from = "bd0", to = "bd1", both = true, drop = 0.1, duplicate = 0.05, delay = "20ms", jitter = "50ms" }
+//! [[step]]
+//! clock = { node = "bd2", offset = "-3s", drift_ppm = 200 }   # skew and drift of bd2's clock
+//! [[step]]
+//! slow_disk = { node = "bd0", delay = "300ms" }   # writes take this long to be durable
+//! [[step]]
+//! heal = true                  # lift every partition and link fault
+//!
 //! [[step]]
 //! expect = "within 30s mynginx has 2 running tasks on distinct nodes"
 //! ```
