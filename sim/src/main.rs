@@ -1,13 +1,16 @@
-//! `swarmsim`: run a scenario file against simulated swarm nodes.
+//! `swarmsim`: run a scenario file against simulated swarm nodes, or sweep it over many seeds.
 //!
 //! Exit codes: 0 pass, 1 an expectation failed, 2 bad input (scenario or usage),
-//! 3 a safety invariant broke (a bug found), 4 the simulator itself crashed.
+//! 3 a safety invariant broke (a bug found), 4 the simulator itself crashed (or, in a sweep,
+//! was not deterministic), 5 the cluster did not converge after the faults healed (liveness).
+//! A sweep exits with its worst failure's code (see `sweep::record::OutcomeKind`).
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use swarmsim::runner::{self, FailureKind, RunOptions};
 use swarmsim::scenario;
+use swarmsim::sweep::cli as sweep_cli;
 
 #[derive(Parser)]
 #[command(name = "swarmsim", version, about = "Deterministic simulator and test harness for Docker swarm mode")]
@@ -32,6 +35,14 @@ enum Cmd {
         #[arg(long, default_value = "snapshots")]
         snapshots: PathBuf,
     },
+    /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
+    Sweep(sweep_cli::SweepArgs),
+    /// Join `sweep --json` files (e.g. shards) into one summary, as the unsharded sweep prints.
+    Merge {
+        /// JSON-lines files written by `sweep --json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -39,12 +50,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            if code == 2 && sweep_cli::is_sweep_invocation() {
+                // Sweeps run in scripts: one line that says what is wrong (clap's first paragraph).
+                let text = e.render().to_string();
+                let first_paragraph: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+                eprintln!("{}", first_paragraph.join(" "));
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(code);
         }
     };
     match cli.command {
         Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
+        Cmd::Sweep(args) => sweep_cli::sweep(args),
+        Cmd::Merge { files } => sweep_cli::merge(&files),
     }
 }
 
