@@ -24,5 +24,8 @@ for f in sim/tests/bad/*.toml; do
   [ "$code" -eq 2 ] || { echo "bad input $f exited $code, want 2"; exit 1; }
 done
 
+echo "== a quick chaos sweep (20 seeds of failover.toml; nightly runs 1,000 per scenario)"
+./target/release/swarmsim sweep scenarios/failover.toml --seeds 1..20 --chaos -j 2 --shrink-out target/shrunk
+
 echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
