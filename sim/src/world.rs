@@ -170,6 +170,8 @@ pub struct World {
     checker: crate::checkers::Checker,
     /// Per host: (time, timer runs at that time with the deadline still due).
     timer_spins: BTreeMap<NodeIndex, (Instant, u32)>,
+    /// The leader store's applied index when "sometimes" conditions were last looked for.
+    sometimes_checked_at: u64,
     planted: swarm_core::planted::Planted,
 }
 
@@ -222,6 +224,7 @@ impl World {
             sometimes: BTreeSet::new(),
             checker: crate::checkers::Checker::default(),
             timer_spins: BTreeMap::new(),
+            sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
         }
     }
@@ -295,6 +298,7 @@ impl World {
                 self.violation = Some(v);
             }
         }
+        self.note_sometimes();
         self.arm_timer(node);
     }
 
@@ -759,6 +763,43 @@ impl World {
         }
         #[cfg(not(feature = "planted-bugs"))]
         panic!("planted bug {} needs swarmsim built with --features planted-bugs", bug.name());
+    }
+
+    /// Looks for the "sometimes" conditions the leader's store shows, when it changed: a node
+    /// detected Down, and a task replaced while its node is cut off by a partition.
+    fn note_sometimes(&mut self) {
+        let Some(leader) = self.leader_index() else { return };
+        let store = &self.hosts[leader].node.manager().expect("the leader is a manager").store;
+        if store.applied_index == self.sometimes_checked_at {
+            return;
+        }
+        self.sometimes_checked_at = store.applied_index;
+        let down: Vec<&swarm_core::api::Node> =
+            store.nodes.values().filter(|n| n.status.state == swarm_core::api::NodeState::Down).collect();
+        if down.is_empty() {
+            return;
+        }
+        self.sometimes.insert("node-down-detected".into());
+        if self.blocked.is_empty() {
+            return;
+        }
+        for node in down {
+            let cut_off = self.hosts.iter().position(|h| h.name == node.description.hostname).map(|i| {
+                (0..self.hosts.len()).any(|j| j != i && self.blocked.contains(&(i, j)))
+            });
+            if cut_off != Some(true) {
+                continue;
+            }
+            let replaced = store.tasks_on_node(&node.id).any(|old| {
+                old.desired_state == swarm_core::api::TaskState::Shutdown
+                    && old.slot > 0
+                    && store.tasks_of_service(&old.service_id).any(|t| t.slot == old.slot && t.created_at > old.created_at)
+            });
+            if replaced {
+                self.sometimes.insert("task-replaced-while-node-partitioned".into());
+                return;
+            }
+        }
     }
 
     /// Hosts that are down.

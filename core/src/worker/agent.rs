@@ -198,13 +198,17 @@ impl Agent {
                     }
                 }
             }
-            DispatchMessage::NotLeader { leader_addr } => {
-                match leader_addr {
-                    Some(addr) => self.target = addr,
-                    None => self.rotate_target(),
+            DispatchMessage::NotLeader { leader_addr } => match leader_addr {
+                // A redirect is not a failure: follow it at once, without backing off.
+                Some(addr) if addr != self.target => {
+                    self.target = addr;
+                    self.session = SessionState::Disconnected { retry_at: now };
                 }
-                self.lose_session(now);
-            }
+                _ => {
+                    self.rotate_target();
+                    self.lose_session(now);
+                }
+            },
             DispatchMessage::UnknownNode => {
                 self.lose_session(now);
                 self.session = SessionState::Disconnected { retry_at: now + SESSION_BACKOFF_MAX };
