@@ -37,7 +37,7 @@ fn a_chaos_sweep_gives_the_same_records_and_summary_twice_whatever_the_thread_co
     assert_eq!(first, second);
     assert_eq!(first.iter().map(|r| r.seed).collect::<Vec<_>>(), seeds, "records come back in seed order");
     assert_eq!(Summary::of(&first).render(), Summary::of(&second).render());
-    assert!(first.iter().all(|r| r.chaos && !r.expects.is_empty() || r.expects.is_empty()));
+    assert!(first.iter().all(|r| r.chaos), "every record says it ran under chaos (merge needs it for replay commands)");
 }
 
 #[test]
