@@ -128,6 +128,16 @@ impl Dispatcher {
                     return;
                 }
                 let period = Self::period(rng);
+                // A node heartbeating on a live session is Ready, whatever was written meanwhile
+                // (a leader change marks every node Unknown, possibly after it registered).
+                if store.nodes.get(&node_id).map(|n| n.status.state != NodeState::Ready).unwrap_or(false) {
+                    actions.push(StoreAction::SetNodeState {
+                        id: node_id.clone(),
+                        state: NodeState::Ready,
+                        message: String::new(),
+                        addr: None,
+                    });
+                }
                 self.deadlines.insert(node_id, now + period * GRACE_MULTIPLIER);
                 out.push((from.clone(), Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period })));
             }
