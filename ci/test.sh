@@ -24,8 +24,11 @@ for f in sim/tests/bad/*.toml; do
   [ "$code" -eq 2 ] || { echo "bad input $f exited $code, want 2"; exit 1; }
 done
 
-echo "== a quick chaos sweep (20 seeds of failover.toml; nightly runs 1,000 per scenario)"
-./target/release/swarmsim sweep scenarios/failover.toml --seeds 1..20 --chaos -j 2 --shrink-out target/shrunk
+echo "== seed sweeps: 200 seeds of every scenario, chaos off and on (nightly: 1,000 each, see README)"
+for f in scenarios/*.toml; do
+  ./target/release/swarmsim sweep "$f" --seeds 1..200 -j 2 --shrink-out target/shrunk | tail -n 4
+  ./target/release/swarmsim sweep "$f" --seeds 1..200 -j 2 --chaos --shrink-out target/shrunk | tail -n 4
+done
 
 echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
