@@ -17,6 +17,8 @@ pub const STOP_GRACE_PERIOD: Duration = Duration::from_secs(10);
 /// Agent session backoff, 100 ms doubling to 8 s.
 const SESSION_BACKOFF_MIN: Duration = Duration::from_millis(100);
 const SESSION_BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// Leader redirects followed at once before the agent backs off again.
+const MAX_REDIRECTS_IN_A_ROW: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pending {
@@ -62,6 +64,8 @@ pub struct Agent {
     unreported: BTreeMap<TaskId, TaskStatus>,
     /// Set after a restart until the first assignments: containers nobody claims are removed.
     adopting: bool,
+    /// Redirects followed without backoff since the last session was accepted.
+    redirects_in_a_row: u32,
 }
 
 impl Agent {
@@ -79,6 +83,7 @@ impl Agent {
             directory: Directory::default(),
             unreported: BTreeMap::new(),
             adopting: false,
+            redirects_in_a_row: 0,
         }
     }
 
@@ -181,6 +186,7 @@ impl Agent {
                     self.managers = managers;
                 }
                 self.backoff = SESSION_BACKOFF_MIN;
+                self.redirects_in_a_row = 0;
                 self.session = SessionState::Established { period: heartbeat_period, next_heartbeat: now + heartbeat_period, ack_deadline: None };
                 // A new session may be with a new leader: tell it everything we observe.
                 for t in self.tasks.values() {
@@ -199,12 +205,19 @@ impl Agent {
                 }
             }
             DispatchMessage::NotLeader { leader_addr } => match leader_addr {
-                // A redirect is not a failure: follow it at once, without backing off.
-                Some(addr) if addr != self.target => {
+                // A redirect is not a failure: follow it at once, without backing off — but
+                // not forever: two managers with stale views could bounce the agent between
+                // them at network speed.
+                Some(addr) if addr != self.target && self.redirects_in_a_row < MAX_REDIRECTS_IN_A_ROW => {
+                    self.redirects_in_a_row += 1;
                     self.target = addr;
                     self.session = SessionState::Disconnected { retry_at: now };
                 }
-                _ => {
+                Some(addr) => {
+                    self.target = addr;
+                    self.lose_session(now);
+                }
+                None => {
                     self.rotate_target();
                     self.lose_session(now);
                 }
