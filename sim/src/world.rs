@@ -58,6 +58,8 @@ pub struct SimHost {
     pub life: u64,
     /// Disk writes take this long before they are durable (a slow-disk fault).
     pub disk_delay: Duration,
+    /// Writes complete in the order they were issued: none is durable before this.
+    disk_busy_until: Instant,
     /// The node's clock: true time plus this offset, plus drift since `clock_since`.
     pub clock_offset_ms: i64,
     pub clock_drift_ppm: i64,
@@ -195,6 +197,7 @@ impl World {
                     up: true,
                     life: 0,
                     disk_delay: Duration::ZERO,
+                    disk_busy_until: Instant::ZERO,
                     clock_offset_ms: 0,
                     clock_drift_ppm: 0,
                     clock_since: Instant::ZERO,
@@ -305,11 +308,14 @@ impl World {
     fn write_disk(&mut self, node: NodeIndex, write: DiskWrite) -> Instant {
         self.hosts[node].persisted_writes += 1;
         let delay = self.hosts[node].disk_delay;
-        if delay.is_zero() {
+        // A disk makes writes durable in the order they were issued (one log, fsynced in
+        // turn): a fast write never overtakes a slow one issued before it.
+        let at = (self.now + delay).max(self.hosts[node].disk_busy_until);
+        if at <= self.now {
             apply_disk_write(&mut self.hosts[node].disk, &write);
             return self.now;
         }
-        let at = self.now + delay;
+        self.hosts[node].disk_busy_until = at;
         let life = self.hosts[node].life;
         self.schedule(at, EventKind::DiskDone { node, life, write });
         at
@@ -388,6 +394,23 @@ impl World {
         assert!(event.at >= self.now, "time never goes backwards");
         self.now = event.at;
         self.stats.events += 1;
+        // swarm-core persists synchronously (the driver fsyncs before it hands the node its
+        // next input): while a host's disk is still writing, its inputs wait, in order.
+        let target = match &event.kind {
+            EventKind::Deliver { to, .. } => Some(*to),
+            EventKind::Timer { node } | EventKind::Container { node, .. } => Some(*node),
+            EventKind::DiskDone { .. } => None,
+        };
+        if let Some(n) = target {
+            let busy_until = self.hosts[n].disk_busy_until;
+            if self.hosts[n].up && busy_until > self.now {
+                if let EventKind::Timer { .. } = event.kind {
+                    self.hosts[n].timer_at = Some(busy_until);
+                }
+                self.schedule(busy_until, event.kind);
+                return true;
+            }
+        }
         match event.kind {
             EventKind::Deliver { to, from, msg } => {
                 if !self.hosts[to].up {
@@ -730,6 +753,7 @@ impl World {
         }
         h.up = false;
         h.life += 1;
+        h.disk_busy_until = Instant::ZERO; // writes still in flight are lost with the host
         h.timer_at = None;
         if host_crash {
             h.runtime.containers.clear();
