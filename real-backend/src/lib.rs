@@ -8,11 +8,16 @@
 //! network namespaces), `daemon` (the driver loop, the routing mesh's listeners, metrics),
 //! `api` (the control API and its client), `host` (interfaces, hostname, seed).
 
+// Under `--cfg madsim` (tests/madsim_cluster.rs) only the driver and its network code are
+// built: containerd's client, the control API's unix sockets and the namespaces are real I/O.
+#[cfg(not(madsim))]
 pub mod api;
+#[cfg(not(madsim))]
 pub mod containerd;
 pub mod daemon;
 pub mod frame;
 pub mod host;
+#[cfg(not(madsim))]
 pub mod netns;
 pub mod runtime;
 pub mod storage;

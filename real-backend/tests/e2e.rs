@@ -6,6 +6,7 @@
 //! without containerd. Environment:
 //! - `SWARMD_CONTAINERD_SOCKET`: containerd's socket (default `/run/swarmd-ci/containerd.sock`);
 //! - `SWARMD_E2E_IMAGE`: the OCI archive imported into each daemon's namespace as `nginx`.
+#![cfg(not(madsim))]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -416,6 +417,15 @@ fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
     });
     let services = ds[leader].ok("service ls");
     assert!(services.contains("web") && services.contains("1/1"), "{services}");
+    // What it finds in containerd it re-adopts or cleans up: `ps -a` and containerd agree.
+    wait_for("the restarted node's containers match containerd's", Duration::from_secs(60), || {
+        let ps = ds[leader].ok("ps -a");
+        let mut listed: Vec<String> = ps.lines().skip(1).filter_map(|l| l.split_whitespace().last().map(String::from)).collect();
+        let mut held: Vec<String> = ctr(&ds[leader].namespace, &["containers", "ls", "-q"]).1.lines().map(String::from).collect();
+        listed.sort();
+        held.sort();
+        listed == held
+    });
     // A write through the restarted node (forwarded to the leader) still works.
     ds[leader].ok("service scale web=2");
     wait_for("web 2/2", Duration::from_secs(60), || ds[other].ok("service ls").contains("2/2"));

@@ -12,6 +12,7 @@
 //!
 //! Addresses are turmoil's simulated ones (192.168.0.0/16, inside this process): no packet
 //! leaves it.
+#![cfg(not(madsim))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;

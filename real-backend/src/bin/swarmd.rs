@@ -5,182 +5,196 @@
 //!        --containerd-socket PATH --containerd-namespace NAME [--hostname NAME] [--log-level info]
 //! ```
 
-use clap::Parser;
-use std::net::IpAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
-use swarmd::api;
-use swarmd::containerd::{Containerd, ContainerdRuntime};
-use swarmd::daemon::{Clock, Daemon, DaemonParts, Event, MeshListener};
-use swarmd::storage::Storage;
-use swarmd::transport::{BoxIo, Security, TcpDialer, Transport};
-use swarm_core::node::NodeConfig;
-use tokio::sync::mpsc;
-use tracing::{error, info, warn};
-
-#[derive(Parser, Debug)]
-#[command(name = "swarmd", about = "A swarm-mode node on containerd, driving swarm-core")]
-struct Args {
-    /// Where the node keeps its Raft log, identity, certificates and task namespaces.
-    #[arg(long, default_value = "/var/lib/swarmd")]
-    data_root: PathBuf,
-    /// The cluster port (node-to-node, mutual TLS).
-    #[arg(long, default_value = "0.0.0.0:2377")]
-    listen_addr: String,
-    /// Control API addresses: `unix://PATH` or `tcp://IP:PORT` (repeatable).
-    #[arg(short = 'H', long = "host")]
-    hosts: Vec<String>,
-    #[arg(long, default_value = "/run/containerd/containerd.sock")]
-    containerd_socket: PathBuf,
-    #[arg(long, default_value = "swarmd")]
-    containerd_namespace: String,
-    /// The name `node ls` shows (default: the host's).
-    #[arg(long)]
-    hostname: Option<String>,
-    /// error, warn, info, debug, trace.
-    #[arg(long, default_value = "info")]
-    log_level: String,
-}
-
+// Built with `--cfg madsim` this binary is a stub: the simulation builds the library only.
+#[cfg(madsim)]
 fn main() {
-    let args = Args::parse();
-    let level: tracing::Level = args.log_level.parse().unwrap_or(tracing::Level::INFO);
-    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(false).init();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let code = rt.block_on(run(args));
-    // Containers keep running; open connections are dropped with the runtime.
-    rt.shutdown_timeout(std::time::Duration::from_millis(500));
-    std::process::exit(code);
+    eprintln!("built for madsim: not runnable");
 }
 
-async fn run(args: Args) -> i32 {
-    if let Err(e) = std::fs::create_dir_all(&args.data_root) {
-        error!(%e, dir = %args.data_root.display(), "cannot create the data root");
-        return 1;
+#[cfg(not(madsim))]
+fn main() {
+    real::main()
+}
+
+#[cfg(not(madsim))]
+mod real {
+    use clap::Parser;
+    use std::net::IpAddr;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use swarmd::api;
+    use swarmd::containerd::{Containerd, ContainerdRuntime};
+    use swarmd::daemon::{Clock, Daemon, DaemonParts, Event, MeshListener};
+    use swarmd::storage::Storage;
+    use swarmd::transport::{BoxIo, Security, TcpDialer, Transport};
+    use swarm_core::node::NodeConfig;
+    use tokio::sync::mpsc;
+    use tracing::{error, info, warn};
+
+    #[derive(Parser, Debug)]
+    #[command(name = "swarmd", about = "A swarm-mode node on containerd, driving swarm-core")]
+    struct Args {
+        /// Where the node keeps its Raft log, identity, certificates and task namespaces.
+        #[arg(long, default_value = "/var/lib/swarmd")]
+        data_root: PathBuf,
+        /// The cluster port (node-to-node, mutual TLS).
+        #[arg(long, default_value = "0.0.0.0:2377")]
+        listen_addr: String,
+        /// Control API addresses: `unix://PATH` or `tcp://IP:PORT` (repeatable).
+        #[arg(short = 'H', long = "host")]
+        hosts: Vec<String>,
+        #[arg(long, default_value = "/run/containerd/containerd.sock")]
+        containerd_socket: PathBuf,
+        #[arg(long, default_value = "swarmd")]
+        containerd_namespace: String,
+        /// The name `node ls` shows (default: the host's).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// error, warn, info, debug, trace.
+        #[arg(long, default_value = "info")]
+        log_level: String,
     }
-    let storage = match Storage::open(&args.data_root.join("raft.redb")) {
-        Ok(s) => s,
-        Err(e) => {
-            error!(%e, "cannot open the store");
-            return 1;
-        }
-    };
-    let clock = Clock::wall();
-    let (events_tx, events_rx) = mpsc::channel::<Event>(1024);
-    let (inbound_tx, inbound_rx) = mpsc::channel(4096);
-    let (cev_tx, cev_rx) = mpsc::unbounded_channel();
-    let now_clock = clock.clone();
-    let containerd = match Containerd::connect(
-        args.containerd_socket.clone(),
-        args.containerd_namespace.clone(),
-        args.data_root.join("netns"),
-        cev_tx,
-        Arc::new(move || now_clock.now()),
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            error!(%e, "cannot reach containerd");
-            return 1;
-        }
-    };
-    let runtime: Arc<dyn swarmd::runtime::Runtime> = Arc::new(ContainerdRuntime(containerd));
-    let dialer = Arc::new(TcpDialer);
-    let transport = Transport::new(dialer.clone(), Security::mutual_tls(), args.listen_addr.clone());
-    transport.set_runtime(Arc::clone(&runtime));
-    let config = NodeConfig {
-        hostname: args.hostname.clone().unwrap_or_else(swarmd::host::hostname),
-        interfaces: swarmd::host::interfaces(),
-        resources: swarmd::daemon::host_resources(),
-        engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        engine_labels: Default::default(),
-    };
-    let listen = Arc::new(|ip: IpAddr, port: u16| -> swarmd::transport::BoxFuture<std::io::Result<MeshListener>> {
-        Box::pin(async move {
-            let l = tokio::net::TcpListener::bind((ip, port)).await?;
-            let (tx, rx) = mpsc::channel::<BoxIo>(64);
-            tokio::spawn(async move {
-                while let Ok((s, _)) = l.accept().await {
-                    if tx.send(Box::new(s)).await.is_err() {
-                        return;
-                    }
-                }
-            });
-            Ok(MeshListener(rx))
-        })
-    });
-    let parts = DaemonParts {
-        config,
-        seed: swarmd::host::random_seed(),
-        clock,
-        storage,
-        certs_dir: args.data_root.join("certificates"),
-        transport: Arc::clone(&transport),
-        dialer,
-        runtime,
-        mesh_ip: None,
-        listen,
-    };
-    let daemon = Daemon::new(parts, events_tx.clone()).await;
 
-    // Cluster port.
-    let cluster = match tokio::net::TcpListener::bind(&args.listen_addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            error!(%e, addr = %args.listen_addr, "cannot listen on the cluster port");
+    pub fn main() {
+        let args = Args::parse();
+        let level: tracing::Level = args.log_level.parse().unwrap_or(tracing::Level::INFO);
+        tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(false).init();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+        let code = rt.block_on(run(args));
+        // Containers keep running; open connections are dropped with the runtime.
+        rt.shutdown_timeout(std::time::Duration::from_millis(500));
+        std::process::exit(code);
+    }
+
+    async fn run(args: Args) -> i32 {
+        if let Err(e) = std::fs::create_dir_all(&args.data_root) {
+            error!(%e, dir = %args.data_root.display(), "cannot create the data root");
             return 1;
         }
-    };
-    info!(addr = %args.listen_addr, "cluster port listening");
-    let t = Arc::clone(&transport);
-    tokio::spawn(async move {
-        loop {
-            match cluster.accept().await {
-                Ok((s, peer)) => {
-                    let _ = s.set_nodelay(true);
-                    tokio::spawn(Arc::clone(&t).serve(Box::new(s), peer.to_string(), inbound_tx.clone()));
-                }
-                Err(e) => {
-                    warn!(%e, "cluster port: accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            }
-        }
-    });
-
-    // Control API.
-    let hosts = if args.hosts.is_empty() { vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())] } else { args.hosts.clone() };
-    for h in &hosts {
-        let served = match api::parse_host(h) {
-            api::Host::Unix(p) => api::serve_unix(std::path::Path::new(&p), events_tx.clone()).await,
-            api::Host::Tcp(a) => api::serve_tcp(&a, events_tx.clone()).await,
-        };
-        match served {
-            Ok(_) => info!(host = %h, "control API listening"),
+        let storage = match Storage::open(&args.data_root.join("raft.redb")) {
+            Ok(s) => s,
             Err(e) => {
-                error!(%e, host = %h, "cannot serve the control API");
+                error!(%e, "cannot open the store");
                 return 1;
             }
-        }
-    }
+        };
+        let clock = Clock::wall();
+        let (events_tx, events_rx) = mpsc::channel::<Event>(1024);
+        let (inbound_tx, inbound_rx) = mpsc::channel(4096);
+        let (cev_tx, cev_rx) = mpsc::unbounded_channel();
+        let now_clock = clock.clone();
+        let containerd = match Containerd::connect(
+            args.containerd_socket.clone(),
+            args.containerd_namespace.clone(),
+            args.data_root.join("netns"),
+            cev_tx,
+            Arc::new(move || now_clock.now()),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                error!(%e, "cannot reach containerd");
+                return 1;
+            }
+        };
+        let runtime: Arc<dyn swarmd::runtime::Runtime> = Arc::new(ContainerdRuntime(containerd));
+        let dialer = Arc::new(TcpDialer);
+        let transport = Transport::new(dialer.clone(), Security::mutual_tls(), args.listen_addr.clone());
+        transport.set_runtime(Arc::clone(&runtime));
+        let config = NodeConfig {
+            hostname: args.hostname.clone().unwrap_or_else(swarmd::host::hostname),
+            interfaces: swarmd::host::interfaces(),
+            resources: swarmd::daemon::host_resources(),
+            engine_version: env!("CARGO_PKG_VERSION").to_string(),
+            engine_labels: Default::default(),
+        };
+        let listen = Arc::new(|ip: IpAddr, port: u16| -> swarmd::transport::BoxFuture<std::io::Result<MeshListener>> {
+            Box::pin(async move {
+                let l = tokio::net::TcpListener::bind((ip, port)).await?;
+                let (tx, rx) = mpsc::channel::<BoxIo>(64);
+                tokio::spawn(async move {
+                    while let Ok((s, _)) = l.accept().await {
+                        if tx.send(Box::new(s)).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                Ok(MeshListener(rx))
+            })
+        });
+        let parts = DaemonParts {
+            config,
+            seed: swarmd::host::random_seed(),
+            clock,
+            storage,
+            certs_dir: args.data_root.join("certificates"),
+            transport: Arc::clone(&transport),
+            dialer,
+            runtime,
+            mesh_ip: None,
+            listen,
+        };
+        let daemon = Daemon::new(parts, events_tx.clone()).await;
 
-    // SIGTERM / SIGINT: stop the loop; tasks keep running (live-restore).
-    let stop = events_tx.clone();
-    tokio::spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-        info!("signal received: shutting down");
-        let _ = stop.send(Event::Shutdown).await;
-    });
-    drop(events_tx);
-    daemon.run(events_rx, inbound_rx, cev_rx).await;
-    for h in &hosts {
-        if let api::Host::Unix(p) = api::parse_host(h) {
-            let _ = std::fs::remove_file(p);
+        // Cluster port.
+        let cluster = match tokio::net::TcpListener::bind(&args.listen_addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                error!(%e, addr = %args.listen_addr, "cannot listen on the cluster port");
+                return 1;
+            }
+        };
+        info!(addr = %args.listen_addr, "cluster port listening");
+        let t = Arc::clone(&transport);
+        tokio::spawn(async move {
+            loop {
+                match cluster.accept().await {
+                    Ok((s, peer)) => {
+                        let _ = s.set_nodelay(true);
+                        tokio::spawn(Arc::clone(&t).serve(Box::new(s), peer.to_string(), inbound_tx.clone()));
+                    }
+                    Err(e) => {
+                        warn!(%e, "cluster port: accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        });
+
+        // Control API.
+        let hosts = if args.hosts.is_empty() { vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())] } else { args.hosts.clone() };
+        for h in &hosts {
+            let served = match api::parse_host(h) {
+                api::Host::Unix(p) => api::serve_unix(std::path::Path::new(&p), events_tx.clone()).await,
+                api::Host::Tcp(a) => api::serve_tcp(&a, events_tx.clone()).await,
+            };
+            match served {
+                Ok(_) => info!(host = %h, "control API listening"),
+                Err(e) => {
+                    error!(%e, host = %h, "cannot serve the control API");
+                    return 1;
+                }
+            }
         }
+
+        // SIGTERM / SIGINT: stop the loop; tasks keep running (live-restore).
+        let stop = events_tx.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+            let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+            tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+            info!("signal received: shutting down");
+            let _ = stop.send(Event::Shutdown).await;
+        });
+        drop(events_tx);
+        daemon.run(events_rx, inbound_rx, cev_rx).await;
+        for h in &hosts {
+            if let api::Host::Unix(p) = api::parse_host(h) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        0
     }
-    0
 }
