@@ -48,8 +48,8 @@ impl Checker {
             }
             if mgr.is_leader() {
                 check_store(&mgr.store).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
-                if let Some(in_use) = mgr.allocator_addresses_in_use() {
-                    check_allocator(&mgr.store, &in_use).map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
+                if let Some(allocator) = mgr.leader_allocator() {
+                    check_allocator(&mgr.store, allocator).map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
                 }
             }
         }
@@ -59,11 +59,11 @@ impl Checker {
 
 /// Every address a live task holds is one the allocator counts as taken: otherwise it could
 /// hand it out again while the task's container still uses it.
-pub fn check_allocator(store: &Store, in_use: &BTreeSet<(swarm_core::ids::NetworkId, std::net::Ipv4Addr)>) -> Result<(), String> {
+pub fn check_allocator(store: &Store, allocator: &swarm_core::manager::allocator::Allocator) -> Result<(), String> {
     for t in store.tasks.values().filter(|t| !t.status.state.is_terminal()) {
         for att in &t.networks {
             for a in &att.addresses {
-                if !in_use.contains(&(att.network_id.clone(), a.ip)) {
+                if !allocator.is_address_taken(&att.network_id, a.ip) {
                     return Err(format!("address {} of live task {} on network {} is free for the allocator", a, t.id, att.network_id));
                 }
             }

@@ -95,6 +95,12 @@ impl Allocator {
     }
 
     /// Every address this allocator counts as taken (gateways excluded), by network.
+    /// Whether the allocator counts `ip` on `network` as taken: O(1), for checkers that ask
+    /// about every live task's addresses.
+    pub fn is_address_taken(&self, network: &NetworkId, ip: Ipv4Addr) -> bool {
+        self.networks.get(network).map(|ipam| ipam.subnet.contains(ip) && ipam.is_taken(u32::from(ip) - u32::from(ipam.subnet.base))).unwrap_or(false)
+    }
+
     pub fn addresses_in_use(&self) -> BTreeSet<(NetworkId, Ipv4Addr)> {
         self.networks.iter().flat_map(|(id, ipam)| ipam.taken_hosts().map(move |ip| (id.clone(), ip))).collect()
     }

@@ -143,10 +143,10 @@ impl Manager {
         self.raft.set_check_quorum(!planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum));
     }
 
-    /// The addresses the leader's allocator counts as taken (for the simulator's checker:
-    /// every address a live task holds must be among them).
-    pub fn allocator_addresses_in_use(&self) -> Option<std::collections::BTreeSet<(crate::ids::NetworkId, std::net::Ipv4Addr)>> {
-        self.leader.as_ref().filter(|l| l.initialized).map(|l| l.allocator.addresses_in_use())
+    /// The leader's allocator, once it is initialised (for the simulator's checker: every
+    /// address a live task holds must be taken there).
+    pub fn leader_allocator(&self) -> Option<&Allocator> {
+        self.leader.as_ref().filter(|l| l.initialized).map(|l| &l.allocator)
     }
 
     pub fn is_leader(&self) -> bool {
