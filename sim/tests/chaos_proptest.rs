@@ -78,9 +78,15 @@ fn hosts() -> Vec<String> {
 
 proptest! {
     // Each case is a whole run plus up to three simulated minutes of faults and the liveness
-    // wait: about 0.3 s in a debug build today. 24 cases keep this test well inside CI's
-    // budget; nightly sweeps (README) explore far more.
-    #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 64, ..ProptestConfig::default() })]
+    // wait: about 12 ms in a debug build today, so 128 cases take under two seconds; nightly
+    // sweeps (README) explore far more. A fixed RNG seed: CI explores exactly the cases a
+    // developer ran (the sweeps vary seeds).
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        max_shrink_iters: 64,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_5a7a),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_fault_schedules_never_break_a_safety_invariant(seed in 0u64..1_000, plan in fault_schedule(hosts(), 12)) {
@@ -91,7 +97,11 @@ proptest! {
                     prop_assert_ne!(swarmsim::sweep::outcome_kind(&f.kind), OutcomeKind::Invariant, "{}", f.message);
                 }
             }
-            Err((kind, message)) => prop_assert_ne!(kind, OutcomeKind::Invariant, "{}", message),
+            // A panic inside the simulator is a bug as much as a broken invariant.
+            Err((kind, message)) => {
+                prop_assert_ne!(kind, OutcomeKind::Invariant, "{}", message);
+                prop_assert_ne!(kind, OutcomeKind::Crash, "{}", message);
+            }
         }
     }
 }
