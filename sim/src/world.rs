@@ -60,6 +60,8 @@ pub struct SimHost {
     pub disk_delay: Duration,
     /// Writes complete in the order they were issued: none is durable before this.
     disk_busy_until: Instant,
+    /// When the host crashed or its daemon stopped, every time.
+    crashed_at: Vec<Instant>,
     /// The node's clock: true time plus this offset, plus drift since `clock_since`.
     pub clock_offset_ms: i64,
     pub clock_drift_ppm: i64,
@@ -88,7 +90,9 @@ impl SimHost {
 }
 
 enum EventKind {
-    Deliver { to: NodeIndex, from: String, msg: Message },
+    /// `sender`, `sent_at` and `durable_at`: a message that had to wait for a disk write is
+    /// lost if its sender crashed before the write was durable (it was never really sent).
+    Deliver { to: NodeIndex, from: String, msg: Message, sender: NodeIndex, sent_at: Instant, durable_at: Instant },
     Timer { node: NodeIndex },
     Container { node: NodeIndex, event: ContainerEvent, generation: Option<u64> },
     /// A slow disk write becomes durable (dropped if the host crashed meanwhile).
@@ -198,6 +202,7 @@ impl World {
                     life: 0,
                     disk_delay: Duration::ZERO,
                     disk_busy_until: Instant::ZERO,
+                    crashed_at: Vec::new(),
                     clock_offset_ms: 0,
                     clock_drift_ppm: 0,
                     clock_since: Instant::ZERO,
@@ -367,7 +372,11 @@ impl World {
             let delay = self.network.latency + link.extra_delay + Duration::from_micros(extra);
             // Sub-millisecond delays round up: the clock counts milliseconds.
             let at = not_before.max(self.now) + Duration::from_millis((delay.as_micros() as u64).div_ceil(1000).max(1));
-            self.schedule(at, EventKind::Deliver { to: target, from: from_addr.clone(), msg: msg.clone() });
+            let durable_at = not_before.max(self.now);
+            self.schedule(
+                at,
+                EventKind::Deliver { to: target, from: from_addr.clone(), msg: msg.clone(), sender: from, sent_at: self.now, durable_at },
+            );
         }
     }
 
@@ -412,8 +421,10 @@ impl World {
             }
         }
         match event.kind {
-            EventKind::Deliver { to, from, msg } => {
-                if !self.hosts[to].up {
+            EventKind::Deliver { to, from, msg, sender, sent_at, durable_at } => {
+                let lost_with_sender =
+                    durable_at > sent_at && self.hosts[sender].crashed_at.iter().any(|t| *t >= sent_at && *t < durable_at);
+                if !self.hosts[to].up || lost_with_sender {
                     self.stats.messages_dropped += 1;
                     return true;
                 }
@@ -754,6 +765,7 @@ impl World {
         h.up = false;
         h.life += 1;
         h.disk_busy_until = Instant::ZERO; // writes still in flight are lost with the host
+        h.crashed_at.push(self.now);
         h.timer_at = None;
         if host_crash {
             h.runtime.containers.clear();
