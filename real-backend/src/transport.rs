@@ -231,7 +231,7 @@ impl Transport {
                 Some(s) => Some(s.client),
                 None if self.security.required => {
                     // No certificate yet: nothing may be sent; drop what is queued.
-                    while let Ok(_) = rx.try_recv() {
+                    while rx.try_recv().is_ok() {
                         self.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
                     }
                     if rx.is_closed() {

@@ -89,6 +89,21 @@ impl Daemon {
         }
     }
 
+    /// SIGTERM; returns the exit status code.
+    fn terminate(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "swarmd did not stop within 10 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn host(&self) -> String {
         format!("tcp://{}:5555", self.ip)
     }
@@ -486,4 +501,39 @@ fn swarm_init_on_a_host_with_two_addresses_needs_advertise_addr() {
         err == expected("198.51.100.7", "eth0", "203.0.113.1", "virbr0") || err == expected("203.0.113.1", "virbr0", "198.51.100.7", "eth0"),
         "{err}"
     );
+}
+
+/// SIGTERM stops the daemon cleanly and leaves its tasks running (docker's live-restore); the
+/// restarted daemon re-adopts them: same container, still running, no replacement task.
+#[test]
+fn sigterm_keeps_tasks_running_and_a_restart_readopts_them() {
+    if !enabled("sigterm_keeps_tasks_running_and_a_restart_readopts_them") {
+        return;
+    }
+    let base = base_dir("sigterm");
+    let a = Daemon::start(&base, "127.0.0.32", "lr0", "e2e-lr0");
+    let mut b = Daemon::start(&base, "127.0.0.33", "lr1", "e2e-lr1");
+    a.ok("swarm init --advertise-addr 127.0.0.32");
+    let token = a.ok("swarm join-token -q worker").trim().to_string();
+    b.ok(&format!("swarm join --token {token} --advertise-addr 127.0.0.33 127.0.0.32:2377"));
+    a.ok("service create --replicas 2 --name web nginx");
+    wait_for("2/2 on two nodes", Duration::from_secs(60), || {
+        a.ok("service ls").contains("2/2") && !ctr(&b.namespace, &["tasks", "ls", "-q"]).1.trim().is_empty()
+    });
+    let tasks_before = a.ok("service ps -q web");
+    let on_b = ctr(&b.namespace, &["tasks", "ls"]).1;
+    assert!(on_b.contains("RUNNING"), "{on_b}");
+
+    assert_eq!(b.terminate(), Some(0), "a clean exit on SIGTERM");
+    let after_stop = ctr(&b.namespace, &["tasks", "ls"]).1;
+    assert!(after_stop.contains("RUNNING"), "the task keeps running without its daemon: {after_stop}");
+
+    b.spawn();
+    wait_for("lr1 is back with its task", Duration::from_secs(30), || {
+        let ps = b.ok("ps");
+        ps.lines().skip(1).any(|l| l.contains("web.") && l.contains("Up "))
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(a.ok("service ls").contains("2/2"));
+    assert_eq!(a.ok("service ps -q web"), tasks_before, "no task was replaced");
 }
