@@ -312,6 +312,24 @@ impl Node {
         match msg {
             Message::Raft(raft_msg) => match &mut self.membership {
                 Membership::Member(Member { manager: Some(mgr), .. }) => mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs),
+                // A worker the leader added to Raft (`node promote`): its first Raft message
+                // makes it a manager, which catches up from the leader as a joining one does.
+                Membership::Member(member) if raft_msg.to != 0 && member.agent.knows_manager(&from) => {
+                    let managers = vec![(raft_msg.from, from.clone())];
+                    let mut mgr = Manager::joining(raft_msg.to, member.advertise_addr.clone(), &managers, now, rng);
+                    mgr.plant(self.planted);
+                    self.outputs.push(Output::SaveIdentity(Some(Identity {
+                        node_id: member.node_id.clone(),
+                        role: NodeRole::Manager,
+                        advertise_addr: member.advertise_addr.clone(),
+                        raft_id: Some(raft_msg.to),
+                        managers,
+                    })));
+                    mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs);
+                    member.manager = Some(mgr);
+                    let own = member.advertise_addr.clone();
+                    member.agent.add_manager(&own);
+                }
                 _ => self.stats.messages_dropped += 1,
             },
             Message::JoinRequest(req) => match &mut self.membership {

@@ -15,11 +15,13 @@ pub struct Write {
     pub success_text: String,
     /// Raft membership changes that go with the write (demote/remove a manager).
     pub remove_raft_member: Option<u64>,
+    /// Raft members to add with the write (promoted nodes): Raft ID and cluster address.
+    pub add_raft_members: Vec<(u64, String)>,
 }
 
 impl Write {
     fn new(actions: Vec<StoreAction>, success_text: String) -> Write {
-        Write { actions, success_text, remove_raft_member: None }
+        Write { actions, success_text, remove_raft_member: None, add_raft_members: Vec::new() }
     }
 }
 
@@ -31,9 +33,9 @@ pub fn plan_write(store: &Store, command: &Command, now: Instant, rng: &mut ChaC
         Command::ServiceScale { scales } => service_scale(store, scales, now),
         Command::ServiceUpdate(args) => service_update(store, args, now),
         Command::ServiceRm { services } => service_rm(store, services),
-        Command::NodeUpdate(args) => node_update(store, args),
-        Command::NodePromote { nodes } => node_set_role(store, nodes, NodeRole::Manager),
-        Command::NodeDemote { nodes } => node_set_role(store, nodes, NodeRole::Worker),
+        Command::NodeUpdate(args) => node_update(store, args, rng),
+        Command::NodePromote { nodes } => node_set_role(store, nodes, NodeRole::Manager, rng),
+        Command::NodeDemote { nodes } => node_set_role(store, nodes, NodeRole::Worker, rng),
         Command::NodeRm { nodes, force } => node_rm(store, nodes, *force),
         Command::SwarmJoinToken { role, rotate: true, .. } => rotate_token(store, *role, rng),
         other => Err(format!("not a write: {other:?}")),
@@ -258,7 +260,7 @@ fn service_rm(store: &Store, names: &[String]) -> Result<Write, String> {
     Ok(Write::new(actions, text))
 }
 
-fn node_update(store: &Store, args: &NodeUpdateArgs) -> Result<Write, String> {
+fn node_update(store: &Store, args: &NodeUpdateArgs, rng: &mut ChaCha8Rng) -> Result<Write, String> {
     let node = store.lookup_node(&args.node)?;
     let mut actions = Vec::new();
     if let Some(a) = args.availability {
@@ -272,17 +274,19 @@ fn node_update(store: &Store, args: &NodeUpdateArgs) -> Result<Write, String> {
     }
     let mut write = Write::new(actions, format!("{}\n", args.node));
     if let Some(role) = args.role {
-        let role_write = node_set_role(store, std::slice::from_ref(&args.node), role)?;
+        let role_write = node_set_role(store, std::slice::from_ref(&args.node), role, rng)?;
         write.actions.extend(role_write.actions);
         write.remove_raft_member = role_write.remove_raft_member;
+        write.add_raft_members = role_write.add_raft_members;
     }
     Ok(write)
 }
 
-fn node_set_role(store: &Store, names: &[String], role: NodeRole) -> Result<Write, String> {
+fn node_set_role(store: &Store, names: &[String], role: NodeRole, rng: &mut ChaCha8Rng) -> Result<Write, String> {
     let mut actions = Vec::new();
     let mut text = String::new();
     let mut remove_raft_member = None;
+    let mut add_raft_members = Vec::new();
     for name in names {
         let node = store.lookup_node(name)?;
         if node.spec.role == role {
@@ -291,6 +295,22 @@ fn node_set_role(store: &Store, names: &[String], role: NodeRole) -> Result<Writ
         }
         match role {
             NodeRole::Manager => {
+                // A new Raft member: the node starts its manager when the leader's first Raft
+                // message reaches it (see `Node::on_message`), as a joining manager does.
+                let raft_id = loop {
+                    let id: u64 = rand::Rng::gen(rng);
+                    let taken = store.nodes.values().any(|n| n.manager_status.as_ref().map(|m| m.raft_id) == Some(id))
+                        || add_raft_members.iter().any(|(a, _)| *a == id);
+                    if id != 0 && !taken {
+                        break id;
+                    }
+                };
+                let addr = format!("{}:{}", node.status.addr, crate::node::CLUSTER_PORT);
+                actions.push(StoreAction::SetManagerStatus {
+                    id: node.id.clone(),
+                    manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),
+                });
+                add_raft_members.push((raft_id, addr));
                 text.push_str(&format!("Node {} promoted to a manager in the swarm.\n", node.id));
             }
             NodeRole::Worker => {
@@ -313,7 +333,7 @@ fn node_set_role(store: &Store, names: &[String], role: NodeRole) -> Result<Writ
         }
         actions.push(StoreAction::SetNodeRole { id: node.id.clone(), role });
     }
-    Ok(Write { actions, success_text: text, remove_raft_member })
+    Ok(Write { actions, success_text: text, remove_raft_member, add_raft_members })
 }
 
 fn node_rm(store: &Store, names: &[String], force: bool) -> Result<Write, String> {

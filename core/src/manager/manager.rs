@@ -82,6 +82,9 @@ pub struct Manager {
     planted: crate::planted::Planted,
     /// Controllers' rounds run so far (checkers re-check the leader's state when it moves).
     pub rounds_run: u64,
+    /// Raft members to add, one conf change at a time (raft-rs takes one pending at most).
+    queued_conf_changes: std::collections::VecDeque<(u64, Addr)>,
+    conf_change_pending: bool,
 }
 
 impl Manager {
@@ -134,6 +137,8 @@ impl Manager {
             removed_from_raft: false,
             planted: crate::planted::Planted::default(),
             rounds_run: 0,
+            queued_conf_changes: std::collections::VecDeque::new(),
+            conf_change_pending: false,
         }
     }
 
@@ -239,7 +244,12 @@ impl Manager {
         }
         match plan_write(&self.store, command, now, rng) {
             Err(e) => self.reply(origin, Reply::Error(e), out),
-            Ok(Write { actions, success_text, remove_raft_member }) => {
+            Ok(Write { actions, success_text, remove_raft_member, add_raft_members }) => {
+                for (raft_id, addr) in add_raft_members {
+                    self.peers.insert(raft_id, addr.clone());
+                    self.queued_conf_changes.push_back((raft_id, addr));
+                }
+                self.propose_next_conf_change();
                 if let Some(raft_id) = remove_raft_member {
                     if let Err(e) = self.raft.propose_remove_node(raft_id) {
                         self.reply(origin, Reply::Error(format!("rpc error: code = Unknown desc = {e}")), out);
@@ -466,6 +476,8 @@ impl Manager {
                 let mut cc = ConfChange::default();
                 protobuf::Message::merge_from_bytes(&mut cc, &entry.data).expect("conf change decodes");
                 let conf_state = self.raft.apply_conf_change(&cc);
+                self.conf_change_pending = false;
+                self.propose_next_conf_change();
                 out.push(Output::Persist(PersistRaft { conf_state: Some(conf_state), ..Default::default() }));
                 match cc.get_change_type() {
                     ConfChangeType::AddNode | ConfChangeType::AddLearnerNode => {
@@ -606,6 +618,18 @@ impl Manager {
                     let _ = self.raft.propose(bytes);
                 }
                 l.dirty = true;
+            }
+        }
+    }
+
+    /// Proposes the next queued membership change once the previous one has applied.
+    fn propose_next_conf_change(&mut self) {
+        if self.conf_change_pending || !self.raft.is_leader() {
+            return;
+        }
+        if let Some((raft_id, addr)) = self.queued_conf_changes.pop_front() {
+            if self.raft.propose_add_node(raft_id, addr.into_bytes()).is_ok() {
+                self.conf_change_pending = true;
             }
         }
     }

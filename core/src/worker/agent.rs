@@ -96,6 +96,19 @@ impl Agent {
         agent
     }
 
+    /// Adds a manager to try when looking for the leader (a node promoted to manager adds
+    /// itself: its own manager knows where the leader is).
+    pub fn add_manager(&mut self, addr: &Addr) {
+        if !self.managers.contains(addr) {
+            self.managers.push(addr.clone());
+        }
+    }
+
+    /// Whether `addr` is one of the managers this agent was told about (or talks to).
+    pub fn knows_manager(&self, addr: &Addr) -> bool {
+        self.target == *addr || self.managers.contains(addr)
+    }
+
     pub fn is_connected(&self) -> bool {
         matches!(self.session, SessionState::Established { .. })
     }
