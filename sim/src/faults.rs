@@ -36,6 +36,9 @@ pub enum Fault {
     ClockSkew { node: String, offset_ms: i64, drift_ppm: i64 },
     /// Disk writes on `node` take `delay` before they are durable.
     SlowDisk { node: String, delay: Duration },
+    /// The next disk write on `node` fails: the daemon stops (as dockerd and etcd do when an
+    /// fsync fails) and the write is lost; a restart finds the disk as it was before it.
+    FailDisk { node: String },
 }
 
 impl Fault {
@@ -61,6 +64,7 @@ impl Fault {
             ),
             Fault::ClockSkew { node, offset_ms, drift_ppm } => format!("clock of {node} {offset_ms:+}ms, drift {drift_ppm:+}ppm"),
             Fault::SlowDisk { node, delay } => format!("slow disk on {node}: {delay:?}"),
+            Fault::FailDisk { node } => format!("the next disk write on {node} fails"),
         }
     }
 }

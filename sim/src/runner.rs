@@ -105,6 +105,7 @@ fn images(scenario: &Scenario) -> BTreeMap<String, ImageBehaviour> {
                     http_body: i.http_body.clone(),
                     pull: i.pull,
                     exit_after: i.exits.map(|e| (e.after, e.code)),
+                    start_error: i.start_error.clone(),
                 },
             )
         })

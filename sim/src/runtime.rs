@@ -18,6 +18,8 @@ pub struct ImageBehaviour {
     pub pull: Duration,
     /// The main process exits by itself after this long, with `exit_code`.
     pub exit_after: Option<(Duration, i32)>,
+    /// Starting a container of this image fails with this error.
+    pub start_error: Option<String>,
 }
 
 /// Time a container needs for each step, beyond the image pull.
@@ -125,6 +127,9 @@ impl SimRuntime {
             }
             ContainerCommand::Start { .. } => {
                 let Some(c) = self.containers.get_mut(&name) else { return now_event(ContainerEvent::NotFound { name }) };
+                if let Some(error) = self.images.get(&c.image).and_then(|b| b.start_error.clone()) {
+                    return vec![Scheduled { delay: START_DELAY, event: ContainerEvent::StartFailed { name, error }, generation: None }];
+                }
                 c.state = SimContainerState::Running;
                 c.started_at = now;
                 c.generation += 1;

@@ -60,6 +60,8 @@ pub struct SimHost {
     pub disk_delay: Duration,
     /// Writes complete in the order they were issued: none is durable before this.
     disk_busy_until: Instant,
+    /// The next write fails (a `FailDisk` fault).
+    disk_fails_next: bool,
     /// When the host crashed or its daemon stopped, every time.
     crashed_at: Vec<Instant>,
     /// The node's clock: true time plus this offset, plus drift since `clock_since`.
@@ -202,6 +204,7 @@ impl World {
                     life: 0,
                     disk_delay: Duration::ZERO,
                     disk_busy_until: Instant::ZERO,
+                    disk_fails_next: false,
                     crashed_at: Vec::new(),
                     clock_offset_ms: 0,
                     clock_drift_ppm: 0,
@@ -287,6 +290,9 @@ impl World {
         // Outputs after a disk write wait until it is durable (persist before send).
         let mut durable_at = self.now;
         for output in outputs {
+            if !self.hosts[node].up {
+                break; // a failed disk write stopped the daemon: nothing after it happens
+            }
             match output {
                 Output::Send { to, msg } => self.send(node, to, msg, durable_at),
                 Output::Container(cmd) => self.execute_container_command(node, cmd),
@@ -312,6 +318,12 @@ impl World {
 
     fn write_disk(&mut self, node: NodeIndex, write: DiskWrite) -> Instant {
         self.hosts[node].persisted_writes += 1;
+        if std::mem::take(&mut self.hosts[node].disk_fails_next) {
+            let line = format!("{} {} disk write failed: the daemon stops", self.now, self.hosts[node].name);
+            self.trace.record(&line);
+            self.crash(node, false);
+            return self.now;
+        }
         let delay = self.hosts[node].disk_delay;
         // A disk makes writes durable in the order they were issued (one log, fsynced in
         // turn): a fast write never overtakes a slow one issued before it.
@@ -731,6 +743,11 @@ impl World {
                 self.hosts[i].disk_delay = *delay;
                 Ok(format!("disk of {node} slowed"))
             }
+            Fault::FailDisk { node } => {
+                let i = host(self, node)?;
+                self.hosts[i].disk_fails_next = true;
+                Ok(format!("the next disk write on {node} will fail"))
+            }
         }
     }
 
@@ -778,6 +795,7 @@ impl World {
         let containers = self.hosts[i].runtime.container_infos(now);
         let h = &mut self.hosts[i];
         h.up = true;
+        h.disk_fails_next = false;
         h.last_local = Instant::ZERO;
         let local = h.local_time(now);
         h.node = Node::restart(h.config.clone(), seed, &h.disk, containers, local);

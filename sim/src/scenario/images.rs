@@ -13,6 +13,7 @@ pub fn default_images() -> Vec<ImageDef> {
             http_body: Some("<title>Welcome to nginx!</title>".into()),
             pull: Duration::from_secs(2),
             exits: None,
+            start_error: None,
         },
         ImageDef {
             name: "busybox".into(),
@@ -21,6 +22,7 @@ pub fn default_images() -> Vec<ImageDef> {
             http_body: None,
             pull: Duration::from_secs(1),
             exits: None,
+            start_error: None,
         },
     ]
 }

@@ -34,6 +34,7 @@
 //! pull = "2s"                  # optional (default 1s): pull+create time, the task shows Preparing
 //! exit_after = "10s"           # optional: the main process exits by itself after this...
 //! exit_code = 1                # ...with this code (default 0): crash loops
+//! start_error = "OCI runtime create failed: ..."   # optional: every start fails with this
 //!
 //! [[node]]
 //! name = "bd0"                 # the hostname `node ls` shows
@@ -89,6 +90,8 @@
 //! clock = { node = "bd2", offset = "-3s", drift_ppm = 200 }   # skew and drift of bd2's clock
 //! [[step]]
 //! slow_disk = { node = "bd0", delay = "300ms" }   # writes take this long to be durable
+//! [[step]]
+//! fail_disk = "bd0"            # the next write fails: the daemon stops, the write is lost
 //! [[step]]
 //! heal = true                  # lift every partition and link fault
 //!

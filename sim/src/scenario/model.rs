@@ -78,6 +78,9 @@ pub struct ImageDef {
     pub pull: Duration,
     /// The main process exits by itself; `None` runs until killed.
     pub exits: Option<ImageExit>,
+    /// Containers of this image fail to start with this error (a runtime start error: the
+    /// task is FAILED at STARTING).
+    pub start_error: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -45,6 +45,7 @@ pub struct RawImage {
     pub pull: Option<Spanned<DurationValue>>,
     pub exit_after: Option<Spanned<DurationValue>>,
     pub exit_code: Option<Spanned<i64>>,
+    pub start_error: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +95,7 @@ pub struct RawStep {
     pub link: Option<Spanned<RawLink>>,
     pub clock: Option<Spanned<RawClock>>,
     pub slow_disk: Option<Spanned<RawSlowDisk>>,
+    pub fail_disk: Option<Spanned<String>>,
     // Checks on a `run` step's result.
     pub exit: Option<Spanned<i64>>,
     pub output_contains: Option<Spanned<Vec<Spanned<String>>>>,

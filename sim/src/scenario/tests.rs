@@ -49,6 +49,7 @@ fn walkthrough_header_network_and_images() {
             http_body: None,
             pull: Duration::from_millis(500),
             exits: Some(ImageExit { after: Duration::from_secs(5), code: 1 }),
+            start_error: None,
         })
     );
 }
@@ -215,7 +216,7 @@ fn display_is_path_line_column_message_and_snippet() {
         e.to_string(),
         "scenarios/x.toml:9:3: unknown field `kil`, expected one of `on`, `at`, `after`, `run`, `kill`, `sleep`, \
 `expect`, `crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `bridge`, `cut`, `heal`, `lose_leader`, \
-`link`, `clock`, `slow_disk`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
+`link`, `clock`, `slow_disk`, `fail_disk`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
     );
 }
 
@@ -250,7 +251,7 @@ fn wrong_types_and_missing_keys() {
 
 #[test]
 fn step_actions() {
-    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`)");
+    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`)");
     assert_mistake(
         "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nsleep = \"5s\"\n",
         11,

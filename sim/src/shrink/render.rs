@@ -86,6 +86,7 @@ pub fn fault_step(fault: &Fault, after: Duration) -> String {
             format!("clock = {{ node = {}, offset = \"{sign}{offset}\", drift_ppm = {drift_ppm} }}", quoted(node))
         }
         Fault::SlowDisk { node, delay } => format!("slow_disk = {{ node = {}, delay = \"{}\" }}", quoted(node), format_duration(*delay)),
+        Fault::FailDisk { node } => format!("fail_disk = {}", quoted(node)),
     };
     step.push_str(&action);
     step.push('\n');

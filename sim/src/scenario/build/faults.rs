@@ -1,8 +1,9 @@
 //! Fault steps: which keys are faults (their building lives beside the other steps, in
 //! `steps.rs`, since it shares the step context).
 
-pub const FAULT_KEYWORDS: [&str; 11] =
-    ["crash", "restart", "stop_daemon", "isolate", "partition", "cut", "heal", "lose_leader", "link", "clock", "slow_disk"];
+pub const FAULT_KEYWORDS: [&str; 12] = [
+    "crash", "restart", "stop_daemon", "isolate", "partition", "cut", "heal", "lose_leader", "link", "clock", "slow_disk", "fail_disk",
+];
 
 pub fn is_fault_keyword(keyword: &str) -> bool {
     FAULT_KEYWORDS.contains(&keyword)

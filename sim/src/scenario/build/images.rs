@@ -59,6 +59,7 @@ fn build_image(file: SourceFile<'_>, image: RawImage) -> Result<ImageDef, Scenar
         http_body: image.http_body.map(Spanned::into_inner),
         pull: image.pull.map_or(DEFAULT_PULL, |d| d.into_inner().0),
         exits,
+        start_error: image.start_error.map(Spanned::into_inner),
     })
 }
 

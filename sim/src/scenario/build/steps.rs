@@ -86,6 +86,7 @@ impl StepContext<'_> {
             ("link", raw.link.as_ref().map(Spanned::span)),
             ("clock", raw.clock.as_ref().map(Spanned::span)),
             ("slow_disk", raw.slow_disk.as_ref().map(Spanned::span)),
+            ("fail_disk", raw.fail_disk.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(key, span)| Some((key, span?)))
@@ -94,7 +95,7 @@ impl StepContext<'_> {
             [] => {
                 return Err(self.error(
                     step_span,
-                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`)",
+                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`)",
                 ))
             }
             [only] => only.clone(),
@@ -447,6 +448,7 @@ impl StepContext<'_> {
                 }
                 Fault::ClockSkew { node: self.node_name(&clock.node)?, offset_ms, drift_ppm }
             }
+            "fail_disk" => Fault::FailDisk { node: self.node_name(raw.fail_disk.as_ref().expect("keyword found"))? },
             "slow_disk" => {
                 let disk: RawSlowDisk = raw.slow_disk.expect("keyword found").into_inner();
                 Fault::SlowDisk { node: self.node_name(&disk.node)?, delay: disk.delay.get_ref().0 }
