@@ -20,6 +20,8 @@ pub const HEARTBEAT_JITTER: Duration = Duration::from_millis(500);
 pub const GRACE_MULTIPLIER: u32 = 3;
 /// After a leader change every node gets twice the normal grace to find the new leader.
 pub const LEADER_CHANGE_GRACE_FACTOR: u32 = 2;
+/// Heartbeats on which a node gets its assignments and the directory again after a change.
+const RESENDS_AFTER_A_CHANGE: u8 = 3;
 pub const UNKNOWN_AFTER_LEADER_CHANGE: &str = "Node moved to \"unknown\" state due to leadership change in cluster";
 
 struct Session {
@@ -38,6 +40,9 @@ pub struct Dispatcher {
     dirty_nodes: BTreeSet<NodeId>,
     last_directory: Option<Directory>,
     directory_dirty: bool,
+    /// Per node, heartbeats left on which to resend its assignments and the directory: a push
+    /// lost on the way (the network may drop any message) is repaired within a few periods.
+    resend_on_heartbeat: BTreeMap<NodeId, u8>,
     pub planted: crate::planted::Planted,
 }
 
@@ -127,6 +132,16 @@ impl Dispatcher {
                     out.push((from.clone(), Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None })));
                     return;
                 }
+                if let Some(left) = self.resend_on_heartbeat.get_mut(&node_id) {
+                    *left -= 1;
+                    if *left == 0 {
+                        self.resend_on_heartbeat.remove(&node_id);
+                    }
+                    out.push((from.clone(), Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) })));
+                    if let Some(dir) = &self.last_directory {
+                        out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                    }
+                }
                 let period = Self::period(rng);
                 // A node heartbeating on a live session is Ready, whatever was written meanwhile
                 // (a leader change marks every node Unknown, possibly after it registered).
@@ -199,14 +214,16 @@ impl Dispatcher {
                     session.addr.clone(),
                     Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
                 ));
+                self.resend_on_heartbeat.insert(node_id, RESENDS_AFTER_A_CHANGE);
             }
         }
         if self.directory_dirty || !touched.services.is_empty() || touched.networks {
             self.directory_dirty = false;
             let dir = directory(store);
             if self.last_directory.as_ref() != Some(&dir) {
-                for session in self.sessions.values() {
+                for (node_id, session) in &self.sessions {
                     out.push((session.addr.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                    self.resend_on_heartbeat.insert(node_id.clone(), RESENDS_AFTER_A_CHANGE);
                 }
                 self.last_directory = Some(dir);
             }

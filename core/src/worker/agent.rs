@@ -17,6 +17,8 @@ pub const STOP_GRACE_PERIOD: Duration = Duration::from_secs(10);
 /// Agent session backoff, 100 ms doubling to 8 s.
 const SESSION_BACKOFF_MIN: Duration = Duration::from_millis(100);
 const SESSION_BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// Heartbeats with which a status report is sent again.
+const RESENDS_AFTER_A_REPORT: u8 = 3;
 /// Leader redirects followed at once before the agent backs off again.
 const MAX_REDIRECTS_IN_A_ROW: u32 = 3;
 
@@ -66,6 +68,9 @@ pub struct Agent {
     adopting: bool,
     /// Redirects followed without backoff since the last session was accepted.
     redirects_in_a_row: u32,
+    /// Statuses sent recently, re-sent with the next few heartbeats: a report lost on the way
+    /// is repaired (the dispatcher ignores a status it already has).
+    recently_reported: BTreeMap<TaskId, (TaskStatus, u8)>,
 }
 
 impl Agent {
@@ -84,6 +89,7 @@ impl Agent {
             unreported: BTreeMap::new(),
             adopting: false,
             redirects_in_a_row: 0,
+            recently_reported: BTreeMap::new(),
         }
     }
 
@@ -154,6 +160,7 @@ impl Agent {
                         self.target.clone(),
                         Message::Session(SessionMessage::Heartbeat { node_id: self.node_id.clone(), session_seq: self.session_seq }),
                     ));
+                    self.resend_recent_reports(out);
                     self.session = SessionState::Established { period, next_heartbeat: now + period, ack_deadline: Some(now + period) };
                 }
             }
@@ -450,12 +457,27 @@ impl Agent {
         }
     }
 
+    fn resend_recent_reports(&mut self, out: &mut Vec<(Addr, Message)>) {
+        if self.recently_reported.is_empty() {
+            return;
+        }
+        let updates: Vec<(TaskId, TaskStatus)> = self.recently_reported.iter().map(|(id, (s, _))| (id.clone(), s.clone())).collect();
+        self.recently_reported.retain(|_, (_, left)| {
+            *left -= 1;
+            *left > 0
+        });
+        out.push((self.target.clone(), Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates })));
+    }
+
     /// Sends the status changes gathered so far to the dispatcher, in one message.
     pub fn flush(&mut self, out: &mut Vec<(Addr, Message)>) {
         if self.unreported.is_empty() || !self.is_connected() {
             return;
         }
         let updates: Vec<(TaskId, TaskStatus)> = std::mem::take(&mut self.unreported).into_iter().collect();
+        for (id, status) in &updates {
+            self.recently_reported.insert(id.clone(), (status.clone(), RESENDS_AFTER_A_REPORT));
+        }
         out.push((self.target.clone(), Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates })));
     }
 }
