@@ -9,7 +9,7 @@
 use crate::api::{NetAddr, PortConfig, PublishMode};
 use crate::ids::{NetworkId, ServiceId, TaskId};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directory {

@@ -23,7 +23,7 @@ use crate::worker::agent::Agent;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 use std::time::Duration;
 
 pub const CLUSTER_PORT: u16 = 2377;

@@ -2,7 +2,7 @@ use crate::ids::NetworkId;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NetworkDriver {

@@ -689,7 +689,7 @@ mod tests {
     use super::*;
     use crate::ids::{NetworkId, ServiceId};
     use serde_json::Value;
-    use std::net::Ipv4Addr;
+    use core::net::Ipv4Addr;
     use std::time::Duration;
 
     const INGRESS_ID: &str = "1zzlk9hpwyqyocloxy9j9vct7";

@@ -15,7 +15,7 @@ use crate::ids::{NetworkId, ServiceId, TaskId};
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 use std::ops::RangeInclusive;
 
 /// Published ports picked for `--publish 80` (no published number), as in swarmkit.

@@ -4,7 +4,7 @@
 use super::*;
 use crate::ids::{NetworkId, ServiceId};
 use rand::SeedableRng;
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 const LEADER: &str = "10.0.0.1:2377";
 

@@ -15,7 +15,7 @@ use crate::time::Instant;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 use std::time::Duration;
 
 /// How long a task failure counts against the node it happened on (swarmkit `monitorFailures`).
