@@ -113,21 +113,10 @@ pub fn describe_failure(world: &World, condition: &Condition) -> Option<String> 
     }
 }
 
-/// Tasks that run and should, on nodes that are Ready: what `service ls` counts in REPLICAS
-/// (a Down node's last report is stale).
+/// What `service ls` counts in REPLICAS (the rule lives in the store).
 pub fn running_tasks<'s>(store: &'s Store, service: &str) -> Vec<&'s Task> {
     let Some(svc) = store.service_by_name(service) else { return Vec::new() };
-    store
-        .tasks_of_service(&svc.id)
-        .filter(|t| t.status.state == TaskState::Running && t.desired_state == TaskState::Running)
-        .filter(|t| {
-            t.node_id
-                .as_ref()
-                .and_then(|n| store.nodes.get(n))
-                .map(|n| n.status.state == swarm_core::api::NodeState::Ready)
-                .unwrap_or(false)
-        })
-        .collect()
+    store.running_tasks_of_service(&svc.id).collect()
 }
 
 /// A slot's tasks, newest first.

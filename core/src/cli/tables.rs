@@ -111,20 +111,12 @@ pub fn service_ls(store: &Store, quiet: bool) -> String {
 /// (a Down node's last report is stale); desired is the replica count, or for a global service
 /// the tasks meant to run.
 fn replicas_cell(store: &Store, service: &Service) -> String {
-    let meant_to_run = || store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running);
-    let running = meant_to_run()
-        .filter(|t| t.status.state == TaskState::Running)
-        .filter(|t| node_is_up(store, t.node_id.as_ref()))
-        .count();
+    let running = store.running_tasks_of_service(&service.id).count();
     let desired = match service.spec.mode {
         ServiceMode::Replicated { replicas } => replicas,
-        ServiceMode::Global => meant_to_run().count() as u64,
+        ServiceMode::Global => store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64,
     };
     format!("{running}/{desired}")
-}
-
-fn node_is_up(store: &Store, node: Option<&NodeId>) -> bool {
-    node.and_then(|id| store.nodes.get(id)).map(|n| n.status.state != NodeState::Down).unwrap_or(false)
 }
 
 /// `docker service ps` (docker 1.12 columns). One group per slot (global: per node), groups in

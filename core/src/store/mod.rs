@@ -147,6 +147,17 @@ impl Store {
         self.tasks_by_service.keys()
     }
 
+    /// The service's tasks that run and are meant to, on nodes not Down (a Down node's last
+    /// report is stale): what `service ls` counts in REPLICAS, and what the simulator's
+    /// conditions and liveness check count.
+    pub fn running_tasks_of_service<'a>(&'a self, service: &ServiceId) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks_of_service(service).filter(move |t| {
+            t.desired_state == TaskState::Running
+                && t.status.state == TaskState::Running
+                && t.node_id.as_ref().and_then(|n| self.nodes.get(n)).map(|n| n.status.state != NodeState::Down).unwrap_or(false)
+        })
+    }
+
     pub fn tasks_on_node<'a>(&'a self, node: &NodeId) -> impl Iterator<Item = &'a Task> + 'a {
         self.tasks_by_node.get(node).into_iter().flatten().map(move |id| &self.tasks[id])
     }
