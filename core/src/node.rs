@@ -403,7 +403,9 @@ impl Node {
 
     fn on_command(&mut self, now: Instant, req_id: u64, command: Command, _loopback: &mut VecDeque<(Addr, Message)>) {
         match &command {
-            Command::SwarmInit { advertise_addr, .. } => self.swarm_init(now, req_id, advertise_addr.clone()),
+            Command::SwarmInit { advertise_addr, default_addr_pool, .. } => {
+                self.swarm_init(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
+            }
             Command::SwarmJoin { token, remote_addr, advertise_addr } => {
                 self.swarm_join(now, req_id, token.clone(), remote_addr.clone(), advertise_addr.clone())
             }
@@ -464,9 +466,12 @@ impl Node {
         }
     }
 
-    fn swarm_init(&mut self, now: Instant, req_id: u64, advertise: Option<String>) {
+    fn swarm_init(&mut self, now: Instant, req_id: u64, advertise: Option<String>, pool: Option<AddrPool>) {
         if !matches!(self.membership, Membership::Outside) {
             return self.reply(req_id, Reply::Error(ALREADY_IN_SWARM.into()));
+        }
+        if let Some(Err(e)) = pool.as_ref().map(AddrPool::validate) {
+            return self.reply(req_id, Reply::Error(e));
         }
         let ip = match self.choose_advertise_addr(advertise) {
             Ok(ip) => ip,
@@ -484,6 +489,7 @@ impl Node {
             manager_token: tokens::new_join_token(&ca_digest, rng),
             ca_digest,
             task_history_limit: crate::manager::orchestrator::DEFAULT_TASK_HISTORY_LIMIT,
+            default_addr_pool: pool,
         };
         let raft_id: u64 = loop {
             let id: u64 = rng.gen();
@@ -504,7 +510,11 @@ impl Node {
             name: "ingress".into(),
             driver: NetworkDriver::Overlay,
             scope: NetworkScope::Swarm,
-            subnet: Subnet::parse("10.255.0.0/16"),
+            // From the pool when one was given (as dockerd), else docker 1.12's 10.255.0.0/16.
+            subnet: match &cluster.default_addr_pool {
+                Some(pool) => pool.first_free(&[]),
+                None => Subnet::parse("10.255.0.0/16"),
+            },
             ingress: true,
             created_at: now,
         };

@@ -14,7 +14,13 @@ pub struct Invocation {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    SwarmInit { advertise_addr: Option<String>, listen_addr: Option<String>, force_new_cluster: bool },
+    SwarmInit {
+        advertise_addr: Option<String>,
+        listen_addr: Option<String>,
+        force_new_cluster: bool,
+        /// `--default-addr-pool CIDR` (repeatable) with `--default-addr-pool-mask-length N`.
+        default_addr_pool: Option<AddrPool>,
+    },
     SwarmJoin { token: String, remote_addr: String, advertise_addr: Option<String> },
     SwarmJoinToken { role: NodeRole, quiet: bool, rotate: bool },
     SwarmLeave { force: bool },

@@ -367,15 +367,40 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
 }
 
 fn parse_swarm_init(cmd: &str, tokens: &[String]) -> Result<Command, String> {
-    const FLAGS: &[Flag] =
-        &[value("advertise-addr", None), value("listen-addr", None), boolean("force-new-cluster", None)];
+    const FLAGS: &[Flag] = &[
+        value("advertise-addr", None),
+        value("listen-addr", None),
+        boolean("force-new-cluster", None),
+        value("default-addr-pool", None),
+        value("default-addr-pool-mask-length", None),
+    ];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     no_args(cmd, &p.args)?;
     Ok(Command::SwarmInit {
         advertise_addr: p.last("advertise-addr").map(str::to_string),
         listen_addr: p.last("listen-addr").map(str::to_string),
         force_new_cluster: p.is_set("force-new-cluster"),
+        default_addr_pool: parse_addr_pool(&p)?,
     })
+}
+
+/// `--default-addr-pool` (an ipNetSlice: repeatable, comma-separated) and its mask length; the
+/// length alone is ignored, as dockerd does. Range checks are the daemon's (`AddrPool::validate`).
+fn parse_addr_pool(p: &Parsed) -> Result<Option<AddrPool>, String> {
+    let mut pools = Vec::new();
+    for (flag, v) in p.values("default-addr-pool") {
+        for cidr in v.split(',').map(str::trim) {
+            let subnet = Subnet::parse(cidr).ok_or_else(|| invalid_argument(flag, v, &format!("invalid CIDR address: {cidr}")))?;
+            pools.push(subnet);
+        }
+    }
+    let subnet_size = match p.last_with_flag("default-addr-pool-mask-length") {
+        None => DEFAULT_SUBNET_SIZE,
+        Some((flag, v)) => v
+            .parse::<u32>()
+            .map_err(|_| invalid_argument(flag, v, &format!("strconv.ParseUint: parsing \"{v}\": invalid syntax")))?,
+    };
+    Ok((!pools.is_empty()).then_some(AddrPool { pools, subnet_size }))
 }
 
 fn parse_swarm_join(cmd: &str, tokens: &[String]) -> Result<Command, String> {
@@ -974,17 +999,54 @@ mod tests {
     fn swarm_init_as_in_the_tutorial() {
         assert_eq!(
             parse("sudo docker swarm init"),
-            Command::SwarmInit { advertise_addr: None, listen_addr: None, force_new_cluster: false }
+            Command::SwarmInit { advertise_addr: None, listen_addr: None, force_new_cluster: false, default_addr_pool: None }
         );
         assert_eq!(
             parse("sudo docker swarm init --advertise-addr 192.168.0.109"),
-            Command::SwarmInit { advertise_addr: Some("192.168.0.109".into()), listen_addr: None, force_new_cluster: false }
+            Command::SwarmInit {
+                advertise_addr: Some("192.168.0.109".into()),
+                listen_addr: None,
+                force_new_cluster: false,
+                default_addr_pool: None
+            }
         );
         assert_eq!(
             parse("docker swarm init --listen-addr=0.0.0.0:2377 --force-new-cluster"),
-            Command::SwarmInit { advertise_addr: None, listen_addr: Some("0.0.0.0:2377".into()), force_new_cluster: true }
+            Command::SwarmInit {
+                advertise_addr: None,
+                listen_addr: Some("0.0.0.0:2377".into()),
+                force_new_cluster: true,
+                default_addr_pool: None
+            }
         );
         assert_eq!(error("docker swarm init now"), "\"docker swarm init\" accepts no arguments.");
+    }
+
+    #[test]
+    fn swarm_init_with_a_default_address_pool() {
+        let pool = |line: &str| match parse(line) {
+            Command::SwarmInit { default_addr_pool, .. } => default_addr_pool,
+            other => panic!("{other:?}"),
+        };
+        let subnets = |cidrs: &[&str]| cidrs.iter().map(|c| Subnet::parse(c).unwrap()).collect::<Vec<_>>();
+        assert_eq!(pool("docker swarm init"), None);
+        assert_eq!(pool("docker swarm init --default-addr-pool-mask-length 26"), None, "ignored without a pool");
+        assert_eq!(
+            pool("docker swarm init --default-addr-pool 198.18.0.0/16"),
+            Some(AddrPool { pools: subnets(&["198.18.0.0/16"]), subnet_size: 24 })
+        );
+        assert_eq!(
+            pool("docker swarm init --default-addr-pool 10.10.0.0/16,10.20.0.0/16 --default-addr-pool 10.30.0.0/16 --default-addr-pool-mask-length=26"),
+            Some(AddrPool { pools: subnets(&["10.10.0.0/16", "10.20.0.0/16", "10.30.0.0/16"]), subnet_size: 26 })
+        );
+        assert_eq!(
+            error("docker swarm init --default-addr-pool 10.10.0.0"),
+            "invalid argument \"10.10.0.0\" for \"--default-addr-pool\" flag: invalid CIDR address: 10.10.0.0"
+        );
+        assert_eq!(
+            error("docker swarm init --default-addr-pool 10.10.0.0/16 --default-addr-pool-mask-length x"),
+            "invalid argument \"x\" for \"--default-addr-pool-mask-length\" flag: strconv.ParseUint: parsing \"x\": invalid syntax"
+        );
     }
 
     #[test]

@@ -86,12 +86,17 @@ impl Allocator {
     /// The subnet for a new overlay network without `--subnet`: the first 10.0.N.0/24
     /// (N = 0, 1, ...) not used by a network in the store. Past 10.0.255.0/24 the search goes
     /// on through 10.1.0.0/24 and up, docker's default pool 10.0.0.0/8 cut into /24s.
-    pub fn next_overlay_subnet(store: &Store) -> Subnet {
+    /// With `swarm init --default-addr-pool`, the pool's first free subnet instead.
+    pub fn next_overlay_subnet(store: &Store) -> Result<Subnet, String> {
         let used: Vec<Subnet> = store.networks.values().filter_map(|n| n.subnet).collect();
+        if let Some(pool) = store.cluster.as_ref().and_then(|c| c.default_addr_pool.as_ref()) {
+            // libnetwork's wording when a pool has no subnet left.
+            return pool.first_free(&used).ok_or_else(|| "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".to_string());
+        }
         let mut candidates = (0u32..1 << 16).map(|n| Subnet::new(Ipv4Addr::from(0x0A00_0000 | (n << 8)), 24));
         let first = Subnet::new(Ipv4Addr::new(10, 0, 0, 0), 24);
         // With all 65,536 taken there is no good answer; the overlap then shows at creation.
-        candidates.find(|c| !used.iter().any(|u| u.overlaps(c))).unwrap_or(first)
+        Ok(candidates.find(|c| !used.iter().any(|u| u.overlaps(c))).unwrap_or(first))
     }
 
     /// Every address this allocator counts as taken (gateways excluded), by network.
@@ -942,7 +947,7 @@ mod tests {
     #[test]
     fn next_overlay_subnet_skips_used_ones() {
         let mut store = with_networks(&[]);
-        assert_eq!(Allocator::next_overlay_subnet(&store).to_string(), "10.0.0.0/24");
+        assert_eq!(Allocator::next_overlay_subnet(&store).unwrap().to_string(), "10.0.0.0/24");
         apply(
             &mut store,
             vec![
@@ -950,9 +955,9 @@ mod tests {
                 StoreAction::CreateNetwork(network("b", "10.0.1.0/24", false)),
             ],
         );
-        assert_eq!(Allocator::next_overlay_subnet(&store).to_string(), "10.0.2.0/24");
+        assert_eq!(Allocator::next_overlay_subnet(&store).unwrap().to_string(), "10.0.2.0/24");
         apply(&mut store, vec![StoreAction::RemoveNetwork { id: NetworkId("a".into()) }]);
-        assert_eq!(Allocator::next_overlay_subnet(&store).to_string(), "10.0.0.0/24");
+        assert_eq!(Allocator::next_overlay_subnet(&store).unwrap().to_string(), "10.0.0.0/24");
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn network_create(
             }
             s
         }
-        None => Allocator::next_overlay_subnet(store),
+        None => Allocator::next_overlay_subnet(store)?,
     };
     let net = Network {
         id: NetworkId::generate(rng),

@@ -18,6 +18,7 @@ fn swarm() -> Store {
         worker_token: "SWMTKN-1-worker".into(),
         manager_token: "SWMTKN-1-manager".into(),
         task_history_limit: 5,
+        default_addr_pool: None,
     };
     let ingress = Network {
         id: NetworkId("ingressid".into()),

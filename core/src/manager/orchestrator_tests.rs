@@ -32,6 +32,7 @@ impl Swarm {
             worker_token: "SWMTKN-1-w".into(),
             manager_token: "SWMTKN-1-m".into(),
             task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+            default_addr_pool: None,
         };
         swarm.apply(vec![StoreAction::SetCluster(cluster)]);
         swarm.apply(names.iter().map(|n| StoreAction::CreateNode(node(n))).collect());

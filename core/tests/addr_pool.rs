@@ -1,0 +1,90 @@
+//! `swarm init --default-addr-pool`: one node driven by hand (no simulator), the ingress network
+//! and overlays get their subnets from the pool; without the flag, docker 1.12's ranges.
+
+use std::collections::BTreeMap;
+use swarm_core::api::Resources;
+use swarm_core::cli::parse::parse_invocation;
+use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
+use swarm_core::time::Instant;
+
+fn node() -> Node {
+    let config = NodeConfig {
+        hostname: "bd1".into(),
+        interfaces: vec![("eth0".into(), "192.168.0.109".parse().unwrap())],
+        resources: Resources { nano_cpus: 1_000_000_000, memory_bytes: 1 << 30 },
+        engine_version: "test".into(),
+        engine_labels: BTreeMap::new(),
+    };
+    Node::new(config, 7)
+}
+
+/// Runs `line` and the node's timers until its reply, for at most a simulated minute.
+fn run(node: &mut Node, now: &mut Instant, line: &str) -> Reply {
+    let command = parse_invocation(line).expect("parses").command;
+    node.handle(*now, Input::Client { req_id: 1, command });
+    for _ in 0..10_000 {
+        for output in node.drain_outputs() {
+            if let Output::Reply { reply, .. } = output {
+                return reply;
+            }
+        }
+        *now = node.next_deadline().unwrap_or(Instant(now.0 + 1)).max(Instant(now.0 + 1));
+        assert!(now.0 < 60_000, "no reply to {line}");
+        node.handle(*now, Input::Timer);
+    }
+    panic!("no reply to {line}");
+}
+
+fn subnets(node: &Node) -> Vec<(String, String)> {
+    let store = &node.manager().expect("a manager").store;
+    let mut out: Vec<(String, String)> =
+        store.networks.values().map(|n| (n.name.clone(), n.subnet.map(|s| s.to_string()).unwrap_or_default())).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn networks_take_their_subnets_from_the_pool() {
+    let (mut n, mut now) = (node(), Instant::ZERO);
+    let r = run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 26");
+    assert!(matches!(r, Reply::Text(_)), "{r:?}");
+    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
+    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b"), Reply::Text(_)));
+    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay c"), Reply::Text(_)));
+    assert_eq!(
+        subnets(&n),
+        [
+            ("a".to_string(), "198.18.0.64/26".to_string()),
+            ("b".to_string(), "198.18.0.128/26".to_string()),
+            ("c".to_string(), "198.18.0.192/26".to_string()),
+            ("ingress".to_string(), "198.18.0.0/26".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn without_a_pool_the_ranges_stay_docker_1_12s() {
+    let (mut n, mut now) = (node(), Instant::ZERO);
+    assert!(matches!(run(&mut n, &mut now, "docker swarm init"), Reply::Text(_)));
+    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
+    assert_eq!(
+        subnets(&n),
+        [("a".to_string(), "10.0.0.0/24".to_string()), ("ingress".to_string(), "10.255.0.0/16".to_string())]
+    );
+}
+
+#[test]
+fn a_full_pool_and_bad_sizes_are_refused_with_dockerds_words() {
+    let (mut n, mut now) = (node(), Instant::ZERO);
+    let r = run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 30");
+    assert_eq!(r, Reply::Error("subnet size is out of range: 30".into()));
+    let r = run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/25 --default-addr-pool-mask-length 26");
+    assert!(matches!(r, Reply::Text(_)), "{r:?}");
+    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
+    assert_eq!(
+        run(&mut n, &mut now, "docker network create -d overlay b"),
+        Reply::Error(
+            "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".into()
+        )
+    );
+}
