@@ -222,7 +222,9 @@ impl Manager {
             }
             if let Some((_, deadline)) = l.controllers_in_flight {
                 if deadline <= now {
+                    // The round's proposal may be lost: its work is found again by a full look.
                     l.controllers_in_flight = None;
+                    l.orchestrator.look_at_everything();
                 }
             }
         }
@@ -553,6 +555,7 @@ impl Manager {
             return;
         }
         l.dirty = true;
+        l.orchestrator.note_applied(&self.store, touched);
         for node_id in &touched.nodes {
             if !self.store.nodes.contains_key(node_id) {
                 l.dispatcher.forget_node(node_id);
@@ -684,6 +687,9 @@ impl Manager {
             }
             true
         } else {
+            if let Some(l) = &mut self.leader {
+                l.orchestrator.look_at_everything();
+            }
             false
         }
     }

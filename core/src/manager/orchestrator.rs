@@ -8,7 +8,7 @@
 use crate::api::*;
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::manager::scheduler::constraint_matches;
-use crate::store::{Store, StoreAction};
+use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +22,12 @@ pub struct Orchestrator {
     restart_at: BTreeMap<TaskId, Instant>,
     /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
+    /// Services whose spec, tasks or tasks' nodes changed since their last reconcile: a round
+    /// looks only at these (swarmkit's orchestrators react to store events the same way), so
+    /// its cost follows what changed, not the size of the cluster.
+    dirty_services: BTreeSet<ServiceId>,
+    /// Every service must be looked at: a new leader, or a cluster setting changed.
+    all_dirty: bool,
     pub planted: crate::planted::Planted,
 }
 
@@ -38,7 +44,41 @@ enum RestartReason {
 
 impl Orchestrator {
     pub fn new() -> Orchestrator {
-        Orchestrator::default()
+        Orchestrator { all_dirty: true, ..Default::default() }
+    }
+
+    /// The next round looks at every service (its last proposal may have been lost).
+    pub fn look_at_everything(&mut self) {
+        self.all_dirty = true;
+    }
+
+    /// What the last applied entries changed: the services to look at in the next round.
+    /// A reconcile depends only on the service, its tasks, their nodes and the restart delays
+    /// (which have deadlines of their own), so a service none of these touched has nothing to do.
+    pub fn note_applied(&mut self, store: &Store, touched: &Touched) {
+        if touched.cluster {
+            self.all_dirty = true;
+        }
+        if self.all_dirty {
+            return;
+        }
+        self.dirty_services.extend(touched.services.iter().cloned());
+        for id in &touched.tasks {
+            if let Some(t) = store.tasks.get(id) {
+                self.dirty_services.insert(t.service_id.clone());
+            }
+        }
+        if !touched.nodes.is_empty() {
+            for node in &touched.nodes {
+                for t in store.tasks_on_node(node) {
+                    self.dirty_services.insert(t.service_id.clone());
+                }
+            }
+            // A global service runs on every eligible node: any node change may concern it.
+            for svc in store.services.values().filter(|s| s.spec.mode == ServiceMode::Global) {
+                self.dirty_services.insert(svc.id.clone());
+            }
+        }
     }
 
     /// The next restart delay to run out: the node sets a timer for it.
@@ -48,7 +88,21 @@ impl Orchestrator {
 
     pub fn reconcile(&mut self, store: &Store, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
         self.restart_at.retain(|id, _| store.tasks.get(id).map(|t| t.desired_state == TaskState::Ready).unwrap_or(false));
-        for svc in store.services.values() {
+        // Services with a restart delay run out are due too.
+        for (id, due) in &self.restart_at {
+            if *due <= now {
+                if let Some(t) = store.tasks.get(id) {
+                    self.dirty_services.insert(t.service_id.clone());
+                }
+            }
+        }
+        let dirty = std::mem::take(&mut self.dirty_services);
+        let all = std::mem::take(&mut self.all_dirty);
+        // In the store's order, as a full scan would visit them: the same actions, the same
+        // random draws, whichever way the round was triggered.
+        let services: Vec<&Service> =
+            if all { store.services.values().collect() } else { dirty.iter().filter_map(|id| store.services.get(id)).collect() };
+        for svc in &services {
             match svc.spec.mode {
                 ServiceMode::Replicated { replicas } => self.reconcile_replicated(store, svc, replicas, now, rng, actions),
                 ServiceMode::Global => self.reconcile_global(store, svc, now, rng, actions),
@@ -56,7 +110,7 @@ impl Orchestrator {
             self.release_delayed_starts(store, svc, now, actions);
         }
         remove_tasks_of_deleted_services(store, actions);
-        reap(store, actions);
+        reap(store, &services, actions);
     }
 
     fn reconcile_replicated(
@@ -86,14 +140,14 @@ impl Orchestrator {
                 // the slot still counts toward the replicas: it must not come back as new.
                 if let Some(newest) = tasks.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id))) {
                     if matches!(newest.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected) {
-                        occupied.insert(*slot, SlotHolder::Dead((*newest).clone()));
+                        occupied.insert(*slot, SlotHolder::Dead(newest));
                     }
                 }
                 continue;
             };
             match restart_reason(store, current) {
                 None => {
-                    occupied.insert(*slot, SlotHolder::Task((*current).clone()));
+                    occupied.insert(*slot, SlotHolder::Task(current));
                 }
                 Some(reason) => {
                     actions.push(StoreAction::SetTaskDesired { id: current.id.clone(), desired: TaskState::Shutdown });
@@ -102,7 +156,7 @@ impl Orchestrator {
                         occupied.insert(*slot, SlotHolder::New(replacement.clone()));
                         actions.push(StoreAction::CreateTask(replacement));
                     } else if reason == RestartReason::Died {
-                        occupied.insert(*slot, SlotHolder::Dead((*current).clone()));
+                        occupied.insert(*slot, SlotHolder::Dead(current));
                     }
                 }
             }
@@ -205,7 +259,7 @@ impl Orchestrator {
         let tasks: Vec<&Task> = occupied
             .values()
             .filter_map(|h| match h {
-                SlotHolder::Task(t) => Some(t),
+                SlotHolder::Task(t) => Some(*t),
                 SlotHolder::New(_) | SlotHolder::Dead(_) => None,
             })
             .collect();
@@ -283,20 +337,21 @@ impl Orchestrator {
     }
 }
 
-#[derive(Clone)]
-enum SlotHolder {
+/// Who holds a slot this round: borrowed from the store, except what the round creates.
+enum SlotHolder<'s> {
     /// A task that should run and is fine.
-    Task(Task),
+    Task(&'s Task),
     /// A task created this round (a replacement or a new slot).
     New(Task),
     /// The slot's newest task died and its restart policy keeps it dead.
-    Dead(Task),
+    Dead(&'s Task),
 }
 
-impl SlotHolder {
+impl SlotHolder<'_> {
     fn task(&self) -> &Task {
         match self {
-            SlotHolder::Task(t) | SlotHolder::New(t) | SlotHolder::Dead(t) => t,
+            SlotHolder::Task(t) | SlotHolder::Dead(t) => t,
+            SlotHolder::New(t) => t,
         }
     }
 }
@@ -369,20 +424,30 @@ fn remove_tasks_of_deleted_services(store: &Store, actions: &mut Vec<StoreAction
 
 /// The reaper: deletes tasks marked REMOVE once they are dead (or never reached a node, or
 /// their node is gone), and per slot keeps only the newest `task_history_limit` tasks.
-fn reap(store: &Store, actions: &mut Vec<StoreAction>) {
+///
+/// Only tasks of deleted services are marked REMOVE, so only those are looked at for the first
+/// rule; history is trimmed for the services of this round.
+fn reap(store: &Store, services: &[&Service], actions: &mut Vec<StoreAction>) {
     let limit = store.cluster.as_ref().map(|c| c.task_history_limit).unwrap_or(DEFAULT_TASK_HISTORY_LIMIT).max(1);
     let node_gone = |t: &Task| match &t.node_id {
         None => true,
         Some(n) => store.nodes.get(n).map(|n| n.status.state == NodeState::Down).unwrap_or(true),
     };
-    for t in store.tasks.values() {
-        if t.desired_state >= TaskState::Remove
-            && (t.status.state.is_terminal() || t.status.state < TaskState::Assigned || node_gone(t))
-        {
-            actions.push(StoreAction::RemoveTask { id: t.id.clone() });
-        }
+    let mut removable: Vec<&Task> = store
+        .services_with_tasks()
+        .filter(|s| !store.services.contains_key(*s))
+        .flat_map(|s| store.tasks_of_service(s))
+        .filter(|t| {
+            t.desired_state >= TaskState::Remove && (t.status.state.is_terminal() || t.status.state < TaskState::Assigned || node_gone(t))
+        })
+        .collect();
+    // In task-ID order, as the full scan of the store's tasks emitted them.
+    removable.sort_by(|a, b| a.id.cmp(&b.id));
+    for t in removable {
+        debug_assert!(t.desired_state >= TaskState::Remove);
+        actions.push(StoreAction::RemoveTask { id: t.id.clone() });
     }
-    for svc in store.services.values() {
+    for svc in services {
         let mut slots: BTreeMap<(u64, Option<NodeId>), Vec<&Task>> = BTreeMap::new();
         for t in store.tasks_of_service(&svc.id) {
             let key = if t.slot == 0 { (0, t.node_id.clone()) } else { (t.slot, None) };

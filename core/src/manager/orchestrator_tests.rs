@@ -45,6 +45,8 @@ impl Swarm {
             let outcome = self.store.apply(action.clone(), &mut touched);
             assert_eq!(outcome, ApplyOutcome::Applied, "{action:?}");
         }
+        // As the manager does after every applied batch: the next round looks at what changed.
+        self.orchestrator.note_applied(&self.store, &touched);
     }
 
     /// A service `name` (its ID is its name) with swarm's default restart policy.
@@ -535,4 +537,22 @@ fn global_task_that_exited_under_restart_condition_none_stays_dead() {
 
     // swarmkit's global orchestrator counts the node as done (isTaskCompleted): no new task.
     assert_eq!(created(&swarm.reconcile(secs(4))), [], "the node's task is not recreated");
+}
+
+#[test]
+fn a_round_looks_only_at_what_changed_and_a_lost_round_is_redone_by_a_full_look() {
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    swarm.service("web", replicated(1)).running("web.1", "web", 1, "n1");
+    assert_eq!(swarm.round(secs(1)), []);
+    swarm.report("web.1", TaskState::Failed, secs(2));
+    // The round's proposal is lost (a leader change, a timeout): nothing was applied.
+    let lost = swarm.reconcile(secs(2));
+    assert_eq!(desired(&lost), [(tid("web.1"), TaskState::Shutdown)]);
+    // Nothing changed since, so the next round has nothing to look at...
+    assert_eq!(swarm.reconcile(secs(3)), []);
+    // ...until the manager asks for a full look, which finds the same work again.
+    swarm.orchestrator.look_at_everything();
+    let again = swarm.reconcile(secs(3));
+    assert_eq!(desired(&again), [(tid("web.1"), TaskState::Shutdown)]);
+    assert_eq!(created(&again).len(), 1);
 }
