@@ -32,3 +32,4 @@ done
 
 echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
+SWARM_BENCH_QUICK=1 cargo bench --locked -p swarm-core --bench scheduler -- --sample-count 1

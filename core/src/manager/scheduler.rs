@@ -63,6 +63,9 @@ impl Scheduler {
         if work.is_empty() {
             return actions;
         }
+        // One action per pending task (an assignment or an explanation, at most): reserving
+        // them up front saves regrowing a vector of large enum values (a sixth of a round).
+        actions.reserve(work.len());
         let mut round = Round::new(store, work.by_service.keys().copied());
         round.planted = self.planted;
         for task in &work.preassigned {
@@ -138,6 +141,10 @@ impl<'s> PendingWork<'s> {
 
     fn is_empty(&self) -> bool {
         self.preassigned.is_empty() && self.by_service.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.preassigned.len() + self.by_service.values().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -362,6 +369,16 @@ impl<'s> Round<'s> {
         self.first_failing_filter(i, req).is_none()
     }
 
+    /// For a node that passed every filter earlier in this round: whether it still passes after
+    /// placements on it, i.e. the load-dependent filters (resources, host ports) still pass.
+    fn still_fits(&self, i: usize, req: &Requirements) -> bool {
+        let load = &self.loads[i];
+        let fits = reservation_fits(load.reserved, self.nodes[i].description.resources, req.reservations)
+            && !req.host_ports.iter().any(|p| load.host_ports.contains(p));
+        debug_assert_eq!(fits, self.passes(i, req));
+        fits
+    }
+
     /// How many nodes each filter rejected first, over the given nodes.
     fn rejections(&self, nodes: impl IntoIterator<Item = usize>, req: &Requirements) -> BTreeMap<Filter, usize> {
         let mut counts: BTreeMap<Filter, usize> = Filter::PIPELINE.iter().map(|&f| (f, 0)).collect();
@@ -419,8 +436,10 @@ impl<'s> Round<'s> {
             debug_assert!(self.passes(i, req), "a heap candidate must pass the filters");
             self.place(i, task, req, now, actions);
             ranking.service_tasks[i] += 1;
-            // Only this node's rank changed, so the rest of the heap stays valid.
-            if self.passes(i, req) {
+            // Only this node's rank changed, so the rest of the heap stays valid. Readiness and
+            // constraints do not change within a round, and the node passed them to be in the
+            // heap: only the filters that read its load need checking again.
+            if self.still_fits(i, req) {
                 candidates.push(Reverse(ranking.rank(i, &self.loads[i])));
             }
         }
@@ -539,6 +558,12 @@ fn within_cidr(ip: Ipv4Addr, base: Ipv4Addr, prefix_len: u8) -> bool {
 
 /// Go's `strings.EqualFold`: equal under Unicode case folding.
 fn equal_fold(a: &str, b: &str) -> bool {
+    // Two ASCII strings fold equal exactly when they are equal ignoring ASCII case: the quick
+    // path for nearly every key and value (the Unicode walk cost a third of a constrained round).
+    // One non-ASCII side (`K`, the Kelvin sign, folds to `k`) takes the Unicode walk.
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
 
