@@ -403,8 +403,9 @@ impl Node {
 
     fn on_command(&mut self, now: Instant, req_id: u64, command: Command, _loopback: &mut VecDeque<(Addr, Message)>) {
         match &command {
-            Command::SwarmInit { advertise_addr, default_addr_pool, .. } => {
-                self.swarm_init(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
+            Command::SwarmInit { advertise_addr, .. } => self.swarm_init(now, req_id, advertise_addr.clone(), None),
+            Command::SwarmInitWithPool { advertise_addr, default_addr_pool, .. } => {
+                self.swarm_init(now, req_id, advertise_addr.clone(), Some(default_addr_pool.clone()))
             }
             Command::SwarmJoin { token, remote_addr, advertise_addr } => {
                 self.swarm_join(now, req_id, token.clone(), remote_addr.clone(), advertise_addr.clone())

@@ -244,7 +244,7 @@ impl Daemon {
     fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
         let needs_certs = self.transport.security.required && self.transport.security.current().is_none() && self.node.member().is_none();
         match &command {
-            Command::SwarmInit { advertise_addr, .. } if needs_certs => {
+            Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. } if needs_certs => {
                 // Without an address core answers with the tutorial's error; no CA is made.
                 if let Some(ip) = self.advertise_ip(advertise_addr) {
                     match NodeCerts::new_cluster(ip) {

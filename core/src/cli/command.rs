@@ -14,12 +14,15 @@ pub struct Invocation {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    SwarmInit {
+    SwarmInit { advertise_addr: Option<String>, listen_addr: Option<String>, force_new_cluster: bool },
+    /// `swarm init --default-addr-pool CIDR [--default-addr-pool-mask-length N]`. A variant of its
+    /// own so that `SwarmInit` keeps its shape: the simulator's traces print commands, and a
+    /// scenario's trace hash must not change.
+    SwarmInitWithPool {
         advertise_addr: Option<String>,
         listen_addr: Option<String>,
         force_new_cluster: bool,
-        /// `--default-addr-pool CIDR` (repeatable) with `--default-addr-pool-mask-length N`.
-        default_addr_pool: Option<AddrPool>,
+        default_addr_pool: AddrPool,
     },
     SwarmJoin { token: String, remote_addr: String, advertise_addr: Option<String> },
     SwarmJoinToken { role: NodeRole, quiet: bool, rotate: bool },

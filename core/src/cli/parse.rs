@@ -376,11 +376,14 @@ fn parse_swarm_init(cmd: &str, tokens: &[String]) -> Result<Command, String> {
     ];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     no_args(cmd, &p.args)?;
-    Ok(Command::SwarmInit {
-        advertise_addr: p.last("advertise-addr").map(str::to_string),
-        listen_addr: p.last("listen-addr").map(str::to_string),
-        force_new_cluster: p.is_set("force-new-cluster"),
-        default_addr_pool: parse_addr_pool(&p)?,
+    let (advertise_addr, listen_addr) =
+        (p.last("advertise-addr").map(str::to_string), p.last("listen-addr").map(str::to_string));
+    let force_new_cluster = p.is_set("force-new-cluster");
+    Ok(match parse_addr_pool(&p)? {
+        None => Command::SwarmInit { advertise_addr, listen_addr, force_new_cluster },
+        Some(default_addr_pool) => {
+            Command::SwarmInitWithPool { advertise_addr, listen_addr, force_new_cluster, default_addr_pool }
+        }
     })
 }
 
@@ -999,25 +1002,15 @@ mod tests {
     fn swarm_init_as_in_the_tutorial() {
         assert_eq!(
             parse("sudo docker swarm init"),
-            Command::SwarmInit { advertise_addr: None, listen_addr: None, force_new_cluster: false, default_addr_pool: None }
+            Command::SwarmInit { advertise_addr: None, listen_addr: None, force_new_cluster: false }
         );
         assert_eq!(
             parse("sudo docker swarm init --advertise-addr 192.168.0.109"),
-            Command::SwarmInit {
-                advertise_addr: Some("192.168.0.109".into()),
-                listen_addr: None,
-                force_new_cluster: false,
-                default_addr_pool: None
-            }
+            Command::SwarmInit { advertise_addr: Some("192.168.0.109".into()), listen_addr: None, force_new_cluster: false }
         );
         assert_eq!(
             parse("docker swarm init --listen-addr=0.0.0.0:2377 --force-new-cluster"),
-            Command::SwarmInit {
-                advertise_addr: None,
-                listen_addr: Some("0.0.0.0:2377".into()),
-                force_new_cluster: true,
-                default_addr_pool: None
-            }
+            Command::SwarmInit { advertise_addr: None, listen_addr: Some("0.0.0.0:2377".into()), force_new_cluster: true }
         );
         assert_eq!(error("docker swarm init now"), "\"docker swarm init\" accepts no arguments.");
     }
@@ -1025,7 +1018,8 @@ mod tests {
     #[test]
     fn swarm_init_with_a_default_address_pool() {
         let pool = |line: &str| match parse(line) {
-            Command::SwarmInit { default_addr_pool, .. } => default_addr_pool,
+            Command::SwarmInit { .. } => None,
+            Command::SwarmInitWithPool { default_addr_pool, .. } => Some(default_addr_pool),
             other => panic!("{other:?}"),
         };
         let subnets = |cidrs: &[&str]| cidrs.iter().map(|c| Subnet::parse(c).unwrap()).collect::<Vec<_>>();
