@@ -59,6 +59,8 @@ pub enum Event {
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
     JoinBootstrapped { result: Result<(NodeCerts, String), String>, command: Command, reply: oneshot::Sender<Reply> },
+    /// A task's DNS question: core's directory answers it (see `dns`).
+    Resolve { container: String, name: String, reply: oneshot::Sender<Vec<std::net::Ipv4Addr>> },
     Shutdown,
 }
 
@@ -205,6 +207,14 @@ impl Daemon {
                     self.submit(command, reply);
                 }
             },
+            Event::Resolve { container, name, reply } => {
+                let ips = self
+                    .node
+                    .agent()
+                    .map(|a| a.directory.resolve(&name, &a.container_networks(&container).unwrap_or_default()))
+                    .unwrap_or_default();
+                let _ = reply.send(ips);
+            }
             Event::Shutdown => {}
         }
     }
@@ -466,6 +476,21 @@ impl Daemon {
         let _ = self.seed;
         out
     }
+}
+
+/// The resolver the runtime's DNS servers use: a question becomes an `Event::Resolve` for the
+/// daemon loop (no answer, e.g. while the daemon stops: no addresses).
+pub fn resolver(events: mpsc::Sender<Event>) -> crate::dns::Resolve {
+    Arc::new(move |container: String, name: String| -> crate::transport::BoxFuture<Vec<std::net::Ipv4Addr>> {
+        let events = events.clone();
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            if events.send(Event::Resolve { container, name, reply }).await.is_err() {
+                return Vec::new();
+            }
+            answer.await.unwrap_or_default()
+        })
+    })
 }
 
 /// One connection on a published port: core's routing mesh picks the backend (round-robin);

@@ -5,7 +5,8 @@
 //! `Send` that follows it). Modules: `wire` and `frame` (the cluster port's encoding),
 //! `transport` (peers over TCP with reconnects and bounded queues), `tls` (the cluster CA and
 //! mutual TLS), `storage` (redb), `runtime` and `containerd` (containers), `netns` (task
-//! network namespaces), `daemon` (the driver loop, the routing mesh's listeners, metrics),
+//! network namespaces, the node namespace's bridges, veths), `dns` (the embedded DNS server at
+//! 127.0.0.11), `daemon` (the driver loop, the routing mesh's listeners, metrics),
 //! `api` (the control API and its client), `host` (interfaces, hostname, seed).
 
 // Under `--cfg madsim` (tests/madsim_cluster.rs) only the driver and its network code are
@@ -15,6 +16,7 @@ pub mod api;
 #[cfg(not(madsim))]
 pub mod containerd;
 pub mod daemon;
+pub mod dns;
 pub mod frame;
 pub mod host;
 #[cfg(not(madsim))]

@@ -20,6 +20,9 @@ pub trait Runtime: Send + Sync + 'static {
     fn existing(&self) -> BoxFuture<Vec<ContainerInfo>>;
     /// How many containers the runtime holds for this daemon (metrics, tests).
     fn count(&self) -> usize;
+    /// Where the runtime's per-task DNS servers send questions (the daemon loop). Runtimes
+    /// without task networking ignore it.
+    fn set_resolver(&self, _resolve: crate::dns::Resolve) {}
 }
 
 /// A runtime without processes: create/start/stop/kill/remove answer at once; kill exits 137.

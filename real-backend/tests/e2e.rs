@@ -6,6 +6,9 @@
 //! without containerd. Environment:
 //! - `SWARMD_CONTAINERD_SOCKET`: containerd's socket (default `/run/swarmd-ci/containerd.sock`);
 //! - `SWARMD_E2E_IMAGE`: the OCI archive imported into each daemon's namespace as `nginx`.
+//!
+//! Task and VIP addresses come from [`TEST_POOL`] (`swarm init --default-addr-pool`), which
+//! swarmd configures only inside network namespaces it creates (see `swarmd::netns`).
 #![cfg(not(madsim))]
 
 use std::io::{Read, Write};
@@ -16,6 +19,9 @@ use std::time::{Duration, Instant};
 
 const SWARMD: &str = env!("CARGO_BIN_EXE_swarmd");
 const SWARMCTL: &str = env!("CARGO_BIN_EXE_swarmctl");
+/// The tests' address pool: RFC 2544's benchmarking range, routed nowhere; swarmd puts these
+/// addresses only on interfaces inside its own node and task namespaces, never on the host's.
+const TEST_POOL: &str = "198.18.0.0/16";
 
 fn enabled(test: &str) -> bool {
     if std::env::var_os("SWARMD_E2E").is_none() {
@@ -206,7 +212,7 @@ fn walkthrough_on_containerd() {
     let bd2 = Daemon::start(&base, "127.0.0.4", "bd2", "e2e-bd2");
 
     // Step 3: init with --advertise-addr.
-    let out = bd0.ok("swarm init --advertise-addr 127.0.0.2");
+    let out = bd0.ok(&format!("swarm init --advertise-addr 127.0.0.2 --default-addr-pool {TEST_POOL}"));
     assert!(out.starts_with("Swarm initialized: current node ("), "{out}");
     assert!(out.contains("    docker swarm join \\\n    --token SWMTKN-1-"), "{out}");
     assert!(out.contains("    127.0.0.2:2377\n"), "{out}");
@@ -513,7 +519,7 @@ fn sigterm_keeps_tasks_running_and_a_restart_readopts_them() {
     let base = base_dir("sigterm");
     let a = Daemon::start(&base, "127.0.0.32", "lr0", "e2e-lr0");
     let mut b = Daemon::start(&base, "127.0.0.33", "lr1", "e2e-lr1");
-    a.ok("swarm init --advertise-addr 127.0.0.32");
+    a.ok(&format!("swarm init --advertise-addr 127.0.0.32 --default-addr-pool {TEST_POOL}"));
     let token = a.ok("swarm join-token -q worker").trim().to_string();
     b.ok(&format!("swarm join --token {token} --advertise-addr 127.0.0.33 127.0.0.32:2377"));
     a.ok("service create --replicas 2 --name web nginx");
@@ -536,4 +542,152 @@ fn sigterm_keeps_tasks_running_and_a_restart_readopts_them() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(a.ok("service ls").contains("2/2"));
     assert_eq!(a.ok("service ps -q web"), tasks_before, "no task was replaced");
+}
+
+/// IPv4 addresses (`ADDR/LEN`) of the interfaces in the namespace pinned at `ns` (or the host's,
+/// with `None`), `lo` excluded.
+fn addresses_in(ns: Option<&Path>) -> Vec<(String, String)> {
+    let mut cmd = match ns {
+        Some(ns) => {
+            let mut c = Command::new("nsenter");
+            c.arg(format!("--net={}", ns.display())).arg("ip");
+            c
+        }
+        None => Command::new("ip"),
+    };
+    let out = cmd.args(["-4", "-o", "addr", "show"]).output().expect("ip runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let i = w.iter().position(|x| *x == "inet")?;
+            Some((w[1].to_string(), w[i + 1].to_string()))
+        })
+        .filter(|(dev, _)| dev != "lo")
+        .collect()
+}
+
+fn in_subnet(cidr: &str, prefix: &str) -> bool {
+    cidr.starts_with(prefix) && cidr.ends_with("/24")
+}
+
+/// `docker exec CONTAINER ARGS...` through containerd: runs inside the task's namespaces.
+/// (Debian's busybox 1.35 wget crashes with `-T` or `-q`: callers leave them out.)
+fn exec_in(namespace: &str, container: &str, args: &[&str]) -> (bool, String) {
+    let exec_id = format!("e2e-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let mut all = vec!["tasks", "exec", "--exec-id", &exec_id, container];
+    all.extend_from_slice(args);
+    ctr(namespace, &all)
+}
+
+/// `swarm init --default-addr-pool`: the ingress and overlay subnets, the VIPs and each task's
+/// `ethN` address come from the pool; the addresses sit in the task's namespace, wired to the
+/// node namespace's bridges, and nowhere on the host. The routing mesh reaches the tasks by
+/// address through those bridges, and a task reaches another task by its address.
+#[test]
+fn task_has_an_address_from_the_pool() {
+    if !enabled("task_has_an_address_from_the_pool") {
+        return;
+    }
+    let host_before = addresses_in(None);
+    let base = base_dir("pool");
+    let d = Daemon::start(&base, "127.0.0.40", "pl0", "e2e-pl0");
+    d.ok(&format!("swarm init --advertise-addr 127.0.0.40 --default-addr-pool {TEST_POOL} --default-addr-pool-mask-length 24"));
+    d.ok("network create --driver overlay backend");
+    let nets = d.ok("network inspect ingress backend");
+    assert!(nets.contains("\"Subnet\": \"198.18.0.0/24\""), "ingress from the pool: {nets}");
+    assert!(nets.contains("\"Subnet\": \"198.18.1.0/24\""), "the overlay from the pool: {nets}");
+
+    d.ok("service create --replicas 2 --name web --publish 8001:80 --network backend nginx");
+    wait_for("2/2", Duration::from_secs(60), || d.ok("service ls").contains("2/2"));
+    let inspect = d.ok("service inspect web");
+    assert!(inspect.contains("\"Addr\": \"198.18.0.") && inspect.contains("\"Addr\": \"198.18.1."), "VIPs from the pool: {inspect}");
+
+    let (_, list) = ctr(&d.namespace, &["containers", "ls", "-q"]);
+    let containers: Vec<String> = list.lines().map(String::from).collect();
+    assert_eq!(containers.len(), 2, "{list}");
+    let mut task_ips = Vec::new();
+    for c in &containers {
+        let addrs = addresses_in(Some(&d.root.join("netns").join(c)));
+        assert_eq!(addrs.len(), 2, "{c}: eth0 on ingress, eth1 on backend: {addrs:?}");
+        assert_eq!(addrs[0].0, "eth0");
+        assert!(in_subnet(&addrs[0].1, "198.18.0."), "{addrs:?}");
+        assert_eq!(addrs[1].0, "eth1");
+        assert!(in_subnet(&addrs[1].1, "198.18.1."), "{addrs:?}");
+        // What the namespace carries is what core allocated (the container's label records it).
+        let (_, info) = ctr(&d.namespace, &["containers", "info", c]);
+        let (first, second) = (format!("={},", addrs[0].1), format!("={}\"", addrs[1].1));
+        assert!(info.contains(&first) && info.contains(&second), "label swarmd.addresses lists {first} {second}: {info}");
+        task_ips.push((c.clone(), addrs[1].1.split('/').next().unwrap().to_string()));
+    }
+    assert_ne!(task_ips[0].1, task_ips[1].1);
+    let node_ns = d.root.join("netns").join("node");
+    let bridges = addresses_in(Some(&node_ns));
+    assert!(bridges.iter().any(|(_, a)| a == "198.18.0.1/24") && bridges.iter().any(|(_, a)| a == "198.18.1.1/24"), "{bridges:?}");
+    assert_eq!(addresses_in(None), host_before, "no address was added on the host");
+
+    // The routing mesh reaches the tasks by address through the node namespace.
+    wait_for("the routing mesh answers", Duration::from_secs(20), || {
+        http_get("127.0.0.40:8001").map(|p| p.contains("Welcome to swarmd")).unwrap_or(false)
+    });
+    // A task reaches the other by its address on the overlay (through the node's bridge).
+    let (from, (_, to_ip)) = (&task_ips[0].0, &task_ips[1]);
+    let (ok, page) = exec_in(&d.namespace, from, &["wget", "-O", "-", &format!("http://{to_ip}/")]);
+    assert!(ok && page.contains("Welcome to swarmd"), "{from} → {to_ip}: {page}");
+
+    d.ok("service rm web");
+    wait_for("the containers are gone", Duration::from_secs(60), || ctr(&d.namespace, &["containers", "ls", "-q"]).1.trim().is_empty());
+    let out = Command::new("nsenter").arg(format!("--net={}", node_ns.display())).args(["ip", "-o", "link", "show"]).output().unwrap();
+    let links = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!links.contains(": vs"), "no veth left in the node namespace: {links}");
+}
+
+/// Embedded DNS: inside a task, `/etc/resolv.conf` names 127.0.0.11, where swarmd answers from
+/// core's directory: `tasks.web` → the addresses of web's running tasks, `web` → its VIP, an
+/// unknown name → NXDOMAIN. A task fetches a page from `http://tasks.web/` (the other task or
+/// itself, both on the node's bridge).
+#[test]
+fn task_reaches_another_task_by_service_name() {
+    if !enabled("task_reaches_another_task_by_service_name") {
+        return;
+    }
+    let base = base_dir("dns");
+    let d = Daemon::start(&base, "127.0.0.41", "dn0", "e2e-dn0");
+    d.ok(&format!("swarm init --advertise-addr 127.0.0.41 --default-addr-pool {TEST_POOL}"));
+    d.ok("network create --driver overlay backend");
+    d.ok("service create --replicas 2 --name web --network backend nginx");
+    wait_for("2/2", Duration::from_secs(60), || d.ok("service ls").contains("2/2"));
+
+    let (_, list) = ctr(&d.namespace, &["containers", "ls", "-q"]);
+    let containers: Vec<String> = list.lines().map(String::from).collect();
+    assert_eq!(containers.len(), 2, "{list}");
+    let mut task_ips: Vec<String> = containers
+        .iter()
+        .map(|c| addresses_in(Some(&d.root.join("netns").join(c)))[0].1.split('/').next().unwrap().to_string())
+        .collect();
+    task_ips.sort();
+    let inspect = d.ok("service inspect web");
+    let vip = inspect.split("\"Addr\": \"").nth(1).and_then(|r| r.split('/').next()).expect("a VIP").to_string();
+    assert!(vip.starts_with("198.18."), "{inspect}");
+
+    let from = &containers[0];
+    let (ok, out) = exec_in(&d.namespace, from, &["cat", "/etc/resolv.conf"]);
+    assert!(ok && out.contains("nameserver 127.0.0.11"), "{out}");
+
+    let (ok, out) = exec_in(&d.namespace, from, &["nslookup", "tasks.web"]);
+    assert!(ok, "{out}");
+    let mut answered: Vec<String> =
+        out.lines().filter_map(|l| l.strip_prefix("Address: ")).map(|a| a.trim().to_string()).collect();
+    answered.sort();
+    assert_eq!(answered, task_ips, "tasks.web lists both tasks: {out}");
+
+    let (ok, out) = exec_in(&d.namespace, from, &["nslookup", "web"]);
+    assert!(ok && out.contains(&format!("Address: {vip}")), "web → its VIP {vip}: {out}");
+
+    let (ok, out) = exec_in(&d.namespace, from, &["nslookup", "nosuchservice"]);
+    assert!(!ok && out.contains("NXDOMAIN"), "{out}");
+
+    let (ok, page) = exec_in(&d.namespace, from, &["wget", "-O", "-", "http://tasks.web/"]);
+    assert!(ok && page.contains("Welcome to swarmd"), "{page}");
 }

@@ -99,6 +99,8 @@ mod real {
             }
         };
         let runtime: Arc<dyn swarmd::runtime::Runtime> = Arc::new(ContainerdRuntime(containerd));
+        // Before `Daemon::new`: re-adopted containers get their DNS server back at once.
+        runtime.set_resolver(swarmd::daemon::resolver(events_tx.clone()));
         let dialer = Arc::new(TcpDialer);
         let transport = Transport::new(dialer.clone(), Security::mutual_tls(), args.listen_addr.clone());
         transport.set_runtime(Arc::clone(&runtime));
