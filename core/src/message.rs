@@ -3,19 +3,23 @@
 //! Raft traffic between managers, the join handshake, forwarded control requests (a follower
 //! manager hands writes to the leader), and the dispatcher protocol between every node's agent
 //! and the leader (sessions, heartbeats, assignments, task status, the routing-mesh directory).
+//!
+//! Every type here is serde: the real daemons put them on the wire as they are (postcard, behind
+//! a version byte, in swarmd's `wire.rs`); Raft messages go as raft-rs's own protobuf bytes.
 
 use crate::api::{NodeDescription, NodeRole, Task, TaskStatus};
 use crate::cli::Command;
 use crate::ids::{NodeId, TaskId};
 use crate::net::Directory;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// An address on the cluster port, `192.168.0.109:2377`.
 pub type Addr = String;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Message {
-    Raft(Box<raft::eraftpb::Message>),
+    Raft(#[serde(with = "raft_protobuf")] Box<raft::eraftpb::Message>),
     JoinRequest(JoinRequest),
     JoinResponse { request_id: u64, result: Result<JoinAccepted, JoinRefused> },
     /// A follower manager passes a write to the leader.
@@ -27,7 +31,7 @@ pub enum Message {
     Dispatch(DispatchMessage),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JoinRequest {
     pub request_id: u64,
     pub token: String,
@@ -36,7 +40,7 @@ pub struct JoinRequest {
     pub description: NodeDescription,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JoinAccepted {
     pub node_id: NodeId,
     pub role: NodeRole,
@@ -47,14 +51,14 @@ pub struct JoinAccepted {
     pub leader_addr: Addr,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum JoinRefused {
     /// The contacted manager is not the leader; try there.
     NotLeader { leader_addr: Option<Addr> },
     Error(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum SessionMessage {
     /// Opens (or re-opens) the node's session with the leader's dispatcher.
     Register { node_id: NodeId, session_seq: u64 },
@@ -63,7 +67,7 @@ pub enum SessionMessage {
     UpdateTaskStatus { node_id: NodeId, updates: Vec<(TaskId, TaskStatus)> },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum DispatchMessage {
     SessionAccepted { session_seq: u64, heartbeat_period: Duration, managers: Vec<Addr> },
     HeartbeatAck { session_seq: u64, heartbeat_period: Duration },
@@ -75,4 +79,60 @@ pub enum DispatchMessage {
     Assignments { tasks: Vec<Task> },
     /// Services, VIPs and running task addresses for the routing mesh and DNS.
     Directory(Directory),
+}
+
+/// A Raft message as the bytes of its protobuf encoding (raft-rs's own codec).
+mod raft_protobuf {
+    use protobuf::Message as _;
+    use serde::de::{self, SeqAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    #[allow(clippy::borrowed_box)] // serde's `with` hands us the field as declared
+    pub fn serialize<S: Serializer>(m: &Box<raft::eraftpb::Message>, s: S) -> Result<S::Ok, S::Error> {
+        let bytes = m.write_to_bytes().map_err(serde::ser::Error::custom)?;
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<raft::eraftpb::Message>, D::Error> {
+        struct Bytes;
+        impl<'de> Visitor<'de> for Bytes {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a protobuf-encoded raft message")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(b) = seq.next_element::<u8>()? {
+                    out.push(b);
+                }
+                Ok(out)
+            }
+        }
+        let bytes = d.deserialize_bytes(Bytes)?;
+        raft::eraftpb::Message::parse_from_bytes(&bytes).map(Box::new).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raft_message_round_trips_as_protobuf_bytes() {
+        let mut m = raft::eraftpb::Message::default();
+        m.set_msg_type(raft::eraftpb::MessageType::MsgHeartbeat);
+        m.term = 7;
+        m.commit = 3;
+        let bytes = postcard::to_allocvec(&Message::Raft(Box::new(m.clone()))).unwrap();
+        match postcard::from_bytes::<Message>(&bytes).unwrap() {
+            Message::Raft(back) => assert_eq!(*back, m),
+            other => panic!("{other:?}"),
+        }
+        let json = serde_json::to_string(&Message::Raft(Box::new(m.clone()))).unwrap();
+        assert!(matches!(serde_json::from_str::<Message>(&json).unwrap(), Message::Raft(back) if *back == m));
+        assert!(postcard::from_bytes::<Message>(&[0, 3, 0xff, 0xff, 0xff]).is_err(), "bad protobuf is an error");
+    }
 }

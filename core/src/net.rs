@@ -11,14 +11,14 @@ use crate::ids::{NetworkId, ServiceId, TaskId};
 use std::collections::BTreeMap;
 use core::net::Ipv4Addr;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
     pub services: BTreeMap<String, ServiceEntry>,
     /// The routing mesh's network, so a node can tell the ingress VIP from the others.
     pub ingress_network: Option<NetworkId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceEntry {
     pub id: ServiceId,
     pub name: String,
@@ -28,17 +28,18 @@ pub struct ServiceEntry {
     pub backends: Vec<Backend>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Backend {
     pub task_id: TaskId,
     pub container_name: String,
-    /// The node running it, `IP:2377`.
+    /// The node running it: its address as the node record holds it (`Node.status.addr`), a
+    /// bare IP such as `192.168.0.109`, without the cluster port.
     pub node_addr: String,
     pub addresses: Vec<(NetworkId, NetAddr)>,
 }
 
 /// Where the routing mesh sent a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Route {
     pub service: String,
     pub vip: Option<NetAddr>,

@@ -68,7 +68,7 @@ pub enum Output {
 }
 
 /// What a command returns to the user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Reply {
     /// Success: what the CLI prints on stdout.
     Text(String),

@@ -6,12 +6,12 @@
 
 use crate::daemon::Event;
 use crate::frame::{read_frame, write_frame};
-use crate::wire::WReply;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::Path;
 use std::time::Duration;
 use swarm_core::cli::Command;
+use swarm_core::node::Reply;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
@@ -36,7 +36,7 @@ pub struct RequestEnvelope {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResponseEnvelope {
     pub version: u32,
-    pub response: WReply,
+    pub response: Reply,
 }
 
 async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::Sender<Event>) {
@@ -46,8 +46,8 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
             _ => return,
         };
         let response = match serde_json::from_slice::<RequestEnvelope>(&frame) {
-            Err(e) => WReply::Error(format!("bad request: {e}")),
-            Ok(env) if env.version != API_VERSION => WReply::Error(format!("client API version {} is not supported (server: {API_VERSION})", env.version)),
+            Err(e) => Reply::Error(format!("bad request: {e}")),
+            Ok(env) if env.version != API_VERSION => Reply::Error(format!("client API version {} is not supported (server: {API_VERSION})", env.version)),
             Ok(env) => match env.request {
                 ApiRequest::Command(command) => {
                     let (tx, rx) = oneshot::channel();
@@ -55,8 +55,8 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
                         return;
                     }
                     match rx.await {
-                        Ok(r) => WReply::from(&r),
-                        Err(_) => WReply::Error("the daemon is shutting down".into()),
+                        Ok(r) => r,
+                        Err(_) => Reply::Error("the daemon is shutting down".into()),
                     }
                 }
                 ApiRequest::Metrics => {
@@ -64,7 +64,7 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
                     if events.send(Event::Metrics(tx)).await.is_err() {
                         return;
                     }
-                    WReply::Text(rx.await.unwrap_or_default())
+                    Reply::Text(rx.await.unwrap_or_default())
                 }
             },
         };
@@ -133,7 +133,7 @@ pub fn parse_host(host: &str) -> Host {
 }
 
 /// One request to a daemon, with [`CLIENT_TIMEOUT`].
-pub async fn call(host: &str, request: ApiRequest) -> io::Result<WReply> {
+pub async fn call(host: &str, request: ApiRequest) -> io::Result<Reply> {
     let body = serde_json::to_vec(&RequestEnvelope { version: API_VERSION, request }).expect("serializes");
     let exchange = async {
         let bytes = match parse_host(host) {

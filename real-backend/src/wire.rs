@@ -1,35 +1,23 @@
 //! The versioned encoding of `swarm_core::message::Message` on the cluster port.
 //!
-//! A payload is one version byte followed by a postcard-encoded [`WireMessage`]. Raft messages
-//! travel as raft-rs's own protobuf bytes (`write_to_bytes`), everything else through serde.
-//! Core's message types do not derive serde yet, so this module mirrors them (`W*` types) and
-//! converts both ways; once core derives `Serialize`/`Deserialize` the mirrors can go.
+//! A payload is one version byte followed by core's `Message` in postcard, through the serde
+//! derives core's message types carry (Raft messages inside as raft-rs's own protobuf bytes).
+//! Version 1 was the same shape through mirror types kept here; 2 is core's own types.
 //!
 //! A payload that does not decode (unknown version, bad postcard, bad protobuf) is an error the
 //! caller counts and drops: never a panic.
 
-use protobuf::Message as _;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::time::Duration;
-use swarm_core::api::{NetAddr, NodeDescription, NodeRole, PortConfig, Task, TaskStatus};
-use swarm_core::cli::Command;
-use swarm_core::ids::{NetworkId, NodeId, ServiceId, TaskId};
-use swarm_core::message::{
-    Addr, DispatchMessage, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage,
-};
-use swarm_core::net::{Backend, Directory, Route, ServiceEntry};
-use swarm_core::node::Reply;
+use swarm_core::message::Message;
 
-/// Bumped on any incompatible change of [`WireMessage`].
-pub const WIRE_VERSION: u8 = 1;
+/// Bumped on any incompatible change of the encoding (of core's `Message` and what it holds).
+pub const WIRE_VERSION: u8 = 2;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum WireError {
     Empty,
     UnknownVersion(u8),
-    Postcard(String),
-    Protobuf(String),
+    /// Bad postcard, or a Raft message whose protobuf does not parse.
+    Payload(String),
 }
 
 impl std::fmt::Display for WireError {
@@ -37,16 +25,14 @@ impl std::fmt::Display for WireError {
         match self {
             WireError::Empty => write!(f, "empty payload"),
             WireError::UnknownVersion(v) => write!(f, "unknown wire version {v}"),
-            WireError::Postcard(e) => write!(f, "bad payload: {e}"),
-            WireError::Protobuf(e) => write!(f, "bad raft message: {e}"),
+            WireError::Payload(e) => write!(f, "bad payload: {e}"),
         }
     }
 }
 
 pub fn encode(msg: &Message) -> Vec<u8> {
-    let wire = WireMessage::from(msg);
     let mut out = vec![WIRE_VERSION];
-    out.extend(postcard::to_allocvec(&wire).expect("postcard encodes every WireMessage"));
+    out.extend(postcard::to_allocvec(msg).expect("postcard encodes every Message"));
     out
 }
 
@@ -55,303 +41,15 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
     if version != WIRE_VERSION {
         return Err(WireError::UnknownVersion(version));
     }
-    let wire: WireMessage = postcard::from_bytes(body).map_err(|e| WireError::Postcard(e.to_string()))?;
-    wire.into_message()
-}
-
-#[derive(Serialize, Deserialize)]
-enum WireMessage {
-    Raft(Vec<u8>),
-    JoinRequest(WJoinRequest),
-    JoinResponse { request_id: u64, result: Result<WJoinAccepted, WJoinRefused> },
-    Forward { request_id: u64, command: Command },
-    ForwardReply { request_id: u64, reply: WReply },
-    Session(WSession),
-    Dispatch(WDispatch),
-}
-
-#[derive(Serialize, Deserialize)]
-struct WJoinRequest {
-    request_id: u64,
-    token: String,
-    advertise_addr: Addr,
-    description: NodeDescription,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WJoinAccepted {
-    node_id: NodeId,
-    role: NodeRole,
-    raft_id: Option<u64>,
-    managers: Vec<(u64, Addr)>,
-    leader_addr: Addr,
-}
-
-#[derive(Serialize, Deserialize)]
-enum WJoinRefused {
-    NotLeader { leader_addr: Option<Addr> },
-    Error(String),
-}
-
-/// Mirror of `swarm_core::node::Reply`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WReply {
-    Text(String),
-    Error(String),
-    Route(WRoute),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WRoute {
-    pub service: String,
-    pub vip: Option<NetAddr>,
-    pub backend: WBackend,
-    pub target_port: u16,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WBackend {
-    pub task_id: TaskId,
-    pub container_name: String,
-    pub node_addr: String,
-    pub addresses: Vec<(NetworkId, NetAddr)>,
-}
-
-#[derive(Serialize, Deserialize)]
-enum WSession {
-    Register { node_id: NodeId, session_seq: u64 },
-    Heartbeat { node_id: NodeId, session_seq: u64 },
-    UpdateTaskStatus { node_id: NodeId, updates: Vec<(TaskId, TaskStatus)> },
-}
-
-#[derive(Serialize, Deserialize)]
-enum WDispatch {
-    SessionAccepted { session_seq: u64, heartbeat_period: Duration, managers: Vec<Addr> },
-    HeartbeatAck { session_seq: u64, heartbeat_period: Duration },
-    NotLeader { leader_addr: Option<Addr> },
-    UnknownNode,
-    Assignments { tasks: Vec<Task> },
-    Directory(WDirectory),
-}
-
-#[derive(Serialize, Deserialize)]
-struct WDirectory {
-    services: BTreeMap<String, WServiceEntry>,
-    ingress_network: Option<NetworkId>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WServiceEntry {
-    id: ServiceId,
-    name: String,
-    ports: Vec<PortConfig>,
-    vips: Vec<(NetworkId, NetAddr)>,
-    backends: Vec<WBackend>,
-}
-
-// ----- core → wire -----
-
-impl From<&Message> for WireMessage {
-    fn from(msg: &Message) -> WireMessage {
-        match msg {
-            Message::Raft(m) => WireMessage::Raft(m.write_to_bytes().expect("raft messages always encode")),
-            Message::JoinRequest(r) => WireMessage::JoinRequest(WJoinRequest {
-                request_id: r.request_id,
-                token: r.token.clone(),
-                advertise_addr: r.advertise_addr.clone(),
-                description: r.description.clone(),
-            }),
-            Message::JoinResponse { request_id, result } => WireMessage::JoinResponse {
-                request_id: *request_id,
-                result: match result {
-                    Ok(a) => Ok(WJoinAccepted {
-                        node_id: a.node_id.clone(),
-                        role: a.role,
-                        raft_id: a.raft_id,
-                        managers: a.managers.clone(),
-                        leader_addr: a.leader_addr.clone(),
-                    }),
-                    Err(JoinRefused::NotLeader { leader_addr }) => {
-                        Err(WJoinRefused::NotLeader { leader_addr: leader_addr.clone() })
-                    }
-                    Err(JoinRefused::Error(e)) => Err(WJoinRefused::Error(e.clone())),
-                },
-            },
-            Message::Forward { request_id, command } => {
-                WireMessage::Forward { request_id: *request_id, command: command.clone() }
-            }
-            Message::ForwardReply { request_id, reply } => {
-                WireMessage::ForwardReply { request_id: *request_id, reply: WReply::from(reply) }
-            }
-            Message::Session(s) => WireMessage::Session(match s {
-                SessionMessage::Register { node_id, session_seq } => {
-                    WSession::Register { node_id: node_id.clone(), session_seq: *session_seq }
-                }
-                SessionMessage::Heartbeat { node_id, session_seq } => {
-                    WSession::Heartbeat { node_id: node_id.clone(), session_seq: *session_seq }
-                }
-                SessionMessage::UpdateTaskStatus { node_id, updates } => {
-                    WSession::UpdateTaskStatus { node_id: node_id.clone(), updates: updates.clone() }
-                }
-            }),
-            Message::Dispatch(d) => WireMessage::Dispatch(match d {
-                DispatchMessage::SessionAccepted { session_seq, heartbeat_period, managers } => {
-                    WDispatch::SessionAccepted {
-                        session_seq: *session_seq,
-                        heartbeat_period: *heartbeat_period,
-                        managers: managers.clone(),
-                    }
-                }
-                DispatchMessage::HeartbeatAck { session_seq, heartbeat_period } => {
-                    WDispatch::HeartbeatAck { session_seq: *session_seq, heartbeat_period: *heartbeat_period }
-                }
-                DispatchMessage::NotLeader { leader_addr } => WDispatch::NotLeader { leader_addr: leader_addr.clone() },
-                DispatchMessage::UnknownNode => WDispatch::UnknownNode,
-                DispatchMessage::Assignments { tasks } => WDispatch::Assignments { tasks: tasks.clone() },
-                DispatchMessage::Directory(dir) => WDispatch::Directory(WDirectory {
-                    services: dir
-                        .services
-                        .iter()
-                        .map(|(k, s)| {
-                            (
-                                k.clone(),
-                                WServiceEntry {
-                                    id: s.id.clone(),
-                                    name: s.name.clone(),
-                                    ports: s.ports.clone(),
-                                    vips: s.vips.clone(),
-                                    backends: s.backends.iter().map(WBackend::from).collect(),
-                                },
-                            )
-                        })
-                        .collect(),
-                    ingress_network: dir.ingress_network.clone(),
-                }),
-            }),
-        }
-    }
-}
-
-impl From<&Backend> for WBackend {
-    fn from(b: &Backend) -> WBackend {
-        WBackend {
-            task_id: b.task_id.clone(),
-            container_name: b.container_name.clone(),
-            node_addr: b.node_addr.clone(),
-            addresses: b.addresses.clone(),
-        }
-    }
-}
-
-impl From<WBackend> for Backend {
-    fn from(b: WBackend) -> Backend {
-        Backend { task_id: b.task_id, container_name: b.container_name, node_addr: b.node_addr, addresses: b.addresses }
-    }
-}
-
-impl From<&Reply> for WReply {
-    fn from(r: &Reply) -> WReply {
-        match r {
-            Reply::Text(t) => WReply::Text(t.clone()),
-            Reply::Error(e) => WReply::Error(e.clone()),
-            Reply::Route(route) => WReply::Route(WRoute {
-                service: route.service.clone(),
-                vip: route.vip,
-                backend: WBackend::from(&route.backend),
-                target_port: route.target_port,
-            }),
-        }
-    }
-}
-
-impl From<WReply> for Reply {
-    fn from(r: WReply) -> Reply {
-        match r {
-            WReply::Text(t) => Reply::Text(t),
-            WReply::Error(e) => Reply::Error(e),
-            WReply::Route(route) => Reply::Route(Route {
-                service: route.service,
-                vip: route.vip,
-                backend: route.backend.into(),
-                target_port: route.target_port,
-            }),
-        }
-    }
-}
-
-// ----- wire → core -----
-
-impl WireMessage {
-    fn into_message(self) -> Result<Message, WireError> {
-        Ok(match self {
-            WireMessage::Raft(bytes) => {
-                let m = raft::eraftpb::Message::parse_from_bytes(&bytes).map_err(|e| WireError::Protobuf(e.to_string()))?;
-                Message::Raft(Box::new(m))
-            }
-            WireMessage::JoinRequest(r) => Message::JoinRequest(JoinRequest {
-                request_id: r.request_id,
-                token: r.token,
-                advertise_addr: r.advertise_addr,
-                description: r.description,
-            }),
-            WireMessage::JoinResponse { request_id, result } => Message::JoinResponse {
-                request_id,
-                result: match result {
-                    Ok(a) => Ok(JoinAccepted {
-                        node_id: a.node_id,
-                        role: a.role,
-                        raft_id: a.raft_id,
-                        managers: a.managers,
-                        leader_addr: a.leader_addr,
-                    }),
-                    Err(WJoinRefused::NotLeader { leader_addr }) => Err(JoinRefused::NotLeader { leader_addr }),
-                    Err(WJoinRefused::Error(e)) => Err(JoinRefused::Error(e)),
-                },
-            },
-            WireMessage::Forward { request_id, command } => Message::Forward { request_id, command },
-            WireMessage::ForwardReply { request_id, reply } => Message::ForwardReply { request_id, reply: reply.into() },
-            WireMessage::Session(s) => Message::Session(match s {
-                WSession::Register { node_id, session_seq } => SessionMessage::Register { node_id, session_seq },
-                WSession::Heartbeat { node_id, session_seq } => SessionMessage::Heartbeat { node_id, session_seq },
-                WSession::UpdateTaskStatus { node_id, updates } => SessionMessage::UpdateTaskStatus { node_id, updates },
-            }),
-            WireMessage::Dispatch(d) => Message::Dispatch(match d {
-                WDispatch::SessionAccepted { session_seq, heartbeat_period, managers } => {
-                    DispatchMessage::SessionAccepted { session_seq, heartbeat_period, managers }
-                }
-                WDispatch::HeartbeatAck { session_seq, heartbeat_period } => {
-                    DispatchMessage::HeartbeatAck { session_seq, heartbeat_period }
-                }
-                WDispatch::NotLeader { leader_addr } => DispatchMessage::NotLeader { leader_addr },
-                WDispatch::UnknownNode => DispatchMessage::UnknownNode,
-                WDispatch::Assignments { tasks } => DispatchMessage::Assignments { tasks },
-                WDispatch::Directory(dir) => DispatchMessage::Directory(Directory {
-                    services: dir
-                        .services
-                        .into_iter()
-                        .map(|(k, s)| {
-                            (
-                                k,
-                                ServiceEntry {
-                                    id: s.id,
-                                    name: s.name,
-                                    ports: s.ports,
-                                    vips: s.vips,
-                                    backends: s.backends.into_iter().map(Backend::from).collect(),
-                                },
-                            )
-                        })
-                        .collect(),
-                    ingress_network: dir.ingress_network,
-                }),
-            }),
-        })
-    }
+    postcard::from_bytes(body).map_err(|e| WireError::Payload(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use swarm_core::cli::Command;
+    use swarm_core::message::DispatchMessage;
+    use swarm_core::net::{Backend, Directory, ServiceEntry};
 
     #[test]
     fn raft_message_round_trips() {
@@ -375,6 +73,28 @@ mod tests {
         };
         let back = decode(&encode(&msg)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{msg:?}"));
+    }
+
+    #[test]
+    fn a_directory_round_trips() {
+        let backend = Backend {
+            task_id: swarm_core::ids::TaskId("t1".into()),
+            container_name: "web.1.t1".into(),
+            node_addr: "127.0.0.2".into(),
+            addresses: vec![(swarm_core::ids::NetworkId("n".into()), swarm_core::api::NetAddr { ip: [198, 18, 1, 3].into(), prefix_len: 24 })],
+        };
+        let entry = ServiceEntry {
+            id: swarm_core::ids::ServiceId("s".into()),
+            name: "web".into(),
+            ports: vec![],
+            vips: vec![],
+            backends: [backend].into_iter().collect(),
+        };
+        let dir = Directory { services: [("web".to_string(), entry)].into_iter().collect(), ingress_network: None };
+        match decode(&encode(&Message::Dispatch(DispatchMessage::Directory(dir.clone())))).unwrap() {
+            Message::Dispatch(DispatchMessage::Directory(back)) => assert_eq!(back, dir),
+            other => panic!("decoded {other:?}"),
+        }
     }
 
     #[test]

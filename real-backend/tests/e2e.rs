@@ -338,7 +338,7 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
     rt.block_on(async {
         // 1. Plain TCP, a node hello without TLS: the handshake fails, nothing is read.
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let _ = write_frame(&mut s, &[1, b'N', b'x']).await;
+        let _ = write_frame(&mut s, &[swarmd::wire::WIRE_VERSION, b'N', b'x']).await;
         let r = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s)).await.unwrap();
         assert!(!matches!(r, Ok(Some(_))), "a plaintext peer got an answer");
 
@@ -347,7 +347,7 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
         let anon = swarmd::tls::anonymous_client_config(&ca).unwrap();
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let mut s = TlsConnector::from(anon).connect(name.clone(), tcp).await.unwrap();
-        write_frame(&mut s, &[1, b'N', b'x']).await.unwrap();
+        write_frame(&mut s, &[swarmd::wire::WIRE_VERSION, b'N', b'x']).await.unwrap();
         let r = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s)).await.unwrap();
         assert!(!matches!(r, Ok(Some(_))), "a node hello without a certificate got an answer");
 
@@ -370,7 +370,7 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let result = async {
             let mut s = TlsConnector::from(Arc::new(cfg)).connect(name.clone(), tcp).await?;
-            write_frame(&mut s, &[1, b'N', b'x']).await?;
+            write_frame(&mut s, &[swarmd::wire::WIRE_VERSION, b'N', b'x']).await?;
             read_frame(&mut s).await
         }
         .await;
@@ -388,7 +388,7 @@ async fn rt_fetch_ca(addr: &str) -> Vec<u8> {
     let name = rustls::pki_types::ServerName::IpAddress(addr.split(':').next().unwrap().parse::<std::net::IpAddr>().unwrap().into());
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut s = tokio_rustls::TlsConnector::from(cfg).connect(name, tcp).await.unwrap();
-    write_frame(&mut s, &[1, b'C']).await.unwrap();
+    write_frame(&mut s, &[swarmd::wire::WIRE_VERSION, b'C']).await.unwrap();
     read_frame(&mut s).await.unwrap().unwrap()
 }
 

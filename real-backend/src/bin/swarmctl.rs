@@ -22,7 +22,7 @@ mod real {
     use std::process::exit;
     use swarm_core::cli::{parse::parse_invocation, Command};
     use swarmd::api::{self, ApiRequest};
-    use swarmd::wire::WReply;
+    use swarm_core::node::Reply;
 
     fn usage() -> ! {
         eprintln!("usage: swarmctl [-H HOST] [--format json] COMMAND [ARGS...]\n       swarmctl -H HOST metrics\n       swarmctl curl http://IP:PORT/");
@@ -91,17 +91,17 @@ mod real {
 
     async fn send(host: &str, request: ApiRequest, json: bool) -> i32 {
         match api::call(host, request).await {
-            Ok(WReply::Text(t)) => {
+            Ok(Reply::Text(t)) => {
                 let out = if json { to_json(&t) } else { t };
                 print!("{out}");
                 let _ = std::io::stdout().flush();
                 0
             }
-            Ok(WReply::Error(e)) => {
+            Ok(Reply::Error(e)) => {
                 eprintln!("Error response from daemon: {e}");
                 1
             }
-            Ok(WReply::Route(_)) => {
+            Ok(Reply::Route(_)) => {
                 eprintln!("unexpected answer from the daemon");
                 1
             }
