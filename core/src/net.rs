@@ -13,7 +13,8 @@ use core::net::Ipv4Addr;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
-    pub services: BTreeMap<String, ServiceEntry>,
+    /// Persistent map: copies share structure (see `manager::directory`).
+    pub services: imbl::OrdMap<String, ServiceEntry>,
     /// The routing mesh's network, so a node can tell the ingress VIP from the others.
     pub ingress_network: Option<NetworkId>,
 }
@@ -24,8 +25,9 @@ pub struct ServiceEntry {
     pub name: String,
     pub ports: Vec<PortConfig>,
     pub vips: Vec<(NetworkId, NetAddr)>,
-    /// Running tasks only, ordered by task name then ID.
-    pub backends: Vec<Backend>,
+    /// Running tasks only, ordered by container name (task name, then ID); a persistent
+    /// vector, so an update is O(log n) and copies share structure.
+    pub backends: imbl::Vector<Backend>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -36,7 +36,7 @@ fn directory(running: u8) -> Directory {
         vips: vec![(net("ingress"), addr("10.255.0.2", 16)), (net("backend-net"), addr("10.0.0.2", 24))],
         backends,
     };
-    Directory { services: [("web".to_string(), web)].into(), ingress_network: Some(net("ingress")) }
+    Directory { services: [("web".to_string(), web)].into_iter().collect(), ingress_network: Some(net("ingress")) }
 }
 
 fn ips(list: &[&str]) -> Vec<Ipv4Addr> {

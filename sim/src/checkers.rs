@@ -11,6 +11,7 @@
 use crate::world::SimHost;
 use std::collections::{BTreeMap, BTreeSet};
 use swarm_core::api::{NodeState, TaskState};
+use swarm_core::ids::{NetworkId, NodeId, ServiceId, TaskId};
 use swarm_core::store::Store;
 use swarm_core::time::Instant;
 
@@ -21,6 +22,8 @@ pub struct Checker {
     /// Per host, the (applied index, controllers' rounds) last checked: a step costs nothing
     /// when nothing was applied and no round ran.
     checked_index: BTreeMap<String, (u64, u64)>,
+    /// The leader whose store was checked last (a new leader's store is checked at once).
+    leader_checked: Option<String>,
 }
 
 impl Checker {
@@ -29,9 +32,12 @@ impl Checker {
             let Some(mgr) = h.node.manager() else { continue };
             let index = mgr.store.applied_index;
             let mark = (index, mgr.rounds_run);
-            if self.checked_index.get(&h.name) == Some(&mark) {
+            let last = self.checked_index.get(&h.name).copied();
+            if last == Some(mark) {
                 continue;
             }
+            // The store changes only when entries apply; the allocator's state also in rounds.
+            let store_changed = last.map(|(i, _)| i != index).unwrap_or(true);
             self.checked_index.insert(h.name.clone(), mark);
             let digest = mgr.store.applied_digest;
             match self.digests.get(&index) {
@@ -47,7 +53,10 @@ impl Checker {
                 }
             }
             if mgr.is_leader() {
-                check_store(&mgr.store).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                if store_changed || self.leader_checked.as_deref() != Some(h.name.as_str()) {
+                    self.leader_checked = Some(h.name.clone());
+                    check_store(&mgr.store).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                }
                 if let Some(allocator) = mgr.leader_allocator() {
                     check_allocator(&mgr.store, allocator).map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
                 }
@@ -75,7 +84,9 @@ pub fn check_allocator(store: &Store, allocator: &swarm_core::manager::allocator
 /// The store-level safety invariants.
 pub fn check_store(store: &Store) -> Result<(), String> {
     // A slot never has two tasks that should be running on healthy nodes.
-    let mut running_slots: BTreeMap<(String, u64, Option<String>), String> = BTreeMap::new();
+    // Keys borrow from the store: this runs after every applied batch, so it allocates nothing
+    // per task.
+    let mut running_slots: BTreeMap<(&ServiceId, u64, Option<&NodeId>), &TaskId> = BTreeMap::new();
     for t in store.tasks.values() {
         let on_ready_node = t
             .node_id
@@ -86,17 +97,17 @@ pub fn check_store(store: &Store) -> Result<(), String> {
         if !(on_ready_node && t.desired_state == TaskState::Running && t.status.state == TaskState::Running) {
             continue;
         }
-        let node_key = if t.slot == 0 { t.node_id.as_ref().map(|n| n.to_string()) } else { None };
-        let key = (t.service_id.to_string(), t.slot, node_key);
-        if let Some(other) = running_slots.insert(key, t.id.to_string()) {
+        let node_key = if t.slot == 0 { t.node_id.as_ref() } else { None };
+        let key = (&t.service_id, t.slot, node_key);
+        if let Some(other) = running_slots.insert(key, &t.id) {
             return Err(format!("slot {} has two running tasks: {} and {}", t.name(), other, t.id));
         }
     }
     // No address or VIP handed out twice in a network.
-    let mut addresses: BTreeSet<(String, std::net::Ipv4Addr)> = BTreeSet::new();
+    let mut addresses: BTreeSet<(&NetworkId, std::net::Ipv4Addr)> = BTreeSet::new();
     for svc in store.services.values() {
         for vip in svc.endpoint.iter().flat_map(|e| e.virtual_ips.iter()) {
-            if !addresses.insert((vip.network_id.to_string(), vip.addr.ip)) {
+            if !addresses.insert((&vip.network_id, vip.addr.ip)) {
                 return Err(format!("VIP {} on network {} handed out twice", vip.addr, vip.network_id));
             }
         }
@@ -104,18 +115,18 @@ pub fn check_store(store: &Store) -> Result<(), String> {
     for t in store.tasks.values().filter(|t| !t.status.state.is_terminal()) {
         for att in &t.networks {
             for a in &att.addresses {
-                if !addresses.insert((att.network_id.to_string(), a.ip)) {
+                if !addresses.insert((&att.network_id, a.ip)) {
                     return Err(format!("address {} on network {} handed out twice (task {})", a, att.network_id, t.id));
                 }
             }
         }
     }
     // No host port bound twice on a node.
-    let mut host_ports: BTreeSet<(String, u16)> = BTreeSet::new();
+    let mut host_ports: BTreeSet<(&NodeId, u16)> = BTreeSet::new();
     for t in store.tasks.values().filter(|t| t.is_runnable()) {
         let Some(node) = &t.node_id else { continue };
         for p in &t.host_ports {
-            if !host_ports.insert((node.to_string(), p.published_port)) {
+            if !host_ports.insert((node, p.published_port)) {
                 return Err(format!("host port {} bound twice on node {}", p.published_port, node));
             }
         }

@@ -4,6 +4,7 @@
 //! One seed is one run: the world draws every network delay, container ID and node seed from
 //! ChaCha RNGs seeded by it, iterates only ordered maps, and never reads the wall clock.
 
+pub mod bench;
 pub mod chaos;
 pub mod checkers;
 pub mod conditions;

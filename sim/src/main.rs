@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use swarmsim::runner::{self, FailureKind, RunOptions};
+use swarmsim::bench::{self, ScaleSpec};
 use swarmsim::scenario;
 use swarmsim::sweep::cli as sweep_cli;
 
@@ -37,11 +38,33 @@ enum Cmd {
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
+    /// Measure whole-cluster workloads at scale (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// Join `sweep --json` files (e.g. shards) into one summary, as the unsharded sweep prints.
     Merge {
         /// JSON-lines files written by `sweep --json`.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// N nodes (one manager), S services of R replicas: join, deploy until every task runs,
+    /// then optionally crash a share of the workers and wait until every task is replaced.
+    Scale {
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 1)]
+        services: usize,
+        #[arg(long, default_value_t = 30_000)]
+        replicas: u64,
+        /// Percentage of the workers to crash once everything runs (e.g. 10).
+        #[arg(long, value_name = "PERCENT", default_value_t = 0.0)]
+        crash: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -65,6 +88,44 @@ fn main() -> ExitCode {
         Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
+        Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed }) => {
+            bench_scale(ScaleSpec { nodes, services, replicas_per_service: replicas, crash_fraction: crash / 100.0, seed })
+        }
+    }
+}
+
+fn bench_scale(spec: ScaleSpec) -> ExitCode {
+    if spec.nodes == 0 || !(0.0..=100.0).contains(&(spec.crash_fraction * 100.0)) {
+        eprintln!("swarmsim bench scale: --nodes must be at least 1 and --crash between 0 and 100");
+        return ExitCode::from(2);
+    }
+    println!("{} nodes, {} service(s) x {} replicas = {} tasks, seed {}", spec.nodes, spec.services, spec.replicas_per_service, spec.tasks(), spec.seed);
+    match bench::run_scale(&spec) {
+        Ok(r) => {
+            let row = |name: &str, p: &bench::Phase| {
+                println!(
+                    "  {name:<8} simulated {:>9}  wall {:>9}  events {:>10}  {:.2} us/event",
+                    bench::sim_text(p.simulated),
+                    bench::wall_text(p.wall),
+                    p.events,
+                    p.microseconds_per_event()
+                )
+            };
+            row("join", &r.join);
+            row("deploy", &r.deploy);
+            if let Some(rec) = &r.recover {
+                row(&format!("recover ({} nodes crashed)", r.crashed_nodes), rec);
+            }
+            if let Some(rss) = r.peak_rss_bytes {
+                println!("  peak memory (RSS) {:.0} MiB", rss as f64 / (1024.0 * 1024.0));
+            }
+            println!("  trace-hash: {}", r.trace_hash);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("FAIL: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

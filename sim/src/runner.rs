@@ -92,9 +92,12 @@ impl RunReport {
 }
 
 fn images(scenario: &Scenario) -> BTreeMap<String, ImageBehaviour> {
-    scenario
-        .images
-        .iter()
+    image_behaviours(&scenario.images)
+}
+
+/// The runtime's view of image definitions (the scenario's, or the defaults).
+pub fn image_behaviours(defs: &[crate::scenario::ImageDef]) -> BTreeMap<String, ImageBehaviour> {
+    defs.iter()
         .map(|i| {
             (
                 i.name.clone(),

@@ -270,6 +270,11 @@ impl World {
         req_id
     }
 
+    /// The daemon on `node` has answered request `req_id` (the reply waits for `take_reply`).
+    pub fn has_reply(&self, node: NodeIndex, req_id: u64) -> bool {
+        self.replies.contains_key(&(node, req_id))
+    }
+
     pub fn take_reply(&mut self, node: NodeIndex, req_id: u64) -> Option<Reply> {
         self.replies.remove(&(node, req_id))
     }

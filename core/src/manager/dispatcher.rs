@@ -6,7 +6,8 @@
 use crate::api::*;
 use crate::ids::{NodeId, TaskId};
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
-use crate::net::{Backend, Directory, ServiceEntry};
+use crate::manager::directory::DirectoryKeeper;
+use crate::net::Directory;
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
 use rand::Rng;
@@ -22,6 +23,11 @@ pub const GRACE_MULTIPLIER: u32 = 3;
 pub const LEADER_CHANGE_GRACE_FACTOR: u32 = 2;
 /// Heartbeats on which a node gets its assignments and the directory again after a change.
 const RESENDS_AFTER_A_CHANGE: u8 = 3;
+/// swarmkit's dispatcher commits task status in batches: once 10,000 updates are queued, or
+/// 100 ms after the first ("a fraction of a second ... realizing opportunities to combine many
+/// writes into a single transaction", dispatcher.go maxBatchItems / maxBatchInterval).
+pub const STATUS_BATCH_INTERVAL: Duration = Duration::from_millis(100);
+pub const STATUS_BATCH_MAX_ITEMS: usize = 10_000;
 pub const UNKNOWN_AFTER_LEADER_CHANGE: &str = "Node moved to \"unknown\" state due to leadership change in cluster";
 
 struct Session {
@@ -36,9 +42,15 @@ pub struct Dispatcher {
     deadlines: BTreeMap<NodeId, Instant>,
     /// Status updates received since the last round, written in the next proposal.
     pending_status: BTreeMap<TaskId, (NodeId, TaskStatus)>,
+    /// When the queued status updates are written at the latest.
+    status_batch_due: Option<Instant>,
     /// Nodes whose assignments must be (re)sent.
     dirty_nodes: BTreeSet<NodeId>,
+    /// The directory as last sent to the nodes (None until the first send).
     last_directory: Option<Directory>,
+    /// The leader's directory, updated per applied batch.
+    keeper: DirectoryKeeper,
+    /// The directory must be rebuilt from the whole store (a new leader).
     directory_dirty: bool,
     /// Per node, heartbeats left on which to resend its assignments and the directory: a push
     /// lost on the way (the network may drop any message) is repaired within a few periods.
@@ -52,7 +64,7 @@ impl Dispatcher {
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.values().min().copied()
+        self.deadlines.values().min().copied().into_iter().chain(self.status_batch_due).min()
     }
 
     pub fn has_pending_status(&self) -> bool {
@@ -160,6 +172,9 @@ impl Dispatcher {
                 if !self.sessions.contains_key(&node_id) {
                     return;
                 }
+                if self.pending_status.is_empty() {
+                    self.status_batch_due = Some(now + STATUS_BATCH_INTERVAL);
+                }
                 for (task_id, status) in updates {
                     self.pending_status.insert(task_id, (node_id.clone(), status));
                 }
@@ -187,9 +202,15 @@ impl Dispatcher {
         }
     }
 
-    /// Status updates waiting to be written: only for tasks still assigned to the reporting
-    /// node, and only forward moves (the store checks that again at apply).
-    pub fn take_status_actions(&mut self, store: &Store, actions: &mut Vec<StoreAction>) {
+    /// Status updates waiting to be written, once their batch is due: only for tasks still
+    /// assigned to the reporting node, and only forward moves (the store checks that again at
+    /// apply).
+    pub fn take_status_actions(&mut self, store: &Store, now: Instant, actions: &mut Vec<StoreAction>) {
+        let due = self.status_batch_due.map(|at| at <= now).unwrap_or(true);
+        if !due && self.pending_status.len() < STATUS_BATCH_MAX_ITEMS {
+            return;
+        }
+        self.status_batch_due = None;
         for (task_id, (node_id, status)) in std::mem::take(&mut self.pending_status) {
             let Some(task) = store.tasks.get(&task_id) else { continue };
             if task.node_id.as_ref() != Some(&node_id) || status.state < task.status.state || status == task.status {
@@ -217,16 +238,20 @@ impl Dispatcher {
                 self.resend_on_heartbeat.insert(node_id, RESENDS_AFTER_A_CHANGE);
             }
         }
-        if self.directory_dirty || !touched.services.is_empty() || touched.networks {
-            self.directory_dirty = false;
-            let dir = directory(store);
-            if self.last_directory.as_ref() != Some(&dir) {
-                for (node_id, session) in &self.sessions {
-                    out.push((session.addr.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
-                    self.resend_on_heartbeat.insert(node_id.clone(), RESENDS_AFTER_A_CHANGE);
-                }
-                self.last_directory = Some(dir);
+        let changed = if std::mem::take(&mut self.directory_dirty) {
+            self.keeper = DirectoryKeeper::rebuild(store);
+            self.last_directory.as_ref() != Some(self.keeper.directory())
+        } else {
+            self.keeper.apply(store, touched)
+        };
+        if changed || self.last_directory.is_none() {
+            // Copies share the keeper's structure: one per node costs O(1).
+            let dir = self.keeper.directory().clone();
+            for (node_id, session) in &self.sessions {
+                out.push((session.addr.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                self.resend_on_heartbeat.insert(node_id.clone(), RESENDS_AFTER_A_CHANGE);
             }
+            self.last_directory = Some(dir);
         }
     }
 
@@ -242,37 +267,9 @@ pub fn assignments(store: &Store, node: &NodeId) -> Vec<Task> {
     store.tasks_on_node(node).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect()
 }
 
-/// The routing-mesh and DNS view: services with their VIPs and running tasks.
+/// The routing-mesh and DNS view, built from the whole store (see `directory::build`).
 pub fn directory(store: &Store) -> Directory {
-    let mut dir = Directory { ingress_network: store.ingress_network().map(|n| n.id.clone()), ..Default::default() };
-    for svc in store.services.values() {
-        let Some(endpoint) = &svc.endpoint else { continue };
-        let mut backends: Vec<Backend> = store
-            .tasks_of_service(&svc.id)
-            .filter(|t| t.status.state == TaskState::Running && t.desired_state == TaskState::Running)
-            .filter_map(|t| {
-                let node = store.nodes.get(t.node_id.as_ref()?)?;
-                Some(Backend {
-                    task_id: t.id.clone(),
-                    container_name: t.container_name(),
-                    node_addr: node.status.addr.clone(),
-                    addresses: t.networks.iter().flat_map(|n| n.addresses.iter().map(|a| (n.network_id.clone(), *a))).collect(),
-                })
-            })
-            .collect();
-        backends.sort_by(|a, b| a.container_name.cmp(&b.container_name));
-        dir.services.insert(
-            svc.spec.name.clone(),
-            ServiceEntry {
-                id: svc.id.clone(),
-                name: svc.spec.name.clone(),
-                ports: endpoint.ports.clone(),
-                vips: endpoint.virtual_ips.iter().map(|v| (v.network_id.clone(), v.addr)).collect(),
-                backends,
-            },
-        );
-    }
-    dir
+    super::directory::build(store)
 }
 
 #[cfg(test)]

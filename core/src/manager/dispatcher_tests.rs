@@ -329,13 +329,13 @@ fn status_update_for_a_task_assigned_to_another_node_is_dropped() {
     let update = |node: &str| SessionMessage::UpdateTaskStatus { node_id: nid(node), updates: vec![(TaskId("web.1".into()), running.clone())] };
     leader.receive("n1", update("n1"), secs(1));
     let mut actions = Vec::new();
-    leader.dispatcher.take_status_actions(&leader.store, &mut actions);
+    leader.dispatcher.take_status_actions(&leader.store, secs(2), &mut actions);
     assert_eq!(actions, []);
 
     // The same report from n2 is written.
     leader.receive("n2", update("n2"), secs(1));
     assert!(leader.dispatcher.has_pending_status());
-    leader.dispatcher.take_status_actions(&leader.store, &mut actions);
+    leader.dispatcher.take_status_actions(&leader.store, secs(2), &mut actions);
     assert_eq!(actions, [StoreAction::SetTaskStatus { id: TaskId("web.1".into()), status: running }]);
     assert!(!leader.dispatcher.has_pending_status());
 }
@@ -350,9 +350,33 @@ fn status_update_that_would_move_a_task_backwards_is_dropped() {
     let late = TaskStatus::new(TaskState::Starting, secs(1), "starting");
     leader.receive("n1", SessionMessage::UpdateTaskStatus { node_id: nid("n1"), updates: vec![(TaskId("web.1".into()), late)] }, secs(1));
     let mut actions = Vec::new();
-    leader.dispatcher.take_status_actions(&leader.store, &mut actions);
+    leader.dispatcher.take_status_actions(&leader.store, secs(2), &mut actions);
 
     assert_eq!(actions, []);
+}
+
+#[test]
+fn task_status_is_written_in_one_batch_100ms_after_the_first_update() {
+    let mut leader = Leader::with_nodes(&[("n1", NodeState::Ready)]);
+    leader.service("web", vec![]);
+    leader.task("web.1", 1, "n1", TaskState::Assigned, TaskState::Running, vec![]);
+    leader.task("web.2", 2, "n1", TaskState::Assigned, TaskState::Running, vec![]);
+    leader.register("n1", secs(0));
+    let report = |task: &str, at| SessionMessage::UpdateTaskStatus {
+        node_id: nid("n1"),
+        updates: vec![(TaskId(task.into()), TaskStatus::new(TaskState::Running, at, "started"))],
+    };
+    let first = secs(1);
+    leader.receive("n1", report("web.1", first), first);
+    leader.receive("n1", report("web.2", first + Duration::from_millis(60)), first + Duration::from_millis(60));
+    assert_eq!(leader.dispatcher.next_deadline(), Some(first + STATUS_BATCH_INTERVAL));
+
+    let mut actions = Vec::new();
+    leader.dispatcher.take_status_actions(&leader.store, first + Duration::from_millis(99), &mut actions);
+    assert_eq!(actions, [], "not before the batch is due");
+    leader.dispatcher.take_status_actions(&leader.store, first + STATUS_BATCH_INTERVAL, &mut actions);
+    assert_eq!(actions.len(), 2, "both updates in one write: {actions:?}");
+    assert!(!leader.dispatcher.has_pending_status());
 }
 
 // --- The routing-mesh directory -------------------------------------------------------------

@@ -663,7 +663,7 @@ impl Manager {
         self.reachability_actions(&mut actions);
         let Some(l) = &mut self.leader else { return false };
         l.dispatcher.expire(&self.store, now, &mut actions);
-        l.dispatcher.take_status_actions(&self.store, &mut actions);
+        l.dispatcher.take_status_actions(&self.store, now, &mut actions);
         // Controllers read the store as committed; this round's own node and status writes
         // land before the next round sees them.
         if actions.is_empty() {

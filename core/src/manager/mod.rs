@@ -3,6 +3,7 @@
 
 pub mod allocator;
 pub mod control;
+pub mod directory;
 pub mod dispatcher;
 pub mod manager;
 pub mod orchestrator;
