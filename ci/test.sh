@@ -33,3 +33,4 @@ done
 echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
 SWARM_BENCH_QUICK=1 cargo bench --locked -p swarm-core --bench scheduler -- --sample-count 1
+SWARMSIM_BENCH_QUICK=1 cargo bench --locked -p swarmsim --bench raft
