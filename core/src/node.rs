@@ -114,6 +114,9 @@ pub struct Node {
     mesh: RoutingMesh,
     pub stats: NodeStats,
     planted: crate::planted::Planted,
+    /// The digest of the cluster's real root CA certificate, when the driver made one
+    /// (`set_root_ca_digest`); `None`: `swarm init` draws a stand-in from the node's RNG.
+    root_ca_digest: Option<String>,
 }
 
 impl Node {
@@ -142,7 +145,17 @@ impl Node {
             mesh: RoutingMesh::default(),
             stats: NodeStats::default(),
             planted: crate::planted::Planted::default(),
+            root_ca_digest: None,
         }
+    }
+
+    /// The sha256 digest (`tokens::ca_digest`) of the root CA certificate a driver created for
+    /// the next `swarm init` (swarmd does, with a real CA): the cluster record and the join
+    /// tokens carry it, so a joining node can check the CA it is shown against its token. The
+    /// simulator makes no CA and keeps the deterministic stand-in.
+    pub fn set_root_ca_digest(&mut self, digest: String) {
+        debug_assert_eq!(digest.len(), 50, "tokens::ca_digest's form: 50 base-36 characters");
+        self.root_ca_digest = Some(digest);
     }
 
     /// A node starting again after a crash, a `kill -9` or a clean stop: it finds its identity
@@ -481,9 +494,10 @@ impl Node {
         let addr = format!("{ip}:{CLUSTER_PORT}");
         let rng = &mut self.rng;
         let node_id = NodeId::generate(rng);
+        // Drawn even when the driver gave the real digest, so the RNG stream stays the same.
         let mut ca_cert = [0u8; 64];
         rng.fill_bytes(&mut ca_cert);
-        let ca_digest = tokens::ca_digest(&ca_cert);
+        let ca_digest = self.root_ca_digest.clone().unwrap_or_else(|| tokens::ca_digest(&ca_cert));
         let cluster = Cluster {
             id: crate::ids::new_id(rng),
             worker_token: tokens::new_join_token(&ca_digest, rng),

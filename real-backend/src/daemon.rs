@@ -58,7 +58,7 @@ pub enum Event {
     Client { command: Command, reply: oneshot::Sender<Reply> },
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
-    JoinBootstrapped { result: Result<(NodeCerts, String), String>, command: Command, reply: oneshot::Sender<Reply> },
+    JoinBootstrapped { result: Result<NodeCerts, String>, command: Command, reply: oneshot::Sender<Reply> },
     /// A task's DNS question: core's directory answers it (see `dns`).
     Resolve { container: String, name: String, reply: oneshot::Sender<Vec<std::net::Ipv4Addr>> },
     Shutdown,
@@ -192,18 +192,11 @@ impl Daemon {
                 Err(e) => {
                     let _ = reply.send(Reply::Error(e));
                 }
-                Ok((certs, core_digest)) => {
-                    if let Err(e) = self.install_certs(certs.clone()) {
+                Ok(certs) => {
+                    if let Err(e) = self.install_certs(certs) {
                         let _ = reply.send(Reply::Error(e));
                         return;
                     }
-                    let command = match command {
-                        Command::SwarmJoin { token, remote_addr, advertise_addr } => {
-                            let real = tls::ca_digest(&certs.ca_cert_der);
-                            Command::SwarmJoin { token: token.replace(&real, &core_digest), remote_addr, advertise_addr }
-                        }
-                        other => other,
-                    };
                     self.submit(command, reply);
                 }
             },
@@ -259,6 +252,8 @@ impl Daemon {
                 if let Some(ip) = self.advertise_ip(advertise_addr) {
                     match NodeCerts::new_cluster(ip) {
                         Ok(certs) => {
+                            // Core puts the real CA's digest in the cluster record and tokens.
+                            self.node.set_root_ca_digest(tls::ca_digest(&certs.ca_cert_der));
                             if let Err(e) = self.install_certs(certs) {
                                 let _ = reply.send(Reply::Error(e));
                                 return;
@@ -312,11 +307,9 @@ impl Daemon {
         };
         let Some(state) = self.transport.security.current() else { return Err(REFUSED.into()) };
         let Some(ca_key) = state.certs.ca_key_pkcs8.as_ref() else { return Err("this manager holds no CA key".into()) };
-        let real = tls::ca_digest(&state.certs.ca_cert_der);
-        let presented = token.replace(&real, &cluster.ca_digest);
-        let role = if tokens::tokens_equal(&presented, &cluster.manager_token) {
+        let role = if tokens::tokens_equal(token, &cluster.manager_token) {
             NodeRole::Manager
-        } else if tokens::tokens_equal(&presented, &cluster.worker_token) {
+        } else if tokens::tokens_equal(token, &cluster.worker_token) {
             NodeRole::Worker
         } else {
             warn!("refused a certificate request: invalid join token");
@@ -327,20 +320,7 @@ impl Daemon {
         Ok(SignResponse {
             cert_der,
             ca_key_pkcs8: (role == NodeRole::Manager).then(|| ca_key.clone()),
-            token_digest: cluster.ca_digest.clone(),
         })
-    }
-
-    /// Core's join tokens carry its own CA digest; users see the real CA's (see `tls`).
-    fn present(&self, reply: Reply) -> Reply {
-        let (Some(cluster), Some(state)) = (self.node.manager().and_then(|m| m.store.cluster.as_ref()), self.transport.security.current())
-        else {
-            return reply;
-        };
-        match reply {
-            Reply::Text(t) => Reply::Text(t.replace(&cluster.ca_digest, &tls::ca_digest(&state.certs.ca_cert_der))),
-            other => other,
-        }
     }
 
     fn carry_out(&mut self) {
@@ -373,7 +353,6 @@ impl Daemon {
                     self.runtime.execute(cmd);
                 }
                 Output::Reply { req_id, reply } => {
-                    let reply = self.present(reply);
                     if let Some(tx) = self.pending.remove(&req_id) {
                         let _ = tx.send(reply);
                     }

@@ -87,8 +87,6 @@ pub struct SignResponse {
     pub cert_der: Vec<u8>,
     /// Given to managers only (manager token).
     pub ca_key_pkcs8: Option<Vec<u8>>,
-    /// The CA digest core put in its tokens (see `daemon::Daemon::present`).
-    pub token_digest: String,
 }
 
 /// TLS state shared by the dialer and the acceptor; `None` until the node has a certificate.
@@ -399,7 +397,7 @@ pub async fn bootstrap_certificate(
     token: &str,
     expected_digest: &str,
     advertise_ip: std::net::IpAddr,
-) -> Result<(NodeCerts, String), String> {
+) -> Result<NodeCerts, String> {
     let fetch = crate::tls::fetch_ca_client_config().map_err(|e| e.to_string())?;
     let mut io = connect(dialer, remote, Some(fetch)).await.map_err(|e| format!("could not connect to {remote}: {e}"))?;
     write_frame(&mut io, &hello(b'C', b"")).await.map_err(|e| e.to_string())?;
@@ -419,5 +417,5 @@ pub async fn bootstrap_certificate(
     let answer: Result<SignResponse, String> = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
     let signed = answer?;
     let certs = NodeCerts { ca_cert_der: ca, ca_key_pkcs8: signed.ca_key_pkcs8, cert_der: signed.cert_der, key_pkcs8 };
-    Ok((certs, signed.token_digest))
+    Ok(certs)
 }

@@ -344,6 +344,10 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
 
         // 2. TLS without a client certificate, claiming to be a node: refused.
         let ca = rt_fetch_ca(addr).await;
+        // The join tokens carry the digest of this very CA certificate (core got it at init).
+        let token = m.ok("swarm join-token -q worker");
+        let (digest, _) = swarm_core::manager::tokens::parse_join_token(token.trim()).unwrap();
+        assert_eq!(digest, swarmd::tls::ca_digest(&ca), "{token}");
         let anon = swarmd::tls::anonymous_client_config(&ca).unwrap();
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let mut s = TlsConnector::from(anon).connect(name.clone(), tcp).await.unwrap();
@@ -522,7 +526,8 @@ fn sigterm_keeps_tasks_running_and_a_restart_readopts_them() {
     a.ok(&format!("swarm init --advertise-addr 127.0.0.32 --default-addr-pool {TEST_POOL}"));
     let token = a.ok("swarm join-token -q worker").trim().to_string();
     b.ok(&format!("swarm join --token {token} --advertise-addr 127.0.0.33 127.0.0.32:2377"));
-    a.ok("service create --replicas 2 --name web nginx");
+    a.ok("network create -d overlay backend");
+    a.ok("service create --replicas 2 --name web --network backend nginx");
     wait_for("2/2 on two nodes", Duration::from_secs(60), || {
         a.ok("service ls").contains("2/2") && !ctr(&b.namespace, &["tasks", "ls", "-q"]).1.trim().is_empty()
     });
@@ -542,6 +547,10 @@ fn sigterm_keeps_tasks_running_and_a_restart_readopts_them() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(a.ok("service ls").contains("2/2"));
     assert_eq!(a.ok("service ps -q web"), tasks_before, "no task was replaced");
+    // The re-adopted task keeps its address and gets its DNS server back.
+    let on_b = ctr(&b.namespace, &["containers", "ls", "-q"]).1.trim().to_string();
+    let (ok, out) = exec_in(&b.namespace, &on_b, &["nslookup", "tasks.web"]);
+    assert!(ok && out.matches("Address: 198.18.").count() == 2, "{out}");
 }
 
 /// IPv4 addresses (`ADDR/LEN`) of the interfaces in the namespace pinned at `ns` (or the host's,
@@ -574,11 +583,21 @@ fn in_subnet(cidr: &str, prefix: &str) -> bool {
 
 /// `docker exec CONTAINER ARGS...` through containerd: runs inside the task's namespaces.
 /// (Debian's busybox 1.35 wget crashes with `-T` or `-q`: callers leave them out.)
+/// A run that printed nothing at all (`ctr` seen to lose a short process's output just after
+/// the task started) is tried again, up to five times.
 fn exec_in(namespace: &str, container: &str, args: &[&str]) -> (bool, String) {
-    let exec_id = format!("e2e-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
-    let mut all = vec!["tasks", "exec", "--exec-id", &exec_id, container];
-    all.extend_from_slice(args);
-    ctr(namespace, &all)
+    let mut last = (false, String::new());
+    for _ in 0..5 {
+        let exec_id = format!("e2e-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+        let mut all = vec!["tasks", "exec", "--exec-id", &exec_id, container];
+        all.extend_from_slice(args);
+        last = ctr(namespace, &all);
+        if !last.1.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    last
 }
 
 /// `swarm init --default-addr-pool`: the ingress and overlay subnets, the VIPs and each task's
@@ -690,4 +709,23 @@ fn task_reaches_another_task_by_service_name() {
 
     let (ok, page) = exec_in(&d.namespace, from, &["wget", "-O", "-", "http://tasks.web/"]);
     assert!(ok && page.contains("Welcome to swarmd"), "{page}");
+}
+
+/// No registry is reachable and swarmd does not pull: an image missing from containerd's store
+/// rejects the task with docker's words, and the orchestrator keeps trying.
+#[test]
+fn a_missing_image_rejects_the_task_with_dockers_words() {
+    if !enabled("a_missing_image_rejects_the_task_with_dockers_words") {
+        return;
+    }
+    let base = base_dir("noimage");
+    let d = Daemon::start(&base, "127.0.0.42", "ni0", "e2e-ni0");
+    d.ok(&format!("swarm init --advertise-addr 127.0.0.42 --default-addr-pool {TEST_POOL}"));
+    d.ok("service create --name ghost busybox:1.36");
+    wait_for("the task is rejected", Duration::from_secs(30), || {
+        let ps = d.ok("service ps --no-trunc ghost");
+        ps.contains("Rejected") && ps.contains("\"No such image: busybox:1.36\"")
+    });
+    assert!(ctr(&d.namespace, &["containers", "ls", "-q"]).1.trim().is_empty(), "no container was made");
+    assert!(d.ok("service ls").contains("0/1"));
 }

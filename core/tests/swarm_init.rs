@@ -1,5 +1,6 @@
-//! `swarm init --default-addr-pool`: one node driven by hand (no simulator), the ingress network
-//! and overlays get their subnets from the pool; without the flag, docker 1.12's ranges.
+//! `swarm init`, one node driven by hand (no simulator): with `--default-addr-pool` the ingress
+//! network and overlays get their subnets from the pool (without it, docker 1.12's ranges); a
+//! driver that made a real root CA gives its digest, and the join tokens carry it.
 
 use std::collections::BTreeMap;
 use swarm_core::api::Resources;
@@ -87,4 +88,27 @@ fn a_full_pool_and_bad_sizes_are_refused_with_dockerds_words() {
             "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".into()
         )
     );
+}
+
+#[test]
+fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
+    let real = "1".repeat(50);
+    let (mut n, mut now) = (node(), Instant::ZERO);
+    n.set_root_ca_digest(real.clone());
+    assert!(matches!(run(&mut n, &mut now, "docker swarm init"), Reply::Text(_)));
+    let cluster = n.manager().unwrap().store.cluster.clone().unwrap();
+    assert_eq!(cluster.ca_digest, real);
+    for token in [&cluster.worker_token, &cluster.manager_token] {
+        assert!(token.starts_with(&format!("SWMTKN-1-{real}-")), "{token}");
+    }
+
+    // Without one, the stand-in drawn from the seed: the same for the same seed.
+    let digest = |seed_node: &mut Node| {
+        let mut now = Instant::ZERO;
+        run(seed_node, &mut now, "docker swarm init");
+        seed_node.manager().unwrap().store.cluster.clone().unwrap().ca_digest
+    };
+    let (a, b) = (digest(&mut node()), digest(&mut node()));
+    assert_eq!(a, b);
+    assert_ne!(a, real);
 }
