@@ -85,10 +85,12 @@ impl Directory {
     }
 }
 
-/// Round-robin state of one node's routing mesh, one counter per published port.
+/// Round-robin state of one node's routing mesh, one counter per published port (and one per
+/// VIP, for drivers that serve VIPs).
 #[derive(Clone, Debug, Default)]
 pub struct RoutingMesh {
     next_backend: BTreeMap<u16, usize>,
+    next_by_vip: BTreeMap<Ipv4Addr, usize>,
 }
 
 impl RoutingMesh {
@@ -112,6 +114,26 @@ impl RoutingMesh {
             .map(|p| p.target_port)
             .expect("ingress_service matched this port");
         Ok(Route { service: entry.name.clone(), vip, backend, target_port })
+    }
+
+    /// Picks the backend for a connection a task opened to `vip:port`, a service's VIP on a
+    /// network other than ingress: round-robin over the service's running tasks, as IPVS
+    /// spreads a VIP's connections; the port is kept.
+    pub fn route_vip(&mut self, directory: &Directory, vip: Ipv4Addr, port: u16) -> Result<Route, String> {
+        let ingress = directory.ingress_network.as_ref();
+        let found = directory.services.values().find_map(|s| {
+            s.vips.iter().find(|(n, a)| a.ip == vip && Some(n) != ingress).map(|(_, a)| (s, *a))
+        });
+        let Some((entry, addr)) = found else {
+            return Err(format!("connection refused: {vip} is no service's virtual IP"));
+        };
+        if entry.backends.is_empty() {
+            return Err(format!("connection refused: service {} has no running task", entry.name));
+        }
+        let counter = self.next_by_vip.entry(vip).or_insert(0);
+        let backend = entry.backends[*counter % entry.backends.len()].clone();
+        *counter = counter.wrapping_add(1);
+        Ok(Route { service: entry.name.clone(), vip: Some(addr), backend, target_port: port })
     }
 }
 

@@ -122,3 +122,16 @@ fn dns_answers_vip_and_task_addresses_on_a_shared_network_and_nothing_on_ingress
         assert_eq!(dir.resolve(query, networks), answer, "nslookup {query} from {networks:?}");
     }
 }
+
+#[test]
+fn a_vip_goes_round_robin_over_the_running_tasks_but_not_on_ingress() {
+    let dir = directory(2);
+    let mut mesh = RoutingMesh::default();
+    let picked: Vec<String> =
+        (0..3).map(|_| mesh.route_vip(&dir, ip("10.0.0.2"), 80).unwrap().backend.container_name).collect();
+    assert_eq!(picked, ["web.1.t1", "web.2.t2", "web.1.t1"]);
+    let route = mesh.route_vip(&dir, ip("10.0.0.2"), 8081).unwrap();
+    assert_eq!((route.service.as_str(), route.vip, route.target_port), ("web", Some(addr("10.0.0.2", 24)), 8081));
+    assert!(mesh.route_vip(&dir, ip("10.255.0.2"), 80).is_err(), "the ingress VIP is the mesh's, not served");
+    assert!(mesh.route_vip(&directory(0), ip("10.0.0.2"), 80).unwrap_err().contains("no running task"));
+}

@@ -149,6 +149,13 @@ impl Node {
         }
     }
 
+    /// Where a connection a task opened to a service's VIP goes (a driver that serves VIPs asks;
+    /// core picks the task, round-robin).
+    pub fn route_vip(&mut self, vip: Ipv4Addr, port: u16) -> Result<Route, String> {
+        let directory = self.agent().map(|a| a.directory.clone()).ok_or_else(|| "not in a swarm".to_string())?;
+        self.mesh.route_vip(&directory, vip, port)
+    }
+
     /// The sha256 digest (`tokens::ca_digest`) of the root CA certificate a driver created for
     /// the next `swarm init` (swarmd does, with a real CA): the cluster record and the join
     /// tokens carry it, so a joining node can check the CA it is shown against its token. The

@@ -21,6 +21,7 @@ use std::time::Duration;
 use swarm_core::api::{NodeRole, PublishMode, Resources, TaskState};
 use swarm_core::cli::Command;
 use swarm_core::manager::tokens;
+use swarm_core::net::Route;
 use swarm_core::node::{Node, NodeConfig, Output, Reply};
 use swarm_core::runtime::ContainerEvent;
 use swarm_core::time::Instant;
@@ -59,6 +60,8 @@ pub enum Event {
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
     JoinBootstrapped { result: Result<NodeCerts, String>, command: Command, reply: oneshot::Sender<Reply> },
+    /// A task connected to a service VIP: core picks the task (see `reconcile_vips`).
+    VipRoute { vip: std::net::Ipv4Addr, port: u16, reply: oneshot::Sender<Result<Route, String>> },
     /// A task's DNS question: core's directory answers it (see `dns`).
     Resolve { container: String, name: String, reply: oneshot::Sender<Vec<std::net::Ipv4Addr>> },
     Shutdown,
@@ -95,6 +98,8 @@ pub struct Daemon {
     events_tx: mpsc::Sender<Event>,
     mesh_ip: Option<IpAddr>,
     mesh_listeners: HashMap<u16, tokio::task::JoinHandle<()>>,
+    /// Served VIPs: `((VIP, prefix length), port)` → its listener.
+    vip_listeners: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), tokio::task::JoinHandle<()>>,
     listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
     seed: u64,
 }
@@ -132,6 +137,7 @@ impl Daemon {
             events_tx,
             mesh_ip: parts.mesh_ip,
             mesh_listeners: HashMap::new(),
+            vip_listeners: Default::default(),
             listen: parts.listen,
             seed: parts.seed,
         }
@@ -175,8 +181,12 @@ impl Daemon {
             }
             self.carry_out();
             self.reconcile_mesh();
+            self.reconcile_vips();
         }
         info!("shutting down: containers keep running (live-restore)");
+        for (_, h) in std::mem::take(&mut self.vip_listeners) {
+            h.abort();
+        }
         for (_, h) in self.mesh_listeners.drain() {
             h.abort();
         }
@@ -200,6 +210,9 @@ impl Daemon {
                     self.submit(command, reply);
                 }
             },
+            Event::VipRoute { vip, port, reply } => {
+                let _ = reply.send(self.node.route_vip(vip, port));
+            }
             Event::Resolve { container, name, reply } => {
                 let ips = self
                     .node
@@ -413,6 +426,79 @@ impl Daemon {
         }
     }
 
+    /// Serves the VIPs of services on networks other than ingress (a userspace stand-in for
+    /// IPVS): on the ports the service's published ports target and its local containers
+    /// expose, since a listener cannot take every port as IPVS does. Core picks the task for
+    /// each connection (`Node::route_vip`); the bytes go as the routing mesh's do.
+    fn reconcile_vips(&mut self) {
+        if !self.runtime.serves_vips() {
+            return;
+        }
+        let mut wanted: std::collections::BTreeSet<((std::net::Ipv4Addr, u8), u16)> = Default::default();
+        if let Some(agent) = self.node.agent() {
+            let ingress = agent.directory.ingress_network.as_ref();
+            for s in agent.directory.services.values() {
+                let mut ports: std::collections::BTreeSet<u16> = s.ports.iter().map(|p| p.target_port).collect();
+                let prefix = format!("{}.", s.name);
+                for c in agent.containers.values().filter(|c| c.name.starts_with(&prefix)) {
+                    ports.extend(c.exposed_ports.iter().filter_map(|p| p.strip_suffix("/tcp")?.parse::<u16>().ok()));
+                }
+                for (net, vip) in s.vips.iter().filter(|(n, _)| Some(n) != ingress) {
+                    let _ = net;
+                    wanted.extend(ports.iter().map(|port| ((vip.ip, vip.prefix_len), *port)));
+                }
+            }
+        }
+        let mut released: Vec<(std::net::Ipv4Addr, u8)> = Vec::new();
+        self.vip_listeners.retain(|key, h| {
+            let keep = wanted.contains(key) && !h.is_finished();
+            if !keep {
+                h.abort();
+                released.push(key.0);
+            }
+            keep
+        });
+        for vip in released {
+            if !wanted.iter().any(|(v, _)| *v == vip) {
+                self.runtime.release_vip(swarm_core::api::NetAddr { ip: vip.0, prefix_len: vip.1 });
+            }
+        }
+        for key in wanted {
+            if self.vip_listeners.contains_key(&key) {
+                continue;
+            }
+            let ((ip, prefix_len), port) = key;
+            let (tx, runtime, transport) = (self.events_tx.clone(), Arc::clone(&self.runtime), Arc::clone(&self.transport));
+            let own = self.node.cluster_addr().cloned().unwrap_or_default();
+            let handle = tokio::spawn(async move {
+                let mut listener = match runtime.listen_vip(swarm_core::api::NetAddr { ip, prefix_len }, port).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        warn!(%ip, port, %e, "cannot serve a VIP");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        return;
+                    }
+                };
+                info!(%ip, port, "serving a VIP");
+                while let Some(conn) = listener.0.recv().await {
+                    let (tx, runtime, transport, own) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                    tokio::spawn(async move {
+                        let (rtx, rrx) = oneshot::channel();
+                        if tx.send(Event::VipRoute { vip: ip, port, reply: rtx }).await.is_err() {
+                            return;
+                        }
+                        match rrx.await {
+                            Ok(Ok(route)) => forward(conn, route, runtime, transport, own).await,
+                            Ok(Err(e)) => debug!(%ip, port, %e, "VIP: no backend"),
+                            Err(_) => {}
+                        }
+                    });
+                }
+            });
+            self.vip_listeners.insert(key, handle);
+        }
+    }
+
     pub fn metrics(&self) -> String {
         let mut out = String::new();
         if let Some(mgr) = self.node.manager() {
@@ -476,7 +562,7 @@ pub fn resolver(events: mpsc::Sender<Event>) -> crate::dns::Resolve {
 /// the bytes go to the task directly when it runs here, else through the owning node's cluster
 /// port (mutual TLS, hello kind `T`).
 async fn mesh_forward(
-    mut conn: BoxIo,
+    conn: BoxIo,
     ip: IpAddr,
     port: u16,
     tx: mpsc::Sender<Event>,
@@ -497,6 +583,12 @@ async fn mesh_forward(
         }
         Err(_) => return,
     };
+    forward(conn, route, runtime, transport, own).await
+}
+
+/// Moves the bytes of one connection to the task core chose: directly when it runs here, else
+/// through the owning node's cluster port (mutual TLS, hello kind `T`).
+async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, transport: Arc<Transport>, own: String) {
     // Core names the node by `IP` or `IP:2377`.
     let ip_of = |a: &str| a.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| a.to_string());
     let backend = if ip_of(&route.backend.node_addr) == ip_of(&own) {
@@ -509,7 +601,7 @@ async fn mesh_forward(
         Ok(mut b) => {
             let _ = tokio::io::copy_bidirectional(&mut conn, &mut b).await;
         }
-        Err(e) => debug!(container = %route.backend.container_name, %e, "routing mesh: backend unreachable"),
+        Err(e) => debug!(container = %route.backend.container_name, %e, "backend unreachable"),
     }
 }
 

@@ -194,17 +194,7 @@ impl NodeNet {
         let _guard = self.lock.lock().expect("lock");
         let tag = short_tag(container);
         for (i, a) in attachments.iter().enumerate() {
-            let bridge = a.bridge();
-            if ip_batch(&self.node_ns, format!("link show dev {bridge}\n")).is_err() {
-                ip_batch(
-                    &self.node_ns,
-                    format!(
-                        "link add {bridge} type bridge\naddr add {}/{} dev {bridge}\nlink set {bridge} up\n",
-                        a.gateway(),
-                        a.prefix_len
-                    ),
-                )?;
-            }
+            let bridge = self.ensure_bridge(a)?;
             let (node_end, task_end) = (format!("vs{tag}{i}"), format!("ts{tag}{i}"));
             // Left over from an earlier attempt for this container name.
             let _ = ip_batch(&self.node_ns, format!("link del {node_end}\n"));
@@ -221,6 +211,37 @@ impl NodeNet {
             )?;
         }
         Ok(())
+    }
+
+    /// The bridge of `a`'s subnet, made (with the gateway address) if missing. Call with the
+    /// lock held.
+    fn ensure_bridge(&self, a: &Attachment) -> io::Result<String> {
+        let bridge = a.bridge();
+        if ip_batch(&self.node_ns, format!("link show dev {bridge}\n")).is_err() {
+            ip_batch(
+                &self.node_ns,
+                format!("link add {bridge} type bridge\naddr add {}/{} dev {bridge}\nlink set {bridge} up\n", a.gateway(), a.prefix_len),
+            )?;
+        }
+        Ok(bridge)
+    }
+
+    /// Serves a service VIP: the node namespace takes the address (a /32 on the network's
+    /// bridge, so it answers the tasks' ARP) and listens on `vip:port` there.
+    pub fn listen_vip(&self, vip: Attachment, port: u16) -> io::Result<std::net::TcpListener> {
+        let _guard = self.lock.lock().expect("lock");
+        let bridge = self.ensure_bridge(&vip)?;
+        ip_batch(&self.node_ns, format!("addr replace {}/32 dev {bridge}\n", vip.ip))?;
+        in_namespace(self.node_ns.clone(), move || {
+            let l = std::net::TcpListener::bind((vip.ip, port))?;
+            l.set_nonblocking(true)?;
+            Ok(l)
+        })
+    }
+
+    pub fn release_vip(&self, vip: Attachment) {
+        let _guard = self.lock.lock().expect("lock");
+        let _ = ip_batch(&self.node_ns, format!("addr del {}/32 dev {}\n", vip.ip, vip.bridge()));
     }
 
     /// Removes the node ends of a task's veth pairs (their peers go with them).

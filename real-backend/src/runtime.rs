@@ -23,6 +23,18 @@ pub trait Runtime: Send + Sync + 'static {
     /// Where the runtime's per-task DNS servers send questions (the daemon loop). Runtimes
     /// without task networking ignore it.
     fn set_resolver(&self, _resolve: crate::dns::Resolve) {}
+    /// Whether the runtime can serve service VIPs (`listen_vip`); the daemon asks nothing
+    /// otherwise.
+    fn serves_vips(&self) -> bool {
+        false
+    }
+    /// A listener on `vip:port` where the tasks of the VIP's network reach it (containerd: the
+    /// node namespace, the VIP on the network's bridge).
+    fn listen_vip(&self, _vip: swarm_core::api::NetAddr, _port: u16) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
+        Box::pin(async { Err(io::Error::new(io::ErrorKind::Unsupported, "this runtime serves no VIPs")) })
+    }
+    /// No listener is left on `vip`: take its address away.
+    fn release_vip(&self, _vip: swarm_core::api::NetAddr) {}
 }
 
 /// A runtime without processes: create/start/stop/kill/remove answer at once; kill exits 137.

@@ -665,7 +665,8 @@ fn task_has_an_address_from_the_pool() {
 /// Embedded DNS: inside a task, `/etc/resolv.conf` names 127.0.0.11, where swarmd answers from
 /// core's directory: `tasks.web` → the addresses of web's running tasks, `web` → its VIP, an
 /// unknown name → NXDOMAIN. A task fetches a page from `http://tasks.web/` (the other task or
-/// itself, both on the node's bridge).
+/// itself, both on the node's bridge) and from `http://web/` (the VIP, served in the node
+/// namespace, core picking the task).
 #[test]
 fn task_reaches_another_task_by_service_name() {
     if !enabled("task_reaches_another_task_by_service_name") {
@@ -709,6 +710,13 @@ fn task_reaches_another_task_by_service_name() {
 
     let (ok, page) = exec_in(&d.namespace, from, &["wget", "-O", "-", "http://tasks.web/"]);
     assert!(ok && page.contains("Welcome to swarmd"), "{page}");
+
+    // And by the service name alone: the VIP, which swarmd serves on the port the image exposes.
+    let mut page = (false, String::new());
+    wait_for("the VIP answers", Duration::from_secs(10), || {
+        page = exec_in(&d.namespace, from, &["wget", "-O", "-", "http://web/"]);
+        page.0 && page.1.contains("Welcome to swarmd")
+    });
 }
 
 /// No registry is reachable and swarmd does not pull: an image missing from containerd's store

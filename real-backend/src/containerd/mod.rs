@@ -565,6 +565,33 @@ impl Runtime for ContainerdRuntime {
     fn set_resolver(&self, resolve: Resolve) {
         *self.0.resolver.lock().expect("lock") = Some(resolve);
     }
+
+    fn serves_vips(&self) -> bool {
+        true
+    }
+
+    fn listen_vip(&self, vip: swarm_core::api::NetAddr, port: u16) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
+        let net = Arc::clone(&self.0.net);
+        Box::pin(async move {
+            let at = Attachment { ip: vip.ip, prefix_len: vip.prefix_len };
+            let std_listener = tokio::task::spawn_blocking(move || net.listen_vip(at, port)).await.map_err(io::Error::other)??;
+            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            let (tx, rx) = mpsc::channel::<BoxIo>(64);
+            tokio::spawn(async move {
+                while let Ok((s, _)) = listener.accept().await {
+                    if tx.send(Box::new(s)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            Ok(crate::daemon::MeshListener(rx))
+        })
+    }
+
+    fn release_vip(&self, vip: swarm_core::api::NetAddr) {
+        let net = Arc::clone(&self.0.net);
+        tokio::task::spawn_blocking(move || net.release_vip(Attachment { ip: vip.ip, prefix_len: vip.prefix_len }));
+    }
 }
 
 /// `<network ID>=198.18.0.3/24,<network ID>=198.18.1.3/24`: a container's attachments in a label.
