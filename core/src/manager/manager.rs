@@ -65,6 +65,10 @@ struct LeaderState {
     initialized: bool,
     controllers_in_flight: Option<(u64, Instant)>,
     dirty: bool,
+    /// The store changed since the allocator and scheduler last looked: they scan every task,
+    /// and their answer depends only on the store (and their own state), so a round without a
+    /// change skips them.
+    store_changed: bool,
 }
 
 pub struct Manager {
@@ -80,7 +84,8 @@ pub struct Manager {
     /// Set when this manager's own Raft membership was removed (demoted).
     pub removed_from_raft: bool,
     planted: crate::planted::Planted,
-    /// Controllers' rounds run so far (checkers re-check the leader's state when it moves).
+    /// Rounds that ran the allocator and scheduler (checkers re-check the leader's state when
+    /// it moves).
     pub rounds_run: u64,
     /// Raft members to add, one conf change at a time (raft-rs takes one pending at most).
     queued_conf_changes: std::collections::VecDeque<(u64, Addr)>,
@@ -225,6 +230,7 @@ impl Manager {
                     // The round's proposal may be lost: its work is found again by a full look.
                     l.controllers_in_flight = None;
                     l.orchestrator.look_at_everything();
+                    l.store_changed = true;
                 }
             }
         }
@@ -555,6 +561,7 @@ impl Manager {
             return;
         }
         l.dirty = true;
+        l.store_changed = true;
         l.orchestrator.note_applied(&self.store, touched);
         for node_id in &touched.nodes {
             if !self.store.nodes.contains_key(node_id) {
@@ -587,6 +594,7 @@ impl Manager {
                     initialized: false,
                     controllers_in_flight: None,
                     dirty: true,
+                    store_changed: true,
                 });
             }
             (false, true) => {
@@ -658,7 +666,6 @@ impl Manager {
             return false;
         }
         l.dirty = false;
-        self.rounds_run += 1;
         let mut actions = Vec::new();
         self.reachability_actions(&mut actions);
         let Some(l) = &mut self.leader else { return false };
@@ -668,8 +675,11 @@ impl Manager {
         // land before the next round sees them.
         if actions.is_empty() {
             l.orchestrator.reconcile(&self.store, now, rng, &mut actions);
-            actions.extend(l.allocator.allocate(&self.store, now));
-            actions.extend(l.scheduler.schedule(&self.store, now));
+            if std::mem::take(&mut l.store_changed) {
+                self.rounds_run += 1;
+                actions.extend(l.allocator.allocate(&self.store, now));
+                actions.extend(l.scheduler.schedule(&self.store, now));
+            }
         } else {
             l.dirty = true;
         }
@@ -689,6 +699,7 @@ impl Manager {
         } else {
             if let Some(l) = &mut self.leader {
                 l.orchestrator.look_at_everything();
+                l.store_changed = true;
             }
             false
         }

@@ -20,12 +20,20 @@ pub struct Orchestrator {
     /// Replacement tasks waiting out their restart delay (desired READY until then).
     /// Leader-local, as in swarmkit: a new leader restarts the delay from its own start.
     restart_at: BTreeMap<TaskId, Instant>,
+    /// The same, ordered by time: a round finds the delays run out without a scan.
+    restart_queue: BTreeSet<(Instant, TaskId)>,
     /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
     /// Services whose spec, tasks or tasks' nodes changed since their last reconcile: a round
     /// looks only at these (swarmkit's orchestrators react to store events the same way), so
     /// its cost follows what changed, not the size of the cluster.
     dirty_services: BTreeSet<ServiceId>,
+    /// Slots of replicated services whose tasks (or their nodes) changed.
+    dirty_slots: BTreeMap<ServiceId, BTreeSet<u64>>,
+    /// Replicated services a full look found steady (as many slots held as replicas, no
+    /// rolling update under way), with their held slots: while steady, a change to some slots
+    /// is reconciled by looking at those slots only.
+    steady: BTreeMap<ServiceId, BTreeSet<u64>>,
     /// Every service must be looked at: a new leader, or a cluster setting changed.
     all_dirty: bool,
     pub planted: crate::planted::Planted,
@@ -62,16 +70,21 @@ impl Orchestrator {
         if self.all_dirty {
             return;
         }
-        self.dirty_services.extend(touched.services.iter().cloned());
+        self.dirty_services.extend(touched.service_records.iter().cloned());
         for id in &touched.tasks {
-            if let Some(t) = store.tasks.get(id) {
-                self.dirty_services.insert(t.service_id.clone());
+            let task = store.tasks.get(id);
+            // A delayed start is kept only while its task waits at desired READY.
+            if task.map(|t| t.desired_state != TaskState::Ready).unwrap_or(true) {
+                self.clear_restart(id);
+            }
+            if let Some(t) = task {
+                self.note_task(t);
             }
         }
-        if !touched.nodes.is_empty() {
-            for node in &touched.nodes {
+        if !touched.node_records.is_empty() {
+            for node in &touched.node_records {
                 for t in store.tasks_on_node(node) {
-                    self.dirty_services.insert(t.service_id.clone());
+                    self.note_task(t);
                 }
             }
             // A global service runs on every eligible node: any node change may concern it.
@@ -83,34 +96,152 @@ impl Orchestrator {
 
     /// The next restart delay to run out: the node sets a timer for it.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.restart_at.values().min().copied()
+        self.restart_queue.first().map(|(at, _)| *at)
+    }
+
+    fn set_restart(&mut self, id: TaskId, at: Instant) {
+        if let Some(old) = self.restart_at.insert(id.clone(), at) {
+            self.restart_queue.remove(&(old, id.clone()));
+        }
+        self.restart_queue.insert((at, id));
+    }
+
+    fn clear_restart(&mut self, id: &TaskId) {
+        if let Some(at) = self.restart_at.remove(id) {
+            self.restart_queue.remove(&(at, id.clone()));
+        }
+    }
+
+    fn note_task(&mut self, t: &Task) {
+        if t.slot == 0 {
+            self.dirty_services.insert(t.service_id.clone());
+        } else {
+            self.dirty_slots.entry(t.service_id.clone()).or_default().insert(t.slot);
+        }
     }
 
     pub fn reconcile(&mut self, store: &Store, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
-        self.restart_at.retain(|id, _| store.tasks.get(id).map(|t| t.desired_state == TaskState::Ready).unwrap_or(false));
-        // Services with a restart delay run out are due too.
-        for (id, due) in &self.restart_at {
-            if *due <= now {
-                if let Some(t) = store.tasks.get(id) {
-                    self.dirty_services.insert(t.service_id.clone());
-                }
+        // Restart delays run out: their slots (or global services) are due too. A delay whose
+        // task is gone or no longer waiting (its proposal was lost) is dropped.
+        let due: Vec<TaskId> = self.restart_queue.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect();
+        for id in due {
+            match store.tasks.get(&id).filter(|t| t.desired_state == TaskState::Ready) {
+                Some(t) => self.note_task(t),
+                None => self.clear_restart(&id),
             }
         }
         let dirty = std::mem::take(&mut self.dirty_services);
+        let mut dirty_slots = std::mem::take(&mut self.dirty_slots);
         let all = std::mem::take(&mut self.all_dirty);
         // In the store's order, as a full scan would visit them: the same actions, the same
         // random draws, whichever way the round was triggered.
-        let services: Vec<&Service> =
-            if all { store.services.values().collect() } else { dirty.iter().filter_map(|id| store.services.get(id)).collect() };
-        for svc in &services {
+        let services: Vec<&Service> = if all {
+            store.services.values().collect()
+        } else {
+            let ids: BTreeSet<&ServiceId> = dirty.iter().chain(dirty_slots.keys()).collect();
+            ids.into_iter().filter_map(|id| store.services.get(id)).collect()
+        };
+        let mut looked_at: Vec<(&Service, Option<BTreeSet<u64>>)> = Vec::with_capacity(services.len());
+        for svc in services {
+            let slots = dirty_slots.remove(&svc.id).unwrap_or_default();
             match svc.spec.mode {
-                ServiceMode::Replicated { replicas } => self.reconcile_replicated(store, svc, replicas, now, rng, actions),
-                ServiceMode::Global => self.reconcile_global(store, svc, now, rng, actions),
+                ServiceMode::Replicated { replicas } if !all && !dirty.contains(&svc.id) && self.steady.contains_key(&svc.id) => {
+                    self.reconcile_slots(store, svc, replicas, &slots, now, rng, actions);
+                    looked_at.push((svc, Some(slots)));
+                }
+                ServiceMode::Replicated { replicas } => {
+                    self.reconcile_replicated(store, svc, replicas, now, rng, actions);
+                    self.release_delayed_starts(store, svc, store.tasks_of_service(&svc.id), now, actions);
+                    looked_at.push((svc, None));
+                }
+                ServiceMode::Global => {
+                    self.reconcile_global(store, svc, now, rng, actions);
+                    self.release_delayed_starts(store, svc, store.tasks_of_service(&svc.id), now, actions);
+                    looked_at.push((svc, None));
+                }
             }
-            self.release_delayed_starts(store, svc, now, actions);
         }
+        self.steady.retain(|id, _| store.services.contains_key(id));
         remove_tasks_of_deleted_services(store, actions);
-        reap(store, &services, actions);
+        reap(store, &looked_at, actions);
+    }
+
+    /// A steady service with changes in some slots: those slots only, as the full look would
+    /// treat them (the other slots have nothing to do). If the service is no longer steady
+    /// (a slot emptied), the next round takes a full look.
+    #[allow(clippy::too_many_arguments)]
+    fn reconcile_slots(
+        &mut self,
+        store: &Store,
+        svc: &Service,
+        replicas: u64,
+        slots: &BTreeSet<u64>,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        actions: &mut Vec<StoreAction>,
+    ) {
+        let mut waiting: Vec<&Task> = Vec::new();
+        for slot in slots {
+            let tasks: Vec<&Task> = store.tasks_in_slot(&svc.id, *slot).collect();
+            waiting.extend(tasks.iter().copied().filter(|t| t.desired_state == TaskState::Ready));
+            let held = self.reconcile_slot(store, svc, *slot, &tasks, now, rng, actions).is_some();
+            let steady = self.steady.get_mut(&svc.id).expect("only steady services are reconciled by slot");
+            if held {
+                steady.insert(*slot);
+            } else {
+                steady.remove(slot);
+            }
+        }
+        if self.steady.get(&svc.id).map(|s| s.len() as u64) != Some(replicas) {
+            self.steady.remove(&svc.id);
+            self.dirty_services.insert(svc.id.clone());
+        }
+        waiting.sort_by(|a, b| a.id.cmp(&b.id));
+        self.release_delayed_starts(store, svc, waiting.into_iter(), now, actions);
+    }
+
+    /// One slot of a replicated service: extra live tasks stop, a dead or stranded task is
+    /// replaced (restart policy permitting). Returns who holds the slot, if anyone.
+    #[allow(clippy::too_many_arguments)]
+    fn reconcile_slot<'s>(
+        &mut self,
+        store: &Store,
+        svc: &Service,
+        slot: u64,
+        tasks: &[&'s Task],
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        actions: &mut Vec<StoreAction>,
+    ) -> Option<SlotHolder<'s>> {
+        let mut live: Vec<&Task> = tasks.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect();
+        live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        for extra in live.iter().skip(1) {
+            actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
+        }
+        let Some(current) = live.first().copied() else {
+            // No task should run in this slot. If its newest task died by itself and the
+            // restart policy let it stay dead (condition none/on-failure, max attempts),
+            // the slot still counts toward the replicas: it must not come back as new.
+            let newest = tasks.iter().copied().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)))?;
+            return matches!(newest.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected)
+                .then_some(SlotHolder::Dead(newest));
+        };
+        debug_assert_eq!(current.slot, slot);
+        match restart_reason(store, current) {
+            None => Some(SlotHolder::Task(current)),
+            Some(reason) => {
+                actions.push(StoreAction::SetTaskDesired { id: current.id.clone(), desired: TaskState::Shutdown });
+                if self.may_restart(svc, current, reason, now) {
+                    let replacement = self.replacement(svc, current, reason, None, now, rng);
+                    actions.push(StoreAction::CreateTask(replacement.clone()));
+                    Some(SlotHolder::New(replacement))
+                } else if reason == RestartReason::Died {
+                    Some(SlotHolder::Dead(current))
+                } else {
+                    None
+                }
+            }
+        }
     }
 
     fn reconcile_replicated(
@@ -129,39 +260,19 @@ impl Orchestrator {
         // Slots holding a task that should run (after replacements made this round).
         let mut occupied: BTreeMap<u64, SlotHolder> = BTreeMap::new();
         for (slot, tasks) in &slots {
-            let mut live: Vec<&Task> = tasks.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect();
-            live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-            for extra in live.iter().skip(1) {
-                actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
-            }
-            let Some(current) = live.first() else {
-                // No task should run in this slot. If its newest task died by itself and the
-                // restart policy let it stay dead (condition none/on-failure, max attempts),
-                // the slot still counts toward the replicas: it must not come back as new.
-                if let Some(newest) = tasks.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id))) {
-                    if matches!(newest.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected) {
-                        occupied.insert(*slot, SlotHolder::Dead(newest));
-                    }
-                }
-                continue;
-            };
-            match restart_reason(store, current) {
-                None => {
-                    occupied.insert(*slot, SlotHolder::Task(current));
-                }
-                Some(reason) => {
-                    actions.push(StoreAction::SetTaskDesired { id: current.id.clone(), desired: TaskState::Shutdown });
-                    if self.may_restart(svc, current, reason, now) {
-                        let replacement = self.replacement(svc, current, reason, None, now, rng);
-                        occupied.insert(*slot, SlotHolder::New(replacement.clone()));
-                        actions.push(StoreAction::CreateTask(replacement));
-                    } else if reason == RestartReason::Died {
-                        occupied.insert(*slot, SlotHolder::Dead(current));
-                    }
-                }
+            if let Some(holder) = self.reconcile_slot(store, svc, *slot, tasks, now, rng, actions) {
+                occupied.insert(*slot, holder);
             }
         }
         let occupied_count = occupied.len() as u64;
+        // Steady: every replica's slot held and no task of an older spec left to update.
+        let steady = match occupied_count.cmp(&replicas) {
+            std::cmp::Ordering::Less => true, // once the tasks created below are in
+            std::cmp::Ordering::Equal => {
+                !occupied.values().any(|h| matches!(h, SlotHolder::Task(t) if t.spec != svc.spec.task))
+            }
+            std::cmp::Ordering::Greater => false, // the next full look, after the scale-down
+        };
         if occupied_count < replicas {
             let mut slot = 1u64;
             for _ in 0..(replicas - occupied_count) {
@@ -188,6 +299,11 @@ impl Orchestrator {
             }
         } else {
             self.rolling_update(svc, &occupied, now, rng, actions);
+        }
+        if steady {
+            self.steady.insert(svc.id.clone(), occupied.keys().copied().collect());
+        } else {
+            self.steady.remove(&svc.id);
         }
     }
 
@@ -313,7 +429,7 @@ impl Orchestrator {
         let desired = if delayed { TaskState::Ready } else { TaskState::Running };
         let task = new_task(svc, old.slot, node, desired, now, rng);
         if delayed {
-            self.restart_at.insert(task.id.clone(), now + delay);
+            self.set_restart(task.id.clone(), now + delay);
         }
         if reason == RestartReason::Died {
             let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
@@ -323,15 +439,28 @@ impl Orchestrator {
     }
 
     /// Replacement tasks held at READY start once their restart delay has run out.
-    fn release_delayed_starts(&mut self, store: &Store, svc: &Service, now: Instant, actions: &mut Vec<StoreAction>) {
-        for t in store.tasks_of_service(&svc.id).filter(|t| t.desired_state == TaskState::Ready) {
-            let due = *self
-                .restart_at
-                .entry(t.id.clone())
-                .or_insert(now + svc.spec.task.restart_policy.delay);
+    fn release_delayed_starts<'s>(
+        &mut self,
+        store: &Store,
+        svc: &Service,
+        tasks: impl Iterator<Item = &'s Task>,
+        now: Instant,
+        actions: &mut Vec<StoreAction>,
+    ) {
+        let _ = store;
+        for t in tasks.filter(|t| t.desired_state == TaskState::Ready) {
+            let due = match self.restart_at.get(&t.id) {
+                Some(at) => *at,
+                None => {
+                    // A delay this leader did not start (it took over meanwhile): from now.
+                    let at = now + svc.spec.task.restart_policy.delay;
+                    self.set_restart(t.id.clone(), at);
+                    at
+                }
+            };
             if due <= now {
                 actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Running });
-                self.restart_at.remove(&t.id);
+                self.clear_restart(&t.id);
             }
         }
     }
@@ -427,7 +556,7 @@ fn remove_tasks_of_deleted_services(store: &Store, actions: &mut Vec<StoreAction
 ///
 /// Only tasks of deleted services are marked REMOVE, so only those are looked at for the first
 /// rule; history is trimmed for the services of this round.
-fn reap(store: &Store, services: &[&Service], actions: &mut Vec<StoreAction>) {
+fn reap(store: &Store, services: &[(&Service, Option<BTreeSet<u64>>)], actions: &mut Vec<StoreAction>) {
     let limit = store.cluster.as_ref().map(|c| c.task_history_limit).unwrap_or(DEFAULT_TASK_HISTORY_LIMIT).max(1);
     let node_gone = |t: &Task| match &t.node_id {
         None => true,
@@ -447,9 +576,13 @@ fn reap(store: &Store, services: &[&Service], actions: &mut Vec<StoreAction>) {
         debug_assert!(t.desired_state >= TaskState::Remove);
         actions.push(StoreAction::RemoveTask { id: t.id.clone() });
     }
-    for svc in services {
+    for (svc, only_slots) in services {
         let mut slots: BTreeMap<(u64, Option<NodeId>), Vec<&Task>> = BTreeMap::new();
-        for t in store.tasks_of_service(&svc.id) {
+        let tasks: Box<dyn Iterator<Item = &Task>> = match only_slots {
+            Some(only) => Box::new(only.iter().flat_map(|slot| store.tasks_in_slot(&svc.id, *slot))),
+            None => Box::new(store.tasks_of_service(&svc.id)),
+        };
+        for t in tasks {
             let key = if t.slot == 0 { (0, t.node_id.clone()) } else { (t.slot, None) };
             slots.entry(key).or_default().push(t);
         }

@@ -62,6 +62,9 @@ pub struct Store {
     /// Index: tasks per node. Derived; rebuilt on restore.
     #[serde(skip)]
     tasks_by_node: BTreeMap<NodeId, BTreeSet<TaskId>>,
+    /// Index: tasks per replicated slot (slot > 0). Derived; rebuilt on restore.
+    #[serde(skip)]
+    tasks_by_slot: BTreeMap<(ServiceId, u64), BTreeSet<TaskId>>,
     /// Raft index of the last applied entry.
     pub applied_index: u64,
     /// A running digest of every entry applied (index, term, bytes): two managers at the same
@@ -78,6 +81,12 @@ pub struct Touched {
     pub tasks: BTreeSet<TaskId>,
     pub networks: bool,
     pub cluster: bool,
+    /// Services whose own record changed (created, spec, endpoint, removed), as opposed to
+    /// `services`, which also names the services of touched tasks.
+    pub service_records: BTreeSet<ServiceId>,
+    /// Nodes whose own record changed (state, availability, role, labels, removal), as opposed
+    /// to `nodes`, which also names the nodes of touched tasks.
+    pub node_records: BTreeSet<NodeId>,
 }
 
 impl Touched {
@@ -105,6 +114,7 @@ impl Store {
     pub fn rebuild_indexes(&mut self) {
         self.tasks_by_service.clear();
         self.tasks_by_node.clear();
+        self.tasks_by_slot.clear();
         let ids: Vec<TaskId> = self.tasks.keys().cloned().collect();
         for id in ids {
             self.index_task(&id);
@@ -116,6 +126,9 @@ impl Store {
         self.tasks_by_service.entry(task.service_id.clone()).or_default().insert(id.clone());
         if let Some(node) = &task.node_id {
             self.tasks_by_node.entry(node.clone()).or_default().insert(id.clone());
+        }
+        if task.slot > 0 {
+            self.tasks_by_slot.entry((task.service_id.clone(), task.slot)).or_default().insert(id.clone());
         }
     }
 
@@ -135,6 +148,20 @@ impl Store {
                 }
             }
         }
+        if task.slot > 0 {
+            let key = (task.service_id.clone(), task.slot);
+            if let Some(set) = self.tasks_by_slot.get_mut(&key) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.tasks_by_slot.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// The tasks of a replicated service's slot (slot > 0), old and new.
+    pub fn tasks_in_slot<'a>(&'a self, service: &ServiceId, slot: u64) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks_by_slot.get(&(service.clone(), slot)).into_iter().flatten().map(move |id| &self.tasks[id])
     }
 
     pub fn tasks_of_service<'a>(&'a self, service: &ServiceId) -> impl Iterator<Item = &'a Task> + 'a {
@@ -240,6 +267,7 @@ impl Store {
                     return ApplyOutcome::Skipped(format!("node {} exists", node.id));
                 }
                 touched.nodes.insert(node.id.clone());
+                touched.node_records.insert(node.id.clone());
                 self.nodes.insert(node.id.clone(), node);
             }
             SetNodeState { id, state, message, addr } => {
@@ -249,21 +277,25 @@ impl Store {
                 if let Some(addr) = addr {
                     node.status.addr = addr;
                 }
+                touched.node_records.insert(id.clone());
                 touched.nodes.insert(id);
             }
             SetNodeAvailability { id, availability } => {
                 let Some(node) = self.nodes.get_mut(&id) else { return skipped_missing("node", &id.0) };
                 node.spec.availability = availability;
+                touched.node_records.insert(id.clone());
                 touched.nodes.insert(id);
             }
             SetNodeRole { id, role } => {
                 let Some(node) = self.nodes.get_mut(&id) else { return skipped_missing("node", &id.0) };
                 node.spec.role = role;
+                touched.node_records.insert(id.clone());
                 touched.nodes.insert(id);
             }
             SetManagerStatus { id, manager_status } => {
                 let Some(node) = self.nodes.get_mut(&id) else { return skipped_missing("node", &id.0) };
                 node.manager_status = manager_status;
+                touched.node_records.insert(id.clone());
                 touched.nodes.insert(id);
             }
             SetNodeLabel { id, key, value } => {
@@ -272,12 +304,14 @@ impl Store {
                     Some(v) => node.spec.labels.insert(key, v),
                     None => node.spec.labels.remove(&key),
                 };
+                touched.node_records.insert(id.clone());
                 touched.nodes.insert(id);
             }
             RemoveNode { id } => {
                 if self.nodes.remove(&id).is_none() {
                     return skipped_missing("node", &id.0);
                 }
+                touched.node_records.insert(id.clone());
                 touched.nodes.insert(id);
             }
             CreateNetwork(net) => {
@@ -298,6 +332,7 @@ impl Store {
                     return ApplyOutcome::Skipped(format!("rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {} already exists", svc.spec.name));
                 }
                 touched.services.insert(svc.id.clone());
+                touched.service_records.insert(svc.id.clone());
                 self.services.insert(svc.id.clone(), svc);
             }
             UpdateServiceSpec { id, spec, at } => {
@@ -305,17 +340,20 @@ impl Store {
                 svc.spec = spec;
                 svc.spec_version += 1;
                 svc.updated_at = at;
+                touched.service_records.insert(id.clone());
                 touched.services.insert(id);
             }
             SetServiceEndpoint { id, endpoint } => {
                 let Some(svc) = self.services.get_mut(&id) else { return skipped_missing("service", &id.0) };
                 svc.endpoint = Some(endpoint);
+                touched.service_records.insert(id.clone());
                 touched.services.insert(id);
             }
             RemoveService { id } => {
                 if self.services.remove(&id).is_none() {
                     return skipped_missing("service", &id.0);
                 }
+                touched.service_records.insert(id.clone());
                 touched.services.insert(id);
             }
             CreateTask(task) => {
@@ -423,8 +461,12 @@ impl Store {
     pub fn check_indexes(&self) -> Result<(), String> {
         let mut by_service: BTreeMap<ServiceId, BTreeSet<TaskId>> = BTreeMap::new();
         let mut by_node: BTreeMap<NodeId, BTreeSet<TaskId>> = BTreeMap::new();
+        let mut by_slot: BTreeMap<(ServiceId, u64), BTreeSet<TaskId>> = BTreeMap::new();
         for t in self.tasks.values() {
             by_service.entry(t.service_id.clone()).or_default().insert(t.id.clone());
+            if t.slot > 0 {
+                by_slot.entry((t.service_id.clone(), t.slot)).or_default().insert(t.id.clone());
+            }
             if let Some(n) = &t.node_id {
                 by_node.entry(n.clone()).or_default().insert(t.id.clone());
             }
@@ -434,6 +476,9 @@ impl Store {
         }
         if by_node != self.tasks_by_node {
             return Err("tasks_by_node index differs from the tasks".into());
+        }
+        if by_slot != self.tasks_by_slot {
+            return Err("tasks_by_slot index differs from the tasks".into());
         }
         Ok(())
     }
