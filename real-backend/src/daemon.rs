@@ -98,8 +98,9 @@ pub struct Daemon {
     events_tx: mpsc::Sender<Event>,
     mesh_ip: Option<IpAddr>,
     mesh_listeners: HashMap<u16, tokio::task::JoinHandle<()>>,
-    /// Served VIPs: `((VIP, prefix length), port)` → its listener.
-    vip_listeners: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), tokio::task::JoinHandle<()>>,
+    /// Served VIPs and remote tasks' addresses: `((address, prefix length), port)` → its
+    /// listener, and for a remote task the container it stands for.
+    vip_listeners: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), (tokio::task::JoinHandle<()>, Option<String>)>,
     listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
     seed: u64,
 }
@@ -184,7 +185,7 @@ impl Daemon {
             self.reconcile_vips();
         }
         info!("shutting down: containers keep running (live-restore)");
-        for (_, h) in std::mem::take(&mut self.vip_listeners) {
+        for (_, (h, _)) in std::mem::take(&mut self.vip_listeners) {
             h.abort();
         }
         for (_, h) in self.mesh_listeners.drain() {
@@ -434,24 +435,43 @@ impl Daemon {
         if !self.runtime.serves_vips() {
             return;
         }
-        let mut wanted: std::collections::BTreeSet<((std::net::Ipv4Addr, u8), u16)> = Default::default();
+        // Key → `None` for a VIP, the remote task's backend for a task address.
+        let mut wanted: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), Option<swarm_core::net::Backend>> = Default::default();
+        let own = self.node.cluster_addr().cloned().unwrap_or_default();
         if let Some(agent) = self.node.agent() {
             let ingress = agent.directory.ingress_network.as_ref();
+            // Networks with a task here: only their bridges can carry a local task's traffic.
+            let local_networks: std::collections::BTreeSet<&swarm_core::ids::NetworkId> = agent
+                .directory
+                .services
+                .values()
+                .flat_map(|s| s.backends.iter())
+                .filter(|b| ip_of(&b.node_addr) == ip_of(&own))
+                .flat_map(|b| b.addresses.iter().map(|(n, _)| n))
+                .collect();
             for s in agent.directory.services.values() {
                 let mut ports: std::collections::BTreeSet<u16> = s.ports.iter().map(|p| p.target_port).collect();
                 let prefix = format!("{}.", s.name);
                 for c in agent.containers.values().filter(|c| c.name.starts_with(&prefix)) {
                     ports.extend(c.exposed_ports.iter().filter_map(|p| p.strip_suffix("/tcp")?.parse::<u16>().ok()));
                 }
-                for (net, vip) in s.vips.iter().filter(|(n, _)| Some(n) != ingress) {
-                    let _ = net;
-                    wanted.extend(ports.iter().map(|port| ((vip.ip, vip.prefix_len), *port)));
+                for (_, vip) in s.vips.iter().filter(|(n, _)| Some(n) != ingress) {
+                    wanted.extend(ports.iter().map(|port| (((vip.ip, vip.prefix_len), *port), None)));
+                }
+                // Tasks on other nodes: their addresses are served here too, each connection
+                // going to that very task through its node's cluster port (the node namespaces
+                // of different nodes are not linked).
+                for b in s.backends.iter().filter(|b| ip_of(&b.node_addr) != ip_of(&own)) {
+                    for (_, a) in b.addresses.iter().filter(|(n, _)| Some(n) != ingress && local_networks.contains(n)) {
+                        wanted.extend(ports.iter().map(|port| (((a.ip, a.prefix_len), *port), Some(b.clone()))));
+                    }
                 }
             }
         }
         let mut released: Vec<(std::net::Ipv4Addr, u8)> = Vec::new();
-        self.vip_listeners.retain(|key, h| {
-            let keep = wanted.contains(key) && !h.is_finished();
+        self.vip_listeners.retain(|key, (h, stands_for)| {
+            let same = wanted.get(key).map(|b| b.as_ref().map(|b| &b.container_name) == stands_for.as_ref()).unwrap_or(false);
+            let keep = same && !h.is_finished();
             if !keep {
                 h.abort();
                 released.push(key.0);
@@ -459,14 +479,15 @@ impl Daemon {
             keep
         });
         for vip in released {
-            if !wanted.iter().any(|(v, _)| *v == vip) {
+            if !wanted.keys().any(|(v, _)| *v == vip) {
                 self.runtime.release_vip(swarm_core::api::NetAddr { ip: vip.0, prefix_len: vip.1 });
             }
         }
-        for key in wanted {
+        for (key, remote_task) in wanted {
             if self.vip_listeners.contains_key(&key) {
                 continue;
             }
+            let stands_for = remote_task.as_ref().map(|b| b.container_name.clone());
             let ((ip, prefix_len), port) = key;
             let (tx, runtime, transport) = (self.events_tx.clone(), Arc::clone(&self.runtime), Arc::clone(&self.transport));
             let own = self.node.cluster_addr().cloned().unwrap_or_default();
@@ -482,7 +503,12 @@ impl Daemon {
                 info!(%ip, port, "serving a VIP");
                 while let Some(conn) = listener.0.recv().await {
                     let (tx, runtime, transport, own) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                    let remote_task = remote_task.clone();
                     tokio::spawn(async move {
+                        if let Some(backend) = remote_task {
+                            let route = Route { service: String::new(), vip: None, backend, target_port: port };
+                            return forward(conn, route, runtime, transport, own).await;
+                        }
                         let (rtx, rrx) = oneshot::channel();
                         if tx.send(Event::VipRoute { vip: ip, port, reply: rtx }).await.is_err() {
                             return;
@@ -495,7 +521,7 @@ impl Daemon {
                     });
                 }
             });
-            self.vip_listeners.insert(key, handle);
+            self.vip_listeners.insert(key, (handle, stands_for));
         }
     }
 
@@ -589,8 +615,6 @@ async fn mesh_forward(
 /// Moves the bytes of one connection to the task core chose: directly when it runs here, else
 /// through the owning node's cluster port (mutual TLS, hello kind `T`).
 async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, transport: Arc<Transport>, own: String) {
-    // Core names the node by `IP` or `IP:2377`.
-    let ip_of = |a: &str| a.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| a.to_string());
     let backend = if ip_of(&route.backend.node_addr) == ip_of(&own) {
         runtime.connect(&route.backend.container_name, route.target_port).await
     } else {
@@ -603,6 +627,11 @@ async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, trans
         }
         Err(e) => debug!(container = %route.backend.container_name, %e, "backend unreachable"),
     }
+}
+
+/// Core names a node by `IP` or `IP:2377`: the IP.
+fn ip_of(addr: &str) -> &str {
+    addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr)
 }
 
 /// Default `Resources` of a node: what the host has.

@@ -279,6 +279,25 @@ fn walkthrough_on_containerd() {
         });
     }
 
+    // The two tasks, on two nodes, reach each other on the overlay: by `tasks.NAME` and by
+    // address (the address of a task on another node is served in the local node namespace and
+    // forwarded through that node's cluster port).
+    let daemons = [&bd0, &bd1, &bd2];
+    let overlay_ip = |(ns, name): &(String, String)| -> String {
+        let d = daemons.iter().find(|d| &d.namespace == ns).expect("its daemon");
+        let addrs = addresses_in(Some(&d.root.join("netns").join(name)));
+        assert_eq!(addrs.len(), 2, "eth0 on ingress, eth1 on myswarm: {addrs:?}");
+        addrs[1].1.split('/').next().unwrap().to_string()
+    };
+    let (a, b) = (&all_containers[0], &all_containers[1]);
+    let b_ip = overlay_ip(b);
+    wait_for("a task reaches the task on the other node by address", Duration::from_secs(15), || {
+        let (ok, page) = exec_in(&a.0, &a.1, &["wget", "-O", "-", &format!("http://{b_ip}/")]);
+        ok && page.contains("Welcome to swarmd")
+    });
+    let (ok, out) = exec_in(&a.0, &a.1, &["nslookup", "tasks.mynginx"]);
+    assert!(ok && out.contains(&format!("Address: {b_ip}")) && out.contains(&format!("Address: {}", overlay_ip(a))), "{out}");
+
     // Step 14: SIGKILL to a task's container → exit 137, a replacement runs.
     let (ns, victim) = all_containers.iter().find(|(_, n)| n.starts_with("mynginx.2.")).cloned().expect("slot 2 has a container");
     let (ok, out) = ctr(&ns, &["tasks", "kill", "-s", "9", &victim]);
