@@ -34,3 +34,6 @@ echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
 SWARM_BENCH_QUICK=1 cargo bench --locked -p swarm-core --bench scheduler -- --sample-count 1
 SWARMSIM_BENCH_QUICK=1 cargo bench --locked -p swarmsim --bench raft
+# A cluster at scale, small size (BENCHMARKS.md has 1,000 and 10,000 nodes): init, 99 joins,
+# 3,000 tasks deployed, 10% of the workers crash and every task is replaced.
+./target/release/swarmsim bench scale --nodes 100 --replicas 3000 --crash 10

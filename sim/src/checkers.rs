@@ -27,8 +27,9 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub fn after_event(&mut self, hosts: &[SimHost], _now: Instant) -> Result<(), String> {
-        for h in hosts.iter().filter(|h| h.up) {
+    /// `hosts`: every host running a manager (the others hold no store).
+    pub fn after_event<'a>(&mut self, hosts: impl Iterator<Item = &'a SimHost>, _now: Instant) -> Result<(), String> {
+        for h in hosts.filter(|h| h.up) {
             let Some(mgr) = h.node.manager() else { continue };
             let index = mgr.store.applied_index;
             let mark = (index, mgr.rounds_run);

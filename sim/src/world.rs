@@ -181,6 +181,10 @@ pub struct World {
     /// The leader store's applied index when "sometimes" conditions were last looked for.
     sometimes_checked_at: u64,
     planted: swarm_core::planted::Planted,
+    /// Host by address, for delivering messages: a scan per message is O(hosts).
+    ip_index: BTreeMap<Ipv4Addr, NodeIndex>,
+    /// Hosts whose node runs a manager (up or not): the per-event checks look at these only.
+    managers: BTreeSet<NodeIndex>,
 }
 
 impl World {
@@ -213,8 +217,16 @@ impl World {
                     timer_at: None,
                 }
             })
-            .collect();
+            .collect::<Vec<SimHost>>();
+        let mut ip_index = BTreeMap::new();
+        for (i, h) in hosts.iter().enumerate() {
+            for ip in &h.addrs {
+                ip_index.entry(*ip).or_insert(i);
+            }
+        }
         World {
+            ip_index,
+            managers: BTreeSet::new(),
             now: Instant::ZERO,
             hosts,
             queue: BinaryHeap::new(),
@@ -245,7 +257,12 @@ impl World {
     }
 
     pub fn host_by_ip(&self, ip: Ipv4Addr) -> Option<NodeIndex> {
-        self.hosts.iter().position(|h| h.addrs.contains(&ip))
+        self.ip_index.get(&ip).copied()
+    }
+
+    /// Up hosts running a manager, in host order.
+    fn up_managers(&self) -> impl Iterator<Item = (NodeIndex, &SimHost)> {
+        self.managers.iter().map(|i| (*i, &self.hosts[*i])).filter(|(_, h)| h.up)
     }
 
     fn host_by_cluster_addr(&self, addr: &str) -> Option<NodeIndex> {
@@ -311,9 +328,15 @@ impl World {
                 }
             }
         }
+        if self.hosts[node].node.manager().is_some() {
+            self.managers.insert(node);
+        } else {
+            self.managers.remove(&node);
+        }
         self.check_leaders();
         if self.violation.is_none() {
-            if let Err(v) = self.checker.after_event(&self.hosts, self.now) {
+            let managers = self.managers.iter().map(|i| &self.hosts[*i]);
+            if let Err(v) = self.checker.after_event(managers, self.now) {
                 self.violation = Some(v);
             }
         }
@@ -521,7 +544,11 @@ impl World {
 
     /// Safety: at most one leader per term, across the whole run.
     fn check_leaders(&mut self) {
-        for host in self.hosts.iter().filter(|h| h.up) {
+        for i in self.managers.iter().copied() {
+            let host = &self.hosts[i];
+            if !host.up {
+                continue;
+            }
             let Some(mgr) = host.node.manager() else { continue };
             if !mgr.is_leader() {
                 continue;
@@ -537,7 +564,7 @@ impl World {
     /// The store as the current leader holds it (the freshest view), or any manager's.
     pub fn leader_index(&self) -> Option<NodeIndex> {
         let mut best: Option<(u64, NodeIndex)> = None;
-        for (i, h) in self.hosts.iter().enumerate().filter(|(_, h)| h.up) {
+        for (i, h) in self.up_managers() {
             if let Some(m) = h.node.manager() {
                 if m.is_leader() && best.map(|(t, _)| m.raft.term() > t).unwrap_or(true) {
                     best = Some((m.raft.term(), i));
@@ -551,10 +578,8 @@ impl World {
         if let Some(i) = self.leader_index() {
             return self.hosts[i].node.manager().map(|m| &m.store);
         }
-        self.hosts
-            .iter()
-            .filter(|h| h.up)
-            .filter_map(|h| h.node.manager())
+        self.up_managers()
+            .filter_map(|(_, h)| h.node.manager())
             .max_by_key(|m| m.store.applied_index)
             .map(|m| &m.store)
     }

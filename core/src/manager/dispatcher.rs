@@ -40,6 +40,8 @@ pub struct Dispatcher {
     sessions: BTreeMap<NodeId, Session>,
     /// When each node is declared Down unless it heartbeats first.
     deadlines: BTreeMap<NodeId, Instant>,
+    /// The same, ordered by time: expiry and the next deadline without a scan of every node.
+    deadline_queue: BTreeSet<(Instant, NodeId)>,
     /// Status updates received since the last round, written in the next proposal.
     pending_status: BTreeMap<TaskId, (NodeId, TaskStatus)>,
     /// When the queued status updates are written at the latest.
@@ -64,7 +66,20 @@ impl Dispatcher {
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.values().min().copied().into_iter().chain(self.status_batch_due).min()
+        self.deadline_queue.first().map(|(at, _)| *at).into_iter().chain(self.status_batch_due).min()
+    }
+
+    fn set_deadline(&mut self, node: NodeId, at: Instant) {
+        if let Some(old) = self.deadlines.insert(node.clone(), at) {
+            self.deadline_queue.remove(&(old, node.clone()));
+        }
+        self.deadline_queue.insert((at, node));
+    }
+
+    fn clear_deadline(&mut self, node: &NodeId) {
+        if let Some(at) = self.deadlines.remove(node) {
+            self.deadline_queue.remove(&(at, node.clone()));
+        }
     }
 
     pub fn has_pending_status(&self) -> bool {
@@ -91,7 +106,7 @@ impl Dispatcher {
                 message: UNKNOWN_AFTER_LEADER_CHANGE.to_string(),
                 addr: None,
             });
-            self.deadlines.insert(node.id.clone(), now + grace);
+            self.set_deadline(node.id.clone(), now + grace);
         }
         self.directory_dirty = true;
     }
@@ -117,7 +132,7 @@ impl Dispatcher {
                 };
                 let period = Self::period(rng);
                 self.sessions.insert(node_id.clone(), Session { addr: from.clone(), seq: session_seq });
-                self.deadlines.insert(node_id.clone(), now + period * GRACE_MULTIPLIER);
+                self.set_deadline(node_id.clone(), now + period * GRACE_MULTIPLIER);
                 let ip = from.split(':').next().unwrap_or(from).to_string();
                 if node.status.state != NodeState::Ready || node.status.addr != ip {
                     actions.push(StoreAction::SetNodeState {
@@ -165,7 +180,7 @@ impl Dispatcher {
                         addr: None,
                     });
                 }
-                self.deadlines.insert(node_id, now + period * GRACE_MULTIPLIER);
+                self.set_deadline(node_id, now + period * GRACE_MULTIPLIER);
                 out.push((from.clone(), Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period })));
             }
             SessionMessage::UpdateTaskStatus { node_id, updates } => {
@@ -187,9 +202,10 @@ impl Dispatcher {
         if self.planted.is(crate::planted::PlantedBug::DispatcherNeverExpiresSession) {
             return;
         }
-        let expired: Vec<NodeId> = self.deadlines.iter().filter(|(_, d)| **d <= now).map(|(n, _)| n.clone()).collect();
+        let mut expired: Vec<NodeId> = self.deadline_queue.iter().take_while(|(at, _)| *at <= now).map(|(_, n)| n.clone()).collect();
+        expired.sort();
         for node_id in expired {
-            self.deadlines.remove(&node_id);
+            self.clear_deadline(&node_id);
             self.sessions.remove(&node_id);
             if store.nodes.get(&node_id).map(|n| n.status.state != NodeState::Down).unwrap_or(false) {
                 actions.push(StoreAction::SetNodeState {
@@ -258,7 +274,7 @@ impl Dispatcher {
     /// Forgets a removed node's session.
     pub fn forget_node(&mut self, node_id: &NodeId) {
         self.sessions.remove(node_id);
-        self.deadlines.remove(node_id);
+        self.clear_deadline(node_id);
     }
 }
 

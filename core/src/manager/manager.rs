@@ -24,7 +24,7 @@ use raft::eraftpb::{ConfChange, ConfChangeType, EntryType};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub const RAFT_TICK: Duration = Duration::from_secs(1);
@@ -87,6 +87,9 @@ pub struct Manager {
     /// Rounds that ran the allocator and scheduler (checkers re-check the leader's state when
     /// it moves).
     pub rounds_run: u64,
+    /// Nodes of the store with a manager status (the leader checks their reachability every
+    /// round; a scan of every node would cost O(nodes) per round).
+    manager_nodes: BTreeSet<NodeId>,
     /// Raft members to add, one conf change at a time (raft-rs takes one pending at most).
     queued_conf_changes: std::collections::VecDeque<(u64, Addr)>,
     conf_change_pending: bool,
@@ -142,6 +145,7 @@ impl Manager {
             removed_from_raft: false,
             planted: crate::planted::Planted::default(),
             rounds_run: 0,
+            manager_nodes: BTreeSet::new(),
             queued_conf_changes: std::collections::VecDeque::new(),
             conf_change_pending: false,
         }
@@ -436,6 +440,7 @@ impl Manager {
         let mut store: Store = postcard::from_bytes(&snap.data).expect("snapshot written by a manager decodes");
         store.rebuild_indexes();
         self.store = store;
+        self.manager_nodes = self.store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.clone()).collect();
         for node in self.store.nodes.values() {
             if let Some(ms) = &node.manager_status {
                 self.peers.insert(ms.raft_id, ms.addr.clone());
@@ -549,6 +554,12 @@ impl Manager {
     }
 
     fn after_apply(&mut self, touched: &Touched, _now: Instant, out: &mut Vec<Output>) {
+        for id in &touched.node_records {
+            match self.store.nodes.get(id).filter(|n| n.manager_status.is_some()) {
+                Some(_) => self.manager_nodes.insert(id.clone()),
+                None => self.manager_nodes.remove(id),
+            };
+        }
         for node in self.store.nodes.values() {
             if let Some(ms) = &node.manager_status {
                 if node.spec.role == NodeRole::Manager && !self.peers.contains_key(&ms.raft_id) {
@@ -648,7 +659,7 @@ impl Manager {
     /// The leader records which managers it hears from, so every manager's `node ls` shows the
     /// same Reachable/Unreachable. The leader itself is always reachable.
     fn reachability_actions(&self, actions: &mut Vec<StoreAction>) {
-        for node in self.store.nodes.values() {
+        for node in self.manager_nodes.iter().filter_map(|id| self.store.nodes.get(id)) {
             let Some(ms) = &node.manager_status else { continue };
             let reachable = ms.raft_id == self.raft.id() || self.raft.peer_recently_active(ms.raft_id);
             if reachable != ms.reachable {
