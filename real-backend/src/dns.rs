@@ -7,6 +7,7 @@
 use crate::transport::BoxFuture;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+#[cfg(not(madsim))]
 use tracing::debug;
 
 /// Asks the node: `(container, name)` → addresses.

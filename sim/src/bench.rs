@@ -32,6 +32,9 @@ pub struct ScaleSpec {
     /// After every task runs, crash this share of the workers at once (0 = no failure phase).
     pub crash_fraction: f64,
     pub seed: u64,
+    /// Print, to stderr, every simulated second of the deploy and recovery phases: tasks
+    /// running, wall time and resident memory so far (for runs too long to wait out).
+    pub progress: bool,
 }
 
 impl ScaleSpec {
@@ -204,7 +207,22 @@ pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
         for s in 0..spec.services {
             command(world, 0, &format!("docker service create --replicas {} --name svc{s} nginx", spec.replicas_per_service))?;
         }
-        run_until(world, "every task running", |w| all_services_running(w, spec.services, spec.replicas_per_service))
+        let wall_start = WallClock::now();
+        let mut next_report = world.now;
+        run_until(world, "every task running", |w| {
+            if spec.progress && w.now >= next_report {
+                next_report = w.now + Duration::from_secs(1);
+                let running: usize = leader_store(w).map(|st| st.services.keys().map(|id| st.running_tasks_of_service(id).count()).sum()).unwrap_or(0);
+                eprintln!(
+                    "  progress: simulated {}  running {running}/{}  wall {}  rss {} MiB",
+                    w.now,
+                    spec.tasks(),
+                    wall_text(wall_start.elapsed()),
+                    current_rss_bytes().unwrap_or(0) >> 20
+                );
+            }
+            all_services_running(w, spec.services, spec.replicas_per_service)
+        })
     })?;
     report.deploy = deploy;
 
@@ -240,6 +258,14 @@ fn crashed_nodes_down(world: &World, victims: &[String]) -> bool {
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Resident set size now, from `/proc/self/status` (Linux); `None` elsewhere.
+fn current_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }

@@ -65,6 +65,9 @@ enum BenchCmd {
         crash: f64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Print progress (tasks running, wall time, memory) every simulated second.
+        #[arg(long)]
+        progress: bool,
     },
 }
 
@@ -88,8 +91,8 @@ fn main() -> ExitCode {
         Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
-        Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed }) => {
-            bench_scale(ScaleSpec { nodes, services, replicas_per_service: replicas, crash_fraction: crash / 100.0, seed })
+        Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed, progress }) => {
+            bench_scale(ScaleSpec { nodes, services, replicas_per_service: replicas, crash_fraction: crash / 100.0, seed, progress })
         }
     }
 }
