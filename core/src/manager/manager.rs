@@ -691,6 +691,10 @@ impl Manager {
                 actions.extend(l.allocator.allocate(&self.store, now));
                 actions.extend(l.scheduler.schedule(&self.store, now));
             }
+            // A service found no longer steady is looked at as a whole in the next round.
+            if l.orchestrator.has_pending_work() {
+                l.dirty = true;
+            }
         } else {
             l.dirty = true;
         }

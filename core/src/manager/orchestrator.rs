@@ -24,9 +24,10 @@ pub struct Orchestrator {
     restart_queue: BTreeSet<(Instant, TaskId)>,
     /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
-    /// Services whose spec, tasks or tasks' nodes changed since their last reconcile: a round
-    /// looks only at these (swarmkit's orchestrators react to store events the same way), so
-    /// its cost follows what changed, not the size of the cluster.
+    /// Services to look at as a whole in the next round (spec changed, a global service's task
+    /// or node changed, no longer steady). A round looks only at these and at `dirty_slots`
+    /// (swarmkit's orchestrators react to store events the same way), so its cost follows what
+    /// changed, not the size of the cluster.
     dirty_services: BTreeSet<ServiceId>,
     /// Slots of replicated services whose tasks (or their nodes) changed.
     dirty_slots: BTreeMap<ServiceId, BTreeSet<u64>>,
@@ -53,6 +54,11 @@ enum RestartReason {
 impl Orchestrator {
     pub fn new() -> Orchestrator {
         Orchestrator { all_dirty: true, ..Default::default() }
+    }
+
+    /// Changes are waiting for a round (the manager keeps rounds coming until none are).
+    pub fn has_pending_work(&self) -> bool {
+        self.all_dirty || !self.dirty_services.is_empty() || !self.dirty_slots.is_empty()
     }
 
     /// The next round looks at every service (its last proposal may have been lost).
