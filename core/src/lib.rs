@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod deadlines;
 pub mod ids;
 pub mod manager;
 pub mod runtime;

@@ -6,6 +6,7 @@
 use crate::api::*;
 use crate::ids::{NodeId, TaskId};
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
+use crate::deadlines::Deadlines;
 use crate::manager::directory::DirectoryKeeper;
 use crate::net::Directory;
 use crate::store::{Store, StoreAction, Touched};
@@ -39,9 +40,7 @@ struct Session {
 pub struct Dispatcher {
     sessions: BTreeMap<NodeId, Session>,
     /// When each node is declared Down unless it heartbeats first.
-    deadlines: BTreeMap<NodeId, Instant>,
-    /// The same, ordered by time: expiry and the next deadline without a scan of every node.
-    deadline_queue: BTreeSet<(Instant, NodeId)>,
+    deadlines: Deadlines<NodeId>,
     /// Status updates received since the last round, written in the next proposal.
     pending_status: BTreeMap<TaskId, (NodeId, TaskStatus)>,
     /// When the queued status updates are written at the latest.
@@ -66,20 +65,7 @@ impl Dispatcher {
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.deadline_queue.first().map(|(at, _)| *at).into_iter().chain(self.status_batch_due).min()
-    }
-
-    fn set_deadline(&mut self, node: NodeId, at: Instant) {
-        if let Some(old) = self.deadlines.insert(node.clone(), at) {
-            self.deadline_queue.remove(&(old, node.clone()));
-        }
-        self.deadline_queue.insert((at, node));
-    }
-
-    fn clear_deadline(&mut self, node: &NodeId) {
-        if let Some(at) = self.deadlines.remove(node) {
-            self.deadline_queue.remove(&(at, node.clone()));
-        }
+        self.deadlines.first().into_iter().chain(self.status_batch_due).min()
     }
 
     pub fn has_pending_status(&self) -> bool {
@@ -106,7 +92,7 @@ impl Dispatcher {
                 message: UNKNOWN_AFTER_LEADER_CHANGE.to_string(),
                 addr: None,
             });
-            self.set_deadline(node.id.clone(), now + grace);
+            self.deadlines.set(node.id.clone(), now + grace);
         }
         self.directory_dirty = true;
     }
@@ -132,7 +118,7 @@ impl Dispatcher {
                 };
                 let period = Self::period(rng);
                 self.sessions.insert(node_id.clone(), Session { addr: from.clone(), seq: session_seq });
-                self.set_deadline(node_id.clone(), now + period * GRACE_MULTIPLIER);
+                self.deadlines.set(node_id.clone(), now + period * GRACE_MULTIPLIER);
                 let ip = from.split(':').next().unwrap_or(from).to_string();
                 if node.status.state != NodeState::Ready || node.status.addr != ip {
                     actions.push(StoreAction::SetNodeState {
@@ -180,7 +166,7 @@ impl Dispatcher {
                         addr: None,
                     });
                 }
-                self.set_deadline(node_id, now + period * GRACE_MULTIPLIER);
+                self.deadlines.set(node_id, now + period * GRACE_MULTIPLIER);
                 out.push((from.clone(), Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period })));
             }
             SessionMessage::UpdateTaskStatus { node_id, updates } => {
@@ -202,10 +188,10 @@ impl Dispatcher {
         if self.planted.is(crate::planted::PlantedBug::DispatcherNeverExpiresSession) {
             return;
         }
-        let mut expired: Vec<NodeId> = self.deadline_queue.iter().take_while(|(at, _)| *at <= now).map(|(_, n)| n.clone()).collect();
+        let mut expired: Vec<NodeId> = self.deadlines.due(now).cloned().collect();
         expired.sort();
         for node_id in expired {
-            self.clear_deadline(&node_id);
+            self.deadlines.clear(&node_id);
             self.sessions.remove(&node_id);
             if store.nodes.get(&node_id).map(|n| n.status.state != NodeState::Down).unwrap_or(false) {
                 actions.push(StoreAction::SetNodeState {
@@ -274,7 +260,7 @@ impl Dispatcher {
     /// Forgets a removed node's session.
     pub fn forget_node(&mut self, node_id: &NodeId) {
         self.sessions.remove(node_id);
-        self.clear_deadline(node_id);
+        self.deadlines.clear(node_id);
     }
 }
 

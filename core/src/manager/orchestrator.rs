@@ -7,6 +7,7 @@
 
 use crate::api::*;
 use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::deadlines::Deadlines;
 use crate::manager::scheduler::constraint_matches;
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
@@ -19,9 +20,7 @@ pub const DEFAULT_TASK_HISTORY_LIMIT: usize = 5;
 pub struct Orchestrator {
     /// Replacement tasks waiting out their restart delay (desired READY until then).
     /// Leader-local, as in swarmkit: a new leader restarts the delay from its own start.
-    restart_at: BTreeMap<TaskId, Instant>,
-    /// The same, ordered by time: a round finds the delays run out without a scan.
-    restart_queue: BTreeSet<(Instant, TaskId)>,
+    restart_at: Deadlines<TaskId>,
     /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
     /// Services to look at as a whole in the next round (spec changed, a global service's task
@@ -81,7 +80,7 @@ impl Orchestrator {
             let task = store.tasks.get(id);
             // A delayed start is kept only while its task waits at desired READY.
             if task.map(|t| t.desired_state != TaskState::Ready).unwrap_or(true) {
-                self.clear_restart(id);
+                self.restart_at.clear(id);
             }
             if let Some(t) = task {
                 self.note_task(t);
@@ -102,20 +101,7 @@ impl Orchestrator {
 
     /// The next restart delay to run out: the node sets a timer for it.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.restart_queue.first().map(|(at, _)| *at)
-    }
-
-    fn set_restart(&mut self, id: TaskId, at: Instant) {
-        if let Some(old) = self.restart_at.insert(id.clone(), at) {
-            self.restart_queue.remove(&(old, id.clone()));
-        }
-        self.restart_queue.insert((at, id));
-    }
-
-    fn clear_restart(&mut self, id: &TaskId) {
-        if let Some(at) = self.restart_at.remove(id) {
-            self.restart_queue.remove(&(at, id.clone()));
-        }
+        self.restart_at.first()
     }
 
     fn note_task(&mut self, t: &Task) {
@@ -129,11 +115,13 @@ impl Orchestrator {
     pub fn reconcile(&mut self, store: &Store, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
         // Restart delays run out: their slots (or global services) are due too. A delay whose
         // task is gone or no longer waiting (its proposal was lost) is dropped.
-        let due: Vec<TaskId> = self.restart_queue.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| id.clone()).collect();
+        let due: Vec<TaskId> = self.restart_at.due(now).cloned().collect();
         for id in due {
             match store.tasks.get(&id).filter(|t| t.desired_state == TaskState::Ready) {
                 Some(t) => self.note_task(t),
-                None => self.clear_restart(&id),
+                None => {
+                    self.restart_at.clear(&id);
+                }
             }
         }
         let dirty = std::mem::take(&mut self.dirty_services);
@@ -157,12 +145,12 @@ impl Orchestrator {
                 }
                 ServiceMode::Replicated { replicas } => {
                     self.reconcile_replicated(store, svc, replicas, now, rng, actions);
-                    self.release_delayed_starts(store, svc, store.tasks_of_service(&svc.id), now, actions);
+                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), now, actions);
                     looked_at.push((svc, None));
                 }
                 ServiceMode::Global => {
                     self.reconcile_global(store, svc, now, rng, actions);
-                    self.release_delayed_starts(store, svc, store.tasks_of_service(&svc.id), now, actions);
+                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), now, actions);
                     looked_at.push((svc, None));
                 }
             }
@@ -203,7 +191,7 @@ impl Orchestrator {
             self.dirty_services.insert(svc.id.clone());
         }
         waiting.sort_by(|a, b| a.id.cmp(&b.id));
-        self.release_delayed_starts(store, svc, waiting.into_iter(), now, actions);
+        self.release_delayed_starts(svc, waiting.into_iter(), now, actions);
     }
 
     /// One slot of a replicated service: extra live tasks stop, a dead or stranded task is
@@ -240,7 +228,7 @@ impl Orchestrator {
                 if self.may_restart(svc, current, reason, now) {
                     let replacement = self.replacement(svc, current, reason, None, now, rng);
                     actions.push(StoreAction::CreateTask(replacement.clone()));
-                    Some(SlotHolder::New(replacement))
+                    Some(SlotHolder::New(Box::new(replacement)))
                 } else if reason == RestartReason::Died {
                     Some(SlotHolder::Dead(current))
                 } else {
@@ -286,7 +274,7 @@ impl Orchestrator {
                     slot += 1;
                 }
                 let task = new_task(svc, slot, None, TaskState::Running, now, rng);
-                occupied.insert(slot, SlotHolder::New(task.clone()));
+                occupied.insert(slot, SlotHolder::New(Box::new(task.clone())));
                 actions.push(StoreAction::CreateTask(task));
             }
         } else if occupied_count > replicas {
@@ -435,7 +423,7 @@ impl Orchestrator {
         let desired = if delayed { TaskState::Ready } else { TaskState::Running };
         let task = new_task(svc, old.slot, node, desired, now, rng);
         if delayed {
-            self.set_restart(task.id.clone(), now + delay);
+            self.restart_at.set(task.id.clone(), now + delay);
         }
         if reason == RestartReason::Died {
             let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
@@ -447,26 +435,24 @@ impl Orchestrator {
     /// Replacement tasks held at READY start once their restart delay has run out.
     fn release_delayed_starts<'s>(
         &mut self,
-        store: &Store,
         svc: &Service,
         tasks: impl Iterator<Item = &'s Task>,
         now: Instant,
         actions: &mut Vec<StoreAction>,
     ) {
-        let _ = store;
         for t in tasks.filter(|t| t.desired_state == TaskState::Ready) {
             let due = match self.restart_at.get(&t.id) {
-                Some(at) => *at,
+                Some(at) => at,
                 None => {
                     // A delay this leader did not start (it took over meanwhile): from now.
                     let at = now + svc.spec.task.restart_policy.delay;
-                    self.set_restart(t.id.clone(), at);
+                    self.restart_at.set(t.id.clone(), at);
                     at
                 }
             };
             if due <= now {
                 actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Running });
-                self.clear_restart(&t.id);
+                self.restart_at.clear(&t.id);
             }
         }
     }
@@ -477,7 +463,7 @@ enum SlotHolder<'s> {
     /// A task that should run and is fine.
     Task(&'s Task),
     /// A task created this round (a replacement or a new slot).
-    New(Task),
+    New(Box<Task>),
     /// The slot's newest task died and its restart policy keeps it dead.
     Dead(&'s Task),
 }
