@@ -131,16 +131,12 @@ fn run_until(world: &mut World, what: &str, mut done: impl FnMut(&World) -> bool
             return Err(v.clone());
         }
         if world.now >= until {
-            return Err(format!("{what}: not reached within {} simulated", humantime(PHASE_BOUND)));
+            return Err(format!("{what}: not reached within {} simulated", sim_text(PHASE_BOUND)));
         }
         let next = world.now + POLL_EVERY;
         world.run_until(next);
     }
     Ok(())
-}
-
-fn humantime(d: Duration) -> String {
-    format!("{:.1}s", d.as_secs_f64())
 }
 
 fn leader_store(world: &World) -> Option<&swarm_core::store::Store> {
