@@ -90,16 +90,7 @@ fn node(id: String, i: usize, role: NodeRole) -> Node {
 }
 
 fn template(case: Case) -> TaskTemplate {
-    let mut t = TaskTemplate {
-        image: "nginx:alpine".into(),
-        command: vec![],
-        env: vec![],
-        constraints: vec![],
-        reservations: Resources::default(),
-        restart_policy: RestartPolicy::default(),
-        networks: vec![],
-        force_update: 0,
-    };
+    let mut t = TaskTemplate::for_image("nginx:alpine");
     match case {
         Case::Constrained => {
             t.constraints = vec![

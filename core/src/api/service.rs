@@ -146,6 +146,23 @@ pub struct TaskTemplate {
     pub force_update: u64,
 }
 
+impl TaskTemplate {
+    /// `docker service create IMAGE` with nothing else: no command, env, constraints,
+    /// reservations or networks, and swarm's default restart policy.
+    pub fn for_image(image: impl Into<String>) -> TaskTemplate {
+        TaskTemplate {
+            image: image.into(),
+            command: vec![],
+            env: vec![],
+            constraints: vec![],
+            reservations: super::node::Resources::default(),
+            restart_policy: RestartPolicy::default(),
+            networks: vec![],
+            force_update: 0,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSpec {
     pub name: String,

@@ -706,16 +706,7 @@ mod tests {
             spec: ServiceSpec {
                 name: "mynginx".into(),
                 mode: ServiceMode::Replicated { replicas: 2 },
-                task: TaskTemplate {
-                    image: "nginx".into(),
-                    command: vec![],
-                    env: vec![],
-                    constraints: vec![],
-                    reservations: Resources::default(),
-                    restart_policy: RestartPolicy::default(),
-                    networks: vec![NetworkId(MYSWARM_ID.into())],
-                    force_update: 0,
-                },
+                task: TaskTemplate { networks: vec![NetworkId(MYSWARM_ID.into())], ..TaskTemplate::for_image("nginx") },
                 ports: vec![port],
             },
             spec_version: 12,

@@ -308,16 +308,7 @@ mod tests {
     }
 
     fn template(image: &str) -> TaskTemplate {
-        TaskTemplate {
-            image: image.to_string(),
-            command: vec![],
-            env: vec![],
-            constraints: vec![],
-            reservations: Resources::default(),
-            restart_policy: RestartPolicy::default(),
-            networks: vec![],
-            force_update: 0,
-        }
+        TaskTemplate::for_image(image)
     }
 
     fn service(id: &str, name: &str, mode: ServiceMode) -> Service {

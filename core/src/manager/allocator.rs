@@ -676,14 +676,8 @@ mod tests {
             name: name.into(),
             mode: ServiceMode::Replicated { replicas: 1 },
             task: TaskTemplate {
-                image: "nginx".into(),
-                command: vec![],
-                env: vec![],
-                constraints: vec![],
-                reservations: Resources::default(),
-                restart_policy: RestartPolicy::default(),
                 networks: networks.iter().map(|n| NetworkId(n.to_string())).collect(),
-                force_update: 0,
+                ..TaskTemplate::for_image("nginx")
             },
             ports,
         }

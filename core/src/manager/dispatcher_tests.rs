@@ -125,16 +125,7 @@ fn node(id: &str, state: NodeState) -> Node {
 }
 
 fn template() -> TaskTemplate {
-    TaskTemplate {
-        image: "nginx".into(),
-        command: vec![],
-        env: vec![],
-        constraints: vec![],
-        reservations: Resources::default(),
-        restart_policy: RestartPolicy::default(),
-        networks: vec![],
-        force_update: 0,
-    }
+    TaskTemplate::for_image("nginx")
 }
 
 fn node_states(actions: &[StoreAction]) -> Vec<(String, NodeState, String)> {

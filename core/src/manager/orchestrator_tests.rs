@@ -154,16 +154,7 @@ fn node(name: &str) -> Node {
 }
 
 fn template(restart_policy: RestartPolicy) -> TaskTemplate {
-    TaskTemplate {
-        image: NGINX.into(),
-        command: vec![],
-        env: vec![],
-        constraints: vec![],
-        reservations: Resources::default(),
-        restart_policy,
-        networks: vec![],
-        force_update: 0,
-    }
+    TaskTemplate { restart_policy, ..TaskTemplate::for_image(NGINX) }
 }
 
 fn status(state: TaskState, at: Instant) -> TaskStatus {

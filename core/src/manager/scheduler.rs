@@ -610,16 +610,7 @@ mod tests {
     }
 
     fn template() -> TaskTemplate {
-        TaskTemplate {
-            image: "redis:3.0.6".into(),
-            command: vec![],
-            env: vec![],
-            constraints: vec![],
-            reservations: Resources::default(),
-            restart_policy: RestartPolicy::default(),
-            networks: vec![],
-            force_update: 0,
-        }
+        TaskTemplate::for_image("redis:3.0.6")
     }
 
     fn add_service(store: &mut Store, id: &str, task: TaskTemplate) {
