@@ -23,17 +23,8 @@ cd "$(dirname "$0")/.."
 runs=${BENCH_REAL_RUNS:-3}
 replicas=${BENCH_REAL_REPLICAS:-20}
 
-need=()
-command -v containerd >/dev/null || need+=(containerd)
-command -v runc >/dev/null || need+=(runc)
-[ -x /bin/busybox ] || need+=(busybox-static)
-command -v ip >/dev/null || need+=(iproute2)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "== apt-get install ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+. ci/containerd-lib.sh
+install_containerd_deps
 
 echo "== build swarmd, swarmctl (release)"
 cargo build --release --locked -p swarmd --bins 2>&1 | tail -n 1
@@ -43,17 +34,7 @@ swarmctl=$target/release/swarmctl
 
 dir=/run/swarmd-bench
 ip=127.0.0.70
-mkdir -p "$dir/root" "$dir/state"
-cat > "$dir/config.toml" <<CONF
-version = 2
-root = "$dir/root"
-state = "$dir/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$dir/containerd.sock"
-[ttrpc]
-  address = "$dir/containerd.sock.ttrpc"
-CONF
+write_containerd_config "$dir"
 sock=$dir/containerd.sock
 ctr() { command ctr -a "$sock" "$@"; }
 

@@ -7,30 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-command -v containerd >/dev/null || need+=(containerd)
-command -v runc >/dev/null || need+=(runc)
-[ -x /bin/busybox ] || need+=(busybox-static)
-command -v ip >/dev/null || need+=(iproute2)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "== apt-get install ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+. ci/containerd-lib.sh
+install_containerd_deps
 
 dir=/run/swarmd-ci
-mkdir -p "$dir/root" "$dir/state"
-cat > "$dir/config.toml" <<CONF
-version = 2
-root = "$dir/root"
-state = "$dir/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$dir/containerd.sock"
-[ttrpc]
-  address = "$dir/containerd.sock.ttrpc"
-CONF
+write_containerd_config "$dir"
 
 echo "== containerd ($dir)"
 containerd --config "$dir/config.toml" > "$dir/containerd.log" 2>&1 &
