@@ -19,6 +19,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant as WallClock};
 use swarm_core::api::{NodeState, Resources};
 use swarm_core::cli::parse::parse_invocation;
+use swarm_core::manager::orchestrator::desired_running;
 use swarm_core::node::{NodeConfig, Reply};
 
 /// One cluster-at-scale workload.
@@ -149,9 +150,10 @@ fn all_nodes_ready(world: &World, expected: usize) -> bool {
 }
 
 /// Every service has its replica count of running tasks (the rule `service ls` uses).
-fn all_services_running(world: &World, services: usize, replicas: u64) -> bool {
+fn all_services_running(world: &World, services: usize) -> bool {
     let Some(store) = leader_store(world) else { return false };
-    store.services.len() == services && store.services.keys().all(|id| store.running_tasks_of_service(id).count() as u64 == replicas)
+    store.services.len() == services
+        && store.services.values().all(|svc| store.running_tasks_of_service(&svc.id).count() as u64 == desired_running(store, svc))
 }
 
 fn phase<T>(world: &mut World, body: impl FnOnce(&mut World) -> Result<T, String>) -> Result<(T, Phase), String> {
@@ -217,7 +219,7 @@ pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
                     current_rss_bytes().unwrap_or(0) >> 20
                 );
             }
-            all_services_running(w, spec.services, spec.replicas_per_service)
+            all_services_running(w, spec.services)
         })
     })?;
     report.deploy = deploy;
@@ -233,7 +235,7 @@ pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
                 world.apply_fault(&Fault::Crash { node: node.clone() })?;
             }
             run_until(world, "every task replaced", |w| {
-                all_services_running(w, spec.services, spec.replicas_per_service) && crashed_nodes_down(w, &victims)
+                all_services_running(w, spec.services) && crashed_nodes_down(w, &victims)
             })
         })?;
         report.recover = Some(recover);

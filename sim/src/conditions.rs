@@ -128,7 +128,7 @@ fn slot_history<'s>(store: &'s Store, service: &str, slot: u64) -> Vec<&'s Task>
 }
 
 /// Liveness: a leader, every node Ready, and every service at its replica count (global: one
-/// running task per schedulable node) with nothing left to start.
+/// running task per node it should run on, core's `desired_running`) with nothing left to start.
 pub fn cluster_converged(world: &World) -> bool {
     convergence_gap(world).is_none()
 }
@@ -144,10 +144,7 @@ pub fn convergence_gap(world: &World) -> Option<String> {
     }
     for svc in store.services.values() {
         let running = running_tasks(store, &svc.spec.name).len() as u64;
-        let want = match svc.spec.replicas() {
-            Some(r) => r,
-            None => store.nodes.values().filter(|n| n.is_schedulable()).count() as u64,
-        };
+        let want = swarm_core::manager::orchestrator::desired_running(store, svc);
         if running != want {
             return Some(format!("{} has {running}/{want} running", svc.spec.name));
         }

@@ -309,7 +309,7 @@ impl Orchestrator {
             }
         }
         for node in store.nodes.values() {
-            let eligible = node.is_schedulable() && svc.spec.task.constraints.iter().all(|c| constraint_matches(c, node));
+            let eligible = runs_global_task_on(svc, node);
             let live: Vec<&Task> = by_node
                 .get(&node.id)
                 .map(|ts| ts.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect())
@@ -513,6 +513,21 @@ fn scale_down_victims(store: &Store, occupied: &BTreeMap<u64, SlotHolder>, count
         victims.push(victim.id.clone());
     }
     victims
+}
+
+/// Whether a global service should run a task on `node`: the node takes new tasks and the
+/// service's constraints match it.
+pub fn runs_global_task_on(svc: &Service, node: &Node) -> bool {
+    node.is_schedulable() && svc.spec.task.constraints.iter().all(|c| constraint_matches(c, node))
+}
+
+/// How many tasks of the service should be running once the cluster settles: its replicas,
+/// or for a global service one per node it runs on.
+pub fn desired_running(store: &Store, svc: &Service) -> u64 {
+    match svc.spec.mode {
+        ServiceMode::Replicated { replicas } => replicas,
+        ServiceMode::Global => store.nodes.values().filter(|n| runs_global_task_on(svc, n)).count() as u64,
+    }
 }
 
 pub fn new_task(svc: &Service, slot: u64, node: Option<NodeId>, desired: TaskState, now: Instant, rng: &mut ChaCha8Rng) -> Task {

@@ -547,3 +547,17 @@ fn a_round_looks_only_at_what_changed_and_a_lost_round_is_redone_by_a_full_look(
     assert_eq!(desired(&again), [(tid("web.1"), TaskState::Shutdown)]);
     assert_eq!(created(&again).len(), 1);
 }
+
+#[test]
+fn a_global_service_should_run_one_task_per_node_that_takes_tasks() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
+    swarm.service("agent", ServiceMode::Global).service("web", replicated(2));
+    swarm.drain("n2");
+    let agent = &swarm.store.services[&ServiceId("agent".into())];
+    let web = &swarm.store.services[&ServiceId("web".into())];
+    assert_eq!(desired_running(&swarm.store, agent), 2, "n1 and n3; n2 is drained");
+    assert_eq!(desired_running(&swarm.store, web), 2);
+    // The orchestrator creates exactly that many.
+    let actions = swarm.round(secs(1));
+    assert_eq!(created(&actions).iter().filter(|(slot, _, _)| *slot == 0).count(), 2);
+}
