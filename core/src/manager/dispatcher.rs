@@ -47,8 +47,9 @@ pub struct Dispatcher {
     status_batch_due: Option<Instant>,
     /// Nodes whose assignments must be (re)sent.
     dirty_nodes: BTreeSet<NodeId>,
-    /// The directory as last sent to the nodes (None until the first send).
-    last_directory: Option<Directory>,
+    /// The directory went out to the nodes at least once (from then on every change is sent
+    /// as it applies, so the keeper's directory is the one the nodes were sent).
+    directory_sent: bool,
     /// The leader's directory, updated per applied batch.
     keeper: DirectoryKeeper,
     /// The directory must be rebuilt from the whole store (a new leader).
@@ -133,8 +134,8 @@ impl Dispatcher {
                     Message::Dispatch(DispatchMessage::SessionAccepted { session_seq, heartbeat_period: period, managers }),
                 ));
                 out.push((from.clone(), Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) })));
-                if let Some(dir) = &self.last_directory {
-                    out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                if self.directory_sent {
+                    out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone()))));
                 }
             }
             SessionMessage::Heartbeat { node_id, session_seq } => {
@@ -151,8 +152,8 @@ impl Dispatcher {
                         self.resend_on_heartbeat.remove(&node_id);
                     }
                     out.push((from.clone(), Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) })));
-                    if let Some(dir) = &self.last_directory {
-                        out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                    if self.directory_sent {
+                        out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone()))));
                     }
                 }
                 let period = Self::period(rng);
@@ -241,19 +242,19 @@ impl Dispatcher {
             }
         }
         let changed = if std::mem::take(&mut self.directory_dirty) {
-            self.keeper = DirectoryKeeper::rebuild(store);
-            self.last_directory.as_ref() != Some(self.keeper.directory())
+            let before = std::mem::replace(&mut self.keeper, DirectoryKeeper::rebuild(store));
+            before.directory() != self.keeper.directory()
         } else {
             self.keeper.apply(store, touched)
         };
-        if changed || self.last_directory.is_none() {
+        if changed || !self.directory_sent {
             // Copies share the keeper's structure: one per node costs O(1).
-            let dir = self.keeper.directory().clone();
+            let dir = self.keeper.directory();
             for (node_id, session) in &self.sessions {
                 out.push((session.addr.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
                 self.resend_on_heartbeat.insert(node_id.clone(), RESENDS_AFTER_A_CHANGE);
             }
-            self.last_directory = Some(dir);
+            self.directory_sent = true;
         }
     }
 
