@@ -171,7 +171,8 @@ fn bench_case(bencher: Bencher, nodes: usize, case: Case) {
     let tasks = task_count();
     let store = build_store(nodes, tasks, case);
     // Every task must be placed, or the figure would count explanations as placements.
-    let placed = |actions: &[StoreAction]| actions.iter().filter(|a| matches!(a, StoreAction::AssignTask { .. })).count();
+    let placed =
+        |actions: &[StoreAction]| actions.iter().filter(|a| matches!(a, StoreAction::AssignTask { .. })).count();
     assert_eq!(placed(&Scheduler::new().schedule(&store, Instant(1))), tasks);
     bencher.counter(ItemsCount::new(tasks)).bench_local(|| Scheduler::new().schedule(&store, Instant(1)));
 }

@@ -21,10 +21,19 @@ pub type Addr = String;
 pub enum Message {
     Raft(#[serde(with = "raft_protobuf")] Box<raft::eraftpb::Message>),
     JoinRequest(JoinRequest),
-    JoinResponse { request_id: u64, result: Result<JoinAccepted, JoinRefused> },
+    JoinResponse {
+        request_id: u64,
+        result: Result<JoinAccepted, JoinRefused>,
+    },
     /// A follower manager passes a write to the leader.
-    Forward { request_id: u64, command: Command },
-    ForwardReply { request_id: u64, reply: crate::node::Reply },
+    Forward {
+        request_id: u64,
+        command: Command,
+    },
+    ForwardReply {
+        request_id: u64,
+        reply: crate::node::Reply,
+    },
     /// Agent → dispatcher.
     Session(SessionMessage),
     /// Dispatcher → agent.
@@ -54,29 +63,51 @@ pub struct JoinAccepted {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum JoinRefused {
     /// The contacted manager is not the leader; try there.
-    NotLeader { leader_addr: Option<Addr> },
+    NotLeader {
+        leader_addr: Option<Addr>,
+    },
     Error(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum SessionMessage {
     /// Opens (or re-opens) the node's session with the leader's dispatcher.
-    Register { node_id: NodeId, session_seq: u64 },
-    Heartbeat { node_id: NodeId, session_seq: u64 },
+    Register {
+        node_id: NodeId,
+        session_seq: u64,
+    },
+    Heartbeat {
+        node_id: NodeId,
+        session_seq: u64,
+    },
     /// Observed task states, batched.
-    UpdateTaskStatus { node_id: NodeId, updates: Vec<(TaskId, TaskStatus)> },
+    UpdateTaskStatus {
+        node_id: NodeId,
+        updates: Vec<(TaskId, TaskStatus)>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum DispatchMessage {
-    SessionAccepted { session_seq: u64, heartbeat_period: Duration, managers: Vec<Addr> },
-    HeartbeatAck { session_seq: u64, heartbeat_period: Duration },
+    SessionAccepted {
+        session_seq: u64,
+        heartbeat_period: Duration,
+        managers: Vec<Addr>,
+    },
+    HeartbeatAck {
+        session_seq: u64,
+        heartbeat_period: Duration,
+    },
     /// This manager is not the leader (or lost leadership): go elsewhere.
-    NotLeader { leader_addr: Option<Addr> },
+    NotLeader {
+        leader_addr: Option<Addr>,
+    },
     /// The node is not (or no longer) part of the swarm.
     UnknownNode,
     /// The full set of tasks assigned to the node.
-    Assignments { tasks: Vec<Task> },
+    Assignments {
+        tasks: Vec<Task>,
+    },
     /// Services, VIPs and running task addresses for the routing mesh and DNS.
     Directory(Directory),
 }

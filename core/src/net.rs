@@ -8,8 +8,8 @@
 
 use crate::api::{NetAddr, PortConfig, PublishMode};
 use crate::ids::{NetworkId, ServiceId, TaskId};
-use std::collections::BTreeMap;
 use core::net::Ipv4Addr;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
@@ -52,9 +52,9 @@ pub struct Route {
 impl Directory {
     /// The service publishing `port` in ingress mode, if any.
     pub fn ingress_service(&self, port: u16) -> Option<&ServiceEntry> {
-        self.services.values().find(|s| {
-            s.ports.iter().any(|p| p.mode == PublishMode::Ingress && p.published_port == port)
-        })
+        self.services
+            .values()
+            .find(|s| s.ports.iter().any(|p| p.mode == PublishMode::Ingress && p.published_port == port))
     }
 
     /// DNS inside a task attached to `networks`: `NAME` → its VIP on a shared network,
@@ -121,9 +121,10 @@ impl RoutingMesh {
     /// spreads a VIP's connections; the port is kept.
     pub fn route_vip(&mut self, directory: &Directory, vip: Ipv4Addr, port: u16) -> Result<Route, String> {
         let ingress = directory.ingress_network.as_ref();
-        let found = directory.services.values().find_map(|s| {
-            s.vips.iter().find(|(n, a)| a.ip == vip && Some(n) != ingress).map(|(_, a)| (s, *a))
-        });
+        let found = directory
+            .services
+            .values()
+            .find_map(|s| s.vips.iter().find(|(n, a)| a.ip == vip && Some(n) != ingress).map(|(_, a)| (s, *a)));
         let Some((entry, addr)) = found else {
             return Err(format!("connection refused: {vip} is no service's virtual IP"));
         };

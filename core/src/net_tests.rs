@@ -32,7 +32,12 @@ fn directory(running: u8) -> Directory {
     let web = ServiceEntry {
         id: ServiceId("web-id".into()),
         name: "web".into(),
-        ports: vec![PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8080, mode: PublishMode::Ingress }],
+        ports: vec![PortConfig {
+            protocol: Protocol::Tcp,
+            target_port: 80,
+            published_port: 8080,
+            mode: PublishMode::Ingress,
+        }],
         vips: vec![(net("ingress"), addr("10.255.0.2", 16)), (net("backend-net"), addr("10.0.0.2", 24))],
         backends,
     };
@@ -50,9 +55,8 @@ fn routing_mesh_goes_round_robin_over_the_running_tasks() {
     let dir = directory(3);
     let mut mesh = RoutingMesh::default();
 
-    let picked: Vec<String> = (0..7)
-        .map(|_| mesh.route(&dir, 8080, dir.ingress_network.as_ref()).unwrap().backend.container_name)
-        .collect();
+    let picked: Vec<String> =
+        (0..7).map(|_| mesh.route(&dir, 8080, dir.ingress_network.as_ref()).unwrap().backend.container_name).collect();
 
     assert_eq!(picked, ["web.1.t1", "web.2.t2", "web.3.t3", "web.1.t1", "web.2.t2", "web.3.t3", "web.1.t1"]);
 }

@@ -9,21 +9,21 @@
 //! `Send` that follows it (Raft's persist-before-send rule). Time must never go backwards.
 
 use crate::api::*;
-use crate::cli::{tables, inspect, Command};
+use crate::cli::{inspect, tables, Command};
 use crate::ids::{NetworkId, NodeId};
 use crate::manager::manager::{Manager, Origin, NO_LEADER_ERROR};
-use crate::persist::{DiskState, Identity, PersistRaft};
 use crate::manager::tokens;
 use crate::message::{Addr, DispatchMessage, JoinAccepted, JoinRefused, JoinRequest, Message};
 use crate::net::{Route, RoutingMesh};
+use crate::persist::{DiskState, Identity, PersistRaft};
 use crate::runtime::{ContainerCommand, ContainerEvent, ContainerInfo, ContainerState};
 use crate::store::StoreAction;
 use crate::time::Instant;
 use crate::worker::agent::Agent;
+use core::net::Ipv4Addr;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
-use core::net::Ipv4Addr;
 use std::time::Duration;
 
 pub const CLUSTER_PORT: u16 = 2377;
@@ -34,7 +34,8 @@ const FORWARD_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub const NOT_A_MANAGER_WORKER: &str = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 pub const NOT_IN_SWARM: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
-pub const ALREADY_IN_SWARM: &str = "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
+pub const ALREADY_IN_SWARM: &str =
+    "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
 pub const JOIN_TIMED_OUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,22 +50,34 @@ pub struct NodeConfig {
 
 #[derive(Clone, Debug)]
 pub enum Input {
-    Message { from: Addr, msg: Message },
+    Message {
+        from: Addr,
+        msg: Message,
+    },
     /// `now` reached `next_deadline()`.
     Timer,
     Container(ContainerEvent),
-    Client { req_id: u64, command: Command },
+    Client {
+        req_id: u64,
+        command: Command,
+    },
 }
 
 #[derive(Clone, Debug)]
 pub enum Output {
-    Send { to: Addr, msg: Message },
+    Send {
+        to: Addr,
+        msg: Message,
+    },
     Container(ContainerCommand),
     /// Raft state to make durable before the sends that follow.
     Persist(PersistRaft),
     /// The node's identity in its swarm (`None`: it left): durable before the reply.
     SaveIdentity(Option<Identity>),
-    Reply { req_id: u64, reply: Reply },
+    Reply {
+        req_id: u64,
+        reply: Reply,
+    },
 }
 
 /// What a command returns to the user.
@@ -122,18 +135,22 @@ pub struct Node {
 impl Node {
     pub fn new(config: NodeConfig, seed: u64) -> Node {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let local_networks = [("bridge", NetworkDriver::Bridge), ("docker_gwbridge", NetworkDriver::Bridge), ("host", NetworkDriver::Host)]
-            .into_iter()
-            .map(|(name, driver)| Network {
-                id: NetworkId(local_network_id(&mut rng)),
-                name: name.to_string(),
-                driver,
-                scope: NetworkScope::Local,
-                subnet: None,
-                ingress: false,
-                created_at: Instant::ZERO,
-            })
-            .collect();
+        let local_networks = [
+            ("bridge", NetworkDriver::Bridge),
+            ("docker_gwbridge", NetworkDriver::Bridge),
+            ("host", NetworkDriver::Host),
+        ]
+        .into_iter()
+        .map(|(name, driver)| Network {
+            id: NetworkId(local_network_id(&mut rng)),
+            name: name.to_string(),
+            driver,
+            scope: NetworkScope::Local,
+            subnet: None,
+            ingress: false,
+            created_at: Instant::ZERO,
+        })
+        .collect();
         Node {
             config,
             rng,
@@ -169,7 +186,13 @@ impl Node {
     /// and Raft state on `disk`, and the containers its runtime still has (none after a host
     /// crash; all of them after a daemon restart with live-restore). `seed` should differ from
     /// the first life's, as a restarted process draws new randomness.
-    pub fn restart(config: NodeConfig, seed: u64, disk: &DiskState, containers: Vec<ContainerInfo>, now: Instant) -> Node {
+    pub fn restart(
+        config: NodeConfig,
+        seed: u64,
+        disk: &DiskState,
+        containers: Vec<ContainerInfo>,
+        now: Instant,
+    ) -> Node {
         let mut node = Node::new(config, seed);
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
@@ -331,7 +354,9 @@ impl Node {
         let rng = &mut self.rng;
         match msg {
             Message::Raft(raft_msg) => match &mut self.membership {
-                Membership::Member(Member { manager: Some(mgr), .. }) => mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs),
+                Membership::Member(Member { manager: Some(mgr), .. }) => {
+                    mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs)
+                }
                 // A worker the leader added to Raft (`node promote`): its first Raft message
                 // makes it a manager, which catches up from the leader as a joining one does.
                 Membership::Member(member) if raft_msg.to != 0 && member.agent.knows_manager(&from) => {
@@ -353,7 +378,9 @@ impl Node {
                 _ => self.stats.messages_dropped += 1,
             },
             Message::JoinRequest(req) => match &mut self.membership {
-                Membership::Member(Member { manager: Some(mgr), .. }) => mgr.on_join_request(&from, req, now, rng, &mut self.outputs),
+                Membership::Member(Member { manager: Some(mgr), .. }) => {
+                    mgr.on_join_request(&from, req, now, rng, &mut self.outputs)
+                }
                 _ => self.outputs.push(Output::Send {
                     to: from,
                     msg: Message::JoinResponse {
@@ -552,7 +579,8 @@ impl Node {
             managers: vec![(raft_id, addr.clone())],
         })));
         let mut manager = Manager::bootstrap(raft_id, addr.clone(), now, &mut self.rng, &mut self.outputs);
-        let actions = vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
+        let actions =
+            vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
         manager.plant(self.planted);
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), text) {
             return self.reply(req_id, Reply::Error(e));
@@ -639,7 +667,8 @@ impl Node {
                     managers: accepted.managers.clone(),
                 })));
                 let agent = Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr.clone(), now);
-                self.membership = Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
+                self.membership =
+                    Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
                 if let Some(req_id) = req_id {
                     let text = format!("This node joined a swarm as a {}.\n", accepted.role.as_str());
                     self.reply(req_id, Reply::Text(text));
@@ -718,7 +747,11 @@ impl Node {
         } else if self.member().is_some() {
             // A worker lists the swarm networks its tasks use; ingress is always there.
             rows.push(tables::NetworkRow {
-                id: self.agent().and_then(|a| a.directory.ingress_network.clone()).map(|n| n.to_string()).unwrap_or_default(),
+                id: self
+                    .agent()
+                    .and_then(|a| a.directory.ingress_network.clone())
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
                 name: "ingress".into(),
                 driver: "overlay".into(),
                 scope: "swarm".into(),
@@ -758,7 +791,10 @@ impl Node {
                     text.push('\n');
                 }
                 None => {
-                    return self.reply(req_id, Reply::Error(format!("Cannot kill container: {name}: No such container: {name}")));
+                    return self.reply(
+                        req_id,
+                        Reply::Error(format!("Cannot kill container: {name}: No such container: {name}")),
+                    );
                 }
             }
         }
@@ -800,7 +836,10 @@ impl Node {
             .and_then(|(_, p)| p.parse::<u16>().ok())
             .unwrap_or(80);
         let Some(agent) = self.agent() else {
-            return self.reply(req_id, Reply::Error(format!("curl: (7) Failed to connect to port {port}: Connection refused")));
+            return self.reply(
+                req_id,
+                Reply::Error(format!("curl: (7) Failed to connect to port {port}: Connection refused")),
+            );
         };
         let ingress = agent.directory.ingress_network.clone();
         let directory = agent.directory.clone();
@@ -835,7 +874,13 @@ fn render_read(mgr: &Manager, local: &NodeId, addr: &Addr, command: &Command, no
         Command::NodeInspect { nodes, pretty } => {
             let found: Vec<&Node_> = nodes
                 .iter()
-                .map(|n| if n == "self" { store.nodes.get(local).ok_or_else(|| "node self not found".to_string()) } else { store.lookup_node(n) })
+                .map(|n| {
+                    if n == "self" {
+                        store.nodes.get(local).ok_or_else(|| "node self not found".to_string())
+                    } else {
+                        store.lookup_node(n)
+                    }
+                })
                 .collect::<Result<_, _>>()?;
             Ok(inspect::node_inspect(store, &found, &mgr.manager_statuses(), *pretty))
         }
@@ -850,7 +895,11 @@ fn render_read(mgr: &Manager, local: &NodeId, addr: &Addr, command: &Command, no
         }
         Command::ServiceInspect { services, pretty } => {
             let found: Vec<&Service> = services.iter().map(|s| store.lookup_service(s)).collect::<Result<_, _>>()?;
-            Ok(if *pretty { inspect::service_inspect_pretty(store, &found) } else { inspect::service_inspect(store, &found) })
+            Ok(if *pretty {
+                inspect::service_inspect_pretty(store, &found)
+            } else {
+                inspect::service_inspect(store, &found)
+            })
         }
         Command::SwarmJoinToken { role, quiet, rotate: false } => {
             let cluster = store.cluster.as_ref().ok_or_else(|| NOT_IN_SWARM.to_string())?;

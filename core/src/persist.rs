@@ -4,8 +4,8 @@
 //! Both drivers share this logic: the simulator keeps a `DiskState` per host (what was fsynced
 //! survives a crash), `swarmd` stores the same pieces in its embedded database.
 
-use crate::ids::NodeId;
 use crate::api::NodeRole;
+use crate::ids::NodeId;
 use crate::message::Addr;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
 

@@ -32,12 +32,21 @@ pub struct ContainerSpec {
 pub enum ContainerCommand {
     /// Pull if needed, then create (swarm's PREPARING).
     Create(ContainerSpec),
-    Start { name: String },
+    Start {
+        name: String,
+    },
     /// SIGTERM, then SIGKILL after the grace period (swarm's StopGracePeriod, 10 s).
-    Stop { name: String, grace: Duration },
+    Stop {
+        name: String,
+        grace: Duration,
+    },
     /// `docker kill`: SIGKILL at once; the container exits 137.
-    Kill { name: String },
-    Remove { name: String },
+    Kill {
+        name: String,
+    },
+    Remove {
+        name: String,
+    },
 }
 
 impl ContainerCommand {
@@ -55,15 +64,35 @@ impl ContainerCommand {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContainerEvent {
     /// `id` is the runtime's 64-hex container ID; `command` the effective command line.
-    Created { name: String, id: String, command: String, exposed_ports: Vec<String> },
+    Created {
+        name: String,
+        id: String,
+        command: String,
+        exposed_ports: Vec<String>,
+    },
     /// Pull or create failed, e.g. `No such image: nginx:latest`.
-    CreateFailed { name: String, error: String },
-    Started { name: String },
-    StartFailed { name: String, error: String },
-    Exited { name: String, exit_code: i32 },
-    Removed { name: String },
+    CreateFailed {
+        name: String,
+        error: String,
+    },
+    Started {
+        name: String,
+    },
+    StartFailed {
+        name: String,
+        error: String,
+    },
+    Exited {
+        name: String,
+        exit_code: i32,
+    },
+    Removed {
+        name: String,
+    },
     /// The runtime has no container of that name (a command raced with a removal).
-    NotFound { name: String },
+    NotFound {
+        name: String,
+    },
 }
 
 impl ContainerEvent {

@@ -32,7 +32,8 @@ const FORBIDDEN_IN_SOURCE: &[&str] = &[
 ];
 
 /// Runtimes and I/O crates core must never depend on directly.
-const FORBIDDEN_DEPENDENCIES: &[&str] = &["tokio", "async-std", "smol", "mio", "futures", "tonic", "hyper", "getrandom", "chrono", "redb"];
+const FORBIDDEN_DEPENDENCIES: &[&str] =
+    &["tokio", "async-std", "smol", "mio", "futures", "tonic", "hyper", "getrandom", "chrono", "redb"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable source dir") {

@@ -38,8 +38,11 @@ fn run(node: &mut Node, now: &mut Instant, line: &str) -> Reply {
 
 fn subnets(node: &Node) -> Vec<(String, String)> {
     let store = &node.manager().expect("a manager").store;
-    let mut out: Vec<(String, String)> =
-        store.networks.values().map(|n| (n.name.clone(), n.subnet.map(|s| s.to_string()).unwrap_or_default())).collect();
+    let mut out: Vec<(String, String)> = store
+        .networks
+        .values()
+        .map(|n| (n.name.clone(), n.subnet.map(|s| s.to_string()).unwrap_or_default()))
+        .collect();
     out.sort();
     out
 }
@@ -47,10 +50,14 @@ fn subnets(node: &Node) -> Vec<(String, String)> {
 #[test]
 fn networks_take_their_subnets_from_the_pool() {
     let (mut n, mut now) = (node(), Instant::ZERO);
-    let r = run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 26");
+    let r =
+        run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 26");
     assert!(matches!(r, Reply::Text(_)), "{r:?}");
     assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b"), Reply::Text(_)));
+    assert!(matches!(
+        run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b"),
+        Reply::Text(_)
+    ));
     assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay c"), Reply::Text(_)));
     assert_eq!(
         subnets(&n),
@@ -77,9 +84,11 @@ fn without_a_pool_the_ranges_stay_docker_1_12s() {
 #[test]
 fn a_full_pool_and_bad_sizes_are_refused_with_dockerds_words() {
     let (mut n, mut now) = (node(), Instant::ZERO);
-    let r = run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 30");
+    let r =
+        run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 30");
     assert_eq!(r, Reply::Error("subnet size is out of range: 30".into()));
-    let r = run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/25 --default-addr-pool-mask-length 26");
+    let r =
+        run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/25 --default-addr-pool-mask-length 26");
     assert!(matches!(r, Reply::Text(_)), "{r:?}");
     assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
     assert_eq!(

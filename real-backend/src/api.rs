@@ -47,7 +47,9 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
         };
         let response = match serde_json::from_slice::<RequestEnvelope>(&frame) {
             Err(e) => Reply::Error(format!("bad request: {e}")),
-            Ok(env) if env.version != API_VERSION => Reply::Error(format!("client API version {} is not supported (server: {API_VERSION})", env.version)),
+            Ok(env) if env.version != API_VERSION => {
+                Reply::Error(format!("client API version {} is not supported (server: {API_VERSION})", env.version))
+            }
             Ok(env) => match env.request {
                 ApiRequest::Command(command) => {
                     let (tx, rx) = oneshot::channel();
@@ -148,9 +150,12 @@ pub async fn call(host: &str, request: ApiRequest) -> io::Result<Reply> {
                 read_frame(&mut s).await?
             }
         };
-        let bytes = bytes.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "the daemon closed the connection"))?;
+        let bytes =
+            bytes.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "the daemon closed the connection"))?;
         let env: ResponseEnvelope = serde_json::from_slice(&bytes).map_err(io::Error::other)?;
         Ok(env.response)
     };
-    tokio::time::timeout(CLIENT_TIMEOUT, exchange).await.map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer from the daemon"))?
+    tokio::time::timeout(CLIENT_TIMEOUT, exchange)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer from the daemon"))?
 }

@@ -42,7 +42,10 @@ impl Clock {
     }
 
     pub fn wall() -> Clock {
-        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         Clock::new(ms)
     }
 
@@ -56,14 +59,29 @@ impl Clock {
 }
 
 pub enum Event {
-    Client { command: Command, reply: oneshot::Sender<Reply> },
+    Client {
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    },
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
-    JoinBootstrapped { result: Result<NodeCerts, String>, command: Command, reply: oneshot::Sender<Reply> },
+    JoinBootstrapped {
+        result: Result<NodeCerts, String>,
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    },
     /// A task connected to a service VIP: core picks the task (see `reconcile_vips`).
-    VipRoute { vip: std::net::Ipv4Addr, port: u16, reply: oneshot::Sender<Result<Route, String>> },
+    VipRoute {
+        vip: std::net::Ipv4Addr,
+        port: u16,
+        reply: oneshot::Sender<Result<Route, String>>,
+    },
     /// A task's DNS question: core's directory answers it (see `dns`).
-    Resolve { container: String, name: String, reply: oneshot::Sender<Vec<std::net::Ipv4Addr>> },
+    Resolve {
+        container: String,
+        name: String,
+        reply: oneshot::Sender<Vec<std::net::Ipv4Addr>>,
+    },
     Shutdown,
 }
 
@@ -100,7 +118,8 @@ pub struct Daemon {
     mesh_listeners: HashMap<u16, tokio::task::JoinHandle<()>>,
     /// Served VIPs and remote tasks' addresses: `((address, prefix length), port)` → its
     /// listener, and for a remote task the container it stands for.
-    vip_listeners: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), (tokio::task::JoinHandle<()>, Option<String>)>,
+    vip_listeners:
+        std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), (tokio::task::JoinHandle<()>, Option<String>)>,
     listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
     seed: u64,
 }
@@ -159,7 +178,9 @@ impl Daemon {
         self.reconcile_mesh();
         loop {
             let deadline = self.node.next_deadline();
-            let sleep_until = deadline.map(|d| self.clock.tokio_at(d)).unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+            let sleep_until = deadline
+                .map(|d| self.clock.tokio_at(d))
+                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
             // `biased`: a fixed branch order, so a simulated run (turmoil) replays per seed.
             tokio::select! {
                 biased;
@@ -259,9 +280,13 @@ impl Daemon {
     }
 
     fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
-        let needs_certs = self.transport.security.required && self.transport.security.current().is_none() && self.node.member().is_none();
+        let needs_certs = self.transport.security.required
+            && self.transport.security.current().is_none()
+            && self.node.member().is_none();
         match &command {
-            Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. } if needs_certs => {
+            Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. }
+                if needs_certs =>
+            {
                 // Without an address core answers with the tutorial's error; no CA is made.
                 if let Some(ip) = self.advertise_ip(advertise_addr) {
                     match NodeCerts::new_cluster(ip) {
@@ -283,16 +308,19 @@ impl Daemon {
                 self.submit(command, reply);
             }
             Command::SwarmJoin { token, remote_addr, advertise_addr } if needs_certs => {
-                let (Ok((digest, _)), Some(ip)) = (tokens::parse_join_token(token), self.advertise_ip(advertise_addr)) else {
+                let (Ok((digest, _)), Some(ip)) = (tokens::parse_join_token(token), self.advertise_ip(advertise_addr))
+                else {
                     // Malformed token or no address: core gives docker's error.
                     return self.submit(command, reply);
                 };
-                let remote = if remote_addr.contains(':') { remote_addr.clone() } else { format!("{remote_addr}:2377") };
+                let remote =
+                    if remote_addr.contains(':') { remote_addr.clone() } else { format!("{remote_addr}:2377") };
                 let (digest, token) = (digest.to_string(), token.clone());
                 let dialer = Arc::clone(&self.dialer);
                 let tx = self.events_tx.clone();
                 tokio::spawn(async move {
-                    let result = crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, ip).await;
+                    let result =
+                        crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, ip).await;
                     let _ = tx.send(Event::JoinBootstrapped { result, command, reply }).await;
                 });
             }
@@ -315,7 +343,8 @@ impl Daemon {
     /// A manager signs a joining node's certificate when its token is one of the cluster's.
     fn sign(&self, token: &str, csr_der: &[u8]) -> Result<SignResponse, String> {
         // Core's wording, so a refusal reads the same at the certificate step and at the join.
-        const REFUSED: &str = "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster";
+        const REFUSED: &str =
+            "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster";
         let Some(cluster) = self.node.manager().and_then(|m| m.store.cluster.as_ref()) else {
             return Err("rpc error: code = Unavailable desc = this node is not a swarm manager".into());
         };
@@ -331,10 +360,7 @@ impl Daemon {
         };
         let cert_der = tls::sign_csr(&state.certs.ca_cert_der, ca_key, csr_der).map_err(|e| e.to_string())?;
         info!(role = role.as_str(), "signed a node certificate");
-        Ok(SignResponse {
-            cert_der,
-            ca_key_pkcs8: (role == NodeRole::Manager).then(|| ca_key.clone()),
-        })
+        Ok(SignResponse { cert_der, ca_key_pkcs8: (role == NodeRole::Manager).then(|| ca_key.clone()) })
     }
 
     fn carry_out(&mut self) {
@@ -419,7 +445,8 @@ impl Daemon {
                 };
                 info!(%ip, port, "routing mesh listening");
                 while let Some(conn) = listener.0.recv().await {
-                    let (tx, runtime, transport, own) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                    let (tx, runtime, transport, own) =
+                        (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
                     tokio::spawn(async move { mesh_forward(conn, ip, port, tx, runtime, transport, own).await });
                 }
             });
@@ -436,7 +463,8 @@ impl Daemon {
             return;
         }
         // Key → `None` for a VIP, the remote task's backend for a task address.
-        let mut wanted: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), Option<swarm_core::net::Backend>> = Default::default();
+        let mut wanted: std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), Option<swarm_core::net::Backend>> =
+            Default::default();
         let own = self.node.cluster_addr().cloned().unwrap_or_default();
         if let Some(agent) = self.node.agent() {
             let ingress = agent.directory.ingress_network.as_ref();
@@ -470,7 +498,8 @@ impl Daemon {
         }
         let mut released: Vec<(std::net::Ipv4Addr, u8)> = Vec::new();
         self.vip_listeners.retain(|key, (h, stands_for)| {
-            let same = wanted.get(key).map(|b| b.as_ref().map(|b| &b.container_name) == stands_for.as_ref()).unwrap_or(false);
+            let same =
+                wanted.get(key).map(|b| b.as_ref().map(|b| &b.container_name) == stands_for.as_ref()).unwrap_or(false);
             let keep = same && !h.is_finished();
             if !keep {
                 h.abort();
@@ -489,7 +518,8 @@ impl Daemon {
             }
             let stands_for = remote_task.as_ref().map(|b| b.container_name.clone());
             let ((ip, prefix_len), port) = key;
-            let (tx, runtime, transport) = (self.events_tx.clone(), Arc::clone(&self.runtime), Arc::clone(&self.transport));
+            let (tx, runtime, transport) =
+                (self.events_tx.clone(), Arc::clone(&self.runtime), Arc::clone(&self.transport));
             let own = self.node.cluster_addr().cloned().unwrap_or_default();
             let handle = tokio::spawn(async move {
                 let mut listener = match runtime.listen_vip(swarm_core::api::NetAddr { ip, prefix_len }, port).await {
@@ -502,7 +532,8 @@ impl Daemon {
                 };
                 info!(%ip, port, "serving a VIP");
                 while let Some(conn) = listener.0.recv().await {
-                    let (tx, runtime, transport, own) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                    let (tx, runtime, transport, own) =
+                        (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
                     let remote_task = remote_task.clone();
                     tokio::spawn(async move {
                         if let Some(backend) = remote_task {
@@ -532,7 +563,9 @@ impl Daemon {
             for n in mgr.store.nodes.values() {
                 *nodes.entry(n.status.state.as_str()).or_default() += 1;
             }
-            out.push_str("# HELP swarmd_nodes Nodes in the swarm by status (this manager's store).\n# TYPE swarmd_nodes gauge\n");
+            out.push_str(
+                "# HELP swarmd_nodes Nodes in the swarm by status (this manager's store).\n# TYPE swarmd_nodes gauge\n",
+            );
             for (s, n) in nodes {
                 let _ = writeln!(out, "swarmd_nodes{{status=\"{}\"}} {n}", s.to_lowercase());
             }
@@ -548,13 +581,23 @@ impl Daemon {
             let _ = writeln!(out, "swarmd_raft_term {}", mgr.raft.term());
             out.push_str("# HELP swarmd_raft_commit_index Raft commit index.\n# TYPE swarmd_raft_commit_index gauge\n");
             let _ = writeln!(out, "swarmd_raft_commit_index {}", mgr.raft.commit_index());
-            out.push_str("# HELP swarmd_raft_leader Whether this manager is the Raft leader.\n# TYPE swarmd_raft_leader gauge\n");
+            out.push_str(
+                "# HELP swarmd_raft_leader Whether this manager is the Raft leader.\n# TYPE swarmd_raft_leader gauge\n",
+            );
             let _ = writeln!(out, "swarmd_raft_leader {}", mgr.is_leader() as u8);
         }
         let s = &self.transport.stats;
         out.push_str("# HELP swarmd_frames_dropped_total Frames dropped on the cluster port.\n# TYPE swarmd_frames_dropped_total counter\n");
-        let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"malformed\"}} {}", s.frames_malformed.load(Ordering::Relaxed));
-        let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"queue\"}} {}", s.frames_dropped.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "swarmd_frames_dropped_total{{reason=\"malformed\"}} {}",
+            s.frames_malformed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "swarmd_frames_dropped_total{{reason=\"queue\"}} {}",
+            s.frames_dropped.load(Ordering::Relaxed)
+        );
         let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"core\"}} {}", self.node.stats.messages_dropped);
         out.push_str("# TYPE swarmd_frames_sent_total counter\n");
         let _ = writeln!(out, "swarmd_frames_sent_total {}", s.frames_sent.load(Ordering::Relaxed));
@@ -618,7 +661,8 @@ async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, trans
     let backend = if ip_of(&route.backend.node_addr) == ip_of(&own) {
         runtime.connect(&route.backend.container_name, route.target_port).await
     } else {
-        let node = format!("{}:{}", ip_of(&route.backend.node_addr), own.rsplit_once(':').map(|(_, p)| p).unwrap_or("2377"));
+        let node =
+            format!("{}:{}", ip_of(&route.backend.node_addr), own.rsplit_once(':').map(|(_, p)| p).unwrap_or("2377"));
         transport.tunnel(&node, &route.backend.container_name, route.target_port).await
     };
     match backend {
@@ -639,7 +683,11 @@ pub fn host_resources() -> Resources {
     let cpus = std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .map(|kb| kb * 1024)
         .unwrap_or(1 << 30);
     Resources { nano_cpus: cpus * 1_000_000_000, memory_bytes: mem }

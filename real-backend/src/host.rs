@@ -32,7 +32,9 @@ pub fn interfaces() -> Vec<(String, Ipv4Addr)> {
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 /// 8 bytes from the kernel's CSPRNG: the node's RNG seed (join tokens come from it).

@@ -21,7 +21,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 fn cstr(p: &Path) -> io::Result<CString> {
-    CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
+    CString::new(p.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
 }
 
 fn check(ret: libc::c_int) -> io::Result<()> {
@@ -70,9 +71,7 @@ pub fn create(path: &Path) -> io::Result<()> {
         loopback_up()?;
         let src = CString::new(format!("/proc/self/task/{}/ns/net", unsafe { libc::gettid() })).expect("no NUL");
         // SAFETY: bind mount of our own namespace file onto a file we created.
-        unsafe {
-            check(libc::mount(src.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()))
-        }
+        unsafe { check(libc::mount(src.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null())) }
     })
     .join()
     .map_err(|_| io::Error::other("netns thread panicked"))?
@@ -100,7 +99,10 @@ pub fn connect_to_in(path: PathBuf, addr: SocketAddr, timeout: Duration) -> io::
 
 /// Runs `f` on a fresh thread that entered the network namespace pinned at `path`; what `f`
 /// opens (sockets) stays in that namespace.
-pub fn in_namespace<T: Send + 'static>(path: PathBuf, f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+pub fn in_namespace<T: Send + 'static>(
+    path: PathBuf,
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
     std::thread::spawn(move || -> io::Result<T> {
         let ns = std::fs::File::open(&path)?;
         // SAFETY: setns on this short-lived thread only.
@@ -207,7 +209,10 @@ impl NodeNet {
             )?;
             ip_batch(
                 task_ns,
-                format!("link set {task_end} name eth{i}\naddr add {}/{} dev eth{i}\nlink set eth{i} up\n", a.ip, a.prefix_len),
+                format!(
+                    "link set {task_end} name eth{i}\naddr add {}/{} dev eth{i}\nlink set eth{i} up\n",
+                    a.ip, a.prefix_len
+                ),
             )?;
         }
         Ok(())
@@ -220,7 +225,11 @@ impl NodeNet {
         if ip_batch(&self.node_ns, format!("link show dev {bridge}\n")).is_err() {
             ip_batch(
                 &self.node_ns,
-                format!("link add {bridge} type bridge\naddr add {}/{} dev {bridge}\nlink set {bridge} up\n", a.gateway(), a.prefix_len),
+                format!(
+                    "link add {bridge} type bridge\naddr add {}/{} dev {bridge}\nlink set {bridge} up\n",
+                    a.gateway(),
+                    a.prefix_len
+                ),
             )?;
         }
         Ok(bridge)

@@ -30,7 +30,11 @@ pub trait Runtime: Send + Sync + 'static {
     }
     /// A listener on `vip:port` where the tasks of the VIP's network reach it (containerd: the
     /// node namespace, the VIP on the network's bridge).
-    fn listen_vip(&self, _vip: swarm_core::api::NetAddr, _port: u16) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
+    fn listen_vip(
+        &self,
+        _vip: swarm_core::api::NetAddr,
+        _port: u16,
+    ) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
         Box::pin(async { Err(io::Error::new(io::ErrorKind::Unsupported, "this runtime serves no VIPs")) })
     }
     /// No listener is left on `vip`: take its address away.
@@ -59,13 +63,21 @@ impl Runtime for MemoryRuntime {
             ContainerCommand::Create(spec) => {
                 let base = spec.image.split(':').next().unwrap_or(&spec.image).to_string();
                 if !self.images.iter().any(|i| i == &base) {
-                    ContainerEvent::CreateFailed { name: spec.name, error: format!("No such image: {}", normalize_tag(&spec.image)) }
+                    ContainerEvent::CreateFailed {
+                        name: spec.name,
+                        error: format!("No such image: {}", normalize_tag(&spec.image)),
+                    }
                 } else {
                     let mut next = self.next_id.lock().expect("lock");
                     let id = format!("{:064x}", *next);
                     *next += 1;
                     containers.insert(spec.name.clone(), false);
-                    ContainerEvent::Created { name: spec.name, id, command: "httpd -f -p 80 -h /www".into(), exposed_ports: vec!["80/tcp".into()] }
+                    ContainerEvent::Created {
+                        name: spec.name,
+                        id,
+                        command: "httpd -f -p 80 -h /www".into(),
+                        exposed_ports: vec!["80/tcp".into()],
+                    }
                 }
             }
             ContainerCommand::Start { name } => match containers.get_mut(&name) {
@@ -99,7 +111,9 @@ impl Runtime for MemoryRuntime {
 
     fn connect(&self, container_name: &str, _port: u16) -> BoxFuture<io::Result<BoxIo>> {
         let name = container_name.to_string();
-        Box::pin(async move { Err(io::Error::new(io::ErrorKind::Unsupported, format!("{name}: no processes in the memory runtime"))) })
+        Box::pin(async move {
+            Err(io::Error::new(io::ErrorKind::Unsupported, format!("{name}: no processes in the memory runtime")))
+        })
     }
 
     fn existing(&self) -> BoxFuture<Vec<ContainerInfo>> {

@@ -184,7 +184,10 @@ mod tests {
         let s = Storage::open(&path).unwrap();
         let disk = s.load().unwrap();
         assert_eq!(disk.raft, expected.raft);
-        assert_eq!(disk.raft.entries.iter().map(|e| (e.index, e.term)).collect::<Vec<_>>(), vec![(1, 1), (2, 1), (3, 2), (4, 2)]);
+        assert_eq!(
+            disk.raft.entries.iter().map(|e| (e.index, e.term)).collect::<Vec<_>>(),
+            vec![(1, 1), (2, 1), (3, 2), (4, 2)]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,7 +13,9 @@ use rcgen::{
     KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, CertificateSigningRequestDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, CertificateSigningRequestDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,
+};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 use serde::{Deserialize, Serialize};
@@ -230,7 +232,8 @@ mod tests {
         assert!(a.client_config().is_ok());
         let (csr, key) = new_csr("127.0.0.3".parse().unwrap()).unwrap();
         let cert = sign_csr(&a.ca_cert_der, a.ca_key_pkcs8.as_ref().unwrap(), &csr).unwrap();
-        let joined = NodeCerts { ca_cert_der: a.ca_cert_der.clone(), ca_key_pkcs8: None, cert_der: cert, key_pkcs8: key };
+        let joined =
+            NodeCerts { ca_cert_der: a.ca_cert_der.clone(), ca_key_pkcs8: None, cert_der: cert, key_pkcs8: key };
         assert!(joined.client_config().is_ok());
         assert_eq!(ca_digest(&a.ca_cert_der).len(), 50);
         let b = NodeCerts::new_cluster(ip).unwrap();

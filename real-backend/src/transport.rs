@@ -71,9 +71,16 @@ pub struct TransportStats {
 
 /// What arrives from the network for the daemon loop.
 pub enum Inbound {
-    Message { from: Addr, msg: Message },
+    Message {
+        from: Addr,
+        msg: Message,
+    },
     /// A joining node asks for a certificate; the daemon checks the token against the store.
-    SignRequest { token: String, csr_der: Vec<u8>, reply: oneshot::Sender<Result<SignResponse, String>> },
+    SignRequest {
+        token: String,
+        csr_der: Vec<u8>,
+        reply: oneshot::Sender<Result<SignResponse, String>>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -326,7 +333,9 @@ impl Transport {
             }
             b'T' if authenticated => {
                 let body = String::from_utf8_lossy(&first[2..]).to_string();
-                let Some((port, container)) = body.split_once(' ').and_then(|(p, c)| Some((p.parse::<u16>().ok()?, c.to_string()))) else {
+                let Some((port, container)) =
+                    body.split_once(' ').and_then(|(p, c)| Some((p.parse::<u16>().ok()?, c.to_string())))
+                else {
                     self.stats.frames_malformed.fetch_add(1, Ordering::Relaxed);
                     return;
                 };
@@ -399,7 +408,8 @@ pub async fn bootstrap_certificate(
     advertise_ip: std::net::IpAddr,
 ) -> Result<NodeCerts, String> {
     let fetch = crate::tls::fetch_ca_client_config().map_err(|e| e.to_string())?;
-    let mut io = connect(dialer, remote, Some(fetch)).await.map_err(|e| format!("could not connect to {remote}: {e}"))?;
+    let mut io =
+        connect(dialer, remote, Some(fetch)).await.map_err(|e| format!("could not connect to {remote}: {e}"))?;
     write_frame(&mut io, &hello(b'C', b"")).await.map_err(|e| e.to_string())?;
     let ca = read_frame(&mut io).await.map_err(|e| e.to_string())?.ok_or("connection closed")?;
     let digest = crate::tls::ca_digest(&ca);
@@ -410,7 +420,8 @@ pub async fn bootstrap_certificate(
     }
     let (csr_der, key_pkcs8) = crate::tls::new_csr(advertise_ip).map_err(|e| e.to_string())?;
     let anon = crate::tls::anonymous_client_config(&ca).map_err(|e| e.to_string())?;
-    let mut io = connect(dialer, remote, Some(anon)).await.map_err(|e| format!("could not connect to {remote}: {e}"))?;
+    let mut io =
+        connect(dialer, remote, Some(anon)).await.map_err(|e| format!("could not connect to {remote}: {e}"))?;
     let body = serde_json::to_vec(&SignRequestBody { token: token.to_string(), csr_der }).expect("serializes");
     write_frame(&mut io, &hello(b'S', &body)).await.map_err(|e| e.to_string())?;
     let answer = read_frame(&mut io).await.map_err(|e| e.to_string())?.ok_or("connection closed")?;

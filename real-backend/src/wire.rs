@@ -67,10 +67,8 @@ mod tests {
 
     #[test]
     fn join_request_round_trips() {
-        let msg = Message::Forward {
-            request_id: 9,
-            command: Command::ServiceScale { scales: vec![("web".into(), 3)] },
-        };
+        let msg =
+            Message::Forward { request_id: 9, command: Command::ServiceScale { scales: vec![("web".into(), 3)] } };
         let back = decode(&encode(&msg)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{msg:?}"));
     }
@@ -81,7 +79,10 @@ mod tests {
             task_id: swarm_core::ids::TaskId("t1".into()),
             container_name: "web.1.t1".into(),
             node_addr: "127.0.0.2".into(),
-            addresses: vec![(swarm_core::ids::NetworkId("n".into()), swarm_core::api::NetAddr { ip: [198, 18, 1, 3].into(), prefix_len: 24 })],
+            addresses: vec![(
+                swarm_core::ids::NetworkId("n".into()),
+                swarm_core::api::NetAddr { ip: [198, 18, 1, 3].into(), prefix_len: 24 },
+            )],
         };
         let entry = ServiceEntry {
             id: swarm_core::ids::ServiceId("s".into()),

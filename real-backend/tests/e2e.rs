@@ -36,7 +36,8 @@ fn socket() -> String {
 }
 
 fn ctr(namespace: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new("ctr").arg("-a").arg(socket()).arg("-n").arg(namespace).args(args).output().expect("ctr runs");
+    let out =
+        Command::new("ctr").arg("-a").arg(socket()).arg("-n").arg(namespace).args(args).output().expect("ctr runs");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
 }
 
@@ -166,7 +167,11 @@ fn shell_words(line: &str) -> Vec<String> {
 
 fn ctl(host: &str, line: &str) -> (i32, String, String) {
     let out = Command::new(SWARMCTL).arg("-H").arg(host).args(shell_words(line)).output().expect("swarmctl runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
@@ -181,7 +186,8 @@ fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 fn http_get(addr: &str) -> Result<String, String> {
-    let mut s = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)).map_err(|e| e.to_string())?;
+    let mut s =
+        TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n").map_err(|e| e.to_string())?;
     let mut buf = String::new();
@@ -191,7 +197,11 @@ fn http_get(addr: &str) -> Result<String, String> {
 
 /// `service ps` rows that are current (not ` \_` history) and Running.
 fn running_rows(ps: &str) -> Vec<String> {
-    ps.lines().skip(1).filter(|l| !l.contains("\\_") && l.contains("Running") && !l.contains(" Shutdown ")).map(String::from).collect()
+    ps.lines()
+        .skip(1)
+        .filter(|l| !l.contains("\\_") && l.contains("Running") && !l.contains(" Shutdown "))
+        .map(String::from)
+        .collect()
 }
 
 fn base_dir(name: &str) -> PathBuf {
@@ -253,8 +263,10 @@ fn walkthrough_on_containerd() {
     let ps = bd0.ok("service ps mynginx");
     let rows = running_rows(&ps);
     assert_eq!(rows.len(), 2, "{ps}");
-    let hosts: std::collections::BTreeSet<&str> =
-        rows.iter().map(|r| ["bd0", "bd1", "bd2"].into_iter().find(|h| r.contains(&format!(" {h} "))).expect("a node")).collect();
+    let hosts: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| ["bd0", "bd1", "bd2"].into_iter().find(|h| r.contains(&format!(" {h} "))).expect("a node"))
+        .collect();
     assert_eq!(hosts.len(), 2, "two tasks on two distinct nodes: {ps}");
 
     // Step 12: containers named <service>.<slot>.<task id>, in containerd.
@@ -296,10 +308,14 @@ fn walkthrough_on_containerd() {
         ok && page.contains("Welcome to swarmd")
     });
     let (ok, out) = exec_in(&a.0, &a.1, &["nslookup", "tasks.mynginx"]);
-    assert!(ok && out.contains(&format!("Address: {b_ip}")) && out.contains(&format!("Address: {}", overlay_ip(a))), "{out}");
+    assert!(
+        ok && out.contains(&format!("Address: {b_ip}")) && out.contains(&format!("Address: {}", overlay_ip(a))),
+        "{out}"
+    );
 
     // Step 14: SIGKILL to a task's container → exit 137, a replacement runs.
-    let (ns, victim) = all_containers.iter().find(|(_, n)| n.starts_with("mynginx.2.")).cloned().expect("slot 2 has a container");
+    let (ns, victim) =
+        all_containers.iter().find(|(_, n)| n.starts_with("mynginx.2.")).cloned().expect("slot 2 has a container");
     let (ok, out) = ctr(&ns, &["tasks", "kill", "-s", "9", &victim]);
     assert!(ok, "{out}");
     wait_for("slot 2 failed with 137 and was replaced", Duration::from_secs(60), || {
@@ -328,7 +344,12 @@ fn walkthrough_on_containerd() {
     // Metrics on the control API, Prometheus text.
     let (code, metrics, _) = ctl(&bd0.host(), "metrics");
     assert_eq!(code, 0);
-    for m in ["swarmd_nodes{status=\"ready\"} 3", "swarmd_raft_term ", "swarmd_raft_commit_index ", "swarmd_frames_dropped_total{reason=\"malformed\"} 0"] {
+    for m in [
+        "swarmd_nodes{status=\"ready\"} 3",
+        "swarmd_raft_term ",
+        "swarmd_raft_commit_index ",
+        "swarmd_frames_dropped_total{reason=\"malformed\"} 0",
+    ] {
         assert!(metrics.contains(m), "metrics lack {m}: {metrics}");
     }
 }
@@ -348,7 +369,11 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
     m.ok("swarm init --advertise-addr 127.0.0.12");
     let refused = || -> u64 {
         let (_, metrics, _) = ctl(&m.host(), "metrics");
-        metrics.lines().find_map(|l| l.strip_prefix("swarmd_connections_refused_total ")).and_then(|v| v.trim().parse().ok()).unwrap()
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("swarmd_connections_refused_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
     };
     let before = refused();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -408,7 +433,9 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
 async fn rt_fetch_ca(addr: &str) -> Vec<u8> {
     use swarmd::frame::{read_frame, write_frame};
     let cfg = swarmd::tls::fetch_ca_client_config().unwrap();
-    let name = rustls::pki_types::ServerName::IpAddress(addr.split(':').next().unwrap().parse::<std::net::IpAddr>().unwrap().into());
+    let name = rustls::pki_types::ServerName::IpAddress(
+        addr.split(':').next().unwrap().parse::<std::net::IpAddr>().unwrap().into(),
+    );
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut s = tokio_rustls::TlsConnector::from(cfg).connect(name, tcp).await.unwrap();
     write_frame(&mut s, &[swarmd::wire::WIRE_VERSION, b'C']).await.unwrap();
@@ -429,7 +456,10 @@ fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
     ds[0].ok("swarm init --advertise-addr 127.0.0.22");
     let token = ds[0].ok("swarm join-token -q manager").trim().to_string();
     for d in &ds[1..] {
-        assert_eq!(d.ok(&format!("swarm join --token {token} --advertise-addr {} 127.0.0.22:2377", d.ip)), "This node joined a swarm as a manager.\n");
+        assert_eq!(
+            d.ok(&format!("swarm join --token {token} --advertise-addr {} 127.0.0.22:2377", d.ip)),
+            "This node joined a swarm as a manager.\n"
+        );
     }
     wait_for("three managers, one leader", Duration::from_secs(60), || {
         let out = ds[0].ok("node ls");
@@ -438,7 +468,9 @@ fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
     ds[0].ok("service create --replicas 1 --name web nginx");
     wait_for("web runs", Duration::from_secs(60), || ds[0].ok("service ls").contains("1/1"));
 
-    let leader = (0..3).find(|&i| ds[i].ok("node ls").lines().any(|l| l.contains(" * ") && l.contains("Leader"))).expect("a leader");
+    let leader = (0..3)
+        .find(|&i| ds[i].ok("node ls").lines().any(|l| l.contains(" * ") && l.contains("Leader")))
+        .expect("a leader");
     ds[leader].kill9();
     let other = (leader + 1) % 3;
     let killed_at = Instant::now();
@@ -464,8 +496,10 @@ fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
     // What it finds in containerd it re-adopts or cleans up: `ps -a` and containerd agree.
     wait_for("the restarted node's containers match containerd's", Duration::from_secs(60), || {
         let ps = ds[leader].ok("ps -a");
-        let mut listed: Vec<String> = ps.lines().skip(1).filter_map(|l| l.split_whitespace().last().map(String::from)).collect();
-        let mut held: Vec<String> = ctr(&ds[leader].namespace, &["containers", "ls", "-q"]).1.lines().map(String::from).collect();
+        let mut listed: Vec<String> =
+            ps.lines().skip(1).filter_map(|l| l.split_whitespace().last().map(String::from)).collect();
+        let mut held: Vec<String> =
+            ctr(&ds[leader].namespace, &["containers", "ls", "-q"]).1.lines().map(String::from).collect();
         listed.sort();
         held.sort();
         listed == held
@@ -527,7 +561,8 @@ fn swarm_init_on_a_host_with_two_addresses_needs_advertise_addr() {
         format!("Error response from daemon: could not choose an IP address to advertise since this system has multiple addresses on different interfaces ({a} on {ai} and {b} on {bi}) - specify one with --advertise-addr\n")
     };
     assert!(
-        err == expected("198.51.100.7", "eth0", "203.0.113.1", "virbr0") || err == expected("203.0.113.1", "virbr0", "198.51.100.7", "eth0"),
+        err == expected("198.51.100.7", "eth0", "203.0.113.1", "virbr0")
+            || err == expected("203.0.113.1", "virbr0", "198.51.100.7", "eth0"),
         "{err}"
     );
 }
@@ -607,7 +642,8 @@ fn in_subnet(cidr: &str, prefix: &str) -> bool {
 fn exec_in(namespace: &str, container: &str, args: &[&str]) -> (bool, String) {
     let mut last = (false, String::new());
     for _ in 0..5 {
-        let exec_id = format!("e2e-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+        let exec_id =
+            format!("e2e-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
         let mut all = vec!["tasks", "exec", "--exec-id", &exec_id, container];
         all.extend_from_slice(args);
         last = ctr(namespace, &all);
@@ -631,7 +667,9 @@ fn task_has_an_address_from_the_pool() {
     let host_before = addresses_in(None);
     let base = base_dir("pool");
     let d = Daemon::start(&base, "127.0.0.40", "pl0", "e2e-pl0");
-    d.ok(&format!("swarm init --advertise-addr 127.0.0.40 --default-addr-pool {TEST_POOL} --default-addr-pool-mask-length 24"));
+    d.ok(&format!(
+        "swarm init --advertise-addr 127.0.0.40 --default-addr-pool {TEST_POOL} --default-addr-pool-mask-length 24"
+    ));
     d.ok("network create --driver overlay backend");
     let nets = d.ok("network inspect ingress backend");
     assert!(nets.contains("\"Subnet\": \"198.18.0.0/24\""), "ingress from the pool: {nets}");
@@ -640,7 +678,10 @@ fn task_has_an_address_from_the_pool() {
     d.ok("service create --replicas 2 --name web --publish 8001:80 --network backend nginx");
     wait_for("2/2", Duration::from_secs(60), || d.ok("service ls").contains("2/2"));
     let inspect = d.ok("service inspect web");
-    assert!(inspect.contains("\"Addr\": \"198.18.0.") && inspect.contains("\"Addr\": \"198.18.1."), "VIPs from the pool: {inspect}");
+    assert!(
+        inspect.contains("\"Addr\": \"198.18.0.") && inspect.contains("\"Addr\": \"198.18.1."),
+        "VIPs from the pool: {inspect}"
+    );
 
     let (_, list) = ctr(&d.namespace, &["containers", "ls", "-q"]);
     let containers: Vec<String> = list.lines().map(String::from).collect();
@@ -656,13 +697,19 @@ fn task_has_an_address_from_the_pool() {
         // What the namespace carries is what core allocated (the container's label records it).
         let (_, info) = ctr(&d.namespace, &["containers", "info", c]);
         let (first, second) = (format!("={},", addrs[0].1), format!("={}\"", addrs[1].1));
-        assert!(info.contains(&first) && info.contains(&second), "label swarmd.addresses lists {first} {second}: {info}");
+        assert!(
+            info.contains(&first) && info.contains(&second),
+            "label swarmd.addresses lists {first} {second}: {info}"
+        );
         task_ips.push((c.clone(), addrs[1].1.split('/').next().unwrap().to_string()));
     }
     assert_ne!(task_ips[0].1, task_ips[1].1);
     let node_ns = d.root.join("netns").join("node");
     let bridges = addresses_in(Some(&node_ns));
-    assert!(bridges.iter().any(|(_, a)| a == "198.18.0.1/24") && bridges.iter().any(|(_, a)| a == "198.18.1.1/24"), "{bridges:?}");
+    assert!(
+        bridges.iter().any(|(_, a)| a == "198.18.0.1/24") && bridges.iter().any(|(_, a)| a == "198.18.1.1/24"),
+        "{bridges:?}"
+    );
     assert_eq!(addresses_in(None), host_before, "no address was added on the host");
 
     // The routing mesh reaches the tasks by address through the node namespace.
@@ -675,8 +722,14 @@ fn task_has_an_address_from_the_pool() {
     assert!(ok && page.contains("Welcome to swarmd"), "{from} → {to_ip}: {page}");
 
     d.ok("service rm web");
-    wait_for("the containers are gone", Duration::from_secs(60), || ctr(&d.namespace, &["containers", "ls", "-q"]).1.trim().is_empty());
-    let out = Command::new("nsenter").arg(format!("--net={}", node_ns.display())).args(["ip", "-o", "link", "show"]).output().unwrap();
+    wait_for("the containers are gone", Duration::from_secs(60), || {
+        ctr(&d.namespace, &["containers", "ls", "-q"]).1.trim().is_empty()
+    });
+    let out = Command::new("nsenter")
+        .arg(format!("--net={}", node_ns.display()))
+        .args(["ip", "-o", "link", "show"])
+        .output()
+        .unwrap();
     let links = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(!links.contains(": vs"), "no veth left in the node namespace: {links}");
 }

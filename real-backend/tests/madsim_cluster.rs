@@ -37,7 +37,13 @@ fn ip_of(name: &str) -> Ipv4Addr {
     Ipv4Addr::new(192, 0, 2, 1 + i)
 }
 
-async fn host_main(name: &'static str, dir: PathBuf, registry: Registry, lives: Arc<Mutex<HashMap<&'static str, u64>>>, start: madsim::time::Instant) {
+async fn host_main(
+    name: &'static str,
+    dir: PathBuf,
+    registry: Registry,
+    lives: Arc<Mutex<HashMap<&'static str, u64>>>,
+    start: madsim::time::Instant,
+) {
     let ip = ip_of(name);
     let life = {
         let mut l = lives.lock().unwrap();
@@ -133,7 +139,11 @@ async fn wait_for_one_leader(registry: &Registry, hosts: &[&'static str], newer_
 async fn kill_leader_mid_create(crash_after_ms: u64) {
     let start = madsim::time::Instant::now();
     let handle = Handle::current();
-    let dir = std::env::temp_dir().join(format!("swarmd-madsim-{}-{crash_after_ms}-{}", std::process::id(), madsim::rand::random::<u64>()));
+    let dir = std::env::temp_dir().join(format!(
+        "swarmd-madsim-{}-{crash_after_ms}-{}",
+        std::process::id(),
+        madsim::rand::random::<u64>()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let registry: Registry = Arc::default();
     let lives: Arc<Mutex<HashMap<&'static str, u64>>> = Arc::default();
@@ -153,7 +163,8 @@ async fn kill_leader_mid_create(crash_after_ms: u64) {
     ok(&registry, "m0", &format!("swarm init --advertise-addr {ip0}")).await;
     let token = ok(&registry, "m0", "swarm join-token -q manager").await.trim().to_string();
     for h in ["m1", "m2"] {
-        let out = ok(&registry, h, &format!("swarm join --token {token} --advertise-addr {} {ip0}:2377", ip_of(h))).await;
+        let out =
+            ok(&registry, h, &format!("swarm join --token {token} --advertise-addr {} {ip0}:2377", ip_of(h))).await;
         assert_eq!(out, "This node joined a swarm as a manager.\n");
     }
     let (leader, term) = wait_for_one_leader(&registry, &HOSTS, 0).await;

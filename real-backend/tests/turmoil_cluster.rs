@@ -136,7 +136,12 @@ async fn metric(registry: &Registry, host: &str, key: &str) -> u64 {
 }
 
 /// Polls every 500 ms until exactly one of `hosts` leads and all of them agree on its term.
-async fn wait_for_one_leader(registry: &Registry, hosts: &[&'static str], newer_than: u64, limit: Duration) -> (&'static str, u64) {
+async fn wait_for_one_leader(
+    registry: &Registry,
+    hosts: &[&'static str],
+    newer_than: u64,
+    limit: Duration,
+) -> (&'static str, u64) {
     let start = tokio::time::Instant::now();
     loop {
         let mut leaders = Vec::new();
@@ -153,7 +158,10 @@ async fn wait_for_one_leader(registry: &Registry, hosts: &[&'static str], newer_
                 return (leader, term);
             }
         }
-        assert!(start.elapsed() < limit, "no single leader among {hosts:?} after {limit:?}: terms {terms:?}, leaders {leaders:?}");
+        assert!(
+            start.elapsed() < limit,
+            "no single leader among {hosts:?} after {limit:?}: terms {terms:?}, leaders {leaders:?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -185,8 +193,14 @@ fn run(seed: u64, tls: bool) -> Vec<String> {
         let token = ok(&reg, "m0", "swarm join-token -q manager").await.trim().to_string();
         // A wrong token is refused (at the certificate step with TLS, by core without).
         let bad = format!("{}zzzzz", &token[..token.len() - 5]);
-        let refused = command(&reg, "m1", &format!("swarm join --token {bad} --advertise-addr {} {ip0}:2377", ipv4("m1"))).await;
-        assert_eq!(refused, Reply::Error("rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".into()));
+        let refused =
+            command(&reg, "m1", &format!("swarm join --token {bad} --advertise-addr {} {ip0}:2377", ipv4("m1"))).await;
+        assert_eq!(
+            refused,
+            Reply::Error(
+                "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".into()
+            )
+        );
         for h in ["m1", "m2"] {
             let out = ok(&reg, h, &format!("swarm join --token {token} --advertise-addr {} {ip0}:2377", ipv4(h))).await;
             assert_eq!(out, "This node joined a swarm as a manager.\n");
@@ -227,10 +241,16 @@ fn run(seed: u64, tls: bool) -> Vec<String> {
 
         // Garbage from a peer holding a valid certificate: dropped and counted, no panic.
         let client_tls = if tls {
-            let certs = swarmd::tls::NodeCerts::load(&dir2.join("m0").join("certificates")).unwrap().expect("m0 certificates");
+            let certs =
+                swarmd::tls::NodeCerts::load(&dir2.join("m0").join("certificates")).unwrap().expect("m0 certificates");
             let (csr, key) = swarmd::tls::new_csr(IpAddr::V4(ipv4("ctl"))).unwrap();
             let cert = swarmd::tls::sign_csr(&certs.ca_cert_der, certs.ca_key_pkcs8.as_ref().unwrap(), &csr).unwrap();
-            let mine = swarmd::tls::NodeCerts { ca_cert_der: certs.ca_cert_der.clone(), ca_key_pkcs8: None, cert_der: cert, key_pkcs8: key };
+            let mine = swarmd::tls::NodeCerts {
+                ca_cert_der: certs.ca_cert_der.clone(),
+                ca_key_pkcs8: None,
+                cert_der: cert,
+                key_pkcs8: key,
+            };
             Some(mine.client_config().unwrap())
         } else {
             None
@@ -309,7 +329,8 @@ async fn form_cluster(reg: &Registry) -> (&'static str, u64) {
 /// leader restarts from its data root. After: one service `web`, on every manager.
 fn run_crash(seed: u64, crash_after_ms: u64, tls: bool) -> Vec<String> {
     LIVES.with(|l| l.borrow_mut().clear());
-    let dir = std::env::temp_dir().join(format!("swarmd-turmoil-crash-{}-{seed}-{}", std::process::id(), rand_suffix()));
+    let dir =
+        std::env::temp_dir().join(format!("swarmd-turmoil-crash-{}-{seed}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
     let registry: Registry = Arc::default();
     let trace: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -345,7 +366,9 @@ fn run_crash(seed: u64, crash_after_ms: u64, tls: bool) -> Vec<String> {
             // then meets the first (name conflict), which is the outcome we want too.
             match command(&reg, new_leader, "service create --replicas 1 --name web nginx").await {
                 Reply::Text(_) => note("the write was lost with the leader: created again".into()),
-                Reply::Error(e) if e.contains("already exists") => note("the write survived the leader (name conflict on retry)".into()),
+                Reply::Error(e) if e.contains("already exists") => {
+                    note("the write survived the leader (name conflict on retry)".into())
+                }
                 other => panic!("retrying the create: {other:?}"),
             }
         } else {

@@ -30,5 +30,10 @@ fn main() {
     let wall_s = wall.as_secs_f64();
     println!("failover.toml: {runs} runs, {sim_s:.0} simulated s in {wall_s:.3} wall s");
     println!("  {:.0}x real time (simulated seconds per wall second)", sim_s / wall_s);
-    println!("  {:.2} ms wall per run, {:.0} events per run, {:.2} us per event", wall_s * 1000.0 / runs as f64, events as f64 / runs as f64, wall_s * 1e6 / events as f64);
+    println!(
+        "  {:.2} ms wall per run, {:.0} events per run, {:.2} us per event",
+        wall_s * 1000.0 / runs as f64,
+        events as f64 / runs as f64,
+        wall_s * 1e6 / events as f64
+    );
 }

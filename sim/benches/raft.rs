@@ -82,7 +82,9 @@ fn swarm(managers: usize) -> World {
         let Some(leader) = w.hosts[0].node.manager() else { return false };
         leader.is_leader()
             && leader.raft.voters().len() == managers
-            && w.hosts.iter().all(|h| h.node.manager().is_some_and(|m| m.store.applied_index == leader.store.applied_index))
+            && w.hosts
+                .iter()
+                .all(|h| h.node.manager().is_some_and(|m| m.store.applied_index == leader.store.applied_index))
     });
     assert!(settled, "{managers} managers did not settle");
     // A few quiet seconds, so joins' follow-up writes (reachability, node state) are done.
@@ -155,7 +157,8 @@ fn main() {
         for &batch in batches {
             // Warm-up: a tenth of a run.
             measure(&mut world, (total / 10).max(batch), batch, &mut counter);
-            let mut results: Vec<Measured> = (0..runs).map(|_| measure(&mut world, total, batch, &mut counter)).collect();
+            let mut results: Vec<Measured> =
+                (0..runs).map(|_| measure(&mut world, total, batch, &mut counter)).collect();
             results.sort_by_key(|m| m.wall);
             let best = &results[0];
             let worst = &results[results.len() - 1];

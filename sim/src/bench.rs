@@ -153,7 +153,10 @@ fn all_nodes_ready(world: &World, expected: usize) -> bool {
 fn all_services_running(world: &World, services: usize) -> bool {
     let Some(store) = leader_store(world) else { return false };
     store.services.len() == services
-        && store.services.values().all(|svc| store.running_tasks_of_service(&svc.id).count() as u64 == desired_running(store, svc))
+        && store
+            .services
+            .values()
+            .all(|svc| store.running_tasks_of_service(&svc.id).count() as u64 == desired_running(store, svc))
 }
 
 fn phase<T>(world: &mut World, body: impl FnOnce(&mut World) -> Result<T, String>) -> Result<(T, Phase), String> {
@@ -203,14 +206,20 @@ pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
 
     let ((), deploy) = phase(&mut world, |world| {
         for s in 0..spec.services {
-            command(world, 0, &format!("docker service create --replicas {} --name svc{s} nginx", spec.replicas_per_service))?;
+            command(
+                world,
+                0,
+                &format!("docker service create --replicas {} --name svc{s} nginx", spec.replicas_per_service),
+            )?;
         }
         let wall_start = WallClock::now();
         let mut next_report = world.now;
         run_until(world, "every task running", |w| {
             if spec.progress && w.now >= next_report {
                 next_report = w.now + Duration::from_secs(1);
-                let running: usize = leader_store(w).map(|st| st.services.keys().map(|id| st.running_tasks_of_service(id).count()).sum()).unwrap_or(0);
+                let running: usize = leader_store(w)
+                    .map(|st| st.services.keys().map(|id| st.running_tasks_of_service(id).count()).sum())
+                    .unwrap_or(0);
                 eprintln!(
                     "  progress: simulated {}  running {running}/{}  wall {}  rss {} MiB",
                     w.now,
@@ -291,4 +300,3 @@ impl Phase {
         }
     }
 }
-

@@ -28,8 +28,13 @@ pub const FAULT_WINDOW: Duration = Duration::from_secs(180);
 const MAX_OUTAGE: Duration = Duration::from_secs(60);
 
 /// The "sometimes" conditions the world can report (see `World::sometimes`).
-pub const KNOWN_SOMETIMES: [&str; 5] =
-    ["leader-change-during-write", "task-replaced-while-node-partitioned", "join-refused", "node-down-detected", "restart-from-disk"];
+pub const KNOWN_SOMETIMES: [&str; 5] = [
+    "leader-change-during-write",
+    "task-replaced-while-node-partitioned",
+    "join-refused",
+    "node-down-detected",
+    "restart-from-disk",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FaultKind {
@@ -64,7 +69,9 @@ impl FaultKind {
         match self {
             FaultKind::Crash | FaultKind::StopDaemon => &["restart-from-disk"],
             FaultKind::LoseLeader => &["leader-change-during-write", "restart-from-disk"],
-            FaultKind::Isolate | FaultKind::Partition => &["node-down-detected", "task-replaced-while-node-partitioned"],
+            FaultKind::Isolate | FaultKind::Partition => {
+                &["node-down-detected", "task-replaced-while-node-partitioned"]
+            }
             FaultKind::Kill | FaultKind::OneWay | FaultKind::Link | FaultKind::ClockSkew | FaultKind::SlowDisk => &[],
         }
     }
@@ -130,7 +137,8 @@ pub fn plan_for_seed(seed: u64, facts: &ScenarioFacts) -> (FaultMix, ChaosPlan) 
 /// usually follow them, capped at `MAX_FAULTS`, sorted by time.
 pub fn generate_plan(rng: &mut ChaCha8Rng, mix: &FaultMix, facts: &ScenarioFacts) -> ChaosPlan {
     let kinds: Vec<(FaultKind, u32)> = mix.weights.iter().map(|(k, w)| (*k, *w)).collect();
-    let mut starts_ms: Vec<u64> = (0..mix.fault_count).map(|_| rng.gen_range(0..FAULT_WINDOW.as_millis() as u64)).collect();
+    let mut starts_ms: Vec<u64> =
+        (0..mix.fault_count).map(|_| rng.gen_range(0..FAULT_WINDOW.as_millis() as u64)).collect();
     starts_ms.sort_unstable();
     let mut drawer = PlanDrawer { rng, facts, faults: Vec::new(), down_until_ms: BTreeMap::new() };
     for start_ms in starts_ms {

@@ -59,7 +59,8 @@ impl Checker {
                     check_store(&mgr.store).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
                 }
                 if let Some(allocator) = mgr.leader_allocator() {
-                    check_allocator(&mgr.store, allocator).map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
+                    check_allocator(&mgr.store, allocator)
+                        .map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
                 }
             }
         }
@@ -74,7 +75,10 @@ pub fn check_allocator(store: &Store, allocator: &swarm_core::manager::allocator
         for att in &t.networks {
             for a in &att.addresses {
                 if !allocator.is_address_taken(&att.network_id, a.ip) {
-                    return Err(format!("address {} of live task {} on network {} is free for the allocator", a, t.id, att.network_id));
+                    return Err(format!(
+                        "address {} of live task {} on network {} is free for the allocator",
+                        a, t.id, att.network_id
+                    ));
                 }
             }
         }
@@ -117,7 +121,10 @@ pub fn check_store(store: &Store) -> Result<(), String> {
         for att in &t.networks {
             for a in &att.addresses {
                 if !addresses.insert((&att.network_id, a.ip)) {
-                    return Err(format!("address {} on network {} handed out twice (task {})", a, att.network_id, t.id));
+                    return Err(format!(
+                        "address {} on network {} handed out twice (task {})",
+                        a, att.network_id, t.id
+                    ));
                 }
             }
         }
@@ -135,7 +142,10 @@ pub fn check_store(store: &Store) -> Result<(), String> {
     // No task runs on a removed node.
     for t in store.tasks.values() {
         if let Some(node) = &t.node_id {
-            if !store.nodes.contains_key(node) && t.status.state == TaskState::Running && t.desired_state == TaskState::Running {
+            if !store.nodes.contains_key(node)
+                && t.status.state == TaskState::Running
+                && t.desired_state == TaskState::Running
+            {
                 return Err(format!("task {} runs on removed node {}", t.id, node));
             }
         }

@@ -48,7 +48,9 @@ pub fn describe_failure(world: &World, condition: &Condition) -> Option<String> 
             let Some(store) = store else { return Some("no manager holds a store".into()) };
             let history = slot_history(store, service, *slot);
             match history.get(1) {
-                Some(prev) if prev.status.state == TaskState::Failed && prev.status.err.contains(error.as_str()) => None,
+                Some(prev) if prev.status.state == TaskState::Failed && prev.status.err.contains(error.as_str()) => {
+                    None
+                }
                 Some(prev) => Some(format!(
                     "{service}.{slot}'s previous task is {} with error {:?}",
                     prev.status.state.as_str(),

@@ -30,7 +30,15 @@ pub enum Fault {
     LoseLeader,
     /// Degrade the link from `from` to `to` (both ways when `both`): drop, duplicate or
     /// delay messages; reordering comes from the added jitter.
-    Link { from: String, to: String, both: bool, drop: f64, duplicate: f64, extra_delay: Duration, extra_jitter: Duration },
+    Link {
+        from: String,
+        to: String,
+        both: bool,
+        drop: f64,
+        duplicate: f64,
+        extra_delay: Duration,
+        extra_jitter: Duration,
+    },
     /// The node's clock runs `offset_ms` ahead (negative: behind) of true time from now on,
     /// and gains `drift_ppm` microseconds per second.
     ClockSkew { node: String, offset_ms: i64, drift_ppm: i64 },

@@ -8,8 +8,8 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use swarmsim::runner::{self, FailureKind, RunOptions};
 use swarmsim::bench::{self, ScaleSpec};
+use swarmsim::runner::{self, FailureKind, RunOptions};
 use swarmsim::scenario;
 use swarmsim::sweep::cli as sweep_cli;
 
@@ -79,7 +79,8 @@ fn main() -> ExitCode {
             if code == 2 && sweep_cli::is_sweep_invocation() {
                 // Sweeps run in scripts: one line that says what is wrong (clap's first paragraph).
                 let text = e.render().to_string();
-                let first_paragraph: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+                let first_paragraph: Vec<&str> =
+                    text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
                 eprintln!("{}", first_paragraph.join(" "));
             } else {
                 let _ = e.print();
@@ -91,9 +92,14 @@ fn main() -> ExitCode {
         Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
-        Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed, progress }) => {
-            bench_scale(ScaleSpec { nodes, services, replicas_per_service: replicas, crash_fraction: crash / 100.0, seed, progress })
-        }
+        Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed, progress }) => bench_scale(ScaleSpec {
+            nodes,
+            services,
+            replicas_per_service: replicas,
+            crash_fraction: crash / 100.0,
+            seed,
+            progress,
+        }),
     }
 }
 
@@ -102,7 +108,14 @@ fn bench_scale(spec: ScaleSpec) -> ExitCode {
         eprintln!("swarmsim bench scale: --nodes must be at least 1 and --crash between 0 and 100");
         return ExitCode::from(2);
     }
-    println!("{} nodes, {} service(s) x {} replicas = {} tasks, seed {}", spec.nodes, spec.services, spec.replicas_per_service, spec.tasks(), spec.seed);
+    println!(
+        "{} nodes, {} service(s) x {} replicas = {} tasks, seed {}",
+        spec.nodes,
+        spec.services,
+        spec.replicas_per_service,
+        spec.tasks(),
+        spec.seed
+    );
     match bench::run_scale(&spec) {
         Ok(r) => {
             let row = |name: &str, p: &bench::Phase| {
@@ -181,7 +194,10 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
     }
     match &report.failure {
         None => {
-            println!("PASS {} (seed {}, {} simulated, {} events)", scenario.name, report.seed, report.sim_time, report.events);
+            println!(
+                "PASS {} (seed {}, {} simulated, {} events)",
+                scenario.name, report.seed, report.sim_time, report.events
+            );
             ExitCode::SUCCESS
         }
         Some(f) => {

@@ -132,7 +132,11 @@ pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
             missing_images: n.missing_images.clone(),
         })
         .collect();
-    let network = NetworkModel { latency: scenario.network.latency, jitter: scenario.network.jitter, loss: scenario.network.loss };
+    let network = NetworkModel {
+        latency: scenario.network.latency,
+        jitter: scenario.network.jitter,
+        loss: scenario.network.loss,
+    };
     World::new(seed, hosts, images(scenario), network, keep_trace)
 }
 
@@ -156,7 +160,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             StepTiming::After(d) => world.now + d,
         };
         world.run_until(start.max(world.now));
-        let fail = |why: String| Failure { kind: FailureKind::Expectation, message: scenario.error_at(step.action_span.clone(), why).to_string() };
+        let fail = |why: String| Failure {
+            kind: FailureKind::Expectation,
+            message: scenario.error_at(step.action_span.clone(), why).to_string(),
+        };
         match &step.action {
             StepAction::Run(run) => {
                 let host_name = step.on.clone().unwrap_or_else(|| scenario.nodes[0].name.clone());
@@ -237,11 +244,17 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                 };
                 if held {
                     let waited = world.now.saturating_since(began);
-                    let _ = writeln!(transcript, "# expect: {} — ok after {}", expectation.text, crate::scenario::format_duration(waited));
+                    let _ = writeln!(
+                        transcript,
+                        "# expect: {} — ok after {}",
+                        expectation.text,
+                        crate::scenario::format_duration(waited)
+                    );
                 } else {
                     let seen = conditions::describe_failure(&world, &expectation.condition).unwrap_or_default();
                     let _ = writeln!(transcript, "# expect: {} — FAILED ({seen})", expectation.text);
-                    failure = Some(fail(format!("expectation not met: {} (at {}: {seen})", expectation.text, world.now)));
+                    failure =
+                        Some(fail(format!("expectation not met: {} (at {}: {seen})", expectation.text, world.now)));
                     break;
                 }
             }
@@ -255,7 +268,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             break;
         }
         if world.now > deadline {
-            failure = Some(fail(format!("the run passed its max_duration of {}", crate::scenario::format_duration(scenario.max_duration))));
+            failure = Some(fail(format!(
+                "the run passed its max_duration of {}",
+                crate::scenario::format_duration(scenario.max_duration)
+            )));
             break;
         }
     }
@@ -402,7 +418,6 @@ fn curl(world: &mut World, _origin: usize, url: &str) -> (i32, String) {
     }
 }
 
-
 /// Plays a chaos schedule, heals everything, and waits for every service to converge.
 fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Result<Duration, Failure> {
     let start = world.now;
@@ -423,7 +438,11 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
         world.hosts[i].disk_delay = Duration::ZERO;
     }
     let healed = world.now;
-    let _ = writeln!(transcript, "# chaos: healed at {healed}, waiting up to {}s for convergence", plan.liveness_bound.as_secs());
+    let _ = writeln!(
+        transcript,
+        "# chaos: healed at {healed}, waiting up to {}s for convergence",
+        plan.liveness_bound.as_secs()
+    );
     let converged = world.run_until_condition(healed + plan.liveness_bound, conditions::cluster_converged);
     if let Some(v) = &world.violation {
         return Err(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
@@ -432,7 +451,10 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
         let why = conditions::convergence_gap(world).unwrap_or_default();
         return Err(Failure {
             kind: FailureKind::Liveness,
-            message: format!("liveness: not converged {}s after the last fault healed: {why}", plan.liveness_bound.as_secs()),
+            message: format!(
+                "liveness: not converged {}s after the last fault healed: {why}",
+                plan.liveness_bound.as_secs()
+            ),
         });
     }
     let took = world.now.saturating_since(healed);

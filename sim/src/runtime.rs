@@ -68,7 +68,14 @@ pub struct SimRuntime {
 
 /// `nginx:latest` → `nginx`.
 pub fn image_base(image: &str) -> &str {
-    image.split('@').next().unwrap_or(image).rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map(|(b, _)| b).unwrap_or(image)
+    image
+        .split('@')
+        .next()
+        .unwrap_or(image)
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map(|(b, _)| b)
+        .unwrap_or(image)
 }
 
 impl SimRuntime {
@@ -81,7 +88,12 @@ impl SimRuntime {
     }
 
     /// Carries out a command. `new_id` gives container IDs (64 hex) from the world's RNG.
-    pub fn execute(&mut self, command: ContainerCommand, now: swarm_core::time::Instant, new_id: &mut dyn FnMut() -> String) -> Vec<Scheduled> {
+    pub fn execute(
+        &mut self,
+        command: ContainerCommand,
+        now: swarm_core::time::Instant,
+        new_id: &mut dyn FnMut() -> String,
+    ) -> Vec<Scheduled> {
         let name = command.name().to_string();
         let now_event = |event| vec![Scheduled { delay: Duration::from_millis(1), event, generation: None }];
         match command {
@@ -90,7 +102,8 @@ impl SimRuntime {
                 let behaviour = self.images.get(&base).cloned();
                 let missing = self.missing_images.iter().any(|m| image_base(m) == base);
                 let Some(behaviour) = behaviour.filter(|_| !missing) else {
-                    let tag = if spec.image.contains(':') { spec.image.clone() } else { format!("{}:latest", spec.image) };
+                    let tag =
+                        if spec.image.contains(':') { spec.image.clone() } else { format!("{}:latest", spec.image) };
                     return vec![Scheduled {
                         delay: Duration::from_millis(500),
                         event: ContainerEvent::CreateFailed { name, error: format!("No such image: {tag}") },
@@ -121,19 +134,34 @@ impl SimRuntime {
                 );
                 vec![Scheduled {
                     delay: behaviour.pull + CREATE_DELAY,
-                    event: ContainerEvent::Created { name, id, command, exposed_ports: behaviour.exposed_ports.clone() },
+                    event: ContainerEvent::Created {
+                        name,
+                        id,
+                        command,
+                        exposed_ports: behaviour.exposed_ports.clone(),
+                    },
                     generation: None,
                 }]
             }
             ContainerCommand::Start { .. } => {
-                let Some(c) = self.containers.get_mut(&name) else { return now_event(ContainerEvent::NotFound { name }) };
+                let Some(c) = self.containers.get_mut(&name) else {
+                    return now_event(ContainerEvent::NotFound { name });
+                };
                 if let Some(error) = self.images.get(&c.image).and_then(|b| b.start_error.clone()) {
-                    return vec![Scheduled { delay: START_DELAY, event: ContainerEvent::StartFailed { name, error }, generation: None }];
+                    return vec![Scheduled {
+                        delay: START_DELAY,
+                        event: ContainerEvent::StartFailed { name, error },
+                        generation: None,
+                    }];
                 }
                 c.state = SimContainerState::Running;
                 c.started_at = now;
                 c.generation += 1;
-                let mut out = vec![Scheduled { delay: START_DELAY, event: ContainerEvent::Started { name: name.clone() }, generation: None }];
+                let mut out = vec![Scheduled {
+                    delay: START_DELAY,
+                    event: ContainerEvent::Started { name: name.clone() },
+                    generation: None,
+                }];
                 if let Some((after, code)) = self.images.get(&c.image).and_then(|b| b.exit_after) {
                     out.push(Scheduled {
                         delay: START_DELAY + after,
@@ -156,7 +184,11 @@ impl SimRuntime {
 
     fn terminate(&mut self, name: String, delay: Duration, exit_code: i32) -> Vec<Scheduled> {
         let Some(c) = self.containers.get_mut(&name) else {
-            return vec![Scheduled { delay: Duration::from_millis(1), event: ContainerEvent::NotFound { name }, generation: None }];
+            return vec![Scheduled {
+                delay: Duration::from_millis(1),
+                event: ContainerEvent::NotFound { name },
+                generation: None,
+            }];
         };
         if c.state != SimContainerState::Running {
             return Vec::new(); // docker: stopping a stopped container is a no-op

@@ -153,14 +153,8 @@ pub fn simpler_variants(fault: &Fault) -> Vec<Fault> {
     match fault {
         Fault::Partition { groups } => partition_variants(groups, &mut variants),
         Fault::Link { from, to, both, drop, duplicate, extra_delay, extra_jitter } => {
-            let link = |both: bool, drop: f64, duplicate: f64, extra_delay: Duration, extra_jitter: Duration| Fault::Link {
-                from: from.clone(),
-                to: to.clone(),
-                both,
-                drop,
-                duplicate,
-                extra_delay,
-                extra_jitter,
+            let link = |both: bool, drop: f64, duplicate: f64, extra_delay: Duration, extra_jitter: Duration| {
+                Fault::Link { from: from.clone(), to: to.clone(), both, drop, duplicate, extra_delay, extra_jitter }
             };
             if *both {
                 variants.push(link(false, *drop, *duplicate, *extra_delay, *extra_jitter));
@@ -280,7 +274,9 @@ mod tests {
             let crashed = |n: &str| p.faults.iter().any(|(_, f)| *f == crash(n));
             crashed("bd1") && crashed("bd2")
         };
-        let mut faults: Vec<(u64, Fault)> = (0..16).map(|i| (i * 10, Fault::SlowDisk { node: "bd0".into(), delay: Duration::from_millis(5) })).collect();
+        let mut faults: Vec<(u64, Fault)> = (0..16)
+            .map(|i| (i * 10, Fault::SlowDisk { node: "bd0".into(), delay: Duration::from_millis(5) }))
+            .collect();
         faults[3].1 = crash("bd1");
         faults[11].1 = crash("bd2");
         let shrunk = shrink(&plan(faults), DEFAULT_MAX_REPLAYS, needs_both);
@@ -313,7 +309,9 @@ mod tests {
         // Fails as long as bd0 is cut off from bd2 and some message from bd0 to bd1 is dropped.
         let fails = |p: &ChaosPlan| {
             let cut = p.faults.iter().any(|(_, f)| match f {
-                Fault::Partition { groups } => groups.iter().any(|g| g.contains(&"bd0".to_string()) && !g.contains(&"bd2".to_string())),
+                Fault::Partition { groups } => {
+                    groups.iter().any(|g| g.contains(&"bd0".to_string()) && !g.contains(&"bd2".to_string()))
+                }
                 Fault::Isolate { node } => node == "bd0" || node == "bd2",
                 _ => false,
             });

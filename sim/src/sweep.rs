@@ -49,7 +49,12 @@ pub fn run_seed(scenario: &Scenario, facts: &ScenarioFacts, seed: u64, options: 
     } else {
         (BTreeSet::new(), None)
     };
-    let run_options = RunOptions { seed: Some(seed), keep_trace: options.check_determinism, chaos: plan.clone(), ..Default::default() };
+    let run_options = RunOptions {
+        seed: Some(seed),
+        keep_trace: options.check_determinism,
+        chaos: plan.clone(),
+        ..Default::default()
+    };
     let first = guarded_run(scenario, &run_options);
     let mut record = match &first {
         Ok(report) => record_of(report),
@@ -149,18 +154,28 @@ pub fn guarded_run(scenario: &Scenario, options: &RunOptions) -> Result<RunRepor
 }
 
 /// Where two runs of one seed part: the first differing trace line, or a differing verdict.
-fn first_divergence(a: &Result<RunReport, (OutcomeKind, String)>, b: &Result<RunReport, (OutcomeKind, String)>) -> Option<String> {
+fn first_divergence(
+    a: &Result<RunReport, (OutcomeKind, String)>,
+    b: &Result<RunReport, (OutcomeKind, String)>,
+) -> Option<String> {
     match (a, b) {
         (Ok(a), Ok(b)) => {
             let longest = a.trace_lines.len().max(b.trace_lines.len());
             for i in 0..longest {
                 let (x, y) = (a.trace_lines.get(i), b.trace_lines.get(i));
                 if x != y {
-                    let show = |l: Option<&String>| l.map(|s| format!("`{s}`")).unwrap_or_else(|| "(end of trace)".into());
-                    return Some(format!("trace diverges at line {}: first run {}, second run {}", i + 1, show(x), show(y)));
+                    let show =
+                        |l: Option<&String>| l.map(|s| format!("`{s}`")).unwrap_or_else(|| "(end of trace)".into());
+                    return Some(format!(
+                        "trace diverges at line {}: first run {}, second run {}",
+                        i + 1,
+                        show(x),
+                        show(y)
+                    ));
                 }
             }
-            (a.trace_hash != b.trace_hash).then(|| format!("same trace lines, different hashes {} and {}", a.trace_hash, b.trace_hash))
+            (a.trace_hash != b.trace_hash)
+                .then(|| format!("same trace lines, different hashes {} and {}", a.trace_hash, b.trace_hash))
         }
         (Err(x), Err(y)) if x == y => None,
         (x, y) => {
@@ -175,7 +190,12 @@ fn first_divergence(a: &Result<RunReport, (OutcomeKind, String)>, b: &Result<Run
 
 /// Runs `job` on every item over `threads` OS threads; `on_done` sees each result as it comes
 /// (in completion order, for a progress bar); the results come back in item order.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, job: impl Fn(&T) -> R + Sync, mut on_done: impl FnMut(&R)) -> Vec<R> {
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    job: impl Fn(&T) -> R + Sync,
+    mut on_done: impl FnMut(&R),
+) -> Vec<R> {
     assert!(threads >= 1, "at least one thread");
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
@@ -202,7 +222,13 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, job: impl Fn(
 }
 
 /// Sweeps `seeds` (ascending) and returns one run per seed, in seed order.
-pub fn sweep(scenario: &Scenario, seeds: &[u64], options: &SweepOptions, threads: usize, on_done: impl FnMut(&SeedRun)) -> Vec<SeedRun> {
+pub fn sweep(
+    scenario: &Scenario,
+    seeds: &[u64],
+    options: &SweepOptions,
+    threads: usize,
+    on_done: impl FnMut(&SeedRun),
+) -> Vec<SeedRun> {
     debug_assert!(seeds.windows(2).all(|w| w[0] < w[1]), "seeds ascend");
     let facts = ScenarioFacts::of(scenario);
     parallel_map(seeds, threads, |seed| run_seed(scenario, &facts, *seed, options), on_done)
@@ -222,7 +248,12 @@ pub struct ShrunkCase {
 
 /// Shrinks a failing chaos seed's plan (same seed, same failure kind) and writes the result to
 /// `dir/<scenario>-seed<N>.toml`, then runs that file once to say whether it fails on its own.
-pub fn shrink_and_write(scenario: &Scenario, failing: &SeedRun, dir: &Path, max_replays: usize) -> Result<ShrunkCase, String> {
+pub fn shrink_and_write(
+    scenario: &Scenario,
+    failing: &SeedRun,
+    dir: &Path,
+    max_replays: usize,
+) -> Result<ShrunkCase, String> {
     let plan = failing.plan.as_ref().ok_or("only chaos seeds are shrunk")?;
     let kind = failing.record.kind.ok_or("only failing seeds are shrunk")?;
     let seed = failing.record.seed;
@@ -230,12 +261,15 @@ pub fn shrink_and_write(scenario: &Scenario, failing: &SeedRun, dir: &Path, max_
         let options = RunOptions { seed: Some(seed), chaos: Some(candidate.clone()), ..Default::default() };
         fails_with(&guarded_run(scenario, &options)) == Some(kind)
     });
-    let text = render::scenario_with_faults(scenario, seed, &shrunk.plan, failing.record.failure.as_deref().unwrap_or(""));
-    let stem = scenario.path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| scenario.name.clone());
+    let text =
+        render::scenario_with_faults(scenario, seed, &shrunk.plan, failing.record.failure.as_deref().unwrap_or(""));
+    let stem =
+        scenario.path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| scenario.name.clone());
     let file = dir.join(format!("{stem}-seed{seed}.toml"));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     std::fs::write(&file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    let written = crate::scenario::parse(&file, &text).map_err(|e| format!("the shrunk scenario does not parse (a renderer bug): {e}"))?;
+    let written = crate::scenario::parse(&file, &text)
+        .map_err(|e| format!("the shrunk scenario does not parse (a renderer bug): {e}"))?;
     let file_fails_with = fails_with(&guarded_run(&written, &RunOptions::default()));
     Ok(ShrunkCase { seed, kind, faults_before: plan.faults.len(), shrunk, file, file_fails_with })
 }

@@ -8,17 +8,17 @@
 use crate::faults::Fault;
 use crate::runtime::{ImageBehaviour, SimRuntime};
 use crate::trace::Trace;
-use std::collections::BTreeSet;
-use swarm_core::persist::{DiskState, PersistRaft};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use swarm_core::cli::Command;
 use swarm_core::message::Message;
 use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
+use swarm_core::persist::{DiskState, PersistRaft};
 use swarm_core::runtime::ContainerEvent;
 use swarm_core::time::Instant;
 
@@ -94,11 +94,28 @@ impl SimHost {
 enum EventKind {
     /// `sender`, `sent_at` and `durable_at`: a message that had to wait for a disk write is
     /// lost if its sender crashed before the write was durable (it was never really sent).
-    Deliver { to: NodeIndex, from: String, msg: Message, sender: NodeIndex, sent_at: Instant, durable_at: Instant },
-    Timer { node: NodeIndex },
-    Container { node: NodeIndex, event: ContainerEvent, generation: Option<u64> },
+    Deliver {
+        to: NodeIndex,
+        from: String,
+        msg: Message,
+        sender: NodeIndex,
+        sent_at: Instant,
+        durable_at: Instant,
+    },
+    Timer {
+        node: NodeIndex,
+    },
+    Container {
+        node: NodeIndex,
+        event: ContainerEvent,
+        generation: Option<u64>,
+    },
     /// A slow disk write becomes durable (dropped if the host crashed meanwhile).
-    DiskDone { node: NodeIndex, life: u64, write: DiskWrite },
+    DiskDone {
+        node: NodeIndex,
+        life: u64,
+        write: DiskWrite,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -188,7 +205,13 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(seed: u64, hosts: Vec<HostSpec>, images: BTreeMap<String, ImageBehaviour>, network: NetworkModel, keep_trace: bool) -> World {
+    pub fn new(
+        seed: u64,
+        hosts: Vec<HostSpec>,
+        images: BTreeMap<String, ImageBehaviour>,
+        network: NetworkModel,
+        keep_trace: bool,
+    ) -> World {
         let loss = network.loss;
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let hosts = hosts
@@ -321,7 +344,8 @@ impl World {
                 Output::Persist(write) => durable_at = self.write_disk(node, DiskWrite::Raft(write)),
                 Output::SaveIdentity(identity) => durable_at = self.write_disk(node, DiskWrite::Identity(identity)),
                 Output::Reply { req_id, reply } => {
-                    let line = format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
+                    let line =
+                        format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
                     self.trace.record(&line);
                     self.note_reply(&reply);
                     self.replies.insert((node, req_id), reply);
@@ -405,7 +429,11 @@ impl World {
             return;
         }
         let copies = if link.duplicate > 0.0 && self.fault_rng.gen_bool(link.duplicate.min(1.0)) { 2 } else { 1 };
-        let from_addr = self.hosts[from].node.cluster_addr().cloned().unwrap_or_else(|| format!("{}:2377", self.hosts[from].addrs[0]));
+        let from_addr = self.hosts[from]
+            .node
+            .cluster_addr()
+            .cloned()
+            .unwrap_or_else(|| format!("{}:2377", self.hosts[from].addrs[0]));
         for _ in 0..copies {
             let jitter_us = (self.network.jitter + link.extra_jitter).as_micros() as u64;
             let extra = if jitter_us > 0 { self.net_rng.gen_range(0..=jitter_us) } else { 0 };
@@ -415,7 +443,14 @@ impl World {
             let durable_at = not_before.max(self.now);
             self.schedule(
                 at,
-                EventKind::Deliver { to: target, from: from_addr.clone(), msg: msg.clone(), sender: from, sent_at: self.now, durable_at },
+                EventKind::Deliver {
+                    to: target,
+                    from: from_addr.clone(),
+                    msg: msg.clone(),
+                    sender: from,
+                    sent_at: self.now,
+                    durable_at,
+                },
             );
         }
     }
@@ -462,8 +497,8 @@ impl World {
         }
         match event.kind {
             EventKind::Deliver { to, from, msg, sender, sent_at, durable_at } => {
-                let lost_with_sender =
-                    durable_at > sent_at && self.hosts[sender].crashed_at.iter().any(|t| *t >= sent_at && *t < durable_at);
+                let lost_with_sender = durable_at > sent_at
+                    && self.hosts[sender].crashed_at.iter().any(|t| *t >= sent_at && *t < durable_at);
                 if !self.hosts[to].up || lost_with_sender {
                     self.stats.messages_dropped += 1;
                     return true;
@@ -484,7 +519,11 @@ impl World {
                 // A node whose deadline stays in the past after its timer ran would spin here
                 // forever without time moving: that is a bug in the node, reported as such.
                 let stuck = self.hosts[node].up
-                    && self.hosts[node].node.next_deadline().map(|d| self.hosts[node].true_time(d, self.now) <= self.now).unwrap_or(false);
+                    && self.hosts[node]
+                        .node
+                        .next_deadline()
+                        .map(|d| self.hosts[node].true_time(d, self.now) <= self.now)
+                        .unwrap_or(false);
                 let count = self.timer_spins.entry(node).or_insert((self.now, 0));
                 if stuck && count.0 == self.now {
                     count.1 += 1;
@@ -578,10 +617,7 @@ impl World {
         if let Some(i) = self.leader_index() {
             return self.hosts[i].node.manager().map(|m| &m.store);
         }
-        self.up_managers()
-            .filter_map(|(_, h)| h.node.manager())
-            .max_by_key(|m| m.store.applied_index)
-            .map(|m| &m.store)
+        self.up_managers().filter_map(|(_, h)| h.node.manager()).max_by_key(|m| m.store.applied_index).map(|m| &m.store)
     }
 
     /// Managers that applied the same index hold the same store (checked between steps).
@@ -647,8 +683,12 @@ fn message_summary(msg: &Message) -> String {
             let parts: Vec<String> = updates.iter().map(|(id, s)| format!("{}={:?}", id.short(), s.state)).collect();
             format!("status {}", parts.join(","))
         }
-        Message::Dispatch(D::SessionAccepted { heartbeat_period, .. }) => format!("session-accepted period={heartbeat_period:?}"),
-        Message::Dispatch(D::HeartbeatAck { heartbeat_period, .. }) => format!("heartbeat-ack period={heartbeat_period:?}"),
+        Message::Dispatch(D::SessionAccepted { heartbeat_period, .. }) => {
+            format!("session-accepted period={heartbeat_period:?}")
+        }
+        Message::Dispatch(D::HeartbeatAck { heartbeat_period, .. }) => {
+            format!("heartbeat-ack period={heartbeat_period:?}")
+        }
         Message::Dispatch(D::NotLeader { leader_addr }) => format!("not-leader {leader_addr:?}"),
         Message::Dispatch(D::UnknownNode) => "unknown-node".to_string(),
         Message::Dispatch(D::Assignments { tasks }) => {
@@ -750,7 +790,12 @@ impl World {
             }
             Fault::Link { from, to, both, drop, duplicate, extra_delay, extra_jitter } => {
                 let (a, b) = (host(self, from)?, host(self, to)?);
-                let lf = LinkFault { drop: *drop, duplicate: *duplicate, extra_delay: *extra_delay, extra_jitter: *extra_jitter };
+                let lf = LinkFault {
+                    drop: *drop,
+                    duplicate: *duplicate,
+                    extra_delay: *extra_delay,
+                    extra_jitter: *extra_jitter,
+                };
                 self.link_faults.insert((a, b), lf.clone());
                 if *both {
                     self.link_faults.insert((b, a), lf);
@@ -792,7 +837,9 @@ impl World {
                 .runtime
                 .containers
                 .keys()
-                .find(|name| (name.starts_with(&with_dot) || name.as_str() == target) && self.hosts[h].runtime.running(name))
+                .find(|name| {
+                    (name.starts_with(&with_dot) || name.as_str() == target) && self.hosts[h].runtime.running(name)
+                })
                 .cloned();
             if let Some(name) = found {
                 self.runtime_command(h, swarm_core::runtime::ContainerCommand::Kill { name: name.clone() });
@@ -868,16 +915,20 @@ impl World {
             return;
         }
         for node in down {
-            let cut_off = self.hosts.iter().position(|h| h.name == node.description.hostname).map(|i| {
-                (0..self.hosts.len()).any(|j| j != i && self.blocked.contains(&(i, j)))
-            });
+            let cut_off = self
+                .hosts
+                .iter()
+                .position(|h| h.name == node.description.hostname)
+                .map(|i| (0..self.hosts.len()).any(|j| j != i && self.blocked.contains(&(i, j))));
             if cut_off != Some(true) {
                 continue;
             }
             let replaced = store.tasks_on_node(&node.id).any(|old| {
                 old.desired_state == swarm_core::api::TaskState::Shutdown
                     && old.slot > 0
-                    && store.tasks_of_service(&old.service_id).any(|t| t.slot == old.slot && t.created_at > old.created_at)
+                    && store
+                        .tasks_of_service(&old.service_id)
+                        .any(|t| t.slot == old.slot && t.created_at > old.created_at)
             });
             if replaced {
                 self.sometimes.insert("task-replaced-while-node-partitioned".into());

@@ -46,7 +46,15 @@ fn fault(hosts: Vec<String>) -> impl Strategy<Value = Fault> {
         }
     });
     let link = (two_hosts(&hosts), any::<bool>(), rate.clone(), rate, ms(0..=200), ms(0..=100)).prop_map(
-        |((from, to), both, drop, duplicate, extra_delay, extra_jitter)| Fault::Link { from, to, both, drop, duplicate, extra_delay, extra_jitter },
+        |((from, to), both, drop, duplicate, extra_delay, extra_jitter)| Fault::Link {
+            from,
+            to,
+            both,
+            drop,
+            duplicate,
+            extra_delay,
+            extra_jitter,
+        },
     );
     prop_oneof![
         host(&hosts).prop_map(|node| Fault::Crash { node }),
@@ -58,7 +66,11 @@ fn fault(hosts: Vec<String>) -> impl Strategy<Value = Fault> {
         Just(Fault::Heal),
         Just(Fault::LoseLeader),
         link,
-        (host(&hosts), -5_000i64..=5_000, -500i64..=500).prop_map(|(node, offset_ms, drift_ppm)| Fault::ClockSkew { node, offset_ms, drift_ppm }),
+        (host(&hosts), -5_000i64..=5_000, -500i64..=500).prop_map(|(node, offset_ms, drift_ppm)| Fault::ClockSkew {
+            node,
+            offset_ms,
+            drift_ppm
+        }),
         (host(&hosts), ms(1..=500)).prop_map(|(node, delay)| Fault::SlowDisk { node, delay }),
         (1u64..=2).prop_map(|slot| Fault::Kill { target: format!("web.{slot}"), node: None }),
     ]
@@ -68,7 +80,10 @@ fn fault(hosts: Vec<String>) -> impl Strategy<Value = Fault> {
 fn fault_schedule(hosts: Vec<String>, max_faults: usize) -> impl Strategy<Value = ChaosPlan> {
     proptest::collection::vec((0u64..180_000, fault(hosts)), 0..=max_faults).prop_map(|mut faults| {
         faults.sort_by_key(|(at_ms, _)| *at_ms);
-        ChaosPlan { faults: faults.into_iter().map(|(at_ms, f)| (Duration::from_millis(at_ms), f)).collect(), liveness_bound: DEFAULT_LIVENESS_BOUND }
+        ChaosPlan {
+            faults: faults.into_iter().map(|(at_ms, f)| (Duration::from_millis(at_ms), f)).collect(),
+            liveness_bound: DEFAULT_LIVENESS_BOUND,
+        }
     })
 }
 

@@ -19,11 +19,21 @@ fn caught(bug: PlantedBug, scenario_file: &str, kind: FailureKind) {
         if std::env::var("PLANTED_DEBUG").is_ok() {
             println!("{}", buggy.transcript);
         }
-        let failure = buggy
-            .failure
-            .unwrap_or_else(|| panic!("{} went unnoticed by {scenario_file} on seed {seed}", bug.name()));
-        assert_eq!(failure.kind, kind, "{} on seed {seed} was caught as {:?}: {}", bug.name(), failure.kind, failure.message);
-        println!("{} caught by {scenario_file} seed {seed}: {}", bug.name(), failure.message.lines().next().unwrap_or(""));
+        let failure =
+            buggy.failure.unwrap_or_else(|| panic!("{} went unnoticed by {scenario_file} on seed {seed}", bug.name()));
+        assert_eq!(
+            failure.kind,
+            kind,
+            "{} on seed {seed} was caught as {:?}: {}",
+            bug.name(),
+            failure.kind,
+            failure.message
+        );
+        println!(
+            "{} caught by {scenario_file} seed {seed}: {}",
+            bug.name(),
+            failure.message.lines().next().unwrap_or("")
+        );
     }
 }
 

@@ -93,14 +93,18 @@ fn main() {
     for path in scenario_files() {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let p = path.clone();
-        trials.push(Trial::test(format!("scenario::{stem}::passes_twice_with_the_same_trace_hash"), move || run_scenario_twice(&p)));
-        let p = path.clone();
-        trials.push(Trial::test(format!("scenario::{stem}::other_seeds_give_other_traces_and_the_same_verdict"), move || {
-            other_seeds_same_verdict(&p)
+        trials.push(Trial::test(format!("scenario::{stem}::passes_twice_with_the_same_trace_hash"), move || {
+            run_scenario_twice(&p)
         }));
+        let p = path.clone();
+        trials.push(Trial::test(
+            format!("scenario::{stem}::other_seeds_give_other_traces_and_the_same_verdict"),
+            move || other_seeds_same_verdict(&p),
+        ));
     }
     let bad_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
-    let mut bad: Vec<PathBuf> = std::fs::read_dir(&bad_dir).expect("tests/bad exists").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut bad: Vec<PathBuf> =
+        std::fs::read_dir(&bad_dir).expect("tests/bad exists").filter_map(|e| e.ok().map(|e| e.path())).collect();
     bad.sort();
     for path in bad {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();

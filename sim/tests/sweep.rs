@@ -55,7 +55,8 @@ fn shards_are_disjoint_and_cover_the_range() {
 fn checking_determinism_runs_each_seed_twice_and_finds_no_divergence() {
     let path = fixture("web.toml");
     let scenario = load(&path);
-    let options = SweepOptions { chaos: true, check_determinism: true, scenario_arg: "web.toml".into(), ..Default::default() };
+    let options =
+        SweepOptions { chaos: true, check_determinism: true, scenario_arg: "web.toml".into(), ..Default::default() };
     for run in sweep::sweep(&scenario, &[3, 4], &options, 2, |_| {}) {
         assert_ne!(run.record.kind, Some(OutcomeKind::Nondeterminism), "{:?}", run.record.failure);
     }
@@ -67,7 +68,11 @@ fn swarmsim(args: &[&str]) -> (i32, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the swarmsim binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 /// Everything after the first line (which names the command).
@@ -81,7 +86,8 @@ fn merging_two_shards_gives_the_unsharded_sweeps_summary_and_exit_code() {
     let json = |name: &str| dir.join(name).display().to_string();
     let shrunk = dir.join("shrunk").display().to_string();
     let sweep_with = |extra: &[&str]| {
-        let mut args = vec!["sweep", "tests/sweep/web.toml", "--seeds", "1..8", "--chaos", "-j", "2", "--shrink-out", &shrunk];
+        let mut args =
+            vec!["sweep", "tests/sweep/web.toml", "--seeds", "1..8", "--chaos", "-j", "2", "--shrink-out", &shrunk];
         args.extend_from_slice(extra);
         swarmsim(&args)
     };
@@ -140,7 +146,18 @@ fn planted_plan() -> ChaosPlan {
         (ms(0), slow("bd0", 5)),
         (ms(1_000), Fault::Kill { target: "nothing.1".into(), node: None }),
         (ms(2_000), slow("bd2", 3)),
-        (ms(5_000), Fault::Link { from: "bd0".into(), to: "bd2".into(), both: false, drop: 0.0, duplicate: 0.0, extra_delay: ms(2), extra_jitter: ms(1) }),
+        (
+            ms(5_000),
+            Fault::Link {
+                from: "bd0".into(),
+                to: "bd2".into(),
+                both: false,
+                drop: 0.0,
+                duplicate: 0.0,
+                extra_delay: ms(2),
+                extra_jitter: ms(1),
+            },
+        ),
         (ms(9_000), Fault::Heal),
         (ms(12_000), Fault::Crash { node: "bd1".into() }),
         (ms(15_000), slow("bd0", 1)),

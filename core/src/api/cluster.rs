@@ -36,7 +36,11 @@ impl AddrPool {
         }
         for pool in &self.pools {
             if self.subnet_size < u32::from(pool.prefix_len) {
-                return Err(format!("invalid CIDR: {:?}. Subnet size is too small for pool: {}", pool.to_string(), self.subnet_size));
+                return Err(format!(
+                    "invalid CIDR: {:?}. Subnet size is too small for pool: {}",
+                    pool.to_string(),
+                    self.subnet_size
+                ));
             }
         }
         Ok(())

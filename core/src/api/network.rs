@@ -1,8 +1,8 @@
 use crate::ids::NetworkId;
 use crate::time::Instant;
+use core::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use core::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NetworkDriver {

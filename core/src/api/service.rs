@@ -6,7 +6,9 @@ use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServiceMode {
-    Replicated { replicas: u64 },
+    Replicated {
+        replicas: u64,
+    },
     /// One task on every node that passes the filters.
     Global,
 }

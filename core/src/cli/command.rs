@@ -14,7 +14,11 @@ pub struct Invocation {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    SwarmInit { advertise_addr: Option<String>, listen_addr: Option<String>, force_new_cluster: bool },
+    SwarmInit {
+        advertise_addr: Option<String>,
+        listen_addr: Option<String>,
+        force_new_cluster: bool,
+    },
     /// `swarm init --default-addr-pool CIDR [--default-addr-pool-mask-length N]`. A variant of its
     /// own so that `SwarmInit` keeps its shape: the simulator's traces print commands, and a
     /// scenario's trace hash must not change.
@@ -24,35 +28,90 @@ pub enum Command {
         force_new_cluster: bool,
         default_addr_pool: AddrPool,
     },
-    SwarmJoin { token: String, remote_addr: String, advertise_addr: Option<String> },
-    SwarmJoinToken { role: NodeRole, quiet: bool, rotate: bool },
-    SwarmLeave { force: bool },
-    NodeLs { quiet: bool },
-    NodeInspect { nodes: Vec<String>, pretty: bool },
+    SwarmJoin {
+        token: String,
+        remote_addr: String,
+        advertise_addr: Option<String>,
+    },
+    SwarmJoinToken {
+        role: NodeRole,
+        quiet: bool,
+        rotate: bool,
+    },
+    SwarmLeave {
+        force: bool,
+    },
+    NodeLs {
+        quiet: bool,
+    },
+    NodeInspect {
+        nodes: Vec<String>,
+        pretty: bool,
+    },
     NodeUpdate(NodeUpdateArgs),
-    NodePromote { nodes: Vec<String> },
-    NodeDemote { nodes: Vec<String> },
-    NodeRm { nodes: Vec<String>, force: bool },
-    NetworkCreate { name: String, driver: NetworkDriver, subnet: Option<Subnet> },
-    NetworkLs { quiet: bool },
-    NetworkInspect { networks: Vec<String> },
-    NetworkRm { networks: Vec<String> },
+    NodePromote {
+        nodes: Vec<String>,
+    },
+    NodeDemote {
+        nodes: Vec<String>,
+    },
+    NodeRm {
+        nodes: Vec<String>,
+        force: bool,
+    },
+    NetworkCreate {
+        name: String,
+        driver: NetworkDriver,
+        subnet: Option<Subnet>,
+    },
+    NetworkLs {
+        quiet: bool,
+    },
+    NetworkInspect {
+        networks: Vec<String>,
+    },
+    NetworkRm {
+        networks: Vec<String>,
+    },
     ServiceCreate(ServiceCreateArgs),
-    ServiceLs { quiet: bool },
-    ServicePs { services: Vec<String>, quiet: bool, no_trunc: bool },
-    ServiceInspect { services: Vec<String>, pretty: bool },
-    ServiceScale { scales: Vec<(String, u64)> },
+    ServiceLs {
+        quiet: bool,
+    },
+    ServicePs {
+        services: Vec<String>,
+        quiet: bool,
+        no_trunc: bool,
+    },
+    ServiceInspect {
+        services: Vec<String>,
+        pretty: bool,
+    },
+    ServiceScale {
+        scales: Vec<(String, u64)>,
+    },
     ServiceUpdate(ServiceUpdateArgs),
-    ServiceRm { services: Vec<String> },
+    ServiceRm {
+        services: Vec<String>,
+    },
     /// `docker ps [-a] [-q]`: the containers of the answering node.
-    Ps { all: bool, quiet: bool },
+    Ps {
+        all: bool,
+        quiet: bool,
+    },
     /// `docker kill NAME...`: SIGKILL, the container exits 137.
-    Kill { containers: Vec<String> },
+    Kill {
+        containers: Vec<String>,
+    },
     /// `docker exec NAME CMD...`; the simulated images understand `nslookup NAME`.
-    Exec { container: String, command: Vec<String> },
+    Exec {
+        container: String,
+        command: Vec<String>,
+    },
     /// Not a docker verb: an HTTP GET from outside the cluster to `http://HOST:PORT/`, answered
     /// by the routing mesh of the node HOST names.
-    Curl { url: String },
+    Curl {
+        url: String,
+    },
 }
 
 impl Command {

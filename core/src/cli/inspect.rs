@@ -33,7 +33,15 @@ fn civil_time(at: Instant) -> CivilTime {
     let secs = total_ms / 1000;
     let (year, month, day) = civil_from_days(secs / 86_400);
     let of_day = secs % 86_400;
-    CivilTime { year, month, day, hour: of_day / 3600, minute: of_day % 3600 / 60, second: of_day % 60, millis: total_ms % 1000 }
+    CivilTime {
+        year,
+        month,
+        day,
+        hour: of_day / 3600,
+        minute: of_day % 3600 / 60,
+        second: of_day % 60,
+        millis: total_ms % 1000,
+    }
 }
 
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's `civil_from_days`, for days
@@ -324,7 +332,11 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
     ServiceSpecJson {
         name: spec.name.clone(),
         task_template: TaskTemplateJson {
-            container_spec: ContainerSpecJson { image: task.image.clone(), args: task.command.clone(), env: task.env.clone() },
+            container_spec: ContainerSpecJson {
+                image: task.image.clone(),
+                args: task.command.clone(),
+                env: task.env.clone(),
+            },
             resources: ResourceRequirementsJson {
                 limits: Resources::default().into(),
                 reservations: task.reservations.into(),
@@ -339,7 +351,9 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
             force_update: task.force_update,
         },
         mode: match spec.mode {
-            ServiceMode::Replicated { replicas } => ModeJson { replicated: Some(ReplicatedJson { replicas }), global: None },
+            ServiceMode::Replicated { replicas } => {
+                ModeJson { replicated: Some(ReplicatedJson { replicas }), global: None }
+            }
             ServiceMode::Global => ModeJson { replicated: None, global: Some(GlobalJson {}) },
         },
         networks: task.networks.iter().map(|n| NetworkTargetJson { target: n.to_string() }).collect(),
@@ -514,7 +528,12 @@ struct ManagerStatusJson {
 
 /// `docker node inspect [--pretty]`. `manager_status` holds Leader/Reachable/Unreachable for
 /// the managers, as for `node ls`.
-pub fn node_inspect(_store: &Store, nodes: &[&Node], manager_status: &BTreeMap<NodeId, String>, pretty: bool) -> String {
+pub fn node_inspect(
+    _store: &Store,
+    nodes: &[&Node],
+    manager_status: &BTreeMap<NodeId, String>,
+    pretty: bool,
+) -> String {
     if pretty {
         return nodes.iter().map(|n| node_pretty(n, manager_status.get(&n.id))).collect::<Vec<_>>().join("\n");
     }
@@ -688,8 +707,8 @@ fn network_json(network: &Network) -> NetworkJson {
 mod tests {
     use super::*;
     use crate::ids::{NetworkId, ServiceId};
-    use serde_json::Value;
     use core::net::Ipv4Addr;
+    use serde_json::Value;
     use std::time::Duration;
 
     const INGRESS_ID: &str = "1zzlk9hpwyqyocloxy9j9vct7";
@@ -700,7 +719,8 @@ mod tests {
     }
 
     fn tutorial_service() -> Service {
-        let port = PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8000, mode: PublishMode::Ingress };
+        let port =
+            PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8000, mode: PublishMode::Ingress };
         Service {
             id: ServiceId("5xrm96xveqw5gq63srts1rbhw".into()),
             spec: ServiceSpec {

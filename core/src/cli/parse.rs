@@ -393,7 +393,8 @@ fn parse_addr_pool(p: &Parsed) -> Result<Option<AddrPool>, String> {
     let mut pools = Vec::new();
     for (flag, v) in p.values("default-addr-pool") {
         for cidr in v.split(',').map(str::trim) {
-            let subnet = Subnet::parse(cidr).ok_or_else(|| invalid_argument(flag, v, &format!("invalid CIDR address: {cidr}")))?;
+            let subnet = Subnet::parse(cidr)
+                .ok_or_else(|| invalid_argument(flag, v, &format!("invalid CIDR address: {cidr}")))?;
             pools.push(subnet);
         }
     }
@@ -460,19 +461,16 @@ fn parse_node_inspect(cmd: &str, tokens: &[String]) -> Result<Command, String> {
 }
 
 fn parse_node_update(cmd: &str, tokens: &[String]) -> Result<Command, String> {
-    const FLAGS: &[Flag] = &[
-        value("availability", None),
-        value("role", None),
-        value("label-add", None),
-        value("label-rm", None),
-    ];
+    const FLAGS: &[Flag] =
+        &[value("availability", None), value("role", None), value("label-add", None), value("label-rm", None)];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     exactly(cmd, &p.args, 1)?;
     let availability = match p.last("availability") {
         None => None,
-        Some(v) => Some(Availability::parse(&v.to_lowercase()).ok_or_else(|| {
-            format!("invalid availability {v:?}, only active, pause and drain are supported")
-        })?),
+        Some(v) => Some(
+            Availability::parse(&v.to_lowercase())
+                .ok_or_else(|| format!("invalid availability {v:?}, only active, pause and drain are supported"))?,
+        ),
     };
     let role = p.last("role").map(parse_role).transpose()?;
     let label_add = p
@@ -693,9 +691,8 @@ fn parse_curl(tokens: &[String]) -> Result<Command, String> {
 fn optional_u64(p: &Parsed, long: &str) -> Result<Option<u64>, String> {
     p.last_with_flag(long)
         .map(|(flag, v)| {
-            v.parse::<u64>().map_err(|_| {
-                invalid_argument(flag, v, &format!("strconv.ParseUint: parsing \"{v}\": invalid syntax"))
-            })
+            v.parse::<u64>()
+                .map_err(|_| invalid_argument(flag, v, &format!("strconv.ParseUint: parsing \"{v}\": invalid syntax")))
         })
         .transpose()
 }
@@ -721,9 +718,8 @@ fn optional_memory(p: &Parsed) -> Result<Option<u64>, String> {
 fn optional_restart_condition(p: &Parsed) -> Result<Option<RestartCondition>, String> {
     p.last("restart-condition")
         .map(|v| {
-            RestartCondition::parse(v).ok_or_else(|| {
-                format!("invalid restart condition {v:?}, only none, on-failure and any are supported")
-            })
+            RestartCondition::parse(v)
+                .ok_or_else(|| format!("invalid restart condition {v:?}, only none, on-failure and any are supported"))
         })
         .transpose()
 }
@@ -733,7 +729,10 @@ fn constraints(p: &Parsed, long: &str) -> Result<Vec<Constraint>, String> {
 }
 
 fn port_configs(p: &Parsed, long: &str) -> Result<Vec<PortConfig>, String> {
-    p.values(long).into_iter().map(|(flag, v)| parse_port_config(v).map_err(|reason| invalid_argument(flag, v, &reason))).collect()
+    p.values(long)
+        .into_iter()
+        .map(|(flag, v)| parse_port_config(v).map_err(|reason| invalid_argument(flag, v, &reason)))
+        .collect()
 }
 
 /// `8000:80`, `8000:80/udp`, `80` (the allocator picks the published port), or the long form
@@ -759,9 +758,11 @@ fn parse_short_port_config(spec: &str) -> Result<PortConfig, String> {
 }
 
 fn parse_long_port_config(spec: &str) -> Result<PortConfig, String> {
-    let mut port = PortConfig { protocol: Protocol::Tcp, target_port: 0, published_port: 0, mode: PublishMode::Ingress };
+    let mut port =
+        PortConfig { protocol: Protocol::Tcp, target_port: 0, published_port: 0, mode: PublishMode::Ingress };
     for field in spec.split(',') {
-        let (key, value) = field.split_once('=').ok_or_else(|| format!("invalid field {field:?} must be a key=value pair"))?;
+        let (key, value) =
+            field.split_once('=').ok_or_else(|| format!("invalid field {field:?} must be a key=value pair"))?;
         match key.to_lowercase().as_str() {
             "published" => port.published_port = parse_port_number(value)?,
             "target" => port.target_port = parse_port_number(value)?,
@@ -770,7 +771,9 @@ fn parse_long_port_config(spec: &str) -> Result<PortConfig, String> {
                 port.mode = match value.to_lowercase().as_str() {
                     "ingress" => PublishMode::Ingress,
                     "host" => PublishMode::Host,
-                    _ => return Err(format!("invalid publish mode value ({value}): must be either 'ingress' or 'host'")),
+                    _ => {
+                        return Err(format!("invalid publish mode value ({value}): must be either 'ingress' or 'host'"))
+                    }
                 }
             }
             _ => return Err(format!("invalid field key {key}")),
@@ -829,7 +832,8 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
         if unit.is_empty() {
             return Err(format!("time: missing unit in duration {s:?}"));
         }
-        let unit_nanos = duration_unit_nanos(unit).ok_or_else(|| format!("time: unknown unit {unit:?} in duration {s:?}"))?;
+        let unit_nanos =
+            duration_unit_nanos(unit).ok_or_else(|| format!("time: unknown unit {unit:?} in duration {s:?}"))?;
         total_nanos += decimal_times(whole, fraction, unit_nanos).ok_or_else(invalid)?;
         rest = after_unit;
     }
@@ -965,7 +969,10 @@ mod tests {
     #[test]
     fn sudo_docker_and_host_prefixes_are_optional() {
         for line in ["sudo docker node ls", "docker node ls", "node ls", "sudo node ls"] {
-            assert_eq!(parse_invocation(line).unwrap(), Invocation { host: None, command: Command::NodeLs { quiet: false } });
+            assert_eq!(
+                parse_invocation(line).unwrap(),
+                Invocation { host: None, command: Command::NodeLs { quiet: false } }
+            );
         }
         for line in [
             "sudo docker -H 192.168.0.109:5555 node ls",
@@ -1006,11 +1013,19 @@ mod tests {
         );
         assert_eq!(
             parse("sudo docker swarm init --advertise-addr 192.168.0.109"),
-            Command::SwarmInit { advertise_addr: Some("192.168.0.109".into()), listen_addr: None, force_new_cluster: false }
+            Command::SwarmInit {
+                advertise_addr: Some("192.168.0.109".into()),
+                listen_addr: None,
+                force_new_cluster: false
+            }
         );
         assert_eq!(
             parse("docker swarm init --listen-addr=0.0.0.0:2377 --force-new-cluster"),
-            Command::SwarmInit { advertise_addr: None, listen_addr: Some("0.0.0.0:2377".into()), force_new_cluster: true }
+            Command::SwarmInit {
+                advertise_addr: None,
+                listen_addr: Some("0.0.0.0:2377".into()),
+                force_new_cluster: true
+            }
         );
         assert_eq!(error("docker swarm init now"), "\"docker swarm init\" accepts no arguments.");
     }
@@ -1056,7 +1071,11 @@ mod tests {
         );
         assert_eq!(
             parse("docker swarm join --token T --advertise-addr 192.168.0.192 192.168.0.109:2377"),
-            Command::SwarmJoin { token: "T".into(), remote_addr: "192.168.0.109:2377".into(), advertise_addr: Some("192.168.0.192".into()) }
+            Command::SwarmJoin {
+                token: "T".into(),
+                remote_addr: "192.168.0.109:2377".into(),
+                advertise_addr: Some("192.168.0.192".into())
+            }
         );
         assert_eq!(error("docker swarm join --token T"), "\"docker swarm join\" requires exactly 1 argument.");
         assert_eq!(error("docker swarm join 192.168.0.109:2377"), "required flag(s) \"token\" not set");
@@ -1064,8 +1083,14 @@ mod tests {
 
     #[test]
     fn swarm_join_token_and_leave() {
-        assert_eq!(parse("docker swarm join-token manager"), Command::SwarmJoinToken { role: NodeRole::Manager, quiet: false, rotate: false });
-        assert_eq!(parse("docker swarm join-token -q --rotate worker"), Command::SwarmJoinToken { role: NodeRole::Worker, quiet: true, rotate: true });
+        assert_eq!(
+            parse("docker swarm join-token manager"),
+            Command::SwarmJoinToken { role: NodeRole::Manager, quiet: false, rotate: false }
+        );
+        assert_eq!(
+            parse("docker swarm join-token -q --rotate worker"),
+            Command::SwarmJoinToken { role: NodeRole::Worker, quiet: true, rotate: true }
+        );
         assert_eq!(error("docker swarm join-token boss"), "unknown role boss");
         assert_eq!(error("docker swarm join-token"), "\"docker swarm join-token\" requires exactly 1 argument.");
         assert_eq!(parse("docker swarm leave"), Command::SwarmLeave { force: false });
@@ -1077,7 +1102,10 @@ mod tests {
     fn node_verbs() {
         assert_eq!(parse("docker node ls -q"), Command::NodeLs { quiet: true });
         assert_eq!(parse("docker node list --quiet"), Command::NodeLs { quiet: true });
-        assert_eq!(parse("docker node inspect --pretty self bd1"), Command::NodeInspect { nodes: strings(&["self", "bd1"]), pretty: true });
+        assert_eq!(
+            parse("docker node inspect --pretty self bd1"),
+            Command::NodeInspect { nodes: strings(&["self", "bd1"]), pretty: true }
+        );
         assert_eq!(error("docker node inspect"), "\"docker node inspect\" requires at least 1 argument.");
         assert_eq!(parse("docker node promote bd1 bd2"), Command::NodePromote { nodes: strings(&["bd1", "bd2"]) });
         assert_eq!(parse("docker node demote bd1"), Command::NodeDemote { nodes: strings(&["bd1"]) });
@@ -1099,7 +1127,11 @@ mod tests {
         );
         assert_eq!(
             parse("docker node update --availability=pause bd1"),
-            Command::NodeUpdate(NodeUpdateArgs { node: "bd1".into(), availability: Some(Availability::Pause), ..Default::default() })
+            Command::NodeUpdate(NodeUpdateArgs {
+                node: "bd1".into(),
+                availability: Some(Availability::Pause),
+                ..Default::default()
+            })
         );
         assert!(error("docker node update --availability sleepy bd1").starts_with("invalid availability \"sleepy\""));
         assert!(error("docker node update --role boss bd1").starts_with("invalid role \"boss\""));
@@ -1114,7 +1146,11 @@ mod tests {
         );
         assert_eq!(
             parse("docker network create -d overlay --subnet 10.0.9.0/24 backend"),
-            Command::NetworkCreate { name: "backend".into(), driver: NetworkDriver::Overlay, subnet: Subnet::parse("10.0.9.0/24") }
+            Command::NetworkCreate {
+                name: "backend".into(),
+                driver: NetworkDriver::Overlay,
+                subnet: Subnet::parse("10.0.9.0/24")
+            }
         );
         assert_eq!(
             parse("docker network create plain"),
@@ -1125,7 +1161,10 @@ mod tests {
         assert_eq!(error("docker network create"), "\"docker network create\" requires exactly 1 argument.");
         assert_eq!(parse("sudo docker network ls"), Command::NetworkLs { quiet: false });
         assert_eq!(parse("docker network ls -q"), Command::NetworkLs { quiet: true });
-        assert_eq!(parse("docker network inspect myswarm ingress"), Command::NetworkInspect { networks: strings(&["myswarm", "ingress"]) });
+        assert_eq!(
+            parse("docker network inspect myswarm ingress"),
+            Command::NetworkInspect { networks: strings(&["myswarm", "ingress"]) }
+        );
         assert_eq!(parse("docker network rm myswarm"), Command::NetworkRm { networks: strings(&["myswarm"]) });
     }
 
@@ -1138,7 +1177,9 @@ mod tests {
 
     #[test]
     fn service_create_as_in_the_tutorial() {
-        let args = create_args("sudo docker service create --replicas 2 --name mynginx --publish 8000:80 --network=myswarm nginx");
+        let args = create_args(
+            "sudo docker service create --replicas 2 --name mynginx --publish 8000:80 --network=myswarm nginx",
+        );
         assert_eq!(
             args,
             ServiceCreateArgs {
@@ -1147,7 +1188,12 @@ mod tests {
                 command: vec![],
                 replicas: Some(2),
                 global: false,
-                publish: vec![PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8000, mode: PublishMode::Ingress }],
+                publish: vec![PortConfig {
+                    protocol: Protocol::Tcp,
+                    target_port: 80,
+                    published_port: 8000,
+                    mode: PublishMode::Ingress
+                }],
                 networks: strings(&["myswarm"]),
                 constraints: vec![],
                 env: vec![],
@@ -1198,7 +1244,10 @@ mod tests {
 
     #[test]
     fn service_create_errors() {
-        assert_eq!(error("docker service create --replicas 2"), "\"docker service create\" requires at least 1 argument.");
+        assert_eq!(
+            error("docker service create --replicas 2"),
+            "\"docker service create\" requires at least 1 argument."
+        );
         assert_eq!(
             error("docker service create --mode global --replicas 2 nginx"),
             "replicas can only be used with replicated mode"
@@ -1229,7 +1278,9 @@ mod tests {
         );
         assert!(error("docker service create --constraint node.role=worker nginx").contains("=="));
         assert!(error("docker service create --mode both nginx").starts_with("invalid mode"));
-        assert!(error("docker service create --restart-condition sometimes nginx").starts_with("invalid restart condition"));
+        assert!(
+            error("docker service create --restart-condition sometimes nginx").starts_with("invalid restart condition")
+        );
     }
 
     #[test]
@@ -1244,15 +1295,24 @@ mod tests {
             parse("docker service ps --no-trunc mynginx -q web"),
             Command::ServicePs { services: strings(&["mynginx", "web"]), quiet: true, no_trunc: true }
         );
-        assert_eq!(parse("sudo docker service inspect mynginx"), Command::ServiceInspect { services: strings(&["mynginx"]), pretty: false });
-        assert_eq!(parse("docker service inspect --pretty mynginx"), Command::ServiceInspect { services: strings(&["mynginx"]), pretty: true });
+        assert_eq!(
+            parse("sudo docker service inspect mynginx"),
+            Command::ServiceInspect { services: strings(&["mynginx"]), pretty: false }
+        );
+        assert_eq!(
+            parse("docker service inspect --pretty mynginx"),
+            Command::ServiceInspect { services: strings(&["mynginx"]), pretty: true }
+        );
         assert_eq!(parse("sudo docker service rm mynginx"), Command::ServiceRm { services: strings(&["mynginx"]) });
         assert_eq!(error("docker service ps"), "\"docker service ps\" requires at least 1 argument.");
     }
 
     #[test]
     fn service_scale_as_in_the_tutorial() {
-        assert_eq!(parse("sudo docker service scale mynginx=3"), Command::ServiceScale { scales: vec![("mynginx".into(), 3)] });
+        assert_eq!(
+            parse("sudo docker service scale mynginx=3"),
+            Command::ServiceScale { scales: vec![("mynginx".into(), 3)] }
+        );
         assert_eq!(
             parse("docker service scale mynginx=2 web=0"),
             Command::ServiceScale { scales: vec![("mynginx".into(), 2), ("web".into(), 0)] }
@@ -1281,7 +1341,12 @@ mod tests {
                 constraint_rm: strings(&["node.role==worker"]),
                 env_add: strings(&["A=1"]),
                 env_rm: strings(&["B"]),
-                publish_add: vec![PortConfig { protocol: Protocol::Tcp, target_port: 90, published_port: 9000, mode: PublishMode::Ingress }],
+                publish_add: vec![PortConfig {
+                    protocol: Protocol::Tcp,
+                    target_port: 90,
+                    published_port: 9000,
+                    mode: PublishMode::Ingress
+                }],
                 publish_rm: vec![80, 443],
                 network_add: strings(&["front"]),
                 network_rm: strings(&["back"]),
@@ -1311,7 +1376,10 @@ mod tests {
         assert_eq!(error("docker kill"), "\"docker kill\" requires at least 1 argument.");
         assert_eq!(
             parse("docker exec -it mynginx.1.abc nslookup -type=a tasks.mynginx"),
-            Command::Exec { container: "mynginx.1.abc".into(), command: strings(&["nslookup", "-type=a", "tasks.mynginx"]) }
+            Command::Exec {
+                container: "mynginx.1.abc".into(),
+                command: strings(&["nslookup", "-type=a", "tasks.mynginx"])
+            }
         );
         assert_eq!(error("docker exec box"), "\"docker exec\" requires at least 2 arguments.");
         assert_eq!(parse("curl http://bd0:8000/"), Command::Curl { url: "http://bd0:8000/".into() });
@@ -1354,9 +1422,15 @@ mod tests {
     #[test]
     fn publish_specs() {
         let host = parse_port_config("mode=host,target=80").unwrap();
-        assert_eq!(host, PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 0, mode: PublishMode::Host });
+        assert_eq!(
+            host,
+            PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 0, mode: PublishMode::Host }
+        );
         assert_eq!(parse_port_config("published=80"), Err("missing mandatory field \"target\"".into()));
-        assert_eq!(parse_port_config("8000:80/sctp"), Err("invalid protocol value (sctp): must be either 'tcp' or 'udp'".into()));
+        assert_eq!(
+            parse_port_config("8000:80/sctp"),
+            Err("invalid protocol value (sctp): must be either 'tcp' or 'udp'".into())
+        );
         assert_eq!(parse_port_config("target=80,colour=red"), Err("invalid field key colour".into()));
         assert_eq!(parse_publish_rm("target=443"), Ok(443));
         assert_eq!(parse_publish_rm("80/udp"), Ok(80));

@@ -63,7 +63,12 @@ fn lowercase_ago(d: std::time::Duration) -> String {
 
 /// `docker node ls` (docker 1.12 columns): sorted naturally by hostname, ` *` after the ID of
 /// the node answering. `manager_status` holds Leader/Reachable/Unreachable for managers.
-pub fn node_ls(store: &Store, local: Option<&NodeId>, manager_status: &BTreeMap<NodeId, String>, quiet: bool) -> String {
+pub fn node_ls(
+    store: &Store,
+    local: Option<&NodeId>,
+    manager_status: &BTreeMap<NodeId, String>,
+    quiet: bool,
+) -> String {
     let mut nodes: Vec<&Node> = store.nodes.values().collect();
     nodes.sort_by(|a, b| natural_cmp(&a.description.hostname, &b.description.hostname).then_with(|| a.id.cmp(&b.id)));
     if quiet {
@@ -114,7 +119,9 @@ fn replicas_cell(store: &Store, service: &Service) -> String {
     let running = store.running_tasks_of_service(&service.id).count();
     let desired = match service.spec.mode {
         ServiceMode::Replicated { replicas } => replicas,
-        ServiceMode::Global => store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64,
+        ServiceMode::Global => {
+            store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64
+        }
     };
     format!("{running}/{desired}")
 }
@@ -137,7 +144,11 @@ pub fn service_ps(store: &Store, services: &[&Service], now: Instant, no_trunc: 
                 task.spec.image.clone(),
                 node_cell(store, task.node_id.as_ref()),
                 task.desired_state.as_str().to_string(),
-                format!("{} {}", task.status.state.as_str(), lowercase_ago(now.saturating_since(task.status.timestamp))),
+                format!(
+                    "{} {}",
+                    task.status.state.as_str(),
+                    lowercase_ago(now.saturating_since(task.status.timestamp))
+                ),
                 error_cell(&task.status.err, no_trunc),
             ]
         })
@@ -359,7 +370,11 @@ mod tests {
         apply(&mut store, StoreAction::CreateNode(node("b4e2ywnhhd6fhgfxtr1qh4gew", "bd2", NodeState::Ready)));
         apply(
             &mut store,
-            StoreAction::CreateService(service("5xrm96xveqw5gq63srts1rbhw", "mynginx", ServiceMode::Replicated { replicas: 2 })),
+            StoreAction::CreateService(service(
+                "5xrm96xveqw5gq63srts1rbhw",
+                "mynginx",
+                ServiceMode::Replicated { replicas: 2 },
+            )),
         );
         store
     }
@@ -421,8 +436,20 @@ b4e2ywnhhd6fhgfxtr1qh4gew     bd2        Ready     Active
             at_secs,
             err: "",
         };
-        apply(store, StoreAction::CreateTask(task(&svc, running("1crmc5ecsjoci8xavxzbnbks3", 1, "1egy2ark49q6xokudps5wykhn", 100))));
-        apply(store, StoreAction::CreateTask(task(&svc, running("divhrq89xhxka8bvb8r9zqqhz", 2, "b4e2ywnhhd6fhgfxtr1qh4gew", 103))));
+        apply(
+            store,
+            StoreAction::CreateTask(task(
+                &svc,
+                running("1crmc5ecsjoci8xavxzbnbks3", 1, "1egy2ark49q6xokudps5wykhn", 100),
+            )),
+        );
+        apply(
+            store,
+            StoreAction::CreateTask(task(
+                &svc,
+                running("divhrq89xhxka8bvb8r9zqqhz", 2, "b4e2ywnhhd6fhgfxtr1qh4gew", 103),
+            )),
+        );
     }
 
     #[test]
@@ -456,11 +483,21 @@ ID             NAME      REPLICAS   IMAGE     COMMAND
     #[test]
     fn service_ls_global_desired_is_the_tasks_meant_to_run() {
         let mut store = tutorial_store();
-        apply(&mut store, StoreAction::CreateService(service("globalsvc0000000000000000", "agent", ServiceMode::Global)));
+        apply(
+            &mut store,
+            StoreAction::CreateService(service("globalsvc0000000000000000", "agent", ServiceMode::Global)),
+        );
         let svc = store.service_by_name("agent").cloned().expect("created");
-        let shape = |id, node, state| TaskShape { id, slot: 0, node, desired: TaskState::Running, state, at_secs: 1, err: "" };
-        apply(&mut store, StoreAction::CreateTask(task(&svc, shape("t1", "1egy2ark49q6xokudps5wykhn", TaskState::Running))));
-        apply(&mut store, StoreAction::CreateTask(task(&svc, shape("t2", "b4e2ywnhhd6fhgfxtr1qh4gew", TaskState::Preparing))));
+        let shape =
+            |id, node, state| TaskShape { id, slot: 0, node, desired: TaskState::Running, state, at_secs: 1, err: "" };
+        apply(
+            &mut store,
+            StoreAction::CreateTask(task(&svc, shape("t1", "1egy2ark49q6xokudps5wykhn", TaskState::Running))),
+        );
+        apply(
+            &mut store,
+            StoreAction::CreateTask(task(&svc, shape("t2", "b4e2ywnhhd6fhgfxtr1qh4gew", TaskState::Preparing))),
+        );
         assert!(service_ls(&store, false).contains("agent     1/2"));
     }
 
@@ -472,11 +509,17 @@ ID             NAME      REPLICAS   IMAGE     COMMAND
         // bd2's task was killed and replaced on bd1.
         apply(
             &mut store,
-            StoreAction::SetTaskDesired { id: TaskId("divhrq89xhxka8bvb8r9zqqhz".into()), desired: TaskState::Shutdown },
+            StoreAction::SetTaskDesired {
+                id: TaskId("divhrq89xhxka8bvb8r9zqqhz".into()),
+                desired: TaskState::Shutdown,
+            },
         );
         let mut failed = TaskStatus::new(TaskState::Failed, Instant::from_millis(455_000), "");
         failed.err = "task: non-zero exit (137)".to_string();
-        apply(&mut store, StoreAction::SetTaskStatus { id: TaskId("divhrq89xhxka8bvb8r9zqqhz".into()), status: failed });
+        apply(
+            &mut store,
+            StoreAction::SetTaskStatus { id: TaskId("divhrq89xhxka8bvb8r9zqqhz".into()), status: failed },
+        );
         let replacement = TaskShape {
             id: "br5iyie0dr945ixnq7s77kunr",
             slot: 2,
@@ -507,7 +550,15 @@ divhrq89xhxka8bvb8r9zqqhz    \\_ mynginx.2   nginx     bd2       Shutdown       
         let svc = mynginx(&store);
         let long_err = "no suitable node (insufficient resources on 3 nodes)";
         for (id, slot) in [("t10", 10), ("t2", 2)] {
-            let shape = TaskShape { id, slot, node: "n", desired: TaskState::Running, state: TaskState::Pending, at_secs: 0, err: long_err };
+            let shape = TaskShape {
+                id,
+                slot,
+                node: "n",
+                desired: TaskState::Running,
+                state: TaskState::Pending,
+                at_secs: 0,
+                err: long_err,
+            };
             let mut t = task(&svc, shape);
             t.node_id = None;
             apply(&mut store, StoreAction::CreateTask(t));
@@ -551,7 +602,12 @@ e480d427fd51   nginx:latest   \"nginx -g 'daemon off\"   41 seconds ago   Up 40 
     #[test]
     fn container_ps_hides_stopped_containers_unless_all() {
         let containers = vec![
-            container("aaaaaaaaaaaa", "old", 10, ContainerState::Exited { exit_code: 137, at: Instant::from_millis(55_000) }),
+            container(
+                "aaaaaaaaaaaa",
+                "old",
+                10,
+                ContainerState::Exited { exit_code: 137, at: Instant::from_millis(55_000) },
+            ),
             container("bbbbbbbbbbbb", "new", 20, ContainerState::Created),
             container("cccccccccccc", "up", 5, ContainerState::Running { since: Instant::from_millis(6_000) }),
         ];

@@ -14,8 +14,8 @@ use crate::api::{
 use crate::ids::{NetworkId, ServiceId, TaskId};
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
-use std::collections::{BTreeMap, BTreeSet};
 use core::net::Ipv4Addr;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
 /// Published ports picked for `--publish 80` (no published number), as in swarmkit.
@@ -103,7 +103,10 @@ impl Allocator {
     /// Whether the allocator counts `ip` on `network` as taken: O(1), for checkers that ask
     /// about every live task's addresses.
     pub fn is_address_taken(&self, network: &NetworkId, ip: Ipv4Addr) -> bool {
-        self.networks.get(network).map(|ipam| ipam.subnet.contains(ip) && ipam.is_taken(u32::from(ip) - u32::from(ipam.subnet.base))).unwrap_or(false)
+        self.networks
+            .get(network)
+            .map(|ipam| ipam.subnet.contains(ip) && ipam.is_taken(u32::from(ip) - u32::from(ipam.subnet.base)))
+            .unwrap_or(false)
     }
 
     pub fn addresses_in_use(&self) -> BTreeSet<(NetworkId, Ipv4Addr)> {

@@ -62,7 +62,10 @@ fn network_create(
     let subnet = match subnet {
         Some(s) => {
             if let Some(other) = store.networks.values().find(|n| n.subnet.map(|o| o.overlaps(&s)).unwrap_or(false)) {
-                return Err(format!("invalid pool request: Pool overlaps with other one on this address space ({})", other.name));
+                return Err(format!(
+                    "invalid pool request: Pool overlaps with other one on this address space ({})",
+                    other.name
+                ));
             }
             s
         }
@@ -105,9 +108,7 @@ fn network_rm(store: &Store, names: &[String]) -> Result<Write, String> {
 fn resolve_networks(store: &Store, names: &[String]) -> Result<Vec<NetworkId>, String> {
     let mut ids = Vec::new();
     for name in names {
-        let net = store
-            .lookup_network(name)
-            .map_err(|_| format!("network {name} not found"))?;
+        let net = store.lookup_network(name).map_err(|_| format!("network {name} not found"))?;
         if net.scope != NetworkScope::Swarm {
             return Err(format!("network {name} is not a swarm-scoped network"));
         }
@@ -122,7 +123,9 @@ fn check_ports_free(store: &Store, ports: &[PortConfig], except: Option<&Service
     for p in ports.iter().filter(|p| p.mode == PublishMode::Ingress && p.published_port != 0) {
         for svc in store.services.values().filter(|s| Some(&s.id) != except) {
             let used = svc.spec.ports.iter().chain(svc.endpoint.iter().flat_map(|e| e.ports.iter()));
-            if used.clone().any(|q| q.mode == PublishMode::Ingress && q.published_port == p.published_port && q.protocol == p.protocol) {
+            if used.clone().any(|q| {
+                q.mode == PublishMode::Ingress && q.published_port == p.published_port && q.protocol == p.protocol
+            }) {
                 return Err(format!(
                     "rpc error: code = InvalidArgument desc = port '{}' is already in use by service '{}' ({}) as an ingress port",
                     p.published_port, svc.spec.name, svc.id
@@ -133,7 +136,12 @@ fn check_ports_free(store: &Store, ports: &[PortConfig], except: Option<&Service
     Ok(())
 }
 
-fn service_create(store: &Store, args: &ServiceCreateArgs, now: Instant, rng: &mut ChaCha8Rng) -> Result<Write, String> {
+fn service_create(
+    store: &Store,
+    args: &ServiceCreateArgs,
+    now: Instant,
+    rng: &mut ChaCha8Rng,
+) -> Result<Write, String> {
     let id = ServiceId::generate(rng);
     let name = match &args.name {
         Some(n) => n.clone(),

@@ -37,10 +37,13 @@ fn swarm() -> Store {
         StoreAction::CreateNode(node("worker2", NodeRole::Worker, NodeState::Down)),
     ];
     let mut ids = ChaCha8Rng::seed_from_u64(1);
-    actions.extend(["docker service create --name web --replicas 2 nginx", "docker service create --name mon --mode global prom"].map(|line| {
-        let write = plan_write(&store, &command(line), Instant::ZERO, &mut ids).expect(line);
-        write.actions.into_iter().next().unwrap()
-    }));
+    actions.extend(
+        ["docker service create --name web --replicas 2 nginx", "docker service create --name mon --mode global prom"]
+            .map(|line| {
+                let write = plan_write(&store, &command(line), Instant::ZERO, &mut ids).expect(line);
+                write.actions.into_iter().next().unwrap()
+            }),
+    );
     apply(&mut store, actions);
     store
 }
@@ -65,8 +68,11 @@ fn node(name: &str, role: NodeRole, state: NodeState) -> Node {
             engine_labels: Default::default(),
         },
         status: NodeStatus { state, message: String::new(), addr: "192.168.99.100".into() },
-        manager_status: (role == NodeRole::Manager)
-            .then(|| ManagerStatus { raft_id: raft_id_of(name), addr: "192.168.99.100:2377".into(), reachable: true }),
+        manager_status: (role == NodeRole::Manager).then(|| ManagerStatus {
+            raft_id: raft_id_of(name),
+            addr: "192.168.99.100:2377".into(),
+            reachable: true,
+        }),
         created_at: Instant::ZERO,
     }
 }
@@ -185,12 +191,19 @@ fn join_token_rotate_changes_only_that_role_token() {
     let before = store.cluster.clone().unwrap();
 
     // (command, role rotated)
-    for (line, role) in [("docker swarm join-token --rotate worker", NodeRole::Worker), ("docker swarm join-token --rotate manager", NodeRole::Manager)] {
+    for (line, role) in [
+        ("docker swarm join-token --rotate worker", NodeRole::Worker),
+        ("docker swarm join-token --rotate manager", NodeRole::Manager),
+    ] {
         let write = plan(&store, line).unwrap();
         let [StoreAction::SetCluster(after)] = &write.actions[..] else { panic!("{line}: {:?}", write.actions) };
         let (rotated, kept) = match role {
-            NodeRole::Worker => ((&before.worker_token, &after.worker_token), (&before.manager_token, &after.manager_token)),
-            NodeRole::Manager => ((&before.manager_token, &after.manager_token), (&before.worker_token, &after.worker_token)),
+            NodeRole::Worker => {
+                ((&before.worker_token, &after.worker_token), (&before.manager_token, &after.manager_token))
+            }
+            NodeRole::Manager => {
+                ((&before.manager_token, &after.manager_token), (&before.worker_token, &after.worker_token))
+            }
         };
         assert_ne!(rotated.0, rotated.1, "{line}");
         assert!(rotated.1.starts_with(&format!("SWMTKN-1-{}-", before.ca_digest)), "{line}: {}", rotated.1);

@@ -4,10 +4,10 @@
 //! the orchestrator replace its tasks elsewhere.
 
 use crate::api::*;
-use crate::ids::{NodeId, TaskId};
-use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
 use crate::deadlines::Deadlines;
+use crate::ids::{NodeId, TaskId};
 use crate::manager::directory::DirectoryKeeper;
+use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
 use crate::net::Directory;
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
@@ -131,11 +131,21 @@ impl Dispatcher {
                 }
                 out.push((
                     from.clone(),
-                    Message::Dispatch(DispatchMessage::SessionAccepted { session_seq, heartbeat_period: period, managers }),
+                    Message::Dispatch(DispatchMessage::SessionAccepted {
+                        session_seq,
+                        heartbeat_period: period,
+                        managers,
+                    }),
                 ));
-                out.push((from.clone(), Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) })));
+                out.push((
+                    from.clone(),
+                    Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                ));
                 if self.directory_sent {
-                    out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone()))));
+                    out.push((
+                        from.clone(),
+                        Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
+                    ));
                 }
             }
             SessionMessage::Heartbeat { node_id, session_seq } => {
@@ -151,9 +161,15 @@ impl Dispatcher {
                     if *left == 0 {
                         self.resend_on_heartbeat.remove(&node_id);
                     }
-                    out.push((from.clone(), Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) })));
+                    out.push((
+                        from.clone(),
+                        Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                    ));
                     if self.directory_sent {
-                        out.push((from.clone(), Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone()))));
+                        out.push((
+                            from.clone(),
+                            Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
+                        ));
                     }
                 }
                 let period = Self::period(rng);
@@ -168,7 +184,10 @@ impl Dispatcher {
                     });
                 }
                 self.deadlines.set(node_id, now + period * GRACE_MULTIPLIER);
-                out.push((from.clone(), Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period })));
+                out.push((
+                    from.clone(),
+                    Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period }),
+                ));
             }
             SessionMessage::UpdateTaskStatus { node_id, updates } => {
                 if !self.sessions.contains_key(&node_id) {

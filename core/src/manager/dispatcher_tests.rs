@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::ids::{NetworkId, ServiceId};
-use rand::SeedableRng;
 use core::net::Ipv4Addr;
+use rand::SeedableRng;
 
 const LEADER: &str = "10.0.0.1:2377";
 
@@ -35,7 +35,8 @@ struct Leader {
 impl Leader {
     /// Nodes `n1`, `n2`, … in the given states.
     fn with_nodes(nodes: &[(&str, NodeState)]) -> Leader {
-        let mut leader = Leader { store: Store::new(), dispatcher: Dispatcher::new(), rng: ChaCha8Rng::seed_from_u64(3) };
+        let mut leader =
+            Leader { store: Store::new(), dispatcher: Dispatcher::new(), rng: ChaCha8Rng::seed_from_u64(3) };
         leader.apply(nodes.iter().map(|(n, state)| StoreAction::CreateNode(node(n, *state))).collect());
         leader
     }
@@ -51,7 +52,16 @@ impl Leader {
     /// An agent's message from `node`'s address: what the dispatcher answers and wants written.
     fn receive(&mut self, node: &str, msg: SessionMessage, now: Instant) -> (Vec<StoreAction>, Vec<(Addr, Message)>) {
         let (mut actions, mut out) = (Vec::new(), Vec::new());
-        self.dispatcher.handle(&self.store, &addr_of(node), msg, vec![LEADER.into()], now, &mut self.rng, &mut actions, &mut out);
+        self.dispatcher.handle(
+            &self.store,
+            &addr_of(node),
+            msg,
+            vec![LEADER.into()],
+            now,
+            &mut self.rng,
+            &mut actions,
+            &mut out,
+        );
         (actions, out)
     }
 
@@ -73,7 +83,12 @@ impl Leader {
     fn service(&mut self, name: &str, vips: Vec<(NetworkId, NetAddr)>) {
         let svc = Service {
             id: ServiceId(name.into()),
-            spec: ServiceSpec { name: name.into(), mode: ServiceMode::Replicated { replicas: 1 }, task: template(), ports: vec![] },
+            spec: ServiceSpec {
+                name: name.into(),
+                mode: ServiceMode::Replicated { replicas: 1 },
+                task: template(),
+                ports: vec![],
+            },
             spec_version: 1,
             endpoint: Some(Endpoint {
                 ports: vec![],
@@ -86,9 +101,18 @@ impl Leader {
     }
 
     /// A task `id` of service `web` on `node`, observed `state`, desired `desired`.
-    fn task(&mut self, id: &str, slot: u64, node: &str, state: TaskState, desired: TaskState, networks: Vec<NetworkAttachment>) {
+    fn task(
+        &mut self,
+        id: &str,
+        slot: u64,
+        node: &str,
+        state: TaskState,
+        desired: TaskState,
+        networks: Vec<NetworkAttachment>,
+    ) {
         let svc = self.store.services[&ServiceId("web".into())].clone();
-        let mut task = crate::manager::orchestrator::new_task(&svc, slot, None, TaskState::Running, Instant::ZERO, &mut self.rng);
+        let mut task =
+            crate::manager::orchestrator::new_task(&svc, slot, None, TaskState::Running, Instant::ZERO, &mut self.rng);
         task.id = TaskId(id.into());
         let tid = task.id.clone();
         let mut actions = vec![
@@ -97,7 +121,10 @@ impl Leader {
             StoreAction::AssignTask { id: tid.clone(), node: nid(node), at: Instant::ZERO },
         ];
         if state > TaskState::Assigned {
-            actions.push(StoreAction::SetTaskStatus { id: tid.clone(), status: TaskStatus::new(state, Instant::ZERO, "") });
+            actions.push(StoreAction::SetTaskStatus {
+                id: tid.clone(),
+                status: TaskStatus::new(state, Instant::ZERO, ""),
+            });
         }
         if desired != TaskState::Running {
             actions.push(StoreAction::SetTaskDesired { id: tid, desired });
@@ -186,7 +213,12 @@ fn register_of_a_known_node_sets_it_ready_and_answers_session_accepted_then_assi
 
     assert_eq!(
         actions,
-        [StoreAction::SetNodeState { id: nid("n2"), state: NodeState::Ready, message: String::new(), addr: Some("10.0.0.2".into()) }]
+        [StoreAction::SetNodeState {
+            id: nid("n2"),
+            state: NodeState::Ready,
+            message: String::new(),
+            addr: Some("10.0.0.2".into())
+        }]
     );
     assert!(out.iter().all(|(to, _)| *to == addr_of("n2")));
     match &out[..] {
@@ -236,7 +268,10 @@ fn silent_node_is_set_down_with_heartbeat_failure_at_three_periods() {
 
     assert_eq!(node_states(&actions), [("n1".to_string(), NodeState::Down, "heartbeat failure".to_string())]);
     assert_eq!(leader.dispatcher.next_deadline(), None);
-    assert!(matches!(leader.heartbeat("n1", deadline)[..], [(_, Message::Dispatch(DispatchMessage::NotLeader { .. }))]), "session dropped");
+    assert!(
+        matches!(leader.heartbeat("n1", deadline)[..], [(_, Message::Dispatch(DispatchMessage::NotLeader { .. }))]),
+        "session dropped"
+    );
 }
 
 #[test]
@@ -258,14 +293,22 @@ fn heartbeats_extend_the_deadline() {
     }
     assert!(deadline > first_deadline);
     assert_eq!(leader.expire(first_deadline), []);
-    assert_eq!(node_states(&leader.expire(deadline)), [("n1".to_string(), NodeState::Down, "heartbeat failure".to_string())]);
+    assert_eq!(
+        node_states(&leader.expire(deadline)),
+        [("n1".to_string(), NodeState::Down, "heartbeat failure".to_string())]
+    );
 }
 
 #[test]
 fn expiry_of_a_node_already_down_writes_nothing() {
     let mut leader = Leader::with_nodes(&[("n1", NodeState::Ready)]);
     leader.register("n1", secs(0));
-    leader.apply(vec![StoreAction::SetNodeState { id: nid("n1"), state: NodeState::Down, message: String::new(), addr: None }]);
+    leader.apply(vec![StoreAction::SetNodeState {
+        id: nid("n1"),
+        state: NodeState::Down,
+        message: String::new(),
+        addr: None,
+    }]);
 
     assert_eq!(leader.expire(secs(60)), []);
 }
@@ -302,7 +345,10 @@ fn node_that_registers_with_the_new_leader_in_time_is_not_set_down() {
 
     leader.register("n1", secs(20));
 
-    assert_eq!(node_states(&leader.expire(secs(30))), [("n2".to_string(), NodeState::Down, "heartbeat failure".to_string())]);
+    assert_eq!(
+        node_states(&leader.expire(secs(30))),
+        [("n2".to_string(), NodeState::Down, "heartbeat failure".to_string())]
+    );
 }
 
 // --- Task status ----------------------------------------------------------------------------
@@ -317,7 +363,10 @@ fn status_update_for_a_task_assigned_to_another_node_is_dropped() {
     let running = TaskStatus::new(TaskState::Running, secs(1), "started");
 
     // n1 claims n2's task: dropped.
-    let update = |node: &str| SessionMessage::UpdateTaskStatus { node_id: nid(node), updates: vec![(TaskId("web.1".into()), running.clone())] };
+    let update = |node: &str| SessionMessage::UpdateTaskStatus {
+        node_id: nid(node),
+        updates: vec![(TaskId("web.1".into()), running.clone())],
+    };
     leader.receive("n1", update("n1"), secs(1));
     let mut actions = Vec::new();
     leader.dispatcher.take_status_actions(&leader.store, secs(2), &mut actions);
@@ -339,7 +388,11 @@ fn status_update_that_would_move_a_task_backwards_is_dropped() {
     leader.register("n1", secs(0));
 
     let late = TaskStatus::new(TaskState::Starting, secs(1), "starting");
-    leader.receive("n1", SessionMessage::UpdateTaskStatus { node_id: nid("n1"), updates: vec![(TaskId("web.1".into()), late)] }, secs(1));
+    leader.receive(
+        "n1",
+        SessionMessage::UpdateTaskStatus { node_id: nid("n1"), updates: vec![(TaskId("web.1".into()), late)] },
+        secs(1),
+    );
     let mut actions = Vec::new();
     leader.dispatcher.take_status_actions(&leader.store, secs(2), &mut actions);
 
@@ -386,7 +439,9 @@ fn directory_lists_only_running_tasks_desired_running_and_the_ingress_network() 
     };
     leader.apply(vec![StoreAction::CreateNetwork(ingress)]);
     leader.service("web", vec![(net("ingress-id"), addr(10, 255, 0, 2, 16))]);
-    let on_ingress = |host: u8| vec![NetworkAttachment { network_id: net("ingress-id"), addresses: vec![addr(10, 255, 0, host, 16)] }];
+    let on_ingress = |host: u8| {
+        vec![NetworkAttachment { network_id: net("ingress-id"), addresses: vec![addr(10, 255, 0, host, 16)] }]
+    };
     // (task, node, observed, desired, listed?)
     let tasks = [
         ("web.1", "n1", TaskState::Running, TaskState::Running, true),

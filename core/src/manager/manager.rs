@@ -11,13 +11,13 @@ use super::control::{plan_write, Write};
 use super::dispatcher::Dispatcher;
 use super::orchestrator::Orchestrator;
 use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
-use crate::persist::{PersistRaft, RaftDisk};
 use super::scheduler::Scheduler;
 use crate::api::*;
 use crate::cli::Command;
 use crate::ids::NodeId;
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
 use crate::node::{Output, Reply};
+use crate::persist::{PersistRaft, RaftDisk};
 use crate::store::{ApplyOutcome, Store, StoreAction, Touched};
 use crate::time::Instant;
 use raft::eraftpb::{ConfChange, ConfChangeType, EntryType};
@@ -31,7 +31,8 @@ pub const RAFT_TICK: Duration = Duration::from_secs(1);
 /// A controller proposal not committed by then is given up (the next round retries).
 const CONTROLLER_PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
-pub const LOST_LEADERSHIP_ERROR: &str = "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
+pub const LOST_LEADERSHIP_ERROR: &str =
+    "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
 
 /// A Raft entry's payload: one batch of store actions.
 #[derive(Serialize, Deserialize)]
@@ -97,7 +98,13 @@ pub struct Manager {
 
 impl Manager {
     /// The first manager of a new swarm.
-    pub fn bootstrap(raft_id: u64, self_addr: Addr, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) -> Manager {
+    pub fn bootstrap(
+        raft_id: u64,
+        self_addr: Addr,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) -> Manager {
         let mut raft = RaftNode::bootstrap(raft_id, rng);
         out.push(Output::Persist(PersistRaft {
             conf_state: Some(RaftNode::bootstrap_conf_state(raft_id)),
@@ -111,7 +118,14 @@ impl Manager {
 
     /// A manager restarting from its disk: the store comes back from the snapshot, then the
     /// committed entries after it are applied again as raft hands them out.
-    pub fn restore(raft_id: u64, self_addr: Addr, peers: &[(u64, Addr)], disk: &RaftDisk, now: Instant, rng: &mut ChaCha8Rng) -> Manager {
+    pub fn restore(
+        raft_id: u64,
+        self_addr: Addr,
+        peers: &[(u64, Addr)],
+        disk: &RaftDisk,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+    ) -> Manager {
         let raft = RaftNode::restore(raft_id, disk, rng);
         let mut m = Self::with_raft(raft, self_addr, now);
         if let Some(snap) = &disk.snapshot {
@@ -123,7 +137,13 @@ impl Manager {
     }
 
     /// A manager joining an existing swarm.
-    pub fn joining(raft_id: u64, self_addr: Addr, peers: &[(u64, Addr)], now: Instant, rng: &mut ChaCha8Rng) -> Manager {
+    pub fn joining(
+        raft_id: u64,
+        self_addr: Addr,
+        peers: &[(u64, Addr)],
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+    ) -> Manager {
         let raft = RaftNode::joining(raft_id, rng);
         let mut m = Self::with_raft(raft, self_addr, now);
         m.peers.extend(peers.iter().cloned());
@@ -241,14 +261,27 @@ impl Manager {
         self.process(now, rng, out);
     }
 
-    pub fn on_raft_message(&mut self, msg: raft::eraftpb::Message, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+    pub fn on_raft_message(
+        &mut self,
+        msg: raft::eraftpb::Message,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
         // A message raft refuses (e.g. from a removed member) is dropped, as a lost packet.
         let _ = self.raft.step(msg, rng);
         self.process(now, rng, out);
     }
 
     /// A write from a client of this node or forwarded by a follower.
-    pub fn on_write(&mut self, origin: Origin, command: &Command, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+    pub fn on_write(
+        &mut self,
+        origin: Origin,
+        command: &Command,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
         if !self.raft.is_leader() {
             let reply = Reply::Error(NO_LEADER_ERROR.to_string());
             self.reply(origin, reply, out);
@@ -283,7 +316,14 @@ impl Manager {
         self.process(now, rng, out);
     }
 
-    pub fn on_join_request(&mut self, from: &Addr, req: JoinRequest, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+    pub fn on_join_request(
+        &mut self,
+        from: &Addr,
+        req: JoinRequest,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
         let refuse = |out: &mut Vec<Output>, result: JoinRefused| {
             out.push(Output::Send {
                 to: from.clone(),
@@ -309,7 +349,8 @@ impl Manager {
                 refuse(
                     out,
                     JoinRefused::Error(
-                        "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".into(),
+                        "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster"
+                            .into(),
                     ),
                 );
                 return;
@@ -328,7 +369,11 @@ impl Manager {
             spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
             description: req.description.clone(),
             status: NodeStatus { state: NodeState::Unknown, message: String::new(), addr: ip },
-            manager_status: raft_id.map(|id| ManagerStatus { raft_id: id, addr: req.advertise_addr.clone(), reachable: true }),
+            manager_status: raft_id.map(|id| ManagerStatus {
+                raft_id: id,
+                addr: req.advertise_addr.clone(),
+                reachable: true,
+            }),
             created_at: now,
         };
         if let Some(id) = raft_id {
@@ -350,7 +395,14 @@ impl Manager {
         self.process(now, rng, out);
     }
 
-    pub fn on_session_message(&mut self, from: &Addr, msg: SessionMessage, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+    pub fn on_session_message(
+        &mut self,
+        from: &Addr,
+        msg: SessionMessage,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
         let managers = self.manager_addrs();
         let leader_addr = self.leader_addr();
         let Some(l) = self.leader.as_mut().filter(|l| l.initialized) else {
@@ -377,7 +429,12 @@ impl Manager {
     }
 
     /// Proposes the swarm's first objects (called right after `bootstrap`).
-    pub fn propose_initial_state(&mut self, actions: Vec<StoreAction>, origin: Origin, text: String) -> Result<(), String> {
+    pub fn propose_initial_state(
+        &mut self,
+        actions: Vec<StoreAction>,
+        origin: Origin,
+        text: String,
+    ) -> Result<(), String> {
         let seq = self.propose(actions)?;
         self.waiting.insert(seq, Waiter::Client { origin, text });
         Ok(())
@@ -397,7 +454,9 @@ impl Manager {
     fn reply(&self, origin: Origin, reply: Reply, out: &mut Vec<Output>) {
         match origin {
             Origin::Local(req_id) => out.push(Output::Reply { req_id, reply }),
-            Origin::Forwarded { addr, request_id } => out.push(Output::Send { to: addr, msg: Message::ForwardReply { request_id, reply } }),
+            Origin::Forwarded { addr, request_id } => {
+                out.push(Output::Send { to: addr, msg: Message::ForwardReply { request_id, reply } })
+            }
         }
     }
 
@@ -440,7 +499,8 @@ impl Manager {
         let mut store: Store = postcard::from_bytes(&snap.data).expect("snapshot written by a manager decodes");
         store.rebuild_indexes();
         self.store = store;
-        self.manager_nodes = self.store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.clone()).collect();
+        self.manager_nodes =
+            self.store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.clone()).collect();
         for node in self.store.nodes.values() {
             if let Some(ms) = &node.manager_status {
                 self.peers.insert(ms.raft_id, ms.addr.clone());
@@ -457,7 +517,13 @@ impl Manager {
         }
     }
 
-    fn apply_entry(&mut self, entry: raft::eraftpb::Entry, _now: Instant, touched: &mut Touched, out: &mut Vec<Output>) {
+    fn apply_entry(
+        &mut self,
+        entry: raft::eraftpb::Entry,
+        _now: Instant,
+        touched: &mut Touched,
+        out: &mut Vec<Output>,
+    ) {
         assert!(
             entry.index > self.store.applied_index || self.store.applied_index == 0,
             "entries apply in order: {} after {}",
@@ -612,10 +678,15 @@ impl Manager {
                 self.leader = None;
                 for (_, waiter) in std::mem::take(&mut self.waiting) {
                     match waiter {
-                        Waiter::Client { origin, .. } => self.reply(origin, Reply::Error(LOST_LEADERSHIP_ERROR.into()), out),
+                        Waiter::Client { origin, .. } => {
+                            self.reply(origin, Reply::Error(LOST_LEADERSHIP_ERROR.into()), out)
+                        }
                         Waiter::Join { addr, request_id, .. } => out.push(Output::Send {
                             to: addr,
-                            msg: Message::JoinResponse { request_id, result: Err(JoinRefused::NotLeader { leader_addr: None }) },
+                            msg: Message::JoinResponse {
+                                request_id,
+                                result: Err(JoinRefused::NotLeader { leader_addr: None }),
+                            },
                         }),
                         Waiter::Controllers => {}
                     }

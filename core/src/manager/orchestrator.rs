@@ -6,8 +6,8 @@
 //! drained, and deletion of task history beyond the cluster's retention limit.
 
 use crate::api::*;
-use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::deadlines::Deadlines;
+use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::manager::scheduler::constraint_matches;
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
@@ -139,7 +139,9 @@ impl Orchestrator {
         for svc in services {
             let slots = dirty_slots.remove(&svc.id).unwrap_or_default();
             match svc.spec.mode {
-                ServiceMode::Replicated { replicas } if !all && !dirty.contains(&svc.id) && self.steady.contains_key(&svc.id) => {
+                ServiceMode::Replicated { replicas }
+                    if !all && !dirty.contains(&svc.id) && self.steady.contains_key(&svc.id) =>
+                {
                     self.reconcile_slots(store, svc, replicas, &slots, now, rng, actions);
                     looked_at.push((svc, Some(slots)));
                 }
@@ -216,7 +218,8 @@ impl Orchestrator {
             // No task should run in this slot. If its newest task died by itself and the
             // restart policy let it stay dead (condition none/on-failure, max attempts),
             // the slot still counts toward the replicas: it must not come back as new.
-            let newest = tasks.iter().copied().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)))?;
+            let newest =
+                tasks.iter().copied().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)))?;
             return matches!(newest.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected)
                 .then_some(SlotHolder::Dead(newest));
         };
@@ -280,7 +283,8 @@ impl Orchestrator {
         } else if occupied_count > replicas {
             // Dead slots go first: dropping them stops nothing.
             let mut excess = (occupied_count - replicas) as usize;
-            let dead: Vec<u64> = occupied.iter().filter(|(_, h)| matches!(h, SlotHolder::Dead(_))).map(|(s, _)| *s).collect();
+            let dead: Vec<u64> =
+                occupied.iter().filter(|(_, h)| matches!(h, SlotHolder::Dead(_))).map(|(s, _)| *s).collect();
             for slot in dead.into_iter().rev().take(excess) {
                 occupied.remove(&slot);
                 excess -= 1;
@@ -301,7 +305,14 @@ impl Orchestrator {
         }
     }
 
-    fn reconcile_global(&mut self, store: &Store, svc: &Service, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
+    fn reconcile_global(
+        &mut self,
+        store: &Store,
+        svc: &Service,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        actions: &mut Vec<StoreAction>,
+    ) {
         let mut by_node: BTreeMap<NodeId, Vec<&Task>> = BTreeMap::new();
         for t in store.tasks_of_service(&svc.id) {
             if let Some(n) = &t.node_id {
@@ -330,16 +341,26 @@ impl Orchestrator {
                         ts.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)))
                     });
                     let completed = newest
-                        .map(|t| matches!(t.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected))
+                        .map(|t| {
+                            matches!(t.status.state, TaskState::Failed | TaskState::Complete | TaskState::Rejected)
+                        })
                         .unwrap_or(false);
                     if !completed {
-                        actions.push(StoreAction::CreateTask(new_task(svc, 0, Some(node.id.clone()), TaskState::Running, now, rng)));
+                        actions.push(StoreAction::CreateTask(new_task(
+                            svc,
+                            0,
+                            Some(node.id.clone()),
+                            TaskState::Running,
+                            now,
+                            rng,
+                        )));
                     }
                 }
                 Some(t) if t.status.state.is_terminal() => {
                     actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
                     if self.may_restart(svc, t, RestartReason::Died, now) {
-                        let replacement = self.replacement(svc, t, RestartReason::Died, Some(node.id.clone()), now, rng);
+                        let replacement =
+                            self.replacement(svc, t, RestartReason::Died, Some(node.id.clone()), now, rng);
                         actions.push(StoreAction::CreateTask(replacement));
                     }
                 }
@@ -376,9 +397,7 @@ impl Orchestrator {
         if occupied.values().any(|h| matches!(h, SlotHolder::New(_))) {
             return; // a replacement made this round is not running yet
         }
-        let in_progress = tasks
-            .iter()
-            .any(|t| t.spec == svc.spec.task && t.status.state < TaskState::Running);
+        let in_progress = tasks.iter().any(|t| t.spec == svc.spec.task && t.status.state < TaskState::Running);
         if in_progress {
             return;
         }
@@ -530,7 +549,14 @@ pub fn desired_running(store: &Store, svc: &Service) -> u64 {
     }
 }
 
-pub fn new_task(svc: &Service, slot: u64, node: Option<NodeId>, desired: TaskState, now: Instant, rng: &mut ChaCha8Rng) -> Task {
+pub fn new_task(
+    svc: &Service,
+    slot: u64,
+    node: Option<NodeId>,
+    desired: TaskState,
+    now: Instant,
+    rng: &mut ChaCha8Rng,
+) -> Task {
     Task {
         id: TaskId::generate(rng),
         service_id: svc.id.clone(),
@@ -574,7 +600,8 @@ fn reap(store: &Store, services: &[(&Service, Option<BTreeSet<u64>>)], actions: 
         .filter(|s| !store.services.contains_key(*s))
         .flat_map(|s| store.tasks_of_service(s))
         .filter(|t| {
-            t.desired_state >= TaskState::Remove && (t.status.state.is_terminal() || t.status.state < TaskState::Assigned || node_gone(t))
+            t.desired_state >= TaskState::Remove
+                && (t.status.state.is_terminal() || t.status.state < TaskState::Assigned || node_gone(t))
         })
         .collect();
     // In task-ID order, as the full scan of the store's tasks emitted them.

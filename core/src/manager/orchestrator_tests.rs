@@ -25,7 +25,8 @@ struct Swarm {
 impl Swarm {
     /// A cluster (history limit 5) with Ready, Active workers named as given.
     fn with_nodes(names: &[&str]) -> Swarm {
-        let mut swarm = Swarm { store: Store::new(), orchestrator: Orchestrator::new(), rng: ChaCha8Rng::seed_from_u64(7) };
+        let mut swarm =
+            Swarm { store: Store::new(), orchestrator: Orchestrator::new(), rng: ChaCha8Rng::seed_from_u64(7) };
         let cluster = Cluster {
             id: "cluster".into(),
             ca_digest: "digest".into(),
@@ -70,7 +71,15 @@ impl Swarm {
 
     /// A task of `service` (ID `id`) in `slot` on `node`, brought to `state` the way the
     /// allocator, scheduler and agent would; created at `created`.
-    fn task(&mut self, id: &str, service: &str, slot: u64, node: &str, state: TaskState, created: Instant) -> &mut Swarm {
+    fn task(
+        &mut self,
+        id: &str,
+        service: &str,
+        slot: u64,
+        node: &str,
+        state: TaskState,
+        created: Instant,
+    ) -> &mut Swarm {
         let svc = self.store.services[&ServiceId(service.into())].clone();
         let mut task = new_task(&svc, slot, None, TaskState::Running, created, &mut self.rng);
         task.id = TaskId(id.into());
@@ -100,11 +109,19 @@ impl Swarm {
     }
 
     fn set_node(&mut self, node: &str, state: NodeState) {
-        self.apply(vec![StoreAction::SetNodeState { id: NodeId(node.into()), state, message: String::new(), addr: None }]);
+        self.apply(vec![StoreAction::SetNodeState {
+            id: NodeId(node.into()),
+            state,
+            message: String::new(),
+            addr: None,
+        }]);
     }
 
     fn drain(&mut self, node: &str) {
-        self.apply(vec![StoreAction::SetNodeAvailability { id: NodeId(node.into()), availability: Availability::Drain }]);
+        self.apply(vec![StoreAction::SetNodeAvailability {
+            id: NodeId(node.into()),
+            availability: Availability::Drain,
+        }]);
     }
 
     fn reconcile(&mut self, now: Instant) -> Vec<StoreAction> {
@@ -406,10 +423,14 @@ fn global_service_gets_one_task_per_schedulable_node() {
 #[test]
 fn global_service_shuts_down_its_task_on_a_drained_node() {
     let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
-    swarm
-        .service("mon", ServiceMode::Global)
-        .task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO)
-        .task("mon.n2", "mon", 0, "n2", TaskState::Running, Instant::ZERO);
+    swarm.service("mon", ServiceMode::Global).task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO).task(
+        "mon.n2",
+        "mon",
+        0,
+        "n2",
+        TaskState::Running,
+        Instant::ZERO,
+    );
     swarm.drain("n2");
 
     let actions = swarm.reconcile(secs(1));
@@ -421,10 +442,14 @@ fn global_service_shuts_down_its_task_on_a_drained_node() {
 #[test]
 fn global_task_that_failed_is_replaced_on_the_same_node_after_the_delay() {
     let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
-    swarm
-        .service("mon", ServiceMode::Global)
-        .task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO)
-        .task("mon.n2", "mon", 0, "n2", TaskState::Running, Instant::ZERO);
+    swarm.service("mon", ServiceMode::Global).task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO).task(
+        "mon.n2",
+        "mon",
+        0,
+        "n2",
+        TaskState::Running,
+        Instant::ZERO,
+    );
     swarm.report("mon.n1", TaskState::Failed, secs(10));
 
     let actions = swarm.round(secs(10));
@@ -441,10 +466,14 @@ fn global_task_that_failed_is_replaced_on_the_same_node_after_the_delay() {
 #[test]
 fn tasks_of_a_removed_service_get_desired_remove_and_the_reaper_deletes_dead_ones() {
     let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
-    swarm
-        .service("web", replicated(2))
-        .running("web.1", "web", 1, "n1")
-        .task("web.2", "web", 2, "n2", TaskState::Failed, Instant::ZERO);
+    swarm.service("web", replicated(2)).running("web.1", "web", 1, "n1").task(
+        "web.2",
+        "web",
+        2,
+        "n2",
+        TaskState::Failed,
+        Instant::ZERO,
+    );
     swarm.apply(vec![StoreAction::RemoveService { id: ServiceId("web".into()) }]);
 
     let actions = swarm.round(secs(1));
@@ -517,9 +546,14 @@ fn rolling_update_replaces_one_task_at_a_time() {
 #[test]
 fn global_task_that_exited_under_restart_condition_none_stays_dead() {
     let mut swarm = Swarm::with_nodes(&["n1"]);
-    swarm
-        .service_with("mon", ServiceMode::Global, policy(RestartCondition::None, 0, 0))
-        .task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO);
+    swarm.service_with("mon", ServiceMode::Global, policy(RestartCondition::None, 0, 0)).task(
+        "mon.n1",
+        "mon",
+        0,
+        "n1",
+        TaskState::Running,
+        Instant::ZERO,
+    );
     swarm.report("mon.n1", TaskState::Complete, secs(3));
 
     let actions = swarm.round(secs(3));

@@ -10,10 +10,10 @@
 //! be durable before the messages that follow it are sent, and committed entries are applied in
 //! order. Node emits `Output::Persist` before the `Output::Send`s of the same step for that reason.
 
+use crate::persist::{PersistRaft, RaftDisk};
 use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, Message, Snapshot};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole, Storage};
-use crate::persist::{PersistRaft, RaftDisk};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 

@@ -12,10 +12,10 @@ use crate::api::{Constraint, Node, Protocol, PublishMode, Resources, Task, TaskS
 use crate::ids::{NodeId, ServiceId};
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
+use core::net::Ipv4Addr;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use core::net::Ipv4Addr;
 use std::time::Duration;
 
 /// How long a task failure counts against the node it happened on (swarmkit `monitorFailures`).

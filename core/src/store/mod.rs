@@ -17,29 +17,80 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum StoreAction {
     SetCluster(Cluster),
     CreateNode(Node),
-    SetNodeState { id: NodeId, state: NodeState, message: String, addr: Option<String> },
-    SetNodeAvailability { id: NodeId, availability: Availability },
-    SetNodeRole { id: NodeId, role: NodeRole },
-    SetManagerStatus { id: NodeId, manager_status: Option<ManagerStatus> },
-    SetNodeLabel { id: NodeId, key: String, value: Option<String> },
-    RemoveNode { id: NodeId },
+    SetNodeState {
+        id: NodeId,
+        state: NodeState,
+        message: String,
+        addr: Option<String>,
+    },
+    SetNodeAvailability {
+        id: NodeId,
+        availability: Availability,
+    },
+    SetNodeRole {
+        id: NodeId,
+        role: NodeRole,
+    },
+    SetManagerStatus {
+        id: NodeId,
+        manager_status: Option<ManagerStatus>,
+    },
+    SetNodeLabel {
+        id: NodeId,
+        key: String,
+        value: Option<String>,
+    },
+    RemoveNode {
+        id: NodeId,
+    },
     CreateNetwork(Network),
-    RemoveNetwork { id: NetworkId },
+    RemoveNetwork {
+        id: NetworkId,
+    },
     CreateService(Service),
-    UpdateServiceSpec { id: ServiceId, spec: ServiceSpec, at: Instant },
-    SetServiceEndpoint { id: ServiceId, endpoint: Endpoint },
-    RemoveService { id: ServiceId },
+    UpdateServiceSpec {
+        id: ServiceId,
+        spec: ServiceSpec,
+        at: Instant,
+    },
+    SetServiceEndpoint {
+        id: ServiceId,
+        endpoint: Endpoint,
+    },
+    RemoveService {
+        id: ServiceId,
+    },
     CreateTask(Task),
     /// Allocator: addresses given, NEW → PENDING.
-    AllocateTask { id: TaskId, networks: Vec<NetworkAttachment>, host_ports: Vec<PortConfig>, at: Instant },
+    AllocateTask {
+        id: TaskId,
+        networks: Vec<NetworkAttachment>,
+        host_ports: Vec<PortConfig>,
+        at: Instant,
+    },
     /// Scheduler: PENDING → ASSIGNED on `node`.
-    AssignTask { id: TaskId, node: NodeId, at: Instant },
+    AssignTask {
+        id: TaskId,
+        node: NodeId,
+        at: Instant,
+    },
     /// Scheduler: still PENDING, with the reason (`no suitable node (...)`).
-    SetTaskPendingMessage { id: TaskId, message: String },
-    SetTaskDesired { id: TaskId, desired: TaskState },
+    SetTaskPendingMessage {
+        id: TaskId,
+        message: String,
+    },
+    SetTaskDesired {
+        id: TaskId,
+        desired: TaskState,
+    },
     /// Dispatcher, on the agent's behalf.
-    SetTaskStatus { id: TaskId, status: TaskStatus },
-    RemoveTask { id: TaskId },
+    SetTaskStatus {
+        id: TaskId,
+        status: TaskStatus,
+    },
+    RemoveTask {
+        id: TaskId,
+    },
 }
 
 /// What applying one action did, for the leader to answer a waiting client.
@@ -181,7 +232,11 @@ impl Store {
         self.tasks_of_service(service).filter(move |t| {
             t.desired_state == TaskState::Running
                 && t.status.state == TaskState::Running
-                && t.node_id.as_ref().and_then(|n| self.nodes.get(n)).map(|n| n.status.state != NodeState::Down).unwrap_or(false)
+                && t.node_id
+                    .as_ref()
+                    .and_then(|n| self.nodes.get(n))
+                    .map(|n| n.status.state != NodeState::Down)
+                    .unwrap_or(false)
         })
     }
 

@@ -7,7 +7,9 @@ use crate::api::*;
 use crate::ids::{NodeId, TaskId};
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
 use crate::net::Directory;
-use crate::runtime::{ContainerCommand, ContainerEvent, ContainerInfo, ContainerNetwork, ContainerSpec, ContainerState};
+use crate::runtime::{
+    ContainerCommand, ContainerEvent, ContainerInfo, ContainerNetwork, ContainerSpec, ContainerState,
+};
 use crate::time::Instant;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -44,10 +46,18 @@ struct AgentTask {
 #[derive(Debug)]
 enum SessionState {
     /// Waiting to (re)connect at `retry_at`.
-    Disconnected { retry_at: Instant },
+    Disconnected {
+        retry_at: Instant,
+    },
     /// Register sent at `sent_at`.
-    Registering { sent_at: Instant },
-    Established { period: Duration, next_heartbeat: Instant, ack_deadline: Option<Instant> },
+    Registering {
+        sent_at: Instant,
+    },
+    Established {
+        period: Duration,
+        next_heartbeat: Instant,
+        ack_deadline: Option<Instant>,
+    },
 }
 
 pub struct Agent {
@@ -95,7 +105,13 @@ impl Agent {
 
     /// An agent starting again beside the containers its runtime still has: assigned tasks
     /// are matched to them by name (re-adopted), the rest are cleaned up.
-    pub fn restore(node_id: NodeId, managers: Vec<Addr>, first_contact: Addr, containers: Vec<ContainerInfo>, now: Instant) -> Agent {
+    pub fn restore(
+        node_id: NodeId,
+        managers: Vec<Addr>,
+        first_contact: Addr,
+        containers: Vec<ContainerInfo>,
+        now: Instant,
+    ) -> Agent {
         let mut agent = Agent::new(node_id, managers, first_contact, now);
         agent.containers = containers.into_iter().map(|c| (c.name.clone(), c)).collect();
         agent.adopting = true;
@@ -158,10 +174,17 @@ impl Agent {
                 } else if next_heartbeat <= now {
                     out.push((
                         self.target.clone(),
-                        Message::Session(SessionMessage::Heartbeat { node_id: self.node_id.clone(), session_seq: self.session_seq }),
+                        Message::Session(SessionMessage::Heartbeat {
+                            node_id: self.node_id.clone(),
+                            session_seq: self.session_seq,
+                        }),
                     ));
                     self.resend_recent_reports(out);
-                    self.session = SessionState::Established { period, next_heartbeat: now + period, ack_deadline: Some(now + period) };
+                    self.session = SessionState::Established {
+                        period,
+                        next_heartbeat: now + period,
+                        ack_deadline: Some(now + period),
+                    };
                 }
             }
             _ => {}
@@ -191,7 +214,14 @@ impl Agent {
     }
 
     /// A message from a dispatcher.
-    pub fn on_dispatch(&mut self, from: &Addr, msg: DispatchMessage, now: Instant, out: &mut Vec<(Addr, Message)>, commands: &mut Vec<ContainerCommand>) {
+    pub fn on_dispatch(
+        &mut self,
+        from: &Addr,
+        msg: DispatchMessage,
+        now: Instant,
+        out: &mut Vec<(Addr, Message)>,
+        commands: &mut Vec<ContainerCommand>,
+    ) {
         if *from != self.target {
             if let DispatchMessage::NotLeader { .. } = msg {
                 return; // a stale answer from a manager we left
@@ -207,7 +237,11 @@ impl Agent {
                 }
                 self.backoff = SESSION_BACKOFF_MIN;
                 self.redirects_in_a_row = 0;
-                self.session = SessionState::Established { period: heartbeat_period, next_heartbeat: now + heartbeat_period, ack_deadline: None };
+                self.session = SessionState::Established {
+                    period: heartbeat_period,
+                    next_heartbeat: now + heartbeat_period,
+                    ack_deadline: None,
+                };
                 // A new session may be with a new leader: tell it everything we observe.
                 for t in self.tasks.values() {
                     self.unreported.insert(t.task.id.clone(), t.status.clone());
@@ -264,8 +298,13 @@ impl Agent {
                     // A task we do not know (we restarted): start from the manager's view of
                     // its state, so nothing is reported going backwards, then square it with
                     // the container the runtime still has, if any.
-                    let mut agent_task =
-                        AgentTask { status: task.status.clone(), task, pending: None, container_created: false, unassigned: false };
+                    let mut agent_task = AgentTask {
+                        status: task.status.clone(),
+                        task,
+                        pending: None,
+                        container_created: false,
+                        unassigned: false,
+                    };
                     self.adopt(&mut agent_task, now);
                     self.tasks.insert(agent_task.task.id.clone(), agent_task);
                 }
@@ -278,7 +317,8 @@ impl Agent {
         }
         if std::mem::take(&mut self.adopting) {
             // Containers of tasks this node no longer has: stop and remove them.
-            let claimed: std::collections::BTreeSet<String> = self.tasks.values().map(|t| t.task.container_name()).collect();
+            let claimed: std::collections::BTreeSet<String> =
+                self.tasks.values().map(|t| t.task.container_name()).collect();
             for (name, info) in &self.containers {
                 if claimed.contains(name) {
                     continue;
@@ -336,10 +376,17 @@ impl Agent {
     }
 
     /// An event from this node's container runtime.
-    pub fn on_container_event(&mut self, event: ContainerEvent, now: Instant, out: &mut Vec<(Addr, Message)>, commands: &mut Vec<ContainerCommand>) {
+    pub fn on_container_event(
+        &mut self,
+        event: ContainerEvent,
+        now: Instant,
+        out: &mut Vec<(Addr, Message)>,
+        commands: &mut Vec<ContainerCommand>,
+    ) {
         self.record_container(&event, now);
         let name = event.name().to_string();
-        let Some(id) = self.tasks.iter().find(|(_, t)| t.task.container_name() == name).map(|(id, _)| id.clone()) else {
+        let Some(id) = self.tasks.iter().find(|(_, t)| t.task.container_name() == name).map(|(id, _)| id.clone())
+        else {
             self.flush(out);
             return;
         };
@@ -461,12 +508,16 @@ impl Agent {
         if self.recently_reported.is_empty() {
             return;
         }
-        let updates: Vec<(TaskId, TaskStatus)> = self.recently_reported.iter().map(|(id, (s, _))| (id.clone(), s.clone())).collect();
+        let updates: Vec<(TaskId, TaskStatus)> =
+            self.recently_reported.iter().map(|(id, (s, _))| (id.clone(), s.clone())).collect();
         self.recently_reported.retain(|_, (_, left)| {
             *left -= 1;
             *left > 0
         });
-        out.push((self.target.clone(), Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates })));
+        out.push((
+            self.target.clone(),
+            Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
+        ));
     }
 
     /// Sends the status changes gathered so far to the dispatcher, in one message.
@@ -478,7 +529,10 @@ impl Agent {
         for (id, status) in &updates {
             self.recently_reported.insert(id.clone(), (status.clone(), RESENDS_AFTER_A_REPORT));
         }
-        out.push((self.target.clone(), Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates })));
+        out.push((
+            self.target.clone(),
+            Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
+        ));
     }
 }
 
@@ -491,7 +545,13 @@ fn image_with_tag(image: &str) -> String {
     }
 }
 
-fn set_state(t: &mut AgentTask, state: TaskState, now: Instant, message: &str, unreported: &mut BTreeMap<TaskId, TaskStatus>) {
+fn set_state(
+    t: &mut AgentTask,
+    state: TaskState,
+    now: Instant,
+    message: &str,
+    unreported: &mut BTreeMap<TaskId, TaskStatus>,
+) {
     debug_assert!(state >= t.status.state, "observed state moves forward: {:?} → {:?}", t.status.state, state);
     t.status.state = state;
     t.status.timestamp = now;
@@ -500,14 +560,21 @@ fn set_state(t: &mut AgentTask, state: TaskState, now: Instant, message: &str, u
 }
 
 /// One step of a task's life; returns true when the agent can forget it.
-fn drive(t: &mut AgentTask, now: Instant, commands: &mut Vec<ContainerCommand>, unreported: &mut BTreeMap<TaskId, TaskStatus>) -> bool {
+fn drive(
+    t: &mut AgentTask,
+    now: Instant,
+    commands: &mut Vec<ContainerCommand>,
+    unreported: &mut BTreeMap<TaskId, TaskStatus>,
+) -> bool {
     if t.pending.is_some() {
         return false; // one container command at a time per task
     }
     let name = t.task.container_name();
     let desired = t.task.desired_state;
     if t.unassigned || desired >= TaskState::Shutdown {
-        if t.status.state == TaskState::Running || (t.status.state >= TaskState::Starting && !t.status.state.is_terminal()) {
+        if t.status.state == TaskState::Running
+            || (t.status.state >= TaskState::Starting && !t.status.state.is_terminal())
+        {
             commands.push(ContainerCommand::Stop { name, grace: STOP_GRACE_PERIOD });
             t.pending = Some(Pending::Stop);
             return false;
@@ -561,7 +628,9 @@ fn container_spec(task: &Task) -> ContainerSpec {
         networks: task
             .networks
             .iter()
-            .flat_map(|n| n.addresses.iter().map(move |a| ContainerNetwork { network_name: n.network_id.to_string(), addr: *a }))
+            .flat_map(|n| {
+                n.addresses.iter().map(move |a| ContainerNetwork { network_name: n.network_id.to_string(), addr: *a })
+            })
             .collect(),
     }
 }

@@ -45,7 +45,11 @@ impl Worker {
         let now = agent.next_deadline().expect("a new agent registers at once");
         agent.on_timer(now, &mut out);
         assert!(matches!(out[..], [(_, Message::Session(SessionMessage::Register { session_seq: 1, .. }))]), "{out:?}");
-        let accepted = DispatchMessage::SessionAccepted { session_seq: 1, heartbeat_period: Duration::from_secs(5), managers: vec![] };
+        let accepted = DispatchMessage::SessionAccepted {
+            session_seq: 1,
+            heartbeat_period: Duration::from_secs(5),
+            managers: vec![],
+        };
         agent.on_dispatch(&LEADER.to_string(), accepted, now, &mut out, &mut Vec::new());
         assert!(agent.is_connected());
         Worker { agent, now }
@@ -139,7 +143,12 @@ fn container_id(task: &Task) -> String {
 }
 
 fn created(task: &Task) -> ContainerEvent {
-    ContainerEvent::Created { name: task.container_name(), id: container_id(task), command: "nginx -g 'daemon off;'".into(), exposed_ports: vec!["80/tcp".into()] }
+    ContainerEvent::Created {
+        name: task.container_name(),
+        id: container_id(task),
+        command: "nginx -g 'daemon off;'".into(),
+        exposed_ports: vec!["80/tcp".into()],
+    }
 }
 
 fn started(task: &Task) -> ContainerEvent {
@@ -219,7 +228,8 @@ fn create_failure_rejects_the_task_with_the_error() {
     let t = task("t1", TaskState::Running);
     w.assign(&[&t]);
 
-    let s = w.event(ContainerEvent::CreateFailed { name: t.container_name(), error: "No such image: nginx:latest".into() });
+    let s =
+        w.event(ContainerEvent::CreateFailed { name: t.container_name(), error: "No such image: nginx:latest".into() });
 
     assert_eq!(s.commands, Vec::<String>::new());
     assert_eq!(s.reported_states(), [("t1", TaskState::Rejected)]);
@@ -231,7 +241,11 @@ fn create_failure_rejects_the_task_with_the_error() {
 #[test]
 fn container_exit_while_desired_running_ends_the_task_by_exit_code() {
     // (exit code, end state, error)
-    let cases = [(137, TaskState::Failed, "task: non-zero exit (137)"), (1, TaskState::Failed, "task: non-zero exit (1)"), (0, TaskState::Complete, "")];
+    let cases = [
+        (137, TaskState::Failed, "task: non-zero exit (137)"),
+        (1, TaskState::Failed, "task: non-zero exit (1)"),
+        (0, TaskState::Complete, ""),
+    ];
     for (code, end, err) in cases {
         let mut w = Worker::connected();
         let t = task("t1", TaskState::Running);
@@ -321,7 +335,8 @@ fn restored_agent_readopts_running_containers_by_name_and_fails_tasks_whose_cont
     let containers = vec![info(&alive.container_name(), "c-alive"), info("old.1.stray", "c-stray")];
     let agent = Agent::restore(NodeId("n1".into()), vec![LEADER.into()], LEADER.into(), containers, secs(100));
     let mut w = Worker::connect(agent);
-    let as_running = |t: &Task| Task { status: TaskStatus::new(TaskState::Running, Instant::ZERO, "started"), ..t.clone() };
+    let as_running =
+        |t: &Task| Task { status: TaskStatus::new(TaskState::Running, Instant::ZERO, "started"), ..t.clone() };
 
     let s = w.assign(&[&as_running(&alive), &as_running(&lost)]);
 
@@ -347,7 +362,8 @@ fn start_failure_fails_the_task_with_the_error() {
     w.event(created(&t));
     assert_eq!(w.observed("t1"), Some(TaskState::Starting));
 
-    let s = w.event(ContainerEvent::StartFailed { name: t.container_name(), error: "OCI runtime create failed".into() });
+    let s =
+        w.event(ContainerEvent::StartFailed { name: t.container_name(), error: "OCI runtime create failed".into() });
 
     assert_eq!(s.reported_states(), [("t1", TaskState::Failed)]);
     assert_eq!(s.reported[0].1.err, "OCI runtime create failed");

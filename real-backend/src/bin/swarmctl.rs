@@ -21,8 +21,8 @@ mod real {
     use std::io::Write;
     use std::process::exit;
     use swarm_core::cli::{parse::parse_invocation, Command};
-    use swarmd::api::{self, ApiRequest};
     use swarm_core::node::Reply;
+    use swarmd::api::{self, ApiRequest};
 
     fn usage() -> ! {
         eprintln!("usage: swarmctl [-H HOST] [--format json] COMMAND [ARGS...]\n       swarmctl -H HOST metrics\n       swarmctl curl http://IP:PORT/");
@@ -76,7 +76,10 @@ mod real {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("{e}");
-                let flag_error = e.contains("unknown flag") || e.contains("unknown shorthand flag") || e.contains("flag needs an argument") || e.contains("invalid argument");
+                let flag_error = e.contains("unknown flag")
+                    || e.contains("unknown shorthand flag")
+                    || e.contains("flag needs an argument")
+                    || e.contains("invalid argument");
                 exit(if flag_error { 125 } else { 1 });
             }
         };
@@ -147,8 +150,11 @@ mod real {
             .collect();
         let mut out = String::new();
         for line in lines {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                keys.iter().enumerate().map(|(k, key)| (key.clone(), serde_json::Value::String(cut(line, k)))).collect();
+            let obj: serde_json::Map<String, serde_json::Value> = keys
+                .iter()
+                .enumerate()
+                .map(|(k, key)| (key.clone(), serde_json::Value::String(cut(line, k))))
+                .collect();
             out.push_str(&serde_json::Value::Object(obj).to_string());
             out.push('\n');
         }
@@ -164,7 +170,9 @@ mod real {
         };
         let addr = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
         let work = async {
-            let mut s = tokio::net::TcpStream::connect(&addr).await.map_err(|e| (7, format!("curl: (7) Failed to connect to {addr}: {e}")))?;
+            let mut s = tokio::net::TcpStream::connect(&addr)
+                .await
+                .map_err(|e| (7, format!("curl: (7) Failed to connect to {addr}: {e}")))?;
             let req = format!("GET {path} HTTP/1.0\r\nHost: {hostport}\r\nUser-Agent: swarmctl\r\n\r\n");
             s.write_all(req.as_bytes()).await.map_err(|e| (56, format!("curl: (56) {e}")))?;
             let mut buf = Vec::new();

@@ -22,12 +22,12 @@ mod real {
     use std::net::IpAddr;
     use std::path::PathBuf;
     use std::sync::Arc;
+    use swarm_core::node::NodeConfig;
     use swarmd::api;
     use swarmd::containerd::{Containerd, ContainerdRuntime};
     use swarmd::daemon::{Clock, Daemon, DaemonParts, Event, MeshListener};
     use swarmd::storage::Storage;
     use swarmd::transport::{BoxIo, Security, TcpDialer, Transport};
-    use swarm_core::node::NodeConfig;
     use tokio::sync::mpsc;
     use tracing::{error, info, warn};
 
@@ -59,7 +59,8 @@ mod real {
         let args = Args::parse();
         let level: tracing::Level = args.log_level.parse().unwrap_or(tracing::Level::INFO);
         tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(false).init();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+        let rt =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
         let code = rt.block_on(run(args));
         // Containers keep running; open connections are dropped with the runtime.
         rt.shutdown_timeout(std::time::Duration::from_millis(500));
@@ -165,7 +166,11 @@ mod real {
         });
 
         // Control API.
-        let hosts = if args.hosts.is_empty() { vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())] } else { args.hosts.clone() };
+        let hosts = if args.hosts.is_empty() {
+            vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())]
+        } else {
+            args.hosts.clone()
+        };
         for h in &hosts {
             let served = match api::parse_host(h) {
                 api::Host::Unix(p) => api::serve_unix(std::path::Path::new(&p), events_tx.clone()).await,

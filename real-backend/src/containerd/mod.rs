@@ -19,8 +19,12 @@ use crate::transport::{BoxFuture, BoxIo};
 use gen::services_containers_v1::{self as containers, containers_client::ContainersClient};
 use gen::services_content_v1::{content_client::ContentClient, ReadContentRequest};
 use gen::services_images_v1::{images_client::ImagesClient, GetImageRequest};
-use gen::services_leases_v1::{leases_client::LeasesClient, CreateRequest as LeaseCreate, DeleteRequest as LeaseDelete};
-use gen::services_snapshots_v1::{snapshots_client::SnapshotsClient, MountsRequest, PrepareSnapshotRequest, RemoveSnapshotRequest};
+use gen::services_leases_v1::{
+    leases_client::LeasesClient, CreateRequest as LeaseCreate, DeleteRequest as LeaseDelete,
+};
+use gen::services_snapshots_v1::{
+    snapshots_client::SnapshotsClient, MountsRequest, PrepareSnapshotRequest, RemoveSnapshotRequest,
+};
 use gen::services_tasks_v1::{tasks_client::TasksClient, *};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -97,8 +101,12 @@ impl Containerd {
         events: mpsc::UnboundedSender<ContainerEvent>,
         now: Arc<dyn Fn() -> Instant + Send + Sync>,
     ) -> Result<Arc<Containerd>, String> {
-        let channel = connect_channel(socket.clone()).await.map_err(|e| format!("containerd at {}: {e}", socket.display()))?;
-        let net = Arc::new(NodeNet::open(&netns_dir).map_err(|e| format!("node network namespace under {}: {e}", netns_dir.display()))?);
+        let channel =
+            connect_channel(socket.clone()).await.map_err(|e| format!("containerd at {}: {e}", socket.display()))?;
+        let net = Arc::new(
+            NodeNet::open(&netns_dir)
+                .map_err(|e| format!("node network namespace under {}: {e}", netns_dir.display()))?,
+        );
         let resolv_conf = netns_dir.parent().unwrap_or(&netns_dir).join("resolv.conf");
         std::fs::write(&resolv_conf, dns::RESOLV_CONF).map_err(|e| format!("{}: {e}", resolv_conf.display()))?;
         let c = Containerd {
@@ -154,15 +162,21 @@ impl Containerd {
 
     async fn image_config(&self, image: &str) -> Result<ImageConfig, Failed> {
         let reference = containerd_ref(image);
-        let got = ImagesClient::new(self.channel.clone()).get(self.req(GetImageRequest { name: reference.clone() })).await;
+        let got =
+            ImagesClient::new(self.channel.clone()).get(self.req(GetImageRequest { name: reference.clone() })).await;
         let target = match got {
-            Ok(r) => r.into_inner().image.and_then(|i| i.target).ok_or_else(|| Failed("image without target".into()))?,
-            Err(s) if s.code() == Code::NotFound => return Err(Failed(format!("No such image: {}", normalize_tag(image)))),
+            Ok(r) => {
+                r.into_inner().image.and_then(|i| i.target).ok_or_else(|| Failed("image without target".into()))?
+            }
+            Err(s) if s.code() == Code::NotFound => {
+                return Err(Failed(format!("No such image: {}", normalize_tag(image))))
+            }
             Err(s) => return Err(s.into()),
         };
         let mut manifest_digest = target.digest.clone();
         if target.media_type.contains("index") || target.media_type.contains("manifest.list") {
-            let index: Value = serde_json::from_slice(&self.read_blob(&target.digest).await?).map_err(|e| Failed(e.to_string()))?;
+            let index: Value =
+                serde_json::from_slice(&self.read_blob(&target.digest).await?).map_err(|e| Failed(e.to_string()))?;
             let chosen = index["manifests"]
                 .as_array()
                 .and_then(|ms| {
@@ -173,15 +187,23 @@ impl Containerd {
                 .ok_or_else(|| Failed("image index without manifests".into()))?;
             manifest_digest = chosen["digest"].as_str().unwrap_or_default().to_string();
         }
-        let manifest: Value = serde_json::from_slice(&self.read_blob(&manifest_digest).await?).map_err(|e| Failed(e.to_string()))?;
-        let config_digest = manifest["config"]["digest"].as_str().ok_or_else(|| Failed("manifest without config".into()))?;
-        let config: Value = serde_json::from_slice(&self.read_blob(config_digest).await?).map_err(|e| Failed(e.to_string()))?;
-        let diff_ids: Vec<String> =
-            config["rootfs"]["diff_ids"].as_array().map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect()).unwrap_or_default();
-        let strings = |v: &Value| -> Vec<String> { v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default() };
+        let manifest: Value =
+            serde_json::from_slice(&self.read_blob(&manifest_digest).await?).map_err(|e| Failed(e.to_string()))?;
+        let config_digest =
+            manifest["config"]["digest"].as_str().ok_or_else(|| Failed("manifest without config".into()))?;
+        let config: Value =
+            serde_json::from_slice(&self.read_blob(config_digest).await?).map_err(|e| Failed(e.to_string()))?;
+        let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+        };
         let mut args = strings(&config["config"]["Entrypoint"]);
         args.extend(strings(&config["config"]["Cmd"]));
-        let exposed_ports = config["config"]["ExposedPorts"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        let exposed_ports =
+            config["config"]["ExposedPorts"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
         Ok(ImageConfig {
             chain_id: chain_id(&diff_ids),
             args,
@@ -215,9 +237,12 @@ impl Containerd {
             .map(|n| (n.network_name.clone(), Attachment { ip: n.addr.ip, prefix_len: n.addr.prefix_len }))
             .collect();
         let wired = {
-            let (name, ns, list) = (spec.name.clone(), ns_path.clone(), attachments.iter().map(|(_, a)| *a).collect::<Vec<_>>());
+            let (name, ns, list) =
+                (spec.name.clone(), ns_path.clone(), attachments.iter().map(|(_, a)| *a).collect::<Vec<_>>());
             let net = Arc::clone(&self.net);
-            tokio::task::spawn_blocking(move || net.attach(&name, &ns, &list)).await.map_err(|e| Failed(e.to_string()))?
+            tokio::task::spawn_blocking(move || net.attach(&name, &ns, &list))
+                .await
+                .map_err(|e| Failed(e.to_string()))?
         };
         if let Err(e) = wired {
             let (net, name, count) = (Arc::clone(&self.net), spec.name.clone(), attachments.len());
@@ -231,7 +256,9 @@ impl Containerd {
         // resolver's search domain out of the task's slot and ID.
         let oci = oci_spec(&args, &env, &image.cwd, &id[..12], &ns_path, &self.namespace, &self.resolv_conf);
         let lease = format!("swarmd-{}", spec.name);
-        LeasesClient::new(self.channel.clone()).create(self.req(LeaseCreate { id: lease.clone(), labels: HashMap::new() })).await?;
+        LeasesClient::new(self.channel.clone())
+            .create(self.req(LeaseCreate { id: lease.clone(), labels: HashMap::new() }))
+            .await?;
         let result = async {
             SnapshotsClient::new(self.channel.clone())
                 .prepare(self.leased(
@@ -256,7 +283,10 @@ impl Containerd {
                 labels,
                 image: containerd_ref(&spec.image),
                 runtime: Some(containers::container::Runtime { name: "io.containerd.runc.v2".into(), options: None }),
-                spec: Some(prost_types::Any { type_url: SPEC_TYPE_URL.into(), value: serde_json::to_vec(&oci).expect("json") }),
+                spec: Some(prost_types::Any {
+                    type_url: SPEC_TYPE_URL.into(),
+                    value: serde_json::to_vec(&oci).expect("json"),
+                }),
                 snapshotter: self.snapshotter.clone(),
                 snapshot_key: spec.name.clone(),
                 ..Default::default()
@@ -270,7 +300,9 @@ impl Containerd {
         let _ = LeasesClient::new(self.channel.clone()).delete(self.req(LeaseDelete { id: lease, sync: false })).await;
         if let Err(e) = result {
             let _ = SnapshotsClient::new(self.channel.clone())
-                .remove(self.req(RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: spec.name.clone() }))
+                .remove(
+                    self.req(RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: spec.name.clone() }),
+                )
                 .await;
             self.forget_network(&spec.name).await;
             let _ = netns::remove(&ns_path);
@@ -279,7 +311,12 @@ impl Containerd {
             }
             return Err(e);
         }
-        Ok(ContainerEvent::Created { name: spec.name.clone(), id, command: args.join(" "), exposed_ports: image.exposed_ports })
+        Ok(ContainerEvent::Created {
+            name: spec.name.clone(),
+            id,
+            command: args.join(" "),
+            exposed_ports: image.exposed_ports,
+        })
     }
 
     async fn start(self: &Arc<Self>, name: &str) -> Result<ContainerEvent, Failed> {
@@ -304,7 +341,9 @@ impl Containerd {
     fn spawn_waiter(self: &Arc<Self>, name: String) {
         let me = Arc::clone(self);
         tokio::spawn(async move {
-            let waited = TasksClient::new(me.channel.clone()).wait(me.req(WaitRequest { container_id: name.clone(), exec_id: String::new() })).await;
+            let waited = TasksClient::new(me.channel.clone())
+                .wait(me.req(WaitRequest { container_id: name.clone(), exec_id: String::new() }))
+                .await;
             match waited {
                 Ok(r) => {
                     let code = r.into_inner().exit_status as i32;
@@ -322,25 +361,41 @@ impl Containerd {
             .await
         {
             Ok(_) => Ok(true),
-            Err(s) if s.code() == Code::NotFound || s.message().contains("not found") || s.message().contains("not running") => Ok(false),
+            Err(s)
+                if s.code() == Code::NotFound
+                    || s.message().contains("not found")
+                    || s.message().contains("not running") =>
+            {
+                Ok(false)
+            }
             Err(s) => Err(s.into()),
         }
     }
 
     async fn is_running(&self, name: &str) -> bool {
-        match TasksClient::new(self.channel.clone()).get(self.req(GetRequest { container_id: name.into(), exec_id: String::new() })).await {
+        match TasksClient::new(self.channel.clone())
+            .get(self.req(GetRequest { container_id: name.into(), exec_id: String::new() }))
+            .await
+        {
             Ok(r) => r.into_inner().process.map(|p| p.status == gen::v1_types::Status::Running as i32).unwrap_or(false),
             Err(_) => false,
         }
     }
 
     async fn container_exists(&self, name: &str) -> bool {
-        ContainersClient::new(self.channel.clone()).get(self.req(containers::GetContainerRequest { id: name.into() })).await.is_ok()
+        ContainersClient::new(self.channel.clone())
+            .get(self.req(containers::GetContainerRequest { id: name.into() }))
+            .await
+            .is_ok()
     }
 
     async fn stop(&self, name: &str, grace: Duration) -> Result<Option<ContainerEvent>, Failed> {
         if !self.is_running(name).await {
-            return Ok(if self.container_exists(name).await { None } else { Some(ContainerEvent::NotFound { name: name.into() }) });
+            return Ok(if self.container_exists(name).await {
+                None
+            } else {
+                Some(ContainerEvent::NotFound { name: name.into() })
+            });
         }
         self.signal(name, libc::SIGTERM as u32).await?;
         let deadline = tokio::time::Instant::now() + grace;
@@ -372,7 +427,9 @@ impl Containerd {
         // Unwired before the container record goes: once containerd lists no container,
         // nothing of it is left in the node namespace.
         self.forget_network(name).await;
-        ContainersClient::new(self.channel.clone()).delete(self.req(containers::DeleteContainerRequest { id: name.into() })).await?;
+        ContainersClient::new(self.channel.clone())
+            .delete(self.req(containers::DeleteContainerRequest { id: name.into() }))
+            .await?;
         let _ = SnapshotsClient::new(self.channel.clone())
             .remove(self.req(RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: name.into() }))
             .await;
@@ -511,7 +568,10 @@ impl Runtime for ContainerdRuntime {
     fn existing(&self) -> BoxFuture<Vec<ContainerInfo>> {
         let me = Arc::clone(&self.0);
         Box::pin(async move {
-            let list = match ContainersClient::new(me.channel.clone()).list(me.req(containers::ListContainersRequest { filters: vec![] })).await {
+            let list = match ContainersClient::new(me.channel.clone())
+                .list(me.req(containers::ListContainersRequest { filters: vec![] }))
+                .await
+            {
                 Ok(l) => l.into_inner().containers,
                 Err(e) => {
                     warn!(err = %e.message(), "could not list containers");
@@ -550,7 +610,11 @@ impl Runtime for ContainerdRuntime {
                     command: c.labels.get(LABEL_COMMAND).cloned().unwrap_or_default(),
                     created_at,
                     state,
-                    exposed_ports: c.labels.get(LABEL_PORTS).map(|p| p.split(',').filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default(),
+                    exposed_ports: c
+                        .labels
+                        .get(LABEL_PORTS)
+                        .map(|p| p.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
+                        .unwrap_or_default(),
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -570,11 +634,16 @@ impl Runtime for ContainerdRuntime {
         true
     }
 
-    fn listen_vip(&self, vip: swarm_core::api::NetAddr, port: u16) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
+    fn listen_vip(
+        &self,
+        vip: swarm_core::api::NetAddr,
+        port: u16,
+    ) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
         let net = Arc::clone(&self.0.net);
         Box::pin(async move {
             let at = Attachment { ip: vip.ip, prefix_len: vip.prefix_len };
-            let std_listener = tokio::task::spawn_blocking(move || net.listen_vip(at, port)).await.map_err(io::Error::other)??;
+            let std_listener =
+                tokio::task::spawn_blocking(move || net.listen_vip(at, port)).await.map_err(io::Error::other)??;
             let listener = tokio::net::TcpListener::from_std(std_listener)?;
             let (tx, rx) = mpsc::channel::<BoxIo>(64);
             tokio::spawn(async move {
@@ -634,8 +703,20 @@ fn oci_spec(
     resolv_conf: &std::path::Path,
 ) -> Value {
     let caps = json!([
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
-        "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_FSETID",
+        "CAP_FOWNER",
+        "CAP_MKNOD",
+        "CAP_NET_RAW",
+        "CAP_SETGID",
+        "CAP_SETUID",
+        "CAP_SETFCAP",
+        "CAP_SETPCAP",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_SYS_CHROOT",
+        "CAP_KILL",
+        "CAP_AUDIT_WRITE"
     ]);
     let host = hostname.chars().take(63).collect::<String>();
     json!({

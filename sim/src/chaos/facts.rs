@@ -19,7 +19,8 @@ pub struct ScenarioFacts {
 
 impl ScenarioFacts {
     pub fn of(scenario: &Scenario) -> ScenarioFacts {
-        let mut facts = ScenarioFacts { hosts: scenario.nodes.iter().map(|n| n.name.clone()).collect(), ..Default::default() };
+        let mut facts =
+            ScenarioFacts { hosts: scenario.nodes.iter().map(|n| n.name.clone()).collect(), ..Default::default() };
         for step in &scenario.steps {
             let StepAction::Run(run) = &step.action else { continue };
             let host = step.on.clone().unwrap_or_else(|| facts.hosts[0].clone());

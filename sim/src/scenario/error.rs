@@ -136,10 +136,7 @@ mod tests {
         let start = text.find("kil").unwrap();
         let err = source(text).error(start..start + 3, "unknown field `kil`");
         assert_eq!((err.line, err.column), (3, 3));
-        assert_eq!(
-            err.to_string(),
-            "scenarios/x.toml:3:3: unknown field `kil`\n  |\n3 |   kil = \"a\"\n  |   ^^^"
-        );
+        assert_eq!(err.to_string(), "scenarios/x.toml:3:3: unknown field `kil`\n  |\n3 |   kil = \"a\"\n  |   ^^^");
     }
 
     #[test]

@@ -123,7 +123,10 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, ExpectError> {
             at += c.len_utf8();
         } else if c == '"' {
             let Some(close) = rest[1..].find('"') else {
-                return Err(ExpectError { span: at..text.len(), message: "unterminated quote: end the text with `\"`".into() });
+                return Err(ExpectError {
+                    span: at..text.len(),
+                    message: "unterminated quote: end the text with `\"`".into(),
+                });
             };
             tokens.push(Token { text: &rest[1..1 + close], span: at..at + close + 2, quoted: true });
             at += close + 2;
@@ -189,7 +192,9 @@ impl<'t> Parser<'t> {
         let token = self.word(what)?;
         match token.text.parse::<u64>() {
             Ok(n) => Ok((n, token.span)),
-            Err(_) => Err(ExpectError { span: token.span, message: format!("expected {what}, found `{}`", token.text) }),
+            Err(_) => {
+                Err(ExpectError { span: token.span, message: format!("expected {what}, found `{}`", token.text) })
+            }
         }
     }
 
@@ -206,7 +211,9 @@ impl<'t> Parser<'t> {
         let token = self.word("a duration after `within`, e.g. `within 30s`")?;
         let within = parse_duration(token.text).map_err(|message| ExpectError { span: token.span.clone(), message })?;
         if self.next == self.tokens.len() {
-            return Err(self.error_here(format!("expected a condition after `within {}`; write one of {FORMS}", token.text)));
+            return Err(
+                self.error_here(format!("expected a condition after `within {}`; write one of {FORMS}", token.text))
+            );
         }
         Ok(Some(within))
     }
@@ -249,7 +256,9 @@ impl<'t> Parser<'t> {
             "disconnected" => Condition::NodeState { node, state: NodeState::Disconnected },
             other => match Availability::parse(other) {
                 Some(availability) => Condition::NodeAvailability { node, availability },
-                None => return Err(ExpectError { span: state.span, message: format!("expected {what}, found `{other}`") }),
+                None => {
+                    return Err(ExpectError { span: state.span, message: format!("expected {what}, found `{other}`") })
+                }
             },
         };
         Ok(condition)
@@ -266,7 +275,12 @@ impl<'t> Parser<'t> {
                 self.keywords("running", "SERVICE has N running tasks")?;
                 match self.word_at(self.next) {
                     Some("task" | "tasks") => self.next += 1,
-                    _ => return Err(self.error_here(format!("expected `tasks`, found {} (in `SERVICE has N running tasks`)", self.found()))),
+                    _ => {
+                        return Err(self.error_here(format!(
+                            "expected `tasks`, found {} (in `SERVICE has N running tasks`)",
+                            self.found()
+                        )))
+                    }
                 }
                 let on_distinct_nodes = self.word_at(self.next) == Some("on");
                 if on_distinct_nodes {
@@ -376,7 +390,10 @@ mod tests {
         for (text, within) in cases {
             let parsed = parse(text);
             assert_eq!(parsed.within, within.map(Duration::from_secs), "{text}");
-            let sentence = text.trim_start_matches("within 30s ").trim_start_matches("within 1m ").trim_start_matches("within 10s ");
+            let sentence = text
+                .trim_start_matches("within 30s ")
+                .trim_start_matches("within 1m ")
+                .trim_start_matches("within 10s ");
             assert_eq!(parsed.condition.to_string(), sentence);
         }
     }
@@ -396,7 +413,10 @@ mod tests {
         assert_eq!(parsed.node_names, vec![("bd2".to_string(), 28..31)]);
         assert_eq!(parse("bd0 is the leader").node_names, vec![("bd0".to_string(), 0..3)]);
         // A service named like an opening word is still a subject.
-        assert_eq!(parse("node has 1 running task").condition, Condition::RunningTasks { service: "node".into(), count: 1, on_distinct_nodes: false });
+        assert_eq!(
+            parse("node has 1 running task").condition,
+            Condition::RunningTasks { service: "node".into(), count: 1, on_distinct_nodes: false }
+        );
         assert_eq!(parse("a is gone").condition, Condition::ServiceGone { service: "a".into() });
     }
 

@@ -16,7 +16,10 @@ pub struct CommandTemplate {
 enum Part {
     Literal(String),
     /// `span` is the byte range of `${name}` in the template text.
-    Variable { name: String, span: Range<usize> },
+    Variable {
+        name: String,
+        span: Range<usize>,
+    },
 }
 
 /// A malformed placeholder; `span` is a byte range in the template text.
@@ -123,7 +126,8 @@ mod tests {
 
     #[test]
     fn renders_variables_and_keeps_other_dollars() {
-        let template = CommandTemplate::parse("docker swarm join --token ${worker_token} ${addr}:2377 $HOME $${x}").unwrap();
+        let template =
+            CommandTemplate::parse("docker swarm join --token ${worker_token} ${addr}:2377 $HOME $${x}").unwrap();
         let names: Vec<_> = template.variables().map(|(name, _)| name).collect();
         assert_eq!(names, ["worker_token", "addr"]);
         let (_, span) = template.variables().next().unwrap();

@@ -35,7 +35,10 @@ fn walkthrough_header_network_and_images() {
     assert_eq!(s.description.as_deref(), Some("The swarm-mode tutorial, step by step"));
     assert_eq!(s.seed, 7);
     assert_eq!(s.max_duration, Duration::from_secs(30 * 60));
-    assert_eq!(s.network, NetworkDef { latency: Duration::from_millis(1), jitter: Duration::from_micros(200), loss: 0.0 });
+    assert_eq!(
+        s.network,
+        NetworkDef { latency: Duration::from_millis(1), jitter: Duration::from_micros(200), loss: 0.0 }
+    );
 
     let names: Vec<_> = s.images.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["nginx", "busybox", "crasher"]);
@@ -134,7 +137,11 @@ fn walkthrough_steps() {
     assert_eq!(kill.on, None);
     assert_eq!(
         expectation(&s.steps[15]).condition,
-        Condition::SlotPreviousTaskFailed { service: "mynginx".into(), slot: 2, error: "task: non-zero exit (137)".into() }
+        Condition::SlotPreviousTaskFailed {
+            service: "mynginx".into(),
+            slot: 2,
+            error: "task: non-zero exit (137)".into()
+        }
     );
     assert!(matches!(s.steps[18].action, StepAction::Sleep(d) if d == Duration::from_secs(20)));
     assert_eq!(expectation(&s.steps[21]).to_string(), "within 1m mynginx is gone");
@@ -225,7 +232,12 @@ fn unknown_keys() {
     let (line, column, message) = header_mistake("nmae = \"x\"\n");
     assert_eq!((line, column), (1, 1));
     assert!(message.starts_with("unknown field `nmae`, expected one of `name`, `description`, `seed`"), "{message}");
-    assert_mistake_starts("[[step]]\non = \"bd0\"\nrun = \"docker ps\"\noutput_contain = [\"x\"]\n", 11, 1, "unknown field `output_contain`");
+    assert_mistake_starts(
+        "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\noutput_contain = [\"x\"]\n",
+        11,
+        1,
+        "unknown field `output_contain`",
+    );
     // A top-level key after a table header belongs to that table: say so.
     assert_mistake(
         "seed = 3\n",
@@ -235,14 +247,34 @@ fn unknown_keys() {
 `labels`, `missing_images`; `seed` is a top-level key, and TOML puts every key after a [[table]] header into \
 that table: move it above the first table",
     );
-    assert_mistake_starts("[network]\nlatncy = \"1ms\"\n", 9, 1, "unknown field `latncy`, expected one of `latency`, `jitter`, `loss`");
-    assert_mistake_starts("[[node]]\nname = \"bd2\"\ninterfaces = [{ name = \"eth0\", adr = \"10.0.0.1\" }]\n", 10, 32, "unknown field `adr`");
+    assert_mistake_starts(
+        "[network]\nlatncy = \"1ms\"\n",
+        9,
+        1,
+        "unknown field `latncy`, expected one of `latency`, `jitter`, `loss`",
+    );
+    assert_mistake_starts(
+        "[[node]]\nname = \"bd2\"\ninterfaces = [{ name = \"eth0\", adr = \"10.0.0.1\" }]\n",
+        10,
+        32,
+        "unknown field `adr`",
+    );
 }
 
 #[test]
 fn wrong_types_and_missing_keys() {
-    assert_mistake("[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ncpus = \"two\"\n", 11, 8, "invalid type: string \"two\", expected an integer");
-    assert_mistake_starts("[[step]]\non = \"bd0\"\nrun = [\"docker\", \"ps\"]\n", 10, 7, "invalid type: sequence, expected a string");
+    assert_mistake(
+        "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ncpus = \"two\"\n",
+        11,
+        8,
+        "invalid type: string \"two\", expected an integer",
+    );
+    assert_mistake_starts(
+        "[[step]]\non = \"bd0\"\nrun = [\"docker\", \"ps\"]\n",
+        10,
+        7,
+        "invalid type: sequence, expected a string",
+    );
     assert_mistake_starts("[[step]]\nsleep = 10\n", 9, 9, "a duration needs a unit: write \"10s\" or \"10ms\"");
     let e = parse(Path::new("x.toml"), "seed = 1\n").unwrap_err();
     assert_eq!((e.line, e.column, e.message.as_str()), (1, 1, "missing field `name`"));
@@ -258,7 +290,12 @@ fn step_actions() {
         9,
         "a step does one thing, but this one has both `run` and `sleep`: give each its own [[step]]",
     );
-    assert_mistake("[[step]]\nkill = \"mynginx.2\"\nexit = 137\n", 10, 8, "`exit` only applies to `run` steps, and this is a `kill` step");
+    assert_mistake(
+        "[[step]]\nkill = \"mynginx.2\"\nexit = 137\n",
+        10,
+        8,
+        "`exit` only applies to `run` steps, and this is a `kill` step",
+    );
     assert_mistake(
         "[[step]]\nrun = \"docker ps\"\n",
         9,
@@ -271,14 +308,29 @@ fn step_actions() {
 
 #[test]
 fn on_must_name_a_declared_node() {
-    assert_mistake("[[step]]\non = \"bd3\"\nrun = \"docker ps\"\n", 9, 6, "unknown node `bd3`; the nodes are `bd0`, `bd1`");
+    assert_mistake(
+        "[[step]]\non = \"bd3\"\nrun = \"docker ps\"\n",
+        9,
+        6,
+        "unknown node `bd3`; the nodes are `bd0`, `bd1`",
+    );
     assert_mistake("[[step]]\nkill = \"x.1\"\non = \"bd9\"\n", 10, 6, "unknown node `bd9`; the nodes are `bd0`, `bd1`");
-    assert_mistake("[[step]]\nsleep = \"1s\"\non = \"bd0\"\n", 10, 6, "`on` has no meaning for a `sleep` step: time passes everywhere");
+    assert_mistake(
+        "[[step]]\nsleep = \"1s\"\non = \"bd0\"\n",
+        10,
+        6,
+        "`on` has no meaning for a `sleep` step: time passes everywhere",
+    );
 }
 
 #[test]
 fn nodes_and_addresses() {
-    assert_mistake("[[node]]\nname = \"bd0\"\naddr = \"10.0.0.9\"\n", 9, 8, "node `bd0` is declared twice (first at line 3)");
+    assert_mistake(
+        "[[node]]\nname = \"bd0\"\naddr = \"10.0.0.9\"\n",
+        9,
+        8,
+        "node `bd0` is declared twice (first at line 3)",
+    );
     assert_mistake(
         "[[node]]\nname = \"bd2\"\naddr = \"192.168.0.192\"\n",
         10,
@@ -297,7 +349,12 @@ fn nodes_and_addresses() {
         8,
         "`192.168.0.300` is not an IPv4 address (expected four numbers 0-255, e.g. 192.168.0.10)",
     );
-    assert_mistake("[[node]]\nname = \"bd2\"\naddr = \"127.0.0.1\"\n", 10, 8, "127.0.0.1 cannot be a host interface address");
+    assert_mistake(
+        "[[node]]\nname = \"bd2\"\naddr = \"127.0.0.1\"\n",
+        10,
+        8,
+        "127.0.0.1 cannot be a host interface address",
+    );
     assert_mistake_starts("[[node]]\nname = \"bd2\"\n", 9, 8, "node `bd2` needs an address");
     assert_mistake_starts(
         "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ninterfaces = []\n",
@@ -305,29 +362,59 @@ fn nodes_and_addresses() {
         8,
         "give either `addr` (one interface, eth0) or `interfaces`, not both",
     );
-    assert_mistake("[[node]]\nname = \"bd 2\"\naddr = \"10.0.0.2\"\n", 9, 8, "invalid node name `bd 2`: use letters, digits, `-`, `_` and `.`, starting with a letter or digit");
+    assert_mistake(
+        "[[node]]\nname = \"bd 2\"\naddr = \"10.0.0.2\"\n",
+        9,
+        8,
+        "invalid node name `bd 2`: use letters, digits, `-`, `_` and `.`, starting with a letter or digit",
+    );
     assert_mistake(
         "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ndaemon_hosts = [\"tcp://10.0.0.3:5555\"]\n",
         11,
         17,
         "daemon host `tcp://10.0.0.3:5555` listens on 10.0.0.3, which is not one of this node's addresses (or 0.0.0.0)",
     );
-    assert_mistake_starts("[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ndaemon_hosts = [\"http://x\"]\n", 11, 17, "invalid daemon host `http://x`");
+    assert_mistake_starts(
+        "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ndaemon_hosts = [\"http://x\"]\n",
+        11,
+        17,
+        "invalid daemon host `http://x`",
+    );
     assert_mistake_starts(
         "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\nmissing_images = [\"ngnix\"]\n",
         11,
         19,
         "unknown image `ngnix`; the known images are `nginx`, `busybox`",
     );
-    assert_mistake("[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\nmemory = \"4 gigs\"\n", 11, 10, "invalid size `4 gigs`: unknown unit `gigs` (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)");
+    assert_mistake(
+        "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\nmemory = \"4 gigs\"\n",
+        11,
+        10,
+        "invalid size `4 gigs`: unknown unit `gigs` (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)",
+    );
 }
 
 #[test]
 fn negative_numbers() {
     assert_header_mistake("seed = -3\n", 1, 8, "`seed` must not be negative, found -3");
-    assert_mistake("[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nexit = -1\n", 11, 8, "`exit` must not be negative: found -1, expected 0 to 255");
-    assert_mistake("[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nexit = 256\n", 11, 8, "`exit` is out of range: found 256, expected 0 to 255");
-    assert_mistake("[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ncpus = -2\n", 11, 8, "`cpus` must not be negative: found -2, expected 1 to 1024");
+    assert_mistake(
+        "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nexit = -1\n",
+        11,
+        8,
+        "`exit` must not be negative: found -1, expected 0 to 255",
+    );
+    assert_mistake(
+        "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nexit = 256\n",
+        11,
+        8,
+        "`exit` is out of range: found 256, expected 0 to 255",
+    );
+    assert_mistake(
+        "[[node]]\nname = \"bd2\"\naddr = \"10.0.0.2\"\ncpus = -2\n",
+        11,
+        8,
+        "`cpus` must not be negative: found -2, expected 1 to 1024",
+    );
     assert_mistake(
         "[[image]]\nname = \"x\"\ncommand = \"x\"\nexit_after = \"1s\"\nexit_code = -1\n",
         12,
@@ -340,7 +427,12 @@ fn negative_numbers() {
 
 #[test]
 fn durations() {
-    assert_mistake("[[step]]\nsleep = \"5x\"\n", 9, 9, "invalid duration `5x`: unknown unit at `x` (use ns, us, ms, s, m, h or d)");
+    assert_mistake(
+        "[[step]]\nsleep = \"5x\"\n",
+        9,
+        9,
+        "invalid duration `5x`: unknown unit at `x` (use ns, us, ms, s, m, h or d)",
+    );
     assert_mistake_starts("[network]\njitter = \"\"\n", 9, 10, "empty duration");
     assert_header_mistake("max_duration = \"0s\"\n", 1, 16, "`max_duration` must be more than zero");
     assert_mistake(
@@ -349,10 +441,20 @@ fn durations() {
         6,
         "`at` goes back in time: 1m is earlier than 2m1s, reached by the step at line 8; steps run in file order",
     );
-    assert_mistake("[[step]]\nat = \"1s\"\nafter = \"2s\"\nsleep = \"1s\"\n", 10, 9, "give either `at` or `after`, not both");
+    assert_mistake(
+        "[[step]]\nat = \"1s\"\nafter = \"2s\"\nsleep = \"1s\"\n",
+        10,
+        9,
+        "give either `at` or `after`, not both",
+    );
     assert_eq!(
         mistake_with_header("max_duration = \"1m\"\n", "[[step]]\nafter = \"50s\"\nsleep = \"20s\"\n"),
-        (11, 9, "this sleep ends at 1m10s or later, past `max_duration` (1m); raise `max_duration` if that is meant".to_string())
+        (
+            11,
+            9,
+            "this sleep ends at 1m10s or later, past `max_duration` (1m); raise `max_duration` if that is meant"
+                .to_string()
+        )
     );
 }
 
@@ -370,7 +472,12 @@ fn regexes_and_variables() {
         31,
         "invalid regex: unclosed character class",
     );
-    assert_mistake_starts("[[step]]\non = \"bd0\"\nrun = \"x\"\ncapture = { 1token = 'x' }\n", 11, 13, "invalid variable name `1token`");
+    assert_mistake_starts(
+        "[[step]]\non = \"bd0\"\nrun = \"x\"\ncapture = { 1token = 'x' }\n",
+        11,
+        13,
+        "invalid variable name `1token`",
+    );
     assert_mistake(
         "[[step]]\non = \"bd1\"\nrun = \"docker swarm join --token ${worker_token} 192.168.0.109:2377\"\n",
         10,
@@ -408,22 +515,77 @@ fn expectations() {
         18,
         "invalid duration `3O`: unknown unit at `O` (use ns, us, ms, s, m, h or d)",
     );
-    assert_mistake("[[step]]\nexpect = \"node bd3 is ready\"\n", 9, 16, "unknown node `bd3`; the nodes are `bd0`, `bd1`");
-    assert_mistake("[[step]]\nexpect = 'no container of mynginx runs on bd7'\n", 9, 43, "unknown node `bd7`; the nodes are `bd0`, `bd1`");
-    assert_mistake("[[step]]\nexpect = \"bd4 is the leader\"\n", 9, 11, "unknown node `bd4`; the nodes are `bd0`, `bd1`");
-    assert_mistake_starts("[[step]]\nexpect = \"\"\n", 9, 10, "empty expectation; write one of `SERVICE has N running tasks");
-    assert_mistake("[[step]]\nexpect = \"a leader is\"\n", 9, 22, "expected `elected`, found the end of the sentence (in `a leader is elected`)");
-    assert_mistake("[[step]]\nexpect = \"\"\"\nmynginx is gone!\"\"\"\n", 10, 12, "expected `gone` (`SERVICE is gone`) or `the leader` (`NODE is the leader`) after `mynginx is`, found `gone!`");
+    assert_mistake(
+        "[[step]]\nexpect = \"node bd3 is ready\"\n",
+        9,
+        16,
+        "unknown node `bd3`; the nodes are `bd0`, `bd1`",
+    );
+    assert_mistake(
+        "[[step]]\nexpect = 'no container of mynginx runs on bd7'\n",
+        9,
+        43,
+        "unknown node `bd7`; the nodes are `bd0`, `bd1`",
+    );
+    assert_mistake(
+        "[[step]]\nexpect = \"bd4 is the leader\"\n",
+        9,
+        11,
+        "unknown node `bd4`; the nodes are `bd0`, `bd1`",
+    );
+    assert_mistake_starts(
+        "[[step]]\nexpect = \"\"\n",
+        9,
+        10,
+        "empty expectation; write one of `SERVICE has N running tasks",
+    );
+    assert_mistake(
+        "[[step]]\nexpect = \"a leader is\"\n",
+        9,
+        22,
+        "expected `elected`, found the end of the sentence (in `a leader is elected`)",
+    );
+    assert_mistake(
+        "[[step]]\nexpect = \"\"\"\nmynginx is gone!\"\"\"\n",
+        10,
+        12,
+        "expected `gone` (`SERVICE is gone`) or `the leader` (`NODE is the leader`) after `mynginx is`, found `gone!`",
+    );
     // With an escape sequence the written text differs from the sentence: point at the string.
-    assert_mistake("[[step]]\nexpect = \"mynginx\\thas two running tasks\"\n", 9, 10, "expected a number of tasks (in `SERVICE has N running tasks`), found `two`");
+    assert_mistake(
+        "[[step]]\nexpect = \"mynginx\\thas two running tasks\"\n",
+        9,
+        10,
+        "expected a number of tasks (in `SERVICE has N running tasks`), found `two`",
+    );
 }
 
 #[test]
 fn images() {
-    assert_mistake("[[image]]\nname = \"x\"\ncommand = \"x\"\n[[image]]\nname = \"x\"\ncommand = \"y\"\n", 12, 8, "image `x` is declared twice (first at line 9)");
-    assert_mistake("[[image]]\nname = \"x\"\ncommand = \"x\"\nexit_code = 1\n", 11, 13, "`exit_code` needs `exit_after`: when the process exits by itself");
-    assert_mistake("[[image]]\nname = \"x\"\ncommand = \"x\"\nhttp_body = \"hi\"\n", 11, 13, "`http_body` needs an `exposed_ports` entry to answer on");
-    assert_mistake_starts("[[image]]\nname = \"x\"\ncommand = \"x\"\nexposed_ports = [\"80/tpc\"]\n", 11, 18, "unknown protocol `tpc`");
+    assert_mistake(
+        "[[image]]\nname = \"x\"\ncommand = \"x\"\n[[image]]\nname = \"x\"\ncommand = \"y\"\n",
+        12,
+        8,
+        "image `x` is declared twice (first at line 9)",
+    );
+    assert_mistake(
+        "[[image]]\nname = \"x\"\ncommand = \"x\"\nexit_code = 1\n",
+        11,
+        13,
+        "`exit_code` needs `exit_after`: when the process exits by itself",
+    );
+    assert_mistake(
+        "[[image]]\nname = \"x\"\ncommand = \"x\"\nhttp_body = \"hi\"\n",
+        11,
+        13,
+        "`http_body` needs an `exposed_ports` entry to answer on",
+    );
+    assert_mistake_starts(
+        "[[image]]\nname = \"x\"\ncommand = \"x\"\nexposed_ports = [\"80/tpc\"]\n",
+        11,
+        18,
+        "unknown protocol `tpc`",
+    );
 }
 
 #[test]
@@ -461,7 +623,6 @@ fn load_reads_a_file() {
     assert!(s.steps.iter().all(|step| !matches!(&step.action, StepAction::Expect(e)
         if matches!(e.condition, Condition::NodeAvailability { availability: Availability::Drain, .. }))));
 }
-
 
 #[test]
 fn fault_steps_parse_into_faults() {
@@ -516,7 +677,10 @@ lose_leader = true
         .collect();
     assert_eq!(faults[0], Fault::Crash { node: "bd1".into() });
     assert_eq!(faults[1], Fault::Restart { node: "bd1".into() });
-    assert_eq!(faults[2], Fault::Partition { groups: vec![vec!["bd0".into(), "bd2".into()], vec!["bd1".into(), "bd2".into()]] });
+    assert_eq!(
+        faults[2],
+        Fault::Partition { groups: vec![vec!["bd0".into(), "bd2".into()], vec!["bd1".into(), "bd2".into()]] }
+    );
     assert_eq!(faults[3], Fault::OneWay { from: "bd0".into(), to: "bd2".into() });
     assert!(matches!(&faults[4], Fault::Link { both: true, drop, .. } if *drop == 0.5));
     assert_eq!(faults[5], Fault::ClockSkew { node: "bd2".into(), offset_ms: -3000, drift_ppm: 200 });
@@ -527,9 +691,19 @@ lose_leader = true
 #[test]
 fn fault_step_mistakes() {
     assert_mistake("[[step]]\ncrash = \"bd7\"\n", 9, 9, "unknown node `bd7`; the nodes are `bd0`, `bd1`");
-    assert_mistake_starts("[[step]]\npartition = [[\"bd0\"], [\"bd1\", \"bd0\"]]\n", 9, 31, "node `bd0` is named twice in this partition");
+    assert_mistake_starts(
+        "[[step]]\npartition = [[\"bd0\"], [\"bd1\", \"bd0\"]]\n",
+        9,
+        31,
+        "node `bd0` is named twice in this partition",
+    );
     assert_mistake_starts("[[step]]\nheal = false\n", 9, 8, "`heal = false` does nothing");
     assert_mistake_starts("[[step]]\ncrash = \"bd0\"\non = \"bd1\"\n", 10, 6, "`on` has no meaning for a `crash` step");
-    assert_mistake_starts("[[step]]\nlink = { from = \"bd0\", to = \"bd1\", drop = 1.5 }\n", 9, 43, "a rate is a probability");
+    assert_mistake_starts(
+        "[[step]]\nlink = { from = \"bd0\", to = \"bd1\", drop = 1.5 }\n",
+        9,
+        43,
+        "a rate is a probability",
+    );
     assert_mistake_starts("[[step]]\nbridge = \"bd0\"\nheal = true\n", 9, 10, "`bridge` only goes with `partition`");
 }

@@ -33,10 +33,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             return Err(format!("invalid duration `{s}`: expected a number at `{rest}`"));
         }
         rest = &rest[number_len..];
-        let Some(&(unit, nanos_per_unit)) = DURATION_UNITS
-            .iter()
-            .filter(|(unit, _)| rest.starts_with(unit))
-            .max_by_key(|(unit, _)| unit.len())
+        let Some(&(unit, nanos_per_unit)) =
+            DURATION_UNITS.iter().filter(|(unit, _)| rest.starts_with(unit)).max_by_key(|(unit, _)| unit.len())
         else {
             return Err(if rest.is_empty() {
                 format!("duration `{s}` has no unit; write e.g. \"{number}s\" or \"{number}ms\"")
@@ -46,7 +44,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         };
         rest = &rest[unit.len()..];
         total_nanos = total_nanos
-            .checked_add(scale_decimal(number, nanos_per_unit).ok_or_else(|| format!("invalid duration `{s}`: bad number `{number}`"))?)
+            .checked_add(
+                scale_decimal(number, nanos_per_unit)
+                    .ok_or_else(|| format!("invalid duration `{s}`: bad number `{number}`"))?,
+            )
             .filter(|&n| n <= u64::MAX as u128 * 1_000_000_000)
             .ok_or_else(|| format!("duration `{s}` is too long"))?;
     }
@@ -110,7 +111,11 @@ pub fn parse_byte_size(text: &str) -> Result<u64, String> {
         "MB" => 1_000_000,
         "GB" => 1_000_000_000,
         "TB" => 1_000_000_000_000,
-        other => return Err(format!("invalid size `{s}`: unknown unit `{other}` (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)")),
+        other => {
+            return Err(format!(
+                "invalid size `{s}`: unknown unit `{other}` (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)"
+            ))
+        }
     };
     if number.is_empty() {
         return Err(format!("invalid size `{s}`: expected a number, e.g. \"4GiB\""));

@@ -21,7 +21,12 @@ pub fn scenario_with_faults(scenario: &Scenario, seed: u64, plan: &ChaosPlan, wh
     let last_fault = plan.faults.last().map(|(at, _)| *at).unwrap_or_default();
     let max_duration = scenario.max_duration + last_fault + plan.liveness_bound + EXTRA_ROOM;
     let mut out = String::new();
-    let _ = writeln!(out, "# Shrunk by `swarmsim sweep --chaos` from {} (seed {seed}): {} fault(s).", scenario.path.display(), plan.faults.len());
+    let _ = writeln!(
+        out,
+        "# Shrunk by `swarmsim sweep --chaos` from {} (seed {seed}): {} fault(s).",
+        scenario.path.display(),
+        plan.faults.len()
+    );
     let _ = writeln!(out, "# It failed with: {}", one_line(why));
     let _ = writeln!(out, "# Below: the original scenario (seed and max_duration set here), then the faults as steps.");
     let _ = writeln!(out, "seed = {seed}");
@@ -85,7 +90,9 @@ pub fn fault_step(fault: &Fault, after: Duration) -> String {
             let offset = format_duration(Duration::from_millis(offset_ms.unsigned_abs()));
             format!("clock = {{ node = {}, offset = \"{sign}{offset}\", drift_ppm = {drift_ppm} }}", quoted(node))
         }
-        Fault::SlowDisk { node, delay } => format!("slow_disk = {{ node = {}, delay = \"{}\" }}", quoted(node), format_duration(*delay)),
+        Fault::SlowDisk { node, delay } => {
+            format!("slow_disk = {{ node = {}, delay = \"{}\" }}", quoted(node), format_duration(*delay))
+        }
         Fault::FailDisk { node } => format!("fail_disk = {}", quoted(node)),
     };
     step.push_str(&action);
@@ -121,8 +128,11 @@ fn heal_and_converge(scenario: &Scenario, plan: &ChaosPlan) -> String {
         out.push('\n');
         out.push_str(&fault_step(&Fault::Restart { node: host.clone() }, Duration::ZERO));
     }
-    let slowed: BTreeSet<&String> =
-        plan.faults.iter().filter_map(|(_, f)| if let Fault::SlowDisk { node, .. } = f { Some(node) } else { None }).collect();
+    let slowed: BTreeSet<&String> = plan
+        .faults
+        .iter()
+        .filter_map(|(_, f)| if let Fault::SlowDisk { node, .. } = f { Some(node) } else { None })
+        .collect();
     for node in slowed {
         out.push('\n');
         out.push_str(&fault_step(&Fault::SlowDisk { node: node.clone(), delay: Duration::ZERO }, Duration::ZERO));
@@ -191,11 +201,25 @@ mod tests {
             (Fault::Heal, "heal = true"),
             (Fault::LoseLeader, "lose_leader = true"),
             (
-                Fault::Link { from: "bd0".into(), to: "bd1".into(), both: true, drop: 0.15, duplicate: 0.0, extra_delay: ms(50), extra_jitter: ms(0) },
+                Fault::Link {
+                    from: "bd0".into(),
+                    to: "bd1".into(),
+                    both: true,
+                    drop: 0.15,
+                    duplicate: 0.0,
+                    extra_delay: ms(50),
+                    extra_jitter: ms(0),
+                },
                 "link = { from = \"bd0\", to = \"bd1\", both = true, drop = 0.15, delay = \"50ms\" }",
             ),
-            (Fault::ClockSkew { node: "bd1".into(), offset_ms: -3_000, drift_ppm: 200 }, "clock = { node = \"bd1\", offset = \"-3s\", drift_ppm = 200 }"),
-            (Fault::SlowDisk { node: "bd0".into(), delay: ms(500) }, "slow_disk = { node = \"bd0\", delay = \"500ms\" }"),
+            (
+                Fault::ClockSkew { node: "bd1".into(), offset_ms: -3_000, drift_ppm: 200 },
+                "clock = { node = \"bd1\", offset = \"-3s\", drift_ppm = 200 }",
+            ),
+            (
+                Fault::SlowDisk { node: "bd0".into(), delay: ms(500) },
+                "slow_disk = { node = \"bd0\", delay = \"500ms\" }",
+            ),
         ];
         for (fault, want) in cases {
             assert_eq!(fault_step(&fault, Duration::ZERO), format!("[[step]]\n{want}\n"));
@@ -206,6 +230,9 @@ mod tests {
     #[test]
     fn top_level_keys_are_replaced_but_tables_are_kept() {
         let source = "# c\nname = \"x\"\nseed = 1\nmax_duration = \"15m\"\n\n[[step]]\nseed = 3\n";
-        assert_eq!(without_top_level_keys(source, &["seed", "max_duration"]), "# c\nname = \"x\"\n\n[[step]]\nseed = 3\n");
+        assert_eq!(
+            without_top_level_keys(source, &["seed", "max_duration"]),
+            "# c\nname = \"x\"\n\n[[step]]\nseed = 3\n"
+        );
     }
 }

@@ -141,20 +141,24 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
 fn progress_bar(len: u64) -> ProgressBar {
     // indicatif draws nothing when stderr is not a terminal (CI logs, pipes).
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}").expect("a valid template");
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}")
+        .expect("a valid template");
     bar.set_style(style);
     bar
 }
 
 fn print_shrunk_cases(scenario: &scenario::Scenario, runs: &[SeedRun], dir: &Path, threads: usize) {
-    let failing: Vec<&SeedRun> =
-        runs.iter().filter(|r| r.plan.is_some() && matches!(r.record.kind, Some(k) if k != OutcomeKind::Nondeterminism)).collect();
+    let failing: Vec<&SeedRun> = runs
+        .iter()
+        .filter(|r| r.plan.is_some() && matches!(r.record.kind, Some(k) if k != OutcomeKind::Nondeterminism))
+        .collect();
     if failing.is_empty() {
         return;
     }
     let chosen = &failing[..failing.len().min(MAX_SHRUNK_SEEDS)];
     println!("shrunk ({} of {} failing chaos seeds, written to {}):", chosen.len(), failing.len(), dir.display());
-    let cases = super::parallel_map(chosen, threads, |run| shrink_and_write(scenario, run, dir, DEFAULT_MAX_REPLAYS), |_| {});
+    let cases =
+        super::parallel_map(chosen, threads, |run| shrink_and_write(scenario, run, dir, DEFAULT_MAX_REPLAYS), |_| {});
     for (run, case) in chosen.iter().zip(cases) {
         match case {
             Err(e) => println!("  seed {}: cannot shrink: {e}", run.record.seed),
@@ -169,7 +173,9 @@ fn print_shrunk_cases(scenario: &scenario::Scenario, runs: &[SeedRun], dir: &Pat
                     case.shrunk.replays
                 );
                 match case.file_fails_with {
-                    Some(kind) => println!("    replay: swarmsim run {}   (fails: {})", case.file.display(), kind.name()),
+                    Some(kind) => {
+                        println!("    replay: swarmsim run {}   (fails: {})", case.file.display(), kind.name())
+                    }
                     None => println!(
                         "    wrote {}, but it passes on its own; replay: swarmsim sweep {} --seeds {}..{} --chaos",
                         case.file.display(),

@@ -85,7 +85,10 @@ impl SeedRecord {
     pub fn replay_command(&self) -> String {
         if self.chaos {
             let bound = match self.liveness_bound_ms {
-                Some(ms) => format!(" --liveness-bound {}", crate::scenario::format_duration(std::time::Duration::from_millis(ms))),
+                Some(ms) => format!(
+                    " --liveness-bound {}",
+                    crate::scenario::format_duration(std::time::Duration::from_millis(ms))
+                ),
                 None => String::new(),
             };
             format!("swarmsim sweep {} --seeds {}..{} --chaos{bound}", self.scenario, self.seed, self.seed)
@@ -106,9 +109,13 @@ pub fn read_json_lines(paths: &[&Path]) -> Result<Vec<SeedRecord>, String> {
                 continue;
             }
             let place = format!("{}:{}", path.display(), i + 1);
-            let record: SeedRecord = serde_json::from_str(line).map_err(|e| format!("{place}: not a sweep record: {e}"))?;
+            let record: SeedRecord =
+                serde_json::from_str(line).map_err(|e| format!("{place}: not a sweep record: {e}"))?;
             if let Some((_, first)) = by_seed.get(&record.seed) {
-                return Err(format!("seed {} appears twice: {first} and {place}; merge joins disjoint shards", record.seed));
+                return Err(format!(
+                    "seed {} appears twice: {first} and {place}; merge joins disjoint shards",
+                    record.seed
+                ));
             }
             by_seed.insert(record.seed, (record, place));
         }

@@ -24,7 +24,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(records: &[SeedRecord]) -> Summary {
-        debug_assert!(records.windows(2).all(|w| w[0].seed < w[1].seed), "records come sorted by seed, without duplicates");
+        debug_assert!(
+            records.windows(2).all(|w| w[0].seed < w[1].seed),
+            "records come sorted by seed, without duplicates"
+        );
         let mut sometimes_reached: BTreeMap<String, usize> = BTreeMap::new();
         let mut expected = BTreeSet::new();
         for r in records {
@@ -71,7 +74,11 @@ impl Summary {
                 let _ = writeln!(out, "  {:13} replay: {}", "", r.replay_command());
             }
             if self.failures.len() > MAX_LISTED_FAILURES {
-                let _ = writeln!(out, "  ... and {} more (every seed is in --json)", self.failures.len() - MAX_LISTED_FAILURES);
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more (every seed is in --json)",
+                    self.failures.len() - MAX_LISTED_FAILURES
+                );
             }
         }
         if !self.convergence_ms.is_empty() {

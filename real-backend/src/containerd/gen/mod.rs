@@ -3,8 +3,6 @@
 //! script. Regenerate with the throwaway tool described in `real-backend/README.md`.
 #![allow(clippy::all, rustdoc::all, missing_docs, dead_code, unused_imports)]
 
-pub mod types;
-pub mod v1_types;
 pub mod services_containers_v1;
 pub mod services_content_v1;
 pub mod services_images_v1;
@@ -12,3 +10,5 @@ pub mod services_leases_v1;
 pub mod services_snapshots_v1;
 pub mod services_tasks_v1;
 pub mod services_version_v1;
+pub mod types;
+pub mod v1_types;

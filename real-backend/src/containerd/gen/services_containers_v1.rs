@@ -13,10 +13,7 @@ pub struct Container {
     /// Note that to add a new value to this field, read the existing set and
     /// include the entire result in the update call.
     #[prost(map = "string, string", tag = "2")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
     /// Image contains the reference of the image used to build the
     /// specification and snapshots for running this container.
     ///
@@ -60,10 +57,7 @@ pub struct Container {
     /// data, one should only update the specified extension using field paths
     /// to select a specific map key.
     #[prost(map = "string, message", tag = "10")]
-    pub extensions: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost_types::Any,
-    >,
+    pub extensions: ::std::collections::HashMap<::prost::alloc::string::String, ::prost_types::Any>,
     /// Sandbox ID this container belongs to.
     #[prost(string, tag = "11")]
     pub sandbox: ::prost::alloc::string::String,
@@ -156,15 +150,9 @@ pub struct ListContainerMessage {
 }
 /// Generated client implementations.
 pub mod containers_client {
-    #![allow(
-        unused_variables,
-        dead_code,
-        missing_docs,
-        clippy::wildcard_imports,
-        clippy::let_unit_value,
-    )]
-    use tonic::codegen::*;
+    #![allow(unused_variables, dead_code, missing_docs, clippy::wildcard_imports, clippy::let_unit_value)]
     use tonic::codegen::http::Uri;
+    use tonic::codegen::*;
     /// Containers provides metadata storage for containers used in the execution
     /// service.
     ///
@@ -200,22 +188,16 @@ pub mod containers_client {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
-        pub fn with_interceptor<F>(
-            inner: T,
-            interceptor: F,
-        ) -> ContainersClient<InterceptedService<T, F>>
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> ContainersClient<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
             T::ResponseBody: Default,
             T: tonic::codegen::Service<
                 http::Request<tonic::body::Body>,
-                Response = http::Response<
-                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
-                >,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
             >,
-            <T as tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
         {
             ContainersClient::new(InterceptedService::new(inner, interceptor))
         }
@@ -253,146 +235,72 @@ pub mod containers_client {
         pub async fn get(
             &mut self,
             request: impl tonic::IntoRequest<super::GetContainerRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::GetContainerResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::GetContainerResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.containers.v1.Containers/Get",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.containers.v1.Containers/Get");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.containers.v1.Containers",
-                        "Get",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.containers.v1.Containers", "Get"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn list(
             &mut self,
             request: impl tonic::IntoRequest<super::ListContainersRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ListContainersResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ListContainersResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.containers.v1.Containers/List",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.containers.v1.Containers/List");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.containers.v1.Containers",
-                        "List",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.containers.v1.Containers", "List"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn list_stream(
             &mut self,
             request: impl tonic::IntoRequest<super::ListContainersRequest>,
-        ) -> std::result::Result<
-            tonic::Response<tonic::codec::Streaming<super::ListContainerMessage>>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<super::ListContainerMessage>>, tonic::Status>
+        {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.containers.v1.Containers/ListStream",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.containers.v1.Containers/ListStream");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.containers.v1.Containers",
-                        "ListStream",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.containers.v1.Containers", "ListStream"));
             self.inner.server_streaming(req, path, codec).await
         }
         pub async fn create(
             &mut self,
             request: impl tonic::IntoRequest<super::CreateContainerRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::CreateContainerResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::CreateContainerResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.containers.v1.Containers/Create",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.containers.v1.Containers/Create");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.containers.v1.Containers",
-                        "Create",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.containers.v1.Containers", "Create"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn update(
             &mut self,
             request: impl tonic::IntoRequest<super::UpdateContainerRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::UpdateContainerResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::UpdateContainerResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.containers.v1.Containers/Update",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.containers.v1.Containers/Update");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.containers.v1.Containers",
-                        "Update",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.containers.v1.Containers", "Update"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn delete(
@@ -402,23 +310,11 @@ pub mod containers_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.containers.v1.Containers/Delete",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.containers.v1.Containers/Delete");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.containers.v1.Containers",
-                        "Delete",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.containers.v1.Containers", "Delete"));
             self.inner.unary(req, path, codec).await
         }
     }

@@ -17,10 +17,7 @@ pub struct Info {
     ///
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "5")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct InfoRequest {
@@ -202,10 +199,7 @@ pub struct WriteContentRequest {
     ///
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "7")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 /// WriteContentResponse is returned on the culmination of a write call.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -295,15 +289,9 @@ impl WriteAction {
 }
 /// Generated client implementations.
 pub mod content_client {
-    #![allow(
-        unused_variables,
-        dead_code,
-        missing_docs,
-        clippy::wildcard_imports,
-        clippy::let_unit_value,
-    )]
-    use tonic::codegen::*;
+    #![allow(unused_variables, dead_code, missing_docs, clippy::wildcard_imports, clippy::let_unit_value)]
     use tonic::codegen::http::Uri;
+    use tonic::codegen::*;
     /// Content provides access to a content addressable storage system.
     #[derive(Debug, Clone)]
     pub struct ContentClient<T> {
@@ -324,22 +312,16 @@ pub mod content_client {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
-        pub fn with_interceptor<F>(
-            inner: T,
-            interceptor: F,
-        ) -> ContentClient<InterceptedService<T, F>>
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> ContentClient<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
             T::ResponseBody: Default,
             T: tonic::codegen::Service<
                 http::Request<tonic::body::Body>,
-                Response = http::Response<
-                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
-                >,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
             >,
-            <T as tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
         {
             ContentClient::new(InterceptedService::new(inner, interceptor))
         }
@@ -385,20 +367,11 @@ pub mod content_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Info",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Info");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Info"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Info"));
             self.inner.unary(req, path, codec).await
         }
         /// Update updates content metadata.
@@ -413,20 +386,11 @@ pub mod content_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Update",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Update");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Update"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Update"));
             self.inner.unary(req, path, codec).await
         }
         /// List streams the entire set of content as Info objects and closes the
@@ -438,27 +402,16 @@ pub mod content_client {
         pub async fn list(
             &mut self,
             request: impl tonic::IntoRequest<super::ListContentRequest>,
-        ) -> std::result::Result<
-            tonic::Response<tonic::codec::Streaming<super::ListContentResponse>>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<super::ListContentResponse>>, tonic::Status>
+        {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/List",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/List");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "List"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "List"));
             self.inner.server_streaming(req, path, codec).await
         }
         /// Delete will delete the referenced object.
@@ -469,20 +422,11 @@ pub mod content_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Delete",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Delete");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Delete"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Delete"));
             self.inner.unary(req, path, codec).await
         }
         /// Read allows one to read an object based on the offset into the content.
@@ -491,27 +435,16 @@ pub mod content_client {
         pub async fn read(
             &mut self,
             request: impl tonic::IntoRequest<super::ReadContentRequest>,
-        ) -> std::result::Result<
-            tonic::Response<tonic::codec::Streaming<super::ReadContentResponse>>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<super::ReadContentResponse>>, tonic::Status>
+        {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Read",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Read");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Read"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Read"));
             self.inner.server_streaming(req, path, codec).await
         }
         /// Status returns the status for a single reference.
@@ -522,20 +455,11 @@ pub mod content_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Status",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Status");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Status"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Status"));
             self.inner.unary(req, path, codec).await
         }
         /// ListStatuses returns the status of ongoing object ingestions, started via
@@ -547,30 +471,15 @@ pub mod content_client {
         pub async fn list_statuses(
             &mut self,
             request: impl tonic::IntoRequest<super::ListStatusesRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ListStatusesResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ListStatusesResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/ListStatuses",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/ListStatuses");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.content.v1.Content",
-                        "ListStatuses",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "ListStatuses"));
             self.inner.unary(req, path, codec).await
         }
         /// Write begins or resumes writes to a resource identified by a unique ref.
@@ -591,30 +500,17 @@ pub mod content_client {
         /// or digest is set, the content will be validated against those values.
         pub async fn write(
             &mut self,
-            request: impl tonic::IntoStreamingRequest<
-                Message = super::WriteContentRequest,
-            >,
-        ) -> std::result::Result<
-            tonic::Response<tonic::codec::Streaming<super::WriteContentResponse>>,
-            tonic::Status,
-        > {
+            request: impl tonic::IntoStreamingRequest<Message = super::WriteContentRequest>,
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<super::WriteContentResponse>>, tonic::Status>
+        {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Write",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Write");
             let mut req = request.into_streaming_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Write"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Write"));
             self.inner.streaming(req, path, codec).await
         }
         /// Abort cancels the ongoing write named in the request. Any resources
@@ -626,20 +522,11 @@ pub mod content_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.content.v1.Content/Abort",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.content.v1.Content/Abort");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.content.v1.Content", "Abort"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.content.v1.Content", "Abort"));
             self.inner.unary(req, path, codec).await
         }
     }

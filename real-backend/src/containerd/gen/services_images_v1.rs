@@ -12,10 +12,7 @@ pub struct Image {
     /// Labels may be updated using the field mask.
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "2")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
     /// Target describes the content entry point of the image.
     #[prost(message, optional, tag = "3")]
     pub target: ::core::option::Option<crate::containerd::gen::types::Descriptor>,
@@ -108,15 +105,9 @@ pub struct DeleteImageRequest {
 }
 /// Generated client implementations.
 pub mod images_client {
-    #![allow(
-        unused_variables,
-        dead_code,
-        missing_docs,
-        clippy::wildcard_imports,
-        clippy::let_unit_value,
-    )]
-    use tonic::codegen::*;
+    #![allow(unused_variables, dead_code, missing_docs, clippy::wildcard_imports, clippy::let_unit_value)]
     use tonic::codegen::http::Uri;
+    use tonic::codegen::*;
     /// Images is a service that allows one to register images with containerd.
     ///
     /// In containerd, an image is merely the mapping of a name to a content root,
@@ -147,22 +138,16 @@ pub mod images_client {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
-        pub fn with_interceptor<F>(
-            inner: T,
-            interceptor: F,
-        ) -> ImagesClient<InterceptedService<T, F>>
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> ImagesClient<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
             T::ResponseBody: Default,
             T: tonic::codegen::Service<
                 http::Request<tonic::body::Body>,
-                Response = http::Response<
-                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
-                >,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
             >,
-            <T as tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
         {
             ImagesClient::new(InterceptedService::new(inner, interceptor))
         }
@@ -201,50 +186,30 @@ pub mod images_client {
         pub async fn get(
             &mut self,
             request: impl tonic::IntoRequest<super::GetImageRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::GetImageResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::GetImageResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.images.v1.Images/Get",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.images.v1.Images/Get");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.images.v1.Images", "Get"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.images.v1.Images", "Get"));
             self.inner.unary(req, path, codec).await
         }
         /// List returns a list of all images known to containerd.
         pub async fn list(
             &mut self,
             request: impl tonic::IntoRequest<super::ListImagesRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ListImagesResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ListImagesResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.images.v1.Images/List",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.images.v1.Images/List");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.images.v1.Images", "List"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.images.v1.Images", "List"));
             self.inner.unary(req, path, codec).await
         }
         /// Create an image record in the metadata store.
@@ -253,27 +218,15 @@ pub mod images_client {
         pub async fn create(
             &mut self,
             request: impl tonic::IntoRequest<super::CreateImageRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::CreateImageResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::CreateImageResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.images.v1.Images/Create",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.images.v1.Images/Create");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.images.v1.Images", "Create"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.images.v1.Images", "Create"));
             self.inner.unary(req, path, codec).await
         }
         /// Update assigns the name to a given target image based on the provided
@@ -281,27 +234,15 @@ pub mod images_client {
         pub async fn update(
             &mut self,
             request: impl tonic::IntoRequest<super::UpdateImageRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::UpdateImageResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::UpdateImageResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.images.v1.Images/Update",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.images.v1.Images/Update");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.images.v1.Images", "Update"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.images.v1.Images", "Update"));
             self.inner.unary(req, path, codec).await
         }
         /// Delete deletes the image by name.
@@ -312,20 +253,11 @@ pub mod images_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.images.v1.Images/Delete",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.images.v1.Images/Delete");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.images.v1.Images", "Delete"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.images.v1.Images", "Delete"));
             self.inner.unary(req, path, codec).await
         }
     }

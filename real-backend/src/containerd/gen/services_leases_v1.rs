@@ -7,10 +7,7 @@ pub struct Lease {
     #[prost(message, optional, tag = "2")]
     pub created_at: ::core::option::Option<::prost_types::Timestamp>,
     #[prost(map = "string, string", tag = "3")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateRequest {
@@ -19,10 +16,7 @@ pub struct CreateRequest {
     #[prost(string, tag = "1")]
     pub id: ::prost::alloc::string::String,
     #[prost(map = "string, string", tag = "3")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateResponse {
@@ -86,15 +80,9 @@ pub struct ListResourcesResponse {
 }
 /// Generated client implementations.
 pub mod leases_client {
-    #![allow(
-        unused_variables,
-        dead_code,
-        missing_docs,
-        clippy::wildcard_imports,
-        clippy::let_unit_value,
-    )]
-    use tonic::codegen::*;
+    #![allow(unused_variables, dead_code, missing_docs, clippy::wildcard_imports, clippy::let_unit_value)]
     use tonic::codegen::http::Uri;
+    use tonic::codegen::*;
     /// Leases service manages resources leases within the metadata store.
     #[derive(Debug, Clone)]
     pub struct LeasesClient<T> {
@@ -115,22 +103,16 @@ pub mod leases_client {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
-        pub fn with_interceptor<F>(
-            inner: T,
-            interceptor: F,
-        ) -> LeasesClient<InterceptedService<T, F>>
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> LeasesClient<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
             T::ResponseBody: Default,
             T: tonic::codegen::Service<
                 http::Request<tonic::body::Body>,
-                Response = http::Response<
-                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
-                >,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
             >,
-            <T as tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
         {
             LeasesClient::new(InterceptedService::new(inner, interceptor))
         }
@@ -174,20 +156,11 @@ pub mod leases_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.leases.v1.Leases/Create",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.leases.v1.Leases/Create");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.leases.v1.Leases", "Create"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "Create"));
             self.inner.unary(req, path, codec).await
         }
         /// Delete deletes the lease and makes any unreferenced objects created
@@ -200,20 +173,11 @@ pub mod leases_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.leases.v1.Leases/Delete",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.leases.v1.Leases/Delete");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.leases.v1.Leases", "Delete"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "Delete"));
             self.inner.unary(req, path, codec).await
         }
         /// List lists all active leases, returning the full list of
@@ -225,18 +189,11 @@ pub mod leases_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.leases.v1.Leases/List",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.leases.v1.Leases/List");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "List"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "List"));
             self.inner.unary(req, path, codec).await
         }
         /// AddResource references the resource by the provided lease.
@@ -247,23 +204,11 @@ pub mod leases_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.leases.v1.Leases/AddResource",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.leases.v1.Leases/AddResource");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.leases.v1.Leases",
-                        "AddResource",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "AddResource"));
             self.inner.unary(req, path, codec).await
         }
         /// DeleteResource dereferences the resource by the provided lease.
@@ -274,53 +219,26 @@ pub mod leases_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.leases.v1.Leases/DeleteResource",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.leases.v1.Leases/DeleteResource");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.leases.v1.Leases",
-                        "DeleteResource",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "DeleteResource"));
             self.inner.unary(req, path, codec).await
         }
         /// ListResources lists all the resources referenced by the lease.
         pub async fn list_resources(
             &mut self,
             request: impl tonic::IntoRequest<super::ListResourcesRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ListResourcesResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ListResourcesResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.leases.v1.Leases/ListResources",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.leases.v1.Leases/ListResources");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.leases.v1.Leases",
-                        "ListResources",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.leases.v1.Leases", "ListResources"));
             self.inner.unary(req, path, codec).await
         }
     }

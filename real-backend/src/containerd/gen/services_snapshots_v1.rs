@@ -11,10 +11,7 @@ pub struct PrepareSnapshotRequest {
     ///
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "4")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct PrepareSnapshotResponse {
@@ -33,10 +30,7 @@ pub struct ViewSnapshotRequest {
     ///
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "4")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ViewSnapshotResponse {
@@ -74,10 +68,7 @@ pub struct CommitSnapshotRequest {
     ///
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "4")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct StatSnapshotRequest {
@@ -104,10 +95,7 @@ pub struct Info {
     ///
     /// The combined size of a key/value pair cannot exceed 4096 bytes.
     #[prost(map = "string, string", tag = "6")]
-    pub labels: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub labels: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct StatSnapshotResponse {
@@ -211,15 +199,9 @@ impl Kind {
 }
 /// Generated client implementations.
 pub mod snapshots_client {
-    #![allow(
-        unused_variables,
-        dead_code,
-        missing_docs,
-        clippy::wildcard_imports,
-        clippy::let_unit_value,
-    )]
-    use tonic::codegen::*;
+    #![allow(unused_variables, dead_code, missing_docs, clippy::wildcard_imports, clippy::let_unit_value)]
     use tonic::codegen::http::Uri;
+    use tonic::codegen::*;
     /// Snapshot service manages snapshots
     #[derive(Debug, Clone)]
     pub struct SnapshotsClient<T> {
@@ -240,22 +222,16 @@ pub mod snapshots_client {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
-        pub fn with_interceptor<F>(
-            inner: T,
-            interceptor: F,
-        ) -> SnapshotsClient<InterceptedService<T, F>>
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> SnapshotsClient<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
             T::ResponseBody: Default,
             T: tonic::codegen::Service<
                 http::Request<tonic::body::Body>,
-                Response = http::Response<
-                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
-                >,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
             >,
-            <T as tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
         {
             SnapshotsClient::new(InterceptedService::new(inner, interceptor))
         }
@@ -293,56 +269,29 @@ pub mod snapshots_client {
         pub async fn prepare(
             &mut self,
             request: impl tonic::IntoRequest<super::PrepareSnapshotRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::PrepareSnapshotResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::PrepareSnapshotResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Prepare",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Prepare");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Prepare",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Prepare"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn view(
             &mut self,
             request: impl tonic::IntoRequest<super::ViewSnapshotRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ViewSnapshotResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ViewSnapshotResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/View",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/View");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "View"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "View"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn mounts(
@@ -352,23 +301,11 @@ pub mod snapshots_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Mounts",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Mounts");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Mounts",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Mounts"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn commit(
@@ -378,23 +315,11 @@ pub mod snapshots_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Commit",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Commit");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Commit",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Commit"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn remove(
@@ -404,104 +329,54 @@ pub mod snapshots_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Remove",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Remove");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Remove",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Remove"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn stat(
             &mut self,
             request: impl tonic::IntoRequest<super::StatSnapshotRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::StatSnapshotResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::StatSnapshotResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Stat",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Stat");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Stat"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Stat"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn update(
             &mut self,
             request: impl tonic::IntoRequest<super::UpdateSnapshotRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::UpdateSnapshotResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::UpdateSnapshotResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Update",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Update");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Update",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Update"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn list(
             &mut self,
             request: impl tonic::IntoRequest<super::ListSnapshotsRequest>,
-        ) -> std::result::Result<
-            tonic::Response<tonic::codec::Streaming<super::ListSnapshotsResponse>>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<super::ListSnapshotsResponse>>, tonic::Status>
+        {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/List",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/List");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "List"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "List"));
             self.inner.server_streaming(req, path, codec).await
         }
         pub async fn usage(
@@ -511,23 +386,11 @@ pub mod snapshots_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Usage",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Usage");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Usage",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Usage"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn cleanup(
@@ -537,23 +400,11 @@ pub mod snapshots_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.snapshots.v1.Snapshots/Cleanup",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.snapshots.v1.Snapshots/Cleanup");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.snapshots.v1.Snapshots",
-                        "Cleanup",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.snapshots.v1.Snapshots", "Cleanup"));
             self.inner.unary(req, path, codec).await
         }
     }

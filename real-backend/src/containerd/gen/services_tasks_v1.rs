@@ -186,10 +186,7 @@ pub struct UpdateTaskRequest {
     #[prost(message, optional, tag = "2")]
     pub resources: ::core::option::Option<::prost_types::Any>,
     #[prost(map = "string, string", tag = "3")]
-    pub annotations: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub annotations: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct MetricsRequest {
@@ -217,15 +214,9 @@ pub struct WaitResponse {
 }
 /// Generated client implementations.
 pub mod tasks_client {
-    #![allow(
-        unused_variables,
-        dead_code,
-        missing_docs,
-        clippy::wildcard_imports,
-        clippy::let_unit_value,
-    )]
-    use tonic::codegen::*;
+    #![allow(unused_variables, dead_code, missing_docs, clippy::wildcard_imports, clippy::let_unit_value)]
     use tonic::codegen::http::Uri;
+    use tonic::codegen::*;
     #[derive(Debug, Clone)]
     pub struct TasksClient<T> {
         inner: tonic::client::Grpc<T>,
@@ -245,22 +236,16 @@ pub mod tasks_client {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
-        pub fn with_interceptor<F>(
-            inner: T,
-            interceptor: F,
-        ) -> TasksClient<InterceptedService<T, F>>
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> TasksClient<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
             T::ResponseBody: Default,
             T: tonic::codegen::Service<
                 http::Request<tonic::body::Body>,
-                Response = http::Response<
-                    <T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody,
-                >,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
             >,
-            <T as tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-            >>::Error: Into<StdError> + std::marker::Send + std::marker::Sync,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
         {
             TasksClient::new(InterceptedService::new(inner, interceptor))
         }
@@ -299,25 +284,15 @@ pub mod tasks_client {
         pub async fn create(
             &mut self,
             request: impl tonic::IntoRequest<super::CreateTaskRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::CreateTaskResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::CreateTaskResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Create",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Create");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Create"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Create"));
             self.inner.unary(req, path, codec).await
         }
         /// Start a process.
@@ -328,18 +303,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Start",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Start");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Start"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Start"));
             self.inner.unary(req, path, codec).await
         }
         /// Delete a task and on disk state.
@@ -350,18 +318,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Delete",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Delete");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Delete"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Delete"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn delete_process(
@@ -371,23 +332,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/DeleteProcess",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/DeleteProcess");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new(
-                        "containerd.services.tasks.v1.Tasks",
-                        "DeleteProcess",
-                    ),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "DeleteProcess"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn get(
@@ -397,42 +346,25 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Get",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Get");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Get"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Get"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn list(
             &mut self,
             request: impl tonic::IntoRequest<super::ListTasksRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ListTasksResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ListTasksResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/List",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/List");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "List"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "List"));
             self.inner.unary(req, path, codec).await
         }
         /// Kill a task or process.
@@ -443,18 +375,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Kill",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Kill");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Kill"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Kill"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn exec(
@@ -464,18 +389,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Exec",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Exec");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Exec"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Exec"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn resize_pty(
@@ -485,20 +403,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/ResizePty",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/ResizePty");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.tasks.v1.Tasks", "ResizePty"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "ResizePty"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn close_io(
@@ -508,20 +417,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/CloseIO",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/CloseIO");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.tasks.v1.Tasks", "CloseIO"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "CloseIO"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn pause(
@@ -531,18 +431,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Pause",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Pause");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Pause"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Pause"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn resume(
@@ -552,70 +445,39 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Resume",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Resume");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Resume"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Resume"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn list_pids(
             &mut self,
             request: impl tonic::IntoRequest<super::ListPidsRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::ListPidsResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::ListPidsResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/ListPids",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/ListPids");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.tasks.v1.Tasks", "ListPids"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "ListPids"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn checkpoint(
             &mut self,
             request: impl tonic::IntoRequest<super::CheckpointTaskRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::CheckpointTaskResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::CheckpointTaskResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Checkpoint",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Checkpoint");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Checkpoint"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Checkpoint"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn update(
@@ -625,44 +487,25 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Update",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Update");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Update"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Update"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn metrics(
             &mut self,
             request: impl tonic::IntoRequest<super::MetricsRequest>,
-        ) -> std::result::Result<
-            tonic::Response<super::MetricsResponse>,
-            tonic::Status,
-        > {
+        ) -> std::result::Result<tonic::Response<super::MetricsResponse>, tonic::Status> {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Metrics",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Metrics");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(
-                    GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Metrics"),
-                );
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Metrics"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn wait(
@@ -672,18 +515,11 @@ pub mod tasks_client {
             self.inner
                 .ready()
                 .await
-                .map_err(|e| {
-                    tonic::Status::unknown(
-                        format!("Service was not ready: {}", e.into()),
-                    )
-                })?;
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
             let codec = tonic_prost::ProstCodec::default();
-            let path = http::uri::PathAndQuery::from_static(
-                "/containerd.services.tasks.v1.Tasks/Wait",
-            );
+            let path = http::uri::PathAndQuery::from_static("/containerd.services.tasks.v1.Tasks/Wait");
             let mut req = request.into_request();
-            req.extensions_mut()
-                .insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Wait"));
+            req.extensions_mut().insert(GrpcMethod::new("containerd.services.tasks.v1.Tasks", "Wait"));
             self.inner.unary(req, path, codec).await
         }
     }

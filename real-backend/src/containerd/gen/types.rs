@@ -13,10 +13,7 @@ pub struct Descriptor {
     #[prost(int64, tag = "3")]
     pub size: i64,
     #[prost(map = "string, string", tag = "5")]
-    pub annotations: ::std::collections::HashMap<
-        ::prost::alloc::string::String,
-        ::prost::alloc::string::String,
-    >,
+    pub annotations: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
 }
 /// Mount describes mounts for a container.
 ///

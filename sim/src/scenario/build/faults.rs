@@ -2,7 +2,18 @@
 //! `steps.rs`, since it shares the step context).
 
 pub const FAULT_KEYWORDS: [&str; 12] = [
-    "crash", "restart", "stop_daemon", "isolate", "partition", "cut", "heal", "lose_leader", "link", "clock", "slow_disk", "fail_disk",
+    "crash",
+    "restart",
+    "stop_daemon",
+    "isolate",
+    "partition",
+    "cut",
+    "heal",
+    "lose_leader",
+    "link",
+    "clock",
+    "slow_disk",
+    "fail_disk",
 ];
 
 pub fn is_fault_keyword(keyword: &str) -> bool {

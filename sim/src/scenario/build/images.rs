@@ -22,7 +22,9 @@ pub fn build_images(file: SourceFile<'_>, raw: Vec<Spanned<RawImage>>) -> Result
             return Err(file.error(image.name.span(), "an image name must be one word, e.g. \"nginx\" or \"redis:7\""));
         }
         if let Some(line) = first_line_of_name.insert(name.to_string(), line_of(file, image.name.span())) {
-            return Err(file.error(image.name.span(), format!("image `{name}` is declared twice (first at line {line})")));
+            return Err(
+                file.error(image.name.span(), format!("image `{name}` is declared twice (first at line {line})"))
+            );
         }
         declared.push(build_image(file, image)?);
     }

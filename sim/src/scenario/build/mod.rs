@@ -95,10 +95,7 @@ fn integer_in(
         return Ok(n);
     }
     let why = if n < 0 && *range.start() >= 0 { "must not be negative" } else { "is out of range" };
-    Err(file.error(
-        value.span(),
-        format!("{what} {why}: found {n}, expected {} to {}", range.start(), range.end()),
-    ))
+    Err(file.error(value.span(), format!("{what} {why}: found {n}, expected {} to {}", range.start(), range.end())))
 }
 
 /// Line (1-based) where a span starts.

@@ -45,7 +45,9 @@ fn build_node(
     if !is_hostname(&name) {
         return Err(file.error(
             node.name.span(),
-            format!("invalid node name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter or digit"),
+            format!(
+                "invalid node name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter or digit"
+            ),
         ));
     }
     if let Some(first) = seen.node_lines.insert(name.clone(), line_of(file, node.name.span())) {
@@ -133,7 +135,9 @@ fn build_interfaces(
             return Err(file.error(name.span(), "an interface name must be one word, e.g. \"eth0\""));
         }
         if interfaces.iter().any(|i| &i.name == name.get_ref()) {
-            return Err(file.error(name.span(), format!("node `{node_name}` has two interfaces named `{}`", name.get_ref())));
+            return Err(
+                file.error(name.span(), format!("node `{node_name}` has two interfaces named `{}`", name.get_ref()))
+            );
         }
         let addr = parse_host_address(addr_text.get_ref()).map_err(|m| file.error(addr_text.span(), m))?;
         let place = format!("{node_name} {} (line {})", name.get_ref(), line_of(file, addr_text.span()));
@@ -147,8 +151,9 @@ fn build_interfaces(
 
 /// An IPv4 address a host interface can have (not 0.0.0.0, loopback, multicast or broadcast).
 fn parse_host_address(text: &str) -> Result<Ipv4Addr, String> {
-    let addr: Ipv4Addr =
-        text.parse().map_err(|_| format!("`{text}` is not an IPv4 address (expected four numbers 0-255, e.g. 192.168.0.10)"))?;
+    let addr: Ipv4Addr = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not an IPv4 address (expected four numbers 0-255, e.g. 192.168.0.10)"))?;
     if addr.is_unspecified() || addr.is_loopback() || addr.is_multicast() || addr.is_broadcast() {
         return Err(format!("{addr} cannot be a host interface address"));
     }
@@ -160,7 +165,9 @@ fn parse_host_address(text: &str) -> Result<Ipv4Addr, String> {
 fn normalize_daemon_host(text: &str, interfaces: &[InterfaceDef]) -> Result<String, String> {
     if let Some(path) = text.strip_prefix("unix://") {
         if !path.starts_with('/') {
-            return Err(format!("invalid daemon host `{text}`: a unix socket needs an absolute path, e.g. unix:///var/run/docker.sock"));
+            return Err(format!(
+                "invalid daemon host `{text}`: a unix socket needs an absolute path, e.g. unix:///var/run/docker.sock"
+            ));
         }
         return Ok(text.to_string());
     }
@@ -173,7 +180,9 @@ fn normalize_daemon_host(text: &str, interfaces: &[InterfaceDef]) -> Result<Stri
         _ => return Err(format!("invalid port `{port}` in daemon host `{text}`: expected 1 to 65535")),
     };
     if !ip.is_unspecified() && !interfaces.iter().any(|i| i.addr == ip) {
-        return Err(format!("daemon host `{text}` listens on {ip}, which is not one of this node's addresses (or 0.0.0.0)"));
+        return Err(format!(
+            "daemon host `{text}` listens on {ip}, which is not one of this node's addresses (or 0.0.0.0)"
+        ));
     }
     Ok(format!("tcp://{ip}:{port}"))
 }

@@ -1,6 +1,7 @@
 //! `[[step]]` tables: one action each, where it happens, when, and what its output must show.
 
 use super::{integer_in, line_of, listing, regexes};
+use crate::faults::Fault;
 use crate::scenario::error::{ScenarioError, SourceFile};
 use crate::scenario::expect::parse_expectation;
 use crate::scenario::model::{Capture, Expectation, NodeDef, RunStep, Step, StepAction, StepTiming};
@@ -13,7 +14,6 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
 use toml::Spanned;
-use crate::faults::Fault;
 
 pub fn build_steps(
     file: SourceFile<'_>,
@@ -119,7 +119,10 @@ impl StepContext<'_> {
         }
         if super::faults::is_fault_keyword(keyword) {
             if let Some(on) = &raw.on {
-                return Err(self.error(on.span(), format!("`on` has no meaning for a `{keyword}` step: the fault names its nodes")));
+                return Err(self.error(
+                    on.span(),
+                    format!("`on` has no meaning for a `{keyword}` step: the fault names its nodes"),
+                ));
             }
             let timing = self.timing(&raw, line)?;
             let fault = self.fault(raw, keyword)?;
@@ -128,8 +131,19 @@ impl StepContext<'_> {
         let on = self.check_on(&raw, keyword, &action_span)?;
         let timing = self.timing(&raw, line)?;
 
-        let RawStep { run, kill, sleep, expect, exit, output_contains, output_matches, output_lacks, capture, snapshot, .. } =
-            raw;
+        let RawStep {
+            run,
+            kill,
+            sleep,
+            expect,
+            exit,
+            output_contains,
+            output_matches,
+            output_lacks,
+            capture,
+            snapshot,
+            ..
+        } = raw;
         let action = if let Some(run) = run {
             let run_keys = RunKeys { exit, output_contains, output_matches, output_lacks, capture, snapshot };
             StepAction::Run(self.run(run, run_keys, line)?)
@@ -163,7 +177,12 @@ impl StepContext<'_> {
     }
 
     /// `on` names a declared node; a `run` needs one, `sleep` and `expect` have none.
-    fn check_on(&self, raw: &RawStep, keyword: &str, action_span: &Range<usize>) -> Result<Option<String>, ScenarioError> {
+    fn check_on(
+        &self,
+        raw: &RawStep,
+        keyword: &str,
+        action_span: &Range<usize>,
+    ) -> Result<Option<String>, ScenarioError> {
         let Some(on) = &raw.on else {
             if keyword == "run" {
                 return Err(self.error(
@@ -174,7 +193,8 @@ impl StepContext<'_> {
             return Ok(None);
         };
         if matches!(keyword, "sleep" | "expect") {
-            let why = if keyword == "sleep" { "time passes everywhere" } else { "expectations look at the whole cluster" };
+            let why =
+                if keyword == "sleep" { "time passes everywhere" } else { "expectations look at the whole cluster" };
             return Err(self.error(on.span(), format!("`on` has no meaning for a `{keyword}` step: {why}")));
         }
         self.check_node(on.get_ref(), on.span())?;
@@ -185,7 +205,10 @@ impl StepContext<'_> {
         if self.nodes.iter().any(|node| node.name == name) {
             return Ok(());
         }
-        Err(self.error(span, format!("unknown node `{name}`; the nodes are {}", listing(self.nodes.iter().map(|n| &n.name)))))
+        Err(self.error(
+            span,
+            format!("unknown node `{name}`; the nodes are {}", listing(self.nodes.iter().map(|n| &n.name))),
+        ))
     }
 
     fn timing(&mut self, raw: &RawStep, line: usize) -> Result<StepTiming, ScenarioError> {
@@ -194,7 +217,8 @@ impl StepContext<'_> {
             (Some(at), None) => {
                 let DurationValue(time) = *at.get_ref();
                 if time < self.earliest {
-                    let since = self.earliest_set_at_line.map(|l| format!(" by the step at line {l}")).unwrap_or_default();
+                    let since =
+                        self.earliest_set_at_line.map(|l| format!(" by the step at line {l}")).unwrap_or_default();
                     return Err(self.error(
                         at.span(),
                         format!(
@@ -271,8 +295,8 @@ impl StepContext<'_> {
         if command.get_ref().trim().is_empty() {
             return Err(self.error(command.span(), "the command is empty"));
         }
-        let template = CommandTemplate::parse(command.get_ref())
-            .map_err(|e| self.error_inside(&command, e.span, e.message))?;
+        let template =
+            CommandTemplate::parse(command.get_ref()).map_err(|e| self.error_inside(&command, e.span, e.message))?;
         for (name, span) in template.variables() {
             if !self.captured.contains_key(name) {
                 let known = if self.captured.is_empty() {
@@ -324,7 +348,11 @@ impl StepContext<'_> {
     }
 
     /// Captures become visible to the steps after this one (not to this step's own command).
-    fn captures(&mut self, table: Option<Spanned<OrderedTable<Spanned<String>>>>, line: usize) -> Result<Vec<Capture>, ScenarioError> {
+    fn captures(
+        &mut self,
+        table: Option<Spanned<OrderedTable<Spanned<String>>>>,
+        line: usize,
+    ) -> Result<Vec<Capture>, ScenarioError> {
         let mut captures = Vec::new();
         for (name, pattern) in table.map(|t| t.into_inner().0).unwrap_or_default() {
             if !is_variable_name(name.get_ref()) {
@@ -355,7 +383,9 @@ impl StepContext<'_> {
             ));
         }
         if let Some(first) = self.snapshots.insert(text.clone(), line) {
-            return Err(self.error(name.span(), format!("snapshot `{text}` is already used by the step at line {first}")));
+            return Err(
+                self.error(name.span(), format!("snapshot `{text}` is already used by the step at line {first}"))
+            );
         }
         Ok(name.into_inner())
     }
@@ -383,13 +413,16 @@ impl StepContext<'_> {
             if *flag.get_ref() {
                 Ok(())
             } else {
-                Err(this.error(flag.span(), format!("`{key} = false` does nothing: write `{key} = true` or drop the step")))
+                Err(this
+                    .error(flag.span(), format!("`{key} = false` does nothing: write `{key} = true` or drop the step")))
             }
         };
         Ok(match keyword {
             "crash" => Fault::Crash { node: self.node_name(raw.crash.as_ref().expect("keyword found"))? },
             "restart" => Fault::Restart { node: self.node_name(raw.restart.as_ref().expect("keyword found"))? },
-            "stop_daemon" => Fault::StopDaemon { node: self.node_name(raw.stop_daemon.as_ref().expect("keyword found"))? },
+            "stop_daemon" => {
+                Fault::StopDaemon { node: self.node_name(raw.stop_daemon.as_ref().expect("keyword found"))? }
+            }
             "isolate" => Fault::Isolate { node: self.node_name(raw.isolate.as_ref().expect("keyword found"))? },
             "heal" => {
                 must_be_true(self, raw.heal.as_ref().expect("keyword found"), "heal")?;
@@ -404,7 +437,12 @@ impl StepContext<'_> {
                 let cut = raw.cut.expect("keyword found");
                 match cut.get_ref().as_slice() {
                     [from, to] => Fault::OneWay { from: self.node_name(from)?, to: self.node_name(to)? },
-                    _ => return Err(self.error(cut.span(), "`cut` takes two nodes, [\"FROM\", \"TO\"]: messages from FROM to TO are lost")),
+                    _ => {
+                        return Err(self.error(
+                            cut.span(),
+                            "`cut` takes two nodes, [\"FROM\", \"TO\"]: messages from FROM to TO are lost",
+                        ))
+                    }
                 }
             }
             "link" => {
@@ -438,7 +476,11 @@ impl StepContext<'_> {
                         };
                         let d = crate::scenario::parse_duration(body).map_err(|e| self.error(text.span(), e))?;
                         let ms = d.as_millis() as i64;
-                        if negative { -ms } else { ms }
+                        if negative {
+                            -ms
+                        } else {
+                            ms
+                        }
                     }
                 };
                 let drift_ppm = clock.drift_ppm.as_ref().map(|d| *d.get_ref()).unwrap_or(0);
@@ -459,9 +501,15 @@ impl StepContext<'_> {
 
     /// Groups must be disjoint: a node named twice is a mistake (a host that should reach
     /// both sides is written as `bridge`).
-    fn partition(&self, groups: Spanned<Vec<Vec<Spanned<String>>>>, bridge: Option<Spanned<String>>) -> Result<Fault, ScenarioError> {
+    fn partition(
+        &self,
+        groups: Spanned<Vec<Vec<Spanned<String>>>>,
+        bridge: Option<Spanned<String>>,
+    ) -> Result<Fault, ScenarioError> {
         if groups.get_ref().len() < 2 {
-            return Err(self.error(groups.span(), "a partition needs at least two groups: [[\"bd0\"], [\"bd1\", \"bd2\"]]"));
+            return Err(
+                self.error(groups.span(), "a partition needs at least two groups: [[\"bd0\"], [\"bd1\", \"bd2\"]]")
+            );
         }
         let mut seen: BTreeMap<String, ()> = BTreeMap::new();
         let mut out: Vec<Vec<String>> = Vec::new();
