@@ -6,7 +6,7 @@
 //! `transport` (peers over TCP with reconnects and bounded queues), `tls` (the cluster CA and
 //! mutual TLS), `storage` (redb), `runtime` and `containerd` (containers), `netns` (task
 //! network namespaces, the node namespace's bridges, veths), `dns` (the embedded DNS server at
-//! 127.0.0.11), `daemon` (the driver loop, the routing mesh's listeners, metrics),
+//! 127.0.0.11), `daemon` (the driver loop; `bootstrap`, `mesh`, `metrics` beside it),
 //! `api` (the control API and its client), `host` (interfaces, hostname, seed).
 
 // Under `--cfg madsim` (tests/madsim_cluster.rs) only the driver and its network code are

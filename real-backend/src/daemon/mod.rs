@@ -1,0 +1,395 @@
+//! The driver loop: one tokio task owns the `Node`, waits for the next input (a peer's message,
+//! a container event, a client command, or the node's own deadline), hands it in with the
+//! current time, and carries out the outputs in order: `Persist`/`SaveIdentity` are fsynced
+//! before anything after them (sends, replies) leaves the process.
+//!
+//! Around the node, and without any swarm rule: `bootstrap` (certificates around `swarm init`
+//! and `swarm join`, see `tls`), `mesh` (listeners on published ports, VIPs and remote tasks'
+//! addresses; the node picks the backend, the daemon only moves bytes) and `metrics`.
+
+mod bootstrap;
+mod mesh;
+mod metrics;
+
+use crate::runtime::Runtime;
+use crate::storage::Storage;
+use crate::tls::{self, NodeCerts};
+use crate::transport::{BoxIo, Dialer, Inbound, Transport};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use swarm_core::api::Resources;
+use swarm_core::cli::Command;
+use swarm_core::manager::tokens;
+use swarm_core::net::Route;
+use swarm_core::node::{Node, NodeConfig, Output, Reply};
+use swarm_core::runtime::ContainerEvent;
+use swarm_core::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, error, info};
+
+/// Milliseconds handed to core: a wall-clock epoch taken at start plus a monotonic clock, so
+/// time never goes backwards within a process and `23 seconds ago` agrees between daemons.
+#[derive(Clone)]
+pub struct Clock {
+    start: tokio::time::Instant,
+    base_ms: u64,
+}
+
+impl Clock {
+    pub fn new(base_ms: u64) -> Clock {
+        Clock { start: tokio::time::Instant::now(), base_ms }
+    }
+
+    pub fn wall() -> Clock {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Clock::new(ms)
+    }
+
+    pub fn now(&self) -> Instant {
+        Instant(self.base_ms + self.start.elapsed().as_millis() as u64)
+    }
+
+    fn tokio_at(&self, at: Instant) -> tokio::time::Instant {
+        self.start + Duration::from_millis(at.0.saturating_sub(self.base_ms))
+    }
+}
+
+pub enum Event {
+    Client {
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    },
+    Metrics(oneshot::Sender<String>),
+    /// The certificate bootstrap of a join finished; the join itself goes to core now.
+    JoinBootstrapped {
+        result: Result<NodeCerts, String>,
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    },
+    /// A task connected to a service VIP: core picks the task (see `reconcile_vips`).
+    VipRoute {
+        vip: std::net::Ipv4Addr,
+        port: u16,
+        reply: oneshot::Sender<Result<Route, String>>,
+    },
+    /// A task's DNS question: core's directory answers it (see `dns`).
+    Resolve {
+        container: String,
+        name: String,
+        reply: oneshot::Sender<Vec<std::net::Ipv4Addr>>,
+    },
+    Shutdown,
+}
+
+pub struct DaemonParts {
+    pub config: NodeConfig,
+    pub seed: u64,
+    pub clock: Clock,
+    pub storage: Storage,
+    pub certs_dir: PathBuf,
+    pub transport: Arc<Transport>,
+    pub dialer: Arc<dyn Dialer>,
+    pub runtime: Arc<dyn Runtime>,
+    /// Where published ports listen; `None`: the node's advertise IP.
+    pub mesh_ip: Option<IpAddr>,
+    /// Binds a published port's listener: real TCP in swarmd; tests may pass their own.
+    pub listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
+}
+
+/// A published port's listener: yields accepted streams.
+pub struct MeshListener(pub mpsc::Receiver<BoxIo>);
+
+pub struct Daemon {
+    node: Node,
+    clock: Clock,
+    storage: Storage,
+    certs_dir: PathBuf,
+    transport: Arc<Transport>,
+    dialer: Arc<dyn Dialer>,
+    runtime: Arc<dyn Runtime>,
+    pending: HashMap<u64, oneshot::Sender<Reply>>,
+    next_req: u64,
+    events_tx: mpsc::Sender<Event>,
+    mesh_ip: Option<IpAddr>,
+    mesh_listeners: HashMap<u16, tokio::task::JoinHandle<()>>,
+    /// Served VIPs and remote tasks' addresses: `((address, prefix length), port)` → its
+    /// listener, and for a remote task the container it stands for.
+    vip_listeners:
+        std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), (tokio::task::JoinHandle<()>, Option<String>)>,
+    listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
+    seed: u64,
+}
+
+impl Daemon {
+    /// Builds the node: restarted from the disk when it holds an identity (re-adopting the
+    /// containers the runtime still has), fresh otherwise.
+    pub async fn new(parts: DaemonParts, events_tx: mpsc::Sender<Event>) -> Daemon {
+        let disk = parts.storage.load().expect("reading the node's disk");
+        let certs = NodeCerts::load(&parts.certs_dir).expect("reading the node's certificates");
+        let now = parts.clock.now();
+        let node = if disk.identity.is_some() {
+            let containers = parts.runtime.existing().await;
+            info!(containers = containers.len(), "restarting from the data root");
+            if let Some(certs) = certs {
+                parts.transport.security.install(certs).expect("installing the node's certificates");
+            }
+            Node::restart(parts.config, parts.seed, &disk, containers, now)
+        } else {
+            Node::new(parts.config, parts.seed)
+        };
+        if let Some(addr) = node.cluster_addr() {
+            parts.transport.set_local_addr(addr.clone());
+        }
+        Daemon {
+            node,
+            clock: parts.clock,
+            storage: parts.storage,
+            certs_dir: parts.certs_dir,
+            transport: parts.transport,
+            dialer: parts.dialer,
+            runtime: parts.runtime,
+            pending: HashMap::new(),
+            next_req: 1,
+            events_tx,
+            mesh_ip: parts.mesh_ip,
+            mesh_listeners: HashMap::new(),
+            vip_listeners: Default::default(),
+            listen: parts.listen,
+            seed: parts.seed,
+        }
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Runs until `Event::Shutdown` (or every sender is gone). Containers keep running.
+    pub async fn run(
+        mut self,
+        mut events: mpsc::Receiver<Event>,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut container_events: mpsc::UnboundedReceiver<ContainerEvent>,
+    ) {
+        // Orphans: containers of ours that the node does not know (it left, or never joined).
+        self.reconcile_mesh();
+        loop {
+            let deadline = self.node.next_deadline();
+            let sleep_until = deadline
+                .map(|d| self.clock.tokio_at(d))
+                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+            // `biased`: a fixed branch order, so a simulated run (turmoil) replays per seed.
+            tokio::select! {
+                biased;
+                ev = events.recv() => match ev {
+                    None | Some(Event::Shutdown) => break,
+                    Some(ev) => self.on_event(ev),
+                },
+                Some(inb) = inbound.recv() => self.on_inbound(inb),
+                Some(ce) = container_events.recv() => {
+                    debug!(event = ?ce, "container event");
+                    let now = self.clock.now();
+                    self.node.handle(now, swarm_core::node::Input::Container(ce));
+                }
+                _ = tokio::time::sleep_until(sleep_until) => {
+                    let now = self.clock.now();
+                    if deadline.map(|d| d <= now).unwrap_or(false) {
+                        self.node.handle(now, swarm_core::node::Input::Timer);
+                    }
+                }
+            }
+            self.carry_out();
+            self.reconcile_mesh();
+            self.reconcile_vips();
+        }
+        info!("shutting down: containers keep running (live-restore)");
+        for (_, (h, _)) in std::mem::take(&mut self.vip_listeners) {
+            h.abort();
+        }
+        for (_, h) in self.mesh_listeners.drain() {
+            h.abort();
+        }
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Client { command, reply } => self.on_client(command, reply),
+            Event::Metrics(tx) => {
+                let _ = tx.send(self.metrics());
+            }
+            Event::JoinBootstrapped { result, command, reply } => match result {
+                Err(e) => {
+                    let _ = reply.send(Reply::Error(e));
+                }
+                Ok(certs) => {
+                    if let Err(e) = self.install_certs(certs) {
+                        let _ = reply.send(Reply::Error(e));
+                        return;
+                    }
+                    self.submit(command, reply);
+                }
+            },
+            Event::VipRoute { vip, port, reply } => {
+                let _ = reply.send(self.node.route_vip(vip, port));
+            }
+            Event::Resolve { container, name, reply } => {
+                let ips = self
+                    .node
+                    .agent()
+                    .map(|a| a.directory.resolve(&name, &a.container_networks(&container).unwrap_or_default()))
+                    .unwrap_or_default();
+                let _ = reply.send(ips);
+            }
+            Event::Shutdown => {}
+        }
+    }
+
+    fn install_certs(&mut self, certs: NodeCerts) -> Result<(), String> {
+        certs.save(&self.certs_dir).map_err(|e| format!("saving certificates: {e}"))?;
+        self.transport.security.install(certs).map_err(|e| e.to_string())?;
+        self.transport.reset_peers();
+        Ok(())
+    }
+
+    fn submit(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+        let req_id = self.next_req;
+        self.next_req += 1;
+        self.pending.insert(req_id, reply);
+        let now = self.clock.now();
+        self.node.handle(now, swarm_core::node::Input::Client { req_id, command });
+    }
+
+    fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+        let needs_certs = self.transport.security.required
+            && self.transport.security.current().is_none()
+            && self.node.member().is_none();
+        match &command {
+            Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. }
+                if needs_certs =>
+            {
+                // Without an address core answers with the tutorial's error; no CA is made.
+                if let Some(ip) = self.advertise_ip(advertise_addr) {
+                    match NodeCerts::new_cluster(ip) {
+                        Ok(certs) => {
+                            // Core puts the real CA's digest in the cluster record and tokens.
+                            self.node.set_root_ca_digest(tls::ca_digest(&certs.ca_cert_der));
+                            if let Err(e) = self.install_certs(certs) {
+                                let _ = reply.send(Reply::Error(e));
+                                return;
+                            }
+                            info!(%ip, "created the cluster's root CA");
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Reply::Error(e.to_string()));
+                            return;
+                        }
+                    }
+                }
+                self.submit(command, reply);
+            }
+            Command::SwarmJoin { token, remote_addr, advertise_addr } if needs_certs => {
+                let (Ok((digest, _)), Some(ip)) = (tokens::parse_join_token(token), self.advertise_ip(advertise_addr))
+                else {
+                    // Malformed token or no address: core gives docker's error.
+                    return self.submit(command, reply);
+                };
+                let remote =
+                    if remote_addr.contains(':') { remote_addr.clone() } else { format!("{remote_addr}:2377") };
+                let (digest, token) = (digest.to_string(), token.clone());
+                let dialer = Arc::clone(&self.dialer);
+                let tx = self.events_tx.clone();
+                tokio::spawn(async move {
+                    let result =
+                        crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, ip).await;
+                    let _ = tx.send(Event::JoinBootstrapped { result, command, reply }).await;
+                });
+            }
+            _ => self.submit(command, reply),
+        }
+    }
+
+    fn on_inbound(&mut self, inb: Inbound) {
+        match inb {
+            Inbound::Message { from, msg } => {
+                let now = self.clock.now();
+                self.node.handle(now, swarm_core::node::Input::Message { from, msg });
+            }
+            Inbound::SignRequest { token, csr_der, reply } => {
+                let _ = reply.send(self.sign(&token, &csr_der));
+            }
+        }
+    }
+
+    fn carry_out(&mut self) {
+        for output in self.node.drain_outputs() {
+            match output {
+                Output::Persist(write) => {
+                    if let Err(e) = self.storage.persist(&write) {
+                        // Nothing after this write may leave the process: stop here.
+                        error!(%e, "cannot persist the Raft log");
+                        std::process::exit(70);
+                    }
+                }
+                Output::SaveIdentity(identity) => {
+                    if let Err(e) = self.storage.save_identity(identity.as_ref()) {
+                        error!(%e, "cannot persist the node's identity");
+                        std::process::exit(70);
+                    }
+                    match &identity {
+                        Some(id) => self.transport.set_local_addr(id.advertise_addr.clone()),
+                        None => {
+                            let _ = std::fs::remove_file(self.certs_dir.join("node.json"));
+                            self.transport.security.clear();
+                            self.transport.reset_peers();
+                        }
+                    }
+                }
+                Output::Send { to, msg } => self.transport.send(&to, &msg),
+                Output::Container(cmd) => {
+                    debug!(command = ?cmd, "container command");
+                    self.runtime.execute(cmd);
+                }
+                Output::Reply { req_id, reply } => {
+                    if let Some(tx) = self.pending.remove(&req_id) {
+                        let _ = tx.send(reply);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The resolver the runtime's DNS servers use: a question becomes an `Event::Resolve` for the
+/// daemon loop (no answer, e.g. while the daemon stops: no addresses).
+pub fn resolver(events: mpsc::Sender<Event>) -> crate::dns::Resolve {
+    Arc::new(move |container: String, name: String| -> crate::transport::BoxFuture<Vec<std::net::Ipv4Addr>> {
+        let events = events.clone();
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            if events.send(Event::Resolve { container, name, reply }).await.is_err() {
+                return Vec::new();
+            }
+            answer.await.unwrap_or_default()
+        })
+    })
+}
+
+/// Default `Resources` of a node: what the host has.
+pub fn host_resources() -> Resources {
+    let cpus = std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(1 << 30);
+    Resources { nano_cpus: cpus * 1_000_000_000, memory_bytes: mem }
+}
