@@ -18,6 +18,7 @@ pub mod node;
 pub mod persist;
 pub mod planted;
 pub mod runtime;
+pub mod serve;
 pub mod store;
 pub mod time;
 pub mod worker;

@@ -26,6 +26,9 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+mod door;
+pub use door::JoinGrant;
+
 pub const CLUSTER_PORT: u16 = 2377;
 /// How long `swarm join` waits before answering (docker: 20 s).
 const JOIN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -36,6 +39,8 @@ pub const NOT_A_MANAGER_WORKER: &str = "This node is not a swarm manager. Worker
 pub const NOT_IN_SWARM: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
 pub const ALREADY_IN_SWARM: &str =
     "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
+/// A node that is no manager answering a join or a certificate request.
+pub const NOT_A_MANAGER_RPC: &str = "rpc error: code = Unavailable desc = this node is not a swarm manager";
 pub const JOIN_TIMED_OUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +83,9 @@ pub enum Output {
         req_id: u64,
         reply: Reply,
     },
+    /// What the node serves changed (published ports, VIPs, remote task addresses): a driver
+    /// with real listeners opens or closes one (`node/door.rs`); the simulator has none.
+    Serve(crate::serve::ServeChange),
 }
 
 /// What a command returns to the user.
@@ -130,6 +138,7 @@ pub struct Node {
     /// The digest of the cluster's real root CA certificate, when the driver made one
     /// (`set_root_ca_digest`); `None`: `swarm init` draws a stand-in from the node's RNG.
     root_ca_digest: Option<String>,
+    serving: crate::serve::Serving,
 }
 
 impl Node {
@@ -163,6 +172,7 @@ impl Node {
             stats: NodeStats::default(),
             planted: crate::planted::Planted::default(),
             root_ca_digest: None,
+            serving: crate::serve::Serving::default(),
         }
     }
 
@@ -290,6 +300,7 @@ impl Node {
             self.on_message(now, from, msg, &mut loopback);
             self.route_sends(&mut loopback);
         }
+        self.refresh_serving();
     }
 
     /// Moves `Send`s addressed to this node from the outputs into the loopback queue.
@@ -385,9 +396,7 @@ impl Node {
                     to: from,
                     msg: Message::JoinResponse {
                         request_id: req.request_id,
-                        result: Err(JoinRefused::Error(
-                            "rpc error: code = Unavailable desc = this node is not a swarm manager".into(),
-                        )),
+                        result: Err(JoinRefused::Error(NOT_A_MANAGER_RPC.into())),
                     },
                 }),
             },
@@ -835,15 +844,13 @@ impl Node {
             .and_then(|hostport| hostport.rsplit_once(':'))
             .and_then(|(_, p)| p.parse::<u16>().ok())
             .unwrap_or(80);
-        let Some(agent) = self.agent() else {
+        if self.agent().is_none() {
             return self.reply(
                 req_id,
                 Reply::Error(format!("curl: (7) Failed to connect to port {port}: Connection refused")),
             );
         };
-        let ingress = agent.directory.ingress_network.clone();
-        let directory = agent.directory.clone();
-        match self.mesh.route(&directory, port, ingress.as_ref()) {
+        match self.route_ingress(port) {
             Ok(route) => self.reply(req_id, Reply::Route(route)),
             Err(e) => self.reply(req_id, Reply::Error(format!("curl: (7) Failed to connect to port {port}: {e}"))),
         }

@@ -343,6 +343,8 @@ impl World {
                 Output::Container(cmd) => self.execute_container_command(node, cmd),
                 Output::Persist(write) => durable_at = self.write_disk(node, DiskWrite::Raft(write)),
                 Output::SaveIdentity(identity) => durable_at = self.write_disk(node, DiskWrite::Identity(identity)),
+                // What a driver with real listeners serves: the simulated network needs none.
+                Output::Serve(_) => {}
                 Output::Reply { req_id, reply } => {
                     let line =
                         format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));

@@ -338,21 +338,10 @@ impl Manager {
             refuse(out, JoinRefused::Error("This node is not part of a swarm".into()));
             return;
         };
-        let role = match super::tokens::parse_join_token(&req.token) {
+        let role = match super::tokens::join_role(&cluster, &req.token) {
+            Ok(role) => role,
             Err(e) => {
-                refuse(out, JoinRefused::Error(format!("rpc error: code = InvalidArgument desc = {e}")));
-                return;
-            }
-            Ok(_) if super::tokens::tokens_equal(&req.token, &cluster.manager_token) => NodeRole::Manager,
-            Ok(_) if super::tokens::tokens_equal(&req.token, &cluster.worker_token) => NodeRole::Worker,
-            Ok(_) => {
-                refuse(
-                    out,
-                    JoinRefused::Error(
-                        "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster"
-                            .into(),
-                    ),
-                );
+                refuse(out, JoinRefused::Error(e));
                 return;
             }
         };

@@ -56,6 +56,24 @@ pub fn tokens_equal(a: &str, b: &str) -> bool {
     a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The role a join token stands for in `cluster`, or the error a manager answers (docker's
+/// words): the one rule behind both a join and a certificate request.
+pub fn join_role(cluster: &crate::api::Cluster, token: &str) -> Result<crate::api::NodeRole, String> {
+    if let Err(e) = parse_join_token(token) {
+        return Err(format!("rpc error: code = InvalidArgument desc = {e}"));
+    }
+    if tokens_equal(token, &cluster.manager_token) {
+        Ok(crate::api::NodeRole::Manager)
+    } else if tokens_equal(token, &cluster.worker_token) {
+        Ok(crate::api::NodeRole::Worker)
+    } else {
+        Err(INVALID_JOIN_TOKEN.into())
+    }
+}
+
+pub const INVALID_JOIN_TOKEN: &str =
+    "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster";
+
 #[cfg(test)]
 mod tests {
     use super::*;

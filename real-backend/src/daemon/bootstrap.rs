@@ -1,52 +1,85 @@
-//! The certificate bootstrap around `swarm init` and `swarm join` (see `tls`): the address a
-//! node's certificate names, and a manager signing a joining node's CSR.
+//! The certificate bootstrap around `swarm init` and `swarm join` (see `tls`): a new cluster CA
+//! for the address core will advertise, a certificate fetched before a join, and a manager
+//! signing a joining node's CSR with what core grants its token.
 
-use super::Daemon;
-use crate::tls;
+use super::{Daemon, Event};
+use crate::tls::{self, NodeCerts};
 use crate::transport::SignResponse;
-use std::net::{IpAddr, Ipv4Addr};
-use swarm_core::api::NodeRole;
+use std::net::IpAddr;
+use std::sync::Arc;
+use swarm_core::cli::Command;
 use swarm_core::manager::tokens;
+use swarm_core::node::{Reply, CLUSTER_PORT};
+use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 impl Daemon {
-    /// The address this node would advertise, as core will choose it (for its certificate).
-    pub(super) fn advertise_ip(&self, given: &Option<String>) -> Option<IpAddr> {
-        match given {
-            Some(g) => {
-                let host = g.rsplit_once(':').map(|(h, _)| h).unwrap_or(g);
-                host.parse::<Ipv4Addr>()
-                    .ok()
-                    .or_else(|| self.node.config.interfaces.iter().find(|(n, _)| n == host).map(|(_, ip)| *ip))
-                    .map(IpAddr::V4)
+    /// `swarm init` on a node without certificates: a root CA and this node's certificate for
+    /// the address core will advertise, then the command goes to core.
+    pub(super) fn init_with_new_ca(
+        &mut self,
+        advertise: Option<&str>,
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    ) {
+        // Without an address core answers with docker's error; no CA is made.
+        if let Ok(ip) = self.node.advertise_ip(advertise) {
+            match NodeCerts::new_cluster(IpAddr::V4(ip)) {
+                Ok(certs) => {
+                    // Core puts the real CA's digest in the cluster record and tokens.
+                    self.node.set_root_ca_digest(tls::ca_digest(&certs.ca_cert_der));
+                    if let Err(e) = self.install_certs(certs) {
+                        let _ = reply.send(Reply::Error(e));
+                        return;
+                    }
+                    info!(%ip, "created the cluster's root CA");
+                }
+                Err(e) => {
+                    let _ = reply.send(Reply::Error(e.to_string()));
+                    return;
+                }
             }
-            None => match self.node.config.interfaces.as_slice() {
-                [(_, ip)] => Some(IpAddr::V4(*ip)),
-                _ => None,
-            },
         }
+        self.submit(command, reply);
     }
 
-    /// A manager signs a joining node's certificate when its token is one of the cluster's.
+    /// `swarm join` on a node without certificates: fetch the CA from `remote`, check it against
+    /// the token's digest, have it sign a CSR for the address core will advertise; the join
+    /// goes to core when that finished (`Event::JoinBootstrapped`).
+    pub(super) fn join_after_certificate(
+        &mut self,
+        token: &str,
+        remote: &str,
+        advertise: Option<&str>,
+        command: Command,
+        reply: oneshot::Sender<Reply>,
+    ) {
+        let (Ok((digest, _)), Ok(ip)) = (tokens::parse_join_token(token), self.node.advertise_ip(advertise)) else {
+            // Malformed token or no address: core gives docker's error.
+            return self.submit(command, reply);
+        };
+        let remote = if remote.contains(':') { remote.to_string() } else { format!("{remote}:{CLUSTER_PORT}") };
+        let (digest, token) = (digest.to_string(), token.to_string());
+        let dialer = Arc::clone(&self.dialer);
+        let tx = self.events_tx.clone();
+        tokio::spawn(async move {
+            let result =
+                crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, IpAddr::V4(ip))
+                    .await;
+            let _ = tx.send(Event::JoinBootstrapped { result, command, reply }).await;
+        });
+    }
+
+    /// A manager signs a joining node's certificate with what core grants its token (the role,
+    /// and the CA key for a manager), in the words core would refuse the join with.
     pub(super) fn sign(&self, token: &str, csr_der: &[u8]) -> Result<SignResponse, String> {
-        // Core's wording, so a refusal reads the same at the certificate step and at the join.
-        const REFUSED: &str =
-            "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster";
-        let Some(cluster) = self.node.manager().and_then(|m| m.store.cluster.as_ref()) else {
-            return Err("rpc error: code = Unavailable desc = this node is not a swarm manager".into());
+        let grant = self.node.authorize_join(token).inspect_err(|e| warn!(%e, "refused a certificate request"))?;
+        let Some(state) = self.transport.security.current() else {
+            return Err("this manager holds no certificates".into());
         };
-        let Some(state) = self.transport.security.current() else { return Err(REFUSED.into()) };
         let Some(ca_key) = state.certs.ca_key_pkcs8.as_ref() else { return Err("this manager holds no CA key".into()) };
-        let role = if tokens::tokens_equal(token, &cluster.manager_token) {
-            NodeRole::Manager
-        } else if tokens::tokens_equal(token, &cluster.worker_token) {
-            NodeRole::Worker
-        } else {
-            warn!("refused a certificate request: invalid join token");
-            return Err(REFUSED.into());
-        };
         let cert_der = tls::sign_csr(&state.certs.ca_cert_der, ca_key, csr_der).map_err(|e| e.to_string())?;
-        info!(role = role.as_str(), "signed a node certificate");
-        Ok(SignResponse { cert_der, ca_key_pkcs8: (role == NodeRole::Manager).then(|| ca_key.clone()) })
+        info!(role = grant.role.as_str(), "signed a node certificate");
+        Ok(SignResponse { cert_der, ca_key_pkcs8: grant.ca_key.then(|| ca_key.clone()) })
     }
 }

@@ -1,63 +1,96 @@
 //! Prometheus metrics of one daemon: its store's view of the swarm, Raft, the cluster port.
+//!
+//! Read at scrape time from the node and the transport's counters into a fresh registry, and
+//! written by `prometheus-client` (OpenMetrics text: a counter `swarmd_x` is exposed as
+//! `swarmd_x_total`, the output ends with `# EOF`).
 
 use super::Daemon;
-use std::fmt::Write as _;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use swarm_core::api::TaskState;
 
+/// One label, `status="ready"`.
+type Label = [(&'static str, String); 1];
+
 impl Daemon {
     pub fn metrics(&self) -> String {
-        let mut out = String::new();
+        let mut registry = Registry::default();
         if let Some(mgr) = self.node.manager() {
-            let mut nodes: std::collections::BTreeMap<&str, u64> = Default::default();
+            let mut nodes: BTreeMap<String, i64> = BTreeMap::new();
             for n in mgr.store.nodes.values() {
-                *nodes.entry(n.status.state.as_str()).or_default() += 1;
+                *nodes.entry(n.status.state.as_str().to_lowercase()).or_default() += 1;
             }
-            out.push_str(
-                "# HELP swarmd_nodes Nodes in the swarm by status (this manager's store).\n# TYPE swarmd_nodes gauge\n",
+            registry.register(
+                "swarmd_nodes",
+                "Nodes in the swarm by status (this manager's store)",
+                labelled("status", nodes),
             );
-            for (s, n) in nodes {
-                let _ = writeln!(out, "swarmd_nodes{{status=\"{}\"}} {n}", s.to_lowercase());
-            }
-            let mut tasks: std::collections::BTreeMap<TaskState, u64> = Default::default();
+            let mut tasks: BTreeMap<TaskState, i64> = BTreeMap::new();
             for t in mgr.store.tasks.values() {
                 *tasks.entry(t.status.state).or_default() += 1;
             }
-            out.push_str("# HELP swarmd_tasks Tasks by observed state.\n# TYPE swarmd_tasks gauge\n");
-            for (s, n) in tasks {
-                let _ = writeln!(out, "swarmd_tasks{{state=\"{}\"}} {n}", s.as_str().to_lowercase());
-            }
-            out.push_str("# HELP swarmd_raft_term Current Raft term.\n# TYPE swarmd_raft_term gauge\n");
-            let _ = writeln!(out, "swarmd_raft_term {}", mgr.raft.term());
-            out.push_str("# HELP swarmd_raft_commit_index Raft commit index.\n# TYPE swarmd_raft_commit_index gauge\n");
-            let _ = writeln!(out, "swarmd_raft_commit_index {}", mgr.raft.commit_index());
-            out.push_str(
-                "# HELP swarmd_raft_leader Whether this manager is the Raft leader.\n# TYPE swarmd_raft_leader gauge\n",
+            let tasks = tasks.into_iter().map(|(s, n)| (s.as_str().to_lowercase(), n)).collect();
+            registry.register("swarmd_tasks", "Tasks by observed state", labelled("state", tasks));
+            registry.register("swarmd_raft_term", "Current Raft term", ConstGauge::new(mgr.raft.term() as i64));
+            registry.register(
+                "swarmd_raft_commit_index",
+                "Raft commit index",
+                ConstGauge::new(mgr.raft.commit_index() as i64),
             );
-            let _ = writeln!(out, "swarmd_raft_leader {}", mgr.is_leader() as u8);
+            registry.register(
+                "swarmd_raft_leader",
+                "Whether this manager is the Raft leader",
+                ConstGauge::new(mgr.is_leader() as i64),
+            );
         }
         let s = &self.transport.stats;
-        out.push_str("# HELP swarmd_frames_dropped_total Frames dropped on the cluster port.\n# TYPE swarmd_frames_dropped_total counter\n");
-        let _ = writeln!(
-            out,
-            "swarmd_frames_dropped_total{{reason=\"malformed\"}} {}",
-            s.frames_malformed.load(Ordering::Relaxed)
+        // A fresh family per scrape: `inc_by` from zero is the counter's value.
+        let dropped = Family::<Label, Counter>::default();
+        for (reason, n) in [
+            ("malformed", s.frames_malformed.load(Ordering::Relaxed)),
+            ("queue", s.frames_dropped.load(Ordering::Relaxed)),
+            ("core", self.node.stats.messages_dropped),
+        ] {
+            dropped.get_or_create(&[("reason", reason.to_string())]).inc_by(n);
+        }
+        registry.register("swarmd_frames_dropped", "Frames dropped on the cluster port", dropped);
+        registry.register(
+            "swarmd_frames_sent",
+            "Frames sent on the cluster port",
+            ConstCounter::new(s.frames_sent.load(Ordering::Relaxed)),
         );
-        let _ = writeln!(
-            out,
-            "swarmd_frames_dropped_total{{reason=\"queue\"}} {}",
-            s.frames_dropped.load(Ordering::Relaxed)
+        registry.register(
+            "swarmd_frames_received",
+            "Frames received on the cluster port",
+            ConstCounter::new(s.frames_received.load(Ordering::Relaxed)),
         );
-        let _ = writeln!(out, "swarmd_frames_dropped_total{{reason=\"core\"}} {}", self.node.stats.messages_dropped);
-        out.push_str("# TYPE swarmd_frames_sent_total counter\n");
-        let _ = writeln!(out, "swarmd_frames_sent_total {}", s.frames_sent.load(Ordering::Relaxed));
-        out.push_str("# TYPE swarmd_frames_received_total counter\n");
-        let _ = writeln!(out, "swarmd_frames_received_total {}", s.frames_received.load(Ordering::Relaxed));
-        out.push_str("# HELP swarmd_connections_refused_total Cluster-port connections refused (TLS, certificate, hello).\n# TYPE swarmd_connections_refused_total counter\n");
-        let _ = writeln!(out, "swarmd_connections_refused_total {}", s.connections_refused.load(Ordering::Relaxed));
-        out.push_str("# TYPE swarmd_containers gauge\n");
-        let _ = writeln!(out, "swarmd_containers {}", self.node.agent().map(|a| a.containers.len()).unwrap_or(0));
-        let _ = self.seed;
+        registry.register(
+            "swarmd_connections_refused",
+            "Cluster-port connections refused (TLS, certificate, hello)",
+            ConstCounter::new(s.connections_refused.load(Ordering::Relaxed)),
+        );
+        let containers = self.node.agent().map(|a| a.containers.len()).unwrap_or(0);
+        registry.register(
+            "swarmd_containers",
+            "Containers this node's agent knows",
+            ConstGauge::new(containers as i64),
+        );
+        let mut out = String::new();
+        encode(&mut out, &registry).expect("writing to a String cannot fail");
         out
     }
+}
+
+/// A gauge per label value.
+fn labelled(name: &'static str, values: BTreeMap<String, i64>) -> Family<Label, Gauge> {
+    let family = Family::<Label, Gauge>::default();
+    for (value, n) in values {
+        family.get_or_create(&[(name, value)]).set(n);
+    }
+    family
 }

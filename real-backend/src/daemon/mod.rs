@@ -13,16 +13,15 @@ mod metrics;
 
 use crate::runtime::Runtime;
 use crate::storage::Storage;
-use crate::tls::{self, NodeCerts};
+use crate::tls::NodeCerts;
 use crate::transport::{BoxIo, Dialer, Inbound, Transport};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use swarm_core::api::Resources;
+use swarm_core::api::{NetAddr, Resources};
 use swarm_core::cli::Command;
-use swarm_core::manager::tokens;
 use swarm_core::net::Route;
 use swarm_core::node::{Node, NodeConfig, Output, Reply};
 use swarm_core::runtime::ContainerEvent;
@@ -72,7 +71,12 @@ pub enum Event {
         command: Command,
         reply: oneshot::Sender<Reply>,
     },
-    /// A task connected to a service VIP: core picks the task (see `reconcile_vips`).
+    /// A connection on a published port: core's routing mesh picks the task (see `mesh`).
+    IngressRoute {
+        port: u16,
+        reply: oneshot::Sender<Result<Route, String>>,
+    },
+    /// A task connected to a service VIP: core picks the task (see `mesh`).
     VipRoute {
         vip: std::net::Ipv4Addr,
         port: u16,
@@ -117,13 +121,12 @@ pub struct Daemon {
     next_req: u64,
     events_tx: mpsc::Sender<Event>,
     mesh_ip: Option<IpAddr>,
+    /// The routing mesh's listeners, by published port (core's `ServeChange`s open and close
+    /// them).
     mesh_listeners: HashMap<u16, tokio::task::JoinHandle<()>>,
-    /// Served VIPs and remote tasks' addresses: `((address, prefix length), port)` → its
-    /// listener, and for a remote task the container it stands for.
-    vip_listeners:
-        std::collections::BTreeMap<((std::net::Ipv4Addr, u8), u16), (tokio::task::JoinHandle<()>, Option<String>)>,
+    /// Listeners on served VIPs and remote tasks' addresses, by (address, port).
+    addr_listeners: BTreeMap<(NetAddr, u16), tokio::task::JoinHandle<()>>,
     listen: Arc<dyn Fn(IpAddr, u16) -> crate::transport::BoxFuture<std::io::Result<MeshListener>> + Send + Sync>,
-    seed: u64,
 }
 
 impl Daemon {
@@ -159,9 +162,8 @@ impl Daemon {
             events_tx,
             mesh_ip: parts.mesh_ip,
             mesh_listeners: HashMap::new(),
-            vip_listeners: Default::default(),
+            addr_listeners: BTreeMap::new(),
             listen: parts.listen,
-            seed: parts.seed,
         }
     }
 
@@ -176,8 +178,6 @@ impl Daemon {
         mut inbound: mpsc::Receiver<Inbound>,
         mut container_events: mpsc::UnboundedReceiver<ContainerEvent>,
     ) {
-        // Orphans: containers of ours that the node does not know (it left, or never joined).
-        self.reconcile_mesh();
         loop {
             let deadline = self.node.next_deadline();
             let sleep_until = deadline
@@ -204,16 +204,9 @@ impl Daemon {
                 }
             }
             self.carry_out();
-            self.reconcile_mesh();
-            self.reconcile_vips();
         }
         info!("shutting down: containers keep running (live-restore)");
-        for (_, (h, _)) in std::mem::take(&mut self.vip_listeners) {
-            h.abort();
-        }
-        for (_, h) in self.mesh_listeners.drain() {
-            h.abort();
-        }
+        self.stop_serving();
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -234,29 +227,27 @@ impl Daemon {
                     self.submit(command, reply);
                 }
             },
+            Event::IngressRoute { port, reply } => {
+                let _ = reply.send(self.node.route_ingress(port));
+            }
             Event::VipRoute { vip, port, reply } => {
                 let _ = reply.send(self.node.route_vip(vip, port));
             }
             Event::Resolve { container, name, reply } => {
-                let ips = self
-                    .node
-                    .agent()
-                    .map(|a| a.directory.resolve(&name, &a.container_networks(&container).unwrap_or_default()))
-                    .unwrap_or_default();
-                let _ = reply.send(ips);
+                let _ = reply.send(self.node.resolve(&container, &name));
             }
             Event::Shutdown => {}
         }
     }
 
-    fn install_certs(&mut self, certs: NodeCerts) -> Result<(), String> {
+    pub(super) fn install_certs(&mut self, certs: NodeCerts) -> Result<(), String> {
         certs.save(&self.certs_dir).map_err(|e| format!("saving certificates: {e}"))?;
         self.transport.security.install(certs).map_err(|e| e.to_string())?;
         self.transport.reset_peers();
         Ok(())
     }
 
-    fn submit(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+    pub(super) fn submit(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
         let req_id = self.next_req;
         self.next_req += 1;
         self.pending.insert(req_id, reply);
@@ -272,42 +263,12 @@ impl Daemon {
             Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. }
                 if needs_certs =>
             {
-                // Without an address core answers with the tutorial's error; no CA is made.
-                if let Some(ip) = self.advertise_ip(advertise_addr) {
-                    match NodeCerts::new_cluster(ip) {
-                        Ok(certs) => {
-                            // Core puts the real CA's digest in the cluster record and tokens.
-                            self.node.set_root_ca_digest(tls::ca_digest(&certs.ca_cert_der));
-                            if let Err(e) = self.install_certs(certs) {
-                                let _ = reply.send(Reply::Error(e));
-                                return;
-                            }
-                            info!(%ip, "created the cluster's root CA");
-                        }
-                        Err(e) => {
-                            let _ = reply.send(Reply::Error(e.to_string()));
-                            return;
-                        }
-                    }
-                }
-                self.submit(command, reply);
+                let advertise = advertise_addr.clone();
+                self.init_with_new_ca(advertise.as_deref(), command, reply)
             }
             Command::SwarmJoin { token, remote_addr, advertise_addr } if needs_certs => {
-                let (Ok((digest, _)), Some(ip)) = (tokens::parse_join_token(token), self.advertise_ip(advertise_addr))
-                else {
-                    // Malformed token or no address: core gives docker's error.
-                    return self.submit(command, reply);
-                };
-                let remote =
-                    if remote_addr.contains(':') { remote_addr.clone() } else { format!("{remote_addr}:2377") };
-                let (digest, token) = (digest.to_string(), token.clone());
-                let dialer = Arc::clone(&self.dialer);
-                let tx = self.events_tx.clone();
-                tokio::spawn(async move {
-                    let result =
-                        crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, ip).await;
-                    let _ = tx.send(Event::JoinBootstrapped { result, command, reply }).await;
-                });
+                let (token, remote, advertise) = (token.clone(), remote_addr.clone(), advertise_addr.clone());
+                self.join_after_certificate(&token, &remote, advertise.as_deref(), command, reply)
             }
             _ => self.submit(command, reply),
         }
@@ -359,6 +320,7 @@ impl Daemon {
                         let _ = tx.send(reply);
                     }
                 }
+                Output::Serve(change) => self.serve(change),
             }
         }
     }

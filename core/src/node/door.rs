@@ -1,0 +1,85 @@
+//! The node's door for drivers: the questions a driver with real sockets, certificates and
+//! tasks asks core instead of answering them itself, and what the node serves, as changes.
+//!
+//! ```text
+//! node.advertise_ip(given)        // the address `swarm init/join` will advertise (certificates)
+//! node.authorize_join(token)      // what this manager grants a CSR carrying `token`
+//! node.route_ingress(port)        // the task a connection on a published port goes to
+//! node.route_vip(vip, port)       // the task a connection to a VIP goes to
+//! node.resolve(container, name)   // the embedded DNS's answer inside a task
+//! Output::Serve(ServeChange)      // ports, VIPs and remote task addresses to serve, as changes
+//! ```
+
+use super::{Node, NOT_A_MANAGER_RPC};
+use crate::api::NodeRole;
+use crate::manager::tokens;
+use crate::net::Route;
+use crate::serve::ServeView;
+use core::net::Ipv4Addr;
+
+/// What a manager grants a node that asks for a certificate with a join token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinGrant {
+    pub role: NodeRole,
+    /// Whether the node gets the cluster's root CA key with its certificate: managers do, so
+    /// that any manager can sign joining nodes' certificates (swarmkit's managers each hold
+    /// the root CA key); workers never see it.
+    pub ca_key: bool,
+}
+
+impl Node {
+    /// The IPv4 address `swarm init` or `swarm join` with `--advertise-addr given` will
+    /// advertise, or docker's error. A driver that makes a certificate for that address asks
+    /// before handing the command in, so the certificate and the node record agree.
+    pub fn advertise_ip(&self, given: Option<&str>) -> Result<Ipv4Addr, String> {
+        self.choose_advertise_addr(given.map(str::to_string))
+    }
+
+    /// What this node, as a manager, answers a certificate request carrying `token`: the
+    /// role its token stands for and the CA-key policy, or the error a join with that token
+    /// would get. Any manager answers (signing needs no Raft round); the join that follows
+    /// goes to the leader.
+    pub fn authorize_join(&self, token: &str) -> Result<JoinGrant, String> {
+        let manager = self.manager().ok_or_else(|| NOT_A_MANAGER_RPC.to_string())?;
+        let cluster = manager.store.cluster.as_ref().ok_or_else(|| "This node is not part of a swarm".to_string())?;
+        let role = tokens::join_role(cluster, token)?;
+        Ok(JoinGrant { role, ca_key: role == NodeRole::Manager })
+    }
+
+    /// Where the routing mesh sends a connection that arrived on this node's published `port`
+    /// (round-robin over the service's running tasks), or why nothing takes it.
+    pub fn route_ingress(&mut self, port: u16) -> Result<Route, String> {
+        let agent = self.agent().ok_or_else(|| "not in a swarm".to_string())?;
+        let directory = agent.directory.clone();
+        self.mesh.route(&directory, port, directory.ingress_network.as_ref())
+    }
+
+    /// The embedded DNS's answer to `name` asked inside `container` (`NAME` → the service's
+    /// VIP, `tasks.NAME` → its tasks' addresses, on the networks the container is attached
+    /// to); empty when nothing answers.
+    pub fn resolve(&self, container: &str, name: &str) -> Vec<Ipv4Addr> {
+        let Some(agent) = self.agent() else { return Vec::new() };
+        agent.directory.resolve(name, &agent.container_networks(container).unwrap_or_default())
+    }
+
+    /// Compares what the node should serve now with what it served, and queues the
+    /// differences as `Output::Serve` (after every input).
+    pub(super) fn refresh_serving(&mut self) {
+        let mut changes = Vec::new();
+        let member = match &self.membership {
+            super::Membership::Member(m) => Some(m),
+            _ => None,
+        };
+        let view = member.map(|m| ServeView {
+            directory: &m.agent.directory,
+            own_ip: m.advertise_addr.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(&m.advertise_addr),
+            containers: &m.agent.containers,
+        });
+        self.serving.update(view, &mut changes);
+        self.outputs.extend(changes.into_iter().map(super::Output::Serve));
+    }
+}
+
+#[cfg(test)]
+#[path = "door_tests.rs"]
+mod tests;
