@@ -1,11 +1,11 @@
 //! The node's disk: Raft log, hard state, conf state, snapshot and identity in one redb file
-//! under the data root. Every write is one redb transaction committed with immediate durability
+//! under the data root, applying core's disk contract (`swarm_core::persist::DiskWrite`). Every write is one redb transaction committed with immediate durability
 //! (fsync) before `persist` returns, so nothing is acknowledged that a `kill -9` could lose.
 
 use protobuf::Message as _;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
-use swarm_core::persist::{DiskState, Identity, PersistRaft, RaftDisk};
+use swarm_core::persist::{DiskState, DiskWrite, Identity, PersistRaft, RaftDisk};
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("raft_log");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -39,6 +39,14 @@ impl Storage {
         Ok(Storage { db })
     }
 
+    /// Makes one write durable, as core's disk contract says (`DiskState::apply`).
+    pub fn apply(&self, write: &DiskWrite) -> Result<(), StorageError> {
+        match write {
+            DiskWrite::Raft(w) => self.persist(w),
+            DiskWrite::Identity(identity) => self.save_identity(identity.as_ref()),
+        }
+    }
+
     /// Makes one Raft write durable: a snapshot drops the entries it covers, appended entries
     /// replace any conflicting suffix, as `RaftDisk::apply` does in memory.
     pub fn persist(&self, write: &PersistRaft) -> Result<(), StorageError> {
@@ -70,7 +78,7 @@ impl Storage {
         tx.commit().map_err(err)
     }
 
-    /// `None` when the node left its swarm: the Raft state goes with it.
+    /// `None` when the node left its swarm: the Raft state goes with it (`DiskState::save_identity`).
     pub fn save_identity(&self, identity: Option<&Identity>) -> Result<(), StorageError> {
         let tx = self.db.begin_write().map_err(err)?;
         {
@@ -90,19 +98,6 @@ impl Storage {
             }
         }
         tx.commit().map_err(err)
-    }
-
-    /// A small value of the daemon's own (its clock epoch, its seed counter).
-    pub fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
-        let tx = self.db.begin_write().map_err(err)?;
-        tx.open_table(META).map_err(err)?.insert(key, value).map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
-    pub fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let tx = self.db.begin_read().map_err(err)?;
-        let meta = tx.open_table(META).map_err(err)?;
-        Ok(meta.get(key).map_err(err)?.map(|v| v.value().to_vec()))
     }
 
     /// Everything on disk, as `Node::restart` wants it.
@@ -143,51 +138,27 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use raft::eraftpb::{Entry, HardState};
+    use swarm_core::persist::contract;
 
-    fn entry(index: u64, term: u64) -> Entry {
-        let mut e = Entry::default();
-        e.index = index;
-        e.term = term;
-        e.data = vec![index as u8].into();
-        e
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("swarmd-storage-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
+    /// Core's contract sequence, applied to redb and to `DiskState`: after every write the file,
+    /// reopened, holds what `DiskState` holds (a reopen is what a restart reads).
     #[test]
-    fn what_is_persisted_comes_back_after_reopen_and_matches_the_in_memory_image() {
-        let dir = std::env::temp_dir().join(format!("swarmd-storage-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn redb_keeps_what_cores_disk_state_keeps_after_every_write() {
+        let dir = scratch("contract");
         let path = dir.join("raft.redb");
-        let _ = std::fs::remove_file(&path);
         let mut expected = DiskState::default();
-        let writes = vec![
-            PersistRaft { entries: vec![entry(1, 1), entry(2, 1), entry(3, 1)], ..Default::default() },
-            PersistRaft {
-                hard_state: Some({
-                    let mut hs = HardState::default();
-                    hs.term = 2;
-                    hs.commit = 2;
-                    hs
-                }),
-                // Overwrites the uncommitted entry 3 of term 1.
-                entries: vec![entry(3, 2), entry(4, 2)],
-                ..Default::default()
-            },
-        ];
-        {
-            let s = Storage::open(&path).unwrap();
-            for w in &writes {
-                s.persist(w).unwrap();
-                expected.apply_raft(w);
-            }
+        for (write, why) in contract::writes() {
+            expected.apply(&write);
+            Storage::open(&path).unwrap().apply(&write).unwrap();
+            assert_eq!(Storage::open(&path).unwrap().load().unwrap(), expected, "after: {why}");
         }
-        let s = Storage::open(&path).unwrap();
-        let disk = s.load().unwrap();
-        assert_eq!(disk.raft, expected.raft);
-        assert_eq!(
-            disk.raft.entries.iter().map(|e| (e.index, e.term)).collect::<Vec<_>>(),
-            vec![(1, 1), (2, 1), (3, 2), (4, 2)]
-        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

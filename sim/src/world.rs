@@ -713,9 +713,10 @@ impl World {
 }
 
 fn apply_disk_write(disk: &mut DiskState, write: &DiskWrite) {
+    // Core's disk contract (`persist.rs`): what each write means, swarmd's redb applies the same.
     match write {
         DiskWrite::Raft(w) => disk.apply_raft(w),
-        DiskWrite::Identity(identity) => disk.identity = identity.clone(),
+        DiskWrite::Identity(identity) => disk.save_identity(identity.as_ref()),
     }
 }
 
