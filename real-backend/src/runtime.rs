@@ -18,8 +18,6 @@ pub trait Runtime: Send + Sync + 'static {
     /// Containers this daemon created earlier and that still exist (live-restore after a
     /// restart): what `Node::restart` gets to re-adopt.
     fn existing(&self) -> BoxFuture<Vec<ContainerInfo>>;
-    /// How many containers the runtime holds for this daemon (metrics, tests).
-    fn count(&self) -> usize;
     /// Where the runtime's per-task DNS servers send questions (the daemon loop). Runtimes
     /// without task networking ignore it.
     fn set_resolver(&self, _resolve: crate::dns::Resolve) {}
@@ -118,10 +116,6 @@ impl Runtime for MemoryRuntime {
 
     fn existing(&self) -> BoxFuture<Vec<ContainerInfo>> {
         Box::pin(async { Vec::new() })
-    }
-
-    fn count(&self) -> usize {
-        self.containers.lock().expect("lock").len()
     }
 }
 

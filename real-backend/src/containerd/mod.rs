@@ -8,12 +8,17 @@
 //! SIGTERM then SIGKILL after the grace period; remove deletes task, container, snapshot and
 //! namespace. Labels on every container (`swarmd.*` beside core's task labels) let a restarted
 //! daemon find what it made, its network addresses included (`swarmd.addresses`).
+//!
+//! Task networking (namespaces, addresses, DNS, VIPs) is `network::TaskNet`'s: this module
+//! only asks it to wire a task before its container is created and unwire it on removal.
 
 #[allow(clippy::all)]
 pub mod gen;
+mod network;
 
-use crate::dns::{self, Resolve};
-use crate::netns::{self, Attachment, NodeNet};
+use network::TaskNet;
+
+use crate::dns::Resolve;
 use crate::runtime::{containerd_ref, normalize_tag, Runtime};
 use crate::transport::{BoxFuture, BoxIo};
 use gen::services_containers_v1::{self as containers, containers_client::ContainersClient};
@@ -52,15 +57,7 @@ pub struct Containerd {
     channel: Channel,
     namespace: String,
     snapshotter: String,
-    netns_dir: PathBuf,
-    net: Arc<NodeNet>,
-    /// Each container's network attachments, `(network ID, address)`, in `ethN` order.
-    addresses: Mutex<HashMap<String, Vec<(String, Attachment)>>>,
-    /// `DATA_ROOT/resolv.conf`, bind-mounted read-only at every task's `/etc/resolv.conf`.
-    resolv_conf: PathBuf,
-    resolver: Mutex<Option<Resolve>>,
-    /// Each task's DNS server (a UDP socket at 127.0.0.11:53 in its namespace).
-    dns_servers: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    net: TaskNet,
     events: mpsc::UnboundedSender<ContainerEvent>,
     workers: Mutex<HashMap<String, mpsc::UnboundedSender<ContainerCommand>>>,
     now: Arc<dyn Fn() -> Instant + Send + Sync>,
@@ -103,22 +100,12 @@ impl Containerd {
     ) -> Result<Arc<Containerd>, String> {
         let channel =
             connect_channel(socket.clone()).await.map_err(|e| format!("containerd at {}: {e}", socket.display()))?;
-        let net = Arc::new(
-            NodeNet::open(&netns_dir)
-                .map_err(|e| format!("node network namespace under {}: {e}", netns_dir.display()))?,
-        );
-        let resolv_conf = netns_dir.parent().unwrap_or(&netns_dir).join("resolv.conf");
-        std::fs::write(&resolv_conf, dns::RESOLV_CONF).map_err(|e| format!("{}: {e}", resolv_conf.display()))?;
+        let net = TaskNet::open(netns_dir)?;
         let c = Containerd {
             channel,
             namespace,
             snapshotter: "overlayfs".into(),
-            netns_dir,
             net,
-            addresses: Mutex::default(),
-            resolv_conf,
-            resolver: Mutex::default(),
-            dns_servers: Mutex::default(),
             events,
             workers: Mutex::default(),
             now,
@@ -142,10 +129,6 @@ impl Containerd {
         let mut r = self.req(t);
         r.metadata_mut().insert("containerd-lease", lease.parse().expect("lease is ASCII"));
         r
-    }
-
-    fn netns_path(&self, name: &str) -> PathBuf {
-        self.netns_dir.join(name)
     }
 
     async fn read_blob(&self, digest: &str) -> Result<Vec<u8>, Failed> {
@@ -228,33 +211,10 @@ impl Containerd {
             h.update((self.now)().as_millis().to_be_bytes());
             format!("{:x}", h.finalize())
         };
-        let ns_path = self.netns_path(&spec.name);
-        let _ = netns::remove(&ns_path);
-        netns::create(&ns_path).map_err(|e| Failed(format!("network namespace: {e}")))?;
-        let attachments: Vec<(String, Attachment)> = spec
-            .networks
-            .iter()
-            .map(|n| (n.network_name.clone(), Attachment { ip: n.addr.ip, prefix_len: n.addr.prefix_len }))
-            .collect();
-        let wired = {
-            let (name, ns, list) =
-                (spec.name.clone(), ns_path.clone(), attachments.iter().map(|(_, a)| *a).collect::<Vec<_>>());
-            let net = Arc::clone(&self.net);
-            tokio::task::spawn_blocking(move || net.attach(&name, &ns, &list))
-                .await
-                .map_err(|e| Failed(e.to_string()))?
-        };
-        if let Err(e) = wired {
-            let (net, name, count) = (Arc::clone(&self.net), spec.name.clone(), attachments.len());
-            let _ = tokio::task::spawn_blocking(move || net.detach(&name, count)).await;
-            let _ = netns::remove(&ns_path);
-            return Err(Failed(format!("network attachment: {e}")));
-        }
-        self.addresses.lock().expect("lock").insert(spec.name.clone(), attachments.clone());
-        self.start_dns(&spec.name);
+        let (ns_path, addresses_label) = self.net.wire(&spec.name, &spec.networks).await.map_err(Failed)?;
         // The hostname is the short container ID, as docker's: a name with dots would make the
         // resolver's search domain out of the task's slot and ID.
-        let oci = oci_spec(&args, &env, &image.cwd, &id[..12], &ns_path, &self.namespace, &self.resolv_conf);
+        let oci = oci_spec(&args, &env, &image.cwd, &id[..12], &ns_path, &self.namespace, self.net.resolv_conf());
         let lease = format!("swarmd-{}", spec.name);
         LeasesClient::new(self.channel.clone())
             .create(self.req(LeaseCreate { id: lease.clone(), labels: HashMap::new() }))
@@ -277,7 +237,7 @@ impl Containerd {
             labels.insert(LABEL_IMAGE.into(), spec.image.clone());
             labels.insert(LABEL_COMMAND.into(), args.join(" "));
             labels.insert(LABEL_PORTS.into(), image.exposed_ports.join(","));
-            labels.insert(LABEL_ADDRS.into(), format_addresses(&attachments));
+            labels.insert(LABEL_ADDRS.into(), addresses_label.clone());
             let container = containers::Container {
                 id: spec.name.clone(),
                 labels,
@@ -304,8 +264,8 @@ impl Containerd {
                     self.req(RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: spec.name.clone() }),
                 )
                 .await;
-            self.forget_network(&spec.name).await;
-            let _ = netns::remove(&ns_path);
+            self.net.unwire(&spec.name).await;
+            self.net.remove_namespace(&spec.name);
             if e.0.contains("already exists") {
                 return Err(Failed(format!("Conflict. The container name \"/{}\" is already in use", spec.name)));
             }
@@ -426,51 +386,15 @@ impl Containerd {
         let _ = tasks.delete(self.req(DeleteTaskRequest { container_id: name.into() })).await;
         // Unwired before the container record goes: once containerd lists no container,
         // nothing of it is left in the node namespace.
-        self.forget_network(name).await;
+        self.net.unwire(name).await;
         ContainersClient::new(self.channel.clone())
             .delete(self.req(containers::DeleteContainerRequest { id: name.into() }))
             .await?;
         let _ = SnapshotsClient::new(self.channel.clone())
             .remove(self.req(RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: name.into() }))
             .await;
-        let _ = netns::remove(&self.netns_path(name));
+        self.net.remove_namespace(name);
         Ok(ContainerEvent::Removed { name: name.into() })
-    }
-
-    /// Opens the task's DNS socket inside its namespace and serves it; without a resolver (the
-    /// daemon did not set one) the task has no DNS server.
-    fn start_dns(&self, name: &str) {
-        let Some(resolve) = self.resolver.lock().expect("lock").clone() else { return };
-        let bound = netns::in_namespace(self.netns_path(name), || {
-            let s = std::net::UdpSocket::bind((dns::SERVER, 53))?;
-            s.set_nonblocking(true)?;
-            Ok(s)
-        })
-        .and_then(tokio::net::UdpSocket::from_std);
-        match bound {
-            Ok(socket) => {
-                let server = tokio::spawn(dns::serve(socket, name.to_string(), resolve));
-                if let Some(old) = self.dns_servers.lock().expect("lock").insert(name.to_string(), server) {
-                    old.abort();
-                }
-            }
-            Err(e) => warn!(container = %name, %e, "no DNS server for the task"),
-        }
-    }
-
-    async fn forget_network(&self, name: &str) {
-        if let Some(server) = self.dns_servers.lock().expect("lock").remove(name) {
-            server.abort();
-        }
-        let count = self.addresses.lock().expect("lock").remove(name).map(|a| a.len()).unwrap_or(0);
-        let (net, name) = (Arc::clone(&self.net), name.to_string());
-        let _ = tokio::task::spawn_blocking(move || net.detach(&name, count)).await;
-    }
-
-    /// Where the routing mesh reaches a task, from the node namespace: its first address, which
-    /// is on the ingress network for a service that publishes ports (core attaches ingress first).
-    fn mesh_address(&self, name: &str) -> Option<std::net::Ipv4Addr> {
-        self.addresses.lock().expect("lock").get(name)?.first().map(|(_, a)| a.ip)
     }
 
     async fn run(self: &Arc<Self>, cmd: ContainerCommand) {
@@ -548,21 +472,8 @@ impl Runtime for ContainerdRuntime {
         }
     }
 
-    /// To the task's address through the node namespace's bridge; a task without an address
-    /// (no network) is reached on its own loopback.
     fn connect(&self, container_name: &str, port: u16) -> BoxFuture<io::Result<BoxIo>> {
-        let path = self.0.netns_path(container_name);
-        let via_bridge = self.0.mesh_address(container_name).map(|ip| (self.0.net.node_namespace().to_path_buf(), ip));
-        Box::pin(async move {
-            let std_stream = tokio::task::spawn_blocking(move || match via_bridge {
-                Some((node_ns, ip)) => netns::connect_to_in(node_ns, (ip, port).into(), Duration::from_secs(3)),
-                None => netns::connect_in(path, port, Duration::from_secs(3)),
-            })
-            .await
-            .map_err(io::Error::other)??;
-            std_stream.set_nonblocking(true)?;
-            Ok(Box::new(tokio::net::TcpStream::from_std(std_stream)?) as BoxIo)
-        })
+        self.0.net.connect(container_name, port)
     }
 
     fn existing(&self) -> BoxFuture<Vec<ContainerInfo>> {
@@ -582,10 +493,7 @@ impl Runtime for ContainerdRuntime {
             for c in list {
                 let Some(id) = c.labels.get(LABEL_ID) else { continue };
                 if let Some(addrs) = c.labels.get(LABEL_ADDRS) {
-                    me.addresses.lock().expect("lock").insert(c.id.clone(), parse_addresses(addrs));
-                    if netns::is_namespace(&me.netns_path(&c.id)) {
-                        me.start_dns(&c.id);
-                    }
+                    me.net.readopt(&c.id, addrs);
                 }
                 let created_at = Instant(c.labels.get(LABEL_CREATED).and_then(|s| s.parse().ok()).unwrap_or(0));
                 let process = TasksClient::new(me.channel.clone())
@@ -622,12 +530,8 @@ impl Runtime for ContainerdRuntime {
         })
     }
 
-    fn count(&self) -> usize {
-        self.0.workers.lock().expect("lock").len()
-    }
-
     fn set_resolver(&self, resolve: Resolve) {
-        *self.0.resolver.lock().expect("lock") = Some(resolve);
+        self.0.net.set_resolver(resolve);
     }
 
     fn serves_vips(&self) -> bool {
@@ -639,44 +543,12 @@ impl Runtime for ContainerdRuntime {
         vip: swarm_core::api::NetAddr,
         port: u16,
     ) -> BoxFuture<io::Result<crate::daemon::MeshListener>> {
-        let net = Arc::clone(&self.0.net);
-        Box::pin(async move {
-            let at = Attachment { ip: vip.ip, prefix_len: vip.prefix_len };
-            let std_listener =
-                tokio::task::spawn_blocking(move || net.listen_vip(at, port)).await.map_err(io::Error::other)??;
-            let listener = tokio::net::TcpListener::from_std(std_listener)?;
-            let (tx, rx) = mpsc::channel::<BoxIo>(64);
-            tokio::spawn(async move {
-                while let Ok((s, _)) = listener.accept().await {
-                    if tx.send(Box::new(s)).await.is_err() {
-                        return;
-                    }
-                }
-            });
-            Ok(crate::daemon::MeshListener(rx))
-        })
+        self.0.net.listen_vip(vip, port)
     }
 
     fn release_vip(&self, vip: swarm_core::api::NetAddr) {
-        let net = Arc::clone(&self.0.net);
-        tokio::task::spawn_blocking(move || net.release_vip(Attachment { ip: vip.ip, prefix_len: vip.prefix_len }));
+        self.0.net.release_vip(vip);
     }
-}
-
-/// `<network ID>=198.18.0.3/24,<network ID>=198.18.1.3/24`: a container's attachments in a label.
-fn format_addresses(list: &[(String, Attachment)]) -> String {
-    list.iter().map(|(n, a)| format!("{n}={}/{}", a.ip, a.prefix_len)).collect::<Vec<_>>().join(",")
-}
-
-fn parse_addresses(label: &str) -> Vec<(String, Attachment)> {
-    label
-        .split(',')
-        .filter_map(|item| {
-            let (name, cidr) = item.split_once('=')?;
-            let (ip, len) = cidr.split_once('/')?;
-            Some((name.to_string(), Attachment { ip: ip.parse().ok()?, prefix_len: len.parse().ok()? }))
-        })
-        .collect()
 }
 
 /// The chain ID of a layer stack, as the OCI image spec defines it.
@@ -760,17 +632,6 @@ fn oci_spec(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_round_trip_through_their_label() {
-        let list = vec![
-            ("ingress".to_string(), Attachment { ip: "198.18.0.3".parse().unwrap(), prefix_len: 24 }),
-            ("web".to_string(), Attachment { ip: "198.18.1.9".parse().unwrap(), prefix_len: 26 }),
-        ];
-        assert_eq!(format_addresses(&list), "ingress=198.18.0.3/24,web=198.18.1.9/26");
-        assert_eq!(parse_addresses(&format_addresses(&list)), list);
-        assert!(parse_addresses("").is_empty());
-    }
 
     #[test]
     fn chain_id_follows_the_oci_definition() {
