@@ -131,12 +131,8 @@ pub mod contract {
     use super::*;
     use raft::eraftpb::SnapshotMetadata;
 
-    pub fn entry(index: u64, term: u64) -> Entry {
-        let mut e = Entry::default();
-        e.index = index;
-        e.term = term;
-        e.data = vec![index as u8].into();
-        e
+    fn entry(index: u64, term: u64) -> Entry {
+        Entry { index, term, data: vec![index as u8].into(), ..Default::default() }
     }
 
     pub fn identity(raft_id: Option<u64>) -> Identity {
@@ -150,20 +146,14 @@ pub mod contract {
     }
 
     fn hard_state(term: u64, commit: u64) -> HardState {
-        let mut hs = HardState::default();
-        hs.term = term;
-        hs.commit = commit;
-        hs
+        HardState { term, commit, ..Default::default() }
     }
 
     fn snapshot(index: u64, term: u64) -> Snapshot {
-        let mut meta = SnapshotMetadata::default();
-        meta.index = index;
-        meta.term = term;
+        let mut meta = SnapshotMetadata { index, term, ..Default::default() };
         meta.mut_conf_state().voters = vec![7];
-        let mut snap = Snapshot::default();
+        let mut snap = Snapshot { data: vec![1, 2, 3].into(), ..Default::default() };
         snap.set_metadata(meta);
-        snap.data = vec![1, 2, 3].into();
         snap
     }
 

@@ -433,7 +433,7 @@ async fn rt_fetch_ca(addr: &str) -> Vec<u8> {
 #[ignore = "needs root and a private containerd: run by ci/e2e.sh"]
 fn leader_killed_with_kill_9_comes_back_from_its_data_root() {
     let base = base_dir("failover");
-    let mut ds = vec![
+    let mut ds = [
         Daemon::start(&base, "127.0.0.22", "m0", "e2e-m0"),
         Daemon::start(&base, "127.0.0.23", "m1", "e2e-m1"),
         Daemon::start(&base, "127.0.0.24", "m2", "e2e-m2"),
