@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 mod door;
-pub use door::JoinGrant;
+pub use door::{JoinGrant, ManagerGauges, NodeGauges};
 
 pub const CLUSTER_PORT: u16 = 2377;
 /// How long `swarm join` waits before answering (docker: 20 s).
@@ -849,7 +849,7 @@ impl Node {
                 req_id,
                 Reply::Error(format!("curl: (7) Failed to connect to port {port}: Connection refused")),
             );
-        };
+        }
         match self.route_ingress(port) {
             Ok(route) => self.reply(req_id, Reply::Route(route)),
             Err(e) => self.reply(req_id, Reply::Error(format!("curl: (7) Failed to connect to port {port}: {e}"))),

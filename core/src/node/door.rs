@@ -7,15 +7,17 @@
 //! node.route_ingress(port)        // the task a connection on a published port goes to
 //! node.route_vip(vip, port)       // the task a connection to a VIP goes to
 //! node.resolve(container, name)   // the embedded DNS's answer inside a task
+//! node.gauges()                   // what a metrics endpoint shows
 //! Output::Serve(ServeChange)      // ports, VIPs and remote task addresses to serve, as changes
 //! ```
 
 use super::{Node, NOT_A_MANAGER_RPC};
-use crate::api::NodeRole;
+use crate::api::{NodeRole, NodeState, TaskState};
 use crate::manager::tokens;
 use crate::net::Route;
 use crate::serve::ServeView;
 use core::net::Ipv4Addr;
+use std::collections::BTreeMap;
 
 /// What a manager grants a node that asks for a certificate with a join token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +27,26 @@ pub struct JoinGrant {
     /// that any manager can sign joining nodes' certificates (swarmkit's managers each hold
     /// the root CA key); workers never see it.
     pub ca_key: bool,
+}
+
+/// What a driver's metrics endpoint shows of a node: its store's view of the swarm and Raft
+/// when it is a manager, the containers its agent knows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeGauges {
+    pub manager: Option<ManagerGauges>,
+    pub containers: usize,
+    /// Messages core dropped (not for this node's role or state).
+    pub messages_dropped: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ManagerGauges {
+    pub nodes_by_state: BTreeMap<NodeState, u64>,
+    /// By observed state.
+    pub tasks_by_state: BTreeMap<TaskState, u64>,
+    pub raft_term: u64,
+    pub raft_commit_index: u64,
+    pub is_leader: bool,
 }
 
 impl Node {
@@ -60,6 +82,31 @@ impl Node {
     pub fn resolve(&self, container: &str, name: &str) -> Vec<Ipv4Addr> {
         let Some(agent) = self.agent() else { return Vec::new() };
         agent.directory.resolve(name, &agent.container_networks(container).unwrap_or_default())
+    }
+
+    /// Counts for a metrics endpoint, read from this node's own state (a manager's store may
+    /// lag the leader's).
+    pub fn gauges(&self) -> NodeGauges {
+        let manager = self.manager().map(|mgr| {
+            let mut g = ManagerGauges {
+                raft_term: mgr.raft.term(),
+                raft_commit_index: mgr.raft.commit_index(),
+                is_leader: mgr.is_leader(),
+                ..Default::default()
+            };
+            for n in mgr.store.nodes.values() {
+                *g.nodes_by_state.entry(n.status.state).or_default() += 1;
+            }
+            for t in mgr.store.tasks.values() {
+                *g.tasks_by_state.entry(t.status.state).or_default() += 1;
+            }
+            g
+        });
+        NodeGauges {
+            manager,
+            containers: self.agent().map(|a| a.containers.len()).unwrap_or(0),
+            messages_dropped: self.stats.messages_dropped,
+        }
     }
 
     /// Compares what the node should serve now with what it served, and queues the

@@ -111,6 +111,7 @@ fn advertise_ip_is_the_address_swarm_init_would_advertise() {
 fn authorize_join_grants_the_tokens_role_and_the_ca_key_to_managers_only() {
     let outside = Node::new(config(&[("eth0", "192.168.0.109")]), 1);
     assert_eq!(outside.authorize_join("SWMTKN-1-x").unwrap_err(), NOT_A_MANAGER_RPC);
+    assert_eq!(outside.gauges(), NodeGauges::default(), "nothing to count outside a swarm");
 
     let mut h = Harness::new();
     text(h.run("docker swarm init", 1_000));
@@ -135,6 +136,13 @@ fn a_published_service_on_an_overlay_is_routed_resolved_and_served_as_changes() 
     text(h.run("docker network create -d overlay backend", 1_000));
     assert!(h.served.is_empty(), "nothing published yet: {:?}", h.served);
     text(h.run("docker service create --name web --replicas 2 --network backend --publish 8080:80 nginx", 20_000));
+
+    let gauges = h.node.gauges();
+    let mgr = gauges.manager.as_ref().expect("a manager's gauges");
+    assert_eq!(mgr.nodes_by_state, [(NodeState::Ready, 1)].into_iter().collect());
+    assert_eq!(mgr.tasks_by_state, [(TaskState::Running, 2)].into_iter().collect());
+    assert!(mgr.is_leader && mgr.raft_term >= 1 && mgr.raft_commit_index >= 1, "{mgr:?}");
+    assert_eq!(gauges.containers, 2);
 
     let agent = h.node.agent().unwrap();
     let web = agent.directory.services.get("web").expect("web in the directory").clone();

@@ -1,6 +1,6 @@
 //! Prometheus metrics of one daemon: its store's view of the swarm, Raft, the cluster port.
 //!
-//! Read at scrape time from the node and the transport's counters into a fresh registry, and
+//! Read at scrape time from the node (`Node::gauges`) and the transport's counters into a fresh registry, and
 //! written by `prometheus-client` (OpenMetrics text: a counter `swarmd_x` is exposed as
 //! `swarmd_x_total`, the output ends with `# EOF`).
 
@@ -12,7 +12,6 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use swarm_core::api::TaskState;
 
 /// One label, `status="ready"`.
 type Label = [(&'static str, String); 1];
@@ -20,32 +19,26 @@ type Label = [(&'static str, String); 1];
 impl Daemon {
     pub fn metrics(&self) -> String {
         let mut registry = Registry::default();
-        if let Some(mgr) = self.node.manager() {
-            let mut nodes: BTreeMap<String, i64> = BTreeMap::new();
-            for n in mgr.store.nodes.values() {
-                *nodes.entry(n.status.state.as_str().to_lowercase()).or_default() += 1;
-            }
+        let gauges = self.node.gauges();
+        if let Some(mgr) = &gauges.manager {
+            let nodes = mgr.nodes_by_state.iter().map(|(s, n)| (s.as_str().to_lowercase(), *n as i64)).collect();
             registry.register(
                 "swarmd_nodes",
                 "Nodes in the swarm by status (this manager's store)",
                 labelled("status", nodes),
             );
-            let mut tasks: BTreeMap<TaskState, i64> = BTreeMap::new();
-            for t in mgr.store.tasks.values() {
-                *tasks.entry(t.status.state).or_default() += 1;
-            }
-            let tasks = tasks.into_iter().map(|(s, n)| (s.as_str().to_lowercase(), n)).collect();
+            let tasks = mgr.tasks_by_state.iter().map(|(s, n)| (s.as_str().to_lowercase(), *n as i64)).collect();
             registry.register("swarmd_tasks", "Tasks by observed state", labelled("state", tasks));
-            registry.register("swarmd_raft_term", "Current Raft term", ConstGauge::new(mgr.raft.term() as i64));
+            registry.register("swarmd_raft_term", "Current Raft term", ConstGauge::new(mgr.raft_term as i64));
             registry.register(
                 "swarmd_raft_commit_index",
                 "Raft commit index",
-                ConstGauge::new(mgr.raft.commit_index() as i64),
+                ConstGauge::new(mgr.raft_commit_index as i64),
             );
             registry.register(
                 "swarmd_raft_leader",
                 "Whether this manager is the Raft leader",
-                ConstGauge::new(mgr.is_leader() as i64),
+                ConstGauge::new(mgr.is_leader as i64),
             );
         }
         let s = &self.transport.stats;
@@ -54,7 +47,7 @@ impl Daemon {
         for (reason, n) in [
             ("malformed", s.frames_malformed.load(Ordering::Relaxed)),
             ("queue", s.frames_dropped.load(Ordering::Relaxed)),
-            ("core", self.node.stats.messages_dropped),
+            ("core", gauges.messages_dropped),
         ] {
             dropped.get_or_create(&[("reason", reason.to_string())]).inc_by(n);
         }

@@ -258,7 +258,7 @@ impl Daemon {
     fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
         let needs_certs = self.transport.security.required
             && self.transport.security.current().is_none()
-            && self.node.member().is_none();
+            && self.node.cluster_addr().is_none();
         match &command {
             Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. }
                 if needs_certs =>
