@@ -1,6 +1,6 @@
 //! The embedded DNS server a task sees at `127.0.0.11:53` (docker's address), one UDP socket
 //! opened inside each task's network namespace. It holds no rule: each question goes to the
-//! daemon loop, which asks core (`Directory::resolve`: `NAME` → the service's VIP on a network
+//! daemon loop, which asks core (`Node::resolve`: `NAME` → the service's VIP on a network
 //! the task shares with it, `tasks.NAME` → the addresses of its running tasks; nothing on
 //! ingress). A name core does not know gets NXDOMAIN (there is no upstream resolver to ask).
 

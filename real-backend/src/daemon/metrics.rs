@@ -67,11 +67,10 @@ impl Daemon {
             "Cluster-port connections refused (TLS, certificate, hello)",
             ConstCounter::new(s.connections_refused.load(Ordering::Relaxed)),
         );
-        let containers = self.node.agent().map(|a| a.containers.len()).unwrap_or(0);
         registry.register(
             "swarmd_containers",
             "Containers this node's agent knows",
-            ConstGauge::new(containers as i64),
+            ConstGauge::new(gauges.containers as i64),
         );
         let mut out = String::new();
         encode(&mut out, &registry).expect("writing to a String cannot fail");

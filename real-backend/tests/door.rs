@@ -1,0 +1,54 @@
+//! swarmd asks core only through the node's door (`swarm_core::node::Node`'s queries and
+//! outputs, `core/src/node/door.rs`): no source file of the daemon reaches into the manager,
+//! its store, the agent or the routing directory, where a rule could be read and re-decided.
+//! Core's message, API and runtime types, and the join token's format (`manager::tokens`:
+//! the CA digest a joining node checks), are data, not rules, and stay allowed.
+
+use std::path::{Path, PathBuf};
+
+/// A text that reaches past the door, and what to ask instead.
+const PAST_THE_DOOR: &[(&str, &str)] = &[
+    (".manager()", "the manager's state: Node::gauges, Node::authorize_join"),
+    (".agent()", "the agent's state: Node::resolve, Node::gauges, Output::Serve"),
+    (".member()", "membership internals: Node::cluster_addr"),
+    (".directory", "the routing directory: Node::route_ingress, Node::route_vip, Output::Serve"),
+    ("swarm_core::store", "the replicated store: a door query"),
+    ("swarm_core::worker", "the agent: a door query"),
+    ("swarm_core::manager::manager", "the manager: a door query"),
+    ("swarm_core::manager::orchestrator", "the orchestrator: a door query"),
+    ("swarm_core::manager::scheduler", "the scheduler: a door query"),
+    ("swarm_core::manager::dispatcher", "the dispatcher: a door query"),
+    ("swarm_core::manager::allocator", "the allocator: a door query"),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable source dir") {
+        let path = entry.expect("dir entry").path();
+        // containerd's generated gRPC code knows nothing of core.
+        if path.is_dir() && !path.ends_with("gen") {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn swarmd_asks_core_only_through_the_nodes_door() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() > 10, "found the daemon's sources: {files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable source");
+        for (n, line) in text.lines().enumerate() {
+            for (needle, instead) in PAST_THE_DOOR {
+                if line.contains(needle) {
+                    found.push(format!("{}:{}: `{needle}`: ask {instead}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "swarmd reaches past the node's door:\n{}", found.join("\n"));
+}
