@@ -15,6 +15,7 @@ pub mod message;
 pub mod names;
 pub mod net;
 pub mod node;
+pub mod observe;
 pub mod persist;
 pub mod planted;
 pub mod runtime;

@@ -848,6 +848,11 @@ impl Node {
             Err(e) => self.reply(req_id, Reply::Error(format!("curl: (7) Failed to connect to port {port}: {e}"))),
         }
     }
+
+    /// A read-only view of this node for observers outside core (the simulator's checkers).
+    pub fn observe(&self) -> crate::observe::Observation<'_> {
+        crate::observe::Observation::of(self)
+    }
 }
 
 // The store's `Node` type and this module's `Node` share a name; alias the store's here.
