@@ -19,5 +19,7 @@ pub mod persist;
 pub mod planted;
 pub mod runtime;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 pub mod worker;
