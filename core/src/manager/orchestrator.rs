@@ -22,7 +22,8 @@ pub struct Orchestrator {
     /// Replacement tasks waiting out their restart delay (desired READY until then).
     /// Leader-local, as in swarmkit: a new leader restarts the delay from its own start.
     restart_at: Deadlines<TaskId>,
-    /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
+    /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`: kept only for
+    /// a policy with a limit, at most that many per slot, and dropped with the service.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
     /// Services to look at as a whole in the next round (spec changed, a global service's task
     /// or node changed, no longer steady). A round looks only at these and at `dirty_slots`
@@ -160,6 +161,7 @@ impl Orchestrator {
             }
         }
         self.steady.retain(|id, _| store.services.contains_key(id));
+        self.restarts.retain(|(service, _, _), _| store.services.contains_key(service));
         remove_tasks_of_deleted_services(store, round.actions);
         reap(store, &looked_at, round.actions);
     }
@@ -416,9 +418,17 @@ impl Orchestrator {
         if delayed {
             self.restart_at.set(task.id.clone(), now + delay);
         }
-        if reason == RestartReason::Died {
+        // As swarmkit's RecordRestartHistory: only a policy with a limit needs the history, and
+        // only its last `max_attempts` restarts can decide (within the window or not), so the
+        // history per slot stays bounded however long a task crash-loops.
+        let max_attempts = svc.spec.task.restart_policy.max_attempts as usize;
+        if reason == RestartReason::Died && max_attempts > 0 {
             let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
-            self.restarts.entry(key).or_default().push(now);
+            let history = self.restarts.entry(key).or_default();
+            history.push(now);
+            if history.len() > max_attempts {
+                history.drain(..history.len() - max_attempts);
+            }
         }
         task
     }
