@@ -460,6 +460,8 @@ impl Manager {
 
     // ----- the Raft loop -----
 
+    /// Encodes one batch of store actions as a Raft entry and proposes it: the one place a
+    /// `Proposal` is made. Returns the batch's sequence number (what `complete` matches).
     fn propose(&mut self, actions: Vec<StoreAction>) -> Result<u64, String> {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -719,13 +721,11 @@ impl Manager {
                 if self.store.applied_index > 2 {
                     l.dispatcher.on_become_leader(&self.store, now, &mut actions);
                 }
-                if !actions.is_empty() {
-                    let proposal = Proposal { proposer: self.raft.id(), seq: self.next_seq, actions };
-                    self.next_seq += 1;
-                    let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
-                    let _ = self.raft.propose(bytes);
-                }
                 l.dirty = true;
+                if !actions.is_empty() {
+                    // Refused only when leadership is already gone: the next leader marks them.
+                    let _ = self.propose(actions);
+                }
             }
         }
     }
@@ -787,11 +787,7 @@ impl Manager {
         if actions.is_empty() {
             return false;
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let proposal = Proposal { proposer: self.raft.id(), seq, actions };
-        let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
-        if self.raft.propose(bytes).is_ok() {
+        if let Ok(seq) = self.propose(actions) {
             self.waiting.insert(seq, Waiter::Controllers);
             if let Some(l) = &mut self.leader {
                 l.controllers_in_flight = Some((seq, now + CONTROLLER_PROPOSAL_TIMEOUT));
