@@ -20,5 +20,7 @@ pub mod persist;
 pub mod planted;
 pub mod runtime;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 pub mod worker;

@@ -576,33 +576,17 @@ mod tests {
     use super::*;
     use crate::api::*;
     use crate::ids::TaskId;
-    use crate::store::Touched;
+    use crate::test_support::{apply_all, NodeFixture};
 
     const GB: u64 = 1 << 30;
 
     fn apply(store: &mut Store, actions: Vec<StoreAction>) {
-        let mut touched = Touched::default();
-        for action in actions {
-            store.apply(action, &mut touched);
-        }
+        apply_all(store, actions);
     }
 
     fn node(id: &str, hostname: &str, role: NodeRole) -> Node {
-        Node {
-            id: NodeId(id.into()),
-            spec: NodeSpec { role, availability: Availability::Active, labels: BTreeMap::new() },
-            description: NodeDescription {
-                hostname: hostname.into(),
-                platform_os: "linux".into(),
-                platform_arch: "x86_64".into(),
-                resources: Resources { nano_cpus: 4_000_000_000, memory_bytes: 2 * GB },
-                engine_version: "17.06".into(),
-                engine_labels: BTreeMap::new(),
-            },
-            status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "192.168.99.100".into() },
-            manager_status: None,
-            created_at: Instant::ZERO,
-        }
+        let resources = Resources { nano_cpus: 4_000_000_000, memory_bytes: 2 * GB };
+        NodeFixture { hostname, role, addr: "192.168.99.100", resources, ..NodeFixture::worker(id) }.build()
     }
 
     fn add_workers(store: &mut Store, ids: &[&str]) {
