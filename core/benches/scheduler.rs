@@ -70,7 +70,7 @@ fn apply(store: &mut Store, actions: impl IntoIterator<Item = StoreAction>) {
 
 fn node(id: String, i: usize, role: NodeRole) -> Node {
     let mut labels = BTreeMap::new();
-    labels.insert("zone".to_string(), if i % 2 == 0 { "a" } else { "b" }.to_string());
+    labels.insert("zone".to_string(), if i.is_multiple_of(2) { "a" } else { "b" }.to_string());
     Node {
         id: NodeId(id),
         spec: NodeSpec { role, availability: Availability::Active, labels },

@@ -10,6 +10,7 @@ pub mod api;
 pub mod cli;
 pub mod deadlines;
 pub mod ids;
+pub mod image;
 pub mod manager;
 pub mod message;
 pub mod names;

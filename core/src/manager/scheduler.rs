@@ -537,23 +537,12 @@ fn node_ip_matches(constraint: &Constraint, node_addr: &str) -> bool {
     let node_ip: Option<Ipv4Addr> = node_addr.parse().ok();
     let matched = if let Ok(ip) = constraint.value.parse::<Ipv4Addr>() {
         node_ip == Some(ip)
-    } else if let Some((base, prefix_len)) = parse_cidr(&constraint.value) {
-        node_ip.is_some_and(|ip| within_cidr(ip, base, prefix_len))
+    } else if let Ok(net) = constraint.value.parse::<ipnet::Ipv4Net>() {
+        node_ip.is_some_and(|ip| net.contains(&ip))
     } else {
         return false;
     };
     matched == constraint.equal
-}
-
-fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
-    let (ip, len) = s.split_once('/')?;
-    let len: u8 = len.parse().ok()?;
-    (len <= 32).then_some((ip.parse().ok()?, len))
-}
-
-fn within_cidr(ip: Ipv4Addr, base: Ipv4Addr, prefix_len: u8) -> bool {
-    let mask = if prefix_len == 0 { 0 } else { u32::MAX << (32 - prefix_len as u32) };
-    u32::from(ip) & mask == u32::from(base) & mask
 }
 
 /// Go's `strings.EqualFold`: equal under Unicode case folding.
