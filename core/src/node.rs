@@ -139,6 +139,9 @@ pub struct Node {
     /// (`set_root_ca_digest`); `None`: `swarm init` draws a stand-in from the node's RNG.
     root_ca_digest: Option<String>,
     serving: crate::serve::Serving,
+    /// The latest time a driver handed in: every deadline and timeout in core assumes time
+    /// never goes backwards, so `handle` asserts it at the door.
+    last_now: Instant,
 }
 
 impl Node {
@@ -173,6 +176,7 @@ impl Node {
             planted: crate::planted::Planted::default(),
             root_ca_digest: None,
             serving: crate::serve::Serving::default(),
+            last_now: Instant::ZERO,
         }
     }
 
@@ -204,6 +208,7 @@ impl Node {
         now: Instant,
     ) -> Node {
         let mut node = Node::new(config, seed);
+        node.last_now = now;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
             Manager::restore(id, identity.advertise_addr.clone(), &identity.managers, &disk.raft, now, &mut node.rng)
@@ -284,6 +289,8 @@ impl Node {
     // ----- inputs -----
 
     pub fn handle(&mut self, now: Instant, input: Input) {
+        assert!(now >= self.last_now, "time went backwards at the node's door: {now:?} after {:?}", self.last_now);
+        self.last_now = now;
         let mut loopback: VecDeque<(Addr, Message)> = VecDeque::new();
         match input {
             Input::Timer => self.on_timer(now, &mut loopback),
@@ -854,6 +861,11 @@ impl Node {
             Ok(route) => self.reply(req_id, Reply::Route(route)),
             Err(e) => self.reply(req_id, Reply::Error(format!("curl: (7) Failed to connect to port {port}: {e}"))),
         }
+    }
+
+    /// A read-only view of this node for observers outside core (the simulator's checkers).
+    pub fn observe(&self) -> crate::observe::Observation<'_> {
+        crate::observe::Observation::of(self)
     }
 }
 

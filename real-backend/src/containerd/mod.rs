@@ -19,7 +19,7 @@ mod network;
 use network::TaskNet;
 
 use crate::dns::Resolve;
-use crate::runtime::{containerd_ref, normalize_tag, Runtime};
+use crate::runtime::Runtime;
 use crate::transport::{BoxFuture, BoxIo};
 use gen::services_containers_v1::{self as containers, containers_client::ContainersClient};
 use gen::services_content_v1::{content_client::ContentClient, ReadContentRequest};
@@ -38,6 +38,7 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use swarm_core::image;
 use swarm_core::runtime::{ContainerCommand, ContainerEvent, ContainerInfo, ContainerSpec, ContainerState};
 use swarm_core::time::Instant;
 use tokio::sync::mpsc;
@@ -144,7 +145,7 @@ impl Containerd {
     }
 
     async fn image_config(&self, image: &str) -> Result<ImageConfig, Failed> {
-        let reference = containerd_ref(image);
+        let reference = image::fully_qualified(image);
         let got =
             ImagesClient::new(self.channel.clone()).get(self.req(GetImageRequest { name: reference.clone() })).await;
         let target = match got {
@@ -152,7 +153,7 @@ impl Containerd {
                 r.into_inner().image.and_then(|i| i.target).ok_or_else(|| Failed("image without target".into()))?
             }
             Err(s) if s.code() == Code::NotFound => {
-                return Err(Failed(format!("No such image: {}", normalize_tag(image))))
+                return Err(Failed(format!("No such image: {}", image::with_tag(image))))
             }
             Err(s) => return Err(s.into()),
         };
@@ -241,7 +242,7 @@ impl Containerd {
             let container = containers::Container {
                 id: spec.name.clone(),
                 labels,
-                image: containerd_ref(&spec.image),
+                image: image::fully_qualified(&spec.image),
                 runtime: Some(containers::container::Runtime { name: "io.containerd.runc.v2".into(), options: None }),
                 spec: Some(prost_types::Any {
                     type_url: SPEC_TYPE_URL.into(),
