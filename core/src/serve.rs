@@ -83,6 +83,10 @@ struct Contribution {
 /// The node's serving state: what it last looked at, and what it serves.
 #[derive(Clone, Debug, Default)]
 pub struct Serving {
+    /// Off until a driver with listeners asks (`Node::report_serving`): a directory update
+    /// costs a comparison of the services that changed, which a simulated cluster of
+    /// thousands of nodes, with no listener to open, need not pay on every push.
+    enabled: bool,
     directory: Directory,
     own_ip: Option<String>,
     /// Container name → TCP ports its image exposes.
@@ -96,6 +100,14 @@ pub struct Serving {
 }
 
 impl Serving {
+    pub fn enable(&mut self) {
+        self.enabled = true;
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Brings the serving state up to `view` (`None`: the node is in no swarm, so it serves
     /// nothing) and appends what changed to `out`.
     pub fn update(&mut self, view: Option<ServeView<'_>>, out: &mut Vec<ServeChange>) {

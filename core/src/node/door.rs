@@ -8,7 +8,8 @@
 //! node.route_vip(vip, port)       // the task a connection to a VIP goes to
 //! node.resolve(container, name)   // the embedded DNS's answer inside a task
 //! node.gauges()                   // what a metrics endpoint shows
-//! Output::Serve(ServeChange)      // ports, VIPs and remote task addresses to serve, as changes
+//! node.report_serving()          // then Output::Serve(ServeChange): ports, VIPs and remote
+//!                                 // task addresses to serve, as changes
 //! ```
 
 use super::{Node, NOT_A_MANAGER_RPC};
@@ -109,9 +110,19 @@ impl Node {
         }
     }
 
+    /// Asks for `Output::Serve`: a driver that opens listeners (swarmd) calls this once after
+    /// building or restarting the node; from the next input on, the node reports what it
+    /// serves, from nothing. The simulator opens no listener and does not ask.
+    pub fn report_serving(&mut self) {
+        self.serving.enable();
+    }
+
     /// Compares what the node should serve now with what it served, and queues the
-    /// differences as `Output::Serve` (after every input).
+    /// differences as `Output::Serve` (after every input, once a driver asked).
     pub(super) fn refresh_serving(&mut self) {
+        if !self.serving.is_enabled() {
+            return;
+        }
         let mut changes = Vec::new();
         let member = match &self.membership {
             super::Membership::Member(m) => Some(m),

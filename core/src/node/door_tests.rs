@@ -29,6 +29,13 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
+        let mut h = Harness::without_serving();
+        h.node.report_serving();
+        h
+    }
+
+    /// As the simulator drives a node: nobody asked for `Output::Serve`.
+    fn without_serving() -> Harness {
         Harness { node: Node::new(config(&[("eth0", "192.168.0.109")]), 7), now: Instant(1_000), served: Vec::new() }
     }
 
@@ -184,4 +191,26 @@ fn a_published_service_on_an_overlay_is_routed_resolved_and_served_as_changes() 
     h.served.clear();
     text(h.run("docker swarm leave --force", 1_000));
     assert_eq!(h.served, vec![ServeChange::UnpublishPort { port: 9090 }]);
+}
+
+#[test]
+fn a_node_reports_what_it_serves_only_to_a_driver_that_asked() {
+    let mut h = Harness::without_serving();
+    text(h.run("docker swarm init", 1_000));
+    text(h.run("docker service create --name web --publish 8080:80 nginx", 20_000));
+    assert_eq!(h.node.route_ingress(8080).unwrap().service, "web", "the mesh routes all the same");
+    assert!(h.served.is_empty(), "{:?}", h.served);
+    // Asking later reports everything served so far, from nothing.
+    h.node.report_serving();
+    h.node.handle(h.now, Input::Timer);
+    let served: Vec<ServeChange> = h
+        .node
+        .drain_outputs()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Serve(change) => Some(change),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(served, vec![ServeChange::PublishPort { port: 8080 }]);
 }

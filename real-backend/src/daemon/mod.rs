@@ -136,7 +136,7 @@ impl Daemon {
         let disk = parts.storage.load().expect("reading the node's disk");
         let certs = NodeCerts::load(&parts.certs_dir).expect("reading the node's certificates");
         let now = parts.clock.now();
-        let node = if disk.identity.is_some() {
+        let mut node = if disk.identity.is_some() {
             let containers = parts.runtime.existing().await;
             info!(containers = containers.len(), "restarting from the data root");
             if let Some(certs) = certs {
@@ -146,6 +146,8 @@ impl Daemon {
         } else {
             Node::new(parts.config, parts.seed)
         };
+        // Listeners on published ports, VIPs and remote tasks' addresses follow core's word.
+        node.report_serving();
         if let Some(addr) = node.cluster_addr() {
             parts.transport.set_local_addr(addr.clone());
         }
