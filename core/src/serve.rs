@@ -92,7 +92,7 @@ pub struct Serving {
     /// Container name → TCP ports its image exposes.
     exposed: BTreeMap<String, Vec<u16>>,
     by_service: BTreeMap<String, Contribution>,
-    /// Network → how many services have a task on it here.
+    /// Network other than ingress → how many services have a task on it here.
     local_networks: BTreeMap<NetworkId, usize>,
     /// Served key → the services asking for it, with the value each gives; the first one is
     /// what is served (two services asking for one key is a transient of reallocation).
@@ -158,7 +158,8 @@ impl Serving {
         let mut local_by_service: BTreeMap<String, BTreeSet<NetworkId>> = BTreeMap::new();
         for name in &affected {
             let old = self.by_service.get(name).map(|c| c.local_networks.clone()).unwrap_or_default();
-            let new = self.directory.services.get(name).map(|s| networks_here(s, own_ip)).unwrap_or_default();
+            let ingress = self.directory.ingress_network.as_ref();
+            let new = self.directory.services.get(name).map(|s| networks_here(s, own_ip, ingress)).unwrap_or_default();
             for n in old.difference(&new) {
                 let count = self.local_networks.get_mut(n).expect("counted when added");
                 *count -= 1;
@@ -280,13 +281,13 @@ fn addition(key: Served, backend: Option<Backend>) -> ServeChange {
     }
 }
 
-/// The networks `entry` has a running task on at this node.
-fn networks_here(entry: &ServiceEntry, own_ip: Option<&str>) -> BTreeSet<NetworkId> {
+/// The networks other than ingress that `entry` has a running task on at this node.
+fn networks_here(entry: &ServiceEntry, own_ip: Option<&str>, ingress: Option<&NetworkId>) -> BTreeSet<NetworkId> {
     entry
         .backends
         .iter()
         .filter(|b| Some(b.node_addr.as_str()) == own_ip)
-        .flat_map(|b| b.addresses.iter().map(|(n, _)| n.clone()))
+        .flat_map(|b| b.addresses.iter().map(|(n, _)| n).filter(|n| Some(*n) != ingress).cloned())
         .collect()
 }
 
