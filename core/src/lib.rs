@@ -8,8 +8,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod control;
 pub mod deadlines;
 pub mod ids;
+pub mod io;
 pub mod manager;
 pub mod message;
 pub mod names;

@@ -14,6 +14,9 @@ use crate::net::Directory;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// The port managers and agents talk on.
+pub const CLUSTER_PORT: u16 = 2377;
+
 /// An address on the cluster port, `192.168.0.109:2377`.
 pub type Addr = String;
 
@@ -32,7 +35,7 @@ pub enum Message {
     },
     ForwardReply {
         request_id: u64,
-        reply: crate::node::Reply,
+        reply: crate::io::Reply,
     },
     /// Agent → dispatcher.
     Session(SessionMessage),

@@ -313,7 +313,7 @@ fn node_set_role(store: &Store, names: &[String], role: NodeRole, rng: &mut ChaC
                         break id;
                     }
                 };
-                let addr = format!("{}:{}", node.status.addr, crate::node::CLUSTER_PORT);
+                let addr = format!("{}:{}", node.status.addr, crate::message::CLUSTER_PORT);
                 actions.push(StoreAction::SetManagerStatus {
                     id: node.id.clone(),
                     manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),

@@ -14,9 +14,10 @@ use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
 use super::scheduler::Scheduler;
 use crate::api::*;
 use crate::cli::Command;
+use crate::control::errors::{LOST_LEADERSHIP_ERROR, NO_LEADER_ERROR};
 use crate::ids::NodeId;
+use crate::io::{Output, Reply};
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
-use crate::node::{Output, Reply};
 use crate::persist::{PersistRaft, RaftDisk};
 use crate::store::{ApplyOutcome, Store, StoreAction, Touched};
 use crate::time::Instant;
@@ -30,9 +31,6 @@ use std::time::Duration;
 pub const RAFT_TICK: Duration = Duration::from_secs(1);
 /// A controller proposal not committed by then is given up (the next round retries).
 const CONTROLLER_PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
-pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
-pub const LOST_LEADERSHIP_ERROR: &str =
-    "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
 
 /// A Raft entry's payload: one batch of store actions.
 #[derive(Serialize, Deserialize)]

@@ -1,0 +1,10 @@
+//! The daemon's refusals that more than one component gives, in docker's exact words.
+
+pub const NOT_A_MANAGER_WORKER: &str = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+pub const NOT_IN_SWARM: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
+pub const ALREADY_IN_SWARM: &str =
+    "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
+pub const JOIN_TIMED_OUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";
+pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+pub const LOST_LEADERSHIP_ERROR: &str =
+    "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";

@@ -1,0 +1,3 @@
+//! The control API: what a client asks a node and what it answers, as data.
+
+pub mod errors;
