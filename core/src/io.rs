@@ -1,10 +1,10 @@
 //! What a driver hands a node and what it gets back: the node's whole conversation with the
-//! outside world. This module sits below everything else in core (the node, the manager and
+//! outside world. This module (with `control`, the requests and replies) sits below everything else in core (the node, the manager and
 //! the agent all speak in these types), so it depends on no component.
 
-use crate::cli::Command;
+pub use crate::control::Reply;
+use crate::control::Request;
 use crate::message::{Addr, Message};
-use crate::net::Route;
 use crate::persist::{Identity, PersistRaft};
 use crate::runtime::{ContainerCommand, ContainerEvent};
 
@@ -19,7 +19,7 @@ pub enum Input {
     Container(ContainerEvent),
     Client {
         req_id: u64,
-        command: Command,
+        request: Request,
     },
 }
 
@@ -38,15 +38,4 @@ pub enum Output {
         req_id: u64,
         reply: Reply,
     },
-}
-
-/// What a command returns to the user.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Reply {
-    /// Success: what the CLI prints on stdout.
-    Text(String),
-    /// The daemon refused: the CLI prints `Error response from daemon: <text>` and exits 1.
-    Error(String),
-    /// `curl`: where the routing mesh sent the request; the driver delivers it to the task.
-    Route(Route),
 }

@@ -8,7 +8,7 @@
 //! a version byte, in swarmd's `wire.rs`); Raft messages go as raft-rs's own protobuf bytes.
 
 use crate::api::{NodeDescription, NodeRole, Task, TaskStatus};
-use crate::cli::Command;
+use crate::control::Request;
 use crate::ids::{NodeId, TaskId};
 use crate::net::Directory;
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ pub enum Message {
     /// A follower manager passes a write to the leader.
     Forward {
         request_id: u64,
-        command: Command,
+        request: Request,
     },
     ForwardReply {
         request_id: u64,

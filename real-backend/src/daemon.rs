@@ -19,7 +19,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::api::{NodeRole, PublishMode, Resources, TaskState};
-use swarm_core::cli::Command;
+use swarm_core::control::Request;
+use swarm_core::control::Response;
 use swarm_core::manager::tokens;
 use swarm_core::net::Route;
 use swarm_core::node::{Node, NodeConfig, Output, Reply};
@@ -60,14 +61,14 @@ impl Clock {
 
 pub enum Event {
     Client {
-        command: Command,
+        command: Request,
         reply: oneshot::Sender<Reply>,
     },
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
     JoinBootstrapped {
         result: Result<NodeCerts, String>,
-        command: Command,
+        command: Request,
         reply: oneshot::Sender<Reply>,
     },
     /// A task connected to a service VIP: core picks the task (see `reconcile_vips`).
@@ -222,11 +223,11 @@ impl Daemon {
             }
             Event::JoinBootstrapped { result, command, reply } => match result {
                 Err(e) => {
-                    let _ = reply.send(Reply::Error(e));
+                    let _ = reply.send(Err(e.into()));
                 }
                 Ok(certs) => {
                     if let Err(e) = self.install_certs(certs) {
-                        let _ = reply.send(Reply::Error(e));
+                        let _ = reply.send(Err(e.into()));
                         return;
                     }
                     self.submit(command, reply);
@@ -254,12 +255,12 @@ impl Daemon {
         Ok(())
     }
 
-    fn submit(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+    fn submit(&mut self, command: Request, reply: oneshot::Sender<Reply>) {
         let req_id = self.next_req;
         self.next_req += 1;
         self.pending.insert(req_id, reply);
         let now = self.clock.now();
-        self.node.handle(now, swarm_core::node::Input::Client { req_id, command });
+        self.node.handle(now, swarm_core::node::Input::Client { req_id, request: command });
     }
 
     /// The address this node would advertise, as core will choose it (for its certificate).
@@ -279,14 +280,12 @@ impl Daemon {
         }
     }
 
-    fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+    fn on_client(&mut self, command: Request, reply: oneshot::Sender<Reply>) {
         let needs_certs = self.transport.security.required
             && self.transport.security.current().is_none()
             && self.node.member().is_none();
         match &command {
-            Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. }
-                if needs_certs =>
-            {
+            Request::InitSwarm { advertise_addr, .. } if needs_certs => {
                 // Without an address core answers with the tutorial's error; no CA is made.
                 if let Some(ip) = self.advertise_ip(advertise_addr) {
                     match NodeCerts::new_cluster(ip) {
@@ -294,20 +293,20 @@ impl Daemon {
                             // Core puts the real CA's digest in the cluster record and tokens.
                             self.node.set_root_ca_digest(tls::ca_digest(&certs.ca_cert_der));
                             if let Err(e) = self.install_certs(certs) {
-                                let _ = reply.send(Reply::Error(e));
+                                let _ = reply.send(Err(e.into()));
                                 return;
                             }
                             info!(%ip, "created the cluster's root CA");
                         }
                         Err(e) => {
-                            let _ = reply.send(Reply::Error(e.to_string()));
+                            let _ = reply.send(Err(e.to_string().into()));
                             return;
                         }
                     }
                 }
                 self.submit(command, reply);
             }
-            Command::SwarmJoin { token, remote_addr, advertise_addr } if needs_certs => {
+            Request::JoinSwarm { token, remote_addr, advertise_addr } if needs_certs => {
                 let (Ok((digest, _)), Some(ip)) = (tokens::parse_join_token(token), self.advertise_ip(advertise_addr))
                 else {
                     // Malformed token or no address: core gives docker's error.
@@ -447,7 +446,7 @@ impl Daemon {
                 while let Some(conn) = listener.0.recv().await {
                     let (tx, runtime, transport, own) =
                         (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
-                    tokio::spawn(async move { mesh_forward(conn, ip, port, tx, runtime, transport, own).await });
+                    tokio::spawn(async move { mesh_forward(conn, port, tx, runtime, transport, own).await });
                 }
             });
             self.mesh_listeners.insert(port, handle);
@@ -632,7 +631,6 @@ pub fn resolver(events: mpsc::Sender<Event>) -> crate::dns::Resolve {
 /// port (mutual TLS, hello kind `T`).
 async fn mesh_forward(
     conn: BoxIo,
-    ip: IpAddr,
     port: u16,
     tx: mpsc::Sender<Event>,
     runtime: Arc<dyn Runtime>,
@@ -640,12 +638,11 @@ async fn mesh_forward(
     own: String,
 ) {
     let (rtx, rrx) = oneshot::channel();
-    let url = format!("http://{ip}:{port}/");
-    if tx.send(Event::Client { command: Command::Curl { url }, reply: rtx }).await.is_err() {
+    if tx.send(Event::Client { command: Request::RouteIngress { port }, reply: rtx }).await.is_err() {
         return;
     }
     let route = match rrx.await {
-        Ok(Reply::Route(r)) => r,
+        Ok(Ok(Response::Route(r))) => r,
         Ok(other) => {
             debug!(?other, "routing mesh: no backend");
             return;

@@ -13,8 +13,8 @@ use super::orchestrator::Orchestrator;
 use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
 use super::scheduler::Scheduler;
 use crate::api::*;
-use crate::cli::Command;
 use crate::control::errors::{LOST_LEADERSHIP_ERROR, NO_LEADER_ERROR};
+use crate::control::{ApiError, Request, Response};
 use crate::ids::NodeId;
 use crate::io::{Output, Reply};
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
@@ -50,7 +50,7 @@ pub enum Origin {
 }
 
 enum Waiter {
-    Client { origin: Origin, text: String },
+    Client { origin: Origin, response: Response },
     Join { addr: Addr, request_id: u64, accepted: JoinAccepted },
     Controllers,
 }
@@ -275,19 +275,19 @@ impl Manager {
     pub fn on_write(
         &mut self,
         origin: Origin,
-        command: &Command,
+        request: &Request,
         now: Instant,
         rng: &mut ChaCha8Rng,
         out: &mut Vec<Output>,
     ) {
         if !self.raft.is_leader() {
-            let reply = Reply::Error(NO_LEADER_ERROR.to_string());
+            let reply = Err(ApiError::new(NO_LEADER_ERROR));
             self.reply(origin, reply, out);
             return;
         }
-        match plan_write(&self.store, command, now, rng) {
-            Err(e) => self.reply(origin, Reply::Error(e), out),
-            Ok(Write { actions, success_text, remove_raft_member, add_raft_members }) => {
+        match plan_write(&self.store, request, now, rng) {
+            Err(e) => self.reply(origin, Err(e.into()), out),
+            Ok(Write { actions, response, remove_raft_member, add_raft_members }) => {
                 for (raft_id, addr) in add_raft_members {
                     self.peers.insert(raft_id, addr.clone());
                     self.queued_conf_changes.push_back((raft_id, addr));
@@ -295,19 +295,19 @@ impl Manager {
                 self.propose_next_conf_change();
                 if let Some(raft_id) = remove_raft_member {
                     if let Err(e) = self.raft.propose_remove_node(raft_id) {
-                        self.reply(origin, Reply::Error(format!("rpc error: code = Unknown desc = {e}")), out);
+                        self.reply(origin, Err(format!("rpc error: code = Unknown desc = {e}").into()), out);
                         return;
                     }
                 }
                 match self.propose(actions) {
                     Ok(_) if self.planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum) => {
                         // The planted bug: acknowledged on append, as if this leader were a quorum.
-                        self.reply(origin, Reply::Text(success_text), out);
+                        self.reply(origin, Ok(response), out);
                     }
                     Ok(seq) => {
-                        self.waiting.insert(seq, Waiter::Client { origin, text: success_text });
+                        self.waiting.insert(seq, Waiter::Client { origin, response });
                     }
-                    Err(e) => self.reply(origin, Reply::Error(e), out),
+                    Err(e) => self.reply(origin, Err(e.into()), out),
                 }
             }
         }
@@ -431,10 +431,10 @@ impl Manager {
         &mut self,
         actions: Vec<StoreAction>,
         origin: Origin,
-        text: String,
+        response: Response,
     ) -> Result<(), String> {
         let seq = self.propose(actions)?;
-        self.waiting.insert(seq, Waiter::Client { origin, text });
+        self.waiting.insert(seq, Waiter::Client { origin, response });
         Ok(())
     }
 
@@ -593,10 +593,10 @@ impl Manager {
     fn complete(&mut self, seq: u64, error: Option<String>, out: &mut Vec<Output>) {
         let Some(waiter) = self.waiting.remove(&seq) else { return };
         match waiter {
-            Waiter::Client { origin, text } => {
+            Waiter::Client { origin, response } => {
                 let reply = match error {
-                    Some(e) => Reply::Error(e),
-                    None => Reply::Text(text),
+                    Some(e) => Err(ApiError::new(e)),
+                    None => Ok(response),
                 };
                 self.reply(origin, reply, out);
             }
@@ -676,9 +676,7 @@ impl Manager {
                 self.leader = None;
                 for (_, waiter) in std::mem::take(&mut self.waiting) {
                     match waiter {
-                        Waiter::Client { origin, .. } => {
-                            self.reply(origin, Reply::Error(LOST_LEADERSHIP_ERROR.into()), out)
-                        }
+                        Waiter::Client { origin, .. } => self.reply(origin, Err(LOST_LEADERSHIP_ERROR.into()), out),
                         Waiter::Join { addr, request_id, .. } => out.push(Output::Send {
                             to: addr,
                             msg: Message::JoinResponse {

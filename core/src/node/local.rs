@@ -2,55 +2,46 @@
 //! out of a swarm (`ps`, `kill`, `exec`, `network ls`, the routing mesh's ingress route).
 
 use super::Node;
-use crate::cli::tables;
-use crate::io::{Output, Reply};
+use crate::api::{Network, NetworkDriver, NetworkScope};
+use crate::control::Response;
+use crate::ids::NetworkId;
+use crate::io::Output;
 use crate::runtime::{ContainerCommand, ContainerInfo, ContainerState};
 use crate::time::Instant;
 
 impl Node {
-    pub(super) fn ps(&mut self, now: Instant, req_id: u64, all: bool, quiet: bool) {
-        let text = match self.agent() {
-            Some(agent) => {
-                let containers: Vec<_> = agent.containers.values().cloned().collect();
-                tables::container_ps(&containers, now, all, quiet)
-            }
-            None => tables::container_ps(&[], now, all, quiet),
+    pub(super) fn ps(&mut self, now: Instant, req_id: u64, all: bool) {
+        let containers = match self.agent() {
+            Some(agent) => agent
+                .containers
+                .values()
+                .filter(|c| all || matches!(c.state, ContainerState::Running { .. }))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
         };
-        self.reply(req_id, Reply::Text(text));
+        self.reply(req_id, Ok(Response::Containers { containers, as_of: now }));
     }
 
-    pub(super) fn network_ls(&self, quiet: bool) -> String {
-        let mut rows: Vec<tables::NetworkRow> = self
-            .local_networks
-            .iter()
-            .map(|n| tables::NetworkRow {
-                id: n.id.to_string(),
-                name: n.name.clone(),
-                driver: n.driver.as_str().into(),
-                scope: n.scope.as_str().into(),
-            })
-            .collect();
+    /// The daemon's own networks, and the swarm's it knows.
+    pub(super) fn known_networks(&self) -> Vec<Network> {
+        let mut networks = self.local_networks.clone();
         if let Some(mgr) = self.manager() {
-            rows.extend(mgr.store.networks.values().map(|n| tables::NetworkRow {
-                id: n.id.to_string(),
-                name: n.name.clone(),
-                driver: n.driver.as_str().into(),
-                scope: n.scope.as_str().into(),
-            }));
+            networks.extend(mgr.store.networks.values().cloned());
         } else if self.member().is_some() {
             // A worker lists the swarm networks its tasks use; ingress is always there.
-            rows.push(tables::NetworkRow {
-                id: self
-                    .agent()
-                    .and_then(|a| a.directory.ingress_network.clone())
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
+            let id = self.agent().and_then(|a| a.directory.ingress_network.clone()).unwrap_or(NetworkId(String::new()));
+            networks.push(Network {
+                id,
                 name: "ingress".into(),
-                driver: "overlay".into(),
-                scope: "swarm".into(),
+                driver: NetworkDriver::Overlay,
+                scope: NetworkScope::Swarm,
+                subnet: None,
+                ingress: true,
+                created_at: Instant::ZERO,
             });
         }
-        tables::network_ls(&rows, quiet)
+        networks
     }
 
     fn find_container(&self, name: &str) -> Option<String> {
@@ -75,28 +66,25 @@ impl Node {
     }
 
     pub(super) fn kill(&mut self, req_id: u64, containers: &[String]) {
-        let mut text = String::new();
         for name in containers {
             match self.find_container(name) {
                 Some(full) => {
                     self.outputs.push(Output::Container(ContainerCommand::Kill { name: full.clone() }));
-                    text.push_str(name);
-                    text.push('\n');
                 }
                 None => {
                     return self.reply(
                         req_id,
-                        Reply::Error(format!("Cannot kill container: {name}: No such container: {name}")),
+                        Err(format!("Cannot kill container: {name}: No such container: {name}").into()),
                     );
                 }
             }
         }
-        self.reply(req_id, Reply::Text(text));
+        self.reply(req_id, Ok(Response::Killed { containers: containers.to_vec() }));
     }
 
     pub(super) fn exec(&mut self, req_id: u64, container: &str, command: &[String]) {
         let Some(full) = self.find_container(container) else {
-            return self.reply(req_id, Reply::Error(format!("No such container: {container}")));
+            return self.reply(req_id, Err(format!("No such container: {container}").into()));
         };
         let agent = self.agent().expect("find_container found one");
         match command {
@@ -105,40 +93,32 @@ impl Node {
                 let ips = agent.directory.resolve(name, &networks);
                 let mut text = String::from("Server:    127.0.0.11\nAddress 1: 127.0.0.11\n\n");
                 if ips.is_empty() {
-                    return self.reply(req_id, Reply::Error(format!("{text}nslookup: can't resolve '{name}'")));
+                    return self.reply(req_id, Err(format!("{text}nslookup: can't resolve '{name}'").into()));
                 }
                 text.push_str(&format!("Name:      {name}\n"));
                 for (i, ip) in ips.iter().enumerate() {
                     text.push_str(&format!("Address {}: {ip}\n", i + 1));
                 }
-                self.reply(req_id, Reply::Text(text));
+                self.reply(req_id, Ok(Response::ExecOutput { stdout: text }));
             }
             _ => self.reply(
                 req_id,
-                Reply::Error(format!("exec: the simulated image only runs `nslookup NAME`, not {command:?}")),
+                Err(format!("exec: the simulated image only runs `nslookup NAME`, not {command:?}").into()),
             ),
         }
     }
 
-    pub(super) fn curl(&mut self, req_id: u64, url: &str) {
-        let port = url
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .and_then(|hostport| hostport.rsplit_once(':'))
-            .and_then(|(_, p)| p.parse::<u16>().ok())
-            .unwrap_or(80);
+    /// A connection from outside to `port` on this node: the routing mesh picks the task. The
+    /// error is why the connection is refused (`Connection refused`), as a client shows it.
+    pub(super) fn route_ingress(&mut self, req_id: u64, port: u16) {
         let Some(agent) = self.agent() else {
-            return self.reply(
-                req_id,
-                Reply::Error(format!("curl: (7) Failed to connect to port {port}: Connection refused")),
-            );
+            return self.reply(req_id, Err("Connection refused".into()));
         };
         let ingress = agent.directory.ingress_network.clone();
         let directory = agent.directory.clone();
         match self.mesh.route(&directory, port, ingress.as_ref()) {
-            Ok(route) => self.reply(req_id, Reply::Route(route)),
-            Err(e) => self.reply(req_id, Reply::Error(format!("curl: (7) Failed to connect to port {port}: {e}"))),
+            Ok(route) => self.reply(req_id, Ok(Response::Route(route))),
+            Err(e) => self.reply(req_id, Err(e.into())),
         }
     }
 }

@@ -3,8 +3,9 @@
 use super::{Member, Membership, Node, Node_, Pending, JOIN_TIMEOUT};
 use crate::api::*;
 use crate::control::errors::{ALREADY_IN_SWARM, NO_LEADER_ERROR};
+use crate::control::Response;
 use crate::ids::{NetworkId, NodeId};
-use crate::io::{Output, Reply};
+use crate::io::Output;
 use crate::manager::manager::{Manager, Origin};
 use crate::manager::tokens;
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, CLUSTER_PORT};
@@ -52,14 +53,14 @@ impl Node {
 
     pub(super) fn swarm_init(&mut self, now: Instant, req_id: u64, advertise: Option<String>, pool: Option<AddrPool>) {
         if !matches!(self.membership, Membership::Outside) {
-            return self.reply(req_id, Reply::Error(ALREADY_IN_SWARM.into()));
+            return self.reply(req_id, Err(ALREADY_IN_SWARM.into()));
         }
         if let Some(Err(e)) = pool.as_ref().map(AddrPool::validate) {
-            return self.reply(req_id, Reply::Error(e));
+            return self.reply(req_id, Err(e.into()));
         }
         let ip = match self.choose_advertise_addr(advertise) {
             Ok(ip) => ip,
-            Err(e) => return self.reply(req_id, Reply::Error(e)),
+            Err(e) => return self.reply(req_id, Err(e.into())),
         };
         let addr = format!("{ip}:{CLUSTER_PORT}");
         let rng = &mut self.rng;
@@ -103,10 +104,11 @@ impl Node {
             ingress: true,
             created_at: now,
         };
-        let text = format!(
-            "Swarm initialized: current node ({node_id}) is now a manager.\n\n{}\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n",
-            join_instructions(NodeRole::Worker, &cluster.worker_token, &addr)
-        );
+        let response = Response::SwarmInitialized {
+            node_id: node_id.clone(),
+            worker_token: cluster.worker_token.clone(),
+            advertise_addr: addr.clone(),
+        };
         self.outputs.push(Output::SaveIdentity(Some(Identity {
             node_id: node_id.clone(),
             role: NodeRole::Manager,
@@ -118,8 +120,8 @@ impl Node {
         let actions =
             vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
         manager.plant(self.planted);
-        if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), text) {
-            return self.reply(req_id, Reply::Error(e));
+        if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), response) {
+            return self.reply(req_id, Err(e.into()));
         }
         let agent = Agent::new(node_id.clone(), vec![addr.clone()], addr.clone(), now);
         self.membership = Membership::Member(Member { node_id, advertise_addr: addr, manager: Some(manager), agent });
@@ -137,14 +139,14 @@ impl Node {
         advertise: Option<String>,
     ) {
         if !matches!(self.membership, Membership::Outside) {
-            return self.reply(req_id, Reply::Error(ALREADY_IN_SWARM.into()));
+            return self.reply(req_id, Err(ALREADY_IN_SWARM.into()));
         }
         if let Err(e) = tokens::parse_join_token(&token) {
-            return self.reply(req_id, Reply::Error(e));
+            return self.reply(req_id, Err(e.into()));
         }
         let ip = match self.choose_advertise_addr(advertise) {
             Ok(ip) => ip,
-            Err(e) => return self.reply(req_id, Reply::Error(e)),
+            Err(e) => return self.reply(req_id, Err(e.into())),
         };
         let remote = if remote.contains(':') { remote } else { format!("{remote}:{CLUSTER_PORT}") };
         let request_id = self.new_request_id();
@@ -187,14 +189,14 @@ impl Node {
                 self.membership = Membership::Outside;
                 self.pending.remove(&request_id);
                 if let Some(req_id) = req_id {
-                    self.reply(req_id, Reply::Error(NO_LEADER_ERROR.into()));
+                    self.reply(req_id, Err(NO_LEADER_ERROR.into()));
                 }
             }
             Err(JoinRefused::Error(e)) => {
                 self.membership = Membership::Outside;
                 self.pending.remove(&request_id);
                 if let Some(req_id) = req_id {
-                    self.reply(req_id, Reply::Error(e));
+                    self.reply(req_id, Err(e.into()));
                 }
             }
             Ok(accepted) => {
@@ -218,8 +220,7 @@ impl Node {
                 self.membership =
                     Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
                 if let Some(req_id) = req_id {
-                    let text = format!("This node joined a swarm as a {}.\n", accepted.role.as_str());
-                    self.reply(req_id, Reply::Text(text));
+                    self.reply(req_id, Ok(Response::SwarmJoined { role: accepted.role }));
                 }
             }
         }
@@ -227,23 +228,16 @@ impl Node {
 
     pub(super) fn swarm_leave(&mut self, req_id: u64, force: bool) {
         match &self.membership {
-            Membership::Outside => self.reply(req_id, Reply::Error("This node is not part of a swarm".into())),
+            Membership::Outside => self.reply(req_id, Err("This node is not part of a swarm".into())),
             Membership::Member(m) if m.manager.is_some() && !force => self.reply(
                 req_id,
-                Reply::Error("You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into()),
+                Err("You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into()),
             ),
             _ => {
                 self.membership = Membership::Outside;
                 self.outputs.push(Output::SaveIdentity(None));
-                self.reply(req_id, Reply::Text("Node left the swarm.\n".into()));
+                self.reply(req_id, Ok(Response::SwarmLeft));
             }
         }
     }
-}
-
-pub(super) fn join_instructions(role: NodeRole, token: &str, addr: &str) -> String {
-    format!(
-        "To add a {} to this swarm, run the following command:\n\n    docker swarm join \\\n    --token {token} \\\n    {addr}\n",
-        role.as_str()
-    )
 }

@@ -10,10 +10,11 @@
 
 mod local;
 mod membership;
+mod reads;
 
 use crate::api::*;
-use crate::cli::{inspect, tables, Command};
 use crate::control::errors::{JOIN_TIMED_OUT, NOT_A_MANAGER_WORKER, NOT_IN_SWARM, NO_LEADER_ERROR};
+use crate::control::{ApiError, Request, Response};
 use crate::ids::{NetworkId, NodeId};
 pub use crate::io::{Input, Output, Reply};
 use crate::manager::manager::{Manager, Origin};
@@ -233,7 +234,7 @@ impl Node {
             Input::Timer => self.on_timer(now),
             Input::Message { from, msg } => self.on_message(now, from, msg),
             Input::Container(event) => self.on_container_event(now, event),
-            Input::Client { req_id, command } => self.on_command(now, req_id, command),
+            Input::Client { req_id, request } => self.on_request(now, req_id, request),
         }
         self.route_sends(&mut loopback);
         // Messages a node sends itself (its agent to its own dispatcher) are handled at once.
@@ -275,11 +276,11 @@ impl Node {
         for key in expired {
             match self.pending.remove(&key).expect("listed above") {
                 Pending::Join { req_id, .. } => {
-                    self.reply(req_id, Reply::Error(JOIN_TIMED_OUT.into()));
+                    self.reply(req_id, Err(JOIN_TIMED_OUT.into()));
                     // The attempt goes on in the background, as docker's does.
                 }
                 Pending::Forward { req_id, .. } => {
-                    self.reply(req_id, Reply::Error("context deadline exceeded".into()));
+                    self.reply(req_id, Err("context deadline exceeded".into()));
                 }
             }
         }
@@ -346,9 +347,9 @@ impl Node {
                 }),
             },
             Message::JoinResponse { request_id, result } => self.on_join_response(now, request_id, result),
-            Message::Forward { request_id, command } => match &mut self.membership {
+            Message::Forward { request_id, request } => match &mut self.membership {
                 Membership::Member(Member { manager: Some(mgr), .. }) => {
-                    mgr.on_write(Origin::Forwarded { addr: from, request_id }, &command, now, rng, &mut self.outputs)
+                    mgr.on_write(Origin::Forwarded { addr: from, request_id }, &request, now, rng, &mut self.outputs)
                 }
                 _ => self.stats.messages_dropped += 1,
             },
@@ -402,58 +403,54 @@ impl Node {
 
     // ----- commands -----
 
-    fn on_command(&mut self, now: Instant, req_id: u64, command: Command) {
-        match &command {
-            Command::SwarmInit { advertise_addr, .. } => self.swarm_init(now, req_id, advertise_addr.clone(), None),
-            Command::SwarmInitWithPool { advertise_addr, default_addr_pool, .. } => {
-                self.swarm_init(now, req_id, advertise_addr.clone(), Some(default_addr_pool.clone()))
+    fn on_request(&mut self, now: Instant, req_id: u64, request: Request) {
+        match &request {
+            Request::InitSwarm { advertise_addr, default_addr_pool, .. } => {
+                self.swarm_init(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
             }
-            Command::SwarmJoin { token, remote_addr, advertise_addr } => {
+            Request::JoinSwarm { token, remote_addr, advertise_addr } => {
                 self.swarm_join(now, req_id, token.clone(), remote_addr.clone(), advertise_addr.clone())
             }
-            Command::SwarmLeave { force } => self.swarm_leave(req_id, *force),
-            Command::Ps { all, quiet } => self.ps(now, req_id, *all, *quiet),
-            Command::Kill { containers } => self.kill(req_id, containers),
-            Command::Exec { container, command } => self.exec(req_id, container, command),
-            Command::Curl { url } => self.curl(req_id, url),
-            Command::NetworkLs { quiet } => {
-                let text = self.network_ls(*quiet);
-                self.reply(req_id, Reply::Text(text));
+            Request::LeaveSwarm { force } => self.swarm_leave(req_id, *force),
+            Request::ListContainers { all } => self.ps(now, req_id, *all),
+            Request::KillContainers { containers } => self.kill(req_id, containers),
+            Request::Exec { container, command } => self.exec(req_id, container, command),
+            Request::RouteIngress { port } => self.route_ingress(req_id, *port),
+            Request::ListNetworks => {
+                let networks = self.known_networks();
+                self.reply(req_id, Ok(Response::Networks(networks)));
             }
-            c if c.is_write() => self.write(now, req_id, command),
-            _ => self.read(now, req_id, &command),
+            r if r.is_write() => self.write(now, req_id, request),
+            _ => self.read(now, req_id, &request),
         }
     }
 
-    fn write(&mut self, now: Instant, req_id: u64, command: Command) {
+    fn write(&mut self, now: Instant, req_id: u64, request: Request) {
         let rng = &mut self.rng;
         match &mut self.membership {
             Membership::Member(Member { manager: Some(mgr), .. }) => {
                 if mgr.is_leader() {
-                    mgr.on_write(Origin::Local(req_id), &command, now, rng, &mut self.outputs);
+                    mgr.on_write(Origin::Local(req_id), &request, now, rng, &mut self.outputs);
                     return;
                 }
                 let Some(leader) = mgr.leader_addr() else {
-                    return self.reply(req_id, Reply::Error(NO_LEADER_ERROR.into()));
+                    return self.reply(req_id, Err(NO_LEADER_ERROR.into()));
                 };
                 let request_id = self.new_request_id();
                 self.pending.insert(request_id, Pending::Forward { req_id, deadline: now + FORWARD_TIMEOUT });
-                self.outputs.push(Output::Send { to: leader, msg: Message::Forward { request_id, command } });
+                self.outputs.push(Output::Send { to: leader, msg: Message::Forward { request_id, request } });
             }
-            Membership::Member(_) => self.reply(req_id, Reply::Error(NOT_A_MANAGER_WORKER.into())),
-            _ => self.reply(req_id, Reply::Error(NOT_IN_SWARM.into())),
+            Membership::Member(_) => self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into())),
+            _ => self.reply(req_id, Err(NOT_IN_SWARM.into())),
         }
     }
 
-    fn read(&mut self, now: Instant, req_id: u64, command: &Command) {
+    fn read(&mut self, now: Instant, req_id: u64, request: &Request) {
         let reply = match self.member() {
-            None => Reply::Error(NOT_IN_SWARM.into()),
-            Some(Member { manager: None, .. }) => Reply::Error(NOT_A_MANAGER_WORKER.into()),
+            None => Err(NOT_IN_SWARM.into()),
+            Some(Member { manager: None, .. }) => Err(NOT_A_MANAGER_WORKER.into()),
             Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) => {
-                match render_read(mgr, node_id, advertise_addr, command, now) {
-                    Ok(text) => Reply::Text(text),
-                    Err(e) => Reply::Error(e),
-                }
+                reads::answer(mgr, node_id, advertise_addr, request, now).map_err(ApiError::from)
             }
         };
         self.reply(req_id, reply);
@@ -462,57 +459,9 @@ impl Node {
 
 // The store's `Node` type and this module's `Node` share a name; alias the store's here.
 use crate::api::Node as Node_;
-use membership::join_instructions;
 
 fn local_network_id(rng: &mut ChaCha8Rng) -> String {
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Answers a read from this manager's copy of the store (reads answer even without quorum).
-fn render_read(mgr: &Manager, local: &NodeId, addr: &Addr, command: &Command, now: Instant) -> Result<String, String> {
-    let store = &mgr.store;
-    match command {
-        Command::NodeLs { quiet } => Ok(tables::node_ls(store, Some(local), &mgr.manager_statuses(), *quiet)),
-        Command::NodeInspect { nodes, pretty } => {
-            let found: Vec<&Node_> = nodes
-                .iter()
-                .map(|n| {
-                    if n == "self" {
-                        store.nodes.get(local).ok_or_else(|| "node self not found".to_string())
-                    } else {
-                        store.lookup_node(n)
-                    }
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(inspect::node_inspect(store, &found, &mgr.manager_statuses(), *pretty))
-        }
-        Command::NetworkInspect { networks } => {
-            let found: Vec<&Network> = networks.iter().map(|n| store.lookup_network(n)).collect::<Result<_, _>>()?;
-            Ok(inspect::network_inspect(&found))
-        }
-        Command::ServiceLs { quiet } => Ok(tables::service_ls(store, *quiet)),
-        Command::ServicePs { services, quiet, no_trunc } => {
-            let found: Vec<&Service> = services.iter().map(|s| store.lookup_service(s)).collect::<Result<_, _>>()?;
-            Ok(tables::service_ps(store, &found, now, *no_trunc, *quiet))
-        }
-        Command::ServiceInspect { services, pretty } => {
-            let found: Vec<&Service> = services.iter().map(|s| store.lookup_service(s)).collect::<Result<_, _>>()?;
-            Ok(if *pretty {
-                inspect::service_inspect_pretty(store, &found)
-            } else {
-                inspect::service_inspect(store, &found)
-            })
-        }
-        Command::SwarmJoinToken { role, quiet, rotate: false } => {
-            let cluster = store.cluster.as_ref().ok_or_else(|| NOT_IN_SWARM.to_string())?;
-            let token = match role {
-                NodeRole::Worker => &cluster.worker_token,
-                NodeRole::Manager => &cluster.manager_token,
-            };
-            Ok(if *quiet { format!("{token}\n") } else { join_instructions(*role, token, addr) })
-        }
-        other => Err(format!("unsupported command on a manager: {other:?}")),
-    }
 }
