@@ -52,10 +52,10 @@ fn networks_take_their_subnets_from_the_pool() {
     let (mut n, mut now) = (node(), Instant::ZERO);
     let r =
         run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 26");
-    assert!(matches!(r, Ok(_)), "{r:?}");
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Ok(_)));
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b"), Ok(_)));
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay c"), Ok(_)));
+    assert!(r.is_ok(), "{r:?}");
+    run(&mut n, &mut now, "docker network create -d overlay a").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay c").expect("succeeds");
     assert_eq!(
         subnets(&n),
         [
@@ -70,8 +70,8 @@ fn networks_take_their_subnets_from_the_pool() {
 #[test]
 fn without_a_pool_the_ranges_stay_docker_1_12s() {
     let (mut n, mut now) = (node(), Instant::ZERO);
-    assert!(matches!(run(&mut n, &mut now, "docker swarm init"), Ok(_)));
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Ok(_)));
+    run(&mut n, &mut now, "docker swarm init").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay a").expect("succeeds");
     assert_eq!(
         subnets(&n),
         [("a".to_string(), "10.0.0.0/24".to_string()), ("ingress".to_string(), "10.255.0.0/16".to_string())]
@@ -86,8 +86,8 @@ fn a_full_pool_and_bad_sizes_are_refused_with_dockerds_words() {
     assert_eq!(r, Err("subnet size is out of range: 30".into()));
     let r =
         run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/25 --default-addr-pool-mask-length 26");
-    assert!(matches!(r, Ok(_)), "{r:?}");
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Ok(_)));
+    assert!(r.is_ok(), "{r:?}");
+    run(&mut n, &mut now, "docker network create -d overlay a").expect("succeeds");
     assert_eq!(
         run(&mut n, &mut now, "docker network create -d overlay b"),
         Err(
@@ -101,7 +101,7 @@ fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
     let real = "1".repeat(50);
     let (mut n, mut now) = (node(), Instant::ZERO);
     n.set_root_ca_digest(real.clone());
-    assert!(matches!(run(&mut n, &mut now, "docker swarm init"), Ok(_)));
+    run(&mut n, &mut now, "docker swarm init").expect("succeeds");
     let cluster = n.manager().unwrap().store.cluster.clone().unwrap();
     assert_eq!(cluster.ca_digest, real);
     for token in [&cluster.worker_token, &cluster.manager_token] {

@@ -141,7 +141,7 @@ impl Request {
             Request::UpdateNode(u) => {
                 let mut s = format!("node update {}", u.node);
                 if let Some(a) = u.availability {
-                    s.push_str(&format!(" availability={}", a.as_str()));
+                    s.push_str(&format!(" availability={}", a.as_str().to_lowercase()));
                 }
                 if let Some(r) = u.role {
                     s.push_str(&format!(" role={}", r.as_str()));
@@ -262,4 +262,49 @@ pub struct ServiceUpdateArgs {
     pub restart_condition: Option<RestartCondition>,
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli;
+
+    fn request(line: &str) -> Request {
+        cli::parse(line).unwrap_or_else(|e| panic!("{line}: {e}")).request
+    }
+
+    #[test]
+    fn summaries_name_the_verb_and_what_it_acts_on() {
+        assert_eq!(
+            request("docker service create --replicas 2 --name mynginx --publish 8000:80 nginx").summary(),
+            "service create mynginx replicas=2 image=nginx publish=8000:80"
+        );
+        assert_eq!(request("docker service scale web=5 api=1").summary(), "service scale web=5 api=1");
+        assert_eq!(
+            request("docker node update --availability drain w1").summary(),
+            "node update w1 availability=drain"
+        );
+        assert_eq!(request("curl http://bd0:8000/").summary(), "route ingress port=8000");
+    }
+
+    #[test]
+    fn view_flags_stay_at_the_edge() {
+        assert_eq!(request("docker service ps -q --no-trunc web"), request("docker service ps web"));
+        assert_eq!(request("docker node inspect --pretty self"), request("docker node inspect self"));
+        assert_eq!(request("docker swarm join-token -q worker"), Request::GetJoinToken { role: NodeRole::Worker });
+        assert_eq!(
+            request("docker swarm join-token --rotate manager"),
+            Request::RotateJoinToken { role: NodeRole::Manager }
+        );
+    }
+
+    #[test]
+    fn a_request_and_a_reply_survive_json() {
+        let req = request("docker service create --name web --constraint node.role==worker nginx");
+        let back: Request = serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
+        assert_eq!(back, req);
+        let reply: crate::control::Reply = Err(crate::control::ApiError::new("network a not found"));
+        let text = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<crate::control::Reply>(&text).unwrap(), reply);
+    }
 }

@@ -36,10 +36,8 @@ impl ScenarioFacts {
 
     fn learn(&mut self, host: &str, request: &Request) {
         match request {
-            Request::InitSwarm { .. } | Request::JoinSwarm { .. } => {
-                if !self.members.iter().any(|m| m == host) {
-                    self.members.push(host.to_string());
-                }
+            Request::InitSwarm { .. } | Request::JoinSwarm { .. } if !self.members.iter().any(|m| m == host) => {
+                self.members.push(host.to_string());
             }
             Request::LeaveSwarm { .. } => self.members.retain(|m| m != host),
             Request::CreateService(spec) => {
