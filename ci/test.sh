@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== formatting (rustfmt.toml)"
+cargo fmt --all -- --check
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -10,13 +10,21 @@ use std::fmt;
 
 pub const ID_LEN: usize = 25;
 
-/// Encodes `value` in lower-case base 36, left-padded with zeros to `width`.
-pub fn base36(mut value: u128, width: usize) -> String {
+/// Encodes the big-endian unsigned number `bytes` in lower-case base 36, left-padded with
+/// zeros to `width` (IDs: 128 bits in 25 digits; a CA digest: 256 bits in 50).
+pub fn base36(bytes: &[u8], width: usize) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::with_capacity(width.max(26));
-    while value > 0 {
-        out.push(DIGITS[(value % 36) as usize]);
-        value /= 36;
+    // Long division of the byte string by 36, one digit per pass.
+    let mut number: Vec<u8> = bytes.to_vec();
+    let mut out = Vec::with_capacity(width.max(bytes.len() * 2));
+    while number.iter().any(|&b| b != 0) {
+        let mut remainder: u32 = 0;
+        for b in number.iter_mut() {
+            let acc = (remainder << 8) | *b as u32;
+            *b = (acc / 36) as u8;
+            remainder = acc % 36;
+        }
+        out.push(DIGITS[remainder as usize]);
     }
     while out.len() < width {
         out.push(b'0');
@@ -29,7 +37,7 @@ pub fn base36(mut value: u128, width: usize) -> String {
 pub fn new_id(rng: &mut impl RngCore) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
-    let id = base36(u128::from_be_bytes(bytes), ID_LEN);
+    let id = base36(&bytes, ID_LEN);
     debug_assert_eq!(id.len(), ID_LEN);
     id
 }
@@ -98,9 +106,12 @@ mod tests {
 
     #[test]
     fn base36_pads_to_width() {
-        assert_eq!(base36(0, 5), "00000");
-        assert_eq!(base36(35, 3), "00z");
-        assert_eq!(base36(36, 1), "10");
-        assert_eq!(base36(u128::MAX, 25).len(), 25);
+        assert_eq!(base36(&[0], 5), "00000");
+        assert_eq!(base36(&[35], 3), "00z");
+        assert_eq!(base36(&[36], 1), "10");
+        assert_eq!(base36(&(36u128.pow(3)).to_be_bytes(), 25), "0000000000000000000001000");
+        // 128 bits fill an ID's 25 digits; 256 bits a CA digest's 50.
+        assert_eq!(base36(&u128::MAX.to_be_bytes(), 25), "f5lxx1zz5pnorynqglhzmsp33");
+        assert_eq!(base36(&[0xff; 32], 50), "6dp5qcb22im238nr3wvp0ic7q99w035jmy2iw7i6n43d37jtof");
     }
 }

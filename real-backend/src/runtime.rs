@@ -61,11 +61,11 @@ impl Runtime for MemoryRuntime {
         let mut containers = self.containers.lock().expect("lock");
         let event = match cmd {
             ContainerCommand::Create(spec) => {
-                let base = spec.image.split(':').next().unwrap_or(&spec.image).to_string();
+                let base = swarm_core::image::repository(&spec.image).to_string();
                 if !self.images.iter().any(|i| i == &base) {
                     ContainerEvent::CreateFailed {
                         name: spec.name,
-                        error: format!("No such image: {}", normalize_tag(&spec.image)),
+                        error: format!("No such image: {}", swarm_core::image::with_tag(&spec.image)),
                     }
                 } else {
                     let mut next = self.next_id.lock().expect("lock");
@@ -122,43 +122,5 @@ impl Runtime for MemoryRuntime {
 
     fn count(&self) -> usize {
         self.containers.lock().expect("lock").len()
-    }
-}
-
-/// `nginx` → `nginx:latest`, as docker's error messages print it.
-pub fn normalize_tag(image: &str) -> String {
-    let last = image.rsplit('/').next().unwrap_or(image);
-    if last.contains(':') || image.contains('@') {
-        image.to_string()
-    } else {
-        format!("{image}:latest")
-    }
-}
-
-/// `nginx` → `docker.io/library/nginx:latest`, as containerd's image store names it.
-pub fn containerd_ref(image: &str) -> String {
-    let tagged = normalize_tag(image);
-    let first = tagged.split('/').next().unwrap_or("");
-    let has_domain = tagged.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    if has_domain {
-        tagged
-    } else if tagged.contains('/') {
-        format!("docker.io/{tagged}")
-    } else {
-        format!("docker.io/library/{tagged}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_names_normalise_as_docker_does() {
-        assert_eq!(containerd_ref("nginx"), "docker.io/library/nginx:latest");
-        assert_eq!(containerd_ref("nginx:1.25"), "docker.io/library/nginx:1.25");
-        assert_eq!(containerd_ref("me/web"), "docker.io/me/web:latest");
-        assert_eq!(containerd_ref("localhost:5000/web:v1"), "localhost:5000/web:v1");
-        assert_eq!(normalize_tag("nginx"), "nginx:latest");
     }
 }

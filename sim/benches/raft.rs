@@ -79,12 +79,12 @@ fn swarm(managers: usize) -> World {
     }
     let until = world.now + Duration::from_secs(60);
     let settled = world.run_until_condition(until, |w| {
-        let Some(leader) = w.hosts[0].node.manager() else { return false };
+        let Some(leader) = w.hosts[0].node.observe().manager() else { return false };
         leader.is_leader()
-            && leader.raft.voters().len() == managers
+            && leader.voters().len() == managers
             && w.hosts
                 .iter()
-                .all(|h| h.node.manager().is_some_and(|m| m.store.applied_index == leader.store.applied_index))
+                .all(|h| h.node.observe().manager().is_some_and(|m| m.applied_index() == leader.applied_index()))
     });
     assert!(settled, "{managers} managers did not settle");
     // A few quiet seconds, so joins' follow-up writes (reachability, node state) are done.
@@ -152,7 +152,7 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     for managers in [3usize, 5] {
         let mut world = swarm(managers);
-        let leader_store = |w: &World| w.hosts[0].node.manager().map(|m| m.store.applied_index).unwrap_or(0);
+        let leader_store = |w: &World| w.hosts[0].node.observe().manager().map(|m| m.applied_index()).unwrap_or(0);
         let mut counter = 0u64;
         for &batch in batches {
             // Warm-up: a tenth of a run.

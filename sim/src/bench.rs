@@ -19,8 +19,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant as WallClock};
 use swarm_core::api::{NodeState, Resources};
 use swarm_core::cli;
-use swarm_core::manager::orchestrator::desired_running;
 use swarm_core::node::NodeConfig;
+use swarm_core::observe::desired_running;
 
 /// One cluster-at-scale workload.
 #[derive(Clone, Debug)]

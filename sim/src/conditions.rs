@@ -138,7 +138,7 @@ pub fn cluster_converged(world: &World) -> bool {
 /// What keeps the cluster from having converged, if anything.
 pub fn convergence_gap(world: &World) -> Option<String> {
     let Some(leader) = world.leader_index() else { return Some("no leader".into()) };
-    let store = &world.hosts[leader].node.manager().expect("the leader is a manager").store;
+    let store = world.hosts[leader].node.observe().manager().expect("the leader is a manager").store();
     for node in store.nodes.values() {
         if node.status.state != swarm_core::api::NodeState::Ready {
             return Some(format!("node {} is {}", node.description.hostname, node.status.state.as_str()));
@@ -146,7 +146,7 @@ pub fn convergence_gap(world: &World) -> Option<String> {
     }
     for svc in store.services.values() {
         let running = running_tasks(store, &svc.spec.name).len() as u64;
-        let want = swarm_core::manager::orchestrator::desired_running(store, svc);
+        let want = swarm_core::observe::desired_running(store, svc);
         if running != want {
             return Some(format!("{} has {running}/{want} running", svc.spec.name));
         }

@@ -430,7 +430,7 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
         let _ = world.apply_fault(&Fault::Restart { node: name });
     }
     for i in 0..world.hosts.len() {
-        world.hosts[i].disk_delay = Duration::ZERO;
+        world.hosts[i].disk.delay = Duration::ZERO;
     }
     let healed = world.now;
     let _ = writeln!(

@@ -66,18 +66,6 @@ pub struct SimRuntime {
     pub containers: BTreeMap<String, SimContainer>,
 }
 
-/// `nginx:latest` → `nginx`.
-pub fn image_base(image: &str) -> &str {
-    image
-        .split('@')
-        .next()
-        .unwrap_or(image)
-        .rsplit_once(':')
-        .filter(|(_, tag)| !tag.contains('/'))
-        .map(|(b, _)| b)
-        .unwrap_or(image)
-}
-
 impl SimRuntime {
     pub fn new(images: BTreeMap<String, ImageBehaviour>, missing_images: Vec<String>) -> SimRuntime {
         SimRuntime { images, missing_images, containers: BTreeMap::new() }
@@ -98,12 +86,11 @@ impl SimRuntime {
         let now_event = |event| vec![Scheduled { delay: Duration::from_millis(1), event, generation: None }];
         match command {
             ContainerCommand::Create(spec) => {
-                let base = image_base(&spec.image).to_string();
+                let base = swarm_core::image::repository(&spec.image).to_string();
                 let behaviour = self.images.get(&base).cloned();
-                let missing = self.missing_images.iter().any(|m| image_base(m) == base);
+                let missing = self.missing_images.iter().any(|m| swarm_core::image::repository(m) == base);
                 let Some(behaviour) = behaviour.filter(|_| !missing) else {
-                    let tag =
-                        if spec.image.contains(':') { spec.image.clone() } else { format!("{}:latest", spec.image) };
+                    let tag = swarm_core::image::with_tag(&spec.image);
                     return vec![Scheduled {
                         delay: Duration::from_millis(500),
                         event: ContainerEvent::CreateFailed { name, error: format!("No such image: {tag}") },

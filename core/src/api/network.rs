@@ -60,14 +60,11 @@ impl Subnet {
         let mask = u32::MAX << (32 - prefix_len as u32);
         Subnet { base: Ipv4Addr::from(u32::from(base) & mask), prefix_len }
     }
+    /// `10.0.0.0/24`; host bits are dropped (`10.0.0.5/24` is `10.0.0.0/24`). Prefixes from /8
+    /// to /30 only: a smaller one is no overlay's, a larger one leaves no host beside the gateway.
     pub fn parse(s: &str) -> Option<Subnet> {
-        let (ip, len) = s.split_once('/')?;
-        let ip: Ipv4Addr = ip.parse().ok()?;
-        let len: u8 = len.parse().ok()?;
-        if !(8..=30).contains(&len) {
-            return None;
-        }
-        Some(Subnet::new(ip, len))
+        let net: ipnet::Ipv4Net = s.parse().ok()?;
+        (8..=30).contains(&net.prefix_len()).then(|| Subnet::new(net.network(), net.prefix_len()))
     }
     /// Number of host addresses, the network and broadcast addresses excluded.
     pub fn host_count(&self) -> u32 {
@@ -116,6 +113,14 @@ pub struct NetAddr {
     pub prefix_len: u8,
 }
 
+impl NetAddr {
+    /// `10.0.0.3/24`, as `Display` prints it.
+    pub fn parse(s: &str) -> Option<NetAddr> {
+        let net: ipnet::Ipv4Net = s.parse().ok()?;
+        Some(NetAddr { ip: net.addr(), prefix_len: net.prefix_len() })
+    }
+}
+
 impl fmt::Display for NetAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.ip, self.prefix_len)
@@ -135,5 +140,16 @@ mod tests {
         assert!(s.contains(Ipv4Addr::new(10, 0, 0, 200)));
         assert!(!s.contains(Ipv4Addr::new(10, 0, 1, 1)));
         assert!(Subnet::parse("10.255.0.0/16").unwrap().overlaps(&Subnet::parse("10.255.3.0/24").unwrap()));
+        assert_eq!(Subnet::parse("10.0.0.5/24"), Subnet::parse("10.0.0.0/24"));
+        for bad in ["10.0.0.0", "10.0.0.0/7", "10.0.0.0/31", "10.0.0.0/33", "10.0.0/24", "x/24", "10.0.0.0/"] {
+            assert_eq!(Subnet::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_address_reads_back_what_it_prints() {
+        let a = NetAddr { ip: Ipv4Addr::new(10, 0, 0, 3), prefix_len: 24 };
+        assert_eq!(NetAddr::parse(&a.to_string()), Some(a));
+        assert_eq!(NetAddr::parse("10.0.0.3"), None);
     }
 }

@@ -636,13 +636,10 @@ impl PortSpaces {
 mod tests {
     use super::*;
     use crate::api::*;
-    use crate::store::Touched;
+    use crate::test_support::apply_all;
 
     fn apply(store: &mut Store, actions: Vec<StoreAction>) {
-        let mut touched = Touched::default();
-        for action in actions {
-            store.apply(action, &mut touched);
-        }
+        apply_all(store, actions);
     }
 
     fn network(id: &str, subnet: &str, ingress: bool) -> Network {

@@ -4,7 +4,7 @@
 use super::*;
 use crate::cli;
 use crate::ids::NodeId;
-use crate::store::{ApplyOutcome, Touched};
+use crate::test_support::{apply_all, NodeFixture};
 use rand::SeedableRng;
 
 /// A swarm as after the tutorial's first steps: manager `manager1` (Ready, the only manager),
@@ -49,32 +49,20 @@ fn swarm() -> Store {
 }
 
 fn apply(store: &mut Store, actions: Vec<StoreAction>) {
-    let mut touched = Touched::default();
-    for action in actions {
-        assert_eq!(store.apply(action.clone(), &mut touched), ApplyOutcome::Applied, "{action:?}");
-    }
+    apply_all(store, actions);
 }
 
 fn node(name: &str, role: NodeRole, state: NodeState) -> Node {
-    Node {
-        id: NodeId(format!("{name}-id")),
-        spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
-        description: NodeDescription {
-            hostname: name.into(),
-            platform_os: "linux".into(),
-            platform_arch: "x86_64".into(),
-            resources: Resources::default(),
-            engine_version: "17.06".into(),
-            engine_labels: Default::default(),
-        },
-        status: NodeStatus { state, message: String::new(), addr: "192.168.99.100".into() },
-        manager_status: (role == NodeRole::Manager).then(|| ManagerStatus {
-            raft_id: raft_id_of(name),
-            addr: "192.168.99.100:2377".into(),
-            reachable: true,
-        }),
-        created_at: Instant::ZERO,
+    let id = format!("{name}-id");
+    NodeFixture {
+        hostname: name,
+        role,
+        state,
+        addr: "192.168.99.100",
+        manager: (role == NodeRole::Manager).then(|| (raft_id_of(name), "192.168.99.100:2377")),
+        ..NodeFixture::worker(&id)
     }
+    .build()
 }
 
 /// `manager2` → Raft ID 2.

@@ -7,6 +7,7 @@ use crate::api::*;
 use crate::deadlines::Deadlines;
 use crate::ids::{NodeId, TaskId};
 use crate::manager::directory::DirectoryKeeper;
+use crate::manager::round::Round;
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
 use crate::net::Directory;
 use crate::store::{Store, StoreAction, Touched};
@@ -102,15 +103,14 @@ impl Dispatcher {
     /// until the next round (`take_actions`).
     pub fn handle(
         &mut self,
-        store: &Store,
         from: &Addr,
         msg: SessionMessage,
         managers: Vec<Addr>,
-        now: Instant,
-        rng: &mut ChaCha8Rng,
-        actions: &mut Vec<StoreAction>,
+        round: &mut Round<'_, '_>,
         out: &mut Vec<(Addr, Message)>,
     ) {
+        let Round { store, now, rng, actions } = round;
+        let (store, now) = (*store, *now);
         match msg {
             SessionMessage::Register { node_id, session_seq } => {
                 let Some(node) = store.nodes.get(&node_id) else {

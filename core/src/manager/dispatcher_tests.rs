@@ -3,14 +3,11 @@
 
 use super::*;
 use crate::ids::{NetworkId, ServiceId};
+use crate::test_support::{apply_all, secs, NodeFixture};
 use core::net::Ipv4Addr;
 use rand::SeedableRng;
 
 const LEADER: &str = "10.0.0.1:2377";
-
-fn secs(s: u64) -> Instant {
-    Instant::from_millis(s * 1000)
-}
 
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
@@ -42,26 +39,14 @@ impl Leader {
     }
 
     fn apply(&mut self, actions: Vec<StoreAction>) {
-        let mut touched = Touched::default();
-        for action in actions {
-            let outcome = self.store.apply(action.clone(), &mut touched);
-            assert_eq!(outcome, crate::store::ApplyOutcome::Applied, "{action:?}");
-        }
+        apply_all(&mut self.store, actions);
     }
 
     /// An agent's message from `node`'s address: what the dispatcher answers and wants written.
     fn receive(&mut self, node: &str, msg: SessionMessage, now: Instant) -> (Vec<StoreAction>, Vec<(Addr, Message)>) {
         let (mut actions, mut out) = (Vec::new(), Vec::new());
-        self.dispatcher.handle(
-            &self.store,
-            &addr_of(node),
-            msg,
-            vec![LEADER.into()],
-            now,
-            &mut self.rng,
-            &mut actions,
-            &mut out,
-        );
+        let mut round = Round { store: &self.store, now, rng: &mut self.rng, actions: &mut actions };
+        self.dispatcher.handle(&addr_of(node), msg, vec![LEADER.into()], &mut round, &mut out);
         (actions, out)
     }
 
@@ -134,21 +119,7 @@ impl Leader {
 }
 
 fn node(id: &str, state: NodeState) -> Node {
-    Node {
-        id: nid(id),
-        spec: NodeSpec { role: NodeRole::Worker, availability: Availability::Active, labels: Default::default() },
-        description: NodeDescription {
-            hostname: id.into(),
-            platform_os: "linux".into(),
-            platform_arch: "x86_64".into(),
-            resources: Resources::default(),
-            engine_version: "17.06".into(),
-            engine_labels: Default::default(),
-        },
-        status: NodeStatus { state, message: String::new(), addr: String::new() },
-        manager_status: None,
-        created_at: Instant::ZERO,
-    }
+    NodeFixture { state, ..NodeFixture::worker(id) }.build()
 }
 
 fn template() -> TaskTemplate {

@@ -11,6 +11,7 @@ use super::control::{plan_write, Write};
 use super::dispatcher::Dispatcher;
 use super::orchestrator::Orchestrator;
 use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
+use super::round::Round;
 use super::scheduler::Scheduler;
 use crate::api::*;
 use crate::control::errors::{LOST_LEADERSHIP_ERROR, NO_LEADER_ERROR};
@@ -92,7 +93,19 @@ pub struct Manager {
     /// Raft members to add, one conf change at a time (raft-rs takes one pending at most).
     queued_conf_changes: std::collections::VecDeque<(u64, Addr)>,
     conf_change_pending: bool,
+    /// Set when `process` stopped at its pass limit with work left: the node's next deadline
+    /// is then this instant, so the driver hands it straight back instead of the work waiting
+    /// for an unrelated input.
+    resume_at: Option<Instant>,
+    /// How many times `process` hit its pass limit (a counted, reported event: a driver
+    /// exports it, and a steadily rising count means a round feeds itself).
+    pub process_pass_limit_hits: u64,
 }
+
+/// Raft drains plus controller rounds one input may run before the node yields back to its
+/// driver. A single input needs a handful (a commit, then the round it triggers); the limit
+/// only stops a round that keeps feeding itself from starving the driver's other inputs.
+const PROCESS_PASS_LIMIT: usize = 64;
 
 impl Manager {
     /// The first manager of a new swarm.
@@ -166,6 +179,8 @@ impl Manager {
             manager_nodes: BTreeSet::new(),
             queued_conf_changes: std::collections::VecDeque::new(),
             conf_change_pending: false,
+            resume_at: None,
+            process_pass_limit_hits: 0,
         }
     }
 
@@ -208,9 +223,8 @@ impl Manager {
             }
             let status = if ms.raft_id == leader && leader != 0 {
                 "Leader"
-            } else if ms.raft_id == self.raft.id() {
-                "Reachable"
-            } else if ms.reachable {
+            } else if ms.raft_id == self.raft.id() || ms.reachable {
+                // This manager reaches itself, whatever the leader last recorded.
                 "Reachable"
             } else {
                 "Unreachable"
@@ -222,6 +236,9 @@ impl Manager {
 
     pub fn next_deadline(&self) -> Instant {
         let mut next = self.next_tick_at;
+        if let Some(resume) = self.resume_at {
+            next = next.min(resume);
+        }
         if let Some(l) = self.leader.as_ref().filter(|l| l.initialized) {
             // While a round is in flight the controllers cannot act on their deadlines: wake
             // for the round's timeout instead (or a commit, which is an input of its own).
@@ -413,7 +430,8 @@ impl Manager {
         };
         let mut sends = Vec::new();
         let mut actions = Vec::new();
-        l.dispatcher.handle(&self.store, from, msg, managers, now, rng, &mut actions, &mut sends);
+        let mut round = Round { store: &self.store, now, rng, actions: &mut actions };
+        l.dispatcher.handle(from, msg, managers, &mut round, &mut sends);
         if !actions.is_empty() || l.dispatcher.has_pending_status() {
             l.dirty = true;
         }
@@ -440,6 +458,8 @@ impl Manager {
 
     // ----- the Raft loop -----
 
+    /// Encodes one batch of store actions as a Raft entry and proposes it: the one place a
+    /// `Proposal` is made. Returns the batch's sequence number (what `complete` matches).
     fn propose(&mut self, actions: Vec<StoreAction>) -> Result<u64, String> {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -461,16 +481,17 @@ impl Manager {
     /// Drains raft until it has nothing more to say, applying what commits and running the
     /// leader's controllers between drains.
     fn process(&mut self, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
-        for _ in 0..64 {
+        self.resume_at = None;
+        for _ in 0..PROCESS_PASS_LIMIT {
             if self.raft.has_ready() {
                 let ready = self.raft.drain_ready(rng);
                 if !ready.persist.is_empty() {
                     out.push(Output::Persist(ready.persist));
                 }
                 for msg in ready.messages {
-                    match self.peers.get(&msg.to) {
-                        Some(addr) => out.push(Output::Send { to: addr.clone(), msg: Message::Raft(Box::new(msg)) }),
-                        None => {} // a peer we have no address for yet; raft retries
+                    // A peer we have no address for yet gets nothing: raft retries.
+                    if let Some(addr) = self.peers.get(&msg.to) {
+                        out.push(Output::Send { to: addr.clone(), msg: Message::Raft(Box::new(msg)) });
                     }
                 }
                 if let Some(snap) = ready.snapshot {
@@ -478,16 +499,18 @@ impl Manager {
                 }
                 let mut touched = Touched::default();
                 for entry in ready.committed {
-                    self.apply_entry(entry, now, &mut touched, out);
+                    self.apply_entry(entry, &mut touched, out);
                 }
-                self.after_apply(&touched, now, out);
+                self.after_apply(&touched, out);
                 self.maybe_snapshot(out);
             }
             self.track_leadership(now, out);
             if !self.run_controllers(now, rng) && !self.raft.has_ready() {
-                break;
+                return;
             }
         }
+        self.process_pass_limit_hits += 1;
+        self.resume_at = Some(now);
     }
 
     fn restore_snapshot(&mut self, snap: &raft::eraftpb::Snapshot) {
@@ -515,13 +538,7 @@ impl Manager {
         }
     }
 
-    fn apply_entry(
-        &mut self,
-        entry: raft::eraftpb::Entry,
-        _now: Instant,
-        touched: &mut Touched,
-        out: &mut Vec<Output>,
-    ) {
+    fn apply_entry(&mut self, entry: raft::eraftpb::Entry, touched: &mut Touched, out: &mut Vec<Output>) {
         assert!(
             entry.index > self.store.applied_index || self.store.applied_index == 0,
             "entries apply in order: {} after {}",
@@ -617,7 +634,7 @@ impl Manager {
         }
     }
 
-    fn after_apply(&mut self, touched: &Touched, _now: Instant, out: &mut Vec<Output>) {
+    fn after_apply(&mut self, touched: &Touched, out: &mut Vec<Output>) {
         for id in &touched.node_records {
             match self.store.nodes.get(id).filter(|n| n.manager_status.is_some()) {
                 Some(_) => self.manager_nodes.insert(id.clone()),
@@ -700,13 +717,11 @@ impl Manager {
                 if self.store.applied_index > 2 {
                     l.dispatcher.on_become_leader(&self.store, now, &mut actions);
                 }
-                if !actions.is_empty() {
-                    let proposal = Proposal { proposer: self.raft.id(), seq: self.next_seq, actions };
-                    self.next_seq += 1;
-                    let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
-                    let _ = self.raft.propose(bytes);
-                }
                 l.dirty = true;
+                if !actions.is_empty() {
+                    // Refused only when leadership is already gone: the next leader marks them.
+                    let _ = self.propose(actions);
+                }
             }
         }
     }
@@ -752,7 +767,7 @@ impl Manager {
         // Controllers read the store as committed; this round's own node and status writes
         // land before the next round sees them.
         if actions.is_empty() {
-            l.orchestrator.reconcile(&self.store, now, rng, &mut actions);
+            l.orchestrator.reconcile(&mut Round { store: &self.store, now, rng, actions: &mut actions });
             if std::mem::take(&mut l.store_changed) {
                 self.rounds_run += 1;
                 actions.extend(l.allocator.allocate(&self.store, now));
@@ -768,11 +783,7 @@ impl Manager {
         if actions.is_empty() {
             return false;
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let proposal = Proposal { proposer: self.raft.id(), seq, actions };
-        let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
-        if self.raft.propose(bytes).is_ok() {
+        if let Ok(seq) = self.propose(actions) {
             self.waiting.insert(seq, Waiter::Controllers);
             if let Some(l) = &mut self.leader {
                 l.controllers_in_flight = Some((seq, now + CONTROLLER_PROPOSAL_TIMEOUT));

@@ -8,5 +8,6 @@ pub mod dispatcher;
 pub mod manager;
 pub mod orchestrator;
 pub mod raft_node;
+pub mod round;
 pub mod scheduler;
 pub mod tokens;

@@ -8,6 +8,7 @@
 use crate::api::*;
 use crate::deadlines::Deadlines;
 use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::manager::round::Round;
 use crate::manager::scheduler::constraint_matches;
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
@@ -21,7 +22,8 @@ pub struct Orchestrator {
     /// Replacement tasks waiting out their restart delay (desired READY until then).
     /// Leader-local, as in swarmkit: a new leader restarts the delay from its own start.
     restart_at: Deadlines<TaskId>,
-    /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`.
+    /// Restarts per slot, for `--restart-max-attempts` within `--restart-window`: kept only for
+    /// a policy with a limit, at most that many per slot, and dropped with the service.
     restarts: BTreeMap<(ServiceId, u64, Option<NodeId>), Vec<Instant>>,
     /// Services to look at as a whole in the next round (spec changed, a global service's task
     /// or node changed, no longer steady). A round looks only at these and at `dirty_slots`
@@ -112,7 +114,8 @@ impl Orchestrator {
         }
     }
 
-    pub fn reconcile(&mut self, store: &Store, now: Instant, rng: &mut ChaCha8Rng, actions: &mut Vec<StoreAction>) {
+    pub fn reconcile(&mut self, round: &mut Round<'_, '_>) {
+        let (store, now) = (round.store, round.now);
         // Restart delays run out: their slots (or global services) are due too. A delay whose
         // task is gone or no longer waiting (its proposal was lost) is dropped.
         let due: Vec<TaskId> = self.restart_at.due(now).cloned().collect();
@@ -142,45 +145,37 @@ impl Orchestrator {
                 ServiceMode::Replicated { replicas }
                     if !all && !dirty.contains(&svc.id) && self.steady.contains_key(&svc.id) =>
                 {
-                    self.reconcile_slots(store, svc, replicas, &slots, now, rng, actions);
+                    self.reconcile_slots(svc, replicas, &slots, round);
                     looked_at.push((svc, Some(slots)));
                 }
                 ServiceMode::Replicated { replicas } => {
-                    self.reconcile_replicated(store, svc, replicas, now, rng, actions);
-                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), now, actions);
+                    self.reconcile_replicated(svc, replicas, round);
+                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), round);
                     looked_at.push((svc, None));
                 }
                 ServiceMode::Global => {
-                    self.reconcile_global(store, svc, now, rng, actions);
-                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), now, actions);
+                    self.reconcile_global(svc, round);
+                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), round);
                     looked_at.push((svc, None));
                 }
             }
         }
         self.steady.retain(|id, _| store.services.contains_key(id));
-        remove_tasks_of_deleted_services(store, actions);
-        reap(store, &looked_at, actions);
+        self.restarts.retain(|(service, _, _), _| store.services.contains_key(service));
+        remove_tasks_of_deleted_services(store, round.actions);
+        reap(store, &looked_at, round.actions);
     }
 
     /// A steady service with changes in some slots: those slots only, as the full look would
     /// treat them (the other slots have nothing to do). If the service is no longer steady
     /// (a slot emptied), the next round takes a full look.
-    #[allow(clippy::too_many_arguments)]
-    fn reconcile_slots(
-        &mut self,
-        store: &Store,
-        svc: &Service,
-        replicas: u64,
-        slots: &BTreeSet<u64>,
-        now: Instant,
-        rng: &mut ChaCha8Rng,
-        actions: &mut Vec<StoreAction>,
-    ) {
+    fn reconcile_slots(&mut self, svc: &Service, replicas: u64, slots: &BTreeSet<u64>, round: &mut Round<'_, '_>) {
+        let store = round.store;
         let mut waiting: Vec<&Task> = Vec::new();
         for slot in slots {
             let tasks: Vec<&Task> = store.tasks_in_slot(&svc.id, *slot).collect();
             waiting.extend(tasks.iter().copied().filter(|t| t.desired_state == TaskState::Ready));
-            let held = self.reconcile_slot(store, svc, *slot, &tasks, now, rng, actions).is_some();
+            let held = self.reconcile_slot(svc, *slot, &tasks, round).is_some();
             let steady = self.steady.get_mut(&svc.id).expect("only steady services are reconciled by slot");
             if held {
                 steady.insert(*slot);
@@ -193,26 +188,23 @@ impl Orchestrator {
             self.dirty_services.insert(svc.id.clone());
         }
         waiting.sort_by(|a, b| a.id.cmp(&b.id));
-        self.release_delayed_starts(svc, waiting.into_iter(), now, actions);
+        self.release_delayed_starts(svc, waiting.into_iter(), round);
     }
 
     /// One slot of a replicated service: extra live tasks stop, a dead or stranded task is
     /// replaced (restart policy permitting). Returns who holds the slot, if anyone.
-    #[allow(clippy::too_many_arguments)]
     fn reconcile_slot<'s>(
         &mut self,
-        store: &Store,
         svc: &Service,
         slot: u64,
         tasks: &[&'s Task],
-        now: Instant,
-        rng: &mut ChaCha8Rng,
-        actions: &mut Vec<StoreAction>,
+        round: &mut Round<'_, '_>,
     ) -> Option<SlotHolder<'s>> {
+        let (store, now) = (round.store, round.now);
         let mut live: Vec<&Task> = tasks.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect();
         live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
         for extra in live.iter().skip(1) {
-            actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
+            round.actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
         }
         let Some(current) = live.first().copied() else {
             // No task should run in this slot. If its newest task died by itself and the
@@ -227,10 +219,12 @@ impl Orchestrator {
         match restart_reason(store, current) {
             None => Some(SlotHolder::Task(current)),
             Some(reason) => {
-                actions.push(StoreAction::SetTaskDesired { id: current.id.clone(), desired: TaskState::Shutdown });
+                round
+                    .actions
+                    .push(StoreAction::SetTaskDesired { id: current.id.clone(), desired: TaskState::Shutdown });
                 if self.may_restart(svc, current, reason, now) {
-                    let replacement = self.replacement(svc, current, reason, None, now, rng);
-                    actions.push(StoreAction::CreateTask(replacement.clone()));
+                    let replacement = self.replacement(svc, current, reason, None, round);
+                    round.actions.push(StoreAction::CreateTask(replacement.clone()));
                     Some(SlotHolder::New(Box::new(replacement)))
                 } else if reason == RestartReason::Died {
                     Some(SlotHolder::Dead(current))
@@ -241,15 +235,8 @@ impl Orchestrator {
         }
     }
 
-    fn reconcile_replicated(
-        &mut self,
-        store: &Store,
-        svc: &Service,
-        replicas: u64,
-        now: Instant,
-        rng: &mut ChaCha8Rng,
-        actions: &mut Vec<StoreAction>,
-    ) {
+    fn reconcile_replicated(&mut self, svc: &Service, replicas: u64, round: &mut Round<'_, '_>) {
+        let (store, now) = (round.store, round.now);
         let mut slots: BTreeMap<u64, Vec<&Task>> = BTreeMap::new();
         for t in store.tasks_of_service(&svc.id) {
             slots.entry(t.slot).or_default().push(t);
@@ -257,7 +244,7 @@ impl Orchestrator {
         // Slots holding a task that should run (after replacements made this round).
         let mut occupied: BTreeMap<u64, SlotHolder> = BTreeMap::new();
         for (slot, tasks) in &slots {
-            if let Some(holder) = self.reconcile_slot(store, svc, *slot, tasks, now, rng, actions) {
+            if let Some(holder) = self.reconcile_slot(svc, *slot, tasks, round) {
                 occupied.insert(*slot, holder);
             }
         }
@@ -276,9 +263,9 @@ impl Orchestrator {
                 while occupied.contains_key(&slot) {
                     slot += 1;
                 }
-                let task = new_task(svc, slot, None, TaskState::Running, now, rng);
+                let task = new_task(svc, slot, None, TaskState::Running, now, round.rng);
                 occupied.insert(slot, SlotHolder::New(Box::new(task.clone())));
-                actions.push(StoreAction::CreateTask(task));
+                round.actions.push(StoreAction::CreateTask(task));
             }
         } else if occupied_count > replicas {
             // Dead slots go first: dropping them stops nothing.
@@ -293,10 +280,10 @@ impl Orchestrator {
                 excess = excess.saturating_sub(1);
             }
             for id in scale_down_victims(store, &occupied, excess) {
-                actions.push(StoreAction::SetTaskDesired { id, desired: TaskState::Shutdown });
+                round.actions.push(StoreAction::SetTaskDesired { id, desired: TaskState::Shutdown });
             }
         } else {
-            self.rolling_update(svc, &occupied, now, rng, actions);
+            self.rolling_update(svc, &occupied, round);
         }
         if steady {
             self.steady.insert(svc.id.clone(), occupied.keys().copied().collect());
@@ -305,14 +292,8 @@ impl Orchestrator {
         }
     }
 
-    fn reconcile_global(
-        &mut self,
-        store: &Store,
-        svc: &Service,
-        now: Instant,
-        rng: &mut ChaCha8Rng,
-        actions: &mut Vec<StoreAction>,
-    ) {
+    fn reconcile_global(&mut self, svc: &Service, round: &mut Round<'_, '_>) {
+        let (store, now) = (round.store, round.now);
         let mut by_node: BTreeMap<NodeId, Vec<&Task>> = BTreeMap::new();
         for t in store.tasks_of_service(&svc.id) {
             if let Some(n) = &t.node_id {
@@ -327,7 +308,7 @@ impl Orchestrator {
                 .unwrap_or_default();
             if !eligible {
                 for t in live {
-                    actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
+                    round.actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
                 }
                 continue;
             }
@@ -346,22 +327,21 @@ impl Orchestrator {
                         })
                         .unwrap_or(false);
                     if !completed {
-                        actions.push(StoreAction::CreateTask(new_task(
+                        round.actions.push(StoreAction::CreateTask(new_task(
                             svc,
                             0,
                             Some(node.id.clone()),
                             TaskState::Running,
                             now,
-                            rng,
+                            round.rng,
                         )));
                     }
                 }
                 Some(t) if t.status.state.is_terminal() => {
-                    actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
+                    round.actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
                     if self.may_restart(svc, t, RestartReason::Died, now) {
-                        let replacement =
-                            self.replacement(svc, t, RestartReason::Died, Some(node.id.clone()), now, rng);
-                        actions.push(StoreAction::CreateTask(replacement));
+                        let replacement = self.replacement(svc, t, RestartReason::Died, Some(node.id.clone()), round);
+                        round.actions.push(StoreAction::CreateTask(replacement));
                     }
                 }
                 Some(_) => {}
@@ -371,7 +351,7 @@ impl Orchestrator {
         for (node_id, tasks) in &by_node {
             if !store.nodes.contains_key(node_id) {
                 for t in tasks.iter().filter(|t| t.desired_state <= TaskState::Running) {
-                    actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
+                    round.actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Shutdown });
                 }
             }
         }
@@ -379,14 +359,7 @@ impl Orchestrator {
 
     /// Replaces one task of an outdated spec at a time (parallelism 1, stop-first), once the
     /// previous replacement runs.
-    fn rolling_update(
-        &mut self,
-        svc: &Service,
-        occupied: &BTreeMap<u64, SlotHolder>,
-        now: Instant,
-        rng: &mut ChaCha8Rng,
-        actions: &mut Vec<StoreAction>,
-    ) {
+    fn rolling_update(&mut self, svc: &Service, occupied: &BTreeMap<u64, SlotHolder>, round: &mut Round<'_, '_>) {
         let tasks: Vec<&Task> = occupied
             .values()
             .filter_map(|h| match h {
@@ -402,8 +375,9 @@ impl Orchestrator {
             return;
         }
         if let Some(old) = tasks.iter().filter(|t| t.spec != svc.spec.task).min_by_key(|t| t.slot) {
-            actions.push(StoreAction::SetTaskDesired { id: old.id.clone(), desired: TaskState::Shutdown });
-            actions.push(StoreAction::CreateTask(new_task(svc, old.slot, None, TaskState::Running, now, rng)));
+            round.actions.push(StoreAction::SetTaskDesired { id: old.id.clone(), desired: TaskState::Shutdown });
+            let task = new_task(svc, old.slot, None, TaskState::Running, round.now, round.rng);
+            round.actions.push(StoreAction::CreateTask(task));
         }
     }
 
@@ -434,19 +408,27 @@ impl Orchestrator {
         old: &Task,
         reason: RestartReason,
         node: Option<NodeId>,
-        now: Instant,
-        rng: &mut ChaCha8Rng,
+        round: &mut Round<'_, '_>,
     ) -> Task {
+        let now = round.now;
         let delay = svc.spec.task.restart_policy.delay;
         let delayed = reason != RestartReason::NodeDrained && !delay.is_zero();
         let desired = if delayed { TaskState::Ready } else { TaskState::Running };
-        let task = new_task(svc, old.slot, node, desired, now, rng);
+        let task = new_task(svc, old.slot, node, desired, now, round.rng);
         if delayed {
             self.restart_at.set(task.id.clone(), now + delay);
         }
-        if reason == RestartReason::Died {
+        // As swarmkit's RecordRestartHistory: only a policy with a limit needs the history, and
+        // only its last `max_attempts` restarts can decide (within the window or not), so the
+        // history per slot stays bounded however long a task crash-loops.
+        let max_attempts = svc.spec.task.restart_policy.max_attempts as usize;
+        if reason == RestartReason::Died && max_attempts > 0 {
             let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
-            self.restarts.entry(key).or_default().push(now);
+            let history = self.restarts.entry(key).or_default();
+            history.push(now);
+            if history.len() > max_attempts {
+                history.drain(..history.len() - max_attempts);
+            }
         }
         task
     }
@@ -456,9 +438,9 @@ impl Orchestrator {
         &mut self,
         svc: &Service,
         tasks: impl Iterator<Item = &'s Task>,
-        now: Instant,
-        actions: &mut Vec<StoreAction>,
+        round: &mut Round<'_, '_>,
     ) {
+        let now = round.now;
         for t in tasks.filter(|t| t.desired_state == TaskState::Ready) {
             let due = match self.restart_at.get(&t.id) {
                 Some(at) => at,
@@ -470,7 +452,7 @@ impl Orchestrator {
                 }
             };
             if due <= now {
-                actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Running });
+                round.actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Running });
                 self.restart_at.clear(&t.id);
             }
         }

@@ -5,15 +5,11 @@
 //! on) applies them and moves the clock.
 
 use super::*;
-use crate::store::{ApplyOutcome, Touched};
+use crate::test_support::{apply_all, secs, NodeFixture};
 use rand::SeedableRng;
 use std::time::Duration;
 
 const NGINX: &str = "nginx:1.12";
-
-fn secs(s: u64) -> Instant {
-    Instant::from_millis(s * 1000)
-}
 
 /// A leader's view: a store, the orchestrator that keeps state across rounds, and its RNG.
 struct Swarm {
@@ -41,11 +37,7 @@ impl Swarm {
     }
 
     fn apply(&mut self, actions: Vec<StoreAction>) {
-        let mut touched = Touched::default();
-        for action in actions {
-            let outcome = self.store.apply(action.clone(), &mut touched);
-            assert_eq!(outcome, ApplyOutcome::Applied, "{action:?}");
-        }
+        let touched = apply_all(&mut self.store, actions);
         // As the manager does after every applied batch: the next round looks at what changed.
         self.orchestrator.note_applied(&self.store, &touched);
     }
@@ -126,7 +118,7 @@ impl Swarm {
 
     fn reconcile(&mut self, now: Instant) -> Vec<StoreAction> {
         let mut actions = Vec::new();
-        self.orchestrator.reconcile(&self.store, now, &mut self.rng, &mut actions);
+        self.orchestrator.reconcile(&mut Round { store: &self.store, now, rng: &mut self.rng, actions: &mut actions });
         actions
     }
 
@@ -153,21 +145,8 @@ impl Swarm {
 }
 
 fn node(name: &str) -> Node {
-    Node {
-        id: NodeId(name.into()),
-        spec: NodeSpec { role: NodeRole::Worker, availability: Availability::Active, labels: Default::default() },
-        description: NodeDescription {
-            hostname: name.into(),
-            platform_os: "linux".into(),
-            platform_arch: "x86_64".into(),
-            resources: Resources { nano_cpus: 1_000_000_000, memory_bytes: 1 << 30 },
-            engine_version: "17.06".into(),
-            engine_labels: Default::default(),
-        },
-        status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "10.0.0.1".into() },
-        manager_status: None,
-        created_at: Instant::ZERO,
-    }
+    let resources = Resources { nano_cpus: 1_000_000_000, memory_bytes: 1 << 30 };
+    NodeFixture { addr: "10.0.0.1", resources, ..NodeFixture::worker(name) }.build()
 }
 
 fn template(restart_policy: RestartPolicy) -> TaskTemplate {
@@ -403,6 +382,38 @@ fn max_attempts_keeps_a_dead_slot_dead_and_not_recreated() {
     assert_eq!(desired(&actions), [(second, TaskState::Shutdown)]);
     assert_eq!(created(&actions), []);
     assert_eq!(swarm.reconcile(secs(60)), [], "the dead slot is not filled with a new task");
+}
+
+#[test]
+fn a_crash_loop_keeps_a_bounded_restart_history() {
+    // Without a limit there is nothing to count: no history at all, however long it loops.
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    swarm.service_with("web", replicated(1), policy(RestartCondition::Any, 0, 0)).running("web.1", "web", 1, "n1");
+    let mut current = tid("web.1");
+    for i in 0..20 {
+        swarm.report(&current.0, TaskState::Failed, secs(2 * i + 1));
+        let actions = swarm.round(secs(2 * i + 1));
+        current = created_tasks(&actions)[0].id.clone();
+        swarm.place(&current, "n1", TaskState::Running, secs(2 * i + 2));
+    }
+    assert!(swarm.orchestrator.restarts.is_empty(), "{:?}", swarm.orchestrator.restarts);
+
+    // With a limit, each restart is recorded; the history goes with its service.
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    swarm.service_with("web", replicated(1), policy(RestartCondition::Any, 0, 100)).running("web.1", "web", 1, "n1");
+    let mut current = tid("web.1");
+    for i in 0..5 {
+        swarm.report(&current.0, TaskState::Failed, secs(2 * i + 1));
+        let actions = swarm.round(secs(2 * i + 1));
+        current = created_tasks(&actions)[0].id.clone();
+        swarm.place(&current, "n1", TaskState::Running, secs(2 * i + 2));
+    }
+    let lengths: Vec<usize> = swarm.orchestrator.restarts.values().map(Vec::len).collect();
+    assert_eq!(lengths, [5]);
+    let web = swarm.store.services.keys().next().expect("web").clone();
+    swarm.apply(vec![StoreAction::RemoveService { id: web }]);
+    swarm.round(secs(20));
+    assert!(swarm.orchestrator.restarts.is_empty(), "{:?}", swarm.orchestrator.restarts);
 }
 
 // --- Global services ------------------------------------------------------------------------

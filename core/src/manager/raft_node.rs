@@ -302,8 +302,7 @@ impl RaftNode {
     pub fn snapshot_and_compact(&mut self, applied: u64, store_bytes: Vec<u8>) -> Snapshot {
         let term = self.raw.raft.raft_log.term(applied).expect("applied entry is in the log");
         let conf_state = self.raw.raft.prs().conf().to_conf_state();
-        let mut snap = Snapshot::default();
-        snap.data = store_bytes.into();
+        let mut snap = Snapshot { data: store_bytes.into(), ..Default::default() };
         let meta = snap.mut_metadata();
         meta.index = applied;
         meta.term = term;

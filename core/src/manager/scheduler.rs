@@ -537,23 +537,12 @@ fn node_ip_matches(constraint: &Constraint, node_addr: &str) -> bool {
     let node_ip: Option<Ipv4Addr> = node_addr.parse().ok();
     let matched = if let Ok(ip) = constraint.value.parse::<Ipv4Addr>() {
         node_ip == Some(ip)
-    } else if let Some((base, prefix_len)) = parse_cidr(&constraint.value) {
-        node_ip.is_some_and(|ip| within_cidr(ip, base, prefix_len))
+    } else if let Ok(net) = constraint.value.parse::<ipnet::Ipv4Net>() {
+        node_ip.is_some_and(|ip| net.contains(&ip))
     } else {
         return false;
     };
     matched == constraint.equal
-}
-
-fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
-    let (ip, len) = s.split_once('/')?;
-    let len: u8 = len.parse().ok()?;
-    (len <= 32).then_some((ip.parse().ok()?, len))
-}
-
-fn within_cidr(ip: Ipv4Addr, base: Ipv4Addr, prefix_len: u8) -> bool {
-    let mask = if prefix_len == 0 { 0 } else { u32::MAX << (32 - prefix_len as u32) };
-    u32::from(ip) & mask == u32::from(base) & mask
 }
 
 /// Go's `strings.EqualFold`: equal under Unicode case folding.
@@ -576,33 +565,17 @@ mod tests {
     use super::*;
     use crate::api::*;
     use crate::ids::TaskId;
-    use crate::store::Touched;
+    use crate::test_support::{apply_all, NodeFixture};
 
     const GB: u64 = 1 << 30;
 
     fn apply(store: &mut Store, actions: Vec<StoreAction>) {
-        let mut touched = Touched::default();
-        for action in actions {
-            store.apply(action, &mut touched);
-        }
+        apply_all(store, actions);
     }
 
     fn node(id: &str, hostname: &str, role: NodeRole) -> Node {
-        Node {
-            id: NodeId(id.into()),
-            spec: NodeSpec { role, availability: Availability::Active, labels: BTreeMap::new() },
-            description: NodeDescription {
-                hostname: hostname.into(),
-                platform_os: "linux".into(),
-                platform_arch: "x86_64".into(),
-                resources: Resources { nano_cpus: 4_000_000_000, memory_bytes: 2 * GB },
-                engine_version: "17.06".into(),
-                engine_labels: BTreeMap::new(),
-            },
-            status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "192.168.99.100".into() },
-            manager_status: None,
-            created_at: Instant::ZERO,
-        }
+        let resources = Resources { nano_cpus: 4_000_000_000, memory_bytes: 2 * GB };
+        NodeFixture { hostname, role, addr: "192.168.99.100", resources, ..NodeFixture::worker(id) }.build()
     }
 
     fn add_workers(store: &mut Store, ids: &[&str]) {

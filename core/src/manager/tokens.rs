@@ -8,34 +8,13 @@ use sha2::{Digest, Sha256};
 /// The simulator's CA "certificate" is random bytes from the seed; swarmd hashes a real one.
 pub fn ca_digest(ca_cert_der: &[u8]) -> String {
     let hash = Sha256::digest(ca_cert_der);
-    // 256 bits do not fit a u128: encode the two halves the way a big-integer base-36 would.
-    big_base36(&hash, 50)
-}
-
-fn big_base36(bytes: &[u8], width: usize) -> String {
-    // Repeated division of a big-endian byte string by 36.
-    let mut num: Vec<u8> = bytes.to_vec();
-    let mut digits = Vec::new();
-    while num.iter().any(|&b| b != 0) {
-        let mut rem: u32 = 0;
-        for b in num.iter_mut() {
-            let acc = (rem << 8) | *b as u32;
-            *b = (acc / 36) as u8;
-            rem = acc % 36;
-        }
-        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[rem as usize]);
-    }
-    while digits.len() < width {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    String::from_utf8(digits).expect("ascii digits")
+    base36(&hash, 50)
 }
 
 pub fn new_join_token(ca_digest: &str, rng: &mut impl RngCore) -> String {
     let mut secret = [0u8; 16];
     rng.fill_bytes(&mut secret);
-    format!("SWMTKN-1-{}-{}", ca_digest, base36(u128::from_be_bytes(secret), 25))
+    format!("SWMTKN-1-{}-{}", ca_digest, base36(&secret, 25))
 }
 
 /// Splits a token into (CA digest, secret), or says it is malformed.

@@ -85,6 +85,9 @@ pub struct Node {
     /// The digest of the cluster's real root CA certificate, when the driver made one
     /// (`set_root_ca_digest`); `None`: `swarm init` draws a stand-in from the node's RNG.
     root_ca_digest: Option<String>,
+    /// The latest time a driver handed in: every deadline and timeout in core assumes time
+    /// never goes backwards, so `handle` asserts it at the door.
+    last_now: Instant,
 }
 
 impl Node {
@@ -118,6 +121,7 @@ impl Node {
             stats: NodeStats::default(),
             planted: crate::planted::Planted::default(),
             root_ca_digest: None,
+            last_now: Instant::ZERO,
         }
     }
 
@@ -149,6 +153,7 @@ impl Node {
         now: Instant,
     ) -> Node {
         let mut node = Node::new(config, seed);
+        node.last_now = now;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
             Manager::restore(id, identity.advertise_addr.clone(), &identity.managers, &disk.raft, now, &mut node.rng)
@@ -229,6 +234,8 @@ impl Node {
     // ----- inputs -----
 
     pub fn handle(&mut self, now: Instant, input: Input) {
+        assert!(now >= self.last_now, "time went backwards at the node's door: {now:?} after {:?}", self.last_now);
+        self.last_now = now;
         let mut loopback: VecDeque<(Addr, Message)> = VecDeque::new();
         match input {
             Input::Timer => self.on_timer(now),
@@ -443,6 +450,11 @@ impl Node {
             Membership::Member(_) => self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into())),
             _ => self.reply(req_id, Err(NOT_IN_SWARM.into())),
         }
+    }
+
+    /// A read-only view of this node for observers outside core (the simulator's checkers).
+    pub fn observe(&self) -> crate::observe::Observation<'_> {
+        crate::observe::Observation::of(self)
     }
 
     fn read(&mut self, now: Instant, req_id: u64, request: &Request) {

@@ -305,10 +305,6 @@ impl Store {
         }
     }
 
-    pub fn leader_count_hint(&self) -> usize {
-        self.nodes.values().filter(|n| n.manager_status.is_some()).count()
-    }
-
     /// Applies one committed action. Deterministic: every manager gets the same outcome.
     pub fn apply(&mut self, action: StoreAction, touched: &mut Touched) -> ApplyOutcome {
         use StoreAction::*;

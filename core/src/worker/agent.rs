@@ -458,7 +458,7 @@ impl Agent {
                     .tasks
                     .values()
                     .find(|t| t.task.container_name() == name)
-                    .map(|t| image_with_tag(&t.task.spec.image))
+                    .map(|t| crate::image::with_tag(&t.task.spec.image))
                     .unwrap_or_default();
                 self.containers.insert(
                     name.clone(),
@@ -533,15 +533,6 @@ impl Agent {
             self.target.clone(),
             Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
         ));
-    }
-}
-
-/// `nginx` → `nginx:latest`, as `docker ps` prints images.
-fn image_with_tag(image: &str) -> String {
-    if image.rsplit('/').next().map(|last| last.contains(':')).unwrap_or(false) {
-        image.to_string()
-    } else {
-        format!("{image}:latest")
     }
 }
 

@@ -7,12 +7,9 @@
 
 use super::*;
 use crate::ids::ServiceId;
+use crate::test_support::secs;
 
 const LEADER: &str = "10.0.0.1:2377";
-
-fn secs(s: u64) -> Instant {
-    Instant::from_millis(s * 1000)
-}
 
 /// What one input made the agent do.
 #[derive(Debug, Default)]

@@ -14,7 +14,7 @@ pub mod gen;
 
 use crate::dns::{self, Resolve};
 use crate::netns::{self, Attachment, NodeNet};
-use crate::runtime::{containerd_ref, normalize_tag, Runtime};
+use crate::runtime::Runtime;
 use crate::transport::{BoxFuture, BoxIo};
 use gen::services_containers_v1::{self as containers, containers_client::ContainersClient};
 use gen::services_content_v1::{content_client::ContentClient, ReadContentRequest};
@@ -33,6 +33,7 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use swarm_core::image;
 use swarm_core::runtime::{ContainerCommand, ContainerEvent, ContainerInfo, ContainerSpec, ContainerState};
 use swarm_core::time::Instant;
 use tokio::sync::mpsc;
@@ -161,7 +162,7 @@ impl Containerd {
     }
 
     async fn image_config(&self, image: &str) -> Result<ImageConfig, Failed> {
-        let reference = containerd_ref(image);
+        let reference = image::fully_qualified(image);
         let got =
             ImagesClient::new(self.channel.clone()).get(self.req(GetImageRequest { name: reference.clone() })).await;
         let target = match got {
@@ -169,7 +170,7 @@ impl Containerd {
                 r.into_inner().image.and_then(|i| i.target).ok_or_else(|| Failed("image without target".into()))?
             }
             Err(s) if s.code() == Code::NotFound => {
-                return Err(Failed(format!("No such image: {}", normalize_tag(image))))
+                return Err(Failed(format!("No such image: {}", image::with_tag(image))))
             }
             Err(s) => return Err(s.into()),
         };
@@ -281,7 +282,7 @@ impl Containerd {
             let container = containers::Container {
                 id: spec.name.clone(),
                 labels,
-                image: containerd_ref(&spec.image),
+                image: image::fully_qualified(&spec.image),
                 runtime: Some(containers::container::Runtime { name: "io.containerd.runc.v2".into(), options: None }),
                 spec: Some(prost_types::Any {
                     type_url: SPEC_TYPE_URL.into(),

@@ -1,0 +1,75 @@
+//! Safety checkers, run after every event. A violation stops the run: it is a bug found in
+//! swarm-core, reported with the seed, the time, the invariant and the command that replays it.
+//! They read the nodes through core's read-only `Node::observe`.
+//!
+//! One file per family of invariants:
+//! - `raft`: at most one leader per term; a committed entry never changes (managers at the
+//!   same applied index hold the same digest of everything applied);
+//! - `store`: managers at the same applied index hold equal stores (checked between steps);
+//! - `tasks`, in the leader's store: a slot never has two tasks that should be running on
+//!   Ready nodes; no task running on a node that was removed;
+//! - `allocator`, in the leader's store: no address or VIP handed out twice in a network; no
+//!   host port bound twice on a node; every live task's address taken in the allocator;
+//! - `livelock`: a node's timer never leaves its deadline due without time moving;
+//!
+//! and `sometimes`: conditions a run should reach at least once, noted, never failed on.
+
+pub mod allocator;
+pub mod livelock;
+pub mod raft;
+pub mod sometimes;
+pub mod store;
+pub mod tasks;
+
+use crate::world::SimHost;
+use std::collections::BTreeMap;
+use swarm_core::store::Store;
+
+/// The checks that look at every manager after each event (besides `raft::OneLeaderPerTerm`).
+#[derive(Default)]
+pub struct Checker {
+    committed: raft::CommittedEntries,
+    /// Per host, the (applied index, controllers' rounds) last checked: a step costs nothing
+    /// when nothing was applied and no round ran.
+    checked_index: BTreeMap<String, (u64, u64)>,
+    /// The leader whose store was checked last (a new leader's store is checked at once).
+    leader_checked: Option<String>,
+}
+
+impl Checker {
+    /// `hosts`: every host running a manager (the others hold no store).
+    pub fn after_event<'a>(&mut self, hosts: impl Iterator<Item = &'a SimHost>) -> Result<(), String> {
+        for h in hosts.filter(|h| h.up) {
+            let Some(mgr) = h.node.observe().manager() else { continue };
+            let index = mgr.applied_index();
+            let mark = (index, mgr.controller_rounds());
+            let last = self.checked_index.get(&h.name).copied();
+            if last == Some(mark) {
+                continue;
+            }
+            // The store changes only when entries apply; the allocator's state also in rounds.
+            let store_changed = last.map(|(i, _)| i != index).unwrap_or(true);
+            self.checked_index.insert(h.name.clone(), mark);
+            self.committed.check(&h.name, index, mgr.applied_digest())?;
+            if mgr.is_leader() {
+                if store_changed || self.leader_checked.as_deref() != Some(h.name.as_str()) {
+                    self.leader_checked = Some(h.name.clone());
+                    check_store(mgr.store()).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                }
+                if let Some(allocator) = mgr.allocator() {
+                    allocator::live_addresses_taken(mgr.store(), allocator)
+                        .map_err(|e| format!("invariant violated in {}'s allocator: {e}", h.name))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The invariants of one store (the leader's), in the order they are reported.
+pub fn check_store(store: &Store) -> Result<(), String> {
+    tasks::one_task_per_slot(store)?;
+    allocator::addresses_unique(store)?;
+    allocator::host_ports_unique(store)?;
+    tasks::none_on_removed_nodes(store)
+}

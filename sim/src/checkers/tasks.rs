@@ -1,0 +1,45 @@
+//! Tasks in the leader's store: a slot never runs twice, and no task runs on a removed node.
+
+use std::collections::BTreeMap;
+use swarm_core::api::{NodeState, TaskState};
+use swarm_core::ids::{NodeId, ServiceId, TaskId};
+use swarm_core::store::Store;
+
+/// A slot never has two tasks that should be running on healthy nodes.
+pub fn one_task_per_slot(store: &Store) -> Result<(), String> {
+    // Keys borrow from the store: this runs after every applied batch, so it allocates nothing
+    // per task.
+    let mut running_slots: BTreeMap<(&ServiceId, u64, Option<&NodeId>), &TaskId> = BTreeMap::new();
+    for t in store.tasks.values() {
+        let on_ready_node = t
+            .node_id
+            .as_ref()
+            .and_then(|n| store.nodes.get(n))
+            .map(|n| n.status.state == NodeState::Ready)
+            .unwrap_or(false);
+        if !(on_ready_node && t.desired_state == TaskState::Running && t.status.state == TaskState::Running) {
+            continue;
+        }
+        let node_key = if t.slot == 0 { t.node_id.as_ref() } else { None };
+        let key = (&t.service_id, t.slot, node_key);
+        if let Some(other) = running_slots.insert(key, &t.id) {
+            return Err(format!("slot {} has two running tasks: {} and {}", t.name(), other, t.id));
+        }
+    }
+    Ok(())
+}
+
+/// No task runs on a node that was removed.
+pub fn none_on_removed_nodes(store: &Store) -> Result<(), String> {
+    for t in store.tasks.values() {
+        if let Some(node) = &t.node_id {
+            if !store.nodes.contains_key(node)
+                && t.status.state == TaskState::Running
+                && t.desired_state == TaskState::Running
+            {
+                return Err(format!("task {} runs on removed node {}", t.id, node));
+            }
+        }
+    }
+    Ok(())
+}

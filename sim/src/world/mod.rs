@@ -1,0 +1,524 @@
+//! The discrete-event world: N `swarm-core` nodes, their container runtimes, and the network
+//! between them, over one simulated clock. No threads: a priority queue keyed by
+//! (time, sequence number) orders every event, so one seed gives one byte-identical trace.
+//!
+//! The world holds no swarm logic. It delivers messages after a latency, runs container
+//! commands in the simulated runtime, wakes nodes at their deadlines, and records a trace.
+//! This file is the event loop; each host's clock, disk and the network between hosts have a
+//! room of their own, as has the injection of faults. The checkers it runs after every event
+//! live in `crate::checkers`.
+
+mod clock;
+mod disk;
+mod faults;
+mod network;
+
+pub use network::NetworkModel;
+
+use crate::checkers::livelock::TimerSpins;
+use crate::checkers::raft::OneLeaderPerTerm;
+use crate::checkers::{sometimes, Checker};
+use crate::runtime::{ImageBehaviour, SimRuntime};
+use crate::trace::Trace;
+use clock::HostClock;
+use disk::{apply_disk_write, DiskWrite, HostDisk};
+use network::Network;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::net::Ipv4Addr;
+use swarm_core::control::Request;
+use swarm_core::message::Message;
+use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
+use swarm_core::runtime::ContainerEvent;
+use swarm_core::store::Store;
+use swarm_core::time::Instant;
+
+pub type NodeIndex = usize;
+
+pub struct HostSpec {
+    pub name: String,
+    pub config: NodeConfig,
+    /// The daemon listens on TCP (`-H tcp://0.0.0.0:5555`), so other hosts can drive it.
+    pub daemon_tcp: bool,
+    pub missing_images: Vec<String>,
+}
+
+pub struct SimHost {
+    pub name: String,
+    /// Every address of the host (its interfaces).
+    pub addrs: Vec<Ipv4Addr>,
+    pub daemon_tcp: bool,
+    pub config: NodeConfig,
+    pub node: Node,
+    pub runtime: SimRuntime,
+    /// What survives a crash, and how fast and how well it writes.
+    pub disk: HostDisk,
+    /// False while the host is crashed or its daemon stopped.
+    pub up: bool,
+    /// Bumped at every crash or stop: events of an earlier life are dropped.
+    pub life: u64,
+    /// When the host crashed or its daemon stopped, every time.
+    crashed_at: Vec<Instant>,
+    /// The node's own clock (skewed by a `ClockSkew` fault).
+    clock: HostClock,
+    timer_at: Option<Instant>,
+}
+
+enum EventKind {
+    /// `sender`, `sent_at` and `durable_at`: a message that had to wait for a disk write is
+    /// lost if its sender crashed before the write was durable (it was never really sent).
+    Deliver {
+        to: NodeIndex,
+        from: String,
+        msg: Message,
+        sender: NodeIndex,
+        sent_at: Instant,
+        durable_at: Instant,
+    },
+    Timer {
+        node: NodeIndex,
+    },
+    Container {
+        node: NodeIndex,
+        event: ContainerEvent,
+        generation: Option<u64>,
+    },
+    /// A slow disk write becomes durable (dropped if the host crashed meanwhile).
+    DiskDone {
+        node: NodeIndex,
+        life: u64,
+        write: DiskWrite,
+    },
+}
+
+struct Event {
+    at: Instant,
+    seq: u64,
+    kind: EventKind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    /// Reversed: BinaryHeap is a max-heap and we want the earliest (then first-scheduled) event.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// Counters the run reports.
+#[derive(Clone, Debug, Default)]
+pub struct WorldStats {
+    pub events: u64,
+    pub messages_delivered: u64,
+    pub messages_dropped: u64,
+}
+
+pub struct World {
+    pub now: Instant,
+    pub hosts: Vec<SimHost>,
+    queue: BinaryHeap<Event>,
+    next_seq: u64,
+    /// The network's model and the faults in force on it.
+    network: Network,
+    /// Network decisions (latency jitter); separate from the nodes' RNGs.
+    net_rng: ChaCha8Rng,
+    /// Container IDs.
+    runtime_rng: ChaCha8Rng,
+    replies: BTreeMap<(NodeIndex, u64), Reply>,
+    next_req_id: u64,
+    pub trace: Trace,
+    pub stats: WorldStats,
+    /// At most one leader per term (checked on every event).
+    leaders: OneLeaderPerTerm,
+    /// Fault decisions (restart seeds, drops, duplicates): a stream of its own.
+    fault_rng: ChaCha8Rng,
+    /// The first broken safety invariant; the run stops there.
+    pub violation: Option<String>,
+    /// Named conditions reached at least once ("sometimes" assertions).
+    pub sometimes: BTreeSet<String>,
+    checker: Checker,
+    timer_spins: TimerSpins,
+    /// The leader store's applied index when "sometimes" conditions were last looked for.
+    sometimes_checked_at: u64,
+    planted: swarm_core::planted::Planted,
+    /// Host by address, for delivering messages: a scan per message is O(hosts).
+    ip_index: BTreeMap<Ipv4Addr, NodeIndex>,
+    /// Hosts whose node runs a manager (up or not): the per-event checks look at these only.
+    managers: BTreeSet<NodeIndex>,
+}
+
+impl World {
+    pub fn new(
+        seed: u64,
+        hosts: Vec<HostSpec>,
+        images: BTreeMap<String, ImageBehaviour>,
+        network: NetworkModel,
+        keep_trace: bool,
+    ) -> World {
+        let mut seeder = ChaCha8Rng::seed_from_u64(seed);
+        let hosts = hosts
+            .into_iter()
+            .map(|spec| {
+                let node_seed = seeder.next_u64();
+                SimHost {
+                    name: spec.name,
+                    addrs: spec.config.interfaces.iter().map(|(_, ip)| *ip).collect(),
+                    daemon_tcp: spec.daemon_tcp,
+                    node: Node::new(spec.config.clone(), node_seed),
+                    config: spec.config,
+                    runtime: SimRuntime::new(images.clone(), spec.missing_images),
+                    disk: HostDisk::default(),
+                    up: true,
+                    life: 0,
+                    crashed_at: Vec::new(),
+                    clock: HostClock::default(),
+                    timer_at: None,
+                }
+            })
+            .collect::<Vec<SimHost>>();
+        let mut ip_index = BTreeMap::new();
+        for (i, h) in hosts.iter().enumerate() {
+            for ip in &h.addrs {
+                ip_index.entry(*ip).or_insert(i);
+            }
+        }
+        World {
+            ip_index,
+            managers: BTreeSet::new(),
+            now: Instant::ZERO,
+            hosts,
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            network: Network::new(network),
+            net_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
+            runtime_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
+            replies: BTreeMap::new(),
+            next_req_id: 1,
+            trace: Trace::new(keep_trace),
+            stats: WorldStats::default(),
+            leaders: OneLeaderPerTerm::default(),
+            fault_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
+            violation: None,
+            sometimes: BTreeSet::new(),
+            checker: Checker::default(),
+            timer_spins: TimerSpins::default(),
+            sometimes_checked_at: 0,
+            planted: swarm_core::planted::Planted::default(),
+        }
+    }
+
+    pub fn host_by_name(&self, name: &str) -> Option<NodeIndex> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    pub fn host_by_ip(&self, ip: Ipv4Addr) -> Option<NodeIndex> {
+        self.ip_index.get(&ip).copied()
+    }
+
+    /// Up hosts running a manager, in host order.
+    fn up_managers(&self) -> impl Iterator<Item = (NodeIndex, &SimHost)> {
+        self.managers.iter().map(|i| (*i, &self.hosts[*i])).filter(|(_, h)| h.up)
+    }
+
+    fn schedule(&mut self, at: Instant, kind: EventKind) {
+        debug_assert!(at >= self.now, "events are never scheduled in the past");
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(Event { at, seq, kind });
+    }
+
+    /// Hands a request to a node's daemon; the reply is collected by `take_reply`.
+    pub fn submit(&mut self, node: NodeIndex, request: Request) -> u64 {
+        let req_id = self.next_req_id;
+        self.next_req_id += 1;
+        let line = format!("{} {} client#{req_id} {}", self.now, self.hosts[node].name, request.summary());
+        self.trace.record(&line);
+        self.feed(node, Input::Client { req_id, request });
+        req_id
+    }
+
+    /// The daemon on `node` has answered request `req_id` (the reply waits for `take_reply`).
+    pub fn has_reply(&self, node: NodeIndex, req_id: u64) -> bool {
+        self.replies.contains_key(&(node, req_id))
+    }
+
+    pub fn take_reply(&mut self, node: NodeIndex, req_id: u64) -> Option<Reply> {
+        self.replies.remove(&(node, req_id))
+    }
+
+    /// Runs a container command on a node's runtime directly (a fault such as `docker kill`
+    /// typed outside the daemon's knowledge goes through the daemon instead).
+    pub fn runtime_command(&mut self, node: NodeIndex, command: swarm_core::runtime::ContainerCommand) {
+        self.execute_container_command(node, command);
+    }
+
+    fn feed(&mut self, node: NodeIndex, input: Input) {
+        if !self.hosts[node].up {
+            return;
+        }
+        let local = self.hosts[node].clock.local_time(self.now);
+        self.hosts[node].node.handle(local, input);
+        let outputs = self.hosts[node].node.drain_outputs();
+        // Outputs after a disk write wait until it is durable (persist before send).
+        let mut durable_at = self.now;
+        for output in outputs {
+            if !self.hosts[node].up {
+                break; // a failed disk write stopped the daemon: nothing after it happens
+            }
+            match output {
+                Output::Send { to, msg } => self.send(node, to, msg, durable_at),
+                Output::Container(cmd) => self.execute_container_command(node, cmd),
+                Output::Persist(write) => durable_at = self.write_disk(node, DiskWrite::Raft(write)),
+                Output::SaveIdentity(identity) => durable_at = self.write_disk(node, DiskWrite::Identity(identity)),
+                Output::Reply { req_id, reply } => {
+                    let line =
+                        format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
+                    self.trace.record(&line);
+                    sometimes::note_reply(&mut self.sometimes, &reply);
+                    self.replies.insert((node, req_id), reply);
+                }
+            }
+        }
+        if self.hosts[node].node.observe().manager().is_some() {
+            self.managers.insert(node);
+        } else {
+            self.managers.remove(&node);
+        }
+        self.check_safety();
+        self.note_sometimes();
+        self.arm_timer(node);
+    }
+
+    /// The safety checkers, after every event a node handled; the first violation is kept.
+    fn check_safety(&mut self) {
+        let managers = self.managers.iter().map(|i| &self.hosts[*i]);
+        if let Err(v) = self.leaders.check(managers.clone()) {
+            self.violation.get_or_insert(v);
+        }
+        if self.violation.is_none() {
+            if let Err(v) = self.checker.after_event(managers) {
+                self.violation = Some(v);
+            }
+        }
+    }
+
+    /// Looks for the "sometimes" conditions the leader's store shows, when it changed.
+    fn note_sometimes(&mut self) {
+        let Some(leader) = self.leader_index() else { return };
+        let store = self.hosts[leader].node.observe().manager().expect("the leader is a manager").store();
+        if store.applied_index == self.sometimes_checked_at {
+            return;
+        }
+        self.sometimes_checked_at = store.applied_index;
+        let (hosts, network) = (&self.hosts, &self.network);
+        let cut_off = |hostname: &str| {
+            network.any_cut()
+                && hosts.iter().position(|h| h.name == hostname).is_some_and(|i| network.is_cut_off(i, hosts.len()))
+        };
+        sometimes::note_store(&mut self.sometimes, store, cut_off);
+    }
+
+    fn arm_timer(&mut self, node: NodeIndex) {
+        if !self.hosts[node].up {
+            return;
+        }
+        let Some(deadline) = self.hosts[node].node.next_deadline() else { return };
+        let at = self.hosts[node].clock.true_time(deadline, self.now).max(self.now);
+        if self.hosts[node].timer_at.map(|t| at < t).unwrap_or(true) {
+            self.hosts[node].timer_at = Some(at);
+            self.schedule(at, EventKind::Timer { node });
+        }
+    }
+
+    fn execute_container_command(&mut self, node: NodeIndex, cmd: swarm_core::runtime::ContainerCommand) {
+        let line = format!("{} {} runtime {}", self.now, self.hosts[node].name, command_summary(&cmd));
+        self.trace.record(&line);
+        let rng = &mut self.runtime_rng;
+        let mut new_id = || {
+            let mut bytes = [0u8; 32];
+            rng.fill_bytes(&mut bytes);
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        let now = self.now;
+        let scheduled = self.hosts[node].runtime.execute(cmd, now, &mut new_id);
+        for s in scheduled {
+            let at = self.now + s.delay;
+            self.schedule(at, EventKind::Container { node, event: s.event, generation: s.generation });
+        }
+    }
+
+    /// Processes the next event; false when none is left.
+    pub fn step(&mut self) -> bool {
+        let Some(event) = self.queue.pop() else { return false };
+        assert!(event.at >= self.now, "time never goes backwards");
+        self.now = event.at;
+        self.stats.events += 1;
+        // swarm-core persists synchronously (the driver fsyncs before it hands the node its
+        // next input): while a host's disk is still writing, its inputs wait, in order.
+        let target = match &event.kind {
+            EventKind::Deliver { to, .. } => Some(*to),
+            EventKind::Timer { node } | EventKind::Container { node, .. } => Some(*node),
+            EventKind::DiskDone { .. } => None,
+        };
+        if let Some(n) = target {
+            let busy_until = self.hosts[n].disk.busy_until;
+            if self.hosts[n].up && busy_until > self.now {
+                if let EventKind::Timer { .. } = event.kind {
+                    self.hosts[n].timer_at = Some(busy_until);
+                }
+                self.schedule(busy_until, event.kind);
+                return true;
+            }
+        }
+        match event.kind {
+            EventKind::Deliver { to, from, msg, sender, sent_at, durable_at } => {
+                self.deliver(to, from, msg, sender, sent_at, durable_at);
+            }
+            EventKind::Timer { node } => {
+                if self.hosts[node].timer_at != Some(self.now) {
+                    return true; // superseded by an earlier timer
+                }
+                self.hosts[node].timer_at = None;
+                self.feed(node, Input::Timer);
+                let host = &self.hosts[node];
+                let still_due = host.up
+                    && host
+                        .node
+                        .next_deadline()
+                        .map(|d| host.clock.true_time(d, self.now) <= self.now)
+                        .unwrap_or(false);
+                if let Err(v) = self.timer_spins.after_timer(node, &host.name, self.now, still_due) {
+                    self.violation.get_or_insert(v);
+                }
+            }
+            EventKind::DiskDone { node, life, write } => {
+                if self.hosts[node].life == life {
+                    apply_disk_write(&mut self.hosts[node].disk.state, &write);
+                }
+            }
+            EventKind::Container { node, event, generation } => {
+                if let (Some(generation), ContainerEvent::Exited { name, exit_code }) = (generation, &event) {
+                    if !self.hosts[node].runtime.self_exit_applies(name, generation, *exit_code) {
+                        return true;
+                    }
+                }
+                let line = format!("{} {} event {:?}", self.now, self.hosts[node].name, event);
+                self.trace.record(&line);
+                if self.hosts[node].up {
+                    self.feed(node, Input::Container(event));
+                }
+            }
+        }
+        true
+    }
+
+    /// Processes one event if one is due by `until`; false when none is.
+    pub fn step_until(&mut self, until: Instant) -> bool {
+        if self.violation.is_none() && self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
+            self.step()
+        } else {
+            false
+        }
+    }
+
+    /// Runs every event up to and including `until`, then sets the clock there.
+    pub fn run_until(&mut self, until: Instant) {
+        while self.violation.is_none() && self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
+            self.step();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Runs until `done` holds (checked after every event) or `until` passes.
+    pub fn run_until_condition(&mut self, until: Instant, mut done: impl FnMut(&World) -> bool) -> bool {
+        if done(self) {
+            return true;
+        }
+        while self.violation.is_none() && self.queue.peek().map(|e| e.at <= until).unwrap_or(false) {
+            self.step();
+            if done(self) {
+                return true;
+            }
+        }
+        self.now = self.now.max(until);
+        done(self)
+    }
+
+    /// The up manager that leads the highest term, if any.
+    pub fn leader_index(&self) -> Option<NodeIndex> {
+        let mut best: Option<(u64, NodeIndex)> = None;
+        for (i, h) in self.up_managers() {
+            if let Some(m) = h.node.observe().manager() {
+                if m.is_leader() && best.map(|(t, _)| m.term() > t).unwrap_or(true) {
+                    best = Some((m.term(), i));
+                }
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// The store as the current leader holds it (the freshest view), or any manager's.
+    pub fn authoritative_store(&self) -> Option<&Store> {
+        if let Some(i) = self.leader_index() {
+            return self.hosts[i].node.observe().manager().map(|m| m.store());
+        }
+        self.up_managers()
+            .filter_map(|(_, h)| h.node.observe().manager())
+            .max_by_key(|m| m.applied_index())
+            .map(|m| m.store())
+    }
+
+    /// Managers that applied the same index hold the same store (checked between steps).
+    pub fn check_stores_agree(&self) -> Result<(), String> {
+        crate::checkers::store::stores_agree(self.hosts.iter())
+    }
+
+    /// Switches a planted bug on in every node, now and after restarts.
+    pub fn plant(&mut self, bug: swarm_core::planted::PlantedBug) {
+        #[cfg(feature = "planted-bugs")]
+        {
+            self.planted = swarm_core::planted::Planted::bug(bug);
+            for h in &mut self.hosts {
+                h.node.plant(self.planted);
+            }
+        }
+        #[cfg(not(feature = "planted-bugs"))]
+        panic!("planted bug {} needs swarmsim built with --features planted-bugs", bug.name());
+    }
+
+    /// Hosts that are down.
+    pub fn down_hosts(&self) -> Vec<NodeIndex> {
+        (0..self.hosts.len()).filter(|i| !self.hosts[*i].up).collect()
+    }
+}
+
+fn reply_summary(reply: &Reply) -> String {
+    match reply {
+        Ok(response) => format!("ok {}", response.summary()),
+        Err(e) => format!("error {:?}", e.message),
+    }
+}
+
+fn command_summary(cmd: &swarm_core::runtime::ContainerCommand) -> String {
+    use swarm_core::runtime::ContainerCommand::*;
+    match cmd {
+        Create(spec) => format!("create {} {}", spec.name, spec.image),
+        Start { name } => format!("start {name}"),
+        Stop { name, .. } => format!("stop {name}"),
+        Kill { name } => format!("kill {name}"),
+        Remove { name } => format!("remove {name}"),
+    }
+}
