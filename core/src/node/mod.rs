@@ -1,7 +1,7 @@
 //! One swarm node as a sans-IO state machine.
 //!
 //! ```text
-//! node.handle(now, Input)      // a message, a timer, a container event, a client command
+//! node.handle(now, Input)      // a message, a timer, a container event, a client request
 //! node.drain_outputs()         // messages to send, container commands, writes to persist, replies
 //! node.next_deadline()         // when to call handle(now, Input::Timer) next
 //! ```
