@@ -1,6 +1,6 @@
 //! swarm-core: Docker swarm-mode semantics as sans-IO state machines.
 //!
-//! A [`node::Node`] is fed inputs (a message, a timer, a container event, a client command, with
+//! A [`node::Node`] is fed inputs (a message, a timer, a container event, a client request, with
 //! the current time) and returns outputs (messages to send, container commands, writes to
 //! persist, replies). It owns no thread, clock, socket, file or global RNG: every random choice
 //! comes from the seeded ChaCha RNG it was built with. The simulator (`swarmsim`) and the real
@@ -8,9 +8,11 @@
 
 pub mod api;
 pub mod cli;
+pub mod control;
 pub mod deadlines;
 pub mod ids;
 pub mod image;
+pub mod io;
 pub mod manager;
 pub mod message;
 pub mod names;

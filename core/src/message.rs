@@ -8,11 +8,14 @@
 //! a version byte, in swarmd's `wire.rs`); Raft messages go as raft-rs's own protobuf bytes.
 
 use crate::api::{NodeDescription, NodeRole, Task, TaskStatus};
-use crate::cli::Command;
+use crate::control::Request;
 use crate::ids::{NodeId, TaskId};
 use crate::net::Directory;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// The port managers and agents talk on.
+pub const CLUSTER_PORT: u16 = 2377;
 
 /// An address on the cluster port, `192.168.0.109:2377`.
 pub type Addr = String;
@@ -28,11 +31,11 @@ pub enum Message {
     /// A follower manager passes a write to the leader.
     Forward {
         request_id: u64,
-        command: Command,
+        request: Request,
     },
     ForwardReply {
         request_id: u64,
-        reply: crate::node::Reply,
+        reply: crate::io::Reply,
     },
     /// Agent → dispatcher.
     Session(SessionMessage),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use swarm_core::api::Resources;
-use swarm_core::cli::parse::parse_invocation;
+use swarm_core::cli;
 use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
 use swarm_core::time::Instant;
 
@@ -21,8 +21,8 @@ fn node() -> Node {
 
 /// Runs `line` and the node's timers until its reply, for at most a simulated minute.
 fn run(node: &mut Node, now: &mut Instant, line: &str) -> Reply {
-    let command = parse_invocation(line).expect("parses").command;
-    node.handle(*now, Input::Client { req_id: 1, command });
+    let request = cli::parse(line).expect("parses").request;
+    node.handle(*now, Input::Client { req_id: 1, request });
     for _ in 0..10_000 {
         for output in node.drain_outputs() {
             if let Output::Reply { reply, .. } = output {
@@ -52,13 +52,10 @@ fn networks_take_their_subnets_from_the_pool() {
     let (mut n, mut now) = (node(), Instant::ZERO);
     let r =
         run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 26");
-    assert!(matches!(r, Reply::Text(_)), "{r:?}");
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
-    assert!(matches!(
-        run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b"),
-        Reply::Text(_)
-    ));
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay c"), Reply::Text(_)));
+    assert!(r.is_ok(), "{r:?}");
+    run(&mut n, &mut now, "docker network create -d overlay a").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay --subnet 198.18.0.128/26 b").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay c").expect("succeeds");
     assert_eq!(
         subnets(&n),
         [
@@ -73,8 +70,8 @@ fn networks_take_their_subnets_from_the_pool() {
 #[test]
 fn without_a_pool_the_ranges_stay_docker_1_12s() {
     let (mut n, mut now) = (node(), Instant::ZERO);
-    assert!(matches!(run(&mut n, &mut now, "docker swarm init"), Reply::Text(_)));
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
+    run(&mut n, &mut now, "docker swarm init").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay a").expect("succeeds");
     assert_eq!(
         subnets(&n),
         [("a".to_string(), "10.0.0.0/24".to_string()), ("ingress".to_string(), "10.255.0.0/16".to_string())]
@@ -86,14 +83,14 @@ fn a_full_pool_and_bad_sizes_are_refused_with_dockerds_words() {
     let (mut n, mut now) = (node(), Instant::ZERO);
     let r =
         run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/16 --default-addr-pool-mask-length 30");
-    assert_eq!(r, Reply::Error("subnet size is out of range: 30".into()));
+    assert_eq!(r, Err("subnet size is out of range: 30".into()));
     let r =
         run(&mut n, &mut now, "docker swarm init --default-addr-pool 198.18.0.0/25 --default-addr-pool-mask-length 26");
-    assert!(matches!(r, Reply::Text(_)), "{r:?}");
-    assert!(matches!(run(&mut n, &mut now, "docker network create -d overlay a"), Reply::Text(_)));
+    assert!(r.is_ok(), "{r:?}");
+    run(&mut n, &mut now, "docker network create -d overlay a").expect("succeeds");
     assert_eq!(
         run(&mut n, &mut now, "docker network create -d overlay b"),
-        Reply::Error(
+        Err(
             "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".into()
         )
     );
@@ -104,7 +101,7 @@ fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
     let real = "1".repeat(50);
     let (mut n, mut now) = (node(), Instant::ZERO);
     n.set_root_ca_digest(real.clone());
-    assert!(matches!(run(&mut n, &mut now, "docker swarm init"), Reply::Text(_)));
+    run(&mut n, &mut now, "docker swarm init").expect("succeeds");
     let cluster = n.manager().unwrap().store.cluster.clone().unwrap();
     assert_eq!(cluster.ca_digest, real);
     for token in [&cluster.worker_token, &cluster.manager_token] {
@@ -114,7 +111,7 @@ fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
     // Without one, the stand-in drawn from the seed: the same for the same seed.
     let digest = |seed_node: &mut Node| {
         let mut now = Instant::ZERO;
-        run(seed_node, &mut now, "docker swarm init");
+        run(seed_node, &mut now, "docker swarm init").expect("swarm init succeeds");
         seed_node.manager().unwrap().store.cluster.clone().unwrap().ca_digest
     };
     let (a, b) = (digest(&mut node()), digest(&mut node()));

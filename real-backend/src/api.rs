@@ -1,8 +1,10 @@
 //! The control API: what `swarmctl` (or any client) sends a daemon, on its unix socket and on
 //! every `-H tcp://` address. One connection carries any number of request/response pairs,
-//! each a length-delimited JSON frame: `{"version":1,"request":...}` → `{"version":1,"response":...}`.
-//! The request is core's parsed `Command` (from `swarm_core::cli::parse_invocation`), so the
-//! daemon and the simulator share one grammar; the response is core's `Reply`.
+//! each a length-delimited JSON frame: `{"version":2,"request":...}` → `{"version":2,"response":...}`.
+//! The request is core's control-API `Request` (a client builds it with `swarm_core::cli::parse`,
+//! the grammar the simulator uses); the answer is core's `Reply`, objects or docker's error,
+//! which the client renders (`swarm_core::cli::render`) or prints as JSON.
+//! Version 1 carried the CLI's `Command` and pre-rendered text.
 
 use crate::daemon::Event;
 use crate::frame::{read_frame, write_frame};
@@ -10,21 +12,26 @@ use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::Path;
 use std::time::Duration;
-use swarm_core::cli::Command;
-use swarm_core::node::Reply;
+use swarm_core::control::{ApiError, Reply, Request};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-pub const API_VERSION: u32 = 1;
+pub const API_VERSION: u32 = 2;
 /// Joins answer within 20 s (docker's timeout); leave room for a forwarded write on top.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ApiRequest {
-    Command(Command),
+    Control(Request),
     /// Prometheus text format.
     Metrics,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ApiResponse {
+    Control(Reply),
+    Metrics(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -36,7 +43,7 @@ pub struct RequestEnvelope {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResponseEnvelope {
     pub version: u32,
-    pub response: Reply,
+    pub response: ApiResponse,
 }
 
 async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::Sender<Event>) {
@@ -46,27 +53,25 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
             _ => return,
         };
         let response = match serde_json::from_slice::<RequestEnvelope>(&frame) {
-            Err(e) => Reply::Error(format!("bad request: {e}")),
-            Ok(env) if env.version != API_VERSION => {
-                Reply::Error(format!("client API version {} is not supported (server: {API_VERSION})", env.version))
-            }
+            Err(e) => ApiResponse::Control(Err(ApiError::new(format!("bad request: {e}")))),
+            Ok(env) if env.version != API_VERSION => ApiResponse::Control(Err(ApiError::new(format!(
+                "client API version {} is not supported (server: {API_VERSION})",
+                env.version
+            )))),
             Ok(env) => match env.request {
-                ApiRequest::Command(command) => {
+                ApiRequest::Control(command) => {
                     let (tx, rx) = oneshot::channel();
                     if events.send(Event::Client { command, reply: tx }).await.is_err() {
                         return;
                     }
-                    match rx.await {
-                        Ok(r) => r,
-                        Err(_) => Reply::Error("the daemon is shutting down".into()),
-                    }
+                    ApiResponse::Control(rx.await.unwrap_or_else(|_| Err("the daemon is shutting down".into())))
                 }
                 ApiRequest::Metrics => {
                     let (tx, rx) = oneshot::channel();
                     if events.send(Event::Metrics(tx)).await.is_err() {
                         return;
                     }
-                    Reply::Text(rx.await.unwrap_or_default())
+                    ApiResponse::Metrics(rx.await.unwrap_or_default())
                 }
             },
         };
@@ -135,7 +140,7 @@ pub fn parse_host(host: &str) -> Host {
 }
 
 /// One request to a daemon, with [`CLIENT_TIMEOUT`].
-pub async fn call(host: &str, request: ApiRequest) -> io::Result<Reply> {
+pub async fn call(host: &str, request: ApiRequest) -> io::Result<ApiResponse> {
     let body = serde_json::to_vec(&RequestEnvelope { version: API_VERSION, request }).expect("serializes");
     let exchange = async {
         let bytes = match parse_host(host) {

@@ -2,7 +2,8 @@
 //!
 //! A payload is one version byte followed by core's `Message` in postcard, through the serde
 //! derives core's message types carry (Raft messages inside as raft-rs's own protobuf bytes).
-//! Version 1 was the same shape through mirror types kept here; 2 is core's own types.
+//! Version 1 was the same shape through mirror types kept here; 2 is core's own types; 3 forwards
+//! core's control-API `Request` and `Reply` (objects) in place of the CLI's `Command` and text.
 //!
 //! A payload that does not decode (unknown version, bad postcard, bad protobuf) is an error the
 //! caller counts and drops: never a panic.
@@ -10,7 +11,7 @@
 use swarm_core::message::Message;
 
 /// Bumped on any incompatible change of the encoding (of core's `Message` and what it holds).
-pub const WIRE_VERSION: u8 = 2;
+pub const WIRE_VERSION: u8 = 3;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum WireError {
@@ -47,7 +48,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use swarm_core::cli::Command;
+    use swarm_core::control::{Request, Response};
     use swarm_core::message::DispatchMessage;
     use swarm_core::net::{Backend, Directory, ServiceEntry};
 
@@ -66,11 +67,17 @@ mod tests {
     }
 
     #[test]
-    fn join_request_round_trips() {
+    fn a_forwarded_request_and_its_reply_round_trip() {
         let msg =
-            Message::Forward { request_id: 9, command: Command::ServiceScale { scales: vec![("web".into(), 3)] } };
+            Message::Forward { request_id: 9, request: Request::ScaleServices { scales: vec![("web".into(), 3)] } };
         let back = decode(&encode(&msg)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{msg:?}"));
+        let reply = Message::ForwardReply {
+            request_id: 9,
+            reply: Ok(Response::ServicesScaled { scales: vec![("web".into(), 3)] }),
+        };
+        let back = decode(&encode(&reply)).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{reply:?}"));
     }
 
     #[test]

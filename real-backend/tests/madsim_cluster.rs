@@ -20,8 +20,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swarm_core::api::Resources;
-use swarm_core::cli::parse::parse_invocation;
-use swarm_core::node::{NodeConfig, Reply};
+use swarm_core::cli;
+use swarm_core::control::Reply;
+use swarm_core::node::NodeConfig;
 use swarmd::daemon::{Clock, Daemon, DaemonParts, Event};
 use swarmd::runtime::MemoryRuntime;
 use swarmd::storage::Storage;
@@ -91,15 +92,16 @@ async fn host_main(
 
 async fn command(registry: &Registry, host: &str, line: &str) -> Option<Reply> {
     let tx = registry.lock().unwrap().get(host).cloned()?;
-    let command = parse_invocation(line).expect("valid command line").command;
+    let command = cli::parse(line).expect("valid command line").request;
     let (reply_tx, reply_rx) = oneshot::channel();
     tx.send(Event::Client { command, reply: reply_tx }).await.ok()?;
     reply_rx.await.ok()
 }
 
 async fn ok(registry: &Registry, host: &str, line: &str) -> String {
+    let invocation = cli::parse(line).expect("valid command line");
     match command(registry, host, line).await {
-        Some(Reply::Text(t)) => t,
+        Some(reply @ Ok(_)) => cli::render(&invocation, &reply),
         other => panic!("`{line}` on {host}: {other:?}"),
     }
 }
@@ -172,7 +174,7 @@ async fn kill_leader_mid_create(crash_after_ms: u64) {
     // The create goes to the leader; the leader's daemon dies while it is in flight.
     let tx = registry.lock().unwrap().get(leader).cloned().unwrap();
     let (reply_tx, reply_rx) = oneshot::channel();
-    let create = parse_invocation("service create --replicas 1 --name web nginx").unwrap().command;
+    let create = cli::parse("service create --replicas 1 --name web nginx").unwrap().request;
     tx.send(Event::Client { command: create, reply: reply_tx }).await.unwrap();
     madsim::time::sleep(Duration::from_millis(crash_after_ms)).await;
     registry.lock().unwrap().remove(leader);
@@ -185,8 +187,8 @@ async fn kill_leader_mid_create(crash_after_ms: u64) {
     let ls = ok(&registry, new_leader, "service ls").await;
     if !ls.contains(" web ") {
         match command(&registry, new_leader, "service create --replicas 1 --name web nginx").await {
-            Some(Reply::Text(_)) => {}
-            Some(Reply::Error(e)) if e.contains("already exists") => {}
+            Some(Ok(_)) => {}
+            Some(Err(e)) if e.message.contains("already exists") => {}
             other => panic!("retrying the create: {other:?}"),
         }
     }

@@ -21,8 +21,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swarm_core::api::Resources;
-use swarm_core::cli::parse::parse_invocation;
-use swarm_core::node::{NodeConfig, Reply};
+use swarm_core::cli;
+use swarm_core::control::Reply;
+use swarm_core::node::NodeConfig;
 use swarmd::daemon::{Clock, Daemon, DaemonParts, Event};
 use swarmd::runtime::MemoryRuntime;
 use swarmd::storage::Storage;
@@ -104,15 +105,16 @@ async fn host_main(name: &'static str, index: u64, dir: PathBuf, registry: Regis
 
 async fn command(registry: &Registry, host: &str, line: &str) -> Reply {
     let tx = registry.lock().unwrap().get(host).cloned().expect("host registered");
-    let command = parse_invocation(line).expect("valid command line").command;
+    let command = cli::parse(line).expect("valid command line").request;
     let (reply_tx, reply_rx) = oneshot::channel();
     tx.send(Event::Client { command, reply: reply_tx }).await.expect("daemon running");
     reply_rx.await.expect("daemon answers")
 }
 
 async fn ok(registry: &Registry, host: &str, line: &str) -> String {
+    let invocation = cli::parse(line).expect("valid command line");
     match command(registry, host, line).await {
-        Reply::Text(t) => t,
+        reply @ Ok(_) => cli::render(&invocation, &reply),
         other => panic!("`{line}` on {host}: {other:?}"),
     }
 }
@@ -197,9 +199,7 @@ fn run(seed: u64, tls: bool) -> Vec<String> {
             command(&reg, "m1", &format!("swarm join --token {bad} --advertise-addr {} {ip0}:2377", ipv4("m1"))).await;
         assert_eq!(
             refused,
-            Reply::Error(
-                "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".into()
-            )
+            Err("rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster".into())
         );
         for h in ["m1", "m2"] {
             let out = ok(&reg, h, &format!("swarm join --token {token} --advertise-addr {} {ip0}:2377", ipv4(h))).await;
@@ -351,7 +351,7 @@ fn run_crash(seed: u64, crash_after_ms: u64, tls: bool) -> Vec<String> {
         note(format!("leader {leader} term {term}"));
         let tx = reg.lock().unwrap().get(leader).cloned().unwrap();
         let (reply_tx, reply_rx) = oneshot::channel();
-        let create = parse_invocation("service create --replicas 1 --name web nginx").unwrap().command;
+        let create = cli::parse("service create --replicas 1 --name web nginx").unwrap().request;
         tx.send(Event::Client { command: create, reply: reply_tx }).await.unwrap();
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
         f.lock().unwrap().crash = Some(leader);
@@ -365,8 +365,8 @@ fn run_crash(seed: u64, crash_after_ms: u64, tls: bool) -> Vec<String> {
             // The new leader may not have applied the old term's entries yet: a second create
             // then meets the first (name conflict), which is the outcome we want too.
             match command(&reg, new_leader, "service create --replicas 1 --name web nginx").await {
-                Reply::Text(_) => note("the write was lost with the leader: created again".into()),
-                Reply::Error(e) if e.contains("already exists") => {
+                Ok(_) => note("the write was lost with the leader: created again".into()),
+                Err(e) if e.message.contains("already exists") => {
                     note("the write survived the leader (name conflict on retry)".into())
                 }
                 other => panic!("retrying the create: {other:?}"),

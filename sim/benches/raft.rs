@@ -27,8 +27,8 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant as WallClock};
 use swarm_core::api::Resources;
-use swarm_core::cli::parse::parse_invocation;
-use swarm_core::node::{NodeConfig, Reply};
+use swarm_core::cli;
+use swarm_core::node::NodeConfig;
 use swarmsim::world::{HostSpec, NetworkModel, World};
 
 fn addr(i: usize) -> Ipv4Addr {
@@ -54,14 +54,14 @@ fn hosts(n: usize) -> Vec<HostSpec> {
 
 /// Types `line` on `host` and runs the world until the daemon answers.
 fn command(world: &mut World, host: usize, line: &str) -> String {
-    let invocation = parse_invocation(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    let req = world.submit(host, invocation.command);
+    let invocation = cli::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    let req = world.submit(host, invocation.request.clone());
     let until = world.now + Duration::from_secs(60);
     loop {
         if let Some(reply) = world.take_reply(host, req) {
-            match reply {
-                Reply::Text(t) => return t,
-                other => panic!("{line}: {other:?}"),
+            match &reply {
+                Ok(_) => return cli::render(&invocation, &reply),
+                Err(e) => panic!("{line}: {e}"),
             }
         }
         assert!(world.step_until(until), "{line}: no answer within 60 simulated seconds");
@@ -113,8 +113,8 @@ fn measure(world: &mut World, total: usize, batch: usize, counter: &mut u64) -> 
         for _ in 0..n {
             *counter += 1;
             let line = format!("docker node update --label-add bench={counter} node0");
-            let invocation = parse_invocation(&line).expect("node update parses");
-            reqs.push(world.submit(leader, invocation.command));
+            let invocation = cli::parse(&line).expect("node update parses");
+            reqs.push(world.submit(leader, invocation.request));
         }
         let until = world.now + Duration::from_secs(60);
         // Entries commit in proposal order, so the replies are awaited in that order (looking
@@ -126,7 +126,7 @@ fn measure(world: &mut World, total: usize, batch: usize, counter: &mut u64) -> 
                 }
                 assert!(world.step_until(until), "writes not answered within 60 simulated seconds");
             };
-            assert!(matches!(reply, Reply::Text(_)), "write refused: {reply:?}");
+            assert!(reply.is_ok(), "write refused: {reply:?}");
         }
         done += n;
     }

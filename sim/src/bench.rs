@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant as WallClock};
 use swarm_core::api::{NodeState, Resources};
-use swarm_core::cli::parse::parse_invocation;
-use swarm_core::node::{NodeConfig, Reply};
+use swarm_core::cli;
+use swarm_core::node::NodeConfig;
 use swarm_core::observe::desired_running;
 
 /// One cluster-at-scale workload.
@@ -107,15 +107,14 @@ fn images() -> BTreeMap<String, ImageBehaviour> {
 
 /// Types `line` on `host` and runs the world until the daemon answers.
 fn command(world: &mut World, host: usize, line: &str) -> Result<String, String> {
-    let invocation = parse_invocation(line).map_err(|e| format!("{line}: {e}"))?;
-    let req = world.submit(host, invocation.command);
+    let invocation = cli::parse(line).map_err(|e| format!("{line}: {e}"))?;
+    let req = world.submit(host, invocation.request.clone());
     let until = world.now + Duration::from_secs(60);
     loop {
         if let Some(reply) = world.take_reply(host, req) {
-            return match reply {
-                Reply::Text(t) => Ok(t),
-                Reply::Error(e) => Err(format!("{line}: {e}")),
-                Reply::Route(_) => Err(format!("{line}: unexpected route reply")),
+            return match &reply {
+                Ok(_) => Ok(cli::render(&invocation, &reply)),
+                Err(e) => Err(format!("{line}: {e}")),
             };
         }
         if world.now > until || !world.step_until(until) {
@@ -191,12 +190,12 @@ pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
         let mut pending = Vec::new();
         for host in 1..spec.nodes {
             let line = format!("docker swarm join --token {token} {manager_addr}:2377");
-            let invocation = parse_invocation(&line).map_err(|e| e.to_string())?;
-            pending.push((host, world.submit(host, invocation.command)));
+            let invocation = cli::parse(&line).map_err(|e| e.to_string())?;
+            pending.push((host, world.submit(host, invocation.request)));
         }
         run_until(world, "every join answered", |w| pending.iter().all(|(h, r)| w.has_reply(*h, *r)))?;
         for (host, req) in pending {
-            if let Some(Reply::Error(e)) = world.take_reply(host, req) {
+            if let Some(Err(e)) = world.take_reply(host, req) {
                 return Err(format!("node{host} could not join: {e}"));
             }
         }

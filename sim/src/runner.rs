@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
-use swarm_core::cli::parse::parse_invocation;
-use swarm_core::cli::Command;
-use swarm_core::node::{NodeConfig, Reply};
+use swarm_core::cli::{self, CurlTarget};
+use swarm_core::control::{Reply, Response};
+use swarm_core::node::NodeConfig;
 use swarm_core::time::Instant;
 
 /// How long a command may wait for its daemon's answer before the step fails.
@@ -322,10 +322,13 @@ fn run_command(world: &mut World, host_name: &str, line: &str) -> (i32, String) 
     let Some(origin) = world.host_by_name(host_name) else {
         return (127, format!("no host named {host_name}\n"));
     };
-    let invocation = match parse_invocation(line) {
+    let invocation = match cli::parse(line) {
         Ok(inv) => inv,
         Err(e) => return (1, format!("{e}\n")),
     };
+    if let Some(target) = &invocation.view.curl {
+        return curl(world, target, &invocation);
+    }
     let target = match &invocation.host {
         None => origin,
         Some(h) => match remote_daemon(world, h) {
@@ -333,16 +336,10 @@ fn run_command(world: &mut World, host_name: &str, line: &str) -> (i32, String) 
             Err(e) => return (1, format!("{e}\n")),
         },
     };
-    if let Command::Curl { url } = &invocation.command {
-        return curl(world, origin, url);
-    }
-    let req = world.submit(target, invocation.command);
+    let req = world.submit(target, invocation.request.clone());
     let until = world.now + COMMAND_TIMEOUT;
-    let reply = wait_reply(world, target, req, until);
-    match reply {
-        Some(Reply::Text(text)) => (0, text),
-        Some(Reply::Error(e)) => (1, format!("Error response from daemon: {e}\n")),
-        Some(Reply::Route(_)) => (1, "unexpected route reply\n".into()),
+    match wait_reply(world, target, req, until) {
+        Some(reply) => (cli::exit_code(&invocation, &reply), cli::render(&invocation, &reply)),
         None => (1, format!("Error: no answer from the daemon within {}s\n", COMMAND_TIMEOUT.as_secs())),
     }
 }
@@ -373,9 +370,8 @@ fn remote_daemon(world: &World, host: &str) -> Result<usize, String> {
 }
 
 /// `curl http://bd0:8000/`: the request enters the routing mesh of the node the URL names.
-fn curl(world: &mut World, _origin: usize, url: &str) -> (i32, String) {
-    let hostport = url.trim_start_matches("http://").split('/').next().unwrap_or("");
-    let host = hostport.split(':').next().unwrap_or(hostport);
+fn curl(world: &mut World, target: &CurlTarget, invocation: &cli::Invocation) -> (i32, String) {
+    let (host, hostport) = (&target.host, &target.hostport);
     let index = match host.parse::<std::net::Ipv4Addr>() {
         Ok(ip) => world.host_by_ip(ip),
         Err(_) => world.host_by_name(host),
@@ -383,10 +379,10 @@ fn curl(world: &mut World, _origin: usize, url: &str) -> (i32, String) {
     let Some(index) = index else {
         return (6, format!("curl: (6) Could not resolve host: {host}\n"));
     };
-    let req = world.submit(index, Command::Curl { url: url.to_string() });
+    let req = world.submit(index, invocation.request.clone());
     let until = world.now + COMMAND_TIMEOUT;
     match wait_reply(world, index, req, until) {
-        Some(Reply::Route(route)) => {
+        Some(Ok(Response::Route(route))) => {
             let backend_ip: Option<std::net::Ipv4Addr> = route.backend.node_addr.parse().ok();
             let Some(backend_host) = backend_ip.and_then(|ip| world.host_by_ip(ip)) else {
                 return (7, format!("curl: (7) Failed to connect to {hostport}: No route to host\n"));
@@ -412,8 +408,7 @@ fn curl(world: &mut World, _origin: usize, url: &str) -> (i32, String) {
                 None => (52, "curl: (52) Empty reply from server\n".into()),
             }
         }
-        Some(Reply::Error(e)) => (7, format!("{e}\n")),
-        Some(Reply::Text(t)) => (0, t),
+        Some(reply) => (cli::exit_code(invocation, &reply), cli::render(invocation, &reply)),
         None => (28, "curl: (28) Operation timed out\n".into()),
     }
 }

@@ -1,27 +1,25 @@
-//! The docker-like verbs, parsed: what a user types on a node, and what `swarmctl` sends.
+//! The docker-like verbs, parsed: docker's syntax tree, flags and all. It stays at the CLI's
+//! edge: `Invocation::of` lowers it into a control-API `Request` and the view options.
 
 use crate::api::*;
-use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use crate::control::{NodeUpdateArgs, ServiceCreateArgs, ServiceUpdateArgs};
 
 /// One command line: `docker [-H HOST] <verb> ...` with `docker` optional.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invocation {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandLine {
     /// `-H HOST[:PORT]`: answer on that daemon instead of the local one.
     pub host: Option<String>,
     pub command: Command,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     SwarmInit {
         advertise_addr: Option<String>,
         listen_addr: Option<String>,
         force_new_cluster: bool,
     },
-    /// `swarm init --default-addr-pool CIDR [--default-addr-pool-mask-length N]`. A variant of its
-    /// own so that `SwarmInit` keeps its shape: the simulator's traces print commands, and a
-    /// scenario's trace hash must not change.
+    /// `swarm init --default-addr-pool CIDR [--default-addr-pool-mask-length N]`.
     SwarmInitWithPool {
         advertise_addr: Option<String>,
         listen_addr: Option<String>,
@@ -112,76 +110,4 @@ pub enum Command {
     Curl {
         url: String,
     },
-}
-
-impl Command {
-    /// Reads answer from the local manager's store; writes go to the leader through Raft.
-    pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Command::NodeUpdate(_)
-                | Command::NodePromote { .. }
-                | Command::NodeDemote { .. }
-                | Command::NodeRm { .. }
-                | Command::NetworkCreate { .. }
-                | Command::NetworkRm { .. }
-                | Command::ServiceCreate(_)
-                | Command::ServiceScale { .. }
-                | Command::ServiceUpdate(_)
-                | Command::ServiceRm { .. }
-                | Command::SwarmJoinToken { rotate: true, .. }
-        )
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeUpdateArgs {
-    pub node: String,
-    pub availability: Option<Availability>,
-    pub role: Option<NodeRole>,
-    pub label_add: Vec<(String, String)>,
-    pub label_rm: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceCreateArgs {
-    pub name: Option<String>,
-    pub image: String,
-    pub command: Vec<String>,
-    /// `--replicas N`; replicated mode defaults to 1.
-    pub replicas: Option<u64>,
-    /// `--mode global`.
-    pub global: bool,
-    /// `--publish 8000:80`, `--publish published=8000,target=80,mode=host`.
-    pub publish: Vec<PortConfig>,
-    /// `--network NAME` (names or IDs, resolved by the manager).
-    pub networks: Vec<String>,
-    pub constraints: Vec<Constraint>,
-    pub env: Vec<String>,
-    pub reservations: Resources,
-    pub restart_condition: Option<RestartCondition>,
-    pub restart_delay: Option<Duration>,
-    pub restart_max_attempts: Option<u64>,
-    pub restart_window: Option<Duration>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceUpdateArgs {
-    pub service: String,
-    pub replicas: Option<u64>,
-    pub image: Option<String>,
-    /// `--force`: replace the tasks even if nothing changed (rebalances).
-    pub force: bool,
-    pub constraint_add: Vec<Constraint>,
-    pub constraint_rm: Vec<String>,
-    pub env_add: Vec<String>,
-    pub env_rm: Vec<String>,
-    pub publish_add: Vec<PortConfig>,
-    pub publish_rm: Vec<u16>,
-    pub network_add: Vec<String>,
-    pub network_rm: Vec<String>,
-    pub reservations: Option<Resources>,
-    pub restart_condition: Option<RestartCondition>,
-    pub restart_delay: Option<Duration>,
-    pub restart_max_attempts: Option<u64>,
 }

@@ -4,7 +4,6 @@
 use super::humanize::{bytes_size, go_duration_string};
 use crate::api::*;
 use crate::ids::NodeId;
-use crate::store::Store;
 use crate::time::Instant;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -300,9 +299,8 @@ struct VirtualIpJson {
 // ---------------------------------------------------------------------------------------------
 // Services.
 
-/// `docker service inspect`: the services as docker's JSON array. The store is not needed
-/// today (a service carries its endpoint); it is taken so every inspect reads alike.
-pub fn service_inspect(_store: &Store, services: &[&Service]) -> String {
+/// `docker service inspect`: the services as docker's JSON array.
+pub fn service_inspect(services: &[&Service]) -> String {
     let objects: Vec<ServiceJson> = services.iter().map(|s| service_json(s)).collect();
     docker_json(&objects)
 }
@@ -367,7 +365,7 @@ fn endpoint_spec_json(spec: &ServiceSpec) -> EndpointSpecJson {
 
 /// `docker service inspect --pretty`, laid out as docker 1.12 prints it, with the restart
 /// policy as later versions add it. Services are separated by a blank line.
-pub fn service_inspect_pretty(_store: &Store, services: &[&Service]) -> String {
+pub fn service_inspect_pretty(services: &[&Service]) -> String {
     services.iter().map(|s| service_pretty(s)).collect::<Vec<_>>().join("\n")
 }
 
@@ -528,12 +526,7 @@ struct ManagerStatusJson {
 
 /// `docker node inspect [--pretty]`. `manager_status` holds Leader/Reachable/Unreachable for
 /// the managers, as for `node ls`.
-pub fn node_inspect(
-    _store: &Store,
-    nodes: &[&Node],
-    manager_status: &BTreeMap<NodeId, String>,
-    pretty: bool,
-) -> String {
+pub fn node_inspect(nodes: &[&Node], manager_status: &BTreeMap<NodeId, String>, pretty: bool) -> String {
     if pretty {
         return nodes.iter().map(|n| node_pretty(n, manager_status.get(&n.id))).collect::<Vec<_>>().join("\n");
     }
@@ -761,9 +754,8 @@ mod tests {
 
     #[test]
     fn service_inspect_shows_the_tutorial_virtual_ips() {
-        let store = Store::new();
         let svc = tutorial_service();
-        let text = service_inspect(&store, &[&svc]);
+        let text = service_inspect(&[&svc]);
         let json = parse_json(&text);
         let vips = &json[0]["Endpoint"]["VirtualIPs"];
         assert_eq!(vips[0]["NetworkID"], INGRESS_ID);
@@ -779,12 +771,11 @@ mod tests {
 
     #[test]
     fn service_inspect_spec_fields() {
-        let store = Store::new();
         let mut svc = tutorial_service();
         svc.spec.task.constraints = vec![Constraint::parse("node.role==worker").expect("valid")];
         svc.spec.task.command = vec!["nginx".into(), "-g".into(), "daemon off;".into()];
         svc.spec.task.reservations = Resources { nano_cpus: 500_000_000, memory_bytes: 64 << 20 };
-        let json = parse_json(&service_inspect(&store, &[&svc]));
+        let json = parse_json(&service_inspect(&[&svc]));
         let spec = &json[0]["Spec"];
         assert_eq!(json[0]["CreatedAt"], "2016-08-01T00:00:12.345Z");
         assert_eq!(json[0]["UpdatedAt"], "2016-08-01T00:01:00Z");
@@ -807,30 +798,27 @@ mod tests {
 
     #[test]
     fn global_service_and_unallocated_endpoint() {
-        let store = Store::new();
         let mut svc = tutorial_service();
         svc.spec.mode = ServiceMode::Global;
         svc.endpoint = None;
-        let json = parse_json(&service_inspect(&store, &[&svc]));
+        let json = parse_json(&service_inspect(&[&svc]));
         assert_eq!(json[0]["Spec"]["Mode"], serde_json::json!({ "Global": {} }));
         assert!(json[0]["Endpoint"].get("VirtualIPs").is_none());
         assert_eq!(json[0]["Endpoint"]["Spec"]["Mode"], "vip");
-        assert_eq!(service_inspect(&store, &[]), "[]\n");
+        assert_eq!(service_inspect(&[]), "[]\n");
     }
 
     #[test]
     fn go_escapes_html_characters() {
-        let store = Store::new();
         let mut svc = tutorial_service();
         svc.spec.task.env = vec!["A=<b>&c".into()];
-        let text = service_inspect(&store, &[&svc]);
+        let text = service_inspect(&[&svc]);
         assert!(text.contains("\"A=\\u003cb\\u003e\\u0026c\""), "{text}");
         assert_eq!(parse_json(&text)[0]["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"][0], "A=<b>&c");
     }
 
     #[test]
     fn service_pretty_text() {
-        let store = Store::new();
         let svc = tutorial_service();
         let expected = "\
 ID:\t\t5xrm96xveqw5gq63srts1rbhw
@@ -851,11 +839,11 @@ Ports:
  TargetPort = 80
  PublishedPort = 8000
 ";
-        assert_eq!(service_inspect_pretty(&store, &[&svc]), expected);
+        assert_eq!(service_inspect_pretty(&[&svc]), expected);
         let mut limited = svc.clone();
         limited.spec.task.reservations = Resources { nano_cpus: 250_000_000, memory_bytes: 64 << 20 };
         limited.spec.task.restart_policy.window = Duration::from_secs(90);
-        let text = service_inspect_pretty(&store, &[&limited]);
+        let text = service_inspect_pretty(&[&limited]);
         assert!(text.contains("Resources:\n Reservations:\n  CPU:\t\t0.25\n  Memory:\t64 MiB\n"), "{text}");
         assert!(text.contains(" Window:\t1m30s\n"), "{text}");
     }
@@ -880,10 +868,9 @@ Ports:
 
     #[test]
     fn node_inspect_json() {
-        let store = Store::new();
         let node = manager_node();
         let status = BTreeMap::from([(node.id.clone(), "Leader".to_string())]);
-        let json = parse_json(&node_inspect(&store, &[&node], &status, false));
+        let json = parse_json(&node_inspect(&[&node], &status, false));
         assert_eq!(json[0]["ID"], "1egy2ark49q6xokudps5wykhn");
         assert_eq!(json[0]["Spec"]["Role"], "manager");
         assert_eq!(json[0]["Spec"]["Availability"], "active");
@@ -898,13 +885,12 @@ Ports:
 
         let mut worker = manager_node();
         worker.manager_status = None;
-        let json = parse_json(&node_inspect(&store, &[&worker], &BTreeMap::new(), false));
+        let json = parse_json(&node_inspect(&[&worker], &BTreeMap::new(), false));
         assert!(json[0].get("ManagerStatus").is_none());
     }
 
     #[test]
     fn node_inspect_pretty_text() {
-        let store = Store::new();
         let node = manager_node();
         let status = BTreeMap::from([(node.id.clone(), "Leader".to_string())]);
         let expected = "\
@@ -926,7 +912,7 @@ Resources:
  Memory:\t\t1.954 GiB
 Engine Version:\t\t1.12.0
 ";
-        assert_eq!(node_inspect(&store, &[&node], &status, true), expected);
+        assert_eq!(node_inspect(&[&node], &status, true), expected);
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! Command lines as a user types them (`sudo docker service create --replicas 2 ...`), parsed
-//! into an [`Invocation`] with docker's flag rules (pflag) and docker's one-line errors.
+//! into a [`CommandLine`] with docker's flag rules (pflag) and docker's one-line errors.
 
 use super::command::*;
 use crate::api::*;
+use crate::control::{NodeUpdateArgs, ServiceCreateArgs, ServiceUpdateArgs};
 use std::iter::Peekable;
 use std::str::Chars;
 use std::time::Duration;
 
 /// Parses one command line, possibly spread over several lines with `\` continuations.
-pub fn parse_invocation(line: &str) -> Result<Invocation, String> {
+pub fn parse_invocation(line: &str) -> Result<CommandLine, String> {
     let tokens = tokenize(line)?;
     let mut words: &[String] = &tokens;
     if words.first().map(String::as_str) == Some("sudo") {
@@ -18,7 +19,7 @@ pub fn parse_invocation(line: &str) -> Result<Invocation, String> {
         return Err("empty command line".to_string());
     };
     if first == "curl" {
-        return Ok(Invocation { host: None, command: parse_curl(&words[1..])? });
+        return Ok(CommandLine { host: None, command: parse_curl(&words[1..])? });
     }
     if first == "docker" {
         words = &words[1..];
@@ -26,7 +27,7 @@ pub fn parse_invocation(line: &str) -> Result<Invocation, String> {
     let global = parse_flags(words, GLOBAL_FLAGS, Interspersed::No)?;
     let host = global.last("host").map(str::to_string);
     let command = parse_command(&global.args)?;
-    Ok(Invocation { host, command })
+    Ok(CommandLine { host, command })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -971,7 +972,7 @@ mod tests {
         for line in ["sudo docker node ls", "docker node ls", "node ls", "sudo node ls"] {
             assert_eq!(
                 parse_invocation(line).unwrap(),
-                Invocation { host: None, command: Command::NodeLs { quiet: false } }
+                CommandLine { host: None, command: Command::NodeLs { quiet: false } }
             );
         }
         for line in [

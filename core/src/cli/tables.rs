@@ -3,9 +3,8 @@
 
 use super::humanize::{human_duration, natural_cmp};
 use crate::api::*;
-use crate::ids::NodeId;
+use crate::control::{NodeView, ServiceView, TaskView};
 use crate::runtime::{ContainerInfo, ContainerState};
-use crate::store::Store;
 use crate::time::Instant;
 use std::collections::BTreeMap;
 
@@ -62,48 +61,50 @@ fn lowercase_ago(d: std::time::Duration) -> String {
 }
 
 /// `docker node ls` (docker 1.12 columns): sorted naturally by hostname, ` *` after the ID of
-/// the node answering. `manager_status` holds Leader/Reachable/Unreachable for managers.
-pub fn node_ls(
-    store: &Store,
-    local: Option<&NodeId>,
-    manager_status: &BTreeMap<NodeId, String>,
-    quiet: bool,
-) -> String {
-    let mut nodes: Vec<&Node> = store.nodes.values().collect();
-    nodes.sort_by(|a, b| natural_cmp(&a.description.hostname, &b.description.hostname).then_with(|| a.id.cmp(&b.id)));
+/// the node answering; MANAGER STATUS is Leader/Reachable/Unreachable for managers.
+pub fn node_ls(nodes: &[NodeView], quiet: bool) -> String {
+    let mut nodes: Vec<&NodeView> = nodes.iter().collect();
+    nodes.sort_by(|a, b| {
+        natural_cmp(&a.node.description.hostname, &b.node.description.hostname).then_with(|| a.node.id.cmp(&b.node.id))
+    });
     if quiet {
-        return id_lines(nodes.iter().map(|n| n.id.as_str()));
+        return id_lines(nodes.iter().map(|v| v.node.id.as_str()));
     }
     let rows: Vec<Vec<String>> = nodes
         .iter()
-        .map(|n| {
-            let id = if Some(&n.id) == local { format!("{} *", n.id) } else { n.id.to_string() };
+        .map(|v| {
+            let n = &v.node;
+            let id = if v.is_self { format!("{} *", n.id) } else { n.id.to_string() };
             vec![
                 id,
                 n.description.hostname.clone(),
                 n.status.state.as_str().to_string(),
                 n.spec.availability.as_str().to_string(),
-                manager_status.get(&n.id).cloned().unwrap_or_default(),
+                v.manager_status.clone().unwrap_or_default(),
             ]
         })
         .collect();
     table(&["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS"], &rows)
 }
 
-/// `docker service ls` (docker 1.12 columns: `ID NAME REPLICAS IMAGE COMMAND`), sorted by name.
-pub fn service_ls(store: &Store, quiet: bool) -> String {
-    let mut services: Vec<&Service> = store.services.values().collect();
-    services.sort_by(|a, b| natural_cmp(&a.spec.name, &b.spec.name).then_with(|| a.id.cmp(&b.id)));
+/// `docker service ls` (docker 1.12 columns: `ID NAME REPLICAS IMAGE COMMAND`), sorted by name;
+/// REPLICAS is `running/desired`.
+pub fn service_ls(services: &[ServiceView], quiet: bool) -> String {
+    let mut services: Vec<&ServiceView> = services.iter().collect();
+    services.sort_by(|a, b| {
+        natural_cmp(&a.service.spec.name, &b.service.spec.name).then_with(|| a.service.id.cmp(&b.service.id))
+    });
     if quiet {
-        return id_lines(services.iter().map(|s| s.id.short()));
+        return id_lines(services.iter().map(|v| v.service.id.short()));
     }
     let rows: Vec<Vec<String>> = services
         .iter()
-        .map(|s| {
+        .map(|v| {
+            let s = &v.service;
             vec![
                 s.id.short().to_string(),
                 s.spec.name.clone(),
-                replicas_cell(store, s),
+                format!("{}/{}", v.running, v.desired),
                 s.spec.task.image.clone(),
                 s.spec.task.command.join(" "),
             ]
@@ -112,37 +113,24 @@ pub fn service_ls(store: &Store, quiet: bool) -> String {
     table(&["ID", "NAME", "REPLICAS", "IMAGE", "COMMAND"], &rows)
 }
 
-/// `running/desired`. As docker 1.12 counts: running tasks meant to run, on nodes not Down
-/// (a Down node's last report is stale); desired is the replica count, or for a global service
-/// the tasks meant to run.
-fn replicas_cell(store: &Store, service: &Service) -> String {
-    let running = store.running_tasks_of_service(&service.id).count();
-    let desired = match service.spec.mode {
-        ServiceMode::Replicated { replicas } => replicas,
-        ServiceMode::Global => {
-            store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64
-        }
-    };
-    format!("{running}/{desired}")
-}
-
 /// `docker service ps` (docker 1.12 columns). One group per slot (global: per node), groups in
 /// natural order of the task name, the newest task of a group first and the older ones as
 /// ` \_ name`.
-pub fn service_ps(store: &Store, services: &[&Service], now: Instant, no_trunc: bool, quiet: bool) -> String {
-    let ordered = tasks_in_ps_order(store, services);
+pub fn service_ps(tasks: &[TaskView], now: Instant, no_trunc: bool, quiet: bool) -> String {
+    let ordered = tasks_in_ps_order(tasks);
     if quiet {
-        return id_lines(ordered.iter().map(|(t, _)| t.id.as_str()));
+        return id_lines(ordered.iter().map(|(v, _)| v.task.id.as_str()));
     }
     let rows: Vec<Vec<String>> = ordered
         .iter()
-        .map(|(task, is_newest)| {
+        .map(|(view, is_newest)| {
+            let task = &view.task;
             let name = if *is_newest { task.name() } else { format!(" \\_ {}", task.name()) };
             vec![
                 task.id.to_string(),
                 name,
                 task.spec.image.clone(),
-                node_cell(store, task.node_id.as_ref()),
+                view.node.clone(),
                 task.desired_state.as_str().to_string(),
                 format!(
                     "{} {}",
@@ -156,33 +144,23 @@ pub fn service_ps(store: &Store, services: &[&Service], now: Instant, no_trunc: 
     table(&["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR"], &rows)
 }
 
-/// The tasks of `services`, grouped by name (slot or node), each paired with whether it is
-/// the newest of its group.
-fn tasks_in_ps_order<'a>(store: &'a Store, services: &[&Service]) -> Vec<(&'a Task, bool)> {
-    let mut groups: BTreeMap<String, Vec<&'a Task>> = BTreeMap::new();
-    for service in services {
-        for task in store.tasks_of_service(&service.id) {
-            groups.entry(task.name()).or_default().push(task);
-        }
+/// The tasks grouped by name (slot or node), each paired with whether it is the newest of its
+/// group.
+fn tasks_in_ps_order(tasks: &[TaskView]) -> Vec<(&TaskView, bool)> {
+    let mut groups: BTreeMap<String, Vec<&TaskView>> = BTreeMap::new();
+    for view in tasks {
+        groups.entry(view.task.name()).or_default().push(view);
     }
-    let mut groups: Vec<(String, Vec<&Task>)> = groups.into_iter().collect();
+    let mut groups: Vec<(String, Vec<&TaskView>)> = groups.into_iter().collect();
     groups.sort_by(|a, b| natural_cmp(&a.0, &b.0));
     let mut ordered = Vec::new();
-    for (_, mut tasks) in groups {
-        tasks.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-        for (i, task) in tasks.into_iter().enumerate() {
-            ordered.push((task, i == 0));
+    for (_, mut views) in groups {
+        views.sort_by(|a, b| b.task.created_at.cmp(&a.task.created_at).then_with(|| a.task.id.cmp(&b.task.id)));
+        for (i, view) in views.into_iter().enumerate() {
+            ordered.push((view, i == 0));
         }
     }
     ordered
-}
-
-/// The node's hostname; its ID if the node has left the store; empty if unassigned.
-fn node_cell(store: &Store, node: Option<&NodeId>) -> String {
-    match node {
-        None => String::new(),
-        Some(id) => store.nodes.get(id).map(|n| n.description.hostname.clone()).unwrap_or_else(|| id.to_string()),
-    }
 }
 
 /// `"task: non-zero exit (137)"`: quoted, cut to 30 characters with `…` unless `--no-trunc`.
@@ -204,25 +182,23 @@ fn ellipsis(s: &str, max: usize) -> String {
     cut
 }
 
-/// One row of `docker network ls`; the caller merges swarm networks with the node's local ones.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetworkRow {
-    pub id: String,
-    pub name: String,
-    pub driver: String,
-    pub scope: String,
-}
-
 /// `docker network ls`: `NETWORK ID NAME DRIVER SCOPE`, 12-character IDs, sorted by name.
-pub fn network_ls(rows: &[NetworkRow], quiet: bool) -> String {
-    let mut sorted: Vec<&NetworkRow> = rows.iter().collect();
+pub fn network_ls(networks: &[Network], quiet: bool) -> String {
+    let mut sorted: Vec<&Network> = networks.iter().collect();
     sorted.sort_by(|a, b| natural_cmp(&a.name, &b.name).then_with(|| a.id.cmp(&b.id)));
     if quiet {
-        return id_lines(sorted.iter().map(|r| short_id(&r.id)));
+        return id_lines(sorted.iter().map(|n| short_id(n.id.as_str())));
     }
     let cells: Vec<Vec<String>> = sorted
         .iter()
-        .map(|r| vec![short_id(&r.id).to_string(), r.name.clone(), r.driver.clone(), r.scope.clone()])
+        .map(|n| {
+            vec![
+                short_id(n.id.as_str()).to_string(),
+                n.name.clone(),
+                n.driver.as_str().to_string(),
+                n.scope.as_str().to_string(),
+            ]
+        })
         .collect();
     table(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &cells)
 }
@@ -234,11 +210,10 @@ fn short_id(id: &str) -> &str {
     }
 }
 
-/// `docker ps [-a]`: newest first; without `all` only running containers. Docker does not
-/// lowercase here: `About a minute ago`, `Up Less than a second`.
-pub fn container_ps(containers: &[ContainerInfo], now: Instant, all: bool, quiet: bool) -> String {
-    let mut shown: Vec<&ContainerInfo> =
-        containers.iter().filter(|c| all || matches!(c.state, ContainerState::Running { .. })).collect();
+/// `docker ps [-a]`: newest first (the daemon left out stopped containers without `-a`). Docker
+/// does not lowercase here: `About a minute ago`, `Up Less than a second`.
+pub fn container_ps(containers: &[ContainerInfo], now: Instant, quiet: bool) -> String {
+    let mut shown: Vec<&ContainerInfo> = containers.iter().collect();
     shown.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.name.cmp(&b.name)));
     if quiet {
         return id_lines(shown.iter().map(|c| short_id(&c.id)));
@@ -292,8 +267,9 @@ fn go_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{NetworkId, NodeId};
     use crate::ids::{ServiceId, TaskId};
-    use crate::store::{StoreAction, Touched};
+    use crate::store::{Store, StoreAction, Touched};
 
     fn apply(store: &mut Store, action: StoreAction) {
         let outcome = store.apply(action, &mut Touched::default());
@@ -409,9 +385,9 @@ ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS
 11ochjq4o1s2m6w4u8jxb37w6     bd1        Ready     Active         
 b4e2ywnhhd6fhgfxtr1qh4gew     bd2        Ready     Active         
 ";
-        assert_eq!(node_ls(&store, Some(&leader), &status, false), expected);
+        assert_eq!(node_ls(&NodeView::all(&store, &status, Some(&leader)), false), expected);
         assert_eq!(
-            node_ls(&store, Some(&leader), &status, true),
+            node_ls(&NodeView::all(&store, &status, Some(&leader)), true),
             "1egy2ark49q6xokudps5wykhn\n11ochjq4o1s2m6w4u8jxb37w6\nb4e2ywnhhd6fhgfxtr1qh4gew\n"
         );
     }
@@ -421,7 +397,7 @@ b4e2ywnhhd6fhgfxtr1qh4gew     bd2        Ready     Active
         let mut store = Store::new();
         apply(&mut store, StoreAction::CreateNode(node("aaa", "node-10", NodeState::Ready)));
         apply(&mut store, StoreAction::CreateNode(node("bbb", "node-2", NodeState::Down)));
-        let text = node_ls(&store, None, &BTreeMap::new(), true);
+        let text = node_ls(&NodeView::all(&store, &BTreeMap::new(), None), true);
         assert_eq!(text, "bbb\naaa\n");
     }
 
@@ -460,8 +436,8 @@ b4e2ywnhhd6fhgfxtr1qh4gew     bd2        Ready     Active
 ID             NAME      REPLICAS   IMAGE     COMMAND
 5xrm96xveqw5   mynginx   2/2        nginx     
 ";
-        assert_eq!(service_ls(&store, false), expected);
-        assert_eq!(service_ls(&store, true), "5xrm96xveqw5\n");
+        assert_eq!(service_ls(&ServiceView::all(&store), false), expected);
+        assert_eq!(service_ls(&ServiceView::all(&store), true), "5xrm96xveqw5\n");
     }
 
     #[test]
@@ -477,7 +453,7 @@ ID             NAME      REPLICAS   IMAGE     COMMAND
                 addr: None,
             },
         );
-        assert!(service_ls(&store, false).contains("mynginx   1/2"));
+        assert!(service_ls(&ServiceView::all(&store), false).contains("mynginx   1/2"));
     }
 
     #[test]
@@ -498,7 +474,7 @@ ID             NAME      REPLICAS   IMAGE     COMMAND
             &mut store,
             StoreAction::CreateTask(task(&svc, shape("t2", "b4e2ywnhhd6fhgfxtr1qh4gew", TaskState::Preparing))),
         );
-        assert!(service_ls(&store, false).contains("agent     1/2"));
+        assert!(service_ls(&ServiceView::all(&store), false).contains("agent     1/2"));
     }
 
     #[test]
@@ -537,9 +513,9 @@ ID                          NAME            IMAGE     NODE      DESIRED STATE   
 br5iyie0dr945ixnq7s77kunr   mynginx.2       nginx     bd1       Running         Running 4 seconds ago   
 divhrq89xhxka8bvb8r9zqqhz    \\_ mynginx.2   nginx     bd2       Shutdown        Failed 5 seconds ago    \"task: non-zero exit (137)\"
 ";
-        assert_eq!(service_ps(&store, &[&svc], now, false, false), expected);
+        assert_eq!(service_ps(&TaskView::of_services(&store, &[&svc]), now, false, false), expected);
         assert_eq!(
-            service_ps(&store, &[&svc], now, false, true),
+            service_ps(&TaskView::of_services(&store, &[&svc]), now, false, true),
             "1crmc5ecsjoci8xavxzbnbks3\nbr5iyie0dr945ixnq7s77kunr\ndivhrq89xhxka8bvb8r9zqqhz\n"
         );
     }
@@ -563,12 +539,12 @@ divhrq89xhxka8bvb8r9zqqhz    \\_ mynginx.2   nginx     bd2       Shutdown       
             t.node_id = None;
             apply(&mut store, StoreAction::CreateTask(t));
         }
-        let text = service_ps(&store, &[&svc], Instant::from_millis(500), false, false);
+        let text = service_ps(&TaskView::of_services(&store, &[&svc]), Instant::from_millis(500), false, false);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].starts_with("t2 "), "{text}");
         assert!(lines[2].starts_with("t10 "), "{text}");
         assert!(lines[1].ends_with("Pending less than a second ago   \"no suitable node (insufficien…\""), "{text}");
-        let untrimmed = service_ps(&store, &[&svc], Instant::from_millis(500), true, false);
+        let untrimmed = service_ps(&TaskView::of_services(&store, &[&svc]), Instant::from_millis(500), true, false);
         assert!(untrimmed.contains(&format!("\"{long_err}\"")));
     }
 
@@ -596,11 +572,11 @@ divhrq89xhxka8bvb8r9zqqhz    \\_ mynginx.2   nginx     bd2       Shutdown       
 CONTAINER ID   IMAGE          COMMAND                  CREATED          STATUS          PORTS     NAMES
 e480d427fd51   nginx:latest   \"nginx -g 'daemon off\"   41 seconds ago   Up 40 seconds   80/tcp    mynginx.1.1crmc5ecsjoci8xavxzbnbks3
 ";
-        assert_eq!(container_ps(&containers, Instant::from_millis(141_000), false, false), expected);
+        assert_eq!(container_ps(&containers, Instant::from_millis(141_000), false), expected);
     }
 
     #[test]
-    fn container_ps_hides_stopped_containers_unless_all() {
+    fn container_ps_lists_newest_first_in_any_state() {
         let containers = vec![
             container(
                 "aaaaaaaaaaaa",
@@ -612,9 +588,8 @@ e480d427fd51   nginx:latest   \"nginx -g 'daemon off\"   41 seconds ago   Up 40 
             container("cccccccccccc", "up", 5, ContainerState::Running { since: Instant::from_millis(6_000) }),
         ];
         let now = Instant::from_millis(75_000);
-        assert_eq!(container_ps(&containers, now, false, true), "cccccccccccc\n");
-        assert_eq!(container_ps(&containers, now, true, true), "bbbbbbbbbbbb\naaaaaaaaaaaa\ncccccccccccc\n");
-        let all = container_ps(&containers, now, true, false);
+        assert_eq!(container_ps(&containers, now, true), "bbbbbbbbbbbb\naaaaaaaaaaaa\ncccccccccccc\n");
+        let all = container_ps(&containers, now, false);
         assert!(all.contains("Exited (137) 20 seconds ago"), "{all}");
         assert!(all.contains("   Created   "), "{all}");
         assert!(all.contains("About a minute ago"), "{all}");
@@ -622,18 +597,21 @@ e480d427fd51   nginx:latest   \"nginx -g 'daemon off\"   41 seconds ago   Up 40 
 
     #[test]
     fn network_ls_matches_the_tutorial() {
-        let row = |id: &str, name: &str, driver: &str, scope: &str| NetworkRow {
-            id: id.to_string(),
+        let row = |id: &str, name: &str, driver: NetworkDriver, scope: NetworkScope| Network {
+            id: NetworkId(id.to_string()),
             name: name.to_string(),
-            driver: driver.to_string(),
-            scope: scope.to_string(),
+            driver,
+            scope,
+            subnet: None,
+            ingress: false,
+            created_at: Instant::ZERO,
         };
         let rows = vec![
-            row("a04evrfrr4cvnbvrummzvg0mn", "myswarm", "overlay", "swarm"),
-            row("36679de6466b0000", "bridge", "bridge", "local"),
-            row("1zzlk9hpwyqyocloxy9j9vct7", "ingress", "overlay", "swarm"),
-            row("b45cef05e017", "host", "host", "local"),
-            row("72e853673d8b", "docker_gwbridge", "bridge", "local"),
+            row("a04evrfrr4cvnbvrummzvg0mn", "myswarm", NetworkDriver::Overlay, NetworkScope::Swarm),
+            row("36679de6466b0000", "bridge", NetworkDriver::Bridge, NetworkScope::Local),
+            row("1zzlk9hpwyqyocloxy9j9vct7", "ingress", NetworkDriver::Overlay, NetworkScope::Swarm),
+            row("b45cef05e017", "host", NetworkDriver::Host, NetworkScope::Local),
+            row("72e853673d8b", "docker_gwbridge", NetworkDriver::Bridge, NetworkScope::Local),
         ];
         let expected = "\
 NETWORK ID     NAME              DRIVER    SCOPE

@@ -1,18 +1,18 @@
-//! The control API's writes: a parsed command becomes store actions, validated against the
+//! The control API's writes: a request becomes store actions, validated against the
 //! leader's store first (so a user gets docker's error at once) and again by `Store::apply`.
 
 use crate::api::*;
-use crate::cli::{Command, NodeUpdateArgs, ServiceCreateArgs, ServiceUpdateArgs};
+use crate::control::{NodeUpdateArgs, Request, Response, RoleChange, ServiceCreateArgs, ServiceUpdateArgs};
 use crate::ids::{NetworkId, ServiceId};
 use crate::manager::allocator::Allocator;
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
 
-/// A write the leader will propose, and what to print once it commits.
+/// A write the leader will propose, and what to answer once it commits.
 pub struct Write {
     pub actions: Vec<StoreAction>,
-    pub success_text: String,
+    pub response: Response,
     /// Raft membership changes that go with the write (demote/remove a manager).
     pub remove_raft_member: Option<u64>,
     /// Raft members to add with the write (promoted nodes): Raft ID and cluster address.
@@ -20,25 +20,25 @@ pub struct Write {
 }
 
 impl Write {
-    fn new(actions: Vec<StoreAction>, success_text: String) -> Write {
-        Write { actions, success_text, remove_raft_member: None, add_raft_members: Vec::new() }
+    fn new(actions: Vec<StoreAction>, response: Response) -> Write {
+        Write { actions, response, remove_raft_member: None, add_raft_members: Vec::new() }
     }
 }
 
-pub fn plan_write(store: &Store, command: &Command, now: Instant, rng: &mut ChaCha8Rng) -> Result<Write, String> {
-    match command {
-        Command::NetworkCreate { name, driver, subnet } => network_create(store, name, *driver, *subnet, now, rng),
-        Command::NetworkRm { networks } => network_rm(store, networks),
-        Command::ServiceCreate(args) => service_create(store, args, now, rng),
-        Command::ServiceScale { scales } => service_scale(store, scales, now),
-        Command::ServiceUpdate(args) => service_update(store, args, now),
-        Command::ServiceRm { services } => service_rm(store, services),
-        Command::NodeUpdate(args) => node_update(store, args, rng),
-        Command::NodePromote { nodes } => node_set_role(store, nodes, NodeRole::Manager, rng),
-        Command::NodeDemote { nodes } => node_set_role(store, nodes, NodeRole::Worker, rng),
-        Command::NodeRm { nodes, force } => node_rm(store, nodes, *force),
-        Command::SwarmJoinToken { role, rotate: true, .. } => rotate_token(store, *role, rng),
-        other => Err(format!("not a write: {other:?}")),
+pub fn plan_write(store: &Store, request: &Request, now: Instant, rng: &mut ChaCha8Rng) -> Result<Write, String> {
+    match request {
+        Request::CreateNetwork { name, driver, subnet } => network_create(store, name, *driver, *subnet, now, rng),
+        Request::RemoveNetworks { networks } => network_rm(store, networks),
+        Request::CreateService(args) => service_create(store, args, now, rng),
+        Request::ScaleServices { scales } => service_scale(store, scales, now),
+        Request::UpdateService(args) => service_update(store, args, now),
+        Request::RemoveServices { services } => service_rm(store, services),
+        Request::UpdateNode(args) => node_update(store, args, rng),
+        Request::PromoteNodes { nodes } => node_set_role(store, nodes, NodeRole::Manager, rng),
+        Request::DemoteNodes { nodes } => node_set_role(store, nodes, NodeRole::Worker, rng),
+        Request::RemoveNodes { nodes, force } => node_rm(store, nodes, *force),
+        Request::RotateJoinToken { role } => rotate_token(store, *role, rng),
+        other => Err(format!("not a write: {}", other.summary())),
     }
 }
 
@@ -80,13 +80,12 @@ fn network_create(
         ingress: false,
         created_at: now,
     };
-    let text = format!("{}\n", net.id);
-    Ok(Write::new(vec![StoreAction::CreateNetwork(net)], text))
+    let response = Response::NetworkCreated { id: net.id.clone() };
+    Ok(Write::new(vec![StoreAction::CreateNetwork(net)], response))
 }
 
 fn network_rm(store: &Store, names: &[String]) -> Result<Write, String> {
     let mut actions = Vec::new();
-    let mut text = String::new();
     for name in names {
         let net = store.lookup_network(name)?;
         if net.ingress {
@@ -99,10 +98,8 @@ fn network_rm(store: &Store, names: &[String]) -> Result<Write, String> {
             ));
         }
         actions.push(StoreAction::RemoveNetwork { id: net.id.clone() });
-        text.push_str(name);
-        text.push('\n');
     }
-    Ok(Write::new(actions, text))
+    Ok(Write::new(actions, Response::Removed { names: names.to_vec() }))
 }
 
 fn resolve_networks(store: &Store, names: &[String]) -> Result<Vec<NetworkId>, String> {
@@ -188,12 +185,11 @@ fn service_create(
         ports: args.publish.clone(),
     };
     let svc = Service { id: id.clone(), spec, spec_version: 1, endpoint: None, created_at: now, updated_at: now };
-    Ok(Write::new(vec![StoreAction::CreateService(svc)], format!("{id}\n")))
+    Ok(Write::new(vec![StoreAction::CreateService(svc)], Response::ServiceCreated { id }))
 }
 
 fn service_scale(store: &Store, scales: &[(String, u64)], now: Instant) -> Result<Write, String> {
     let mut actions = Vec::new();
-    let mut text = String::new();
     for (name, replicas) in scales {
         let svc = store.lookup_service(name)?;
         if svc.spec.replicas().is_none() {
@@ -202,9 +198,8 @@ fn service_scale(store: &Store, scales: &[(String, u64)], now: Instant) -> Resul
         let mut spec = svc.spec.clone();
         spec.mode = ServiceMode::Replicated { replicas: *replicas };
         actions.push(StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now });
-        text.push_str(&format!("{name} scaled to {replicas}\n"));
     }
-    Ok(Write::new(actions, text))
+    Ok(Write::new(actions, Response::ServicesScaled { scales: scales.to_vec() }))
 }
 
 fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Result<Write, String> {
@@ -252,20 +247,17 @@ fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Resu
     if let Some(m) = args.restart_max_attempts {
         spec.task.restart_policy.max_attempts = m;
     }
-    let text = format!("{}\n", args.service);
-    Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], text))
+    let response = Response::ServiceUpdated { service: args.service.clone() };
+    Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], response))
 }
 
 fn service_rm(store: &Store, names: &[String]) -> Result<Write, String> {
     let mut actions = Vec::new();
-    let mut text = String::new();
     for name in names {
         let svc = store.lookup_service(name)?;
         actions.push(StoreAction::RemoveService { id: svc.id.clone() });
-        text.push_str(name);
-        text.push('\n');
     }
-    Ok(Write::new(actions, text))
+    Ok(Write::new(actions, Response::Removed { names: names.to_vec() }))
 }
 
 fn node_update(store: &Store, args: &NodeUpdateArgs, rng: &mut ChaCha8Rng) -> Result<Write, String> {
@@ -280,7 +272,7 @@ fn node_update(store: &Store, args: &NodeUpdateArgs, rng: &mut ChaCha8Rng) -> Re
     for k in &args.label_rm {
         actions.push(StoreAction::SetNodeLabel { id: node.id.clone(), key: k.clone(), value: None });
     }
-    let mut write = Write::new(actions, format!("{}\n", args.node));
+    let mut write = Write::new(actions, Response::NodeUpdated { node: args.node.clone() });
     if let Some(role) = args.role {
         let role_write = node_set_role(store, std::slice::from_ref(&args.node), role, rng)?;
         write.actions.extend(role_write.actions);
@@ -292,13 +284,13 @@ fn node_update(store: &Store, args: &NodeUpdateArgs, rng: &mut ChaCha8Rng) -> Re
 
 fn node_set_role(store: &Store, names: &[String], role: NodeRole, rng: &mut ChaCha8Rng) -> Result<Write, String> {
     let mut actions = Vec::new();
-    let mut text = String::new();
+    let mut changes = Vec::new();
     let mut remove_raft_member = None;
     let mut add_raft_members = Vec::new();
     for name in names {
         let node = store.lookup_node(name)?;
         if node.spec.role == role {
-            text.push_str(&format!("Node {} is already a {}.\n", node.id, role.as_str()));
+            changes.push(RoleChange { node_id: node.id.clone(), role, changed: false });
             continue;
         }
         match role {
@@ -313,13 +305,12 @@ fn node_set_role(store: &Store, names: &[String], role: NodeRole, rng: &mut ChaC
                         break id;
                     }
                 };
-                let addr = format!("{}:{}", node.status.addr, crate::node::CLUSTER_PORT);
+                let addr = format!("{}:{}", node.status.addr, crate::message::CLUSTER_PORT);
                 actions.push(StoreAction::SetManagerStatus {
                     id: node.id.clone(),
                     manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),
                 });
                 add_raft_members.push((raft_id, addr));
-                text.push_str(&format!("Node {} promoted to a manager in the swarm.\n", node.id));
             }
             NodeRole::Worker => {
                 let managers = store.nodes.values().filter(|n| n.spec.role == NodeRole::Manager).count();
@@ -336,17 +327,17 @@ fn node_set_role(store: &Store, names: &[String], role: NodeRole, rng: &mut ChaC
                     return Err("rpc error: code = FailedPrecondition desc = can't remove member from the raft: this would result in a loss of quorum".into());
                 }
                 remove_raft_member = node.manager_status.as_ref().map(|m| m.raft_id);
-                text.push_str(&format!("Manager {} demoted in the swarm.\n", node.id));
             }
         }
+        changes.push(RoleChange { node_id: node.id.clone(), role, changed: true });
         actions.push(StoreAction::SetNodeRole { id: node.id.clone(), role });
     }
-    Ok(Write { actions, success_text: text, remove_raft_member, add_raft_members })
+    let response = Response::RolesChanged(changes);
+    Ok(Write { actions, response, remove_raft_member, add_raft_members })
 }
 
 fn node_rm(store: &Store, names: &[String], force: bool) -> Result<Write, String> {
     let mut actions = Vec::new();
-    let mut text = String::new();
     for name in names {
         let node = store.lookup_node(name)?;
         if node.spec.role == NodeRole::Manager {
@@ -362,10 +353,8 @@ fn node_rm(store: &Store, names: &[String], force: bool) -> Result<Write, String
             ));
         }
         actions.push(StoreAction::RemoveNode { id: node.id.clone() });
-        text.push_str(name);
-        text.push('\n');
     }
-    Ok(Write::new(actions, text))
+    Ok(Write::new(actions, Response::Removed { names: names.to_vec() }))
 }
 
 fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<Write, String> {
@@ -375,8 +364,7 @@ fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<W
         NodeRole::Worker => cluster.worker_token = token,
         NodeRole::Manager => cluster.manager_token = token,
     }
-    let text = format!("Successfully rotated {} join token.\n", role.as_str());
-    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], text))
+    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], Response::JoinTokenRotated { role }))
 }
 
 #[cfg(test)]

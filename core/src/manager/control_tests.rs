@@ -2,7 +2,7 @@
 //! error) the leader would propose.
 
 use super::*;
-use crate::cli::parse::parse_invocation;
+use crate::cli;
 use crate::ids::NodeId;
 use crate::test_support::{apply_all, NodeFixture};
 use rand::SeedableRng;
@@ -74,8 +74,14 @@ fn rng() -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(11)
 }
 
-fn command(line: &str) -> Command {
-    parse_invocation(line).unwrap_or_else(|e| panic!("{line}: {e}")).command
+fn command(line: &str) -> Request {
+    cli::parse(line).unwrap_or_else(|e| panic!("{line}: {e}")).request
+}
+
+/// What the CLI prints once the write commits.
+fn printed(line: &str, write: &Write) -> String {
+    let invocation = cli::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    cli::render(&invocation, &Ok(write.response.clone()))
 }
 
 /// What the leader would do with `line` on `store`.
@@ -125,7 +131,8 @@ fn service_create_makes_one_service_with_swarm_defaults() {
     assert_eq!(svc.spec.task.image, "redis:3.0.6");
     assert_eq!(svc.spec.task.restart_policy, RestartPolicy::default());
     assert_eq!(svc.spec_version, 1);
-    assert_eq!(write.success_text, format!("{}\n", svc.id));
+    assert_eq!(write.response, Response::ServiceCreated { id: svc.id.clone() });
+    assert_eq!(printed("docker service create redis", &write), format!("{}\n", svc.id));
 }
 
 #[test]
@@ -136,7 +143,7 @@ fn scale_on_a_replicated_service_updates_its_spec() {
 
     let [StoreAction::UpdateServiceSpec { spec, .. }] = &write.actions[..] else { panic!("{:?}", write.actions) };
     assert_eq!(spec.mode, ServiceMode::Replicated { replicas: 5 });
-    assert_eq!(write.success_text, "web scaled to 5\n");
+    assert_eq!(printed("docker service scale web=5", &write), "web scaled to 5\n");
 }
 
 #[test]
@@ -146,7 +153,7 @@ fn node_rm_of_a_ready_node_needs_force() {
     let write = plan(&store, "docker node rm --force worker1").unwrap();
 
     assert_eq!(write.actions, [StoreAction::RemoveNode { id: NodeId("worker1-id".into()) }]);
-    assert_eq!(write.success_text, "worker1\n");
+    assert_eq!(printed("docker node rm --force worker1", &write), "worker1\n");
 }
 
 #[test]
@@ -170,7 +177,7 @@ fn demoting_a_manager_is_allowed_when_another_manager_keeps_quorum() {
 
     assert_eq!(write.actions, [StoreAction::SetNodeRole { id: NodeId("manager2-id".into()), role: NodeRole::Worker }]);
     assert_eq!(write.remove_raft_member, Some(2), "manager2 leaves the Raft membership");
-    assert_eq!(write.success_text, "Manager manager2-id demoted in the swarm.\n");
+    assert_eq!(printed("docker node demote manager2", &write), "Manager manager2-id demoted in the swarm.\n");
 }
 
 #[test]
@@ -196,7 +203,7 @@ fn join_token_rotate_changes_only_that_role_token() {
         assert_ne!(rotated.0, rotated.1, "{line}");
         assert!(rotated.1.starts_with(&format!("SWMTKN-1-{}-", before.ca_digest)), "{line}: {}", rotated.1);
         assert_eq!(kept.0, kept.1, "{line}");
-        assert_eq!(write.success_text, format!("Successfully rotated {} join token.\n", role.as_str()));
+        assert_eq!(printed(line, &write), format!("Successfully rotated {} join token.\n", role.as_str()));
     }
 }
 

@@ -14,10 +14,11 @@ use super::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
 use super::round::Round;
 use super::scheduler::Scheduler;
 use crate::api::*;
-use crate::cli::Command;
+use crate::control::errors::{LOST_LEADERSHIP_ERROR, NO_LEADER_ERROR};
+use crate::control::{ApiError, Request, Response};
 use crate::ids::NodeId;
+use crate::io::{Output, Reply};
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
-use crate::node::{Output, Reply};
 use crate::persist::{PersistRaft, RaftDisk};
 use crate::store::{ApplyOutcome, Store, StoreAction, Touched};
 use crate::time::Instant;
@@ -31,9 +32,6 @@ use std::time::Duration;
 pub const RAFT_TICK: Duration = Duration::from_secs(1);
 /// A controller proposal not committed by then is given up (the next round retries).
 const CONTROLLER_PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
-pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
-pub const LOST_LEADERSHIP_ERROR: &str =
-    "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
 
 /// A Raft entry's payload: one batch of store actions.
 #[derive(Serialize, Deserialize)]
@@ -53,7 +51,7 @@ pub enum Origin {
 }
 
 enum Waiter {
-    Client { origin: Origin, text: String },
+    Client { origin: Origin, response: Response },
     Join { addr: Addr, request_id: u64, accepted: JoinAccepted },
     Controllers,
 }
@@ -294,19 +292,19 @@ impl Manager {
     pub fn on_write(
         &mut self,
         origin: Origin,
-        command: &Command,
+        request: &Request,
         now: Instant,
         rng: &mut ChaCha8Rng,
         out: &mut Vec<Output>,
     ) {
         if !self.raft.is_leader() {
-            let reply = Reply::Error(NO_LEADER_ERROR.to_string());
+            let reply = Err(ApiError::new(NO_LEADER_ERROR));
             self.reply(origin, reply, out);
             return;
         }
-        match plan_write(&self.store, command, now, rng) {
-            Err(e) => self.reply(origin, Reply::Error(e), out),
-            Ok(Write { actions, success_text, remove_raft_member, add_raft_members }) => {
+        match plan_write(&self.store, request, now, rng) {
+            Err(e) => self.reply(origin, Err(e.into()), out),
+            Ok(Write { actions, response, remove_raft_member, add_raft_members }) => {
                 for (raft_id, addr) in add_raft_members {
                     self.peers.insert(raft_id, addr.clone());
                     self.queued_conf_changes.push_back((raft_id, addr));
@@ -314,19 +312,19 @@ impl Manager {
                 self.propose_next_conf_change();
                 if let Some(raft_id) = remove_raft_member {
                     if let Err(e) = self.raft.propose_remove_node(raft_id) {
-                        self.reply(origin, Reply::Error(format!("rpc error: code = Unknown desc = {e}")), out);
+                        self.reply(origin, Err(format!("rpc error: code = Unknown desc = {e}").into()), out);
                         return;
                     }
                 }
                 match self.propose(actions) {
                     Ok(_) if self.planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum) => {
                         // The planted bug: acknowledged on append, as if this leader were a quorum.
-                        self.reply(origin, Reply::Text(success_text), out);
+                        self.reply(origin, Ok(response), out);
                     }
                     Ok(seq) => {
-                        self.waiting.insert(seq, Waiter::Client { origin, text: success_text });
+                        self.waiting.insert(seq, Waiter::Client { origin, response });
                     }
-                    Err(e) => self.reply(origin, Reply::Error(e), out),
+                    Err(e) => self.reply(origin, Err(e.into()), out),
                 }
             }
         }
@@ -440,10 +438,10 @@ impl Manager {
         &mut self,
         actions: Vec<StoreAction>,
         origin: Origin,
-        text: String,
+        response: Response,
     ) -> Result<(), String> {
         let seq = self.propose(actions)?;
-        self.waiting.insert(seq, Waiter::Client { origin, text });
+        self.waiting.insert(seq, Waiter::Client { origin, response });
         Ok(())
     }
 
@@ -601,10 +599,10 @@ impl Manager {
     fn complete(&mut self, seq: u64, error: Option<String>, out: &mut Vec<Output>) {
         let Some(waiter) = self.waiting.remove(&seq) else { return };
         match waiter {
-            Waiter::Client { origin, text } => {
+            Waiter::Client { origin, response } => {
                 let reply = match error {
-                    Some(e) => Reply::Error(e),
-                    None => Reply::Text(text),
+                    Some(e) => Err(ApiError::new(e)),
+                    None => Ok(response),
                 };
                 self.reply(origin, reply, out);
             }
@@ -684,9 +682,7 @@ impl Manager {
                 self.leader = None;
                 for (_, waiter) in std::mem::take(&mut self.waiting) {
                     match waiter {
-                        Waiter::Client { origin, .. } => {
-                            self.reply(origin, Reply::Error(LOST_LEADERSHIP_ERROR.into()), out)
-                        }
+                        Waiter::Client { origin, .. } => self.reply(origin, Err(LOST_LEADERSHIP_ERROR.into()), out),
                         Waiter::Join { addr, request_id, .. } => out.push(Output::Send {
                             to: addr,
                             msg: Message::JoinResponse {

@@ -12,8 +12,9 @@
 //!                                 // task addresses to serve, as changes
 //! ```
 
-use super::{Node, NOT_A_MANAGER_RPC};
+use super::Node;
 use crate::api::{NodeRole, NodeState, TaskState};
+use crate::control::errors::NOT_A_MANAGER_RPC;
 use crate::manager::tokens;
 use crate::net::Route;
 use crate::serve::ServeView;

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::api::Resources;
-use crate::cli::parse::parse_invocation;
 use crate::node::{Input, NodeConfig, Output, Reply};
 use crate::runtime::{ContainerCommand, ContainerEvent};
 use crate::serve::ServeChange;
@@ -42,8 +41,8 @@ impl Harness {
     /// Runs `line`, then timers and container events until the node has nothing to do for a
     /// simulated `settle_ms`; returns the reply.
     fn run(&mut self, line: &str, settle_ms: u64) -> Reply {
-        let command = parse_invocation(line).expect("parses").command;
-        self.node.handle(self.now, Input::Client { req_id: 1, command });
+        let request = crate::cli::parse(line).expect("parses").request;
+        self.node.handle(self.now, Input::Client { req_id: 1, request });
         let until = Instant(self.now.0 + settle_ms);
         let mut reply = None;
         loop {
@@ -92,11 +91,9 @@ fn answer(cmd: ContainerCommand) -> Vec<ContainerEvent> {
     }
 }
 
-fn text(reply: Reply) -> String {
-    match reply {
-        Reply::Text(t) => t,
-        other => panic!("expected text, got {other:?}"),
-    }
+/// The request succeeded (what it answered is not this module's concern).
+fn succeeded(reply: Reply) -> crate::control::Response {
+    reply.unwrap_or_else(|e| panic!("refused: {e}"))
 }
 
 #[test]
@@ -121,7 +118,7 @@ fn authorize_join_grants_the_tokens_role_and_the_ca_key_to_managers_only() {
     assert_eq!(outside.gauges(), NodeGauges::default(), "nothing to count outside a swarm");
 
     let mut h = Harness::new();
-    text(h.run("docker swarm init", 1_000));
+    succeeded(h.run("docker swarm init", 1_000));
     let cluster = h.node.manager().unwrap().store.cluster.clone().unwrap();
     assert_eq!(h.node.authorize_join(&cluster.manager_token), Ok(JoinGrant { role: NodeRole::Manager, ca_key: true }));
     assert_eq!(h.node.authorize_join(&cluster.worker_token), Ok(JoinGrant { role: NodeRole::Worker, ca_key: false }));
@@ -139,10 +136,10 @@ fn a_published_service_on_an_overlay_is_routed_resolved_and_served_as_changes() 
     let mut h = Harness::new();
     assert_eq!(h.node.route_ingress(8080).unwrap_err(), "not in a swarm");
     assert!(h.node.resolve("web.1.x", "web").is_empty());
-    text(h.run("docker swarm init", 1_000));
-    text(h.run("docker network create -d overlay backend", 1_000));
+    succeeded(h.run("docker swarm init", 1_000));
+    succeeded(h.run("docker network create -d overlay backend", 1_000));
     assert!(h.served.is_empty(), "nothing published yet: {:?}", h.served);
-    text(h.run("docker service create --name web --replicas 2 --network backend --publish 8080:80 nginx", 20_000));
+    succeeded(h.run("docker service create --name web --replicas 2 --network backend --publish 8080:80 nginx", 20_000));
 
     let gauges = h.node.gauges();
     let mgr = gauges.manager.as_ref().expect("a manager's gauges");
@@ -181,23 +178,23 @@ fn a_published_service_on_an_overlay_is_routed_resolved_and_served_as_changes() 
     assert!(h.node.resolve("no-such-container", "web").is_empty(), "a stranger shares no network");
 
     h.served.clear();
-    text(h.run("docker service rm web", 20_000));
+    succeeded(h.run("docker service rm web", 20_000));
     assert_eq!(h.served, vec![ServeChange::UnpublishPort { port: 8080 }, ServeChange::RemoveVip { vip, port: 80 }]);
 
     // Leaving the swarm stops serving everything (nothing is left here).
     h.served.clear();
-    text(h.run("docker service create --name api --publish 9090:80 nginx", 20_000));
+    succeeded(h.run("docker service create --name api --publish 9090:80 nginx", 20_000));
     assert_eq!(h.served, vec![ServeChange::PublishPort { port: 9090 }]);
     h.served.clear();
-    text(h.run("docker swarm leave --force", 1_000));
+    succeeded(h.run("docker swarm leave --force", 1_000));
     assert_eq!(h.served, vec![ServeChange::UnpublishPort { port: 9090 }]);
 }
 
 #[test]
 fn a_node_reports_what_it_serves_only_to_a_driver_that_asked() {
     let mut h = Harness::without_serving();
-    text(h.run("docker swarm init", 1_000));
-    text(h.run("docker service create --name web --publish 8080:80 nginx", 20_000));
+    succeeded(h.run("docker swarm init", 1_000));
+    succeeded(h.run("docker service create --name web --publish 8080:80 nginx", 20_000));
     assert_eq!(h.node.route_ingress(8080).unwrap().service, "web", "the mesh routes all the same");
     assert!(h.served.is_empty(), "{:?}", h.served);
     // Asking later reports everything served so far, from nothing.

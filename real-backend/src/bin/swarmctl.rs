@@ -1,5 +1,6 @@
 //! `swarmctl -H ADDR <docker verb ...>`: the docker CLI's swarm verbs against a swarmd, with
-//! core's grammar and tables (the same text swarmsim prints) and `--format json`.
+//! core's grammar and tables (the same text swarmsim prints). `--format json` prints the reply's
+//! objects themselves (one JSON object per line for listings, as docker's `--format json`).
 //!
 //! Exit codes as docker's CLI: 0 on success, 1 when the daemon refuses (`Error response from
 //! daemon: ...`) or cannot be reached, 125 on a flag error. `curl URL` does a real HTTP GET
@@ -20,9 +21,9 @@ fn main() {
 mod real {
     use std::io::Write;
     use std::process::exit;
-    use swarm_core::cli::{parse::parse_invocation, Command};
-    use swarm_core::node::Reply;
-    use swarmd::api::{self, ApiRequest};
+    use swarm_core::cli::{self, Invocation};
+    use swarm_core::control::Response;
+    use swarmd::api::{self, ApiRequest, ApiResponse};
 
     fn usage() -> ! {
         eprintln!("usage: swarmctl [-H HOST] [--format json] COMMAND [ARGS...]\n       swarmctl -H HOST metrics\n       swarmctl curl http://IP:PORT/");
@@ -69,10 +70,10 @@ mod real {
         }
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         if args.first().map(String::as_str) == Some("metrics") {
-            exit(rt.block_on(send(&host, ApiRequest::Metrics, false)));
+            exit(rt.block_on(metrics(&host)));
         }
         let line = args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
-        let invocation = match parse_invocation(&line) {
+        let invocation = match cli::parse(&line) {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("{e}");
@@ -83,28 +84,51 @@ mod real {
                 exit(if flag_error { 125 } else { 1 });
             }
         };
-        if let Some(h) = invocation.host {
-            host = h;
+        if let Some(h) = &invocation.host {
+            host = h.clone();
         }
-        if let Command::Curl { url } = &invocation.command {
-            exit(rt.block_on(curl(url)));
+        if let Some(target) = &invocation.view.curl {
+            // A real HTTP GET: the daemon's routing mesh answers on the published port.
+            exit(rt.block_on(curl(&target.url)));
         }
-        exit(rt.block_on(send(&host, ApiRequest::Command(invocation.command), json)));
+        exit(rt.block_on(send(&host, &invocation, json)));
     }
 
-    async fn send(host: &str, request: ApiRequest, json: bool) -> i32 {
-        match api::call(host, request).await {
-            Ok(Reply::Text(t)) => {
-                let out = if json { to_json(&t) } else { t };
+    async fn send(host: &str, invocation: &Invocation, json: bool) -> i32 {
+        let reply = match api::call(host, ApiRequest::Control(invocation.request.clone())).await {
+            Ok(ApiResponse::Control(reply)) => reply,
+            Ok(ApiResponse::Metrics(_)) => {
+                eprintln!("unexpected answer from the daemon");
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("Cannot connect to the Docker daemon at {host}. Is the docker daemon running? ({e})");
+                return 1;
+            }
+        };
+        match &reply {
+            Ok(response) => {
+                let out = if json { to_json(response) } else { cli::render(invocation, &reply) };
                 print!("{out}");
+                let _ = std::io::stdout().flush();
+            }
+            Err(_) => eprint!("{}", cli::render(invocation, &reply)),
+        }
+        cli::exit_code(invocation, &reply)
+    }
+
+    async fn metrics(host: &str) -> i32 {
+        match api::call(host, ApiRequest::Metrics).await {
+            Ok(ApiResponse::Metrics(text)) => {
+                print!("{text}");
                 let _ = std::io::stdout().flush();
                 0
             }
-            Ok(Reply::Error(e)) => {
+            Ok(ApiResponse::Control(Err(e))) => {
                 eprintln!("Error response from daemon: {e}");
                 1
             }
-            Ok(Reply::Route(_)) => {
+            Ok(ApiResponse::Control(Ok(_))) => {
                 eprintln!("unexpected answer from the daemon");
                 1
             }
@@ -115,50 +139,20 @@ mod real {
         }
     }
 
-    /// Tables become one JSON object per row (docker's `--format json`), keyed by the header's
-    /// words in CamelCase; JSON stays JSON; anything else becomes a JSON string.
-    fn to_json(text: &str) -> String {
-        if serde_json::from_str::<serde_json::Value>(text).is_ok() {
-            return text.to_string();
+    /// The reply's objects as JSON: a listing as one object per line (docker's `--format json`),
+    /// anything else as one value.
+    fn to_json(response: &Response) -> String {
+        fn lines<T: serde::Serialize>(items: &[T]) -> String {
+            items.iter().map(|i| format!("{}\n", serde_json::to_string(i).expect("serializes"))).collect()
         }
-        let mut lines = text.lines();
-        let Some(header) = lines.next() else { return String::new() };
-        let bytes = header.as_bytes();
-        let mut starts = vec![0usize];
-        for i in 2..bytes.len() {
-            if bytes[i] != b' ' && bytes[i - 1] == b' ' && bytes[i - 2] == b' ' {
-                starts.push(i);
-            }
+        match response {
+            Response::Nodes(nodes) => lines(nodes),
+            Response::Networks(networks) => lines(networks),
+            Response::Services(services) => lines(services),
+            Response::Tasks { tasks, .. } => lines(tasks),
+            Response::Containers { containers, .. } => lines(containers),
+            other => format!("{}\n", serde_json::to_string(other).expect("serializes")),
         }
-        if starts.len() < 2 || !header.chars().all(|c| c.is_ascii_uppercase() || c == ' ') {
-            return format!("{}\n", serde_json::Value::String(text.to_string()));
-        }
-        let cut = |line: &str, k: usize| -> String {
-            let end = starts.get(k + 1).copied().unwrap_or(usize::MAX);
-            let chars: Vec<char> = line.chars().collect();
-            let s = starts[k].min(chars.len());
-            let e = end.min(chars.len());
-            chars[s..e].iter().collect::<String>().trim().to_string()
-        };
-        let keys: Vec<String> = (0..starts.len())
-            .map(|k| {
-                cut(header, k)
-                    .split_whitespace()
-                    .map(|w| if w == "ID" { w.to_string() } else { w[..1].to_string() + &w[1..].to_lowercase() })
-                    .collect()
-            })
-            .collect();
-        let mut out = String::new();
-        for line in lines {
-            let obj: serde_json::Map<String, serde_json::Value> = keys
-                .iter()
-                .enumerate()
-                .map(|(k, key)| (key.clone(), serde_json::Value::String(cut(line, k))))
-                .collect();
-            out.push_str(&serde_json::Value::Object(obj).to_string());
-            out.push('\n');
-        }
-        out
     }
 
     async fn curl(url: &str) -> i32 {

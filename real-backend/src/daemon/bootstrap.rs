@@ -7,7 +7,7 @@ use crate::tls::{self, NodeCerts};
 use crate::transport::SignResponse;
 use std::net::IpAddr;
 use std::sync::Arc;
-use swarm_core::cli::Command;
+use swarm_core::control::Request;
 use swarm_core::manager::tokens;
 use swarm_core::node::{Reply, CLUSTER_PORT};
 use tokio::sync::oneshot;
@@ -19,7 +19,7 @@ impl Daemon {
     pub(super) fn init_with_new_ca(
         &mut self,
         advertise: Option<&str>,
-        command: Command,
+        command: Request,
         reply: oneshot::Sender<Reply>,
     ) {
         // Without an address core answers with docker's error; no CA is made.
@@ -29,13 +29,13 @@ impl Daemon {
                     // Core puts the real CA's digest in the cluster record and tokens.
                     self.node.set_root_ca_digest(tls::ca_digest(&certs.ca_cert_der));
                     if let Err(e) = self.install_certs(certs) {
-                        let _ = reply.send(Reply::Error(e));
+                        let _ = reply.send(Err(e.into()));
                         return;
                     }
                     info!(%ip, "created the cluster's root CA");
                 }
                 Err(e) => {
-                    let _ = reply.send(Reply::Error(e.to_string()));
+                    let _ = reply.send(Err(e.to_string().into()));
                     return;
                 }
             }
@@ -51,7 +51,7 @@ impl Daemon {
         token: &str,
         remote: &str,
         advertise: Option<&str>,
-        command: Command,
+        command: Request,
         reply: oneshot::Sender<Reply>,
     ) {
         let (Ok((digest, _)), Ok(ip)) = (tokens::parse_join_token(token), self.node.advertise_ip(advertise)) else {

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::api::{NetAddr, Resources};
-use swarm_core::cli::Command;
+use swarm_core::control::Request;
 use swarm_core::net::Route;
 use swarm_core::node::{Node, NodeConfig, Output, Reply};
 use swarm_core::runtime::ContainerEvent;
@@ -61,14 +61,14 @@ impl Clock {
 
 pub enum Event {
     Client {
-        command: Command,
+        command: Request,
         reply: oneshot::Sender<Reply>,
     },
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
     JoinBootstrapped {
         result: Result<NodeCerts, String>,
-        command: Command,
+        command: Request,
         reply: oneshot::Sender<Reply>,
     },
     /// A connection on a published port: core's routing mesh picks the task (see `mesh`).
@@ -219,11 +219,11 @@ impl Daemon {
             }
             Event::JoinBootstrapped { result, command, reply } => match result {
                 Err(e) => {
-                    let _ = reply.send(Reply::Error(e));
+                    let _ = reply.send(Err(e.into()));
                 }
                 Ok(certs) => {
                     if let Err(e) = self.install_certs(certs) {
-                        let _ = reply.send(Reply::Error(e));
+                        let _ = reply.send(Err(e.into()));
                         return;
                     }
                     self.submit(command, reply);
@@ -249,26 +249,24 @@ impl Daemon {
         Ok(())
     }
 
-    pub(super) fn submit(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+    pub(super) fn submit(&mut self, command: Request, reply: oneshot::Sender<Reply>) {
         let req_id = self.next_req;
         self.next_req += 1;
         self.pending.insert(req_id, reply);
         let now = self.clock.now();
-        self.node.handle(now, swarm_core::node::Input::Client { req_id, command });
+        self.node.handle(now, swarm_core::node::Input::Client { req_id, request: command });
     }
 
-    fn on_client(&mut self, command: Command, reply: oneshot::Sender<Reply>) {
+    fn on_client(&mut self, command: Request, reply: oneshot::Sender<Reply>) {
         let needs_certs = self.transport.security.required
             && self.transport.security.current().is_none()
             && self.node.cluster_addr().is_none();
         match &command {
-            Command::SwarmInit { advertise_addr, .. } | Command::SwarmInitWithPool { advertise_addr, .. }
-                if needs_certs =>
-            {
+            Request::InitSwarm { advertise_addr, .. } if needs_certs => {
                 let advertise = advertise_addr.clone();
                 self.init_with_new_ca(advertise.as_deref(), command, reply)
             }
-            Command::SwarmJoin { token, remote_addr, advertise_addr } if needs_certs => {
+            Request::JoinSwarm { token, remote_addr, advertise_addr } if needs_certs => {
                 let (token, remote, advertise) = (token.clone(), remote_addr.clone(), advertise_addr.clone());
                 self.join_after_certificate(&token, &remote, advertise.as_deref(), command, reply)
             }

@@ -6,6 +6,8 @@
 
 use crate::scenario::{Scenario, StepAction};
 use std::collections::BTreeMap;
+use swarm_core::cli;
+use swarm_core::control::Request;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScenarioFacts {
@@ -24,38 +26,39 @@ impl ScenarioFacts {
         for step in &scenario.steps {
             let StepAction::Run(run) = &step.action else { continue };
             let host = step.on.clone().unwrap_or_else(|| facts.hosts[0].clone());
-            let words: Vec<&str> = run.command.text().split_whitespace().filter(|w| *w != "\\").collect();
-            facts.learn(&host, &words);
+            // A line the grammar refuses changes nothing, as the daemon never sees it.
+            if let Ok(invocation) = cli::parse(run.command.text()) {
+                facts.learn(&host, &invocation.request);
+            }
         }
         facts
     }
 
-    fn learn(&mut self, host: &str, words: &[&str]) {
-        let verb = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
-        if verb("swarm", "init") || verb("swarm", "join") {
-            if !self.members.iter().any(|m| m == host) {
+    fn learn(&mut self, host: &str, request: &Request) {
+        match request {
+            Request::InitSwarm { .. } | Request::JoinSwarm { .. } if !self.members.iter().any(|m| m == host) => {
                 self.members.push(host.to_string());
             }
-        } else if verb("swarm", "leave") {
-            self.members.retain(|m| m != host);
-        } else if verb("service", "create") {
-            let Some(name) = option_value(words, "--name") else { return };
-            let global = option_value(words, "--mode").as_deref() == Some("global");
-            let replicas = option_value(words, "--replicas").and_then(|r| r.parse().ok()).unwrap_or(1);
-            self.services.insert(name, if global { None } else { Some(replicas) });
-        } else if verb("service", "scale") {
-            for word in words {
-                if let Some((name, n)) = word.split_once('=') {
-                    if let (Some(entry), Ok(n)) = (self.services.get_mut(name), n.parse()) {
-                        *entry = Some(n);
+            Request::LeaveSwarm { .. } => self.members.retain(|m| m != host),
+            Request::CreateService(spec) => {
+                // An unnamed service gets a random name: no kill target can name it ahead.
+                let Some(name) = &spec.name else { return };
+                let replicas = if spec.global { None } else { Some(spec.replicas.unwrap_or(1)) };
+                self.services.insert(name.clone(), replicas);
+            }
+            Request::ScaleServices { scales } => {
+                for (name, n) in scales {
+                    if let Some(entry) = self.services.get_mut(name) {
+                        *entry = Some(*n);
                     }
                 }
             }
-        } else if verb("service", "rm") {
-            let at = words.iter().position(|w| *w == "rm").expect("verb found");
-            for name in &words[at + 1..] {
-                self.services.remove(*name);
+            Request::RemoveServices { services } => {
+                for name in services {
+                    self.services.remove(name);
+                }
             }
+            _ => {}
         }
     }
 
@@ -71,16 +74,22 @@ impl ScenarioFacts {
     }
 }
 
-/// `--name web` or `--name=web`.
-fn option_value(words: &[&str], option: &str) -> Option<String> {
-    let with_equals = format!("{option}=");
-    for (i, word) in words.iter().enumerate() {
-        if *word == option {
-            return words.get(i + 1).map(|v| v.to_string());
-        }
-        if let Some(v) = word.strip_prefix(&with_equals) {
-            return Some(v.to_string());
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts_of(name: &str) -> ScenarioFacts {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
+        ScenarioFacts::of(&crate::scenario::load(&path).expect("the scenario loads"))
     }
-    None
+
+    #[test]
+    fn facts_follow_the_requests_a_scenario_runs() {
+        let failover = facts_of("failover.toml");
+        assert_eq!(failover.members, ["bd0", "bd1", "bd2"], "init and two joins (with a ${{token}} placeholder)");
+        assert_eq!(failover.services, BTreeMap::from([("mynginx".to_string(), Some(2))]));
+        assert_eq!(failover.kill_targets(), ["mynginx.1", "mynginx.2"]);
+        // The walkthrough creates, scales and removes its service: none is left.
+        assert!(facts_of("walkthrough.toml").services.is_empty());
+    }
 }

@@ -9,7 +9,8 @@ use swarm_core::store::Store;
 
 /// Conditions a daemon's reply shows: a join refused, a write cut short by a leader change.
 pub fn note_reply(reached: &mut BTreeSet<String>, reply: &Reply) {
-    if let Reply::Error(e) = reply {
+    if let Err(e) = reply {
+        let e = &e.message;
         if e.contains("join token") {
             reached.insert("join-refused".into());
         }

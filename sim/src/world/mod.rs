@@ -29,7 +29,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::net::Ipv4Addr;
-use swarm_core::cli::Command;
+use swarm_core::control::Request;
 use swarm_core::message::Message;
 use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
 use swarm_core::runtime::ContainerEvent;
@@ -240,13 +240,13 @@ impl World {
         self.queue.push(Event { at, seq, kind });
     }
 
-    /// Hands a command to a node's daemon; the reply is collected by `take_reply`.
-    pub fn submit(&mut self, node: NodeIndex, command: Command) -> u64 {
+    /// Hands a request to a node's daemon; the reply is collected by `take_reply`.
+    pub fn submit(&mut self, node: NodeIndex, request: Request) -> u64 {
         let req_id = self.next_req_id;
         self.next_req_id += 1;
-        let line = format!("{} {} client#{req_id} {:?}", self.now, self.hosts[node].name, command);
+        let line = format!("{} {} client#{req_id} {}", self.now, self.hosts[node].name, request.summary());
         self.trace.record(&line);
-        self.feed(node, Input::Client { req_id, command });
+        self.feed(node, Input::Client { req_id, request });
         req_id
     }
 
@@ -509,9 +509,8 @@ impl World {
 
 fn reply_summary(reply: &Reply) -> String {
     match reply {
-        Reply::Text(t) => format!("ok {:?}", t),
-        Reply::Error(e) => format!("error {:?}", e),
-        Reply::Route(r) => format!("route {} -> {}", r.service, r.backend.container_name),
+        Ok(response) => format!("ok {}", response.summary()),
+        Err(e) => format!("error {:?}", e.message),
     }
 }
 

@@ -1,0 +1,135 @@
+//! A command line lowered into what the daemon is asked ([`Request`]) and how the answer is
+//! to be shown ([`View`]): docker's presentation flags never leave the CLI.
+
+use super::command::{Command, CommandLine};
+use super::parse::parse_invocation;
+use crate::control::Request;
+
+/// One command line, ready to send: where, what, and how to show the reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// `-H HOST[:PORT]`: answer on that daemon instead of the local one.
+    pub host: Option<String>,
+    pub request: Request,
+    pub view: View,
+}
+
+/// How the CLI shows a reply; the daemon never sees these.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    /// `-q`: IDs (or the token) only.
+    pub quiet: bool,
+    /// `--pretty`: inspect as text, not JSON.
+    pub pretty: bool,
+    /// `--no-trunc`: full task errors.
+    pub no_trunc: bool,
+    /// Set for `curl URL`: the request goes to the routing mesh of the host the URL names, and
+    /// the reply is shown as curl shows it.
+    pub curl: Option<CurlTarget>,
+}
+
+/// Where a `curl` goes: `http://bd0:8000/` names host `bd0` (`hostport` `bd0:8000`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurlTarget {
+    /// The URL as typed.
+    pub url: String,
+    pub host: String,
+    pub hostport: String,
+    pub port: u16,
+}
+
+/// Parses one command line (docker's grammar, or `curl URL`) into an [`Invocation`].
+pub fn parse(line: &str) -> Result<Invocation, String> {
+    parse_invocation(line).map(Invocation::of)
+}
+
+impl Invocation {
+    /// Lowers docker's syntax tree into the request and the view options.
+    pub fn of(line: CommandLine) -> Invocation {
+        let mut view = View::default();
+        let request = match line.command {
+            Command::SwarmInit { advertise_addr, listen_addr, force_new_cluster } => {
+                Request::InitSwarm { advertise_addr, listen_addr, force_new_cluster, default_addr_pool: None }
+            }
+            Command::SwarmInitWithPool { advertise_addr, listen_addr, force_new_cluster, default_addr_pool } => {
+                Request::InitSwarm {
+                    advertise_addr,
+                    listen_addr,
+                    force_new_cluster,
+                    default_addr_pool: Some(default_addr_pool),
+                }
+            }
+            Command::SwarmJoin { token, remote_addr, advertise_addr } => {
+                Request::JoinSwarm { token, remote_addr, advertise_addr }
+            }
+            Command::SwarmJoinToken { role, quiet, rotate } => {
+                view.quiet = quiet;
+                if rotate {
+                    Request::RotateJoinToken { role }
+                } else {
+                    Request::GetJoinToken { role }
+                }
+            }
+            Command::SwarmLeave { force } => Request::LeaveSwarm { force },
+            Command::NodeLs { quiet } => {
+                view.quiet = quiet;
+                Request::ListNodes
+            }
+            Command::NodeInspect { nodes, pretty } => {
+                view.pretty = pretty;
+                Request::InspectNodes { nodes }
+            }
+            Command::NodeUpdate(args) => Request::UpdateNode(args),
+            Command::NodePromote { nodes } => Request::PromoteNodes { nodes },
+            Command::NodeDemote { nodes } => Request::DemoteNodes { nodes },
+            Command::NodeRm { nodes, force } => Request::RemoveNodes { nodes, force },
+            Command::NetworkCreate { name, driver, subnet } => Request::CreateNetwork { name, driver, subnet },
+            Command::NetworkLs { quiet } => {
+                view.quiet = quiet;
+                Request::ListNetworks
+            }
+            Command::NetworkInspect { networks } => Request::InspectNetworks { networks },
+            Command::NetworkRm { networks } => Request::RemoveNetworks { networks },
+            Command::ServiceCreate(args) => Request::CreateService(args),
+            Command::ServiceLs { quiet } => {
+                view.quiet = quiet;
+                Request::ListServices
+            }
+            Command::ServicePs { services, quiet, no_trunc } => {
+                view.quiet = quiet;
+                view.no_trunc = no_trunc;
+                Request::ListTasks { services }
+            }
+            Command::ServiceInspect { services, pretty } => {
+                view.pretty = pretty;
+                Request::InspectServices { services }
+            }
+            Command::ServiceScale { scales } => Request::ScaleServices { scales },
+            Command::ServiceUpdate(args) => Request::UpdateService(args),
+            Command::ServiceRm { services } => Request::RemoveServices { services },
+            Command::Ps { all, quiet } => {
+                view.quiet = quiet;
+                Request::ListContainers { all }
+            }
+            Command::Kill { containers } => Request::KillContainers { containers },
+            Command::Exec { container, command } => Request::Exec { container, command },
+            Command::Curl { url } => {
+                let target = CurlTarget::of(&url);
+                let port = target.port;
+                view.curl = Some(target);
+                Request::RouteIngress { port }
+            }
+        };
+        Invocation { host: line.host, request, view }
+    }
+}
+
+impl CurlTarget {
+    /// `http://HOST[:PORT]/...`; port 80 when the URL gives none (or one that is no port).
+    fn of(url: &str) -> CurlTarget {
+        let hostport = url.trim_start_matches("http://").split('/').next().unwrap_or("").to_string();
+        let host = hostport.split(':').next().unwrap_or(&hostport).to_string();
+        let port = hostport.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(80);
+        CurlTarget { url: url.to_string(), host, hostport, port }
+    }
+}

@@ -1,0 +1,105 @@
+//! A reply as docker's CLI prints it: tables, inspect JSON, success lines and
+//! `Error response from daemon: ...`, from the reply's objects alone.
+
+use super::invocation::Invocation;
+use super::{inspect, tables};
+use crate::api::{Network, NodeRole, Service};
+use crate::control::{Reply, Request, Response};
+use crate::ids::NodeId;
+use std::collections::BTreeMap;
+
+/// What the CLI prints for `reply` (stdout on success, stderr on an error).
+pub fn render(invocation: &Invocation, reply: &Reply) -> String {
+    match reply {
+        Err(e) => match &invocation.view.curl {
+            Some(curl) => format!("curl: (7) Failed to connect to port {}: {e}\n", curl.port),
+            None => format!("Error response from daemon: {e}\n"),
+        },
+        Ok(response) => render_response(invocation, response),
+    }
+}
+
+/// The CLI's exit status: docker's 1 when the daemon refuses, curl's 7 when no connection.
+pub fn exit_code(invocation: &Invocation, reply: &Reply) -> i32 {
+    match (reply, &invocation.view.curl) {
+        (Ok(_), _) => 0,
+        (Err(_), Some(_)) => 7,
+        (Err(_), None) => 1,
+    }
+}
+
+fn render_response(invocation: &Invocation, response: &Response) -> String {
+    let view = &invocation.view;
+    let lines = |items: &[String]| items.iter().map(|i| format!("{i}\n")).collect::<String>();
+    match response {
+        Response::SwarmInitialized { node_id, worker_token, advertise_addr } => format!(
+            "Swarm initialized: current node ({node_id}) is now a manager.\n\n{}\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n",
+            join_instructions(NodeRole::Worker, worker_token, advertise_addr)
+        ),
+        Response::SwarmJoined { role } => format!("This node joined a swarm as a {}.\n", role.as_str()),
+        Response::SwarmLeft => "Node left the swarm.\n".into(),
+        Response::JoinToken { role, token, manager_addr } => {
+            if view.quiet {
+                format!("{token}\n")
+            } else {
+                join_instructions(*role, token, manager_addr)
+            }
+        }
+        Response::JoinTokenRotated { role } => format!("Successfully rotated {} join token.\n", role.as_str()),
+        Response::Nodes(nodes) => match invocation.request {
+            Request::InspectNodes { .. } => {
+                let statuses: BTreeMap<NodeId, String> = nodes
+                    .iter()
+                    .filter_map(|v| v.manager_status.clone().map(|s| (v.node.id.clone(), s)))
+                    .collect();
+                let found: Vec<_> = nodes.iter().map(|v| &v.node).collect();
+                inspect::node_inspect(&found, &statuses, view.pretty)
+            }
+            _ => tables::node_ls(nodes, view.quiet),
+        },
+        Response::RolesChanged(changes) => changes
+            .iter()
+            .map(|c| match (c.changed, c.role) {
+                (false, role) => format!("Node {} is already a {}.\n", c.node_id, role.as_str()),
+                (true, NodeRole::Manager) => format!("Node {} promoted to a manager in the swarm.\n", c.node_id),
+                (true, NodeRole::Worker) => format!("Manager {} demoted in the swarm.\n", c.node_id),
+            })
+            .collect(),
+        Response::NodeUpdated { node } => format!("{node}\n"),
+        Response::NetworkCreated { id } => format!("{id}\n"),
+        Response::Networks(networks) => match invocation.request {
+            Request::InspectNetworks { .. } => {
+                let found: Vec<&Network> = networks.iter().collect();
+                inspect::network_inspect(&found)
+            }
+            _ => tables::network_ls(networks, view.quiet),
+        },
+        Response::ServiceCreated { id } => format!("{id}\n"),
+        Response::Services(services) => match invocation.request {
+            Request::InspectServices { .. } => {
+                let found: Vec<&Service> = services.iter().map(|v| &v.service).collect();
+                if view.pretty {
+                    inspect::service_inspect_pretty(&found)
+                } else {
+                    inspect::service_inspect(&found)
+                }
+            }
+            _ => tables::service_ls(services, view.quiet),
+        },
+        Response::Tasks { tasks, as_of } => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet),
+        Response::ServicesScaled { scales } => scales.iter().map(|(name, n)| format!("{name} scaled to {n}\n")).collect(),
+        Response::ServiceUpdated { service } => format!("{service}\n"),
+        Response::Removed { names } => lines(names),
+        Response::Containers { containers, as_of } => tables::container_ps(containers, *as_of, view.quiet),
+        Response::Killed { containers } => lines(containers),
+        Response::ExecOutput { stdout } => stdout.clone(),
+        Response::Route(route) => format!("{} -> {}\n", route.service, route.backend.container_name),
+    }
+}
+
+fn join_instructions(role: NodeRole, token: &str, addr: &str) -> String {
+    format!(
+        "To add a {} to this swarm, run the following command:\n\n    docker swarm join \\\n    --token {token} \\\n    {addr}\n",
+        role.as_str()
+    )
+}

@@ -1,0 +1,46 @@
+//! The daemon's refusals: an [`ApiError`] carries docker's exact words, which the CLI prints
+//! after `Error response from daemon: `. The ones more than one component gives live here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const NOT_A_MANAGER_WORKER: &str = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+pub const NOT_IN_SWARM: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
+pub const ALREADY_IN_SWARM: &str =
+    "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
+/// A node that is no manager answering a join or a certificate request.
+pub const NOT_A_MANAGER_RPC: &str = "rpc error: code = Unavailable desc = this node is not a swarm manager";
+pub const JOIN_TIMED_OUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";
+pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+pub const LOST_LEADERSHIP_ERROR: &str =
+    "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
+
+/// A request the daemon refused, in docker's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(message: impl Into<String>) -> ApiError {
+        ApiError { message: message.into() }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for ApiError {
+    fn from(message: String) -> ApiError {
+        ApiError { message }
+    }
+}
+
+impl From<&str> for ApiError {
+    fn from(message: &str) -> ApiError {
+        ApiError { message: message.to_string() }
+    }
+}

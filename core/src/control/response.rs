@@ -1,0 +1,204 @@
+//! What a node answers, as objects: each carries everything the CLI shows of it (a service's
+//! running count, a task's node name, which manager leads), so the edge renders a reply without
+//! the store, and `swarmctl --format json` serializes the objects themselves.
+
+use crate::api::{Network, Node, NodeRole, Service, ServiceMode, Task, TaskState};
+use crate::ids::{NetworkId, NodeId, ServiceId};
+use crate::message::Addr;
+use crate::net::Route;
+use crate::runtime::ContainerInfo;
+use crate::store::Store;
+use crate::time::Instant;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    SwarmInitialized {
+        node_id: NodeId,
+        worker_token: String,
+        /// The new manager's address on the cluster port.
+        advertise_addr: Addr,
+    },
+    SwarmJoined {
+        role: NodeRole,
+    },
+    SwarmLeft,
+    JoinToken {
+        role: NodeRole,
+        token: String,
+        /// The answering manager's address, where a new node joins.
+        manager_addr: Addr,
+    },
+    JoinTokenRotated {
+        role: NodeRole,
+    },
+    Nodes(Vec<NodeView>),
+    /// Promotions and demotions, in the order asked.
+    RolesChanged(Vec<RoleChange>),
+    NodeUpdated {
+        node: String,
+    },
+    NetworkCreated {
+        id: NetworkId,
+    },
+    Networks(Vec<Network>),
+    ServiceCreated {
+        id: ServiceId,
+    },
+    Services(Vec<ServiceView>),
+    Tasks {
+        tasks: Vec<TaskView>,
+        /// When the daemon answered (task ages count from here).
+        as_of: Instant,
+    },
+    ServicesScaled {
+        scales: Vec<(String, u64)>,
+    },
+    ServiceUpdated {
+        service: String,
+    },
+    /// Nodes, networks or services removed, named as the request named them.
+    Removed {
+        names: Vec<String>,
+    },
+    Containers {
+        containers: Vec<ContainerInfo>,
+        /// When the daemon answered (container ages count from here).
+        as_of: Instant,
+    },
+    /// Containers killed, named as the request named them.
+    Killed {
+        containers: Vec<String>,
+    },
+    /// What the command run by `Exec` wrote on its stdout.
+    ExecOutput {
+        stdout: String,
+    },
+    /// Where the routing mesh sends a connection; the driver delivers it to the task.
+    Route(Route),
+}
+
+/// A node as the managers' store holds it, with what this manager knows of its Raft status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub node: Node,
+    /// `Leader`, `Reachable` or `Unreachable` for managers, as `node ls` shows it.
+    pub manager_status: Option<String>,
+    /// The node that answered the request.
+    pub is_self: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleChange {
+    pub node_id: NodeId,
+    pub role: NodeRole,
+    /// False when the node already had the role.
+    pub changed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceView {
+    pub service: Service,
+    /// As docker 1.12 counts: running tasks meant to run, on nodes not Down (a Down node's last
+    /// report is stale).
+    pub running: u64,
+    /// The replica count, or for a global service the tasks meant to run.
+    pub desired: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub task: Task,
+    /// The hostname of the task's node; its ID if the node left the store; empty if unassigned.
+    pub node: String,
+}
+
+impl NodeView {
+    pub fn of(node: &Node, manager_statuses: &BTreeMap<NodeId, String>, answering: Option<&NodeId>) -> NodeView {
+        NodeView {
+            node: node.clone(),
+            manager_status: manager_statuses.get(&node.id).cloned(),
+            is_self: Some(&node.id) == answering,
+        }
+    }
+
+    /// Every node of the store.
+    pub fn all(
+        store: &Store,
+        manager_statuses: &BTreeMap<NodeId, String>,
+        answering: Option<&NodeId>,
+    ) -> Vec<NodeView> {
+        store.nodes.values().map(|n| NodeView::of(n, manager_statuses, answering)).collect()
+    }
+}
+
+impl ServiceView {
+    pub fn of(store: &Store, service: &Service) -> ServiceView {
+        let running = store.running_tasks_of_service(&service.id).count() as u64;
+        let desired = match service.spec.mode {
+            ServiceMode::Replicated { replicas } => replicas,
+            ServiceMode::Global => {
+                store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64
+            }
+        };
+        ServiceView { service: service.clone(), running, desired }
+    }
+
+    /// Every service of the store.
+    pub fn all(store: &Store) -> Vec<ServiceView> {
+        store.services.values().map(|s| ServiceView::of(store, s)).collect()
+    }
+}
+
+impl TaskView {
+    pub fn of(store: &Store, task: &Task) -> TaskView {
+        let node = match &task.node_id {
+            None => String::new(),
+            Some(id) => store.nodes.get(id).map(|n| n.description.hostname.clone()).unwrap_or_else(|| id.to_string()),
+        };
+        TaskView { task: task.clone(), node }
+    }
+
+    /// Every task of these services.
+    pub fn of_services(store: &Store, services: &[&Service]) -> Vec<TaskView> {
+        services.iter().flat_map(|s| store.tasks_of_service(&s.id)).map(|t| TaskView::of(store, t)).collect()
+    }
+}
+
+impl Response {
+    /// One stable line for the simulator's trace: what kind of answer and how much of it.
+    pub fn summary(&self) -> String {
+        match self {
+            Response::SwarmInitialized { node_id, .. } => format!("swarm initialized node={node_id}"),
+            Response::SwarmJoined { role } => format!("swarm joined as {}", role.as_str()),
+            Response::SwarmLeft => "swarm left".into(),
+            Response::JoinToken { role, .. } => format!("join token {}", role.as_str()),
+            Response::JoinTokenRotated { role } => format!("join token rotated {}", role.as_str()),
+            Response::Nodes(nodes) => format!("nodes {}", nodes.len()),
+            Response::RolesChanged(changes) => {
+                let parts: Vec<String> = changes
+                    .iter()
+                    .map(|c| format!("{}={}{}", c.node_id, c.role.as_str(), if c.changed { "" } else { "(already)" }))
+                    .collect();
+                format!("roles {}", parts.join(" "))
+            }
+            Response::NodeUpdated { node } => format!("node updated {node}"),
+            Response::NetworkCreated { id } => format!("network created {id}"),
+            Response::Networks(networks) => format!("networks {}", networks.len()),
+            Response::ServiceCreated { id } => format!("service created {id}"),
+            Response::Services(services) => format!("services {}", services.len()),
+            Response::Tasks { tasks, .. } => format!("tasks {}", tasks.len()),
+            Response::ServicesScaled { scales } => {
+                let parts: Vec<String> = scales.iter().map(|(n, r)| format!("{n}={r}")).collect();
+                format!("scaled {}", parts.join(" "))
+            }
+            Response::ServiceUpdated { service } => format!("service updated {service}"),
+            Response::Removed { names } => format!("removed {}", names.join(" ")),
+            Response::Containers { containers, .. } => format!("containers {}", containers.len()),
+            Response::Killed { containers } => format!("killed {}", containers.join(" ")),
+            Response::ExecOutput { stdout } => format!("exec {:?}", stdout),
+            Response::Route(r) => format!("route {} -> {}", r.service, r.backend.container_name),
+        }
+    }
+}

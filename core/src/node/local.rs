@@ -1,0 +1,122 @@
+//! The daemon-local verbs: what a node answers from its own containers and networks, in or
+//! out of a swarm (`ps`, `kill`, `exec`, `network ls`, the routing mesh's ingress route).
+
+use super::Node;
+use crate::api::{Network, NetworkDriver, NetworkScope};
+use crate::control::Response;
+use crate::ids::NetworkId;
+use crate::io::Output;
+use crate::runtime::{ContainerCommand, ContainerInfo, ContainerState};
+use crate::time::Instant;
+
+impl Node {
+    pub(super) fn ps(&mut self, now: Instant, req_id: u64, all: bool) {
+        let containers = match self.agent() {
+            Some(agent) => agent
+                .containers
+                .values()
+                .filter(|c| all || matches!(c.state, ContainerState::Running { .. }))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        self.reply(req_id, Ok(Response::Containers { containers, as_of: now }));
+    }
+
+    /// The daemon's own networks, and the swarm's it knows.
+    pub(super) fn known_networks(&self) -> Vec<Network> {
+        let mut networks = self.local_networks.clone();
+        if let Some(mgr) = self.manager() {
+            networks.extend(mgr.store.networks.values().cloned());
+        } else if self.member().is_some() {
+            // A worker lists the swarm networks its tasks use; ingress is always there.
+            let id = self.agent().and_then(|a| a.directory.ingress_network.clone()).unwrap_or(NetworkId(String::new()));
+            networks.push(Network {
+                id,
+                name: "ingress".into(),
+                driver: NetworkDriver::Overlay,
+                scope: NetworkScope::Swarm,
+                subnet: None,
+                ingress: true,
+                created_at: Instant::ZERO,
+            });
+        }
+        networks
+    }
+
+    fn find_container(&self, name: &str) -> Option<String> {
+        let agent = self.agent()?;
+        if agent.containers.contains_key(name) {
+            return Some(name.to_string());
+        }
+        // Docker accepts ID prefixes; swarmsim also accepts a name prefix such as `mynginx.2`,
+        // since task IDs are not known before the run.
+        let matches: Vec<&ContainerInfo> = agent
+            .containers
+            .values()
+            .filter(|c| c.id.starts_with(name) || c.name.starts_with(&format!("{name}.")))
+            .collect();
+        if matches.len() == 1 {
+            return Some(matches[0].name.clone());
+        }
+        // Several (a slot's dead container beside its replacement): the one running, if unique.
+        let running: Vec<&&ContainerInfo> =
+            matches.iter().filter(|c| matches!(c.state, ContainerState::Running { .. })).collect();
+        (running.len() == 1).then(|| running[0].name.clone())
+    }
+
+    pub(super) fn kill(&mut self, req_id: u64, containers: &[String]) {
+        for name in containers {
+            match self.find_container(name) {
+                Some(full) => {
+                    self.outputs.push(Output::Container(ContainerCommand::Kill { name: full.clone() }));
+                }
+                None => {
+                    return self.reply(
+                        req_id,
+                        Err(format!("Cannot kill container: {name}: No such container: {name}").into()),
+                    );
+                }
+            }
+        }
+        self.reply(req_id, Ok(Response::Killed { containers: containers.to_vec() }));
+    }
+
+    pub(super) fn exec(&mut self, req_id: u64, container: &str, command: &[String]) {
+        let Some(full) = self.find_container(container) else {
+            return self.reply(req_id, Err(format!("No such container: {container}").into()));
+        };
+        let agent = self.agent().expect("find_container found one");
+        match command {
+            [cmd, name] if cmd == "nslookup" => {
+                let networks = agent.container_networks(&full).unwrap_or_default();
+                let ips = agent.directory.resolve(name, &networks);
+                let mut text = String::from("Server:    127.0.0.11\nAddress 1: 127.0.0.11\n\n");
+                if ips.is_empty() {
+                    return self.reply(req_id, Err(format!("{text}nslookup: can't resolve '{name}'").into()));
+                }
+                text.push_str(&format!("Name:      {name}\n"));
+                for (i, ip) in ips.iter().enumerate() {
+                    text.push_str(&format!("Address {}: {ip}\n", i + 1));
+                }
+                self.reply(req_id, Ok(Response::ExecOutput { stdout: text }));
+            }
+            _ => self.reply(
+                req_id,
+                Err(format!("exec: the simulated image only runs `nslookup NAME`, not {command:?}").into()),
+            ),
+        }
+    }
+
+    /// A connection from outside to `port` on this node: the routing mesh picks the task. The
+    /// error is why the connection is refused (`Connection refused`), as a client shows it.
+    pub(super) fn answer_route_ingress(&mut self, req_id: u64, port: u16) {
+        if self.agent().is_none() {
+            return self.reply(req_id, Err("Connection refused".into()));
+        }
+        match self.route_ingress(port) {
+            Ok(route) => self.reply(req_id, Ok(Response::Route(route))),
+            Err(e) => self.reply(req_id, Err(e.into())),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Membership: `swarm init`, `swarm join` (the handshake with a manager) and `swarm leave`.
+
+use super::{Member, Membership, Node, Node_, Pending, JOIN_TIMEOUT};
+use crate::api::*;
+use crate::control::errors::{ALREADY_IN_SWARM, NO_LEADER_ERROR};
+use crate::control::Response;
+use crate::ids::{NetworkId, NodeId};
+use crate::io::Output;
+use crate::manager::manager::{Manager, Origin};
+use crate::manager::tokens;
+use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, CLUSTER_PORT};
+use crate::persist::Identity;
+use crate::store::StoreAction;
+use crate::time::Instant;
+use crate::worker::agent::Agent;
+use core::net::Ipv4Addr;
+use rand::{Rng, RngCore};
+
+impl Node {
+    pub(super) fn choose_advertise_addr(&self, given: Option<String>) -> Result<Ipv4Addr, String> {
+        if let Some(given) = given {
+            let host = given.split(':').next().unwrap_or(&given);
+            if let Ok(ip) = host.parse::<Ipv4Addr>() {
+                return Ok(ip);
+            }
+            return self
+                .config
+                .interfaces
+                .iter()
+                .find(|(name, _)| name == host)
+                .map(|(_, ip)| *ip)
+                .ok_or_else(|| format!("advertise address must be a non-zero IP address or network interface (with optional port): {given}"));
+        }
+        match self.config.interfaces.as_slice() {
+            [] => Err("could not find the system's IP address - specify one with --advertise-addr".into()),
+            [(_, ip)] => Ok(*ip),
+            [(if_a, ip_a), (if_b, ip_b), ..] => Err(format!(
+                "could not choose an IP address to advertise since this system has multiple addresses on different interfaces ({ip_a} on {if_a} and {ip_b} on {if_b}) - specify one with --advertise-addr"
+            )),
+        }
+    }
+
+    pub(super) fn description(&self) -> NodeDescription {
+        NodeDescription {
+            hostname: self.config.hostname.clone(),
+            platform_os: "linux".into(),
+            platform_arch: "x86_64".into(),
+            resources: self.config.resources,
+            engine_version: self.config.engine_version.clone(),
+            engine_labels: self.config.engine_labels.clone(),
+        }
+    }
+
+    pub(super) fn swarm_init(&mut self, now: Instant, req_id: u64, advertise: Option<String>, pool: Option<AddrPool>) {
+        if !matches!(self.membership, Membership::Outside) {
+            return self.reply(req_id, Err(ALREADY_IN_SWARM.into()));
+        }
+        if let Some(Err(e)) = pool.as_ref().map(AddrPool::validate) {
+            return self.reply(req_id, Err(e.into()));
+        }
+        let ip = match self.choose_advertise_addr(advertise) {
+            Ok(ip) => ip,
+            Err(e) => return self.reply(req_id, Err(e.into())),
+        };
+        let addr = format!("{ip}:{CLUSTER_PORT}");
+        let rng = &mut self.rng;
+        let node_id = NodeId::generate(rng);
+        // Drawn even when the driver gave the real digest, so the RNG stream stays the same.
+        let mut ca_cert = [0u8; 64];
+        rng.fill_bytes(&mut ca_cert);
+        let ca_digest = self.root_ca_digest.clone().unwrap_or_else(|| tokens::ca_digest(&ca_cert));
+        let cluster = Cluster {
+            id: crate::ids::new_id(rng),
+            worker_token: tokens::new_join_token(&ca_digest, rng),
+            manager_token: tokens::new_join_token(&ca_digest, rng),
+            ca_digest,
+            task_history_limit: crate::manager::orchestrator::DEFAULT_TASK_HISTORY_LIMIT,
+            default_addr_pool: pool,
+        };
+        let raft_id: u64 = loop {
+            let id: u64 = rng.gen();
+            if id != 0 {
+                break id;
+            }
+        };
+        let node = Node_ {
+            id: node_id.clone(),
+            spec: NodeSpec { role: NodeRole::Manager, availability: Availability::Active, labels: Default::default() },
+            description: self.description(),
+            status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: ip.to_string() },
+            manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),
+            created_at: now,
+        };
+        let ingress = Network {
+            id: NetworkId::generate(&mut self.rng),
+            name: "ingress".into(),
+            driver: NetworkDriver::Overlay,
+            scope: NetworkScope::Swarm,
+            // From the pool when one was given (as dockerd), else docker 1.12's 10.255.0.0/16.
+            subnet: match &cluster.default_addr_pool {
+                Some(pool) => pool.first_free(&[]),
+                None => Subnet::parse("10.255.0.0/16"),
+            },
+            ingress: true,
+            created_at: now,
+        };
+        let response = Response::SwarmInitialized {
+            node_id: node_id.clone(),
+            worker_token: cluster.worker_token.clone(),
+            advertise_addr: addr.clone(),
+        };
+        self.outputs.push(Output::SaveIdentity(Some(Identity {
+            node_id: node_id.clone(),
+            role: NodeRole::Manager,
+            advertise_addr: addr.clone(),
+            raft_id: Some(raft_id),
+            managers: vec![(raft_id, addr.clone())],
+        })));
+        let mut manager = Manager::bootstrap(raft_id, addr.clone(), now, &mut self.rng, &mut self.outputs);
+        let actions =
+            vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
+        manager.plant(self.planted);
+        if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), response) {
+            return self.reply(req_id, Err(e.into()));
+        }
+        let agent = Agent::new(node_id.clone(), vec![addr.clone()], addr.clone(), now);
+        self.membership = Membership::Member(Member { node_id, advertise_addr: addr, manager: Some(manager), agent });
+        if let Membership::Member(Member { manager: Some(mgr), .. }) = &mut self.membership {
+            mgr.on_timer(now, &mut self.rng, &mut self.outputs);
+        }
+    }
+
+    pub(super) fn swarm_join(
+        &mut self,
+        now: Instant,
+        req_id: u64,
+        token: String,
+        remote: String,
+        advertise: Option<String>,
+    ) {
+        if !matches!(self.membership, Membership::Outside) {
+            return self.reply(req_id, Err(ALREADY_IN_SWARM.into()));
+        }
+        if let Err(e) = tokens::parse_join_token(&token) {
+            return self.reply(req_id, Err(e.into()));
+        }
+        let ip = match self.choose_advertise_addr(advertise) {
+            Ok(ip) => ip,
+            Err(e) => return self.reply(req_id, Err(e.into())),
+        };
+        let remote = if remote.contains(':') { remote } else { format!("{remote}:{CLUSTER_PORT}") };
+        let request_id = self.new_request_id();
+        let advertise_addr = format!("{ip}:{CLUSTER_PORT}");
+        self.pending.insert(request_id, Pending::Join { req_id, deadline: now + JOIN_TIMEOUT });
+        self.send_join(request_id, &token, &advertise_addr, remote);
+        self.membership = Membership::Joining { request_id, token, advertise_addr };
+    }
+
+    pub(super) fn send_join(&mut self, request_id: u64, token: &str, advertise_addr: &Addr, to: Addr) {
+        let req = JoinRequest {
+            request_id,
+            token: token.to_string(),
+            advertise_addr: advertise_addr.clone(),
+            description: self.description(),
+        };
+        self.outputs.push(Output::Send { to, msg: Message::JoinRequest(req) });
+    }
+
+    pub(super) fn on_join_response(
+        &mut self,
+        now: Instant,
+        request_id: u64,
+        result: Result<JoinAccepted, JoinRefused>,
+    ) {
+        let Membership::Joining { request_id: expected, token, advertise_addr } = &self.membership else { return };
+        if *expected != request_id {
+            return;
+        }
+        let (token, advertise_addr) = (token.clone(), advertise_addr.clone());
+        let req_id = match self.pending.get(&request_id) {
+            Some(Pending::Join { req_id, .. }) => Some(*req_id),
+            _ => None,
+        };
+        match result {
+            Err(JoinRefused::NotLeader { leader_addr: Some(leader) }) => {
+                self.send_join(request_id, &token, &advertise_addr, leader);
+            }
+            Err(JoinRefused::NotLeader { leader_addr: None }) => {
+                self.membership = Membership::Outside;
+                self.pending.remove(&request_id);
+                if let Some(req_id) = req_id {
+                    self.reply(req_id, Err(NO_LEADER_ERROR.into()));
+                }
+            }
+            Err(JoinRefused::Error(e)) => {
+                self.membership = Membership::Outside;
+                self.pending.remove(&request_id);
+                if let Some(req_id) = req_id {
+                    self.reply(req_id, Err(e.into()));
+                }
+            }
+            Ok(accepted) => {
+                self.pending.remove(&request_id);
+                let managers: Vec<Addr> = accepted.managers.iter().map(|(_, a)| a.clone()).collect();
+                let manager = accepted
+                    .raft_id
+                    .map(|id| Manager::joining(id, advertise_addr.clone(), &accepted.managers, now, &mut self.rng))
+                    .map(|mut m| {
+                        m.plant(self.planted);
+                        m
+                    });
+                self.outputs.push(Output::SaveIdentity(Some(Identity {
+                    node_id: accepted.node_id.clone(),
+                    role: accepted.role,
+                    advertise_addr: advertise_addr.clone(),
+                    raft_id: accepted.raft_id,
+                    managers: accepted.managers.clone(),
+                })));
+                let agent = Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr.clone(), now);
+                self.membership =
+                    Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
+                if let Some(req_id) = req_id {
+                    self.reply(req_id, Ok(Response::SwarmJoined { role: accepted.role }));
+                }
+            }
+        }
+    }
+
+    pub(super) fn swarm_leave(&mut self, req_id: u64, force: bool) {
+        match &self.membership {
+            Membership::Outside => self.reply(req_id, Err("This node is not part of a swarm".into())),
+            Membership::Member(m) if m.manager.is_some() && !force => self.reply(
+                req_id,
+                Err("You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into()),
+            ),
+            _ => {
+                self.membership = Membership::Outside;
+                self.outputs.push(Output::SaveIdentity(None));
+                self.reply(req_id, Ok(Response::SwarmLeft));
+            }
+        }
+    }
+}
