@@ -82,7 +82,7 @@ pub enum Event {
         port: u16,
         reply: oneshot::Sender<Result<Route, String>>,
     },
-    /// A task's DNS question: core's directory answers it (see `dns`).
+    /// A task's DNS question: `Node::resolve` answers it (see `dns`).
     Resolve {
         container: String,
         name: String,
