@@ -27,4 +27,6 @@ pub mod store;
 #[cfg(test)]
 mod test_support;
 pub mod time;
-pub mod worker;
+/// The join token format (`SWMTKN-1-<CA digest>-<secret>`): data a driver checks during TLS bootstrap.
+pub mod tokens;
+pub(crate) mod worker;

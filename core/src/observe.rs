@@ -11,7 +11,7 @@
 
 use crate::ids::NetworkId;
 use crate::manager::allocator::Allocator;
-use crate::manager::manager::Manager;
+use crate::manager::Manager;
 use crate::node::Node;
 use crate::store::Store;
 use core::net::Ipv4Addr;

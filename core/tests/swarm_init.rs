@@ -37,7 +37,7 @@ fn run(node: &mut Node, now: &mut Instant, line: &str) -> Reply {
 }
 
 fn subnets(node: &Node) -> Vec<(String, String)> {
-    let store = &node.manager().expect("a manager").store;
+    let store = node.observe().manager().expect("a manager").store();
     let mut out: Vec<(String, String)> = store
         .networks
         .values()
@@ -102,7 +102,7 @@ fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
     let (mut n, mut now) = (node(), Instant::ZERO);
     n.set_root_ca_digest(real.clone());
     run(&mut n, &mut now, "docker swarm init").expect("succeeds");
-    let cluster = n.manager().unwrap().store.cluster.clone().unwrap();
+    let cluster = n.observe().manager().unwrap().store().cluster.clone().unwrap();
     assert_eq!(cluster.ca_digest, real);
     for token in [&cluster.worker_token, &cluster.manager_token] {
         assert!(token.starts_with(&format!("SWMTKN-1-{real}-")), "{token}");
@@ -112,7 +112,7 @@ fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
     let digest = |seed_node: &mut Node| {
         let mut now = Instant::ZERO;
         run(seed_node, &mut now, "docker swarm init").expect("swarm init succeeds");
-        seed_node.manager().unwrap().store.cluster.clone().unwrap().ca_digest
+        seed_node.observe().manager().unwrap().store().cluster.clone().unwrap().ca_digest
     };
     let (a, b) = (digest(&mut node()), digest(&mut node()));
     assert_eq!(a, b);

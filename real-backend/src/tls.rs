@@ -217,7 +217,7 @@ impl ServerCertVerifier for AcceptAnyServer {
 
 /// The digest a join token carries: sha256 of the root CA certificate in base 36 (core's).
 pub fn ca_digest(ca_cert_der: &[u8]) -> String {
-    swarm_core::manager::tokens::ca_digest(ca_cert_der)
+    swarm_core::tokens::ca_digest(ca_cert_der)
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ mod tests {
         for cut in 0..bytes.len() {
             let _ = decode(&bytes[..cut]);
         }
-        let raft_payload = encode(&Message::Raft(Box::new(raft::eraftpb::Message::default())));
+        let raft_payload = encode(&Message::Raft(Box::default()));
         let mut bad = raft_payload.clone();
         bad.extend([0xff; 8]);
         let _ = decode(&bad);

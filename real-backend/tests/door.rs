@@ -14,7 +14,7 @@ const PAST_THE_DOOR: &[(&str, &str)] = &[
     (".directory", "the routing directory: Node::route_ingress, Node::route_vip, Output::Serve"),
     ("swarm_core::store", "the replicated store: a door query"),
     ("swarm_core::worker", "the agent: a door query"),
-    ("swarm_core::manager::manager", "the manager: a door query"),
+    ("swarm_core::manager::Manager", "the manager: a door query"),
     ("swarm_core::manager::orchestrator", "the orchestrator: a door query"),
     ("swarm_core::manager::scheduler", "the scheduler: a door query"),
     ("swarm_core::manager::dispatcher", "the dispatcher: a door query"),

@@ -377,7 +377,7 @@ fn cluster_port_refuses_peers_without_a_valid_certificate() {
         let ca = rt_fetch_ca(addr).await;
         // The join tokens carry the digest of this very CA certificate (core got it at init).
         let token = m.ok("swarm join-token -q worker");
-        let (digest, _) = swarm_core::manager::tokens::parse_join_token(token.trim()).unwrap();
+        let (digest, _) = swarm_core::tokens::parse_join_token(token.trim()).unwrap();
         assert_eq!(digest, swarmd::tls::ca_digest(&ca), "{token}");
         let anon = swarmd::tls::anonymous_client_config(&ca).unwrap();
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -359,7 +359,7 @@ fn node_rm(store: &Store, names: &[String], force: bool) -> Result<Write, String
 
 fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<Write, String> {
     let mut cluster = store.cluster.clone().ok_or("This node is not a swarm manager.")?;
-    let token = crate::manager::tokens::new_join_token(&cluster.ca_digest, rng);
+    let token = crate::tokens::new_join_token(&cluster.ca_digest, rng);
     match role {
         NodeRole::Worker => cluster.worker_token = token,
         NodeRole::Manager => cluster.manager_token = token,

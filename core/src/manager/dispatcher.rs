@@ -9,7 +9,6 @@ use crate::ids::{NodeId, TaskId};
 use crate::manager::directory::DirectoryKeeper;
 use crate::manager::round::Round;
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
-use crate::net::Directory;
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
 use rand::Rng;
@@ -287,11 +286,6 @@ impl Dispatcher {
 /// Every task the store places on the node: the agent's whole desired world.
 pub fn assignments(store: &Store, node: &NodeId) -> Vec<Task> {
     store.tasks_on_node(node).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect()
-}
-
-/// The routing-mesh and DNS view, built from the whole store (see `directory::build`).
-pub fn directory(store: &Store) -> Directory {
-    super::directory::build(store)
 }
 
 #[cfg(test)]

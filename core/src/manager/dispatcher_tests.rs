@@ -429,7 +429,7 @@ fn directory_lists_only_running_tasks_desired_running_and_the_ingress_network() 
         leader.apply(actions);
     }
 
-    let dir = directory(&leader.store);
+    let dir = crate::manager::directory::build(&leader.store);
 
     assert_eq!(dir.ingress_network, Some(net("ingress-id")));
     let web = &dir.services["web"];
@@ -452,7 +452,7 @@ fn directory_leaves_out_services_the_allocator_has_not_reached() {
     svc.endpoint = None;
     leader.apply(vec![StoreAction::CreateService(svc)]);
 
-    let dir = directory(&leader.store);
+    let dir = crate::manager::directory::build(&leader.store);
 
     assert_eq!(dir.services.keys().collect::<Vec<_>>(), ["web"]);
     assert_eq!(dir.ingress_network, None);

@@ -1,13 +1,805 @@
 //! The manager: Raft-replicated store plus the controllers the leader runs, one module per
-//! swarm concept (as swarmkit's manager/ packages), composed in `manager.rs`.
+//! swarm concept (as swarmkit's manager/ packages), composed here.
+//!
+//! The controllers are core's private business: drivers ask the node (`node/door.rs`) and
+//! observers read `observe.rs`; only the scheduler is public, for its benchmark
+//! (`core/benches/scheduler.rs`).
+//!
+//! One manager: the Raft member, its copy of the store, and — while it leads — the controllers.
+//!
+//! Controllers run in rounds. A round runs only when the leader has committed an entry of its
+//! own term (so the store holds everything committed before) and no earlier round's proposal
+//! is still in flight; its actions go out as one proposal. So every round reads a store that
+//! already contains the results of the previous one, and no controller acts twice on a stale
+//! view (swarmkit gets the same effect by blocking on each store update).
 
-pub mod allocator;
-pub mod control;
-pub mod directory;
-pub mod dispatcher;
-pub mod manager;
-pub mod orchestrator;
-pub mod raft_node;
-pub mod round;
+pub(crate) mod allocator;
+pub(crate) mod control;
+pub(crate) mod directory;
+pub(crate) mod dispatcher;
+pub(crate) mod orchestrator;
+pub(crate) mod raft_node;
+pub(crate) mod round;
 pub mod scheduler;
-pub mod tokens;
+
+use self::allocator::Allocator;
+use self::control::{plan_write, Write};
+use self::dispatcher::Dispatcher;
+use self::orchestrator::Orchestrator;
+use self::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
+use self::round::Round;
+use self::scheduler::Scheduler;
+use crate::api::*;
+use crate::control::errors::{LOST_LEADERSHIP_ERROR, NO_LEADER_ERROR};
+use crate::control::{ApiError, Request, Response};
+use crate::ids::NodeId;
+use crate::io::{Output, Reply};
+use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
+use crate::persist::{PersistRaft, RaftDisk};
+use crate::store::{ApplyOutcome, Store, StoreAction, Touched};
+use crate::time::Instant;
+use raft::eraftpb::{ConfChange, ConfChangeType, EntryType};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+pub const RAFT_TICK: Duration = Duration::from_secs(1);
+/// A controller proposal not committed by then is given up (the next round retries).
+const CONTROLLER_PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A Raft entry's payload: one batch of store actions.
+#[derive(Serialize, Deserialize)]
+struct Proposal {
+    proposer: u64,
+    seq: u64,
+    actions: Vec<StoreAction>,
+}
+
+/// Who waits for a proposal to commit.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// A client of this node (`req_id` from `Input::Client`).
+    Local(u64),
+    /// A follower manager forwarded the request.
+    Forwarded { addr: Addr, request_id: u64 },
+}
+
+enum Waiter {
+    Client { origin: Origin, response: Response },
+    Join { addr: Addr, request_id: u64, accepted: JoinAccepted },
+    Controllers,
+}
+
+struct LeaderState {
+    orchestrator: Orchestrator,
+    scheduler: Scheduler,
+    allocator: Allocator,
+    dispatcher: Dispatcher,
+    /// Set once this leader committed an entry of its term and rebuilt its controllers' state.
+    initialized: bool,
+    controllers_in_flight: Option<(u64, Instant)>,
+    dirty: bool,
+    /// The store changed since the allocator and scheduler last looked: they scan every task,
+    /// and their answer depends only on the store (and their own state), so a round without a
+    /// change skips them.
+    store_changed: bool,
+}
+
+pub struct Manager {
+    pub raft: RaftNode,
+    pub store: Store,
+    /// Raft ID → cluster address of every manager this one knows.
+    pub peers: BTreeMap<u64, Addr>,
+    self_addr: Addr,
+    next_tick_at: Instant,
+    leader: Option<LeaderState>,
+    waiting: BTreeMap<u64, Waiter>,
+    next_seq: u64,
+    /// Set when this manager's own Raft membership was removed (demoted).
+    pub removed_from_raft: bool,
+    planted: crate::planted::Planted,
+    /// Rounds that ran the allocator and scheduler (checkers re-check the leader's state when
+    /// it moves).
+    pub rounds_run: u64,
+    /// Nodes of the store with a manager status (the leader checks their reachability every
+    /// round; a scan of every node would cost O(nodes) per round).
+    manager_nodes: BTreeSet<NodeId>,
+    /// Raft members to add, one conf change at a time (raft-rs takes one pending at most).
+    queued_conf_changes: std::collections::VecDeque<(u64, Addr)>,
+    conf_change_pending: bool,
+    /// Set when `process` stopped at its pass limit with work left: the node's next deadline
+    /// is then this instant, so the driver hands it straight back instead of the work waiting
+    /// for an unrelated input.
+    resume_at: Option<Instant>,
+    /// How many times `process` hit its pass limit (a counted, reported event: a driver
+    /// exports it, and a steadily rising count means a round feeds itself).
+    pub process_pass_limit_hits: u64,
+}
+
+/// Raft drains plus controller rounds one input may run before the node yields back to its
+/// driver. A single input needs a handful (a commit, then the round it triggers); the limit
+/// only stops a round that keeps feeding itself from starving the driver's other inputs.
+const PROCESS_PASS_LIMIT: usize = 64;
+
+impl Manager {
+    /// The first manager of a new swarm.
+    pub fn bootstrap(
+        raft_id: u64,
+        self_addr: Addr,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) -> Manager {
+        let mut raft = RaftNode::bootstrap(raft_id, rng);
+        out.push(Output::Persist(PersistRaft {
+            conf_state: Some(RaftNode::bootstrap_conf_state(raft_id)),
+            ..Default::default()
+        }));
+        // The first voter is set outside the log; record it in the log too, so managers that
+        // join later and replay the log from its start count this one in their quorum.
+        raft.propose_add_node(raft_id, self_addr.clone().into_bytes()).expect("a new leader accepts a conf change");
+        Self::with_raft(raft, self_addr, now)
+    }
+
+    /// A manager restarting from its disk: the store comes back from the snapshot, then the
+    /// committed entries after it are applied again as raft hands them out.
+    pub fn restore(
+        raft_id: u64,
+        self_addr: Addr,
+        peers: &[(u64, Addr)],
+        disk: &RaftDisk,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+    ) -> Manager {
+        let raft = RaftNode::restore(raft_id, disk, rng);
+        let mut m = Self::with_raft(raft, self_addr, now);
+        if let Some(snap) = &disk.snapshot {
+            m.restore_snapshot(snap);
+            m.store.applied_index = snap.get_metadata().index;
+        }
+        m.peers.extend(peers.iter().cloned());
+        m
+    }
+
+    /// A manager joining an existing swarm.
+    pub fn joining(
+        raft_id: u64,
+        self_addr: Addr,
+        peers: &[(u64, Addr)],
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+    ) -> Manager {
+        let raft = RaftNode::joining(raft_id, rng);
+        let mut m = Self::with_raft(raft, self_addr, now);
+        m.peers.extend(peers.iter().cloned());
+        m
+    }
+
+    fn with_raft(raft: RaftNode, self_addr: Addr, now: Instant) -> Manager {
+        let mut peers = BTreeMap::new();
+        peers.insert(raft.id(), self_addr.clone());
+        Manager {
+            raft,
+            store: Store::new(),
+            peers,
+            self_addr,
+            next_tick_at: now + RAFT_TICK,
+            leader: None,
+            waiting: BTreeMap::new(),
+            next_seq: 1,
+            removed_from_raft: false,
+            planted: crate::planted::Planted::default(),
+            rounds_run: 0,
+            manager_nodes: BTreeSet::new(),
+            queued_conf_changes: std::collections::VecDeque::new(),
+            conf_change_pending: false,
+            resume_at: None,
+            process_pass_limit_hits: 0,
+        }
+    }
+
+    pub fn plant(&mut self, planted: crate::planted::Planted) {
+        self.planted = planted;
+        // A leader that counts itself as a quorum never steps down for the lack of one.
+        self.raft.set_check_quorum(!planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum));
+    }
+
+    /// The leader's allocator, once it is initialised (for the simulator's checker: every
+    /// address a live task holds must be taken there).
+    pub fn leader_allocator(&self) -> Option<&Allocator> {
+        self.leader.as_ref().filter(|l| l.initialized).map(|l| &l.allocator)
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.raft.is_leader()
+    }
+
+    /// The leader's cluster address, if this manager knows one.
+    pub fn leader_addr(&self) -> Option<Addr> {
+        match self.raft.leader_id() {
+            0 => None,
+            id => self.peers.get(&id).cloned(),
+        }
+    }
+
+    pub fn manager_addrs(&self) -> Vec<Addr> {
+        self.peers.values().cloned().collect()
+    }
+
+    /// `Leader`, `Reachable` or `Unreachable` for each manager node, as `node ls` shows it.
+    pub fn manager_statuses(&self) -> BTreeMap<NodeId, String> {
+        let leader = self.raft.leader_id();
+        let mut out = BTreeMap::new();
+        for node in self.store.nodes.values() {
+            let Some(ms) = &node.manager_status else { continue };
+            if node.spec.role != NodeRole::Manager {
+                continue;
+            }
+            let status = if ms.raft_id == leader && leader != 0 {
+                "Leader"
+            } else if ms.raft_id == self.raft.id() || ms.reachable {
+                // This manager reaches itself, whatever the leader last recorded.
+                "Reachable"
+            } else {
+                "Unreachable"
+            };
+            out.insert(node.id.clone(), status.to_string());
+        }
+        out
+    }
+
+    pub fn next_deadline(&self) -> Instant {
+        let mut next = self.next_tick_at;
+        if let Some(resume) = self.resume_at {
+            next = next.min(resume);
+        }
+        if let Some(l) = self.leader.as_ref().filter(|l| l.initialized) {
+            // While a round is in flight the controllers cannot act on their deadlines: wake
+            // for the round's timeout instead (or a commit, which is an input of its own).
+            let controller_deadlines = match l.controllers_in_flight {
+                Some((_, timeout)) => vec![Some(timeout)],
+                None => vec![l.dispatcher.next_deadline(), l.orchestrator.next_deadline()],
+            };
+            for d in controller_deadlines.into_iter().flatten() {
+                next = next.min(d);
+            }
+        }
+        next
+    }
+
+    // ----- inputs -----
+
+    pub fn on_timer(&mut self, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        while self.next_tick_at <= now {
+            self.raft.tick(rng);
+            self.next_tick_at = self.next_tick_at + RAFT_TICK;
+        }
+        if let Some(l) = &mut self.leader {
+            if l.initialized {
+                l.dirty = true; // dispatcher deadlines and restart delays are read in the round
+            }
+            if let Some((_, deadline)) = l.controllers_in_flight {
+                if deadline <= now {
+                    // The round's proposal may be lost: its work is found again by a full look.
+                    l.controllers_in_flight = None;
+                    l.orchestrator.look_at_everything();
+                    l.store_changed = true;
+                }
+            }
+        }
+        self.process(now, rng, out);
+    }
+
+    pub fn on_raft_message(
+        &mut self,
+        msg: raft::eraftpb::Message,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
+        // A message raft refuses (e.g. from a removed member) is dropped, as a lost packet.
+        let _ = self.raft.step(msg, rng);
+        self.process(now, rng, out);
+    }
+
+    /// A write from a client of this node or forwarded by a follower.
+    pub fn on_write(
+        &mut self,
+        origin: Origin,
+        request: &Request,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
+        if !self.raft.is_leader() {
+            let reply = Err(ApiError::new(NO_LEADER_ERROR));
+            self.reply(origin, reply, out);
+            return;
+        }
+        match plan_write(&self.store, request, now, rng) {
+            Err(e) => self.reply(origin, Err(e.into()), out),
+            Ok(Write { actions, response, remove_raft_member, add_raft_members }) => {
+                for (raft_id, addr) in add_raft_members {
+                    self.peers.insert(raft_id, addr.clone());
+                    self.queued_conf_changes.push_back((raft_id, addr));
+                }
+                self.propose_next_conf_change();
+                if let Some(raft_id) = remove_raft_member {
+                    if let Err(e) = self.raft.propose_remove_node(raft_id) {
+                        self.reply(origin, Err(format!("rpc error: code = Unknown desc = {e}").into()), out);
+                        return;
+                    }
+                }
+                match self.propose(actions) {
+                    Ok(_) if self.planted.is(crate::planted::PlantedBug::LeaderCountsItselfAsQuorum) => {
+                        // The planted bug: acknowledged on append, as if this leader were a quorum.
+                        self.reply(origin, Ok(response), out);
+                    }
+                    Ok(seq) => {
+                        self.waiting.insert(seq, Waiter::Client { origin, response });
+                    }
+                    Err(e) => self.reply(origin, Err(e.into()), out),
+                }
+            }
+        }
+        self.process(now, rng, out);
+    }
+
+    pub fn on_join_request(
+        &mut self,
+        from: &Addr,
+        req: JoinRequest,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
+        let refuse = |out: &mut Vec<Output>, result: JoinRefused| {
+            out.push(Output::Send {
+                to: from.clone(),
+                msg: Message::JoinResponse { request_id: req.request_id, result: Err(result) },
+            });
+        };
+        if !self.raft.is_leader() || self.leader.as_ref().map(|l| !l.initialized).unwrap_or(true) {
+            refuse(out, JoinRefused::NotLeader { leader_addr: self.leader_addr().filter(|a| *a != self.self_addr) });
+            return;
+        }
+        let Some(cluster) = self.store.cluster.clone() else {
+            refuse(out, JoinRefused::Error("This node is not part of a swarm".into()));
+            return;
+        };
+        let role = match crate::tokens::join_role(&cluster, &req.token) {
+            Ok(role) => role,
+            Err(e) => {
+                refuse(out, JoinRefused::Error(e));
+                return;
+            }
+        };
+        let node_id = NodeId::generate(rng);
+        let raft_id = (role == NodeRole::Manager).then(|| loop {
+            let id: u64 = rng.gen();
+            if id != 0 && !self.peers.contains_key(&id) {
+                break id;
+            }
+        });
+        let ip = req.advertise_addr.split(':').next().unwrap_or(&req.advertise_addr).to_string();
+        let node = Node {
+            id: node_id.clone(),
+            spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
+            description: req.description.clone(),
+            status: NodeStatus { state: NodeState::Unknown, message: String::new(), addr: ip },
+            manager_status: raft_id.map(|id| ManagerStatus {
+                raft_id: id,
+                addr: req.advertise_addr.clone(),
+                reachable: true,
+            }),
+            created_at: now,
+        };
+        if let Some(id) = raft_id {
+            if let Err(e) = self.raft.propose_add_node(id, req.advertise_addr.clone().into_bytes()) {
+                refuse(out, JoinRefused::Error(format!("rpc error: code = Unavailable desc = {e}")));
+                return;
+            }
+            self.peers.insert(id, req.advertise_addr.clone());
+        }
+        let mut managers: Vec<(u64, Addr)> = self.peers.iter().map(|(k, v)| (*k, v.clone())).collect();
+        managers.sort();
+        let accepted = JoinAccepted { node_id, role, raft_id, managers, leader_addr: self.self_addr.clone() };
+        match self.propose(vec![StoreAction::CreateNode(node)]) {
+            Ok(seq) => {
+                self.waiting.insert(seq, Waiter::Join { addr: from.clone(), request_id: req.request_id, accepted });
+            }
+            Err(e) => refuse(out, JoinRefused::Error(e)),
+        }
+        self.process(now, rng, out);
+    }
+
+    pub fn on_session_message(
+        &mut self,
+        from: &Addr,
+        msg: SessionMessage,
+        now: Instant,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Output>,
+    ) {
+        let managers = self.manager_addrs();
+        let leader_addr = self.leader_addr();
+        let Some(l) = self.leader.as_mut().filter(|l| l.initialized) else {
+            let hint = leader_addr.filter(|a| *a != self.self_addr);
+            out.push(Output::Send {
+                to: from.clone(),
+                msg: Message::Dispatch(crate::message::DispatchMessage::NotLeader { leader_addr: hint }),
+            });
+            return;
+        };
+        let mut sends = Vec::new();
+        let mut actions = Vec::new();
+        let mut round = Round { store: &self.store, now, rng, actions: &mut actions };
+        l.dispatcher.handle(from, msg, managers, &mut round, &mut sends);
+        if !actions.is_empty() || l.dispatcher.has_pending_status() {
+            l.dirty = true;
+        }
+        // Session registrations that flip a node to Ready go out at once rather than waiting
+        // for the controllers' round, so a fresh node is Ready as soon as it connects.
+        if !actions.is_empty() {
+            let _ = self.propose(actions);
+        }
+        out.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
+        self.process(now, rng, out);
+    }
+
+    /// Proposes the swarm's first objects (called right after `bootstrap`).
+    pub fn propose_initial_state(
+        &mut self,
+        actions: Vec<StoreAction>,
+        origin: Origin,
+        response: Response,
+    ) -> Result<(), String> {
+        let seq = self.propose(actions)?;
+        self.waiting.insert(seq, Waiter::Client { origin, response });
+        Ok(())
+    }
+
+    // ----- the Raft loop -----
+
+    /// Encodes one batch of store actions as a Raft entry and proposes it: the one place a
+    /// `Proposal` is made. Returns the batch's sequence number (what `complete` matches).
+    fn propose(&mut self, actions: Vec<StoreAction>) -> Result<u64, String> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let proposal = Proposal { proposer: self.raft.id(), seq, actions };
+        let bytes = postcard::to_stdvec(&proposal).expect("store actions encode");
+        self.raft.propose(bytes).map_err(|e| format!("rpc error: code = Unknown desc = {e}"))?;
+        Ok(seq)
+    }
+
+    fn reply(&self, origin: Origin, reply: Reply, out: &mut Vec<Output>) {
+        match origin {
+            Origin::Local(req_id) => out.push(Output::Reply { req_id, reply }),
+            Origin::Forwarded { addr, request_id } => {
+                out.push(Output::Send { to: addr, msg: Message::ForwardReply { request_id, reply } })
+            }
+        }
+    }
+
+    /// Drains raft until it has nothing more to say, applying what commits and running the
+    /// leader's controllers between drains.
+    fn process(&mut self, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) {
+        self.resume_at = None;
+        for _ in 0..PROCESS_PASS_LIMIT {
+            if self.raft.has_ready() {
+                let ready = self.raft.drain_ready(rng);
+                if !ready.persist.is_empty() {
+                    out.push(Output::Persist(ready.persist));
+                }
+                for msg in ready.messages {
+                    // A peer we have no address for yet gets nothing: raft retries.
+                    if let Some(addr) = self.peers.get(&msg.to) {
+                        out.push(Output::Send { to: addr.clone(), msg: Message::Raft(Box::new(msg)) });
+                    }
+                }
+                if let Some(snap) = ready.snapshot {
+                    self.restore_snapshot(&snap);
+                }
+                let mut touched = Touched::default();
+                for entry in ready.committed {
+                    self.apply_entry(entry, &mut touched, out);
+                }
+                self.after_apply(&touched, out);
+                self.maybe_snapshot(out);
+            }
+            self.track_leadership(now, out);
+            if !self.run_controllers(now, rng) && !self.raft.has_ready() {
+                return;
+            }
+        }
+        self.process_pass_limit_hits += 1;
+        self.resume_at = Some(now);
+    }
+
+    fn restore_snapshot(&mut self, snap: &raft::eraftpb::Snapshot) {
+        if snap.data.is_empty() {
+            return;
+        }
+        let mut store: Store = postcard::from_bytes(&snap.data).expect("snapshot written by a manager decodes");
+        store.rebuild_indexes();
+        self.store = store;
+        self.manager_nodes =
+            self.store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.clone()).collect();
+        for node in self.store.nodes.values() {
+            if let Some(ms) = &node.manager_status {
+                self.peers.insert(ms.raft_id, ms.addr.clone());
+            }
+        }
+    }
+
+    fn maybe_snapshot(&mut self, out: &mut Vec<Output>) {
+        let applied = self.store.applied_index;
+        if applied >= self.raft.snapshot_index() + SNAPSHOT_INTERVAL_ENTRIES {
+            let bytes = postcard::to_stdvec(&self.store).expect("store encodes");
+            let snapshot = self.raft.snapshot_and_compact(applied, bytes);
+            out.push(Output::Persist(PersistRaft { snapshot: Some(snapshot), ..Default::default() }));
+        }
+    }
+
+    fn apply_entry(&mut self, entry: raft::eraftpb::Entry, touched: &mut Touched, out: &mut Vec<Output>) {
+        assert!(
+            entry.index > self.store.applied_index || self.store.applied_index == 0,
+            "entries apply in order: {} after {}",
+            entry.index,
+            self.store.applied_index
+        );
+        self.store.applied_index = entry.index;
+        self.store.fold_entry_digest(entry.index, entry.term, &entry.data);
+        match entry.get_entry_type() {
+            EntryType::EntryNormal => {
+                if entry.data.is_empty() {
+                    return; // the empty entry a new leader appends
+                }
+                let proposal: Proposal = postcard::from_bytes(&entry.data).expect("entries are written by managers");
+                let mut first_error = None;
+                for action in proposal.actions {
+                    if let StoreAction::SetTaskStatus { id, status } = &action {
+                        self.note_task_failure(id, status);
+                    }
+                    if let ApplyOutcome::Skipped(why) = self.store.apply(action, touched) {
+                        first_error.get_or_insert(why);
+                    }
+                }
+                if proposal.proposer == self.raft.id() {
+                    self.complete(proposal.seq, first_error, out);
+                }
+            }
+            EntryType::EntryConfChange => {
+                let mut cc = ConfChange::default();
+                protobuf::Message::merge_from_bytes(&mut cc, &entry.data).expect("conf change decodes");
+                let conf_state = self.raft.apply_conf_change(&cc);
+                self.conf_change_pending = false;
+                self.propose_next_conf_change();
+                out.push(Output::Persist(PersistRaft { conf_state: Some(conf_state), ..Default::default() }));
+                match cc.get_change_type() {
+                    ConfChangeType::AddNode | ConfChangeType::AddLearnerNode => {
+                        if let Ok(addr) = String::from_utf8(cc.context.to_vec()) {
+                            if !addr.is_empty() {
+                                self.peers.insert(cc.node_id, addr);
+                            }
+                        }
+                    }
+                    ConfChangeType::RemoveNode => {
+                        if cc.node_id == self.raft.id() {
+                            self.removed_from_raft = true;
+                        } else {
+                            self.peers.remove(&cc.node_id);
+                        }
+                    }
+                }
+            }
+            EntryType::EntryConfChangeV2 => {}
+        }
+    }
+
+    /// The scheduler ranks down nodes where the service failed recently.
+    fn note_task_failure(&mut self, id: &crate::ids::TaskId, status: &TaskStatus) {
+        if !matches!(status.state, TaskState::Failed | TaskState::Rejected) {
+            return;
+        }
+        let Some(l) = &mut self.leader else { return };
+        if let Some(task) = self.store.tasks.get(id) {
+            if let Some(node) = &task.node_id {
+                l.scheduler.note_failure(node, &task.service_id, status.timestamp);
+            }
+        }
+    }
+
+    fn complete(&mut self, seq: u64, error: Option<String>, out: &mut Vec<Output>) {
+        let Some(waiter) = self.waiting.remove(&seq) else { return };
+        match waiter {
+            Waiter::Client { origin, response } => {
+                let reply = match error {
+                    Some(e) => Err(ApiError::new(e)),
+                    None => Ok(response),
+                };
+                self.reply(origin, reply, out);
+            }
+            Waiter::Join { addr, request_id, accepted } => {
+                let result = match error {
+                    Some(e) => Err(JoinRefused::Error(e)),
+                    None => Ok(accepted),
+                };
+                out.push(Output::Send { to: addr, msg: Message::JoinResponse { request_id, result } });
+            }
+            Waiter::Controllers => {
+                if let Some(l) = &mut self.leader {
+                    if l.controllers_in_flight.map(|(s, _)| s) == Some(seq) {
+                        l.controllers_in_flight = None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn after_apply(&mut self, touched: &Touched, out: &mut Vec<Output>) {
+        for id in &touched.node_records {
+            match self.store.nodes.get(id).filter(|n| n.manager_status.is_some()) {
+                Some(_) => self.manager_nodes.insert(id.clone()),
+                None => self.manager_nodes.remove(id),
+            };
+        }
+        for node in self.store.nodes.values() {
+            if let Some(ms) = &node.manager_status {
+                if node.spec.role == NodeRole::Manager && !self.peers.contains_key(&ms.raft_id) {
+                    self.peers.insert(ms.raft_id, ms.addr.clone());
+                }
+            }
+        }
+        let Some(l) = &mut self.leader else { return };
+        if touched.is_empty() {
+            return;
+        }
+        l.dirty = true;
+        l.store_changed = true;
+        l.orchestrator.note_applied(&self.store, touched);
+        for node_id in &touched.nodes {
+            if !self.store.nodes.contains_key(node_id) {
+                l.dispatcher.forget_node(node_id);
+            }
+        }
+        if l.initialized {
+            let mut sends = Vec::new();
+            l.dispatcher.after_apply(&self.store, touched, &mut sends);
+            out.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
+        }
+    }
+
+    fn track_leadership(&mut self, now: Instant, out: &mut Vec<Output>) {
+        match (self.raft.is_leader(), self.leader.is_some()) {
+            (true, false) => {
+                let mut orchestrator = Orchestrator::new();
+                orchestrator.planted = self.planted;
+                let mut scheduler = Scheduler::new();
+                scheduler.planted = self.planted;
+                let mut allocator = Allocator::new();
+                allocator.planted = self.planted;
+                let mut dispatcher = Dispatcher::new();
+                dispatcher.planted = self.planted;
+                self.leader = Some(LeaderState {
+                    orchestrator,
+                    scheduler,
+                    allocator,
+                    dispatcher,
+                    initialized: false,
+                    controllers_in_flight: None,
+                    dirty: true,
+                    store_changed: true,
+                });
+            }
+            (false, true) => {
+                self.leader = None;
+                for (_, waiter) in std::mem::take(&mut self.waiting) {
+                    match waiter {
+                        Waiter::Client { origin, .. } => self.reply(origin, Err(LOST_LEADERSHIP_ERROR.into()), out),
+                        Waiter::Join { addr, request_id, .. } => out.push(Output::Send {
+                            to: addr,
+                            msg: Message::JoinResponse {
+                                request_id,
+                                result: Err(JoinRefused::NotLeader { leader_addr: None }),
+                            },
+                        }),
+                        Waiter::Controllers => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        let committed_in_term = self.raft.leader_has_committed_in_term();
+        if let Some(l) = &mut self.leader {
+            if !l.initialized && committed_in_term {
+                l.initialized = true;
+                l.allocator.rebuild(&self.store);
+                let mut actions = Vec::new();
+                // The very first leader of a swarm knows its nodes are fine; later ones do not.
+                if self.store.applied_index > 2 {
+                    l.dispatcher.on_become_leader(&self.store, now, &mut actions);
+                }
+                l.dirty = true;
+                if !actions.is_empty() {
+                    // Refused only when leadership is already gone: the next leader marks them.
+                    let _ = self.propose(actions);
+                }
+            }
+        }
+    }
+
+    /// Proposes the next queued membership change once the previous one has applied.
+    fn propose_next_conf_change(&mut self) {
+        if self.conf_change_pending || !self.raft.is_leader() {
+            return;
+        }
+        if let Some((raft_id, addr)) = self.queued_conf_changes.pop_front() {
+            if self.raft.propose_add_node(raft_id, addr.into_bytes()).is_ok() {
+                self.conf_change_pending = true;
+            }
+        }
+    }
+
+    /// The leader records which managers it hears from, so every manager's `node ls` shows the
+    /// same Reachable/Unreachable. The leader itself is always reachable.
+    fn reachability_actions(&self, actions: &mut Vec<StoreAction>) {
+        for node in self.manager_nodes.iter().filter_map(|id| self.store.nodes.get(id)) {
+            let Some(ms) = &node.manager_status else { continue };
+            let reachable = ms.raft_id == self.raft.id() || self.raft.peer_recently_active(ms.raft_id);
+            if reachable != ms.reachable {
+                let mut updated = ms.clone();
+                updated.reachable = reachable;
+                actions.push(StoreAction::SetManagerStatus { id: node.id.clone(), manager_status: Some(updated) });
+            }
+        }
+    }
+
+    /// One controllers' round if one is due. Returns whether it proposed something.
+    fn run_controllers(&mut self, now: Instant, rng: &mut ChaCha8Rng) -> bool {
+        let Some(l) = &mut self.leader else { return false };
+        if !l.initialized || !l.dirty || l.controllers_in_flight.is_some() {
+            return false;
+        }
+        l.dirty = false;
+        let mut actions = Vec::new();
+        self.reachability_actions(&mut actions);
+        let Some(l) = &mut self.leader else { return false };
+        l.dispatcher.expire(&self.store, now, &mut actions);
+        l.dispatcher.take_status_actions(&self.store, now, &mut actions);
+        // Controllers read the store as committed; this round's own node and status writes
+        // land before the next round sees them.
+        if actions.is_empty() {
+            l.orchestrator.reconcile(&mut Round { store: &self.store, now, rng, actions: &mut actions });
+            if std::mem::take(&mut l.store_changed) {
+                self.rounds_run += 1;
+                actions.extend(l.allocator.allocate(&self.store, now));
+                actions.extend(l.scheduler.schedule(&self.store, now));
+            }
+            // A service found no longer steady is looked at as a whole in the next round.
+            if l.orchestrator.has_pending_work() {
+                l.dirty = true;
+            }
+        } else {
+            l.dirty = true;
+        }
+        if actions.is_empty() {
+            return false;
+        }
+        if let Ok(seq) = self.propose(actions) {
+            self.waiting.insert(seq, Waiter::Controllers);
+            if let Some(l) = &mut self.leader {
+                l.controllers_in_flight = Some((seq, now + CONTROLLER_PROPOSAL_TIMEOUT));
+            }
+            true
+        } else {
+            if let Some(l) = &mut self.leader {
+                l.orchestrator.look_at_everything();
+                l.store_changed = true;
+            }
+            false
+        }
+    }
+}

@@ -15,9 +15,9 @@
 use super::Node;
 use crate::api::{NodeRole, NodeState, TaskState};
 use crate::control::errors::NOT_A_MANAGER_RPC;
-use crate::manager::tokens;
 use crate::net::Route;
 use crate::serve::ServeView;
+use crate::tokens;
 use core::net::Ipv4Addr;
 use std::collections::BTreeMap;
 

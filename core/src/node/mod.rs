@@ -20,7 +20,7 @@ use crate::control::errors::{JOIN_TIMED_OUT, NOT_A_MANAGER_RPC, NOT_A_MANAGER_WO
 use crate::control::{ApiError, Request, Response};
 use crate::ids::{NetworkId, NodeId};
 pub use crate::io::{Input, Output, Reply};
-use crate::manager::manager::{Manager, Origin};
+use crate::manager::{Manager, Origin};
 use crate::message::{Addr, DispatchMessage, JoinRefused, Message};
 use crate::net::{Route, RoutingMesh};
 use crate::persist::{DiskState, Identity};
@@ -190,18 +190,18 @@ impl Node {
 
     // ----- getters -----
 
-    pub fn member(&self) -> Option<&Member> {
+    pub(crate) fn member(&self) -> Option<&Member> {
         match &self.membership {
             Membership::Member(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn manager(&self) -> Option<&Manager> {
+    pub(crate) fn manager(&self) -> Option<&Manager> {
         self.member().and_then(|m| m.manager.as_ref())
     }
 
-    pub fn agent(&self) -> Option<&Agent> {
+    pub(crate) fn agent(&self) -> Option<&Agent> {
         self.member().map(|m| &m.agent)
     }
 

@@ -5,7 +5,7 @@ use crate::api::{Network, NodeRole, Service};
 use crate::control::errors::NOT_IN_SWARM;
 use crate::control::{NodeView, Request, Response, ServiceView, TaskView};
 use crate::ids::NodeId;
-use crate::manager::manager::Manager;
+use crate::manager::Manager;
 use crate::message::Addr;
 use crate::time::Instant;
 

@@ -8,8 +8,8 @@ use crate::transport::SignResponse;
 use std::net::IpAddr;
 use std::sync::Arc;
 use swarm_core::control::Request;
-use swarm_core::manager::tokens;
 use swarm_core::node::{Reply, CLUSTER_PORT};
+use swarm_core::tokens;
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
