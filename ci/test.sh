@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== formatting (rustfmt.toml)"
+echo "== formatting (rustfmt.toml) and lints (core/clippy.toml holds core's sans-IO boundary)"
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (workspace)"
 cargo test --workspace --locked

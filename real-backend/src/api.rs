@@ -23,7 +23,8 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ApiRequest {
-    Control(Request),
+    /// Boxed: a request is large beside `Metrics` (serde encodes the box as its content).
+    Control(Box<Request>),
     /// Prometheus text format.
     Metrics,
 }
@@ -61,7 +62,7 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
             Ok(env) => match env.request {
                 ApiRequest::Control(command) => {
                     let (tx, rx) = oneshot::channel();
-                    if events.send(Event::Client { command, reply: tx }).await.is_err() {
+                    if events.send(Event::Client { command: *command, reply: tx }).await.is_err() {
                         return;
                     }
                     ApiResponse::Control(rx.await.unwrap_or_else(|_| Err("the daemon is shutting down".into())))

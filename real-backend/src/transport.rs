@@ -70,6 +70,9 @@ pub struct TransportStats {
 }
 
 /// What arrives from the network for the daemon loop.
+// Nearly everything inbound is a `Message`: boxing it to shrink the rare `SignRequest` would
+// cost an allocation per message received.
+#[allow(clippy::large_enum_variant)]
 pub enum Inbound {
     Message {
         from: Addr,

@@ -123,8 +123,9 @@ impl Node {
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), response) {
             return self.reply(req_id, Err(e.into()));
         }
-        let agent = Agent::new(node_id.clone(), vec![addr.clone()], addr.clone(), now);
-        self.membership = Membership::Member(Member { node_id, advertise_addr: addr, manager: Some(manager), agent });
+        let agent = Box::new(Agent::new(node_id.clone(), vec![addr.clone()], addr.clone(), now));
+        self.membership =
+            Membership::Member(Member { node_id, advertise_addr: addr, manager: Some(Box::new(manager)), agent });
         if let Membership::Member(Member { manager: Some(mgr), .. }) = &mut self.membership {
             mgr.on_timer(now, &mut self.rng, &mut self.outputs);
         }
@@ -207,7 +208,7 @@ impl Node {
                     .map(|id| Manager::joining(id, advertise_addr.clone(), &accepted.managers, now, &mut self.rng))
                     .map(|mut m| {
                         m.plant(self.planted);
-                        m
+                        Box::new(m)
                     });
                 self.outputs.push(Output::SaveIdentity(Some(Identity {
                     node_id: accepted.node_id.clone(),
@@ -216,7 +217,7 @@ impl Node {
                     raft_id: accepted.raft_id,
                     managers: accepted.managers.clone(),
                 })));
-                let agent = Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr.clone(), now);
+                let agent = Box::new(Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr.clone(), now));
                 self.membership =
                     Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
                 if let Some(req_id) = req_id {

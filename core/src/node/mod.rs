@@ -63,8 +63,10 @@ enum Membership {
 pub struct Member {
     pub node_id: NodeId,
     pub advertise_addr: Addr,
-    pub manager: Option<Manager>,
-    pub agent: Agent,
+    // Manager and agent are boxed: they are most of a member's size (a manager's Raft, store
+    // and controllers; an agent's tasks and directory), and `Membership`'s other states are small.
+    pub manager: Option<Box<Manager>>,
+    pub agent: Box<Agent>,
 }
 
 /// Counters a driver or checker may read.
@@ -162,7 +164,14 @@ impl Node {
         node.last_now = now;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
-            Manager::restore(id, identity.advertise_addr.clone(), &identity.managers, &disk.raft, now, &mut node.rng)
+            Box::new(Manager::restore(
+                id,
+                identity.advertise_addr.clone(),
+                &identity.managers,
+                &disk.raft,
+                now,
+                &mut node.rng,
+            ))
         });
         let managers: Vec<Addr> = identity.managers.iter().map(|(_, a)| a.clone()).collect();
         let first_contact = if identity.raft_id.is_some() {
@@ -170,7 +179,7 @@ impl Node {
         } else {
             managers.first().cloned().unwrap_or_else(|| identity.advertise_addr.clone())
         };
-        let agent = Agent::restore(identity.node_id.clone(), managers, first_contact, containers, now);
+        let agent = Box::new(Agent::restore(identity.node_id.clone(), managers, first_contact, containers, now));
         node.membership = Membership::Member(Member {
             node_id: identity.node_id.clone(),
             advertise_addr: identity.advertise_addr.clone(),
@@ -198,11 +207,11 @@ impl Node {
     }
 
     pub(crate) fn manager(&self) -> Option<&Manager> {
-        self.member().and_then(|m| m.manager.as_ref())
+        self.member().and_then(|m| m.manager.as_deref())
     }
 
     pub(crate) fn agent(&self) -> Option<&Agent> {
-        self.member().map(|m| &m.agent)
+        self.member().map(|m| &*m.agent)
     }
 
     pub fn node_id(&self) -> Option<&NodeId> {
@@ -340,7 +349,7 @@ impl Node {
                         managers,
                     })));
                     mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs);
-                    member.manager = Some(mgr);
+                    member.manager = Some(Box::new(mgr));
                     let own = member.advertise_addr.clone();
                     member.agent.add_manager(&own);
                 }

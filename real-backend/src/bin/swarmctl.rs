@@ -95,7 +95,7 @@ mod real {
     }
 
     async fn send(host: &str, invocation: &Invocation, json: bool) -> i32 {
-        let reply = match api::call(host, ApiRequest::Control(invocation.request.clone())).await {
+        let reply = match api::call(host, ApiRequest::Control(Box::new(invocation.request.clone()))).await {
             Ok(ApiResponse::Control(reply)) => reply,
             Ok(ApiResponse::Metrics(_)) => {
                 eprintln!("unexpected answer from the daemon");
