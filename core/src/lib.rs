@@ -6,6 +6,7 @@
 //! comes from the seeded ChaCha RNG it was built with. The simulator (`swarmsim`) and the real
 //! daemons (`swarmd`) are drivers around it and hold no swarm logic of their own.
 
+pub mod addr;
 pub mod api;
 pub mod cli;
 pub mod control;

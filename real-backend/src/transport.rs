@@ -138,7 +138,7 @@ impl Security {
 }
 
 fn server_name(addr: &str) -> io::Result<rustls::pki_types::ServerName<'static>> {
-    let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr);
+    let host = swarm_core::addr::host(addr);
     let ip: std::net::IpAddr =
         host.parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("not an IP address: {addr}")))?;
     Ok(rustls::pki_types::ServerName::IpAddress(ip.into()))

@@ -358,7 +358,7 @@ fn wait_reply(world: &mut World, node: usize, req: u64, until: Instant) -> Optio
 /// `-H 192.168.0.109:5555`, `-H tcp://bd0:5555`: a daemon listening on TCP.
 fn remote_daemon(world: &World, host: &str) -> Result<usize, String> {
     let addr = host.trim_start_matches("tcp://");
-    let name = addr.split(':').next().unwrap_or(addr);
+    let name = swarm_core::addr::host(addr);
     let index = match name.parse::<std::net::Ipv4Addr>() {
         Ok(ip) => world.host_by_ip(ip),
         Err(_) => world.host_by_name(name),

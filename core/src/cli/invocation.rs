@@ -128,8 +128,8 @@ impl CurlTarget {
     /// `http://HOST[:PORT]/...`; port 80 when the URL gives none (or one that is no port).
     fn of(url: &str) -> CurlTarget {
         let hostport = url.trim_start_matches("http://").split('/').next().unwrap_or("").to_string();
-        let host = hostport.split(':').next().unwrap_or(&hostport).to_string();
-        let port = hostport.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).unwrap_or(80);
+        let host = crate::addr::host(&hostport).to_string();
+        let port = crate::addr::port(&hostport).unwrap_or(80);
         CurlTarget { url: url.to_string(), host, hostport, port }
     }
 }

@@ -119,7 +119,7 @@ impl Dispatcher {
                 let period = Self::period(rng);
                 self.sessions.insert(node_id.clone(), Session { addr: from.clone(), seq: session_seq });
                 self.deadlines.set(node_id.clone(), now + period * GRACE_MULTIPLIER);
-                let ip = from.split(':').next().unwrap_or(from).to_string();
+                let ip = crate::addr::host(from).to_string();
                 if node.status.state != NodeState::Ready || node.status.addr != ip {
                     actions.push(StoreAction::SetNodeState {
                         id: node_id.clone(),

@@ -383,7 +383,7 @@ impl Manager {
                 break id;
             }
         });
-        let ip = req.advertise_addr.split(':').next().unwrap_or(&req.advertise_addr).to_string();
+        let ip = crate::addr::host(&req.advertise_addr).to_string();
         let node = Node {
             id: node_id.clone(),
             spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },

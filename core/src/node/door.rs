@@ -131,7 +131,7 @@ impl Node {
         };
         let view = member.map(|m| ServeView {
             directory: &m.agent.directory,
-            own_ip: m.advertise_addr.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(&m.advertise_addr),
+            own_ip: crate::addr::host(&m.advertise_addr),
             containers: &m.agent.containers,
         });
         self.serving.update(view, &mut changes);

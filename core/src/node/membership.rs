@@ -7,7 +7,7 @@ use crate::control::Response;
 use crate::ids::{NetworkId, NodeId};
 use crate::io::Output;
 use crate::manager::{Manager, Origin};
-use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, CLUSTER_PORT};
+use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message};
 use crate::persist::Identity;
 use crate::store::StoreAction;
 use crate::time::Instant;
@@ -19,7 +19,7 @@ use rand::{Rng, RngCore};
 impl Node {
     pub(super) fn choose_advertise_addr(&self, given: Option<String>) -> Result<Ipv4Addr, String> {
         if let Some(given) = given {
-            let host = given.split(':').next().unwrap_or(&given);
+            let host = crate::addr::host(&given);
             if let Ok(ip) = host.parse::<Ipv4Addr>() {
                 return Ok(ip);
             }
@@ -62,7 +62,7 @@ impl Node {
             Ok(ip) => ip,
             Err(e) => return self.reply(req_id, Err(e.into())),
         };
-        let addr = format!("{ip}:{CLUSTER_PORT}");
+        let addr = crate::addr::on_cluster_port(ip);
         let rng = &mut self.rng;
         let node_id = NodeId::generate(rng);
         // Drawn even when the driver gave the real digest, so the RNG stream stays the same.
@@ -149,9 +149,9 @@ impl Node {
             Ok(ip) => ip,
             Err(e) => return self.reply(req_id, Err(e.into())),
         };
-        let remote = if remote.contains(':') { remote } else { format!("{remote}:{CLUSTER_PORT}") };
+        let remote = crate::addr::with_cluster_port(&remote);
         let request_id = self.new_request_id();
-        let advertise_addr = format!("{ip}:{CLUSTER_PORT}");
+        let advertise_addr = crate::addr::on_cluster_port(ip);
         self.pending.insert(request_id, Pending::Join { req_id, deadline: now + JOIN_TIMEOUT });
         self.send_join(request_id, &token, &advertise_addr, remote);
         self.membership = Membership::Joining { request_id, token, advertise_addr };

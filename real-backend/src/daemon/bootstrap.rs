@@ -8,7 +8,7 @@ use crate::transport::SignResponse;
 use std::net::IpAddr;
 use std::sync::Arc;
 use swarm_core::control::Request;
-use swarm_core::node::{Reply, CLUSTER_PORT};
+use swarm_core::node::Reply;
 use swarm_core::tokens;
 use tokio::sync::oneshot;
 use tracing::{info, warn};
@@ -58,7 +58,7 @@ impl Daemon {
             // Malformed token or no address: core gives docker's error.
             return self.submit(command, reply);
         };
-        let remote = if remote.contains(':') { remote.to_string() } else { format!("{remote}:{CLUSTER_PORT}") };
+        let remote = swarm_core::addr::with_cluster_port(remote);
         let (digest, token) = (digest.to_string(), token.to_string());
         let dialer = Arc::clone(&self.dialer);
         let tx = self.events_tx.clone();

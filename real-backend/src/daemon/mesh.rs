@@ -9,6 +9,7 @@ use crate::transport::{BoxIo, Transport};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use swarm_core::addr::host;
 use swarm_core::api::NetAddr;
 use swarm_core::net::{Backend, Route};
 use swarm_core::serve::ServeChange;
@@ -46,9 +47,8 @@ impl Daemon {
 
     /// The routing mesh's listener on a published port, on the node's address.
     fn publish(&mut self, port: u16) {
-        let ip = self.mesh_ip.or_else(|| {
-            self.node.cluster_addr().and_then(|a| a.rsplit_once(':')).and_then(|(h, _)| h.parse::<IpAddr>().ok())
-        });
+        let ip =
+            self.mesh_ip.or_else(|| self.node.cluster_addr().and_then(|a| swarm_core::addr::ip(a)).map(IpAddr::V4));
         let Some(ip) = ip else {
             warn!(port, "no address to publish a port on");
             return;
@@ -151,11 +151,11 @@ async fn mesh_forward(
 /// Moves the bytes of one connection to the task core chose: directly when it runs here, else
 /// through the owning node's cluster port (mutual TLS, hello kind `T`).
 async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, transport: Arc<Transport>, own: String) {
-    let backend = if ip_of(&route.backend.node_addr) == ip_of(&own) {
+    let backend = if host(&route.backend.node_addr) == host(&own) {
         runtime.connect(&route.backend.container_name, route.target_port).await
     } else {
-        let node =
-            format!("{}:{}", ip_of(&route.backend.node_addr), own.rsplit_once(':').map(|(_, p)| p).unwrap_or("2377"));
+        let port = swarm_core::addr::port(&own).unwrap_or(swarm_core::message::CLUSTER_PORT);
+        let node = format!("{}:{port}", host(&route.backend.node_addr));
         transport.tunnel(&node, &route.backend.container_name, route.target_port).await
     };
     match backend {
@@ -164,9 +164,4 @@ async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, trans
         }
         Err(e) => debug!(container = %route.backend.container_name, %e, "backend unreachable"),
     }
-}
-
-/// Core names a node by `IP` or `IP:2377`: the IP.
-fn ip_of(addr: &str) -> &str {
-    addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr)
 }

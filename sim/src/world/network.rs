@@ -5,7 +5,6 @@
 use super::{EventKind, NodeIndex, World};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 use std::time::Duration;
 use swarm_core::message::Message;
 use swarm_core::node::Input;
@@ -91,7 +90,7 @@ impl Network {
 
 impl World {
     fn host_by_cluster_addr(&self, addr: &str) -> Option<NodeIndex> {
-        let ip: Ipv4Addr = addr.split(':').next()?.parse().ok()?;
+        let ip = swarm_core::addr::ip(addr)?;
         self.host_by_ip(ip)
     }
 
