@@ -84,6 +84,12 @@ impl<'a> ManagerView<'a> {
         self.manager.rounds_run
     }
 
+    /// Inputs after which this manager stopped at its pass limit with work left (it resumed
+    /// at once; see `manager::PROCESS_PASS_LIMIT`).
+    pub fn process_pass_limit_hits(&self) -> u64 {
+        self.manager.process_pass_limit_hits
+    }
+
     /// The allocator's view, on the leader once its controllers run.
     pub fn allocator(&self) -> Option<AllocatorView<'a>> {
         self.manager.leader_allocator().map(|allocator| AllocatorView { allocator })

@@ -64,6 +64,8 @@ pub struct ScaleReport {
     pub crashed_nodes: usize,
     /// Peak resident memory of this process (Linux `VmHWM`), if known.
     pub peak_rss_bytes: Option<u64>,
+    /// Summed over the managers: inputs after which a manager stopped at its pass limit.
+    pub process_pass_limit_hits: u64,
     pub trace_hash: String,
 }
 
@@ -249,6 +251,8 @@ pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
         report.recover = Some(recover);
     }
     report.peak_rss_bytes = peak_rss_bytes();
+    report.process_pass_limit_hits =
+        world.hosts.iter().filter_map(|h| h.node.observe().manager()).map(|m| m.process_pass_limit_hits()).sum();
     report.trace_hash = world.trace.hash_hex();
     Ok(report)
 }

@@ -135,6 +135,9 @@ fn bench_scale(spec: ScaleSpec) -> ExitCode {
             if let Some(rss) = r.peak_rss_bytes {
                 println!("  peak memory (RSS) {:.0} MiB", rss as f64 / (1024.0 * 1024.0));
             }
+            if r.process_pass_limit_hits > 0 {
+                println!("  manager pass limit hit {} times (work resumed at once)", r.process_pass_limit_hits);
+            }
             println!("  trace-hash: {}", r.trace_hash);
             ExitCode::SUCCESS
         }

@@ -49,6 +49,9 @@ pub struct ManagerGauges {
     pub raft_term: u64,
     pub raft_commit_index: u64,
     pub is_leader: bool,
+    /// Inputs after which the manager stopped at its pass limit with work left (it resumes at
+    /// once; a steady rise means a round keeps feeding itself).
+    pub process_pass_limit_hits: u64,
 }
 
 impl Node {
@@ -94,6 +97,7 @@ impl Node {
                 raft_term: mgr.raft.term(),
                 raft_commit_index: mgr.raft.commit_index(),
                 is_leader: mgr.is_leader(),
+                process_pass_limit_hits: mgr.process_pass_limit_hits,
                 ..Default::default()
             };
             for n in mgr.store.nodes.values() {

@@ -40,6 +40,11 @@ impl Daemon {
                 "Whether this manager is the Raft leader",
                 ConstGauge::new(mgr.is_leader as i64),
             );
+            registry.register(
+                "swarmd_process_pass_limit_hits",
+                "Inputs after which the manager stopped at its Raft/round pass limit with work left",
+                ConstCounter::new(mgr.process_pass_limit_hits),
+            );
         }
         let s = &self.transport.stats;
         // A fresh family per scrape: `inc_by` from zero is the counter's value.
