@@ -3,6 +3,9 @@
 
 use crate::api::*;
 use crate::ids::NodeId;
+use crate::io::Output;
+use crate::message::{Addr, Message};
+use crate::runtime::ContainerCommand;
 use crate::store::{ApplyOutcome, Store, StoreAction, Touched};
 use crate::time::Instant;
 
@@ -21,6 +24,20 @@ pub fn apply_all(store: &mut Store, actions: Vec<StoreAction>) -> Touched {
         assert_eq!(outcome, ApplyOutcome::Applied, "{action:?}");
     }
     touched
+}
+
+/// A component's outputs as a test reads them: the messages it sends and the container
+/// commands it gives, each in order (a component emitting anything else is a test failure).
+pub fn sends_and_commands(outputs: Vec<Output>) -> (Vec<(Addr, Message)>, Vec<ContainerCommand>) {
+    let (mut sends, mut commands) = (Vec::new(), Vec::new());
+    for output in outputs {
+        match output {
+            Output::Send { to, msg } => sends.push((to, msg)),
+            Output::Container(cmd) => commands.push(cmd),
+            other => panic!("neither a message nor a container command: {other:?}"),
+        }
+    }
+    (sends, commands)
 }
 
 /// A node record as the store holds it. Start from `NodeFixture::worker(id)` (Ready, Active,

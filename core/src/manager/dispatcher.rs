@@ -6,6 +6,7 @@
 use crate::api::*;
 use crate::deadlines::Deadlines;
 use crate::ids::{NodeId, TaskId};
+use crate::io::Output;
 use crate::manager::directory::DirectoryKeeper;
 use crate::manager::round::Round;
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
@@ -106,14 +107,14 @@ impl Dispatcher {
         msg: SessionMessage,
         managers: Vec<Addr>,
         round: &mut Round<'_, '_>,
-        out: &mut Vec<(Addr, Message)>,
+        out: &mut Vec<Output>,
     ) {
         let Round { store, now, rng, actions } = round;
         let (store, now) = (*store, *now);
         match msg {
             SessionMessage::Register { node_id, session_seq } => {
                 let Some(node) = store.nodes.get(&node_id) else {
-                    out.push((from.clone(), Message::Dispatch(DispatchMessage::UnknownNode)));
+                    out.push(Output::Send { to: from.clone(), msg: Message::Dispatch(DispatchMessage::UnknownNode) });
                     return;
                 };
                 let period = Self::period(rng);
@@ -128,23 +129,23 @@ impl Dispatcher {
                         addr: Some(ip),
                     });
                 }
-                out.push((
-                    from.clone(),
-                    Message::Dispatch(DispatchMessage::SessionAccepted {
+                out.push(Output::Send {
+                    to: from.clone(),
+                    msg: Message::Dispatch(DispatchMessage::SessionAccepted {
                         session_seq,
                         heartbeat_period: period,
                         managers,
                     }),
-                ));
-                out.push((
-                    from.clone(),
-                    Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
-                ));
+                });
+                out.push(Output::Send {
+                    to: from.clone(),
+                    msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                });
                 if self.directory_sent {
-                    out.push((
-                        from.clone(),
-                        Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
-                    ));
+                    out.push(Output::Send {
+                        to: from.clone(),
+                        msg: Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
+                    });
                 }
             }
             SessionMessage::Heartbeat { node_id, session_seq } => {
@@ -152,7 +153,10 @@ impl Dispatcher {
                 if !current || !store.nodes.contains_key(&node_id) {
                     // An unknown session (a new leader, or a node marked Down meanwhile):
                     // the agent registers again.
-                    out.push((from.clone(), Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None })));
+                    out.push(Output::Send {
+                        to: from.clone(),
+                        msg: Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None }),
+                    });
                     return;
                 }
                 if let Some(left) = self.resend_on_heartbeat.get_mut(&node_id) {
@@ -160,15 +164,15 @@ impl Dispatcher {
                     if *left == 0 {
                         self.resend_on_heartbeat.remove(&node_id);
                     }
-                    out.push((
-                        from.clone(),
-                        Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
-                    ));
+                    out.push(Output::Send {
+                        to: from.clone(),
+                        msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                    });
                     if self.directory_sent {
-                        out.push((
-                            from.clone(),
-                            Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
-                        ));
+                        out.push(Output::Send {
+                            to: from.clone(),
+                            msg: Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
+                        });
                     }
                 }
                 let period = Self::period(rng);
@@ -183,10 +187,10 @@ impl Dispatcher {
                     });
                 }
                 self.deadlines.set(node_id, now + period * GRACE_MULTIPLIER);
-                out.push((
-                    from.clone(),
-                    Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period }),
-                ));
+                out.push(Output::Send {
+                    to: from.clone(),
+                    msg: Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period }),
+                });
             }
             SessionMessage::UpdateTaskStatus { node_id, updates } => {
                 if !self.sessions.contains_key(&node_id) {
@@ -243,7 +247,7 @@ impl Dispatcher {
 
     /// After the leader applied a batch: resend assignments to the nodes it touched and the
     /// directory to everyone when it changed.
-    pub fn after_apply(&mut self, store: &Store, touched: &Touched, out: &mut Vec<(Addr, Message)>) {
+    pub fn after_apply(&mut self, store: &Store, touched: &Touched, out: &mut Vec<Output>) {
         self.dirty_nodes.extend(touched.nodes.iter().cloned());
         for task_id in &touched.tasks {
             if let Some(node) = store.tasks.get(task_id).and_then(|t| t.node_id.clone()) {
@@ -252,10 +256,10 @@ impl Dispatcher {
         }
         for node_id in std::mem::take(&mut self.dirty_nodes) {
             if let Some(session) = self.sessions.get(&node_id) {
-                out.push((
-                    session.addr.clone(),
-                    Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
-                ));
+                out.push(Output::Send {
+                    to: session.addr.clone(),
+                    msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                });
                 self.resend_on_heartbeat.insert(node_id, RESENDS_AFTER_A_CHANGE);
             }
         }
@@ -269,7 +273,10 @@ impl Dispatcher {
             // Copies share the keeper's structure: one per node costs O(1).
             let dir = self.keeper.directory();
             for (node_id, session) in &self.sessions {
-                out.push((session.addr.clone(), Message::Dispatch(DispatchMessage::Directory(dir.clone()))));
+                out.push(Output::Send {
+                    to: session.addr.clone(),
+                    msg: Message::Dispatch(DispatchMessage::Directory(dir.clone())),
+                });
                 self.resend_on_heartbeat.insert(node_id.clone(), RESENDS_AFTER_A_CHANGE);
             }
             self.directory_sent = true;

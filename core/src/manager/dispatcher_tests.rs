@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ids::{NetworkId, ServiceId};
-use crate::test_support::{apply_all, secs, NodeFixture};
+use crate::test_support::{apply_all, secs, sends_and_commands, NodeFixture};
 use core::net::Ipv4Addr;
 use rand::SeedableRng;
 
@@ -47,7 +47,7 @@ impl Leader {
         let (mut actions, mut out) = (Vec::new(), Vec::new());
         let mut round = Round { store: &self.store, now, rng: &mut self.rng, actions: &mut actions };
         self.dispatcher.handle(&addr_of(node), msg, vec![LEADER.into()], &mut round, &mut out);
-        (actions, out)
+        (actions, sends_and_commands(out).0)
     }
 
     fn register(&mut self, node: &str, now: Instant) -> (Vec<StoreAction>, Vec<(Addr, Message)>) {

@@ -433,10 +433,9 @@ impl Manager {
             });
             return;
         };
-        let mut sends = Vec::new();
         let mut actions = Vec::new();
         let mut round = Round { store: &self.store, now, rng, actions: &mut actions };
-        l.dispatcher.handle(from, msg, managers, &mut round, &mut sends);
+        l.dispatcher.handle(from, msg, managers, &mut round, out);
         if !actions.is_empty() || l.dispatcher.has_pending_status() {
             l.dirty = true;
         }
@@ -445,7 +444,6 @@ impl Manager {
         if !actions.is_empty() {
             let _ = self.propose(actions);
         }
-        out.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
         self.process(now, rng, out);
     }
 
@@ -666,9 +664,7 @@ impl Manager {
             }
         }
         if l.initialized {
-            let mut sends = Vec::new();
-            l.dispatcher.after_apply(&self.store, touched, &mut sends);
-            out.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
+            l.dispatcher.after_apply(&self.store, touched, out);
         }
     }
 

@@ -283,10 +283,6 @@ impl Node {
         self.outputs = kept;
     }
 
-    fn push_sends(&mut self, sends: Vec<(Addr, Message)>) {
-        self.outputs.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
-    }
-
     fn on_timer(&mut self, now: Instant) {
         let expired: Vec<u64> = self
             .pending
@@ -309,9 +305,7 @@ impl Node {
         }
         let rng = &mut self.rng;
         if let Membership::Member(m) = &mut self.membership {
-            let mut sends = Vec::new();
-            m.agent.on_timer(now, &mut sends);
-            self.outputs.extend(sends.into_iter().map(|(to, msg)| Output::Send { to, msg }));
+            m.agent.on_timer(now, &mut self.outputs);
             if let Some(mgr) = &mut m.manager {
                 mgr.on_timer(now, rng, &mut self.outputs);
             }
@@ -321,11 +315,7 @@ impl Node {
 
     fn on_container_event(&mut self, now: Instant, event: ContainerEvent) {
         let Membership::Member(m) = &mut self.membership else { return };
-        let mut sends = Vec::new();
-        let mut commands = Vec::new();
-        m.agent.on_container_event(event, now, &mut sends, &mut commands);
-        self.push_sends(sends);
-        self.outputs.extend(commands.into_iter().map(Output::Container));
+        m.agent.on_container_event(event, now, &mut self.outputs);
     }
 
     fn on_message(&mut self, now: Instant, from: Addr, msg: Message) {
@@ -393,11 +383,7 @@ impl Node {
                     self.stats.messages_dropped += 1;
                     return;
                 };
-                let mut sends = Vec::new();
-                let mut commands = Vec::new();
-                m.agent.on_dispatch(&from, dispatch, now, &mut sends, &mut commands);
-                self.push_sends(sends);
-                self.outputs.extend(commands.into_iter().map(Output::Container));
+                m.agent.on_dispatch(&from, dispatch, now, &mut self.outputs);
             }
         }
         self.drop_manager_if_removed();

@@ -5,6 +5,7 @@
 
 use crate::api::*;
 use crate::ids::{NodeId, TaskId};
+use crate::io::Output;
 use crate::message::{Addr, DispatchMessage, Message, SessionMessage};
 use crate::net::Directory;
 use crate::runtime::{
@@ -158,7 +159,7 @@ impl Agent {
             .map(|t| t.task.networks.iter().map(|n| n.network_id.clone()).collect())
     }
 
-    pub fn on_timer(&mut self, now: Instant, out: &mut Vec<(Addr, Message)>) {
+    pub fn on_timer(&mut self, now: Instant, out: &mut Vec<Output>) {
         match self.session {
             SessionState::Disconnected { retry_at } if retry_at <= now => self.register(now, out),
             SessionState::Registering { sent_at } if sent_at + SESSION_BACKOFF_MAX <= now => {
@@ -172,13 +173,13 @@ impl Agent {
                     self.lose_session(now);
                     self.rotate_target();
                 } else if next_heartbeat <= now {
-                    out.push((
-                        self.target.clone(),
-                        Message::Session(SessionMessage::Heartbeat {
+                    out.push(Output::Send {
+                        to: self.target.clone(),
+                        msg: Message::Session(SessionMessage::Heartbeat {
                             node_id: self.node_id.clone(),
                             session_seq: self.session_seq,
                         }),
-                    ));
+                    });
                     self.resend_recent_reports(out);
                     self.session = SessionState::Established {
                         period,
@@ -191,12 +192,15 @@ impl Agent {
         }
     }
 
-    fn register(&mut self, now: Instant, out: &mut Vec<(Addr, Message)>) {
+    fn register(&mut self, now: Instant, out: &mut Vec<Output>) {
         self.session_seq += 1;
-        out.push((
-            self.target.clone(),
-            Message::Session(SessionMessage::Register { node_id: self.node_id.clone(), session_seq: self.session_seq }),
-        ));
+        out.push(Output::Send {
+            to: self.target.clone(),
+            msg: Message::Session(SessionMessage::Register {
+                node_id: self.node_id.clone(),
+                session_seq: self.session_seq,
+            }),
+        });
         self.session = SessionState::Registering { sent_at: now };
     }
 
@@ -214,14 +218,7 @@ impl Agent {
     }
 
     /// A message from a dispatcher.
-    pub fn on_dispatch(
-        &mut self,
-        from: &Addr,
-        msg: DispatchMessage,
-        now: Instant,
-        out: &mut Vec<(Addr, Message)>,
-        commands: &mut Vec<ContainerCommand>,
-    ) {
+    pub fn on_dispatch(&mut self, from: &Addr, msg: DispatchMessage, now: Instant, out: &mut Vec<Output>) {
         if *from != self.target {
             if let DispatchMessage::NotLeader { .. } = msg {
                 return; // a stale answer from a manager we left
@@ -280,13 +277,13 @@ impl Agent {
                 self.lose_session(now);
                 self.session = SessionState::Disconnected { retry_at: now + SESSION_BACKOFF_MAX };
             }
-            DispatchMessage::Assignments { tasks } => self.assign(tasks, now, commands),
+            DispatchMessage::Assignments { tasks } => self.assign(tasks, now, out),
             DispatchMessage::Directory(dir) => self.directory = dir,
         }
         self.flush(out);
     }
 
-    fn assign(&mut self, tasks: Vec<Task>, now: Instant, commands: &mut Vec<ContainerCommand>) {
+    fn assign(&mut self, tasks: Vec<Task>, now: Instant, out: &mut Vec<Output>) {
         let assigned: std::collections::BTreeSet<TaskId> = tasks.iter().map(|t| t.id.clone()).collect();
         for task in tasks {
             match self.tasks.get_mut(&task.id) {
@@ -324,12 +321,12 @@ impl Agent {
                     continue;
                 }
                 if matches!(info.state, ContainerState::Running { .. }) {
-                    commands.push(ContainerCommand::Kill { name: name.clone() });
+                    out.push(Output::Container(ContainerCommand::Kill { name: name.clone() }));
                 }
-                commands.push(ContainerCommand::Remove { name: name.clone() });
+                out.push(Output::Container(ContainerCommand::Remove { name: name.clone() }));
             }
         }
-        self.drive_all(now, commands);
+        self.drive_all(now, out);
     }
 
     /// Matches a task the agent did not know with the runtime's container of the same name.
@@ -376,13 +373,7 @@ impl Agent {
     }
 
     /// An event from this node's container runtime.
-    pub fn on_container_event(
-        &mut self,
-        event: ContainerEvent,
-        now: Instant,
-        out: &mut Vec<(Addr, Message)>,
-        commands: &mut Vec<ContainerCommand>,
-    ) {
+    pub fn on_container_event(&mut self, event: ContainerEvent, now: Instant, out: &mut Vec<Output>) {
         self.record_container(&event, now);
         let name = event.name().to_string();
         let Some(id) = self.tasks.iter().find(|(_, t)| t.task.container_name() == name).map(|(id, _)| id.clone())
@@ -446,7 +437,7 @@ impl Agent {
                 }
             }
         }
-        self.drive_all(now, commands);
+        self.drive_all(now, out);
         self.flush(out);
     }
 
@@ -490,12 +481,12 @@ impl Agent {
         }
     }
 
-    fn drive_all(&mut self, now: Instant, commands: &mut Vec<ContainerCommand>) {
+    fn drive_all(&mut self, now: Instant, out: &mut Vec<Output>) {
         let ids: Vec<TaskId> = self.tasks.keys().cloned().collect();
         for id in ids {
             let forget = {
                 let t = self.tasks.get_mut(&id).expect("listed above");
-                drive(t, now, commands, &mut self.unreported)
+                drive(t, now, out, &mut self.unreported)
             };
             if forget {
                 self.tasks.remove(&id);
@@ -504,7 +495,7 @@ impl Agent {
         }
     }
 
-    fn resend_recent_reports(&mut self, out: &mut Vec<(Addr, Message)>) {
+    fn resend_recent_reports(&mut self, out: &mut Vec<Output>) {
         if self.recently_reported.is_empty() {
             return;
         }
@@ -514,14 +505,14 @@ impl Agent {
             *left -= 1;
             *left > 0
         });
-        out.push((
-            self.target.clone(),
-            Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
-        ));
+        out.push(Output::Send {
+            to: self.target.clone(),
+            msg: Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
+        });
     }
 
     /// Sends the status changes gathered so far to the dispatcher, in one message.
-    pub fn flush(&mut self, out: &mut Vec<(Addr, Message)>) {
+    pub fn flush(&mut self, out: &mut Vec<Output>) {
         if self.unreported.is_empty() || !self.is_connected() {
             return;
         }
@@ -529,10 +520,10 @@ impl Agent {
         for (id, status) in &updates {
             self.recently_reported.insert(id.clone(), (status.clone(), RESENDS_AFTER_A_REPORT));
         }
-        out.push((
-            self.target.clone(),
-            Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
-        ));
+        out.push(Output::Send {
+            to: self.target.clone(),
+            msg: Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
+        });
     }
 }
 
@@ -554,7 +545,7 @@ fn set_state(
 fn drive(
     t: &mut AgentTask,
     now: Instant,
-    commands: &mut Vec<ContainerCommand>,
+    out: &mut Vec<Output>,
     unreported: &mut BTreeMap<TaskId, TaskStatus>,
 ) -> bool {
     if t.pending.is_some() {
@@ -566,7 +557,7 @@ fn drive(
         if t.status.state == TaskState::Running
             || (t.status.state >= TaskState::Starting && !t.status.state.is_terminal())
         {
-            commands.push(ContainerCommand::Stop { name, grace: STOP_GRACE_PERIOD });
+            out.push(Output::Container(ContainerCommand::Stop { name, grace: STOP_GRACE_PERIOD }));
             t.pending = Some(Pending::Stop);
             return false;
         }
@@ -574,7 +565,7 @@ fn drive(
             set_state(t, TaskState::Shutdown, now, "shutdown", unreported);
         }
         if t.container_created && (t.unassigned || desired >= TaskState::Remove) {
-            commands.push(ContainerCommand::Remove { name });
+            out.push(Output::Container(ContainerCommand::Remove { name }));
             t.pending = Some(Pending::Remove);
             return false;
         }
@@ -583,17 +574,17 @@ fn drive(
     match t.status.state {
         TaskState::Assigned => {
             set_state(t, TaskState::Accepted, now, "accepted", unreported);
-            drive(t, now, commands, unreported)
+            drive(t, now, out, unreported)
         }
         TaskState::Accepted => {
             set_state(t, TaskState::Preparing, now, "preparing", unreported);
-            commands.push(ContainerCommand::Create(container_spec(&t.task)));
+            out.push(Output::Container(ContainerCommand::Create(container_spec(&t.task))));
             t.pending = Some(Pending::Create);
             false
         }
         TaskState::Ready if desired == TaskState::Running => {
             set_state(t, TaskState::Starting, now, "starting", unreported);
-            commands.push(ContainerCommand::Start { name });
+            out.push(Output::Container(ContainerCommand::Start { name }));
             t.pending = Some(Pending::Start);
             false
         }

@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::ids::ServiceId;
-use crate::test_support::secs;
+use crate::test_support::{secs, sends_and_commands};
 
 const LEADER: &str = "10.0.0.1:2377";
 
@@ -38,16 +38,17 @@ impl Worker {
     }
 
     fn connect(mut agent: Agent) -> Worker {
-        let mut out = Vec::new();
+        let mut outputs = Vec::new();
         let now = agent.next_deadline().expect("a new agent registers at once");
-        agent.on_timer(now, &mut out);
+        agent.on_timer(now, &mut outputs);
+        let (out, _) = sends_and_commands(outputs);
         assert!(matches!(out[..], [(_, Message::Session(SessionMessage::Register { session_seq: 1, .. }))]), "{out:?}");
         let accepted = DispatchMessage::SessionAccepted {
             session_seq: 1,
             heartbeat_period: Duration::from_secs(5),
             managers: vec![],
         };
-        agent.on_dispatch(&LEADER.to_string(), accepted, now, &mut out, &mut Vec::new());
+        agent.on_dispatch(&LEADER.to_string(), accepted, now, &mut Vec::new());
         assert!(agent.is_connected());
         Worker { agent, now }
     }
@@ -55,17 +56,19 @@ impl Worker {
     /// The dispatcher sends the node's full set of tasks, one second later.
     fn assign(&mut self, tasks: &[&Task]) -> Step {
         self.now = self.now + Duration::from_secs(1);
-        let (mut out, mut commands) = (Vec::new(), Vec::new());
+        let mut outputs = Vec::new();
         let msg = DispatchMessage::Assignments { tasks: tasks.iter().map(|t| (*t).clone()).collect() };
-        self.agent.on_dispatch(&LEADER.to_string(), msg, self.now, &mut out, &mut commands);
+        self.agent.on_dispatch(&LEADER.to_string(), msg, self.now, &mut outputs);
+        let (out, commands) = sends_and_commands(outputs);
         step(out, commands)
     }
 
     /// The runtime reports an event, one second later.
     fn event(&mut self, event: ContainerEvent) -> Step {
         self.now = self.now + Duration::from_secs(1);
-        let (mut out, mut commands) = (Vec::new(), Vec::new());
-        self.agent.on_container_event(event, self.now, &mut out, &mut commands);
+        let mut outputs = Vec::new();
+        self.agent.on_container_event(event, self.now, &mut outputs);
+        let (out, commands) = sends_and_commands(outputs);
         step(out, commands)
     }
 
@@ -190,10 +193,10 @@ fn assigned_task_is_created_then_started_and_reported_at_each_step() {
 #[test]
 fn create_command_carries_the_task_name_image_and_swarm_labels() {
     let mut w = Worker::connected();
-    let mut commands = Vec::new();
-    let mut out = Vec::new();
+    let mut outputs = Vec::new();
     let msg = DispatchMessage::Assignments { tasks: vec![task("t1", TaskState::Running)] };
-    w.agent.on_dispatch(&LEADER.to_string(), msg, secs(1), &mut out, &mut commands);
+    w.agent.on_dispatch(&LEADER.to_string(), msg, secs(1), &mut outputs);
+    let (_, commands) = sends_and_commands(outputs);
 
     let [ContainerCommand::Create(spec)] = &commands[..] else { panic!("{commands:?}") };
     assert_eq!(spec.name, "web.1.t1");
