@@ -17,8 +17,8 @@ use std::time::Duration;
 /// The port managers and agents talk on.
 pub const CLUSTER_PORT: u16 = 2377;
 
-/// An address on the cluster port, `192.168.0.109:2377`.
-pub type Addr = String;
+/// An address on the cluster port, `192.168.0.109:2377` (a value: see `addr.rs`).
+pub use crate::addr::Addr;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Message {

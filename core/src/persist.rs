@@ -139,9 +139,9 @@ pub mod contract {
         Identity {
             node_id: NodeId("n1".into()),
             role: if raft_id.is_some() { NodeRole::Manager } else { NodeRole::Worker },
-            advertise_addr: "10.0.0.1:2377".into(),
+            advertise_addr: "10.0.0.1:2377".parse().expect("an address"),
             raft_id,
-            managers: vec![(7, "10.0.0.7:2377".into())],
+            managers: vec![(7, "10.0.0.7:2377".parse().expect("an address"))],
         }
     }
 

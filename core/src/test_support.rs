@@ -83,7 +83,7 @@ impl<'a> NodeFixture<'a> {
             status: NodeStatus { state: self.state, message: String::new(), addr: self.addr.into() },
             manager_status: self.manager.map(|(raft_id, addr)| ManagerStatus {
                 raft_id,
-                addr: addr.into(),
+                addr: addr.parse().expect("IP:PORT"),
                 reachable: true,
             }),
             created_at: Instant::ZERO,

@@ -170,7 +170,8 @@ fn hello(kind: u8, body: &[u8]) -> Vec<u8> {
 pub struct Transport {
     dialer: Arc<dyn Dialer>,
     pub security: Security,
-    local_addr: Arc<RwLock<Addr>>,
+    /// What this node's hello announces: its advertise address once known.
+    local_addr: Arc<RwLock<String>>,
     peers: Mutex<HashMap<Addr, mpsc::Sender<Vec<u8>>>>,
     pub stats: Arc<TransportStats>,
     /// Where tunnelled routing-mesh connections (hello `T`) end: this node's tasks.
@@ -178,7 +179,7 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(dialer: Arc<dyn Dialer>, security: Security, local_addr: Addr) -> Arc<Transport> {
+    pub fn new(dialer: Arc<dyn Dialer>, security: Security, local_addr: String) -> Arc<Transport> {
         Arc::new(Transport {
             dialer,
             security,
@@ -207,17 +208,17 @@ impl Transport {
 
     /// The address this node announces in its hello (its advertise address once known).
     pub fn set_local_addr(&self, addr: Addr) {
-        *self.local_addr.write().expect("addr lock") = addr;
+        *self.local_addr.write().expect("addr lock") = addr.to_string();
     }
 
     /// Queues `msg` for `to`; never blocks. A full queue drops the frame (counted).
     pub fn send(self: &Arc<Self>, to: &Addr, msg: &Message) {
         let payload = wire::encode(msg);
         let mut peers = self.peers.lock().expect("peers lock");
-        let tx = peers.entry(to.clone()).or_insert_with(|| {
+        let tx = peers.entry(*to).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(PEER_QUEUE_FRAMES);
             let me = Arc::clone(self);
-            let addr = to.clone();
+            let addr = *to;
             tokio::spawn(async move { me.peer_loop(addr, rx).await });
             tx
         });
@@ -250,7 +251,7 @@ impl Transport {
                 }
                 None => None,
             };
-            let mut io = match connect(self.dialer.as_ref(), &addr, tls).await {
+            let mut io = match connect(self.dialer.as_ref(), &addr.to_string(), tls).await {
                 Ok(io) => io,
                 Err(err) => {
                     self.stats.connect_failures.fetch_add(1, Ordering::Relaxed);
@@ -327,7 +328,12 @@ impl Transport {
         }
         match first[1] {
             b'N' if authenticated => {
-                let from = String::from_utf8_lossy(&first[2..]).to_string();
+                let Some(from) = std::str::from_utf8(&first[2..]).ok().and_then(|text| text.parse::<Addr>().ok())
+                else {
+                    self.stats.connections_refused.fetch_add(1, Ordering::Relaxed);
+                    warn!(%peer, "refused a node connection: its hello names no IP:PORT");
+                    return;
+                };
                 self.read_messages(io, from, inbox).await;
             }
             b'N' => {
@@ -388,7 +394,7 @@ impl Transport {
             self.stats.frames_received.fetch_add(1, Ordering::Relaxed);
             match wire::decode(&frame) {
                 Ok(msg) => {
-                    if inbox.send(Inbound::Message { from: from.clone(), msg }).await.is_err() {
+                    if inbox.send(Inbound::Message { from, msg }).await.is_err() {
                         return;
                     }
                 }

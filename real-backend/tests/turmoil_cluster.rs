@@ -259,7 +259,9 @@ fn run(seed: u64, tls: bool) -> Vec<String> {
         let mut s = swarmd::transport::connect(&TurmoilDialer, &format!("{}:2377", ipv4(final_leader)), client_tls)
             .await
             .expect("a peer connects");
-        swarmd::frame::write_frame(&mut s, &[swarmd::wire::WIRE_VERSION, b'N', b'x']).await.unwrap();
+        // A node's hello names its cluster address (IP:PORT); then come the garbage frames.
+        let hello = [&[swarmd::wire::WIRE_VERSION, b'N'][..], b"192.0.2.1:2377"].concat();
+        swarmd::frame::write_frame(&mut s, &hello).await.unwrap();
         for garbage in [vec![], vec![99, 1, 2, 3], vec![swarmd::wire::WIRE_VERSION, 0xff, 0xff, 0xff, 0xff]] {
             swarmd::frame::write_frame(&mut s, &garbage).await.unwrap();
         }

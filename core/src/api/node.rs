@@ -102,7 +102,7 @@ pub struct NodeStatus {
 pub struct ManagerStatus {
     pub raft_id: u64,
     /// `IP:2377`, where other managers reach this one.
-    pub addr: String,
+    pub addr: crate::addr::Addr,
     /// Whether the leader hears from this manager (swarmkit's raft member reachability),
     /// kept in the store by the leader so every manager's `node ls` agrees.
     pub reachable: bool,

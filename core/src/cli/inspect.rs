@@ -568,7 +568,7 @@ fn node_json(node: &Node, status: Option<&String>) -> NodeJson {
         manager_status: node.manager_status.as_ref().map(|m| ManagerStatusJson {
             leader: status.map(String::as_str) == Some("Leader"),
             reachability: reachability(status),
-            addr: m.addr.clone(),
+            addr: m.addr.to_string(),
         }),
     }
 }
@@ -861,7 +861,11 @@ Ports:
                 engine_labels: BTreeMap::new(),
             },
             status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: "192.168.0.109".into() },
-            manager_status: Some(ManagerStatus { raft_id: 1, addr: "192.168.0.109:2377".into(), reachable: true }),
+            manager_status: Some(ManagerStatus {
+                raft_id: 1,
+                addr: "192.168.0.109:2377".parse().unwrap(),
+                reachable: true,
+            }),
             created_at: Instant::from_millis(1_000),
         }
     }

@@ -34,7 +34,7 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
     match response {
         Response::SwarmInitialized { node_id, worker_token, advertise_addr } => format!(
             "Swarm initialized: current node ({node_id}) is now a manager.\n\n{}\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n",
-            join_instructions(NodeRole::Worker, worker_token, advertise_addr)
+            join_instructions(NodeRole::Worker, worker_token, &advertise_addr.to_string())
         ),
         Response::SwarmJoined { role } => format!("This node joined a swarm as a {}.\n", role.as_str()),
         Response::SwarmLeft => "Node left the swarm.\n".into(),
@@ -42,7 +42,7 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
             if view.quiet {
                 format!("{token}\n")
             } else {
-                join_instructions(*role, token, manager_addr)
+                join_instructions(*role, token, &manager_addr.to_string())
             }
         }
         Response::JoinTokenRotated { role } => format!("Successfully rotated {} join token.\n", role.as_str()),

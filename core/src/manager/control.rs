@@ -16,7 +16,7 @@ pub struct Write {
     /// Raft membership changes that go with the write (demote/remove a manager).
     pub remove_raft_member: Option<u64>,
     /// Raft members to add with the write (promoted nodes): Raft ID and cluster address.
-    pub add_raft_members: Vec<(u64, String)>,
+    pub add_raft_members: Vec<(u64, crate::addr::Addr)>,
 }
 
 impl Write {
@@ -305,10 +305,12 @@ fn node_set_role(store: &Store, names: &[String], role: NodeRole, rng: &mut ChaC
                         break id;
                     }
                 };
-                let addr = format!("{}:{}", node.status.addr, crate::message::CLUSTER_PORT);
+                // Set from the node's join request when its record was made.
+                let ip = node.status.addr.parse().map_err(|_| format!("node {name} has no address to reach it at"))?;
+                let addr = crate::addr::Addr::on_cluster_port(ip);
                 actions.push(StoreAction::SetManagerStatus {
                     id: node.id.clone(),
-                    manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),
+                    manager_status: Some(ManagerStatus { raft_id, addr, reachable: true }),
                 });
                 add_raft_members.push((raft_id, addr));
             }

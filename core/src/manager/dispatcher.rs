@@ -114,13 +114,13 @@ impl Dispatcher {
         match msg {
             SessionMessage::Register { node_id, session_seq } => {
                 let Some(node) = store.nodes.get(&node_id) else {
-                    out.push(Output::Send { to: from.clone(), msg: Message::Dispatch(DispatchMessage::UnknownNode) });
+                    out.push(Output::Send { to: *from, msg: Message::Dispatch(DispatchMessage::UnknownNode) });
                     return;
                 };
                 let period = Self::period(rng);
-                self.sessions.insert(node_id.clone(), Session { addr: from.clone(), seq: session_seq });
+                self.sessions.insert(node_id.clone(), Session { addr: *from, seq: session_seq });
                 self.deadlines.set(node_id.clone(), now + period * GRACE_MULTIPLIER);
-                let ip = crate::addr::host(from).to_string();
+                let ip = from.ip.to_string();
                 if node.status.state != NodeState::Ready || node.status.addr != ip {
                     actions.push(StoreAction::SetNodeState {
                         id: node_id.clone(),
@@ -130,7 +130,7 @@ impl Dispatcher {
                     });
                 }
                 out.push(Output::Send {
-                    to: from.clone(),
+                    to: *from,
                     msg: Message::Dispatch(DispatchMessage::SessionAccepted {
                         session_seq,
                         heartbeat_period: period,
@@ -138,12 +138,12 @@ impl Dispatcher {
                     }),
                 });
                 out.push(Output::Send {
-                    to: from.clone(),
+                    to: *from,
                     msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
                 });
                 if self.directory_sent {
                     out.push(Output::Send {
-                        to: from.clone(),
+                        to: *from,
                         msg: Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
                     });
                 }
@@ -154,7 +154,7 @@ impl Dispatcher {
                     // An unknown session (a new leader, or a node marked Down meanwhile):
                     // the agent registers again.
                     out.push(Output::Send {
-                        to: from.clone(),
+                        to: *from,
                         msg: Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None }),
                     });
                     return;
@@ -165,12 +165,12 @@ impl Dispatcher {
                         self.resend_on_heartbeat.remove(&node_id);
                     }
                     out.push(Output::Send {
-                        to: from.clone(),
+                        to: *from,
                         msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
                     });
                     if self.directory_sent {
                         out.push(Output::Send {
-                            to: from.clone(),
+                            to: *from,
                             msg: Message::Dispatch(DispatchMessage::Directory(self.keeper.directory().clone())),
                         });
                     }
@@ -188,7 +188,7 @@ impl Dispatcher {
                 }
                 self.deadlines.set(node_id, now + period * GRACE_MULTIPLIER);
                 out.push(Output::Send {
-                    to: from.clone(),
+                    to: *from,
                     msg: Message::Dispatch(DispatchMessage::HeartbeatAck { session_seq, heartbeat_period: period }),
                 });
             }
@@ -257,7 +257,7 @@ impl Dispatcher {
         for node_id in std::mem::take(&mut self.dirty_nodes) {
             if let Some(session) = self.sessions.get(&node_id) {
                 out.push(Output::Send {
-                    to: session.addr.clone(),
+                    to: session.addr,
                     msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
                 });
                 self.resend_on_heartbeat.insert(node_id, RESENDS_AFTER_A_CHANGE);
@@ -274,7 +274,7 @@ impl Dispatcher {
             let dir = self.keeper.directory();
             for (node_id, session) in &self.sessions {
                 out.push(Output::Send {
-                    to: session.addr.clone(),
+                    to: session.addr,
                     msg: Message::Dispatch(DispatchMessage::Directory(dir.clone())),
                 });
                 self.resend_on_heartbeat.insert(node_id.clone(), RESENDS_AFTER_A_CHANGE);

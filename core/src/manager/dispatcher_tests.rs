@@ -7,7 +7,7 @@ use crate::test_support::{apply_all, secs, sends_and_commands, NodeFixture};
 use core::net::Ipv4Addr;
 use rand::SeedableRng;
 
-const LEADER: &str = "10.0.0.1:2377";
+const LEADER: Addr = Addr::on_cluster_port(Ipv4Addr::new(10, 0, 0, 1));
 
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
@@ -15,7 +15,7 @@ fn ms(ms: u64) -> Duration {
 
 /// The node's agent address: `10.0.0.<n>:2377` for node `n<n>`.
 fn addr_of(node: &str) -> Addr {
-    format!("10.0.0.{}:2377", &node[1..])
+    Addr::on_cluster_port(Ipv4Addr::new(10, 0, 0, node[1..].parse().expect("n<number>")))
 }
 
 fn nid(id: &str) -> NodeId {
@@ -46,7 +46,7 @@ impl Leader {
     fn receive(&mut self, node: &str, msg: SessionMessage, now: Instant) -> (Vec<StoreAction>, Vec<(Addr, Message)>) {
         let (mut actions, mut out) = (Vec::new(), Vec::new());
         let mut round = Round { store: &self.store, now, rng: &mut self.rng, actions: &mut actions };
-        self.dispatcher.handle(&addr_of(node), msg, vec![LEADER.into()], &mut round, &mut out);
+        self.dispatcher.handle(&addr_of(node), msg, vec![LEADER], &mut round, &mut out);
         (actions, sends_and_commands(out).0)
     }
 
@@ -196,7 +196,7 @@ fn register_of_a_known_node_sets_it_ready_and_answers_session_accepted_then_assi
         [(_, Message::Dispatch(DispatchMessage::SessionAccepted { session_seq: 1, heartbeat_period, managers })), (_, Message::Dispatch(DispatchMessage::Assignments { tasks }))] =>
         {
             assert_period_in_jitter_range(*heartbeat_period);
-            assert_eq!(managers, &[LEADER.to_string()]);
+            assert_eq!(managers, &[LEADER]);
             assert_eq!(tasks.iter().map(|t| t.id.0.as_str()).collect::<Vec<_>>(), ["web.1"]);
         }
         other => panic!("expected SessionAccepted then Assignments, got {other:?}"),

@@ -139,7 +139,7 @@ impl Manager {
         }));
         // The first voter is set outside the log; record it in the log too, so managers that
         // join later and replay the log from its start count this one in their quorum.
-        raft.propose_add_node(raft_id, self_addr.clone().into_bytes()).expect("a new leader accepts a conf change");
+        raft.propose_add_node(raft_id, self_addr.to_string().into_bytes()).expect("a new leader accepts a conf change");
         Self::with_raft(raft, self_addr, now)
     }
 
@@ -179,7 +179,7 @@ impl Manager {
 
     fn with_raft(raft: RaftNode, self_addr: Addr, now: Instant) -> Manager {
         let mut peers = BTreeMap::new();
-        peers.insert(raft.id(), self_addr.clone());
+        peers.insert(raft.id(), self_addr);
         Manager {
             raft,
             store: Store::new(),
@@ -322,7 +322,7 @@ impl Manager {
             Err(e) => self.reply(origin, Err(e.into()), out),
             Ok(Write { actions, response, remove_raft_member, add_raft_members }) => {
                 for (raft_id, addr) in add_raft_members {
-                    self.peers.insert(raft_id, addr.clone());
+                    self.peers.insert(raft_id, addr);
                     self.queued_conf_changes.push_back((raft_id, addr));
                 }
                 self.propose_next_conf_change();
@@ -357,7 +357,7 @@ impl Manager {
     ) {
         let refuse = |out: &mut Vec<Output>, result: JoinRefused| {
             out.push(Output::Send {
-                to: from.clone(),
+                to: *from,
                 msg: Message::JoinResponse { request_id: req.request_id, result: Err(result) },
             });
         };
@@ -383,32 +383,28 @@ impl Manager {
                 break id;
             }
         });
-        let ip = crate::addr::host(&req.advertise_addr).to_string();
+        let ip = req.advertise_addr.ip.to_string();
         let node = Node {
             id: node_id.clone(),
             spec: NodeSpec { role, availability: Availability::Active, labels: Default::default() },
             description: req.description.clone(),
             status: NodeStatus { state: NodeState::Unknown, message: String::new(), addr: ip },
-            manager_status: raft_id.map(|id| ManagerStatus {
-                raft_id: id,
-                addr: req.advertise_addr.clone(),
-                reachable: true,
-            }),
+            manager_status: raft_id.map(|id| ManagerStatus { raft_id: id, addr: req.advertise_addr, reachable: true }),
             created_at: now,
         };
         if let Some(id) = raft_id {
-            if let Err(e) = self.raft.propose_add_node(id, req.advertise_addr.clone().into_bytes()) {
+            if let Err(e) = self.raft.propose_add_node(id, req.advertise_addr.to_string().into_bytes()) {
                 refuse(out, JoinRefused::Error(format!("rpc error: code = Unavailable desc = {e}")));
                 return;
             }
-            self.peers.insert(id, req.advertise_addr.clone());
+            self.peers.insert(id, req.advertise_addr);
         }
-        let mut managers: Vec<(u64, Addr)> = self.peers.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let mut managers: Vec<(u64, Addr)> = self.peers.iter().map(|(k, v)| (*k, *v)).collect();
         managers.sort();
-        let accepted = JoinAccepted { node_id, role, raft_id, managers, leader_addr: self.self_addr.clone() };
+        let accepted = JoinAccepted { node_id, role, raft_id, managers, leader_addr: self.self_addr };
         match self.propose(vec![StoreAction::CreateNode(node)]) {
             Ok(seq) => {
-                self.waiting.insert(seq, Waiter::Join { addr: from.clone(), request_id: req.request_id, accepted });
+                self.waiting.insert(seq, Waiter::Join { addr: *from, request_id: req.request_id, accepted });
             }
             Err(e) => refuse(out, JoinRefused::Error(e)),
         }
@@ -428,7 +424,7 @@ impl Manager {
         let Some(l) = self.leader.as_mut().filter(|l| l.initialized) else {
             let hint = leader_addr.filter(|a| *a != self.self_addr);
             out.push(Output::Send {
-                to: from.clone(),
+                to: *from,
                 msg: Message::Dispatch(crate::message::DispatchMessage::NotLeader { leader_addr: hint }),
             });
             return;
@@ -494,7 +490,7 @@ impl Manager {
                 for msg in ready.messages {
                     // A peer we have no address for yet gets nothing: raft retries.
                     if let Some(addr) = self.peers.get(&msg.to) {
-                        out.push(Output::Send { to: addr.clone(), msg: Message::Raft(Box::new(msg)) });
+                        out.push(Output::Send { to: *addr, msg: Message::Raft(Box::new(msg)) });
                     }
                 }
                 if let Some(snap) = ready.snapshot {
@@ -527,7 +523,7 @@ impl Manager {
             self.store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.clone()).collect();
         for node in self.store.nodes.values() {
             if let Some(ms) = &node.manager_status {
-                self.peers.insert(ms.raft_id, ms.addr.clone());
+                self.peers.insert(ms.raft_id, ms.addr);
             }
         }
     }
@@ -578,10 +574,9 @@ impl Manager {
                 out.push(Output::Persist(PersistRaft { conf_state: Some(conf_state), ..Default::default() }));
                 match cc.get_change_type() {
                     ConfChangeType::AddNode | ConfChangeType::AddLearnerNode => {
-                        if let Ok(addr) = String::from_utf8(cc.context.to_vec()) {
-                            if !addr.is_empty() {
-                                self.peers.insert(cc.node_id, addr);
-                            }
+                        // The first voter's entry carries no address (it is known from bootstrap).
+                        if let Some(addr) = std::str::from_utf8(&cc.context).ok().and_then(|t| t.parse().ok()) {
+                            self.peers.insert(cc.node_id, addr);
                         }
                     }
                     ConfChangeType::RemoveNode => {
@@ -647,7 +642,7 @@ impl Manager {
         for node in self.store.nodes.values() {
             if let Some(ms) = &node.manager_status {
                 if node.spec.role == NodeRole::Manager && !self.peers.contains_key(&ms.raft_id) {
-                    self.peers.insert(ms.raft_id, ms.addr.clone());
+                    self.peers.insert(ms.raft_id, ms.addr);
                 }
             }
         }
@@ -733,7 +728,7 @@ impl Manager {
             return;
         }
         if let Some((raft_id, addr)) = self.queued_conf_changes.pop_front() {
-            if self.raft.propose_add_node(raft_id, addr.into_bytes()).is_ok() {
+            if self.raft.propose_add_node(raft_id, addr.to_string().into_bytes()).is_ok() {
                 self.conf_change_pending = true;
             }
         }

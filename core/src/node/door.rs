@@ -133,9 +133,10 @@ impl Node {
             super::Membership::Member(m) => Some(m),
             _ => None,
         };
-        let view = member.map(|m| ServeView {
+        let own_ip = member.map(|m| m.advertise_addr.ip.to_string());
+        let view = member.zip(own_ip.as_deref()).map(|(m, own_ip)| ServeView {
             directory: &m.agent.directory,
-            own_ip: crate::addr::host(&m.advertise_addr),
+            own_ip,
             containers: &m.agent.containers,
         });
         self.serving.update(view, &mut changes);

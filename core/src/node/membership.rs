@@ -62,7 +62,7 @@ impl Node {
             Ok(ip) => ip,
             Err(e) => return self.reply(req_id, Err(e.into())),
         };
-        let addr = crate::addr::on_cluster_port(ip);
+        let addr = Addr::on_cluster_port(ip);
         let rng = &mut self.rng;
         let node_id = NodeId::generate(rng);
         // Drawn even when the driver gave the real digest, so the RNG stream stays the same.
@@ -88,7 +88,7 @@ impl Node {
             spec: NodeSpec { role: NodeRole::Manager, availability: Availability::Active, labels: Default::default() },
             description: self.description(),
             status: NodeStatus { state: NodeState::Ready, message: String::new(), addr: ip.to_string() },
-            manager_status: Some(ManagerStatus { raft_id, addr: addr.clone(), reachable: true }),
+            manager_status: Some(ManagerStatus { raft_id, addr, reachable: true }),
             created_at: now,
         };
         let ingress = Network {
@@ -107,23 +107,23 @@ impl Node {
         let response = Response::SwarmInitialized {
             node_id: node_id.clone(),
             worker_token: cluster.worker_token.clone(),
-            advertise_addr: addr.clone(),
+            advertise_addr: addr,
         };
         self.outputs.push(Output::SaveIdentity(Some(Identity {
             node_id: node_id.clone(),
             role: NodeRole::Manager,
-            advertise_addr: addr.clone(),
+            advertise_addr: addr,
             raft_id: Some(raft_id),
-            managers: vec![(raft_id, addr.clone())],
+            managers: vec![(raft_id, addr)],
         })));
-        let mut manager = Manager::bootstrap(raft_id, addr.clone(), now, &mut self.rng, &mut self.outputs);
+        let mut manager = Manager::bootstrap(raft_id, addr, now, &mut self.rng, &mut self.outputs);
         let actions =
             vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
         manager.plant(self.planted);
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), response) {
             return self.reply(req_id, Err(e.into()));
         }
-        let agent = Box::new(Agent::new(node_id.clone(), vec![addr.clone()], addr.clone(), now));
+        let agent = Box::new(Agent::new(node_id.clone(), vec![addr], addr, now));
         self.membership =
             Membership::Member(Member { node_id, advertise_addr: addr, manager: Some(Box::new(manager)), agent });
         if let Membership::Member(Member { manager: Some(mgr), .. }) = &mut self.membership {
@@ -149,11 +149,14 @@ impl Node {
             Ok(ip) => ip,
             Err(e) => return self.reply(req_id, Err(e.into())),
         };
-        let remote = crate::addr::with_cluster_port(&remote);
         let request_id = self.new_request_id();
-        let advertise_addr = crate::addr::on_cluster_port(ip);
+        let advertise_addr = Addr::on_cluster_port(ip);
         self.pending.insert(request_id, Pending::Join { req_id, deadline: now + JOIN_TIMEOUT });
-        self.send_join(request_id, &token, &advertise_addr, remote);
+        // A host name: core resolves none (a driver may, before handing the request in), so,
+        // as a dial to a name that does not resolve, the join times out with docker's words.
+        if let Some(remote) = Addr::with_cluster_port(&remote) {
+            self.send_join(request_id, &token, &advertise_addr, remote);
+        }
         self.membership = Membership::Joining { request_id, token, advertise_addr };
     }
 
@@ -161,7 +164,7 @@ impl Node {
         let req = JoinRequest {
             request_id,
             token: token.to_string(),
-            advertise_addr: advertise_addr.clone(),
+            advertise_addr: *advertise_addr,
             description: self.description(),
         };
         self.outputs.push(Output::Send { to, msg: Message::JoinRequest(req) });
@@ -177,7 +180,7 @@ impl Node {
         if *expected != request_id {
             return;
         }
-        let (token, advertise_addr) = (token.clone(), advertise_addr.clone());
+        let (token, advertise_addr) = (token.clone(), *advertise_addr);
         let req_id = match self.pending.get(&request_id) {
             Some(Pending::Join { req_id, .. }) => Some(*req_id),
             _ => None,
@@ -202,10 +205,10 @@ impl Node {
             }
             Ok(accepted) => {
                 self.pending.remove(&request_id);
-                let managers: Vec<Addr> = accepted.managers.iter().map(|(_, a)| a.clone()).collect();
+                let managers: Vec<Addr> = accepted.managers.iter().map(|(_, a)| *a).collect();
                 let manager = accepted
                     .raft_id
-                    .map(|id| Manager::joining(id, advertise_addr.clone(), &accepted.managers, now, &mut self.rng))
+                    .map(|id| Manager::joining(id, advertise_addr, &accepted.managers, now, &mut self.rng))
                     .map(|mut m| {
                         m.plant(self.planted);
                         Box::new(m)
@@ -213,11 +216,11 @@ impl Node {
                 self.outputs.push(Output::SaveIdentity(Some(Identity {
                     node_id: accepted.node_id.clone(),
                     role: accepted.role,
-                    advertise_addr: advertise_addr.clone(),
+                    advertise_addr,
                     raft_id: accepted.raft_id,
                     managers: accepted.managers.clone(),
                 })));
-                let agent = Box::new(Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr.clone(), now));
+                let agent = Box::new(Agent::new(accepted.node_id.clone(), managers, accepted.leader_addr, now));
                 self.membership =
                     Membership::Member(Member { node_id: accepted.node_id, advertise_addr, manager, agent });
                 if let Some(req_id) = req_id {

@@ -164,25 +164,18 @@ impl Node {
         node.last_now = now;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
-            Box::new(Manager::restore(
-                id,
-                identity.advertise_addr.clone(),
-                &identity.managers,
-                &disk.raft,
-                now,
-                &mut node.rng,
-            ))
+            Box::new(Manager::restore(id, identity.advertise_addr, &identity.managers, &disk.raft, now, &mut node.rng))
         });
-        let managers: Vec<Addr> = identity.managers.iter().map(|(_, a)| a.clone()).collect();
+        let managers: Vec<Addr> = identity.managers.iter().map(|(_, a)| *a).collect();
         let first_contact = if identity.raft_id.is_some() {
-            identity.advertise_addr.clone()
+            identity.advertise_addr
         } else {
-            managers.first().cloned().unwrap_or_else(|| identity.advertise_addr.clone())
+            managers.first().cloned().unwrap_or(identity.advertise_addr)
         };
         let agent = Box::new(Agent::restore(identity.node_id.clone(), managers, first_contact, containers, now));
         node.membership = Membership::Member(Member {
             node_id: identity.node_id.clone(),
-            advertise_addr: identity.advertise_addr.clone(),
+            advertise_addr: identity.advertise_addr,
             manager,
             agent,
         });
@@ -276,7 +269,7 @@ impl Node {
         let mut kept = Vec::with_capacity(self.outputs.len());
         for o in self.outputs.drain(..) {
             match o {
-                Output::Send { to, msg } if to == own => loopback.push_back((own.clone(), msg)),
+                Output::Send { to, msg } if to == own => loopback.push_back((own, msg)),
                 other => kept.push(other),
             }
         }
@@ -328,19 +321,19 @@ impl Node {
                 // A worker the leader added to Raft (`node promote`): its first Raft message
                 // makes it a manager, which catches up from the leader as a joining one does.
                 Membership::Member(member) if raft_msg.to != 0 && member.agent.knows_manager(&from) => {
-                    let managers = vec![(raft_msg.from, from.clone())];
-                    let mut mgr = Manager::joining(raft_msg.to, member.advertise_addr.clone(), &managers, now, rng);
+                    let managers = vec![(raft_msg.from, from)];
+                    let mut mgr = Manager::joining(raft_msg.to, member.advertise_addr, &managers, now, rng);
                     mgr.plant(self.planted);
                     self.outputs.push(Output::SaveIdentity(Some(Identity {
                         node_id: member.node_id.clone(),
                         role: NodeRole::Manager,
-                        advertise_addr: member.advertise_addr.clone(),
+                        advertise_addr: member.advertise_addr,
                         raft_id: Some(raft_msg.to),
                         managers,
                     })));
                     mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs);
                     member.manager = Some(Box::new(mgr));
-                    let own = member.advertise_addr.clone();
+                    let own = member.advertise_addr;
                     member.agent.add_manager(&own);
                 }
                 _ => self.stats.messages_dropped += 1,

@@ -57,7 +57,7 @@ pub(super) fn answer(
                 NodeRole::Worker => &cluster.worker_token,
                 NodeRole::Manager => &cluster.manager_token,
             };
-            Ok(Response::JoinToken { role: *role, token: token.clone(), manager_addr: addr.clone() })
+            Ok(Response::JoinToken { role: *role, token: token.clone(), manager_addr: *addr })
         }
         other => Err(format!("unsupported request on a manager: {}", other.summary())),
     }

@@ -86,7 +86,6 @@ pub struct Agent {
 
 impl Agent {
     pub fn new(node_id: NodeId, managers: Vec<Addr>, leader: Addr, now: Instant) -> Agent {
-        assert!(!managers.is_empty() || !leader.is_empty(), "an agent needs a manager to talk to");
         Agent {
             node_id,
             managers,
@@ -123,7 +122,7 @@ impl Agent {
     /// itself: its own manager knows where the leader is).
     pub fn add_manager(&mut self, addr: &Addr) {
         if !self.managers.contains(addr) {
-            self.managers.push(addr.clone());
+            self.managers.push(*addr);
         }
     }
 
@@ -174,7 +173,7 @@ impl Agent {
                     self.rotate_target();
                 } else if next_heartbeat <= now {
                     out.push(Output::Send {
-                        to: self.target.clone(),
+                        to: self.target,
                         msg: Message::Session(SessionMessage::Heartbeat {
                             node_id: self.node_id.clone(),
                             session_seq: self.session_seq,
@@ -195,7 +194,7 @@ impl Agent {
     fn register(&mut self, now: Instant, out: &mut Vec<Output>) {
         self.session_seq += 1;
         out.push(Output::Send {
-            to: self.target.clone(),
+            to: self.target,
             msg: Message::Session(SessionMessage::Register {
                 node_id: self.node_id.clone(),
                 session_seq: self.session_seq,
@@ -214,7 +213,7 @@ impl Agent {
             return;
         }
         let pos = self.managers.iter().position(|m| *m == self.target).map(|p| p + 1).unwrap_or(0);
-        self.target = self.managers[pos % self.managers.len()].clone();
+        self.target = self.managers[pos % self.managers.len()];
     }
 
     /// A message from a dispatcher.
@@ -506,7 +505,7 @@ impl Agent {
             *left > 0
         });
         out.push(Output::Send {
-            to: self.target.clone(),
+            to: self.target,
             msg: Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
         });
     }
@@ -521,7 +520,7 @@ impl Agent {
             self.recently_reported.insert(id.clone(), (status.clone(), RESENDS_AFTER_A_REPORT));
         }
         out.push(Output::Send {
-            to: self.target.clone(),
+            to: self.target,
             msg: Message::Session(SessionMessage::UpdateTaskStatus { node_id: self.node_id.clone(), updates }),
         });
     }

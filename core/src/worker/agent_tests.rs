@@ -8,8 +8,9 @@
 use super::*;
 use crate::ids::ServiceId;
 use crate::test_support::{secs, sends_and_commands};
+use core::net::Ipv4Addr;
 
-const LEADER: &str = "10.0.0.1:2377";
+const LEADER: Addr = Addr::on_cluster_port(Ipv4Addr::new(10, 0, 0, 1));
 
 /// What one input made the agent do.
 #[derive(Debug, Default)]
@@ -34,7 +35,7 @@ struct Worker {
 
 impl Worker {
     fn connected() -> Worker {
-        Worker::connect(Agent::new(NodeId("n1".into()), vec![LEADER.into()], LEADER.into(), Instant::ZERO))
+        Worker::connect(Agent::new(NodeId("n1".into()), vec![LEADER], LEADER, Instant::ZERO))
     }
 
     fn connect(mut agent: Agent) -> Worker {
@@ -48,7 +49,7 @@ impl Worker {
             heartbeat_period: Duration::from_secs(5),
             managers: vec![],
         };
-        agent.on_dispatch(&LEADER.to_string(), accepted, now, &mut Vec::new());
+        agent.on_dispatch(&LEADER, accepted, now, &mut Vec::new());
         assert!(agent.is_connected());
         Worker { agent, now }
     }
@@ -58,7 +59,7 @@ impl Worker {
         self.now = self.now + Duration::from_secs(1);
         let mut outputs = Vec::new();
         let msg = DispatchMessage::Assignments { tasks: tasks.iter().map(|t| (*t).clone()).collect() };
-        self.agent.on_dispatch(&LEADER.to_string(), msg, self.now, &mut outputs);
+        self.agent.on_dispatch(&LEADER, msg, self.now, &mut outputs);
         let (out, commands) = sends_and_commands(outputs);
         step(out, commands)
     }
@@ -195,7 +196,7 @@ fn create_command_carries_the_task_name_image_and_swarm_labels() {
     let mut w = Worker::connected();
     let mut outputs = Vec::new();
     let msg = DispatchMessage::Assignments { tasks: vec![task("t1", TaskState::Running)] };
-    w.agent.on_dispatch(&LEADER.to_string(), msg, secs(1), &mut outputs);
+    w.agent.on_dispatch(&LEADER, msg, secs(1), &mut outputs);
     let (_, commands) = sends_and_commands(outputs);
 
     let [ContainerCommand::Create(spec)] = &commands[..] else { panic!("{commands:?}") };
@@ -333,7 +334,7 @@ fn restored_agent_readopts_running_containers_by_name_and_fails_tasks_whose_cont
         exposed_ports: vec![],
     };
     let containers = vec![info(&alive.container_name(), "c-alive"), info("old.1.stray", "c-stray")];
-    let agent = Agent::restore(NodeId("n1".into()), vec![LEADER.into()], LEADER.into(), containers, secs(100));
+    let agent = Agent::restore(NodeId("n1".into()), vec![LEADER], LEADER, containers, secs(100));
     let mut w = Worker::connect(agent);
     let as_running =
         |t: &Task| Task { status: TaskStatus::new(TaskState::Running, Instant::ZERO, "started"), ..t.clone() };

@@ -7,6 +7,7 @@ use crate::tls::{self, NodeCerts};
 use crate::transport::SignResponse;
 use std::net::IpAddr;
 use std::sync::Arc;
+use swarm_core::addr::Addr;
 use swarm_core::control::Request;
 use swarm_core::node::Reply;
 use swarm_core::tokens;
@@ -54,11 +55,13 @@ impl Daemon {
         command: Request,
         reply: oneshot::Sender<Reply>,
     ) {
-        let (Ok((digest, _)), Ok(ip)) = (tokens::parse_join_token(token), self.node.advertise_ip(advertise)) else {
-            // Malformed token or no address: core gives docker's error.
+        let (Ok((digest, _)), Ok(ip), Some(remote)) =
+            (tokens::parse_join_token(token), self.node.advertise_ip(advertise), Addr::with_cluster_port(remote))
+        else {
+            // Malformed token, no address, or a remote that is no IP: core gives docker's answer.
             return self.submit(command, reply);
         };
-        let remote = swarm_core::addr::with_cluster_port(remote);
+        let remote = remote.to_string();
         let (digest, token) = (digest.to_string(), token.to_string());
         let dialer = Arc::clone(&self.dialer);
         let tx = self.events_tx.clone();

@@ -47,15 +47,14 @@ impl Daemon {
 
     /// The routing mesh's listener on a published port, on the node's address.
     fn publish(&mut self, port: u16) {
-        let ip =
-            self.mesh_ip.or_else(|| self.node.cluster_addr().and_then(|a| swarm_core::addr::ip(a)).map(IpAddr::V4));
+        let ip = self.mesh_ip.or_else(|| self.node.cluster_addr().map(|a| IpAddr::V4(a.ip)));
         let Some(ip) = ip else {
             warn!(port, "no address to publish a port on");
             return;
         };
         let (listen, tx) = (Arc::clone(&self.listen), self.events_tx.clone());
         let (runtime, transport) = (Arc::clone(&self.runtime), Arc::clone(&self.transport));
-        let own = self.node.cluster_addr().cloned().unwrap_or_default();
+        let own = self.node.cluster_addr().map(|a| a.to_string()).unwrap_or_default();
         let handle = tokio::spawn(async move {
             let mut listener = loop {
                 match listen(ip, port).await {
@@ -80,7 +79,7 @@ impl Daemon {
     /// or on the address of a task on another node (every connection goes to that task).
     fn serve_addr(&mut self, addr: NetAddr, port: u16, remote_task: Option<Backend>) {
         let (tx, runtime, transport) = (self.events_tx.clone(), Arc::clone(&self.runtime), Arc::clone(&self.transport));
-        let own = self.node.cluster_addr().cloned().unwrap_or_default();
+        let own = self.node.cluster_addr().map(|a| a.to_string()).unwrap_or_default();
         let ip = addr.ip;
         let handle = tokio::spawn(async move {
             let mut listener = loop {

@@ -149,7 +149,7 @@ impl Daemon {
         // Listeners on published ports, VIPs and remote tasks' addresses follow core's word.
         node.report_serving();
         if let Some(addr) = node.cluster_addr() {
-            parts.transport.set_local_addr(addr.clone());
+            parts.transport.set_local_addr(*addr);
         }
         Daemon {
             node,
@@ -302,7 +302,7 @@ impl Daemon {
                         std::process::exit(70);
                     }
                     match &identity {
-                        Some(id) => self.transport.set_local_addr(id.advertise_addr.clone()),
+                        Some(id) => self.transport.set_local_addr(id.advertise_addr),
                         None => {
                             let _ = std::fs::remove_file(self.certs_dir.join("node.json"));
                             self.transport.security.clear();

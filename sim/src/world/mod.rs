@@ -30,7 +30,7 @@ use std::collections::BTreeSet;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::net::Ipv4Addr;
 use swarm_core::control::Request;
-use swarm_core::message::Message;
+use swarm_core::message::{Addr, Message};
 use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
 use swarm_core::runtime::ContainerEvent;
 use swarm_core::store::Store;
@@ -72,7 +72,7 @@ enum EventKind {
     /// lost if its sender crashed before the write was durable (it was never really sent).
     Deliver {
         to: NodeIndex,
-        from: String,
+        from: Addr,
         msg: Message,
         sender: NodeIndex,
         sent_at: Instant,

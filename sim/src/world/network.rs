@@ -6,7 +6,7 @@ use super::{EventKind, NodeIndex, World};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use swarm_core::message::Message;
+use swarm_core::message::{Addr, Message};
 use swarm_core::node::Input;
 use swarm_core::time::Instant;
 
@@ -89,14 +89,13 @@ impl Network {
 }
 
 impl World {
-    fn host_by_cluster_addr(&self, addr: &str) -> Option<NodeIndex> {
-        let ip = swarm_core::addr::ip(addr)?;
-        self.host_by_ip(ip)
+    fn host_by_cluster_addr(&self, addr: &Addr) -> Option<NodeIndex> {
+        self.host_by_ip(addr.ip)
     }
 
     /// Sends `msg` from host `from` to the node at cluster address `to`, leaving no earlier
     /// than `not_before` (when the disk writes it follows are durable).
-    pub(super) fn send(&mut self, from: NodeIndex, to: String, msg: Message, not_before: Instant) {
+    pub(super) fn send(&mut self, from: NodeIndex, to: Addr, msg: Message, not_before: Instant) {
         let Some(target) = self.host_by_cluster_addr(&to) else {
             self.stats.messages_dropped += 1;
             return;
@@ -115,8 +114,8 @@ impl World {
         let from_addr = self.hosts[from]
             .node
             .cluster_addr()
-            .cloned()
-            .unwrap_or_else(|| format!("{}:2377", self.hosts[from].addrs[0]));
+            .copied()
+            .unwrap_or_else(|| Addr::on_cluster_port(self.hosts[from].addrs[0]));
         for _ in 0..copies {
             let jitter_us = (self.network.model.jitter + link.extra_jitter).as_micros() as u64;
             let extra = if jitter_us > 0 { self.net_rng.gen_range(0..=jitter_us) } else { 0 };
@@ -128,7 +127,7 @@ impl World {
                 at,
                 EventKind::Deliver {
                     to: target,
-                    from: from_addr.clone(),
+                    from: from_addr,
                     msg: msg.clone(),
                     sender: from,
                     sent_at: self.now,
@@ -145,7 +144,7 @@ impl World {
     pub(super) fn deliver(
         &mut self,
         to: NodeIndex,
-        from: String,
+        from: Addr,
         msg: Message,
         sender: NodeIndex,
         sent_at: Instant,
