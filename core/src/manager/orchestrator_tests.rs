@@ -384,30 +384,29 @@ fn max_attempts_keeps_a_dead_slot_dead_and_not_recreated() {
     assert_eq!(swarm.reconcile(secs(60)), [], "the dead slot is not filled with a new task");
 }
 
+/// `web.1` on `n1` fails `times` times, two seconds apart, and is replaced every time.
+fn crash_loop(max_attempts: u64, times: u64) -> Swarm {
+    let mut swarm = Swarm::with_nodes(&["n1"]);
+    let restart = policy(RestartCondition::Any, 0, max_attempts);
+    swarm.service_with("web", replicated(1), restart).running("web.1", "web", 1, "n1");
+    let mut current = tid("web.1");
+    for i in 0..times {
+        swarm.report(&current.0, TaskState::Failed, secs(2 * i + 1));
+        let actions = swarm.round(secs(2 * i + 1));
+        current = created_tasks(&actions)[0].id.clone();
+        swarm.place(&current, "n1", TaskState::Running, secs(2 * i + 2));
+    }
+    swarm
+}
+
 #[test]
 fn a_crash_loop_keeps_a_bounded_restart_history() {
     // Without a limit there is nothing to count: no history at all, however long it loops.
-    let mut swarm = Swarm::with_nodes(&["n1"]);
-    swarm.service_with("web", replicated(1), policy(RestartCondition::Any, 0, 0)).running("web.1", "web", 1, "n1");
-    let mut current = tid("web.1");
-    for i in 0..20 {
-        swarm.report(&current.0, TaskState::Failed, secs(2 * i + 1));
-        let actions = swarm.round(secs(2 * i + 1));
-        current = created_tasks(&actions)[0].id.clone();
-        swarm.place(&current, "n1", TaskState::Running, secs(2 * i + 2));
-    }
+    let swarm = crash_loop(0, 20);
     assert!(swarm.orchestrator.restarts.is_empty(), "{:?}", swarm.orchestrator.restarts);
 
     // With a limit, each restart is recorded; the history goes with its service.
-    let mut swarm = Swarm::with_nodes(&["n1"]);
-    swarm.service_with("web", replicated(1), policy(RestartCondition::Any, 0, 100)).running("web.1", "web", 1, "n1");
-    let mut current = tid("web.1");
-    for i in 0..5 {
-        swarm.report(&current.0, TaskState::Failed, secs(2 * i + 1));
-        let actions = swarm.round(secs(2 * i + 1));
-        current = created_tasks(&actions)[0].id.clone();
-        swarm.place(&current, "n1", TaskState::Running, secs(2 * i + 2));
-    }
+    let mut swarm = crash_loop(100, 5);
     let lengths: Vec<usize> = swarm.orchestrator.restarts.values().map(Vec::len).collect();
     assert_eq!(lengths, [5]);
     let web = swarm.store.services.keys().next().expect("web").clone();
