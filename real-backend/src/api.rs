@@ -60,9 +60,9 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::S
                 env.version
             )))),
             Ok(env) => match env.request {
-                ApiRequest::Control(command) => {
+                ApiRequest::Control(request) => {
                     let (tx, rx) = oneshot::channel();
-                    if events.send(Event::Client { command: *command, reply: tx }).await.is_err() {
+                    if events.send(Event::Client { request: *request, reply: tx }).await.is_err() {
                         return;
                     }
                     ApiResponse::Control(rx.await.unwrap_or_else(|_| Err("the daemon is shutting down".into())))

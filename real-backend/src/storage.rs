@@ -49,7 +49,7 @@ impl Storage {
 
     /// Makes one Raft write durable: a snapshot drops the entries it covers, appended entries
     /// replace any conflicting suffix, as `RaftDisk::apply` does in memory.
-    pub fn persist(&self, write: &PersistRaft) -> Result<(), StorageError> {
+    fn persist(&self, write: &PersistRaft) -> Result<(), StorageError> {
         let tx = self.db.begin_write().map_err(err)?;
         {
             let mut log = tx.open_table(LOG).map_err(err)?;
@@ -79,7 +79,7 @@ impl Storage {
     }
 
     /// `None` when the node left its swarm: the Raft state goes with it (`DiskState::save_identity`).
-    pub fn save_identity(&self, identity: Option<&Identity>) -> Result<(), StorageError> {
+    fn save_identity(&self, identity: Option<&Identity>) -> Result<(), StorageError> {
         let tx = self.db.begin_write().map_err(err)?;
         {
             let mut meta = tx.open_table(META).map_err(err)?;

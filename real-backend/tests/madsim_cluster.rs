@@ -94,7 +94,7 @@ async fn command(registry: &Registry, host: &str, line: &str) -> Option<Reply> {
     let tx = registry.lock().unwrap().get(host).cloned()?;
     let command = cli::parse(line).expect("valid command line").request;
     let (reply_tx, reply_rx) = oneshot::channel();
-    tx.send(Event::Client { command, reply: reply_tx }).await.ok()?;
+    tx.send(Event::Client { request: command, reply: reply_tx }).await.ok()?;
     reply_rx.await.ok()
 }
 
@@ -175,7 +175,7 @@ async fn kill_leader_mid_create(crash_after_ms: u64) {
     let tx = registry.lock().unwrap().get(leader).cloned().unwrap();
     let (reply_tx, reply_rx) = oneshot::channel();
     let create = cli::parse("service create --replicas 1 --name web nginx").unwrap().request;
-    tx.send(Event::Client { command: create, reply: reply_tx }).await.unwrap();
+    tx.send(Event::Client { request: create, reply: reply_tx }).await.unwrap();
     madsim::time::sleep(Duration::from_millis(crash_after_ms)).await;
     registry.lock().unwrap().remove(leader);
     handle.kill(leader);

@@ -107,7 +107,7 @@ async fn command(registry: &Registry, host: &str, line: &str) -> Reply {
     let tx = registry.lock().unwrap().get(host).cloned().expect("host registered");
     let command = cli::parse(line).expect("valid command line").request;
     let (reply_tx, reply_rx) = oneshot::channel();
-    tx.send(Event::Client { command, reply: reply_tx }).await.expect("daemon running");
+    tx.send(Event::Client { request: command, reply: reply_tx }).await.expect("daemon running");
     reply_rx.await.expect("daemon answers")
 }
 
@@ -354,7 +354,7 @@ fn run_crash(seed: u64, crash_after_ms: u64, tls: bool) -> Vec<String> {
         let tx = reg.lock().unwrap().get(leader).cloned().unwrap();
         let (reply_tx, reply_rx) = oneshot::channel();
         let create = cli::parse("service create --replicas 1 --name web nginx").unwrap().request;
-        tx.send(Event::Client { command: create, reply: reply_tx }).await.unwrap();
+        tx.send(Event::Client { request: create, reply: reply_tx }).await.unwrap();
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
         f.lock().unwrap().crash = Some(leader);
         let answer = reply_rx.await;

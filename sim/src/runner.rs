@@ -358,12 +358,7 @@ fn wait_reply(world: &mut World, node: usize, req: u64, until: Instant) -> Optio
 /// `-H 192.168.0.109:5555`, `-H tcp://bd0:5555`: a daemon listening on TCP.
 fn remote_daemon(world: &World, host: &str) -> Result<usize, String> {
     let addr = host.trim_start_matches("tcp://");
-    let name = swarm_core::addr::host(addr);
-    let index = match name.parse::<std::net::Ipv4Addr>() {
-        Ok(ip) => world.host_by_ip(ip),
-        Err(_) => world.host_by_name(name),
-    };
-    match index {
+    match world.host_by_ip_or_name(swarm_core::addr::host(addr)) {
         Some(i) if world.hosts[i].daemon_tcp => Ok(i),
         _ => Err(format!("Cannot connect to the Docker daemon at tcp://{addr}. Is the docker daemon running?")),
     }
@@ -372,11 +367,7 @@ fn remote_daemon(world: &World, host: &str) -> Result<usize, String> {
 /// `curl http://bd0:8000/`: the request enters the routing mesh of the node the URL names.
 fn curl(world: &mut World, target: &CurlTarget, invocation: &cli::Invocation) -> (i32, String) {
     let (host, hostport) = (&target.host, &target.hostport);
-    let index = match host.parse::<std::net::Ipv4Addr>() {
-        Ok(ip) => world.host_by_ip(ip),
-        Err(_) => world.host_by_name(host),
-    };
-    let Some(index) = index else {
+    let Some(index) = world.host_by_ip_or_name(host) else {
         return (6, format!("curl: (6) Could not resolve host: {host}\n"));
     };
     let req = world.submit(index, invocation.request.clone());

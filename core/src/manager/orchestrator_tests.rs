@@ -91,6 +91,15 @@ impl Swarm {
         self
     }
 
+    /// A global service `name` with a running task `name.NODE` on each of `nodes`.
+    fn global_service_running(&mut self, name: &str, nodes: &[&str]) -> &mut Swarm {
+        self.service(name, ServiceMode::Global);
+        for node in nodes {
+            self.task(&format!("{name}.{node}"), name, 0, node, TaskState::Running, Instant::ZERO);
+        }
+        self
+    }
+
     fn running(&mut self, id: &str, service: &str, slot: u64, node: &str) -> &mut Swarm {
         self.task(id, service, slot, node, TaskState::Running, Instant::ZERO)
     }
@@ -433,14 +442,7 @@ fn global_service_gets_one_task_per_schedulable_node() {
 #[test]
 fn global_service_shuts_down_its_task_on_a_drained_node() {
     let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
-    swarm.service("mon", ServiceMode::Global).task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO).task(
-        "mon.n2",
-        "mon",
-        0,
-        "n2",
-        TaskState::Running,
-        Instant::ZERO,
-    );
+    swarm.global_service_running("mon", &["n1", "n2"]);
     swarm.drain("n2");
 
     let actions = swarm.reconcile(secs(1));
@@ -452,14 +454,7 @@ fn global_service_shuts_down_its_task_on_a_drained_node() {
 #[test]
 fn global_task_that_failed_is_replaced_on_the_same_node_after_the_delay() {
     let mut swarm = Swarm::with_nodes(&["n1", "n2"]);
-    swarm.service("mon", ServiceMode::Global).task("mon.n1", "mon", 0, "n1", TaskState::Running, Instant::ZERO).task(
-        "mon.n2",
-        "mon",
-        0,
-        "n2",
-        TaskState::Running,
-        Instant::ZERO,
-    );
+    swarm.global_service_running("mon", &["n1", "n2"]);
     swarm.report("mon.n1", TaskState::Failed, secs(10));
 
     let actions = swarm.round(secs(10));

@@ -1,5 +1,6 @@
 //! The door's queries and serve changes on one node driven by hand: `swarm init`, a service on
-//! an overlay network publishing a port, containers answered at once as a runtime would.
+//! an overlay network publishing a port, containers answered at once as a runtime would; and
+//! the door's invariant that time never goes backwards.
 
 use super::*;
 use crate::api::Resources;
@@ -210,4 +211,24 @@ fn a_node_reports_what_it_serves_only_to_a_driver_that_asked() {
         })
         .collect();
     assert_eq!(served, vec![ServeChange::PublishPort { port: 8080 }]);
+}
+
+// Every deadline and timeout in core assumes time never goes backwards: a driver that hands a
+// node an earlier time than before has a bug, and the door says so at once rather than letting
+// a timer fire twice or a heartbeat grace run negative.
+
+#[test]
+fn the_same_time_twice_is_fine() {
+    let mut node = Node::new(config(&[("eth0", "192.168.0.108")]), 1);
+    node.handle(Instant(5_000), Input::Timer);
+    node.handle(Instant(5_000), Input::Timer);
+    assert!(node.drain_outputs().is_empty(), "a node outside a swarm has nothing to do on a timer");
+}
+
+#[test]
+#[should_panic(expected = "time went backwards at the node's door")]
+fn time_going_backwards_at_the_door_is_refused() {
+    let mut node = Node::new(config(&[("eth0", "192.168.0.108")]), 1);
+    node.handle(Instant(5_000), Input::Timer);
+    node.handle(Instant(4_999), Input::Timer);
 }

@@ -86,11 +86,10 @@ impl Node {
         let Some(full) = self.find_container(container) else {
             return self.reply(req_id, Err(format!("No such container: {container}").into()));
         };
-        let agent = self.agent().expect("find_container found one");
         match command {
             [cmd, name] if cmd == "nslookup" => {
-                let networks = agent.container_networks(&full).unwrap_or_default();
-                let ips = agent.directory.resolve(name, &networks);
+                // The embedded DNS's answer, as a driver's DNS server gets it (`Node::resolve`).
+                let ips = self.resolve(&full, name);
                 let mut text = String::from("Server:    127.0.0.11\nAddress 1: 127.0.0.11\n\n");
                 if ips.is_empty() {
                     return self.reply(req_id, Err(format!("{text}nslookup: can't resolve '{name}'").into()));

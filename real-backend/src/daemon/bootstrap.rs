@@ -16,11 +16,11 @@ use tracing::{info, warn};
 
 impl Daemon {
     /// `swarm init` on a node without certificates: a root CA and this node's certificate for
-    /// the address core will advertise, then the command goes to core.
+    /// the address core will advertise, then the request goes to core.
     pub(super) fn init_with_new_ca(
         &mut self,
         advertise: Option<&str>,
-        command: Request,
+        request: Request,
         reply: oneshot::Sender<Reply>,
     ) {
         // Without an address core answers with docker's error; no CA is made.
@@ -41,7 +41,7 @@ impl Daemon {
                 }
             }
         }
-        self.submit(command, reply);
+        self.submit(request, reply);
     }
 
     /// `swarm join` on a node without certificates: fetch the CA from `remote`, check it against
@@ -52,14 +52,14 @@ impl Daemon {
         token: &str,
         remote: &str,
         advertise: Option<&str>,
-        command: Request,
+        request: Request,
         reply: oneshot::Sender<Reply>,
     ) {
         let (Ok((digest, _)), Ok(ip), Some(remote)) =
             (tokens::parse_join_token(token), self.node.advertise_ip(advertise), Addr::with_cluster_port(remote))
         else {
             // Malformed token, no address, or a remote that is no IP: core gives docker's answer.
-            return self.submit(command, reply);
+            return self.submit(request, reply);
         };
         let remote = remote.to_string();
         let (digest, token) = (digest.to_string(), token.to_string());
@@ -69,7 +69,7 @@ impl Daemon {
             let result =
                 crate::transport::bootstrap_certificate(dialer.as_ref(), &remote, &token, &digest, IpAddr::V4(ip))
                     .await;
-            let _ = tx.send(Event::JoinBootstrapped { result, command, reply }).await;
+            let _ = tx.send(Event::JoinBootstrapped { result, request, reply }).await;
         });
     }
 

@@ -9,8 +9,9 @@ use crate::transport::{BoxIo, Transport};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use swarm_core::addr::host;
+use swarm_core::addr::Addr;
 use swarm_core::api::NetAddr;
+use swarm_core::message::CLUSTER_PORT;
 use swarm_core::net::{Backend, Route};
 use swarm_core::serve::ServeChange;
 use tokio::sync::{mpsc, oneshot};
@@ -54,7 +55,7 @@ impl Daemon {
         };
         let (listen, tx) = (Arc::clone(&self.listen), self.events_tx.clone());
         let (runtime, transport) = (Arc::clone(&self.runtime), Arc::clone(&self.transport));
-        let own = self.node.cluster_addr().map(|a| a.to_string()).unwrap_or_default();
+        let own = self.node.cluster_addr().copied();
         let handle = tokio::spawn(async move {
             let mut listener = loop {
                 match listen(ip, port).await {
@@ -65,8 +66,7 @@ impl Daemon {
             };
             info!(%ip, port, "routing mesh listening");
             while let Some(conn) = listener.0.recv().await {
-                let (tx, runtime, transport, own) =
-                    (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                let (tx, runtime, transport) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport));
                 tokio::spawn(async move { mesh_forward(conn, port, tx, runtime, transport, own).await });
             }
         });
@@ -79,7 +79,7 @@ impl Daemon {
     /// or on the address of a task on another node (every connection goes to that task).
     fn serve_addr(&mut self, addr: NetAddr, port: u16, remote_task: Option<Backend>) {
         let (tx, runtime, transport) = (self.events_tx.clone(), Arc::clone(&self.runtime), Arc::clone(&self.transport));
-        let own = self.node.cluster_addr().map(|a| a.to_string()).unwrap_or_default();
+        let own = self.node.cluster_addr().copied();
         let ip = addr.ip;
         let handle = tokio::spawn(async move {
             let mut listener = loop {
@@ -91,8 +91,7 @@ impl Daemon {
             };
             info!(%ip, port, remote_task = remote_task.is_some(), "serving an address");
             while let Some(conn) = listener.0.recv().await {
-                let (tx, runtime, transport, own) =
-                    (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport), own.clone());
+                let (tx, runtime, transport) = (tx.clone(), Arc::clone(&runtime), Arc::clone(&transport));
                 let remote_task = remote_task.clone();
                 tokio::spawn(async move {
                     if let Some(backend) = remote_task {
@@ -134,7 +133,7 @@ async fn mesh_forward(
     tx: mpsc::Sender<Event>,
     runtime: Arc<dyn Runtime>,
     transport: Arc<Transport>,
-    own: String,
+    own: Option<Addr>,
 ) {
     let (rtx, rrx) = oneshot::channel();
     if tx.send(Event::IngressRoute { port, reply: rtx }).await.is_err() {
@@ -147,15 +146,24 @@ async fn mesh_forward(
     }
 }
 
-/// Moves the bytes of one connection to the task core chose: directly when it runs here, else
-/// through the owning node's cluster port (mutual TLS, hello kind `T`).
-async fn forward(mut conn: BoxIo, route: Route, runtime: Arc<dyn Runtime>, transport: Arc<Transport>, own: String) {
-    let backend = if host(&route.backend.node_addr) == host(&own) {
-        runtime.connect(&route.backend.container_name, route.target_port).await
-    } else {
-        let port = swarm_core::addr::port(&own).unwrap_or(swarm_core::message::CLUSTER_PORT);
-        let node = format!("{}:{port}", host(&route.backend.node_addr));
-        transport.tunnel(&node, &route.backend.container_name, route.target_port).await
+/// Moves the bytes of one connection to the task core chose: directly when it runs here (`own`
+/// is this node's cluster address), else through the owning node's cluster port (mutual TLS,
+/// hello kind `T`).
+async fn forward(
+    mut conn: BoxIo,
+    route: Route,
+    runtime: Arc<dyn Runtime>,
+    transport: Arc<Transport>,
+    own: Option<Addr>,
+) {
+    let name = &route.backend.container_name;
+    let backend = match swarm_core::addr::ip(&route.backend.node_addr) {
+        Some(ip) if own.is_some_and(|own| own.ip == ip) => runtime.connect(name, route.target_port).await,
+        Some(ip) => {
+            let node = Addr::new(ip, own.map_or(CLUSTER_PORT, |own| own.port));
+            transport.tunnel(&node.to_string(), name, route.target_port).await
+        }
+        None => Err(std::io::Error::other(format!("no IP in the task's node address {:?}", route.backend.node_addr))),
     };
     match backend {
         Ok(mut b) => {

@@ -1,5 +1,5 @@
 //! The driver loop: one tokio task owns the `Node`, waits for the next input (a peer's message,
-//! a container event, a client command, or the node's own deadline), hands it in with the
+//! a container event, a client request, or the node's own deadline), hands it in with the
 //! current time, and carries out the outputs in order: `Persist`/`SaveIdentity` are fsynced
 //! before anything after them (sends, replies) leaves the process.
 //!
@@ -24,6 +24,7 @@ use swarm_core::api::{NetAddr, Resources};
 use swarm_core::control::Request;
 use swarm_core::net::Route;
 use swarm_core::node::{Node, NodeConfig, Output, Reply};
+use swarm_core::persist::DiskWrite;
 use swarm_core::runtime::ContainerEvent;
 use swarm_core::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -61,14 +62,14 @@ impl Clock {
 
 pub enum Event {
     Client {
-        command: Request,
+        request: Request,
         reply: oneshot::Sender<Reply>,
     },
     Metrics(oneshot::Sender<String>),
     /// The certificate bootstrap of a join finished; the join itself goes to core now.
     JoinBootstrapped {
         result: Result<NodeCerts, String>,
-        command: Request,
+        request: Request,
         reply: oneshot::Sender<Reply>,
     },
     /// A connection on a published port: core's routing mesh picks the task (see `mesh`).
@@ -213,11 +214,11 @@ impl Daemon {
 
     fn on_event(&mut self, ev: Event) {
         match ev {
-            Event::Client { command, reply } => self.on_client(command, reply),
+            Event::Client { request, reply } => self.on_client(request, reply),
             Event::Metrics(tx) => {
                 let _ = tx.send(self.metrics());
             }
-            Event::JoinBootstrapped { result, command, reply } => match result {
+            Event::JoinBootstrapped { result, request, reply } => match result {
                 Err(e) => {
                     let _ = reply.send(Err(e.into()));
                 }
@@ -226,7 +227,7 @@ impl Daemon {
                         let _ = reply.send(Err(e.into()));
                         return;
                     }
-                    self.submit(command, reply);
+                    self.submit(request, reply);
                 }
             },
             Event::IngressRoute { port, reply } => {
@@ -249,28 +250,28 @@ impl Daemon {
         Ok(())
     }
 
-    pub(super) fn submit(&mut self, command: Request, reply: oneshot::Sender<Reply>) {
+    pub(super) fn submit(&mut self, request: Request, reply: oneshot::Sender<Reply>) {
         let req_id = self.next_req;
         self.next_req += 1;
         self.pending.insert(req_id, reply);
         let now = self.clock.now();
-        self.node.handle(now, swarm_core::node::Input::Client { req_id, request: command });
+        self.node.handle(now, swarm_core::node::Input::Client { req_id, request });
     }
 
-    fn on_client(&mut self, command: Request, reply: oneshot::Sender<Reply>) {
+    fn on_client(&mut self, request: Request, reply: oneshot::Sender<Reply>) {
         let needs_certs = self.transport.security.required
             && self.transport.security.current().is_none()
             && self.node.cluster_addr().is_none();
-        match &command {
+        match &request {
             Request::InitSwarm { advertise_addr, .. } if needs_certs => {
                 let advertise = advertise_addr.clone();
-                self.init_with_new_ca(advertise.as_deref(), command, reply)
+                self.init_with_new_ca(advertise.as_deref(), request, reply)
             }
             Request::JoinSwarm { token, remote_addr, advertise_addr } if needs_certs => {
                 let (token, remote, advertise) = (token.clone(), remote_addr.clone(), advertise_addr.clone());
-                self.join_after_certificate(&token, &remote, advertise.as_deref(), command, reply)
+                self.join_after_certificate(&token, &remote, advertise.as_deref(), request, reply)
             }
-            _ => self.submit(command, reply),
+            _ => self.submit(request, reply),
         }
     }
 
@@ -289,18 +290,9 @@ impl Daemon {
     fn carry_out(&mut self) {
         for output in self.node.drain_outputs() {
             match output {
-                Output::Persist(write) => {
-                    if let Err(e) = self.storage.persist(&write) {
-                        // Nothing after this write may leave the process: stop here.
-                        error!(%e, "cannot persist the Raft log");
-                        std::process::exit(70);
-                    }
-                }
+                Output::Persist(write) => self.make_durable(DiskWrite::Raft(write)),
                 Output::SaveIdentity(identity) => {
-                    if let Err(e) = self.storage.save_identity(identity.as_ref()) {
-                        error!(%e, "cannot persist the node's identity");
-                        std::process::exit(70);
-                    }
+                    self.make_durable(DiskWrite::Identity(identity.clone()));
                     match &identity {
                         Some(id) => self.transport.set_local_addr(id.advertise_addr),
                         None => {
@@ -322,6 +314,17 @@ impl Daemon {
                 }
                 Output::Serve(change) => self.serve(change),
             }
+        }
+    }
+}
+
+impl Daemon {
+    /// One write of core's disk contract, fsynced; if it fails nothing after it may leave the
+    /// process, so the daemon stops.
+    fn make_durable(&self, write: DiskWrite) {
+        if let Err(e) = self.storage.apply(&write) {
+            error!(%e, "cannot persist the node's state");
+            std::process::exit(70);
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::{EventKind, NodeIndex, World};
 use std::time::Duration;
-use swarm_core::persist::DiskState;
+// What a write means is core's disk contract (`DiskState::apply`); swarmd's redb applies the same.
+use swarm_core::persist::{DiskState, DiskWrite};
 use swarm_core::time::Instant;
 
 #[derive(Debug, Default)]
@@ -17,14 +18,6 @@ pub struct HostDisk {
     pub(super) busy_until: Instant,
     /// The next write fails (a `FailDisk` fault).
     pub(super) fails_next: bool,
-}
-
-/// One write the node asked for: core's type, so its meaning is core's disk contract.
-pub(super) use swarm_core::persist::DiskWrite;
-
-/// Core's disk contract (`persist.rs`) says what each write means; swarmd's redb applies the same.
-pub(super) fn apply_disk_write(disk: &mut DiskState, write: &DiskWrite) {
-    disk.apply(write);
 }
 
 impl World {
@@ -41,7 +34,7 @@ impl World {
         // turn): a fast write never overtakes a slow one issued before it.
         let at = (self.now + delay).max(self.hosts[node].disk.busy_until);
         if at <= self.now {
-            apply_disk_write(&mut self.hosts[node].disk.state, &write);
+            self.hosts[node].disk.state.apply(&write);
             return self.now;
         }
         self.hosts[node].disk.busy_until = at;

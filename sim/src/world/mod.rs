@@ -21,7 +21,7 @@ use crate::checkers::{sometimes, Checker};
 use crate::runtime::{ImageBehaviour, SimRuntime};
 use crate::trace::Trace;
 use clock::HostClock;
-use disk::{apply_disk_write, DiskWrite, HostDisk};
+use disk::HostDisk;
 use network::Network;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -32,6 +32,7 @@ use std::net::Ipv4Addr;
 use swarm_core::control::Request;
 use swarm_core::message::{Addr, Message};
 use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
+use swarm_core::persist::DiskWrite;
 use swarm_core::runtime::ContainerEvent;
 use swarm_core::store::Store;
 use swarm_core::time::Instant;
@@ -228,6 +229,14 @@ impl World {
         self.ip_index.get(&ip).copied()
     }
 
+    /// The host a user names by one of its addresses or by its hostname (`-H`, `curl`).
+    pub fn host_by_ip_or_name(&self, host: &str) -> Option<NodeIndex> {
+        match host.parse::<Ipv4Addr>() {
+            Ok(ip) => self.host_by_ip(ip),
+            Err(_) => self.host_by_name(host),
+        }
+    }
+
     /// Up hosts running a manager, in host order.
     fn up_managers(&self) -> impl Iterator<Item = (NodeIndex, &SimHost)> {
         self.managers.iter().map(|i| (*i, &self.hosts[*i])).filter(|(_, h)| h.up)
@@ -408,7 +417,7 @@ impl World {
             }
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
-                    apply_disk_write(&mut self.hosts[node].disk.state, &write);
+                    self.hosts[node].disk.state.apply(&write);
                 }
             }
             EventKind::Container { node, event, generation } => {
