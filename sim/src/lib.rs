@@ -8,7 +8,9 @@ pub mod bench;
 pub mod chaos;
 pub mod checkers;
 pub mod conditions;
+
 pub mod faults;
+pub mod record;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;
