@@ -8,5 +8,7 @@
 //! `conformance/known-differences.toml` (`known`) is known; any other is unexplained and fails
 //! the comparison. `report` prints the verdicts, the summary, JSON and Markdown rows.
 
+pub mod compare;
+pub mod known;
 pub mod normalise;
 pub mod table;
