@@ -11,4 +11,105 @@
 pub mod compare;
 pub mod known;
 pub mod normalise;
+pub mod report;
 pub mod table;
+
+use crate::record::RunRecord;
+use compare::{compare_step, observe, IdPairing, Seen};
+use known::{Context, KnownDifferences};
+use report::{Conformance, Found, PairStep, PairSummary, RunSummary, StaleEntry, StepReport, Verdict};
+
+/// A name per run for the report: its backend, and its seed (or position) when two runs are
+/// of the same backend (`sim@1`, `sim@7`).
+pub fn labels(records: &[RunRecord]) -> Vec<String> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let same_backend: Vec<&RunRecord> = records.iter().filter(|o| o.backend == r.backend).collect();
+            if same_backend.len() == 1 {
+                r.backend.clone()
+            } else if same_backend.iter().filter(|o| o.seed == r.seed).count() == 1 && r.seed.is_some() {
+                format!("{}@{}", r.backend, r.seed.unwrap_or_default())
+            } else {
+                format!("{}#{}", r.backend, i + 1)
+            }
+        })
+        .collect()
+}
+
+/// Compares every pair of runs (in the order given) step by step and explains what it can.
+pub fn conform(records: &[RunRecord], known: &KnownDifferences) -> Conformance {
+    let labels = labels(records);
+    let scenario = records.first().map(|r| r.scenario.clone()).unwrap_or_default();
+    let seen: Vec<Vec<Seen>> = records.iter().map(observe).collect();
+    let step_count = seen.iter().map(Vec::len).max().unwrap_or(0);
+    let mut used = vec![0usize; known.entries.len()];
+    let mut steps: Vec<StepReport> = (0..step_count)
+        .map(|i| {
+            let first = seen.iter().find_map(|s| s.get(i)).expect("some run reached the step");
+            StepReport { index: i, line: first.line, title: first.title.clone(), pairs: Vec::new() }
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for l in 0..records.len() {
+        for r in l + 1..records.len() {
+            let mut ids = IdPairing::default();
+            let mut summary = PairSummary::new(&labels[l], &labels[r]);
+            for step in steps.iter_mut() {
+                let comparison = compare_step(seen[l].get(step.index), seen[r].get(step.index), &mut ids);
+                let at = Context {
+                    scenario: &scenario,
+                    backends: [&records[l].backend, &records[r].backend],
+                    line: step.line,
+                    command: &step.title,
+                };
+                let found: Vec<Found> = comparison
+                    .differences
+                    .into_iter()
+                    .map(|difference| {
+                        let entry = known.entries.iter().position(|e| e.explains(&at, &difference));
+                        if let Some(e) = entry {
+                            used[e] += 1;
+                        }
+                        Found {
+                            known: entry.map(|e| known.entries[e].reason.clone()),
+                            known_at: entry.map(|e| format!("{}:{}", known.path.display(), known.entries[e].line)),
+                            difference,
+                        }
+                    })
+                    .collect();
+                let pair_step = PairStep {
+                    left: labels[l].clone(),
+                    right: labels[r].clone(),
+                    verdict: Verdict::of(&found),
+                    differences: found,
+                    columns_only_left: comparison.columns_only_left,
+                    columns_only_right: comparison.columns_only_right,
+                };
+                summary.count(&pair_step);
+                step.pairs.push(pair_step);
+            }
+            pairs.push(summary);
+        }
+    }
+    let backend_pairs: Vec<[&str; 2]> = (0..records.len())
+        .flat_map(|l| (l + 1..records.len()).map(move |r| (l, r)))
+        .map(|(l, r)| [records[l].backend.as_str(), records[r].backend.as_str()])
+        .collect();
+    let stale = known
+        .entries
+        .iter()
+        .zip(&used)
+        .filter(|(e, n)| **n == 0 && backend_pairs.iter().any(|b| e.applies_to(&scenario, *b)))
+        .map(|(e, _)| StaleEntry { at: format!("{}:{}", known.path.display(), e.line), reason: e.reason.clone() })
+        .collect();
+    Conformance {
+        scenario,
+        known_file: known.path.display().to_string(),
+        runs: records.iter().zip(&labels).map(|(r, label)| RunSummary::of(label, r)).collect(),
+        steps,
+        pairs,
+        stale,
+    }
+}
