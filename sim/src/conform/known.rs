@@ -4,9 +4,9 @@
 //!
 //! ```toml
 //! [[difference]]
-//! scenario = "walkthrough"         # optional: only in this scenario (by its `name`)
+//! scenario = "walkthrough"         # optional: only in this scenario (its file name, no .toml)
 //! line = 88                        # the step's line in the scenario file, or
-//! command = 'network inspect'      # a regex searched in the step's command (exactly one of the two)
+//! command = 'network inspect'      # or a regex searched in the step as printed (`bd0$ docker …`)
 //! column = "SUBNET"                # optional: only this table column (without: anything in the step)
 //! backends = ["sim", "docker"]     # the two backends, either order; "*" for any
 //! reason = "docker 20.10 puts ingress in 10.0.0.0/24; the tutorial's 1.12 used 10.255.0.0/16"

@@ -11,6 +11,7 @@
 pub mod compare;
 pub mod known;
 pub mod normalise;
+pub mod records;
 pub mod report;
 pub mod table;
 
@@ -41,7 +42,7 @@ pub fn labels(records: &[RunRecord]) -> Vec<String> {
 /// Compares every pair of runs (in the order given) step by step and explains what it can.
 pub fn conform(records: &[RunRecord], known: &KnownDifferences) -> Conformance {
     let labels = labels(records);
-    let scenario = records.first().map(|r| r.scenario.clone()).unwrap_or_default();
+    let scenario = records.first().map(records::scenario_name).unwrap_or_default();
     let seen: Vec<Vec<Seen>> = records.iter().map(observe).collect();
     let step_count = seen.iter().map(Vec::len).max().unwrap_or(0);
     let mut used = vec![0usize; known.entries.len()];
@@ -111,5 +112,90 @@ pub fn conform(records: &[RunRecord], known: &KnownDifferences) -> Conformance {
         steps,
         pairs,
         stale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{StepOutcome, StepRecord};
+    use std::path::Path;
+
+    fn record(backend: &str, seed: Option<u64>, outputs: &[&str]) -> RunRecord {
+        RunRecord {
+            scenario: "conformance/suite/scale.toml".into(),
+            backend: backend.into(),
+            docker_version: "20.10".into(),
+            seed,
+            steps: outputs
+                .iter()
+                .enumerate()
+                .map(|(index, output)| StepRecord {
+                    index,
+                    line: 10 * (index + 1),
+                    outcome: StepOutcome::Run {
+                        on: "bd0".into(),
+                        command: "docker service ls".into(),
+                        exit_code: 0,
+                        output: output.to_string(),
+                    },
+                })
+                .collect(),
+            exit_code: 0,
+            failure: None,
+        }
+    }
+
+    fn known(text: &str) -> KnownDifferences {
+        KnownDifferences::parse(Path::new("known.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn runs_are_named_by_backend_and_by_seed_when_a_backend_repeats() {
+        let runs = [record("sim", Some(1), &[]), record("sim", Some(7), &[]), record("docker", None, &[])];
+        assert_eq!(labels(&runs), ["sim@1", "sim@7", "docker"]);
+        assert_eq!(labels(&[record("docker", None, &[]), record("docker", None, &[])]), ["docker#1", "docker#2"]);
+    }
+
+    #[test]
+    fn every_pair_is_compared_and_the_scenario_is_named_by_its_file() {
+        let runs = [record("sim", Some(1), &["a"]), record("swarmd", None, &["a"]), record("docker", None, &["b"])];
+        let report = conform(&runs, &KnownDifferences::empty(Path::new("known.toml")));
+        assert_eq!(report.scenario, "scale");
+        let pairs: Vec<(&str, &str, usize)> =
+            report.pairs.iter().map(|p| (p.left.as_str(), p.right.as_str(), p.unexplained)).collect();
+        assert_eq!(pairs, [("sim", "swarmd", 0), ("sim", "docker", 1), ("swarmd", "docker", 1)]);
+        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.markdown_rows(), "| scale | sim (20.10) | swarmd (20.10) | 1/1 | 0 | 0 |\n| scale | sim (20.10) | docker (20.10) | 0/1 | 0 | 1 |\n| scale | swarmd (20.10) | docker (20.10) | 0/1 | 0 | 1 |\n");
+    }
+
+    #[test]
+    fn a_known_difference_passes_and_an_entry_that_matches_nothing_here_is_stale() {
+        let runs = [record("sim", Some(1), &["a", "same"]), record("docker", None, &["b", "same"])];
+        let list = known(
+            "[[difference]]\nline = 10\nbackends = [\"*\", \"docker\"]\nreason = \"first\"\n\
+             [[difference]]\nline = 20\nbackends = [\"sim\", \"docker\"]\nreason = \"agrees now\"\n\
+             [[difference]]\nline = 20\nbackends = [\"sim\", \"swarmd\"]\nreason = \"another pair\"\n\
+             [[difference]]\nscenario = \"drain\"\nline = 20\nbackends = [\"*\", \"*\"]\nreason = \"another scenario\"\n",
+        );
+        let report = conform(&runs, &list);
+        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.steps[0].pairs[0].verdict, Verdict::Known);
+        assert_eq!(report.steps[0].pairs[0].differences[0].known_at.as_deref(), Some("known.toml:1"));
+        let stale: Vec<&str> = report.stale.iter().map(|s| s.at.as_str()).collect();
+        assert_eq!(stale, ["known.toml:5"]);
+        assert!(report.text().contains("stale: known.toml:5 matched no difference (agrees now)\n"));
+    }
+
+    #[test]
+    fn a_step_shows_its_first_five_differences_and_points_at_json_for_the_rest() {
+        let many = |v: &str| (1..=7).map(|i| format!("{v}{i}\n")).collect::<String>();
+        let runs = [record("sim", Some(1), &[&many("x")]), record("docker", None, &[&many("y")])];
+        let text = conform(&runs, &KnownDifferences::empty(Path::new("known.toml"))).text();
+        assert!(
+            text.contains("  sim | docker: 7 differences: 7 unexplained, 0 known\n    line 1   x1 | y1\n"),
+            "{text}"
+        );
+        assert!(text.contains("    line 5   x5 | y5\n    … and 2 more (all in --json)\n"), "{text}");
     }
 }
