@@ -253,9 +253,10 @@ fn first_line(text: &str) -> &str {
 }
 
 /// ```text
-///   sim | docker: 1 unexplained, 1 known
-///     row 2 MANAGER STATUS   ""            | "Reachable"
-///     row 3 NODE             "bd1"         | "bd2"          known: placement is drawn from the seed
+///   sim | docker: 2 differences: 1 unexplained, 1 known
+///     row 2 MANAGER STATUS   ""    | Reachable
+///     row 3 NODE             bd1   | bd2         (known)
+///     known: placement is drawn from the seed (conformance/known-differences.toml:12)
 /// ```
 fn write_pair_step(out: &mut String, pair: &PairStep) {
     if pair.verdict == Verdict::Agree {
@@ -264,27 +265,47 @@ fn write_pair_step(out: &mut String, pair: &PairStep) {
     }
     let known = pair.differences.iter().filter(|f| f.known.is_some()).count();
     let unexplained = pair.differences.len() - known;
-    let _ = writeln!(out, "  {} | {}: {unexplained} unexplained, {known} known", pair.left, pair.right);
+    let _ = writeln!(
+        out,
+        "  {} | {}: {} difference{}: {unexplained} unexplained, {known} known",
+        pair.left,
+        pair.right,
+        pair.differences.len(),
+        if pair.differences.len() == 1 { "" } else { "s" }
+    );
     let shown = &pair.differences[..pair.differences.len().min(SHOWN_PER_STEP)];
     let place_width = shown.iter().map(|f| f.difference.place.to_string().chars().count()).max().unwrap_or(0);
-    let left_width = shown.iter().map(|f| quoted(&f.difference.left).chars().count()).max().unwrap_or(0);
+    let left_width = shown.iter().map(|f| as_printed(&f.difference.left).chars().count()).max().unwrap_or(0);
+    let right_width = shown.iter().map(|f| as_printed(&f.difference.right).chars().count()).max().unwrap_or(0);
     for found in shown {
         let d = &found.difference;
-        let place = d.place.to_string();
-        let left = quoted(&d.left);
-        let right = quoted(&d.right);
-        let mut line = format!("    {place:<place_width$}   {left:<left_width$} | {right}");
-        if let Some(reason) = &found.known {
-            let _ = write!(line, "   known: {reason}");
-        }
+        let (place, left, right) = (d.place.to_string(), as_printed(&d.left), as_printed(&d.right));
+        let marker = if found.known.is_some() { "(known)" } else { "" };
+        let line = format!("    {place:<place_width$}   {left:<left_width$} | {right:<right_width$}   {marker}");
         let _ = writeln!(out, "{}", line.trim_end());
     }
     if pair.differences.len() > shown.len() {
         let _ = writeln!(out, "    … and {} more (all in --json)", pair.differences.len() - shown.len());
     }
+    // Each reason once, however many differences it explains.
+    let mut reasons: Vec<(&str, &str)> = Vec::new();
+    for found in &pair.differences {
+        if let (Some(reason), Some(at)) = (&found.known, &found.known_at) {
+            if !reasons.contains(&(reason.as_str(), at.as_str())) {
+                reasons.push((reason, at));
+            }
+        }
+    }
+    for (reason, at) in reasons {
+        let _ = writeln!(out, "    known: {reason} ({at})");
+    }
 }
 
-/// A cell or line as written, quoted so an empty one shows (`""`).
-fn quoted(text: &str) -> String {
-    format!("{text:?}")
+/// A cell or line as printed; an empty one as `""`, so it shows.
+fn as_printed(text: &str) -> String {
+    if text.is_empty() {
+        "\"\"".to_string()
+    } else {
+        text.to_string()
+    }
 }
