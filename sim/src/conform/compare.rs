@@ -369,6 +369,21 @@ mod tests {
     }
 
     #[test]
+    fn docker_20_10s_truncated_ids_and_extra_columns_meet_the_simulators_1_12_table() {
+        let sim = "ID                          NAME            IMAGE     NODE      DESIRED STATE   CURRENT STATE            ERROR\n\
+            by8nrmm9iixyk926kcxchjk4m   mynginx.2       nginx     bd0       Running         Running 2 seconds ago    \n\
+            azv6x635yz5n6lggacmtnxuw8    \\_ mynginx.2   nginx     bd1       Shutdown        Failed 7 seconds ago     \"task: non-zero exit (137)\"\n";
+        let docker = "ID             NAME            IMAGE          NODE      DESIRED STATE   CURRENT STATE            ERROR                         PORTS\n\
+            q1b5g7a8t0xk   mynginx.2       nginx:latest   bd0       Running         Running 3 seconds ago                                  \n\
+            k3j2h1g0f9e8    \\_ mynginx.2   nginx:latest   bd1       Shutdown        Failed 9 seconds ago     \"task: non-zero exit (137)\"   \n";
+        let c = compare(&[run("docker service ps mynginx", 0, sim)], &[run("docker service ps mynginx", 0, docker)]);
+        let places: Vec<String> =
+            c[0].differences.iter().map(|d| format!("{}: {} | {}", d.place, d.left, d.right)).collect();
+        assert_eq!(places, ["row 1 IMAGE: nginx | nginx:latest", "row 2 IMAGE: nginx | nginx:latest"]);
+        assert_eq!(c[0].columns_only_right, ["PORTS"]);
+    }
+
+    #[test]
     fn ids_agree_when_they_stand_for_the_same_objects_throughout() {
         let left = [run("a", 0, "created abcdefghijk1\n"), run("b", 0, "abcdefghijk1 then 0000000000x2\n")];
         // The right run met one more ID first: its numbers are shifted, the objects the same.
