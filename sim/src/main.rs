@@ -67,13 +67,13 @@ struct ConformArgs {
     #[arg(required_unless_present = "records", conflicts_with = "records")]
     file: Option<PathBuf>,
     /// The backends to run it on, compared pairwise in this order.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "sim,docker")]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sim,docker", conflicts_with = "records")]
     backends: Vec<Backend>,
     /// Compare these run records (`run --record`) instead of running the scenario.
     #[arg(long, num_args = 2.., value_name = "RECORD")]
     records: Vec<PathBuf>,
     /// Seed of the simulator's run (default: the scenario's `seed`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "records")]
     seed: Option<u64>,
     /// The known differences [default: conformance/known-differences.toml, if present].
     #[arg(long, value_name = "FILE")]
