@@ -8,6 +8,7 @@ pub mod bench;
 pub mod chaos;
 pub mod checkers;
 pub mod conditions;
+pub mod conform;
 pub mod faults;
 pub mod record;
 pub mod runner;

@@ -6,9 +6,11 @@
 //! A sweep exits with its worst failure's code (see `sweep::record::OutcomeKind`).
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use swarmsim::bench::{self, ScaleSpec};
+use swarmsim::conform::{self, known::KnownDifferences};
+use swarmsim::record::RunRecord;
 use swarmsim::runner::{self, FailureKind, RunOptions};
 use swarmsim::scenario;
 use swarmsim::sweep::cli as sweep_cli;
@@ -54,6 +56,34 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run a scenario on several backends (or compare recorded runs) and compare what a user
+    /// sees, step by step; exit 0 only when every difference is a known one.
+    Conform(ConformArgs),
+}
+
+#[derive(clap::Args)]
+struct ConformArgs {
+    /// The scenario file (TOML).
+    #[arg(required_unless_present = "records", conflicts_with = "records")]
+    file: Option<PathBuf>,
+    /// The backends to run it on, compared pairwise in this order.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sim,docker", conflicts_with = "records")]
+    backends: Vec<Backend>,
+    /// Compare these run records (`run --record`) instead of running the scenario.
+    #[arg(long, num_args = 2.., value_name = "RECORD")]
+    records: Vec<PathBuf>,
+    /// Seed of the simulator's run (default: the scenario's `seed`).
+    #[arg(long, conflicts_with = "records")]
+    seed: Option<u64>,
+    /// The known differences [default: conformance/known-differences.toml, if present].
+    #[arg(long, value_name = "FILE")]
+    known: Option<PathBuf>,
+    /// Also write the comparison as one JSON document to this file.
+    #[arg(long, value_name = "OUT")]
+    json: Option<PathBuf>,
+    /// Print only CONFORMANCE.md's table rows for these runs.
+    #[arg(long)]
+    markdown: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -109,6 +139,7 @@ fn main() -> ExitCode {
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
+        Cmd::Conform(args) => conform(args),
         Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed, progress }) => bench_scale(ScaleSpec {
             nodes,
             services,
@@ -184,6 +215,62 @@ fn run_live(backend: Backend) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn conform(args: ConformArgs) -> ExitCode {
+    let bad_input = |e: String| {
+        eprintln!("swarmsim conform: {e}");
+        ExitCode::from(2)
+    };
+    let runs: Result<Vec<RunRecord>, String> = match &args.file {
+        None => args.records.iter().map(|p| conform::records::read(p)).collect(),
+        Some(file) => args.backends.iter().map(|b| record_on(*b, file, args.seed)).collect(),
+    };
+    let runs = match runs.and_then(|r| conform::records::check_same_scenario(&r).map(|()| r)) {
+        Ok(r) if r.len() >= 2 => r,
+        Ok(_) => return bad_input("compare at least two runs (--backends sim,docker or --records A B)".into()),
+        Err(e) => return bad_input(e),
+    };
+    let default_known = Path::new("conformance/known-differences.toml");
+    let known = match &args.known {
+        Some(path) => KnownDifferences::load(path),
+        None if default_known.is_file() => KnownDifferences::load(default_known),
+        None => Ok(KnownDifferences::empty(default_known)),
+    };
+    let known = match known {
+        Ok(k) => k,
+        Err(e) => return bad_input(e.to_string()),
+    };
+    let report = conform::conform(&runs, &known);
+    if let Some(path) = &args.json {
+        if let Err(e) = std::fs::write(path, report.to_json()) {
+            return bad_input(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    print!("{}", if args.markdown { report.markdown_rows() } else { report.text() });
+    ExitCode::from(report.exit_code())
+}
+
+/// One run of the scenario on a backend: the simulator in this process; a real backend by
+/// `swarmsim-live run FILE --backend NAME --record TMP`, its transcript sent to stderr so
+/// stdout stays the comparison.
+fn record_on(backend: Backend, file: &Path, seed: Option<u64>) -> Result<RunRecord, String> {
+    let name = format!("{backend:?}").to_lowercase();
+    if backend == Backend::Sim {
+        return conform::records::simulate(file, seed);
+    }
+    let live = live_binary()?;
+    let record = std::env::temp_dir().join(format!("swarmsim-conform-{}-{name}.json", std::process::id()));
+    let status = std::process::Command::new(&live)
+        .args(["run".as_ref(), file.as_os_str(), "--backend".as_ref(), name.as_ref(), "--record".as_ref()])
+        .arg(&record)
+        .stdout(std::io::stderr())
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", live.display()))?;
+    let run = conform::records::read(&record)
+        .map_err(|e| format!("{name}: swarmsim-live wrote no run record ({status}): {e}"));
+    let _ = std::fs::remove_file(&record);
+    run
 }
 
 /// `swarmsim-live`, next to this executable (cargo builds both into the same directory).
