@@ -57,7 +57,7 @@ fn the_walkthrough_on_two_seeds_agrees_but_where_the_seed_places_tasks() {
     let bare = conform(&[&one, &seven], &no_known);
     let text = stdout(&bare);
     assert_eq!(bare.status.code(), Some(1), "{text}");
-    assert!(text.contains("step 10 (line 88) bd0$ sudo docker node ls — agree"), "{text}");
+    assert!(text.contains(&format!("(line {}) bd0$ sudo docker node ls — agree", node_ls_line())), "{text}");
     assert!(text.contains("bd0$ sudo docker swarm init --advertise-addr 192.168.0.109 — agree"), "{text}");
     assert!(text.contains("bd0$ sudo docker service inspect mynginx — agree"), "{text}");
     assert!(text.contains("row 2 NODE   bd1 | bd0"), "{text}");
@@ -70,7 +70,14 @@ fn the_walkthrough_on_two_seeds_agrees_but_where_the_seed_places_tasks() {
     insta::with_settings!({ snapshot_path => workspace_root().join("snapshots"), prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("conform-walkthrough-seeds-1-7", text);
     });
-    assert!(summary.contains("sim@1 | sim@7: 34 agree, 7 known, 0 unexplained"), "{summary}");
+    assert!(summary.contains("sim@1 | sim@7: 35 agree, 7 known, 0 unexplained"), "{summary}");
+}
+
+/// The walkthrough's line of `sudo docker node ls` on bd0 (the step the planted tests edit),
+/// read from the file so that editing the walkthrough does not break these tests.
+fn node_ls_line() -> usize {
+    let text = std::fs::read_to_string(workspace_root().join("scenarios/walkthrough.toml")).unwrap();
+    1 + text.lines().position(|l| l == "run = \"sudo docker node ls\"").expect("the walkthrough runs node ls")
 }
 
 /// Changes one table cell of a recorded `run` step: what a backend that disagrees would show.
@@ -89,8 +96,8 @@ fn plant(record: &Path, line: usize, from: &str, to: &str, name: &str) -> PathBu
 #[test]
 fn a_planted_difference_is_reported_with_its_step_line_and_both_cells_until_it_is_known() {
     let one = record_walkthrough(1, "plant-base.json");
-    // `docker node ls` on line 88: the leader's MANAGER STATUS.
-    let planted = plant(&one, 88, "Leader", "Reachable", "planted.json");
+    // `docker node ls`: the leader's MANAGER STATUS.
+    let planted = plant(&one, node_ls_line(), "Leader", "Reachable", "planted.json");
 
     let unknown = scratch("plant-none-known.toml");
     std::fs::write(&unknown, "").unwrap();
@@ -99,14 +106,14 @@ fn a_planted_difference_is_reported_with_its_step_line_and_both_cells_until_it_i
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains(
-            "step 10 (line 88) bd0$ sudo docker node ls\n  sim | docker: 1 difference: 1 unexplained, 0 known\n    row 1 MANAGER STATUS   Leader | Reachable\n"
+            &format!("(line {}) bd0$ sudo docker node ls\n  sim | docker: 1 difference: 1 unexplained, 0 known\n    row 1 MANAGER STATUS   Leader | Reachable\n", node_ls_line())
         ),
         "{text}"
     );
-    assert!(text.contains("sim | docker: 40 agree, 0 known, 1 unexplained"), "{text}");
+    assert!(text.contains("sim | docker: 41 agree, 0 known, 1 unexplained"), "{text}");
 
     let known = scratch("plant-known.toml");
-    let entry = "[[difference]]\nscenario = \"walkthrough\"\nline = 88\ncolumn = \"MANAGER STATUS\"\nbackends = [\"docker\", \"sim\"]\nreason = \"planted by this test\"\n";
+    let entry = format!("[[difference]]\nscenario = \"walkthrough\"\nline = {}\ncolumn = \"MANAGER STATUS\"\nbackends = [\"docker\", \"sim\"]\nreason = \"planted by this test\"\n", node_ls_line());
     std::fs::write(&known, entry).unwrap();
     let out = conform(&[&one, &planted], &known);
     let text = stdout(&out);
@@ -119,7 +126,7 @@ fn a_planted_difference_is_reported_with_its_step_line_and_both_cells_until_it_i
     assert_eq!(out.status.code(), Some(0));
     let stale = format!("stale: {}:1 matched no difference (planted by this test)", known.display());
     assert!(!stdout(&out).contains(&stale), "sim|sim is not a pair the entry names");
-    let docker_again = plant(&one, 88, "Leader", "Leader", "unplanted.json");
+    let docker_again = plant(&one, node_ls_line(), "Leader", "Leader", "unplanted.json");
     let out = conform(&[&one, &docker_again], &known);
     assert!(stdout(&out).contains(&stale), "{}", stdout(&out));
 }
@@ -127,7 +134,7 @@ fn a_planted_difference_is_reported_with_its_step_line_and_both_cells_until_it_i
 #[test]
 fn json_has_every_step_and_pair_with_its_verdict() {
     let one = record_walkthrough(1, "json-base.json");
-    let planted = plant(&one, 88, "Leader", "Reachable", "json-planted.json");
+    let planted = plant(&one, node_ls_line(), "Leader", "Reachable", "json-planted.json");
     let json = scratch("report.json");
     let unknown = scratch("json-none-known.toml");
     std::fs::write(&unknown, "").unwrap();
@@ -144,8 +151,8 @@ fn json_has_every_step_and_pair_with_its_verdict() {
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let steps = doc["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 41);
-    let node_ls = steps.iter().find(|s| s["line"] == 88).unwrap();
+    assert_eq!(steps.len(), 42);
+    let node_ls = steps.iter().find(|s| s["line"] == node_ls_line()).unwrap();
     let pair = &node_ls["pairs"][0];
     assert_eq!(
         (pair["left"].as_str(), pair["right"].as_str(), pair["verdict"].as_str()),
@@ -155,7 +162,7 @@ fn json_has_every_step_and_pair_with_its_verdict() {
     assert_eq!(difference["at"], "cell");
     assert_eq!(difference["column"], "MANAGER STATUS");
     assert_eq!((difference["left"].as_str(), difference["right"].as_str()), (Some("Leader"), Some("Reachable")));
-    assert!(steps.iter().filter(|s| s["line"] != 88).all(|s| s["pairs"][0]["verdict"] == "agree"));
+    assert!(steps.iter().filter(|s| s["line"] != node_ls_line()).all(|s| s["pairs"][0]["verdict"] == "agree"));
 }
 
 #[test]
