@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use swarmsim::bench::{self, ScaleSpec};
 use swarmsim::conform::{self, known::KnownDifferences};
 use swarmsim::record::RunRecord;
-use swarmsim::runner::{self, FailureKind, RunOptions};
+use swarmsim::runner::{self, RunOptions};
 use swarmsim::scenario;
 use swarmsim::sweep::cli as sweep_cli;
 
@@ -329,15 +329,7 @@ fn run(
     println!("trace-hash: {}", report.trace_hash);
     let code = verdict(&scenario, &report, &replay);
     if let Some(path) = &record {
-        let run_record = swarmsim::record::RunRecord {
-            scenario: file.display().to_string(),
-            backend: "sim".into(),
-            docker_version: ENGINE_VERSION_PROFILE.into(),
-            seed: Some(report.seed),
-            steps: report.steps.clone(),
-            exit_code: code.into(),
-            failure: report.failure.as_ref().map(|f| f.message.clone()),
-        };
+        let run_record = report.record(&file.display().to_string(), code);
         if let Err(e) = std::fs::write(path, run_record.to_json()) {
             eprintln!("cannot write the run record to {}: {e}", path.display());
             return ExitCode::from(2);
@@ -345,9 +337,6 @@ fn run(
     }
     ExitCode::from(code)
 }
-
-/// The output profile runs print in (until profiles are selectable, docker 1.12's columns).
-const ENGINE_VERSION_PROFILE: &str = "1.12";
 
 /// Prints the verdict; returns the exit code.
 fn verdict(scenario: &scenario::Scenario, report: &runner::RunReport, replay: &str) -> u8 {
@@ -377,11 +366,7 @@ fn verdict(scenario: &scenario::Scenario, report: &runner::RunReport, replay: &s
                 println!("  {line}");
             }
             println!("replay: {replay}");
-            match f.kind {
-                FailureKind::Expectation => 1,
-                FailureKind::Invariant => 3,
-                FailureKind::Liveness => 5,
-            }
+            f.kind.exit_code()
         }
     }
 }

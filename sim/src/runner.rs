@@ -92,6 +92,39 @@ impl RunReport {
     pub fn passed(&self) -> bool {
         self.failure.is_none()
     }
+
+    /// The exit code of the run's own verdict (0 when it passed); the CLI may fail a passing
+    /// run for other reasons (a golden output that differs).
+    pub fn exit_code(&self) -> u8 {
+        self.failure.as_ref().map_or(0, |f| f.kind.exit_code())
+    }
+
+    /// The run as `run --record` writes it and `conform` compares it.
+    pub fn record(&self, scenario_file: &str, exit_code: u8) -> crate::record::RunRecord {
+        crate::record::RunRecord {
+            scenario: scenario_file.to_string(),
+            backend: "sim".into(),
+            docker_version: SIM_DOCKER_VERSION.into(),
+            seed: Some(self.seed),
+            steps: self.steps.clone(),
+            exit_code: exit_code.into(),
+            failure: self.failure.as_ref().map(|f| f.message.clone()),
+        }
+    }
+}
+
+/// The output profile the simulator prints in (until profiles are selectable, docker 1.12's).
+const SIM_DOCKER_VERSION: &str = "1.12";
+
+impl FailureKind {
+    /// `swarmsim run`'s exit code for a run that failed this way.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            FailureKind::Expectation => 1,
+            FailureKind::Invariant => 3,
+            FailureKind::Liveness => 5,
+        }
+    }
 }
 
 fn images(scenario: &Scenario) -> BTreeMap<String, ImageBehaviour> {

@@ -3,13 +3,9 @@
 //! CLI, not here: this crate starts no process).
 
 use crate::record::RunRecord;
-use crate::runner::{self, FailureKind, RunOptions};
+use crate::runner::{self, RunOptions};
 use crate::scenario;
 use std::path::Path;
-
-/// The output profile the simulator prints in, as `run --record` writes it (until profiles
-/// are selectable, docker 1.12's).
-const SIM_DOCKER_VERSION: &str = "1.12";
 
 /// Runs the scenario on the simulator and records it as `swarmsim run FILE --record` would.
 pub fn simulate(file: &Path, seed: Option<u64>) -> Result<RunRecord, String> {
@@ -17,21 +13,7 @@ pub fn simulate(file: &Path, seed: Option<u64>) -> Result<RunRecord, String> {
     let options = RunOptions { seed, ..Default::default() };
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)))
         .map_err(|_| format!("the simulator crashed running {}; replay it with `swarmsim run`", file.display()))?;
-    let exit_code = match report.failure.as_ref().map(|f| &f.kind) {
-        None => 0,
-        Some(FailureKind::Expectation) => 1,
-        Some(FailureKind::Invariant) => 3,
-        Some(FailureKind::Liveness) => 5,
-    };
-    Ok(RunRecord {
-        scenario: file.display().to_string(),
-        backend: "sim".into(),
-        docker_version: SIM_DOCKER_VERSION.into(),
-        seed: Some(report.seed),
-        steps: report.steps,
-        exit_code,
-        failure: report.failure.map(|f| f.message),
-    })
+    Ok(report.record(&file.display().to_string(), report.exit_code()))
 }
 
 pub fn read(path: &Path) -> Result<RunRecord, String> {
