@@ -11,7 +11,10 @@ pub const ALREADY_IN_SWARM: &str =
 /// A node that is no manager answering a join or a certificate request.
 pub const NOT_A_MANAGER_RPC: &str = "rpc error: code = Unavailable desc = this node is not a swarm manager";
 pub const JOIN_TIMED_OUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";
-pub const NO_LEADER_ERROR: &str = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+/// A manager with no leader to forward to: swarmkit's raft proxy fails the gRPC call (code
+/// Unknown), reads as well as writes; docker prints the gRPC error as it is. Seen on docker
+/// 20.10 (conformance): `rpc error: code = Unknown desc = The swarm does not have a leader. ...`.
+pub const NO_LEADER_ERROR: &str = "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 pub const LOST_LEADERSHIP_ERROR: &str =
     "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
 

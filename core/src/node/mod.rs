@@ -454,6 +454,13 @@ impl Node {
         let reply = match self.member() {
             None => Err(NOT_IN_SWARM.into()),
             Some(Member { manager: None, .. }) => Err(NOT_A_MANAGER_WORKER.into()),
+            // swarmkit's raft proxy sends every control call to the leader, reads too: with no
+            // leader, a manager answers nothing from its own store (seen on docker 20.10:
+            // `node ls` and `service ls` fail after quorum loss). With one, the local store is
+            // this model of the leader's answer (a follower's store lags it by a commit).
+            Some(Member { manager: Some(mgr), .. }) if !mgr.is_leader() && mgr.leader_addr().is_none() => {
+                Err(NO_LEADER_ERROR.into())
+            }
             Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) => {
                 reads::answer(mgr, node_id, advertise_addr, request, now).map_err(ApiError::from)
             }
