@@ -1,22 +1,84 @@
-//! Evaluates a scenario's `expect` conditions against the simulated cluster: the current
-//! leader's store (the freshest committed view) and every host's container runtime.
+//! Evaluates a scenario's `expect` conditions against a view of a cluster.
+//!
+//! The conditions are written once, over [`ClusterView`]: the simulator answers it from the
+//! current leader's store (the freshest committed view) and every host's container runtime;
+//! the real backends (`swarmsim-live`) answer it from the cluster's own JSON (`node inspect`,
+//! `service ps`, `inspect`, `ps -a`), polled. One reading of each sentence for every backend is
+//! what lets `conform` compare verdicts.
 
 use crate::scenario::Condition;
 use crate::world::World;
-use swarm_core::api::{Task, TaskState};
+use swarm_core::api::{Availability, NodeState, Task, TaskState};
 use swarm_core::store::Store;
 
-pub fn holds(world: &World, condition: &Condition) -> bool {
-    describe_failure(world, condition).is_none()
+/// What a user can learn from a cluster's own answers, in the terms the conditions need.
+pub trait ClusterView {
+    /// The hostname of the Raft leader, if some manager leads.
+    fn leader(&self) -> Option<String>;
+    /// A node by hostname; `Ok(None)` when no such node is in the swarm, `Err` when no manager
+    /// answers (no store to read).
+    fn node(&self, hostname: &str) -> Result<Option<NodeView>, String>;
+    /// Every task of a service, in any state; `Ok(None)` when there is no such service.
+    fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String>;
+    /// Every container named `SERVICE.…` on any node, running or not.
+    fn containers(&self, service: &str) -> Vec<ContainerView>;
+    /// Tasks of a removed service still in the store. Only the simulator can tell: docker's
+    /// API forgets a service's tasks with the service.
+    fn removed_service_tasks(&self, _service: &str) -> usize {
+        0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeView {
+    pub state: NodeState,
+    pub availability: Availability,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskView {
+    pub id: String,
+    pub slot: u64,
+    pub node_id: Option<String>,
+    /// The node the task is assigned to is Down (its tasks no longer count as running).
+    pub node_down: bool,
+    pub desired: TaskState,
+    pub state: TaskState,
+    pub err: String,
+    pub created_at_ns: u64,
+}
+
+impl TaskView {
+    /// What `service ls` counts in REPLICAS: meant to run, running, on a node not Down
+    /// (the rule is the store's `running_tasks_of_service`).
+    pub fn counts_as_running(&self) -> bool {
+        self.desired == TaskState::Running
+            && self.state == TaskState::Running
+            && self.node_id.is_some()
+            && !self.node_down
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerView {
+    pub node: String,
+    pub name: String,
+    pub running: bool,
+}
+
+pub fn holds(view: &dyn ClusterView, condition: &Condition) -> bool {
+    describe_failure(view, condition).is_none()
 }
 
 /// `None` when the condition holds, else what is seen instead (for the failure report).
-pub fn describe_failure(world: &World, condition: &Condition) -> Option<String> {
-    let store = world.authoritative_store();
+pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option<String> {
     match condition {
         Condition::RunningTasks { service, count, on_distinct_nodes } => {
-            let Some(store) = store else { return Some("no manager holds a store".into()) };
-            let running = running_tasks(store, service);
+            let tasks = match view.tasks(service) {
+                Err(e) => return Some(e),
+                Ok(tasks) => tasks.unwrap_or_default(),
+            };
+            let running: Vec<&TaskView> = tasks.iter().filter(|t| t.counts_as_running()).collect();
             let mut nodes: Vec<_> = running.iter().filter_map(|t| t.node_id.clone()).collect();
             nodes.sort();
             nodes.dedup();
@@ -29,12 +91,14 @@ pub fn describe_failure(world: &World, condition: &Condition) -> Option<String> 
             None
         }
         Condition::SlotMovedNode { service, slot } => {
-            let Some(store) = store else { return Some("no manager holds a store".into()) };
-            let history = slot_history(store, service, *slot);
+            let history = match slot_history(view, service, *slot) {
+                Ok(h) => h,
+                Err(e) => return Some(e),
+            };
             match history.as_slice() {
                 [newest, previous, ..] => {
-                    if newest.status.state != TaskState::Running {
-                        Some(format!("{service}.{slot}'s newest task is {}", newest.status.state.as_str()))
+                    if newest.state != TaskState::Running {
+                        Some(format!("{service}.{slot}'s newest task is {}", newest.state.as_str()))
                     } else if newest.node_id == previous.node_id {
                         Some(format!("{service}.{slot} runs on the same node as before"))
                     } else {
@@ -45,73 +109,124 @@ pub fn describe_failure(world: &World, condition: &Condition) -> Option<String> 
             }
         }
         Condition::SlotPreviousTaskFailed { service, slot, error } => {
-            let Some(store) = store else { return Some("no manager holds a store".into()) };
-            let history = slot_history(store, service, *slot);
+            let history = match slot_history(view, service, *slot) {
+                Ok(h) => h,
+                Err(e) => return Some(e),
+            };
             match history.get(1) {
-                Some(prev) if prev.status.state == TaskState::Failed && prev.status.err.contains(error.as_str()) => {
-                    None
-                }
+                Some(prev) if prev.state == TaskState::Failed && prev.err.contains(error.as_str()) => None,
                 Some(prev) => Some(format!(
                     "{service}.{slot}'s previous task is {} with error {:?}",
-                    prev.status.state.as_str(),
-                    prev.status.err
+                    prev.state.as_str(),
+                    prev.err
                 )),
                 None => Some(format!("{service}.{slot} has no previous task")),
             }
         }
         Condition::ServiceGone { service } => {
-            if let Some(store) = store {
-                if store.service_by_name(service).is_some() {
-                    return Some(format!("service {service} still exists"));
-                }
-                let left = store.tasks.values().filter(|t| t.service_name == *service).count();
-                if left > 0 {
-                    return Some(format!("{left} task(s) of {service} remain in the store"));
-                }
+            // With no manager answering, only the containers can be checked.
+            if let Ok(Some(_)) = view.tasks(service) {
+                return Some(format!("service {service} still exists"));
             }
-            let prefix = format!("{service}.");
-            for host in &world.hosts {
-                if host.runtime.containers.keys().any(|c| c.starts_with(&prefix)) {
-                    return Some(format!("a container of {service} remains on {}", host.name));
-                }
+            let left = view.removed_service_tasks(service);
+            if left > 0 {
+                return Some(format!("{left} task(s) of {service} remain in the store"));
             }
-            None
+            view.containers(service).first().map(|c| format!("a container of {service} remains on {}", c.node))
         }
-        Condition::NoContainerOn { service, node } => {
-            let prefix = format!("{service}.");
-            let host = world.host_by_name(node)?;
-            let running: Vec<&String> = world.hosts[host]
-                .runtime
-                .containers
-                .iter()
-                .filter(|(name, _)| name.starts_with(&prefix))
-                .filter(|(name, _)| world.hosts[host].runtime.running(name))
-                .map(|(name, _)| name)
-                .collect();
-            (!running.is_empty()).then(|| format!("{} runs {}", node, running[0]))
-        }
-        Condition::NodeState { node, state } => {
-            let Some(store) = store else { return Some("no manager holds a store".into()) };
-            match store.node_by_hostname(node) {
-                Some(n) if n.status.state == *state => None,
-                Some(n) => Some(format!("node {node} is {}", n.status.state.as_str())),
-                None => Some(format!("node {node} is not in the swarm")),
-            }
-        }
-        Condition::NodeAvailability { node, availability } => {
-            let Some(store) = store else { return Some("no manager holds a store".into()) };
-            match store.node_by_hostname(node) {
-                Some(n) if n.spec.availability == *availability => None,
-                Some(n) => Some(format!("node {node} is {}", n.spec.availability.as_str())),
-                None => Some(format!("node {node} is not in the swarm")),
-            }
-        }
-        Condition::LeaderElected => world.leader_index().is_none().then(|| "no manager is the leader".into()),
-        Condition::IsLeader { node } => match world.leader_index() {
-            Some(i) if world.hosts[i].name == *node => None,
-            Some(i) => Some(format!("{} is the leader", world.hosts[i].name)),
+        Condition::NoContainerOn { service, node } => view
+            .containers(service)
+            .into_iter()
+            .find(|c| c.node == *node && c.running)
+            .map(|c| format!("{} runs {}", node, c.name)),
+        Condition::NodeState { node, state } => match view.node(node) {
+            Err(e) => Some(e),
+            Ok(Some(n)) if n.state == *state => None,
+            Ok(Some(n)) => Some(format!("node {node} is {}", n.state.as_str())),
+            Ok(None) => Some(format!("node {node} is not in the swarm")),
+        },
+        Condition::NodeAvailability { node, availability } => match view.node(node) {
+            Err(e) => Some(e),
+            Ok(Some(n)) if n.availability == *availability => None,
+            Ok(Some(n)) => Some(format!("node {node} is {}", n.availability.as_str())),
+            Ok(None) => Some(format!("node {node} is not in the swarm")),
+        },
+        Condition::LeaderElected => view.leader().is_none().then(|| "no manager is the leader".into()),
+        Condition::IsLeader { node } => match view.leader() {
+            Some(leader) if leader == *node => None,
+            Some(leader) => Some(format!("{leader} is the leader")),
             None => Some("no manager is the leader".into()),
         },
+    }
+}
+
+/// A slot's tasks, newest first.
+fn slot_history(view: &dyn ClusterView, service: &str, slot: u64) -> Result<Vec<TaskView>, String> {
+    let mut tasks: Vec<TaskView> =
+        view.tasks(service)?.unwrap_or_default().into_iter().filter(|t| t.slot == slot).collect();
+    tasks.sort_by(|a, b| b.created_at_ns.cmp(&a.created_at_ns).then_with(|| a.id.cmp(&b.id)));
+    Ok(tasks)
+}
+
+const NO_STORE: &str = "no manager holds a store";
+
+/// The simulator's answers: the authoritative store and the hosts' runtimes, read in place.
+impl ClusterView for World {
+    fn leader(&self) -> Option<String> {
+        self.leader_index().map(|i| self.hosts[i].name.clone())
+    }
+
+    fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
+        let store = self.authoritative_store().ok_or(NO_STORE)?;
+        Ok(store
+            .node_by_hostname(hostname)
+            .map(|n| NodeView { state: n.status.state, availability: n.spec.availability }))
+    }
+
+    fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String> {
+        let store = self.authoritative_store().ok_or(NO_STORE)?;
+        let Some(svc) = store.service_by_name(service) else { return Ok(None) };
+        Ok(Some(store.tasks_of_service(&svc.id).map(|t| task_view(store, t)).collect()))
+    }
+
+    fn removed_service_tasks(&self, service: &str) -> usize {
+        // A removed service's tasks stay until the task reaper deletes them.
+        let Some(store) = self.authoritative_store() else { return 0 };
+        store.tasks.values().filter(|t| t.service_name == service).count()
+    }
+
+    fn containers(&self, service: &str) -> Vec<ContainerView> {
+        let prefix = format!("{service}.");
+        let mut found = Vec::new();
+        for host in &self.hosts {
+            for name in host.runtime.containers.keys().filter(|c| c.starts_with(&prefix)) {
+                found.push(ContainerView {
+                    node: host.name.clone(),
+                    name: name.clone(),
+                    running: host.runtime.running(name),
+                });
+            }
+        }
+        found
+    }
+}
+
+fn task_view(store: &Store, task: &swarm_core::api::Task) -> TaskView {
+    let node_down = task
+        .node_id
+        .as_ref()
+        .and_then(|n| store.nodes.get(n))
+        .map(|n| n.status.state == NodeState::Down)
+        .unwrap_or(true);
+    TaskView {
+        id: task.id.to_string(),
+        slot: task.slot,
+        node_id: task.node_id.as_ref().map(|n| n.to_string()),
+        node_down,
+        desired: task.desired_state,
+        state: task.status.state,
+        err: task.status.err.clone(),
+        created_at_ns: task.created_at.as_millis().saturating_mul(1_000_000),
     }
 }
 
@@ -119,14 +234,6 @@ pub fn describe_failure(world: &World, condition: &Condition) -> Option<String> 
 pub fn running_tasks<'s>(store: &'s Store, service: &str) -> Vec<&'s Task> {
     let Some(svc) = store.service_by_name(service) else { return Vec::new() };
     store.running_tasks_of_service(&svc.id).collect()
-}
-
-/// A slot's tasks, newest first.
-fn slot_history<'s>(store: &'s Store, service: &str, slot: u64) -> Vec<&'s Task> {
-    let Some(svc) = store.service_by_name(service) else { return Vec::new() };
-    let mut tasks: Vec<&Task> = store.tasks_of_service(&svc.id).filter(|t| t.slot == slot).collect();
-    tasks.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-    tasks
 }
 
 /// Liveness: a leader, every node Ready, and every service at its replica count (global: one

@@ -9,6 +9,7 @@ pub mod chaos;
 pub mod checkers;
 pub mod conditions;
 pub mod faults;
+pub mod record;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;

@@ -35,6 +35,13 @@ enum Cmd {
         /// Directory of golden outputs compared on the scenario's own seed.
         #[arg(long, default_value = "snapshots")]
         snapshots: PathBuf,
+        /// Where the scenario runs: `sim` (this simulator), or real daemons in network
+        /// namespaces: `swarmd` or `docker` (run by `swarmsim-live`, as root).
+        #[arg(long, value_enum, default_value_t = Backend::Sim)]
+        backend: Backend,
+        /// Write what each step showed (a JSON run record, for `conform`) to this file.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -47,6 +54,13 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    Sim,
+    Swarmd,
+    Docker,
 }
 
 #[derive(Subcommand)]
@@ -89,7 +103,10 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
+        Cmd::Run { file, backend: Backend::Sim, seed, trace, snapshots, record } => {
+            run(file, seed, trace, snapshots, record)
+        }
+        Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
         Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed, progress }) => bench_scale(ScaleSpec {
@@ -148,7 +165,45 @@ fn bench_scale(spec: ScaleSpec) -> ExitCode {
     }
 }
 
-fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: PathBuf) -> ExitCode {
+/// Real backends live in `swarmsim-live`, a separate binary: it starts processes, makes
+/// network namespaces and reads the wall clock, none of which this crate may do. It takes the
+/// same arguments, so `swarmsim run --backend docker ...` hands them over unchanged.
+fn run_live(backend: Backend) -> ExitCode {
+    let live = match live_binary() {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("swarmsim run --backend {}: {e}", format!("{backend:?}").to_lowercase());
+            return ExitCode::from(2);
+        }
+    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    match std::process::Command::new(&live).args(&args).status() {
+        Ok(status) => ExitCode::from(status.code().map_or(4, |c| c.clamp(0, 255) as u8)),
+        Err(e) => {
+            eprintln!("swarmsim: cannot start {}: {e}", live.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `swarmsim-live`, next to this executable (cargo builds both into the same directory).
+fn live_binary() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    let path = me.with_file_name("swarmsim-live");
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} is missing; build it with `cargo build --release -p swarmsim-live`", path.display()))
+    }
+}
+
+fn run(
+    file: PathBuf,
+    seed: Option<u64>,
+    trace: Option<PathBuf>,
+    snapshots: PathBuf,
+    record: Option<PathBuf>,
+) -> ExitCode {
     let scenario = match scenario::load(&file) {
         Ok(s) => s,
         Err(e) => {
@@ -185,6 +240,30 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
         }
     }
     println!("trace-hash: {}", report.trace_hash);
+    let code = verdict(&scenario, &report, &replay);
+    if let Some(path) = &record {
+        let run_record = swarmsim::record::RunRecord {
+            scenario: file.display().to_string(),
+            backend: "sim".into(),
+            docker_version: ENGINE_VERSION_PROFILE.into(),
+            seed: Some(report.seed),
+            steps: report.steps.clone(),
+            exit_code: code.into(),
+            failure: report.failure.as_ref().map(|f| f.message.clone()),
+        };
+        if let Err(e) = std::fs::write(path, run_record.to_json()) {
+            eprintln!("cannot write the run record to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// The output profile runs print in (until profiles are selectable, docker 1.12's columns).
+const ENGINE_VERSION_PROFILE: &str = "1.12";
+
+/// Prints the verdict; returns the exit code.
+fn verdict(scenario: &scenario::Scenario, report: &runner::RunReport, replay: &str) -> u8 {
     if !report.snapshot_mismatches.is_empty() && report.failure.is_none() {
         println!(
             "FAIL {} (seed {}): output differs from snapshot(s) {}; review with `cargo insta review`",
@@ -193,7 +272,7 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
             report.snapshot_mismatches.join(", ")
         );
         println!("replay: {replay}");
-        return ExitCode::from(1);
+        return 1;
     }
     match &report.failure {
         None => {
@@ -201,7 +280,7 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
                 "PASS {} (seed {}, {} simulated, {} events)",
                 scenario.name, report.seed, report.sim_time, report.events
             );
-            ExitCode::SUCCESS
+            0
         }
         Some(f) => {
             println!("FAIL {} (seed {}, at {} simulated)", scenario.name, report.seed, report.sim_time);
@@ -211,11 +290,11 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
                 println!("  {line}");
             }
             println!("replay: {replay}");
-            ExitCode::from(match f.kind {
+            match f.kind {
                 FailureKind::Expectation => 1,
                 FailureKind::Invariant => 3,
                 FailureKind::Liveness => 5,
-            })
+            }
         }
     }
 }

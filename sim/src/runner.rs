@@ -4,6 +4,7 @@
 
 use crate::conditions;
 use crate::faults::Fault;
+use crate::record::{StepOutcome, StepRecord};
 use crate::runtime::ImageBehaviour;
 use crate::scenario::{Scenario, StepAction, StepTiming};
 use crate::world::{HostSpec, NetworkModel, World};
@@ -83,6 +84,8 @@ pub struct RunReport {
     pub convergence: Option<Duration>,
     /// "Sometimes" conditions reached in this run.
     pub sometimes: std::collections::BTreeSet<String>,
+    /// What each step showed, in order, up to and including a failing one (for `conform`).
+    pub steps: Vec<StepRecord>,
 }
 
 impl RunReport {
@@ -152,8 +155,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
     let mut snapshot_mismatches = Vec::new();
     let mut failure = None;
     let deadline = Instant::ZERO + scenario.max_duration;
+    let mut records = Vec::new();
 
-    for step in &scenario.steps {
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let line = scenario.line_of(step.action_span.start);
+        let mut record = |outcome: StepOutcome| records.push(StepRecord { index, line, outcome });
         let start = match step.timing {
             StepTiming::Immediately => world.now,
             StepTiming::At(t) => Instant::ZERO + t,
@@ -176,6 +182,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                 };
                 let _ = writeln!(transcript, "{host_name}$ {}", one_line(&line));
                 let (exit_code, output) = run_command(&mut world, &host_name, &line);
+                record(StepOutcome::Run {
+                    on: host_name.clone(),
+                    command: one_line(&line),
+                    exit_code,
+                    output: output.clone(),
+                });
                 transcript.push_str(&output);
                 if !output.is_empty() && !output.ends_with('\n') {
                     transcript.push('\n');
@@ -206,7 +218,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             StepAction::Kill { target } => {
                 let _ = writeln!(transcript, "# fault: kill {target}");
                 let fault = Fault::Kill { target: target.clone(), node: step.on.clone() };
-                match world.apply_fault(&fault) {
+                let applied = world.apply_fault(&fault);
+                record(fault_outcome(&fault, &applied));
+                match applied {
                     Ok(note) => {
                         let _ = writeln!(transcript, "#   {note}");
                     }
@@ -218,7 +232,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             }
             StepAction::Fault(fault) => {
                 let _ = writeln!(transcript, "# fault: {}", fault.describe());
-                match world.apply_fault(fault) {
+                let applied = world.apply_fault(fault);
+                record(fault_outcome(fault, &applied));
+                match applied {
                     Ok(note) => {
                         let _ = writeln!(transcript, "#   {note}");
                     }
@@ -230,6 +246,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             }
             StepAction::Sleep(d) => {
                 let _ = writeln!(transcript, "# sleep {}", crate::scenario::format_duration(*d));
+                record(StepOutcome::Sleep { ms: d.as_millis() as u64 });
                 let until = world.now + *d;
                 world.run_until(until);
             }
@@ -242,8 +259,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                         world.run_until_condition(until, |w| conditions::holds(w, &expectation.condition))
                     }
                 };
+                let waited = world.now.saturating_since(began);
+                let seen =
+                    (!held).then(|| conditions::describe_failure(&world, &expectation.condition).unwrap_or_default());
+                record(StepOutcome::Expect {
+                    text: expectation.text.clone(),
+                    held,
+                    waited_ms: waited.as_millis() as u64,
+                    seen: seen.clone(),
+                });
                 if held {
-                    let waited = world.now.saturating_since(began);
                     let _ = writeln!(
                         transcript,
                         "# expect: {} — ok after {}",
@@ -251,7 +276,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                         crate::scenario::format_duration(waited)
                     );
                 } else {
-                    let seen = conditions::describe_failure(&world, &expectation.condition).unwrap_or_default();
+                    let seen = seen.unwrap_or_default();
                     let _ = writeln!(transcript, "# expect: {} — FAILED ({seen})", expectation.text);
                     failure =
                         Some(fail(format!("expectation not met: {} (at {}: {seen})", expectation.text, world.now)));
@@ -300,6 +325,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
         events: world.stats.events,
         snapshots,
         snapshot_mismatches,
+        steps: records,
+    }
+}
+
+fn fault_outcome(fault: &Fault, applied: &Result<String, String>) -> StepOutcome {
+    match applied {
+        Ok(note) => StepOutcome::Fault { description: fault.describe(), note: note.clone(), applied: true },
+        Err(e) => StepOutcome::Fault { description: fault.describe(), note: e.clone(), applied: false },
     }
 }
 

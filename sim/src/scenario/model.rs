@@ -38,6 +38,11 @@ impl Scenario {
         SourceFile { path: &self.path, text: &self.source }.error(span, message)
     }
 
+    /// The 1-based line of a byte offset in this scenario's file.
+    pub fn line_of(&self, offset: usize) -> usize {
+        SourceFile { path: &self.path, text: &self.source }.line_column(offset).0
+    }
+
     pub fn node(&self, name: &str) -> Option<&NodeDef> {
         self.nodes.iter().find(|node| node.name == name)
     }
