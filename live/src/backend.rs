@@ -4,7 +4,7 @@
 use crate::exec::Captured;
 use crate::images::BuiltImage;
 use crate::lab::Lab;
-use crate::view::ClusterView;
+use swarmsim::conditions::ClusterView;
 
 pub trait Backend {
     /// The name a user passes to `--backend` (`docker`), used in messages.

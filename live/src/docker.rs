@@ -5,7 +5,6 @@ use crate::backend::Backend;
 use crate::exec::{self, Captured};
 use crate::images::BuiltImage;
 use crate::lab::Lab;
-use crate::view::{ClusterView, ContainerView, NodeView, TaskView};
 use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -14,6 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use swarm_core::api::{Availability, NodeState, TaskState};
+use swarmsim::conditions::{ClusterView, ContainerView, NodeView, TaskView};
 use swarmsim::scenario::NodeDef;
 
 const DOCKERD: &str = "/usr/sbin/dockerd";

@@ -17,7 +17,6 @@ mod lab;
 mod play;
 mod procs;
 mod support;
-mod view;
 
 use backend::Backend;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -25,6 +24,7 @@ use lab::{Lab, SharedRegistry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use swarmsim::record::RunRecord;
 use swarmsim::scenario::{self, Scenario};
 
 #[derive(Parser)]
@@ -104,7 +104,6 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(2);
     }
-    let _ = (record, docker_version);
     let registry: SharedRegistry = Arc::new(Mutex::new(lab::Registry::default()));
     if let Err(e) = clean_up_on_signals(registry.clone()) {
         eprintln!("swarmsim-live: cannot catch signals: {e}");
@@ -113,10 +112,26 @@ fn main() -> ExitCode {
     // Cleanup runs however `live_run` ends: a return, an error or a panic.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| live_run(&scenario, registry.clone())));
     lab::clean_up(&registry);
-    match outcome {
-        Ok(code) => ExitCode::from(code),
-        Err(_) => ExitCode::from(4),
+    let Ok(mut ran) = outcome else { return ExitCode::from(4) };
+    if let Some(path) = record {
+        if let Some(asked) = docker_version.filter(|asked| !ran.docker_version.starts_with(asked.as_str())) {
+            eprintln!("swarmsim-live: --docker-version {asked}, but the daemons are {}", ran.docker_version);
+        }
+        ran.record.scenario = file.display().to_string();
+        if let Err(e) = std::fs::write(&path, ran.record.to_json()) {
+            eprintln!("cannot write the run record to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
     }
+    ExitCode::from(ran.exit_code)
+}
+
+/// How a live run ended.
+struct Ran {
+    exit_code: u8,
+    /// The daemons' own version (`20.10.24+dfsg1`).
+    docker_version: String,
+    record: RunRecord,
 }
 
 /// SIGINT, SIGTERM, SIGHUP: remove the lab, then exit as a shell reports a signal (128 + n).
@@ -133,26 +148,45 @@ fn clean_up_on_signals(registry: SharedRegistry) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Makes the lab, starts the daemons, loads the images, plays the steps. Returns the exit code.
-fn live_run(scenario: &Scenario, registry: SharedRegistry) -> u8 {
+/// Makes the lab, starts the daemons, loads the images, plays the steps.
+fn live_run(scenario: &Scenario, registry: SharedRegistry) -> Ran {
+    let mut ran = Ran {
+        exit_code: 2,
+        docker_version: String::new(),
+        record: RunRecord {
+            scenario: String::new(),
+            backend: "docker".into(),
+            docker_version: String::new(),
+            seed: None,
+            steps: Vec::new(),
+            exit_code: 2,
+            failure: None,
+        },
+    };
     let id = Lab::new_id();
     eprintln!("swarmsim-live: run {id}: {} node(s) on backend docker", scenario.nodes.len());
     let lab = match Lab::create(&id, &scenario.nodes, registry) {
         Ok(lab) => lab,
         Err(e) => {
             println!("FAIL {}: cannot make the lab: {e}", scenario.name);
-            return 2;
+            ran.record.failure = Some(e);
+            return ran;
         }
     };
     let mut docker = docker::Docker::new(&scenario.nodes);
     if let Err(e) = set_up(scenario, &lab, &mut docker) {
         println!("FAIL {}: {e}", scenario.name);
-        return 2;
+        ran.record.failure = Some(e);
+        return ran;
     }
+    ran.docker_version = docker.daemon_version(&lab);
+    // The output profile is the daemons' major.minor (`20.10`), as `--docker-version` names one.
+    ran.record.docker_version = ran.docker_version.split('.').take(2).collect::<Vec<_>>().join(".");
     let mut player = play::Player::new(scenario, &lab, &mut docker);
     let verdict = player.play();
+    ran.record.steps = std::mem::take(&mut player.records);
     let seconds = verdict.elapsed.as_secs_f64();
-    match verdict.failure {
+    ran.exit_code = match &verdict.failure {
         None => {
             println!("PASS {} (backend docker, {seconds:.1}s)", scenario.name);
             0
@@ -162,7 +196,10 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry) -> u8 {
             println!("{message}");
             1
         }
-    }
+    };
+    ran.record.exit_code = ran.exit_code.into();
+    ran.record.failure = verdict.failure;
+    ran
 }
 
 /// Every node's daemon up with the scenario's images (but those it is meant to miss).

@@ -6,12 +6,12 @@
 use crate::backend::Backend;
 use crate::exec::{self, Captured};
 use crate::lab::Lab;
-use crate::view;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
+use swarmsim::conditions;
 use swarmsim::faults::Fault;
+use swarmsim::record::{StepOutcome, StepRecord};
 use swarmsim::scenario::{format_duration, Expectation, RunStep, Scenario, Step, StepAction, StepTiming};
 
 /// How often an expectation asks the cluster again.
@@ -36,7 +36,7 @@ impl Transcript {
     fn line(&mut self, line: &str) {
         self.text.push_str(line);
         self.text.push('\n');
-        print!("{line}\n");
+        println!("{line}");
         let _ = std::io::stdout().flush();
     }
 
@@ -56,6 +56,8 @@ pub struct Player<'a> {
     pub lab: &'a Lab,
     pub backend: &'a mut dyn Backend,
     pub transcript: Transcript,
+    /// What each step showed, for `--record`.
+    pub records: Vec<StepRecord>,
     captures: BTreeMap<String, String>,
     started: Instant,
 }
@@ -67,6 +69,7 @@ impl<'a> Player<'a> {
             lab,
             backend,
             transcript: Transcript::default(),
+            records: Vec::new(),
             captures: BTreeMap::new(),
             started: Instant::now(),
         }
@@ -75,13 +78,18 @@ impl<'a> Player<'a> {
     pub fn play(&mut self) -> Verdict {
         self.started = Instant::now();
         let mut failure = None;
-        for step in &self.scenario.steps {
+        for (index, step) in self.scenario.steps.iter().enumerate() {
             match step.timing {
                 StepTiming::Immediately => {}
                 StepTiming::At(at) => sleep_until(self.started + at),
                 StepTiming::After(after) => std::thread::sleep(after),
             }
-            if let Err(why) = self.step(step) {
+            let line = self.scenario.line_of(step.action_span.start);
+            let outcome = self.step(step);
+            if let Some(shown) = outcome.shown {
+                self.records.push(StepRecord { index, line, outcome: shown });
+            }
+            if let Err(why) = outcome.result {
                 failure = Some(self.scenario.error_at(step.action_span.clone(), why).to_string());
                 break;
             }
@@ -94,35 +102,50 @@ impl<'a> Player<'a> {
         Verdict { failure, elapsed: self.started.elapsed() }
     }
 
-    fn step(&mut self, step: &Step) -> Result<(), String> {
+    fn step(&mut self, step: &Step) -> StepResult {
         match &step.action {
             StepAction::Run(run) => self.run(step, run),
             StepAction::Kill { target } => {
                 self.transcript.line(&format!("# fault: kill {target}"));
-                let note = self.kill(target, step.on.as_deref())?;
-                self.transcript.line(&format!("#   {note}"));
-                Ok(())
+                let fault = Fault::Kill { target: target.clone(), node: step.on.clone() };
+                self.apply(&fault)
             }
             StepAction::Fault(fault) => {
                 self.transcript.line(&format!("# fault: {}", fault.describe()));
-                let note = self.fault(fault)?;
-                self.transcript.line(&format!("#   {note}"));
-                Ok(())
+                self.apply(fault)
             }
             StepAction::Sleep(duration) => {
                 self.transcript.line(&format!("# sleep {}", format_duration(*duration)));
                 std::thread::sleep(*duration);
-                Ok(())
+                StepResult { shown: Some(StepOutcome::Sleep { ms: duration.as_millis() as u64 }), result: Ok(()) }
             }
             StepAction::Expect(expectation) => self.expect(expectation),
         }
     }
 
-    fn run(&mut self, step: &Step, run: &RunStep) -> Result<(), String> {
+    fn apply(&mut self, fault: &Fault) -> StepResult {
+        let applied = self.fault(fault);
+        if let Ok(note) = &applied {
+            self.transcript.line(&format!("#   {note}"));
+        }
+        let (note, result) = match applied {
+            Ok(note) => (note, Ok(())),
+            Err(e) => (e.clone(), Err(e)),
+        };
+        let shown = StepOutcome::Fault { description: fault.describe(), note, applied: result.is_ok() };
+        StepResult { shown: Some(shown), result }
+    }
+
+    fn run(&mut self, step: &Step, run: &RunStep) -> StepResult {
         let host = step.on.clone().unwrap_or_else(|| self.scenario.nodes[0].name.clone());
-        let line = run.command.render(&self.captures)?;
+        let line = match run.command.render(&self.captures) {
+            Ok(line) => line,
+            Err(e) => return StepResult { shown: None, result: Err(e) },
+        };
         self.transcript.line(&format!("{host}$ {}", one_line(&line)));
-        let node = self.lab.node_index(&host).ok_or_else(|| format!("no node named {host}"))?;
+        let Some(node) = self.lab.node_index(&host) else {
+            return StepResult { shown: None, result: Err(format!("no node named {host}")) };
+        };
         let Captured { exit_code, output } = self.type_line(node, &line);
         self.transcript.output(&output);
         for capture in &run.captures {
@@ -131,11 +154,8 @@ impl<'a> Player<'a> {
             }
         }
         let problems = run.check_output(exit_code, &output);
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("; "))
-        }
+        let shown = StepOutcome::Run { on: host, command: one_line(&line), exit_code, output };
+        StepResult { shown: Some(shown), result: if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) } }
     }
 
     /// A line as a user types it on `node`: `sudo` is a no-op (the lab runs as root), `docker …`
@@ -300,32 +320,45 @@ impl<'a> Player<'a> {
         }
     }
 
-    fn expect(&mut self, expectation: &Expectation) -> Result<(), String> {
+    fn expect(&mut self, expectation: &Expectation) -> StepResult {
         let began = Instant::now();
         let until = began + expectation.within.unwrap_or(Duration::ZERO);
         let seen = loop {
             let poll_started = Instant::now();
-            let seen = view::describe_failure(&*self.backend.view(self.lab), &expectation.condition);
+            let seen = conditions::describe_failure(&*self.backend.view(self.lab), &expectation.condition);
             if seen.is_none() || Instant::now() >= until {
                 break seen;
             }
             std::thread::sleep(POLL_INTERVAL.saturating_sub(poll_started.elapsed()));
         };
-        let waited = began.elapsed();
-        match seen {
+        let waited = in_polls(began.elapsed());
+        let shown = StepOutcome::Expect {
+            text: expectation.text.clone(),
+            held: seen.is_none(),
+            waited_ms: waited.as_millis() as u64,
+            seen: seen.clone(),
+        };
+        let result = match seen {
             None => {
-                let text = format!("# expect: {} — ok after {}", expectation.text, format_duration(in_polls(waited)));
+                let text = format!("# expect: {} — ok after {}", expectation.text, format_duration(waited));
                 self.transcript.line(&text);
                 Ok(())
             }
             Some(seen) => {
                 self.transcript.line(&format!("# expect: {} — FAILED ({seen})", expectation.text));
-                let mut at = String::new();
-                let _ = write!(at, "{}", format_duration(in_polls(self.started.elapsed())));
+                let at = format_duration(in_polls(self.started.elapsed()));
                 Err(format!("expectation not met: {} (at {at}: {seen})", expectation.text))
             }
-        }
+        };
+        StepResult { shown: Some(shown), result }
     }
+}
+
+/// What a step showed (none when it could not even start, e.g. an unknown capture) and
+/// whether it passed.
+struct StepResult {
+    shown: Option<StepOutcome>,
+    result: Result<(), String>,
 }
 
 /// A wait, rounded down to the poll interval: a real wait is only known that closely.
