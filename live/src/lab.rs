@@ -44,13 +44,13 @@ pub struct Registry {
 
 pub type SharedRegistry = Arc<Mutex<Registry>>;
 
-/// Removes everything in the registry. Idempotent; safe from any thread.
+/// Removes everything in the registry. Idempotent; safe from any thread. The lock is held
+/// until everything is gone, so a second caller (the main thread racing the signal thread)
+/// returns only once the lab is removed.
 pub fn clean_up(registry: &SharedRegistry) {
-    let made = {
-        let mut guard = registry.lock().unwrap_or_else(|e| e.into_inner());
-        guard.closed = true;
-        std::mem::take(&mut guard.made)
-    };
+    let mut guard = registry.lock().unwrap_or_else(|e| e.into_inner());
+    guard.closed = true;
+    let made = std::mem::take(&mut guard.made);
     undo(&made);
 }
 

@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lab::{Lab, SharedRegistry};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use swarmsim::record::RunRecord;
 use swarmsim::scenario::{self, Scenario};
@@ -112,6 +113,12 @@ fn main() -> ExitCode {
     // Cleanup runs however `live_run` ends: a return, an error or a panic.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| live_run(&scenario, registry.clone())));
     lab::clean_up(&registry);
+    // Interrupted: the run's own steps failed as their daemons were killed; what counts is the
+    // signal, reported as a shell does.
+    let signal = INTERRUPTED_BY.load(Ordering::SeqCst);
+    if signal != 0 {
+        return ExitCode::from((128 + signal) as u8);
+    }
     let Ok(mut ran) = outcome else { return ExitCode::from(4) };
     if let Some(path) = record {
         if let Some(asked) = docker_version.filter(|asked| !ran.docker_version.starts_with(asked.as_str())) {
@@ -134,12 +141,16 @@ struct Ran {
     record: RunRecord,
 }
 
+/// The signal that interrupted the run (0: none).
+static INTERRUPTED_BY: AtomicI32 = AtomicI32::new(0);
+
 /// SIGINT, SIGTERM, SIGHUP: remove the lab, then exit as a shell reports a signal (128 + n).
 fn clean_up_on_signals(registry: SharedRegistry) -> std::io::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            INTERRUPTED_BY.store(signal, Ordering::SeqCst);
             eprintln!("\nswarmsim-live: interrupted; removing everything the run made");
             lab::clean_up(&registry);
             std::process::exit(128 + signal);
