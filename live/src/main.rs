@@ -1,0 +1,226 @@
+//! `swarmsim-live run FILE --backend docker`: a scenario file played against real daemons.
+//!
+//! The same file, transcript and exit codes as `swarmsim run` (0 pass, 1 an expectation failed,
+//! 2 bad input — including a step this backend cannot do for real, refused before anything
+//! is made). Every `[[node]]` becomes a network namespace on a bridge the run makes, with its
+//! own hostname and one daemon; see `lab.rs` for what is made and how it is all removed, on
+//! success, failure, panic and Ctrl-C alike.
+//!
+//! Needs root (namespaces, links, nftables, daemons). `swarmsim run --backend docker` runs this
+//! binary with its own arguments, so the simulator-only flags are accepted here too.
+
+mod backend;
+mod docker;
+mod exec;
+mod images;
+mod lab;
+mod play;
+mod procs;
+mod support;
+
+use backend::Backend;
+use clap::{Parser, Subcommand, ValueEnum};
+use lab::{Lab, SharedRegistry};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use swarmsim::record::RunRecord;
+use swarmsim::scenario::{self, Scenario};
+
+#[derive(Parser)]
+#[command(name = "swarmsim-live", version, about = "Run a swarmsim scenario against real daemons")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario on real daemons: print each step's output, then a verdict.
+    Run {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "docker")]
+        backend: BackendKind,
+        /// Write what each step showed (a JSON run record) to this file.
+        #[arg(long, value_name = "OUT.json")]
+        record: Option<PathBuf>,
+        /// The docker version the run is compared as (recorded; the daemon's own is reported).
+        #[arg(long, value_name = "V")]
+        docker_version: Option<String>,
+        /// The simulator's seed: a real run has none (accepted so `swarmsim run` can hand over).
+        #[arg(long, hide = true)]
+        seed: Option<u64>,
+        /// The simulator's trace: a real run has none.
+        #[arg(long, hide = true)]
+        trace: Option<PathBuf>,
+        /// The simulator's golden outputs: IDs and ages differ on a real cluster, not compared.
+        #[arg(long, hide = true)]
+        snapshots: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BackendKind {
+    /// The simulator itself: not this binary's business.
+    Sim,
+    /// dockerd from Debian's docker.io, driven by its docker CLI.
+    Docker,
+    /// swarmd (not yet).
+    Swarmd,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let Cmd::Run { file, backend, record, docker_version, seed: _, trace: _, snapshots: _ } = cli.command;
+    let scenario = match scenario::load(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let kind = match backend {
+        BackendKind::Docker => "docker",
+        BackendKind::Sim => {
+            eprintln!("swarmsim-live: the simulator runs as `swarmsim run FILE`");
+            return ExitCode::from(2);
+        }
+        BackendKind::Swarmd => {
+            eprintln!("swarmsim-live: --backend swarmd is not built yet");
+            return ExitCode::from(2);
+        }
+    };
+    let refused = support::unsupported_steps(&scenario, kind);
+    if !refused.is_empty() {
+        for error in refused {
+            eprintln!("{error}");
+        }
+        return ExitCode::from(2);
+    }
+    let registry: SharedRegistry = Arc::new(Mutex::new(lab::Registry::default()));
+    if let Err(e) = clean_up_on_signals(registry.clone()) {
+        eprintln!("swarmsim-live: cannot catch signals: {e}");
+        return ExitCode::from(2);
+    }
+    // Cleanup runs however `live_run` ends: a return, an error or a panic.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| live_run(&scenario, registry.clone())));
+    lab::clean_up(&registry);
+    // Interrupted: the run's own steps failed as their daemons were killed; what counts is the
+    // signal, reported as a shell does.
+    let signal = INTERRUPTED_BY.load(Ordering::SeqCst);
+    if signal != 0 {
+        return ExitCode::from((128 + signal) as u8);
+    }
+    let Ok(mut ran) = outcome else { return ExitCode::from(4) };
+    if let Some(path) = record {
+        if let Some(asked) = docker_version.filter(|asked| !ran.docker_version.starts_with(asked.as_str())) {
+            eprintln!("swarmsim-live: --docker-version {asked}, but the daemons are {}", ran.docker_version);
+        }
+        ran.record.scenario = file.display().to_string();
+        if let Err(e) = std::fs::write(&path, ran.record.to_json()) {
+            eprintln!("cannot write the run record to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(ran.exit_code)
+}
+
+/// How a live run ended.
+struct Ran {
+    exit_code: u8,
+    /// The daemons' own version (`20.10.24+dfsg1`).
+    docker_version: String,
+    record: RunRecord,
+}
+
+/// The signal that interrupted the run (0: none).
+static INTERRUPTED_BY: AtomicI32 = AtomicI32::new(0);
+
+/// SIGINT, SIGTERM, SIGHUP: remove the lab, then exit as a shell reports a signal (128 + n).
+fn clean_up_on_signals(registry: SharedRegistry) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            INTERRUPTED_BY.store(signal, Ordering::SeqCst);
+            eprintln!("\nswarmsim-live: interrupted; removing everything the run made");
+            lab::clean_up(&registry);
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+/// Makes the lab, starts the daemons, loads the images, plays the steps.
+fn live_run(scenario: &Scenario, registry: SharedRegistry) -> Ran {
+    let mut ran = Ran {
+        exit_code: 2,
+        docker_version: String::new(),
+        record: RunRecord {
+            scenario: String::new(),
+            backend: "docker".into(),
+            docker_version: String::new(),
+            seed: None,
+            steps: Vec::new(),
+            exit_code: 2,
+            failure: None,
+        },
+    };
+    let id = Lab::new_id();
+    eprintln!("swarmsim-live: run {id}: {} node(s) on backend docker", scenario.nodes.len());
+    let lab = match Lab::create(&id, &scenario.nodes, registry) {
+        Ok(lab) => lab,
+        Err(e) => {
+            println!("FAIL {}: cannot make the lab: {e}", scenario.name);
+            ran.record.failure = Some(e);
+            return ran;
+        }
+    };
+    let mut docker = docker::Docker::new(&scenario.nodes);
+    if let Err(e) = set_up(scenario, &lab, &mut docker) {
+        println!("FAIL {}: {e}", scenario.name);
+        ran.record.failure = Some(e);
+        return ran;
+    }
+    ran.docker_version = docker.daemon_version(&lab);
+    // The output profile is the daemons' major.minor (`20.10`), as `--docker-version` names one.
+    ran.record.docker_version = ran.docker_version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let mut player = play::Player::new(scenario, &lab, &mut docker);
+    let verdict = player.play();
+    ran.record.steps = std::mem::take(&mut player.records);
+    let seconds = verdict.elapsed.as_secs_f64();
+    ran.exit_code = match &verdict.failure {
+        None => {
+            println!("PASS {} (backend docker, {seconds:.1}s)", scenario.name);
+            0
+        }
+        Some(message) => {
+            println!("FAIL {} (backend docker, at {seconds:.1}s)", scenario.name);
+            println!("{message}");
+            1
+        }
+    };
+    ran.record.exit_code = ran.exit_code.into();
+    ran.record.failure = verdict.failure;
+    ran
+}
+
+/// Every node's daemon up with the scenario's images (but those it is meant to miss).
+fn set_up(scenario: &Scenario, lab: &Lab, backend: &mut dyn Backend) -> Result<(), String> {
+    let built = images::build_all(&scenario.images, &lab.dir.join("images"))?;
+    for (index, node) in scenario.nodes.iter().enumerate() {
+        backend.start(lab, index)?;
+        for image in built.iter().filter(|image| !node.missing_images.contains(&image.name)) {
+            backend.load_image(lab, index, image)?;
+        }
+    }
+    Ok(())
+}
