@@ -15,7 +15,7 @@ pub enum Fault {
     Crash { node: String },
     /// The crashed or stopped host starts again from its disk.
     Restart { node: String },
-    /// The daemon stops cleanly (containers keep running, as dockerd's live-restore).
+    /// The daemon stops cleanly (SIGTERM): in swarm mode dockerd stops its containers first.
     StopDaemon { node: String },
     /// Cut every link to and from `node`.
     Isolate { node: String },

@@ -198,6 +198,20 @@ impl SimRuntime {
 }
 
 impl SimRuntime {
+    /// dockerd stopping cleanly stops every container (SIGTERM: exit 143) before it exits: live
+    /// restore, which would keep them running, cannot be used with swarm mode (dockerd refuses
+    /// the combination). Seen on docker 20.10 (conformance). Nothing is reported: the daemon
+    /// is gone; the restarted daemon finds them exited. Returns how many were running.
+    pub fn stop_all_on_daemon_shutdown(&mut self) -> usize {
+        let mut stopped = 0;
+        for c in self.containers.values_mut().filter(|c| c.state == SimContainerState::Running) {
+            c.state = SimContainerState::Exited(128 + 15);
+            c.generation += 1; // a scheduled self-exit of this run no longer applies
+            stopped += 1;
+        }
+        stopped
+    }
+
     /// What the runtime holds, as a restarted daemon finds it (`ctr containers ls` + task state).
     pub fn container_infos(&self, now: swarm_core::time::Instant) -> Vec<swarm_core::runtime::ContainerInfo> {
         use swarm_core::runtime::{ContainerInfo, ContainerState};

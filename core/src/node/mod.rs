@@ -151,7 +151,7 @@ impl Node {
 
     /// A node starting again after a crash, a `kill -9` or a clean stop: it finds its identity
     /// and Raft state on `disk`, and the containers its runtime still has (none after a host
-    /// crash; all of them after a daemon restart with live-restore). `seed` should differ from
+    /// crash; exited ones after dockerd's clean stop; running ones after swarmd's, which keeps them). `seed` should differ from
     /// the first life's, as a restarted process draws new randomness.
     pub fn restart(
         config: NodeConfig,

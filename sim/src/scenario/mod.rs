@@ -74,7 +74,7 @@
 //! [[step]]
 //! restart = "bd1"              # the host starts again from its disk
 //! [[step]]
-//! stop_daemon = "bd1"          # clean daemon stop: containers keep running (restart brings it back)
+//! stop_daemon = "bd1"          # clean daemon stop: it stops its containers (restart brings it back)
 //! [[step]]
 //! lose_leader = true           # crash whichever manager leads now
 //! [[step]]

@@ -25,7 +25,8 @@ impl World {
             Fault::StopDaemon { node } => {
                 let i = host(self, node)?;
                 self.crash(i, false);
-                Ok(format!("daemon on {node} stopped; its containers keep running"))
+                let stopped = self.hosts[i].runtime.stop_all_on_daemon_shutdown();
+                Ok(format!("daemon on {node} stopped; it stopped its {stopped} running container(s)"))
             }
             Fault::Restart { node } => {
                 let i = host(self, node)?;
@@ -123,7 +124,7 @@ impl World {
     }
 
     /// The host goes down. A host crash loses the node's memory and every container; a daemon
-    /// stop loses the node's memory only (containers keep running, live-restore).
+    /// stop loses the node's memory only (the caller stops the containers, as dockerd does).
     pub(super) fn crash(&mut self, i: NodeIndex, host_crash: bool) {
         let h = &mut self.hosts[i];
         if !h.up {
