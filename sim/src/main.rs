@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use swarm_core::cli::DockerVersion;
 use swarmsim::bench::{self, ScaleSpec};
 use swarmsim::runner::{self, FailureKind, RunOptions};
 use swarmsim::scenario;
@@ -35,6 +36,9 @@ enum Cmd {
         /// Directory of golden outputs compared on the scenario's own seed.
         #[arg(long, default_value = "snapshots")]
         snapshots: PathBuf,
+        /// The docker imitated, 1.12 or 20.10 (default: the scenario's `docker_version`).
+        #[arg(long, value_name = "VERSION", value_parser = parse_docker_version)]
+        docker_version: Option<DockerVersion>,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -89,7 +93,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Cmd::Run { file, seed, trace, snapshots } => run(file, seed, trace, snapshots),
+        Cmd::Run { file, seed, trace, snapshots, docker_version } => run(file, seed, trace, snapshots, docker_version),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
         Cmd::Bench(BenchCmd::Scale { nodes, services, replicas, crash, seed, progress }) => bench_scale(ScaleSpec {
@@ -148,8 +152,14 @@ fn bench_scale(spec: ScaleSpec) -> ExitCode {
     }
 }
 
-fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: PathBuf) -> ExitCode {
-    let scenario = match scenario::load(&file) {
+fn run(
+    file: PathBuf,
+    seed: Option<u64>,
+    trace: Option<PathBuf>,
+    snapshots: PathBuf,
+    docker_version: Option<DockerVersion>,
+) -> ExitCode {
+    let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -157,7 +167,11 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
         }
     };
     let seed_used = seed.unwrap_or(scenario.seed);
-    let replay = format!("swarmsim run {} --seed {seed_used}", file.display());
+    let mut replay = format!("swarmsim run {} --seed {seed_used}", file.display());
+    if let Some(version) = docker_version {
+        scenario.docker_version = version;
+        replay.push_str(&format!(" --docker-version {version}"));
+    }
     let options = RunOptions { seed, keep_trace: trace.is_some(), snapshot_dir: Some(snapshots), ..Default::default() };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
     let report = match outcome {
@@ -218,4 +232,12 @@ fn run(file: PathBuf, seed: Option<u64>, trace: Option<PathBuf>, snapshots: Path
             })
         }
     }
+}
+
+/// `--docker-version`: one of the versions the simulator imitates.
+fn parse_docker_version(text: &str) -> Result<DockerVersion, String> {
+    DockerVersion::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = DockerVersion::ALL.iter().map(|v| v.as_str()).collect();
+        format!("expected one of {}", known.join(", "))
+    })
 }
