@@ -132,6 +132,7 @@ impl Node {
         let actions =
             vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
         manager.plant(self.planted);
+        manager.behave_as(self.config.docker_version);
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), response) {
             return self.reply(req_id, Err(e.into()));
         }
@@ -223,6 +224,7 @@ impl Node {
                     .map(|id| Manager::joining(id, advertise_addr, &accepted.managers, now, &mut self.rng))
                     .map(|mut m| {
                         m.plant(self.planted);
+                        m.behave_as(self.config.docker_version);
                         Box::new(m)
                     });
                 self.outputs.push(Output::SaveIdentity(Some(Identity {

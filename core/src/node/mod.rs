@@ -174,7 +174,10 @@ impl Node {
         node.last_now = now;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
-            Box::new(Manager::restore(id, identity.advertise_addr, &identity.managers, &disk.raft, now, &mut node.rng))
+            let mut manager =
+                Manager::restore(id, identity.advertise_addr, &identity.managers, &disk.raft, now, &mut node.rng);
+            manager.behave_as(node.config.docker_version);
+            Box::new(manager)
         });
         let managers: Vec<Addr> = identity.managers.iter().map(|(_, a)| *a).collect();
         let first_contact = if identity.raft_id.is_some() {
@@ -334,6 +337,7 @@ impl Node {
                     let managers = vec![(raft_msg.from, from)];
                     let mut mgr = Manager::joining(raft_msg.to, member.advertise_addr, &managers, now, rng);
                     mgr.plant(self.planted);
+                    mgr.behave_as(self.config.docker_version);
                     self.outputs.push(Output::SaveIdentity(Some(Identity {
                         node_id: member.node_id.clone(),
                         role: NodeRole::Manager,
