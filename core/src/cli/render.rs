@@ -117,3 +117,59 @@ fn join_instructions(role: NodeRole, token: &str, addr: &str, version: DockerVer
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::parse;
+
+    const TOKEN: &str = "SWMTKN-1-0r1q96jvgog3704332b35vi756gpanmf63z3vrdbzlprhxwoio-7lpdmx2bp8u818533uwi4k0xb";
+
+    fn rendered(line: &str, version: DockerVersion, response: Response) -> String {
+        let invocation = parse(line).expect("parses").for_docker(version);
+        render(&invocation, &Ok(response))
+    }
+
+    #[test]
+    fn swarm_init_under_20_10_is_what_real_20_10_printed() {
+        let response = Response::SwarmInitialized {
+            node_id: NodeId("4iqrawg0fxk7aib2u5003yvgn".into()),
+            worker_token: TOKEN.into(),
+            advertise_addr: "10.98.0.11:2377".parse().expect("an address"),
+        };
+        let real = format!(
+            "Swarm initialized: current node (4iqrawg0fxk7aib2u5003yvgn) is now a manager.\n\n\
+             To add a worker to this swarm, run the following command:\n\n    \
+             docker swarm join --token {TOKEN} 10.98.0.11:2377\n\n\
+             To add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n"
+        );
+        assert_eq!(rendered("docker swarm init --advertise-addr 10.98.0.11", DockerVersion::V20_10, response), real);
+    }
+
+    #[test]
+    fn swarm_init_under_1_12_spreads_the_join_command_over_three_lines() {
+        let response = Response::SwarmInitialized {
+            node_id: NodeId("1egy2ark49q6xokudps5wykhn".into()),
+            worker_token: TOKEN.into(),
+            advertise_addr: "192.168.0.109:2377".parse().expect("an address"),
+        };
+        let text = rendered("docker swarm init --advertise-addr 192.168.0.109", DockerVersion::V1_12, response);
+        let tutorial_lines = format!(
+            "To add a worker to this swarm, run the following command:\n\n    docker swarm join \\\n    --token {TOKEN} \\\n    192.168.0.109:2377\n\nTo add a manager"
+        );
+        assert!(text.contains(&tutorial_lines), "{text}");
+    }
+
+    #[test]
+    fn join_token_under_20_10_ends_with_a_blank_line() {
+        let response = Response::JoinToken {
+            role: NodeRole::Worker,
+            token: TOKEN.into(),
+            manager_addr: "10.98.0.11:2377".parse().expect("an address"),
+        };
+        let real = format!(
+            "To add a worker to this swarm, run the following command:\n\n    docker swarm join --token {TOKEN} 10.98.0.11:2377\n\n"
+        );
+        assert_eq!(rendered("docker swarm join-token worker", DockerVersion::V20_10, response), real);
+    }
+}
