@@ -11,6 +11,7 @@ pub mod api;
 pub mod cli;
 pub mod control;
 pub mod deadlines;
+pub mod docker_version;
 pub mod ids;
 pub mod image;
 pub mod io;

@@ -1,20 +1,27 @@
 //! `swarm init`, one node driven by hand (no simulator): with `--default-addr-pool` the ingress
 //! network and overlays get their subnets from the pool (without it, docker 1.12's ranges); a
-//! driver that made a real root CA gives its digest, and the join tokens carry it.
+//! driver that made a real root CA gives its digest, and the join tokens carry it. A 20.10
+//! daemon takes docker's default pool when none is given, and lists its own networks as 20.10.
 
 use std::collections::BTreeMap;
 use swarm_core::api::Resources;
-use swarm_core::cli;
+use swarm_core::cli::{self, DockerVersion};
+use swarm_core::control::Response;
 use swarm_core::node::{Input, Node, NodeConfig, Output, Reply};
 use swarm_core::time::Instant;
 
 fn node() -> Node {
+    node_of(DockerVersion::V1_12)
+}
+
+fn node_of(docker_version: DockerVersion) -> Node {
     let config = NodeConfig {
         hostname: "bd1".into(),
         interfaces: vec![("eth0".into(), "192.168.0.109".parse().unwrap())],
         resources: Resources { nano_cpus: 1_000_000_000, memory_bytes: 1 << 30 },
         engine_version: "test".into(),
         engine_labels: BTreeMap::new(),
+        docker_version,
     };
     Node::new(config, 7)
 }
@@ -117,4 +124,39 @@ fn join_tokens_carry_the_root_ca_digest_the_driver_gave() {
     let (a, b) = (digest(&mut node()), digest(&mut node()));
     assert_eq!(a, b);
     assert_ne!(a, real);
+}
+
+#[test]
+fn without_a_pool_20_10_takes_the_default_pool_10_0_0_0_8_in_24s() {
+    let (mut n, mut now) = (node_of(DockerVersion::V20_10), Instant::ZERO);
+    run(&mut n, &mut now, "docker swarm init").expect("succeeds");
+    run(&mut n, &mut now, "docker network create -d overlay myswarm").expect("succeeds");
+    assert_eq!(
+        subnets(&n),
+        [("ingress".to_string(), "10.0.0.0/24".to_string()), ("myswarm".to_string(), "10.0.1.0/24".to_string())]
+    );
+}
+
+fn network_names(reply: Reply) -> Vec<String> {
+    match reply {
+        Ok(Response::Networks(networks)) => {
+            let mut names: Vec<String> = networks.into_iter().map(|n| n.name).collect();
+            names.sort();
+            names
+        }
+        other => panic!("not a network list: {other:?}"),
+    }
+}
+
+#[test]
+fn a_20_10_daemon_lists_none_and_makes_docker_gwbridge_when_it_enters_a_swarm() {
+    let (mut n, mut now) = (node_of(DockerVersion::V20_10), Instant::ZERO);
+    assert_eq!(network_names(run(&mut n, &mut now, "docker network ls")), ["bridge", "host", "none"]);
+    run(&mut n, &mut now, "docker swarm init").expect("succeeds");
+    assert_eq!(
+        network_names(run(&mut n, &mut now, "docker network ls")),
+        ["bridge", "docker_gwbridge", "host", "ingress", "none"]
+    );
+    let (mut old, mut now) = (node(), Instant::ZERO);
+    assert_eq!(network_names(run(&mut old, &mut now, "docker network ls")), ["bridge", "docker_gwbridge", "host"]);
 }

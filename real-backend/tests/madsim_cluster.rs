@@ -68,6 +68,7 @@ async fn host_main(
             resources: Resources { nano_cpus: 2_000_000_000, memory_bytes: 1 << 31 },
             engine_version: "madsim".into(),
             engine_labels: BTreeMap::new(),
+            docker_version: Default::default(),
         },
         seed: 2000 + 100 * life + ip.octets()[3] as u64,
         clock: Clock::new(start_ms),

@@ -79,6 +79,7 @@ async fn host_main(name: &'static str, index: u64, dir: PathBuf, registry: Regis
             resources: Resources { nano_cpus: 2_000_000_000, memory_bytes: 1 << 31 },
             engine_version: "turmoil".into(),
             engine_labels: BTreeMap::new(),
+            docker_version: Default::default(),
         },
         seed: 1000 + index + 100 * life,
         // Simulated time since the start of the run, so a restarted host's clock goes on.

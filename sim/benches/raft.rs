@@ -45,6 +45,7 @@ fn hosts(n: usize) -> Vec<HostSpec> {
                 resources: Resources { nano_cpus: 4_000_000_000, memory_bytes: 8 << 30 },
                 engine_version: "17.06".into(),
                 engine_labels: BTreeMap::new(),
+                docker_version: Default::default(),
             },
             daemon_tcp: false,
             missing_images: Vec::new(),

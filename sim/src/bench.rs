@@ -94,6 +94,7 @@ fn hosts(nodes: usize) -> Vec<HostSpec> {
                     resources: Resources { nano_cpus: 64_000_000_000, memory_bytes: 256 << 30 },
                     engine_version: "1.12.1".into(),
                     engine_labels: BTreeMap::new(),
+                    docker_version: Default::default(),
                 },
                 name,
                 daemon_tcp: false,

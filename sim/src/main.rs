@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use swarm_core::cli::DockerVersion;
 use swarmsim::bench::{self, ScaleSpec};
 use swarmsim::conform::{self, known::KnownDifferences};
 use swarmsim::record::RunRecord;
@@ -44,6 +45,9 @@ enum Cmd {
         /// Write what each step showed (a JSON run record, for `conform`) to this file.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+        /// The docker imitated, 1.12 or 20.10 (default: the scenario's `docker_version`).
+        #[arg(long, value_name = "VERSION", value_parser = parse_docker_version)]
+        docker_version: Option<DockerVersion>,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -84,6 +88,10 @@ struct ConformArgs {
     /// Print only CONFORMANCE.md's table rows for these runs.
     #[arg(long)]
     markdown: bool,
+    /// The docker the simulator (and swarmd) imitate: 20.10 by default, the version real swarm
+    /// runs here, so that whole tables compare.
+    #[arg(long, value_name = "VERSION", value_parser = parse_docker_version, default_value = "20.10", conflicts_with = "records")]
+    docker_version: DockerVersion,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -133,8 +141,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Cmd::Run { file, backend: Backend::Sim, seed, trace, snapshots, record } => {
-            run(file, seed, trace, snapshots, record)
+        Cmd::Run { file, backend: Backend::Sim, seed, trace, snapshots, record, docker_version } => {
+            run(file, seed, trace, snapshots, record, docker_version)
         }
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
@@ -224,7 +232,7 @@ fn conform(args: ConformArgs) -> ExitCode {
     };
     let runs: Result<Vec<RunRecord>, String> = match &args.file {
         None => args.records.iter().map(|p| conform::records::read(p)).collect(),
-        Some(file) => args.backends.iter().map(|b| record_on(*b, file, args.seed)).collect(),
+        Some(file) => args.backends.iter().map(|b| record_on(*b, file, args.seed, args.docker_version)).collect(),
     };
     let runs = match runs.and_then(|r| conform::records::check_same_scenario(&r).map(|()| r)) {
         Ok(r) if r.len() >= 2 => r,
@@ -254,16 +262,17 @@ fn conform(args: ConformArgs) -> ExitCode {
 /// One run of the scenario on a backend: the simulator in this process; a real backend by
 /// `swarmsim-live run FILE --backend NAME --record TMP`, its transcript sent to stderr so
 /// stdout stays the comparison.
-fn record_on(backend: Backend, file: &Path, seed: Option<u64>) -> Result<RunRecord, String> {
+fn record_on(backend: Backend, file: &Path, seed: Option<u64>, version: DockerVersion) -> Result<RunRecord, String> {
     let name = format!("{backend:?}").to_lowercase();
     if backend == Backend::Sim {
-        return conform::records::simulate(file, seed);
+        return conform::records::simulate(file, seed, version);
     }
     let live = live_binary()?;
     let record = std::env::temp_dir().join(format!("swarmsim-conform-{}-{name}.json", std::process::id()));
     let status = std::process::Command::new(&live)
         .args(["run".as_ref(), file.as_os_str(), "--backend".as_ref(), name.as_ref(), "--record".as_ref()])
         .arg(&record)
+        .args(["--docker-version", version.as_str()])
         .stdout(std::io::stderr())
         .status()
         .map_err(|e| format!("cannot start {}: {e}", live.display()))?;
@@ -290,8 +299,9 @@ fn run(
     trace: Option<PathBuf>,
     snapshots: PathBuf,
     record: Option<PathBuf>,
+    docker_version: Option<DockerVersion>,
 ) -> ExitCode {
-    let scenario = match scenario::load(&file) {
+    let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -299,7 +309,11 @@ fn run(
         }
     };
     let seed_used = seed.unwrap_or(scenario.seed);
-    let replay = format!("swarmsim run {} --seed {seed_used}", file.display());
+    let mut replay = format!("swarmsim run {} --seed {seed_used}", file.display());
+    if let Some(version) = docker_version {
+        scenario.docker_version = version;
+        replay.push_str(&format!(" --docker-version {version}"));
+    }
     let options = RunOptions { seed, keep_trace: trace.is_some(), snapshot_dir: Some(snapshots), ..Default::default() };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
     let report = match outcome {
@@ -369,4 +383,12 @@ fn verdict(scenario: &scenario::Scenario, report: &runner::RunReport, replay: &s
             f.kind.exit_code()
         }
     }
+}
+
+/// `--docker-version`: one of the versions the simulator imitates.
+fn parse_docker_version(text: &str) -> Result<DockerVersion, String> {
+    DockerVersion::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = DockerVersion::ALL.iter().map(|v| v.as_str()).collect();
+        format!("expected one of {}", known.join(", "))
+    })
 }

@@ -12,14 +12,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
-use swarm_core::cli::{self, CurlTarget};
+use swarm_core::cli::{self, CurlTarget, DockerVersion};
 use swarm_core::control::{Reply, Response};
 use swarm_core::node::NodeConfig;
 use swarm_core::time::Instant;
 
 /// How long a command may wait for its daemon's answer before the step fails.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-const ENGINE_VERSION: &str = "1.12.1";
 
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -86,6 +85,8 @@ pub struct RunReport {
     pub sometimes: std::collections::BTreeSet<String>,
     /// What each step showed, in order, up to and including a failing one (for `conform`).
     pub steps: Vec<StepRecord>,
+    /// The docker the run imitated (tables, texts, version-dependent behaviour).
+    pub docker_version: swarm_core::cli::DockerVersion,
 }
 
 impl RunReport {
@@ -104,7 +105,7 @@ impl RunReport {
         crate::record::RunRecord {
             scenario: scenario_file.to_string(),
             backend: "sim".into(),
-            docker_version: SIM_DOCKER_VERSION.into(),
+            docker_version: self.docker_version.as_str().into(),
             seed: Some(self.seed),
             steps: self.steps.clone(),
             exit_code: exit_code.into(),
@@ -112,9 +113,6 @@ impl RunReport {
         }
     }
 }
-
-/// The output profile the simulator prints in (until profiles are selectable, docker 1.12's).
-const SIM_DOCKER_VERSION: &str = "1.12";
 
 impl FailureKind {
     /// `swarmsim run`'s exit code for a run that failed this way.
@@ -152,6 +150,7 @@ pub fn image_behaviours(defs: &[crate::scenario::ImageDef]) -> BTreeMap<String, 
 }
 
 pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
+    let docker_version = scenario.docker_version;
     let hosts = scenario
         .nodes
         .iter()
@@ -161,8 +160,9 @@ pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
                 hostname: n.name.clone(),
                 interfaces: n.interfaces.iter().map(|i| (i.name.clone(), i.addr)).collect(),
                 resources: n.resources(),
-                engine_version: ENGINE_VERSION.to_string(),
+                engine_version: docker_version.engine_version().to_string(),
                 engine_labels: n.labels.clone(),
+                docker_version,
             },
             daemon_tcp: n.daemon_hosts.iter().any(|h| h.starts_with("tcp://")),
             missing_images: n.missing_images.clone(),
@@ -214,7 +214,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                     }
                 };
                 let _ = writeln!(transcript, "{host_name}$ {}", one_line(&line));
-                let (exit_code, output) = run_command(&mut world, &host_name, &line);
+                let (exit_code, output) = run_command(&mut world, &host_name, &line, scenario.docker_version);
                 record(StepOutcome::Run {
                     on: host_name.clone(),
                     command: one_line(&line),
@@ -359,6 +359,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
         snapshots,
         snapshot_mismatches,
         steps: records,
+        docker_version: scenario.docker_version,
     }
 }
 
@@ -384,12 +385,12 @@ pub fn read_golden(dir: &std::path::Path, name: &str) -> Option<String> {
 }
 
 /// Types a command on a host and waits for the daemon's answer: (exit code, output).
-fn run_command(world: &mut World, host_name: &str, line: &str) -> (i32, String) {
+fn run_command(world: &mut World, host_name: &str, line: &str, docker_version: DockerVersion) -> (i32, String) {
     let Some(origin) = world.host_by_name(host_name) else {
         return (127, format!("no host named {host_name}\n"));
     };
     let invocation = match cli::parse(line) {
-        Ok(inv) => inv,
+        Ok(inv) => inv.for_docker(docker_version),
         Err(e) => return (1, format!("{e}\n")),
     };
     if let Some(target) = &invocation.view.curl {

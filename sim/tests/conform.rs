@@ -106,7 +106,7 @@ fn a_planted_difference_is_reported_with_its_step_line_and_both_cells_until_it_i
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains(
-            &format!("(line {}) bd0$ sudo docker node ls\n  sim | docker: 1 difference: 1 unexplained, 0 known\n    row 1 MANAGER STATUS   Leader | Reachable\n", node_ls_line())
+            &format!("(line {}) bd0$ sudo docker node ls\n  sim | docker: 1 difference: 1 unexplained, 0 known\n    row 3 MANAGER STATUS   Leader | Reachable\n", node_ls_line())
         ),
         "{text}"
     );
@@ -118,7 +118,7 @@ fn a_planted_difference_is_reported_with_its_step_line_and_both_cells_until_it_i
     let out = conform(&[&one, &planted], &known);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("row 1 MANAGER STATUS   Leader | Reachable   (known)\n"), "{text}");
+    assert!(text.contains("row 3 MANAGER STATUS   Leader | Reachable   (known)\n"), "{text}");
     assert!(text.contains(&format!("    known: planted by this test ({}:1)\n", known.display())), "{text}");
 
     // The same entry against runs that agree there matches nothing: stale.

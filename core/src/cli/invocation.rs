@@ -4,6 +4,7 @@
 use super::command::{Command, CommandLine};
 use super::parse::parse_invocation;
 use crate::control::Request;
+use crate::docker_version::DockerVersion;
 
 /// One command line, ready to send: where, what, and how to show the reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct View {
     /// Set for `curl URL`: the request goes to the routing mesh of the host the URL names, and
     /// the reply is shown as curl shows it.
     pub curl: Option<CurlTarget>,
+    /// Whose CLI prints the reply: tables and texts differ between docker 1.12 and 20.10.
+    pub docker_version: DockerVersion,
 }
 
 /// Where a `curl` goes: `http://bd0:8000/` names host `bd0` (`hostport` `bd0:8000`).
@@ -121,6 +124,29 @@ impl Invocation {
             }
         };
         Invocation { host: line.host, request, view }
+    }
+}
+
+impl Invocation {
+    /// The same command line typed into `version`'s CLI: the reply is shown as that CLI shows
+    /// it, and the request carries what that CLI adds to it before sending.
+    pub fn for_docker(mut self, version: DockerVersion) -> Invocation {
+        self.view.docker_version = version;
+        if version == DockerVersion::V20_10 {
+            // Since docker 1.13 the client tags an untagged image before it creates or updates
+            // a service (moby's client `imageWithTagString`, from moby#28173's digest
+            // pinning), so the spec says `nginx:latest` where 1.12's said `nginx`.
+            match &mut self.request {
+                Request::CreateService(args) => args.image = crate::image::with_tag(&args.image),
+                Request::UpdateService(args) => {
+                    if let Some(image) = &mut args.image {
+                        *image = crate::image::with_tag(image);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self
     }
 }
 

@@ -10,6 +10,7 @@ pub mod parse;
 pub mod render;
 pub mod tables;
 
+pub use crate::docker_version::DockerVersion;
 pub use command::*;
 pub use invocation::{parse, CurlTarget, Invocation, View};
 pub use render::{exit_code, render};

@@ -5,6 +5,7 @@ use super::invocation::Invocation;
 use super::{inspect, tables};
 use crate::api::{Network, NodeRole, Service};
 use crate::control::{Reply, Request, Response};
+use crate::docker_version::DockerVersion;
 use crate::ids::NodeId;
 use std::collections::BTreeMap;
 
@@ -30,32 +31,35 @@ pub fn exit_code(invocation: &Invocation, reply: &Reply) -> i32 {
 
 fn render_response(invocation: &Invocation, response: &Response) -> String {
     let view = &invocation.view;
+    let version = view.docker_version;
     let lines = |items: &[String]| items.iter().map(|i| format!("{i}\n")).collect::<String>();
     match response {
-        Response::SwarmInitialized { node_id, worker_token, advertise_addr } => format!(
-            "Swarm initialized: current node ({node_id}) is now a manager.\n\n{}\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n",
-            join_instructions(NodeRole::Worker, worker_token, &advertise_addr.to_string())
-        ),
+        Response::SwarmInitialized { node_id, worker_token, advertise_addr } => {
+            let join = join_instructions(NodeRole::Worker, worker_token, &advertise_addr.to_string(), version);
+            // 1.12's hint ends on the command's last line; 20.10's already ends with a blank one.
+            let gap = if version == DockerVersion::V1_12 { "\n" } else { "" };
+            format!(
+                "Swarm initialized: current node ({node_id}) is now a manager.\n\n{join}{gap}To add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n"
+            )
+        }
         Response::SwarmJoined { role } => format!("This node joined a swarm as a {}.\n", role.as_str()),
         Response::SwarmLeft => "Node left the swarm.\n".into(),
         Response::JoinToken { role, token, manager_addr } => {
             if view.quiet {
                 format!("{token}\n")
             } else {
-                join_instructions(*role, token, &manager_addr.to_string())
+                join_instructions(*role, token, &manager_addr.to_string(), version)
             }
         }
         Response::JoinTokenRotated { role } => format!("Successfully rotated {} join token.\n", role.as_str()),
         Response::Nodes(nodes) => match invocation.request {
             Request::InspectNodes { .. } => {
-                let statuses: BTreeMap<NodeId, String> = nodes
-                    .iter()
-                    .filter_map(|v| v.manager_status.clone().map(|s| (v.node.id.clone(), s)))
-                    .collect();
+                let statuses: BTreeMap<NodeId, String> =
+                    nodes.iter().filter_map(|v| v.manager_status.clone().map(|s| (v.node.id.clone(), s))).collect();
                 let found: Vec<_> = nodes.iter().map(|v| &v.node).collect();
                 inspect::node_inspect(&found, &statuses, view.pretty)
             }
-            _ => tables::node_ls(nodes, view.quiet),
+            _ => tables::node_ls(nodes, view.quiet, version),
         },
         Response::RolesChanged(changes) => changes
             .iter()
@@ -72,7 +76,7 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                 let found: Vec<&Network> = networks.iter().collect();
                 inspect::network_inspect(&found)
             }
-            _ => tables::network_ls(networks, view.quiet),
+            _ => tables::network_ls(networks, view.quiet, version),
         },
         Response::ServiceCreated { id } => format!("{id}\n"),
         Response::Services(services) => match invocation.request {
@@ -84,22 +88,88 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                     inspect::service_inspect(&found)
                 }
             }
-            _ => tables::service_ls(services, view.quiet),
+            _ => tables::service_ls(services, view.quiet, version),
         },
-        Response::Tasks { tasks, as_of } => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet),
-        Response::ServicesScaled { scales } => scales.iter().map(|(name, n)| format!("{name} scaled to {n}\n")).collect(),
+        Response::Tasks { tasks, as_of } => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet, version),
+        Response::ServicesScaled { scales } => {
+            scales.iter().map(|(name, n)| format!("{name} scaled to {n}\n")).collect()
+        }
         Response::ServiceUpdated { service } => format!("{service}\n"),
         Response::Removed { names } => lines(names),
-        Response::Containers { containers, as_of } => tables::container_ps(containers, *as_of, view.quiet),
+        Response::Containers { containers, as_of } => tables::container_ps(containers, *as_of, view.quiet, version),
         Response::Killed { containers } => lines(containers),
         Response::ExecOutput { stdout } => stdout.clone(),
         Response::Route(route) => format!("{} -> {}\n", route.service, route.backend.container_name),
     }
 }
 
-fn join_instructions(role: NodeRole, token: &str, addr: &str) -> String {
-    format!(
-        "To add a {} to this swarm, run the following command:\n\n    docker swarm join \\\n    --token {token} \\\n    {addr}\n",
-        role.as_str()
-    )
+/// `swarm init`'s and `join-token`'s hint. 1.12 spread the command over three lines with `\`;
+/// since moby#32731 (docker 17.06) it is one line, so that shells without `\` continuations
+/// can paste it, followed by a blank line.
+fn join_instructions(role: NodeRole, token: &str, addr: &str, version: DockerVersion) -> String {
+    let role = role.as_str();
+    match version {
+        DockerVersion::V1_12 => format!(
+            "To add a {role} to this swarm, run the following command:\n\n    docker swarm join \\\n    --token {token} \\\n    {addr}\n"
+        ),
+        DockerVersion::V20_10 => format!(
+            "To add a {role} to this swarm, run the following command:\n\n    docker swarm join --token {token} {addr}\n\n"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::parse;
+
+    const TOKEN: &str = "SWMTKN-1-0r1q96jvgog3704332b35vi756gpanmf63z3vrdbzlprhxwoio-7lpdmx2bp8u818533uwi4k0xb";
+
+    fn rendered(line: &str, version: DockerVersion, response: Response) -> String {
+        let invocation = parse(line).expect("parses").for_docker(version);
+        render(&invocation, &Ok(response))
+    }
+
+    #[test]
+    fn swarm_init_under_20_10_is_what_real_20_10_printed() {
+        let response = Response::SwarmInitialized {
+            node_id: NodeId("4iqrawg0fxk7aib2u5003yvgn".into()),
+            worker_token: TOKEN.into(),
+            advertise_addr: "10.98.0.11:2377".parse().expect("an address"),
+        };
+        let real = format!(
+            "Swarm initialized: current node (4iqrawg0fxk7aib2u5003yvgn) is now a manager.\n\n\
+             To add a worker to this swarm, run the following command:\n\n    \
+             docker swarm join --token {TOKEN} 10.98.0.11:2377\n\n\
+             To add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n\n"
+        );
+        assert_eq!(rendered("docker swarm init --advertise-addr 10.98.0.11", DockerVersion::V20_10, response), real);
+    }
+
+    #[test]
+    fn swarm_init_under_1_12_spreads_the_join_command_over_three_lines() {
+        let response = Response::SwarmInitialized {
+            node_id: NodeId("1egy2ark49q6xokudps5wykhn".into()),
+            worker_token: TOKEN.into(),
+            advertise_addr: "192.168.0.109:2377".parse().expect("an address"),
+        };
+        let text = rendered("docker swarm init --advertise-addr 192.168.0.109", DockerVersion::V1_12, response);
+        let tutorial_lines = format!(
+            "To add a worker to this swarm, run the following command:\n\n    docker swarm join \\\n    --token {TOKEN} \\\n    192.168.0.109:2377\n\nTo add a manager"
+        );
+        assert!(text.contains(&tutorial_lines), "{text}");
+    }
+
+    #[test]
+    fn join_token_under_20_10_ends_with_a_blank_line() {
+        let response = Response::JoinToken {
+            role: NodeRole::Worker,
+            token: TOKEN.into(),
+            manager_addr: "10.98.0.11:2377".parse().expect("an address"),
+        };
+        let real = format!(
+            "To add a worker to this swarm, run the following command:\n\n    docker swarm join --token {TOKEN} 10.98.0.11:2377\n\n"
+        );
+        assert_eq!(rendered("docker swarm join-token worker", DockerVersion::V20_10, response), real);
+    }
 }

@@ -32,6 +32,7 @@ use self::scheduler::Scheduler;
 use crate::api::*;
 use crate::control::errors::{LOST_LEADERSHIP_ERROR, NO_LEADER_ERROR};
 use crate::control::{ApiError, Request, Response};
+use crate::docker_version::DockerVersion;
 use crate::ids::NodeId;
 use crate::io::{Output, Reply};
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message, SessionMessage};
@@ -100,6 +101,8 @@ pub struct Manager {
     /// Set when this manager's own Raft membership was removed (demoted).
     pub removed_from_raft: bool,
     planted: crate::planted::Planted,
+    /// The docker this manager's swarmkit is: its orchestrator's rules follow it.
+    docker_version: DockerVersion,
     /// Rounds that ran the allocator and scheduler (checkers re-check the leader's state when
     /// it moves).
     pub rounds_run: u64,
@@ -191,12 +194,21 @@ impl Manager {
             next_seq: 1,
             removed_from_raft: false,
             planted: crate::planted::Planted::default(),
+            docker_version: DockerVersion::default(),
             rounds_run: 0,
             manager_nodes: BTreeSet::new(),
             queued_conf_changes: std::collections::VecDeque::new(),
             conf_change_pending: false,
             resume_at: None,
             process_pass_limit_hits: 0,
+        }
+    }
+
+    /// Makes this manager's controllers follow `version`'s rules (its node's daemon version).
+    pub fn behave_as(&mut self, version: DockerVersion) {
+        self.docker_version = version;
+        if let Some(l) = &mut self.leader {
+            l.orchestrator.docker_version = version;
         }
     }
 
@@ -668,6 +680,7 @@ impl Manager {
             (true, false) => {
                 let mut orchestrator = Orchestrator::new();
                 orchestrator.planted = self.planted;
+                orchestrator.docker_version = self.docker_version;
                 let mut scheduler = Scheduler::new();
                 scheduler.planted = self.planted;
                 let mut allocator = Allocator::new();

@@ -1,12 +1,13 @@
 //! The orchestrators (replicated and global), the restart supervisor and the task reaper.
 //!
 //! Each round compares what the services ask for with the tasks in the store and returns the
-//! actions that close the gap: new tasks for missing slots, desired SHUTDOWN for extra ones,
+//! actions that close the gap: new tasks for missing slots, desired SHUTDOWN (20.10: REMOVE) for extra ones,
 //! a replacement (after the restart delay) for a task that died or whose node went Down or was
 //! drained, and deletion of task history beyond the cluster's retention limit.
 
 use crate::api::*;
 use crate::deadlines::Deadlines;
+use crate::docker_version::DockerVersion;
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::manager::round::Round;
 use crate::manager::scheduler::constraint_matches;
@@ -39,6 +40,8 @@ pub struct Orchestrator {
     /// Every service must be looked at: a new leader, or a cluster setting changed.
     all_dirty: bool,
     pub planted: crate::planted::Planted,
+    /// Whose swarmkit's rules: how a scale-down retires a task.
+    pub docker_version: DockerVersion,
 }
 
 /// Why a live task is being replaced.
@@ -55,6 +58,18 @@ enum RestartReason {
 impl Orchestrator {
     pub fn new() -> Orchestrator {
         Orchestrator { all_dirty: true, ..Default::default() }
+    }
+
+    /// The desired state of a task a scale-down retires. docker 1.12 shut it down and kept it
+    /// in the slot's history (the tutorial's `Shutdown  Shutdown …` row). Since swarmkit#2461
+    /// (docker 17.12) it is REMOVE, and the reaper deletes the task once it has stopped: real
+    /// 20.10 lists it as `Remove` while it stops, then no more
+    /// (conformance/reference/docker-20.10, 21-service-ps-1s and -16s).
+    fn scaled_down_state(&self) -> TaskState {
+        match self.docker_version {
+            DockerVersion::V1_12 => TaskState::Shutdown,
+            DockerVersion::V20_10 => TaskState::Remove,
+        }
     }
 
     /// Changes are waiting for a round (the manager keeps rounds coming until none are).
@@ -280,7 +295,7 @@ impl Orchestrator {
                 excess = excess.saturating_sub(1);
             }
             for id in scale_down_victims(store, &occupied, excess) {
-                round.actions.push(StoreAction::SetTaskDesired { id, desired: TaskState::Shutdown });
+                round.actions.push(StoreAction::SetTaskDesired { id, desired: self.scaled_down_state() });
             }
         } else {
             self.rolling_update(svc, &occupied, round);
@@ -569,8 +584,8 @@ fn remove_tasks_of_deleted_services(store: &Store, actions: &mut Vec<StoreAction
 /// The reaper: deletes tasks marked REMOVE once they are dead (or never reached a node, or
 /// their node is gone), and per slot keeps only the newest `task_history_limit` tasks.
 ///
-/// Only tasks of deleted services are marked REMOVE, so only those are looked at for the first
-/// rule; history is trimmed for the services of this round.
+/// Tasks of deleted services are marked REMOVE, and under 20.10 those a scale-down retired:
+/// the first are looked at here, the second with the history of the services of this round.
 fn reap(store: &Store, services: &[(&Service, Option<BTreeSet<u64>>)], actions: &mut Vec<StoreAction>) {
     let limit = store.cluster.as_ref().map(|c| c.task_history_limit).unwrap_or(DEFAULT_TASK_HISTORY_LIMIT).max(1);
     let node_gone = |t: &Task| match &t.node_id {
@@ -603,6 +618,16 @@ fn reap(store: &Store, services: &[(&Service, Option<BTreeSet<u64>>)], actions: 
             slots.entry(key).or_default().push(t);
         }
         for tasks in slots.values_mut() {
+            // Tasks a scale-down marked REMOVE (20.10, see `scaled_down_state`) go once they
+            // have stopped, whatever the history limit.
+            tasks.retain(|t| {
+                let removable = t.desired_state >= TaskState::Remove
+                    && (t.status.state.is_terminal() || t.status.state < TaskState::Assigned || node_gone(t));
+                if removable {
+                    actions.push(StoreAction::RemoveTask { id: t.id.clone() });
+                }
+                !removable
+            });
             if tasks.len() <= limit {
                 continue;
             }

@@ -262,6 +262,24 @@ fn scale_down_shuts_down_tasks_on_the_most_loaded_node_first() {
 }
 
 #[test]
+fn under_20_10_scale_down_marks_the_task_remove_and_the_reaper_deletes_it_once_stopped() {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
+    swarm.orchestrator.docker_version = DockerVersion::V20_10;
+    swarm
+        .service("web", replicated(2))
+        .running("web.1", "web", 1, "n1")
+        .running("web.2", "web", 2, "n2")
+        .running("web.3", "web", 3, "n3");
+
+    assert_eq!(desired(&swarm.round(secs(1))), [(tid("web.3"), TaskState::Remove)]);
+    // Listed (`Remove  Running`) while its agent stops it; deleted once it has stopped.
+    assert_eq!(swarm.round(secs(2)), []);
+    swarm.report("web.3", TaskState::Shutdown, secs(3));
+    assert_eq!(removed(&swarm.round(secs(3))), [tid("web.3")]);
+    assert_eq!(swarm.store.tasks.len(), 2);
+}
+
+#[test]
 fn scale_down_shuts_down_tasks_not_yet_running_first_among_equally_loaded_nodes() {
     let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
     swarm

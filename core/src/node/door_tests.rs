@@ -17,6 +17,7 @@ fn config(interfaces: &[(&str, &str)]) -> NodeConfig {
         resources: Resources { nano_cpus: 1_000_000_000, memory_bytes: 1 << 30 },
         engine_version: "test".into(),
         engine_labels: BTreeMap::new(),
+        docker_version: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 use super::Node;
 use crate::api::{Network, NetworkDriver, NetworkScope};
 use crate::control::Response;
+use crate::docker_version::DockerVersion;
 use crate::ids::NetworkId;
 use crate::io::Output;
 use crate::runtime::{ContainerCommand, ContainerInfo, ContainerState};
@@ -26,6 +27,13 @@ impl Node {
     /// The daemon's own networks, and the swarm's it knows.
     pub(super) fn known_networks(&self) -> Vec<Network> {
         let mut networks = self.local_networks.clone();
+        if self.config.docker_version == DockerVersion::V20_10 && self.member().is_none() {
+            // libnetwork makes `docker_gwbridge` when the daemon first joins a swarm: real
+            // 20.10 has none before `swarm init`/`join` (conformance/reference/docker-20.10,
+            // 01-network-ls-before-init). The 1.12 profile keeps it from the start, as the
+            // walkthrough's first step expects.
+            networks.retain(|n| n.name != "docker_gwbridge");
+        }
         if let Some(mgr) = self.manager() {
             networks.extend(mgr.store.networks.values().cloned());
         } else if self.member().is_some() {

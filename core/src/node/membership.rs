@@ -4,6 +4,7 @@ use super::{Member, Membership, Node, Node_, Pending, JOIN_TIMEOUT};
 use crate::api::*;
 use crate::control::errors::{ALREADY_IN_SWARM, NO_LEADER_ERROR};
 use crate::control::Response;
+use crate::docker_version::DockerVersion;
 use crate::ids::{NetworkId, NodeId};
 use crate::io::Output;
 use crate::manager::{Manager, Origin};
@@ -58,6 +59,17 @@ impl Node {
         if let Some(Err(e)) = pool.as_ref().map(AddrPool::validate) {
             return self.reply(req_id, Err(e.into()));
         }
+        // Since moby#36396 (docker 18.09) a swarm without `--default-addr-pool` takes its
+        // subnets from 10.0.0.0/8 in /24s, so 20.10's ingress is 10.0.0.0/24 and the first
+        // overlay 10.0.1.0/24 (conformance/reference/docker-20.10, 11-service-inspect); 1.12
+        // had fixed ranges, ingress 10.255.0.0/16 (the tutorial's VIP 10.255.0.6/16).
+        let pool = pool.or_else(|| match self.config.docker_version {
+            DockerVersion::V1_12 => None,
+            DockerVersion::V20_10 => Some(AddrPool {
+                pools: vec![Subnet::parse("10.0.0.0/8").expect("a CIDR")],
+                subnet_size: crate::api::DEFAULT_SUBNET_SIZE,
+            }),
+        });
         let ip = match self.choose_advertise_addr(advertise) {
             Ok(ip) => ip,
             Err(e) => return self.reply(req_id, Err(e.into())),
@@ -120,6 +132,7 @@ impl Node {
         let actions =
             vec![StoreAction::SetCluster(cluster), StoreAction::CreateNode(node), StoreAction::CreateNetwork(ingress)];
         manager.plant(self.planted);
+        manager.behave_as(self.config.docker_version);
         if let Err(e) = manager.propose_initial_state(actions, Origin::Local(req_id), response) {
             return self.reply(req_id, Err(e.into()));
         }
@@ -211,6 +224,7 @@ impl Node {
                     .map(|id| Manager::joining(id, advertise_addr, &accepted.managers, now, &mut self.rng))
                     .map(|mut m| {
                         m.plant(self.planted);
+                        m.behave_as(self.config.docker_version);
                         Box::new(m)
                     });
                 self.outputs.push(Output::SaveIdentity(Some(Identity {

@@ -18,6 +18,7 @@ pub use door::{JoinGrant, ManagerGauges, NodeGauges};
 use crate::api::*;
 use crate::control::errors::{JOIN_TIMED_OUT, NOT_A_MANAGER_RPC, NOT_A_MANAGER_WORKER, NOT_IN_SWARM, NO_LEADER_ERROR};
 use crate::control::{ApiError, Request, Response};
+use crate::docker_version::DockerVersion;
 use crate::ids::{NetworkId, NodeId};
 pub use crate::io::{Input, Output, Reply};
 use crate::manager::{Manager, Origin};
@@ -47,6 +48,8 @@ pub struct NodeConfig {
     pub resources: Resources,
     pub engine_version: String,
     pub engine_labels: BTreeMap<String, String>,
+    /// The docker this daemon behaves as, where swarm's behaviour changed between versions.
+    pub docker_version: DockerVersion,
 }
 
 enum Pending {
@@ -78,7 +81,7 @@ pub struct NodeStats {
 pub struct Node {
     pub config: NodeConfig,
     rng: ChaCha8Rng,
-    /// `bridge`, `docker_gwbridge`, `host`: the daemon's own networks.
+    /// `bridge`, `docker_gwbridge`, `host` (and `none` in 20.10): the daemon's own networks.
     pub local_networks: Vec<Network>,
     membership: Membership,
     outputs: Vec<Output>,
@@ -100,22 +103,29 @@ pub struct Node {
 impl Node {
     pub fn new(config: NodeConfig, seed: u64) -> Node {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let local_networks = [
+        let mut own_networks = vec![
             ("bridge", NetworkDriver::Bridge),
             ("docker_gwbridge", NetworkDriver::Bridge),
             ("host", NetworkDriver::Host),
-        ]
-        .into_iter()
-        .map(|(name, driver)| Network {
-            id: NetworkId(local_network_id(&mut rng)),
-            name: name.to_string(),
-            driver,
-            scope: NetworkScope::Local,
-            subnet: None,
-            ingress: false,
-            created_at: Instant::ZERO,
-        })
-        .collect();
+        ];
+        // Real 20.10 lists `none` (driver `null`) too. docker 1.12 had it as well, but the
+        // tutorial's `network ls` shows only the three above, and the 1.12 profile prints the
+        // tutorial; `none` comes last so that the IDs drawn for the others do not change.
+        if config.docker_version == DockerVersion::V20_10 {
+            own_networks.push(("none", NetworkDriver::Null));
+        }
+        let local_networks = own_networks
+            .into_iter()
+            .map(|(name, driver)| Network {
+                id: NetworkId(local_network_id(&mut rng)),
+                name: name.to_string(),
+                driver,
+                scope: NetworkScope::Local,
+                subnet: None,
+                ingress: false,
+                created_at: Instant::ZERO,
+            })
+            .collect();
         Node {
             config,
             rng,
@@ -164,7 +174,10 @@ impl Node {
         node.last_now = now;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
-            Box::new(Manager::restore(id, identity.advertise_addr, &identity.managers, &disk.raft, now, &mut node.rng))
+            let mut manager =
+                Manager::restore(id, identity.advertise_addr, &identity.managers, &disk.raft, now, &mut node.rng);
+            manager.behave_as(node.config.docker_version);
+            Box::new(manager)
         });
         let managers: Vec<Addr> = identity.managers.iter().map(|(_, a)| *a).collect();
         let first_contact = if identity.raft_id.is_some() {
@@ -324,6 +337,7 @@ impl Node {
                     let managers = vec![(raft_msg.from, from)];
                     let mut mgr = Manager::joining(raft_msg.to, member.advertise_addr, &managers, now, rng);
                     mgr.plant(self.planted);
+                    mgr.behave_as(self.config.docker_version);
                     self.outputs.push(Output::SaveIdentity(Some(Identity {
                         node_id: member.node_id.clone(),
                         role: NodeRole::Manager,

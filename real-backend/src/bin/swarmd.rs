@@ -111,6 +111,7 @@ mod real {
             resources: swarmd::daemon::host_resources(),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             engine_labels: Default::default(),
+            docker_version: Default::default(),
         };
         let listen = Arc::new(|ip: IpAddr, port: u16| -> swarmd::transport::BoxFuture<std::io::Result<MeshListener>> {
             Box::pin(async move {

@@ -277,8 +277,9 @@ fn compare_table(number: usize, left: &Table, right: &Table, ids: &mut IdPairing
             out.columns_only_right.push(name.clone());
         }
     }
-    for row in 0..left.rows.len().max(right.rows.len()) {
-        let (Some(lr), Some(rr)) = (left.rows.get(row), right.rows.get(row)) else {
+    for (row, (l, r)) in pair_rows(left, right).into_iter().enumerate() {
+        let (lrow, rrow) = (l.map(|i| &left.rows[i]), r.map(|i| &right.rows[i]));
+        let (Some(lr), Some(rr)) = (lrow, rrow) else {
             let cells = |r: Option<&Vec<String>>, side_left: bool| match r {
                 None => "(no row)".to_string(),
                 Some(cells) => common
@@ -289,8 +290,8 @@ fn compare_table(number: usize, left: &Table, right: &Table, ids: &mut IdPairing
             };
             out.differences.push(Difference {
                 place: Place::Row { table: number, row: row + 1 },
-                left: cells(left.rows.get(row), true),
-                right: cells(right.rows.get(row), false),
+                left: cells(lrow, true),
+                right: cells(rrow, false),
             });
             continue;
         };
@@ -304,6 +305,47 @@ fn compare_table(number: usize, left: &Table, right: &Table, ids: &mut IdPairing
             }
         }
     }
+}
+
+/// Columns that name what a row is, in order of preference.
+const ROW_KEYS: [&str; 2] = ["HOSTNAME", "NAME"];
+
+/// Which rows are the same object: paired by the first naming column (`HOSTNAME`, `NAME`) that
+/// names every row of both tables once, else in order. Docker 1.12 lists nodes in ID order,
+/// which is random per run, and 20.10 in hostname order, so order alone would pair a node with
+/// another. Rows one side lacks pair with `None`; the order is the left table's, then the
+/// right's leftovers.
+fn pair_rows(left: &Table, right: &Table) -> Vec<(Option<usize>, Option<usize>)> {
+    let unique_key = |table: &Table, column: usize| {
+        let mut keys: Vec<&str> = table.rows.iter().map(|r| r[column].trim_start_matches(['*', ' '])).collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        keys.len() == before && keys.iter().all(|k| !k.is_empty())
+    };
+    let key = ROW_KEYS.iter().find_map(|name| {
+        let (lc, rc) = (left.column(name)?, right.column(name)?);
+        (unique_key(left, lc) && unique_key(right, rc)).then_some((lc, rc))
+    });
+    let Some((lc, rc)) = key else {
+        let n = left.rows.len().max(right.rows.len());
+        return (0..n).map(|i| ((i < left.rows.len()).then_some(i), (i < right.rows.len()).then_some(i))).collect();
+    };
+    let mut taken = vec![false; right.rows.len()];
+    let mut pairs: Vec<(Option<usize>, Option<usize>)> = left
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(li, lrow)| {
+            let found = right.rows.iter().position(|rrow| rrow[rc] == lrow[lc]);
+            if let Some(ri) = found {
+                taken[ri] = true;
+            }
+            (Some(li), found)
+        })
+        .collect();
+    pairs.extend(taken.iter().enumerate().filter(|(_, t)| !**t).map(|(ri, _)| (None, Some(ri))));
+    pairs
 }
 
 #[cfg(test)]
@@ -412,6 +454,20 @@ mod tests {
             c[2].differences[0],
             Difference { place: Place::Step, left: "expect: x is up".into(), right: "(not reached)".into() }
         );
+    }
+
+    #[test]
+    fn rows_are_paired_by_hostname_when_the_two_sides_list_them_in_another_order() {
+        let id_order = "ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS\n\
+                        bbbbbbbbbbbbbbbbbbbbbbbbb     bd1        Ready     Active         \n\
+                        aaaaaaaaaaaaaaaaaaaaaaaaa *   bd0        Ready     Active         Leader\n";
+        let name_order = "ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS\n\
+                          aaaaaaaaaaaaaaaaaaaaaaaaa *   bd0        Ready     Active         Leader\n\
+                          bbbbbbbbbbbbbbbbbbbbbbbbb     bd1        Down      Active         \n";
+        let steps = compare(&[run("docker node ls", 0, id_order)], &[run("docker node ls", 0, name_order)]);
+        let found: Vec<(String, &str, &str)> =
+            steps[0].differences.iter().map(|d| (d.place.to_string(), d.left.as_str(), d.right.as_str())).collect();
+        assert_eq!(found, [("row 1 STATUS".to_string(), "Ready", "Down")], "bd1 is compared with bd1, not with bd0");
     }
 
     #[test]

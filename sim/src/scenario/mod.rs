@@ -20,6 +20,7 @@
 //! description = "..."          # optional
 //! seed = 1                     # optional (default 0); the CLI's --seed overrides it
 //! max_duration = "30m"         # optional bound on simulated time (default 1h)
+//! docker_version = "1.12"      # optional: "1.12" (default, the tutorial's) or "20.10"; --docker-version overrides it
 //!
 //! [network]                    # optional; all keys optional
 //! latency = "1ms"              # one-way delay per message (default 1ms)

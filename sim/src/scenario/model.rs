@@ -12,6 +12,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 use swarm_core::api::Resources;
+use swarm_core::cli::DockerVersion;
 
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -24,6 +25,9 @@ pub struct Scenario {
     pub seed: u64,
     /// Simulated time after which the run stops and fails.
     pub max_duration: Duration,
+    /// The docker imitated (tables, texts, the behaviours that changed); the CLI's
+    /// `--docker-version` overrides it. 1.12, the tutorial's, when the file names none.
+    pub docker_version: DockerVersion,
     pub network: NetworkDef,
     /// The images every node's runtime knows: the defaults merged with the file's `[[image]]`s.
     pub images: Vec<ImageDef>,

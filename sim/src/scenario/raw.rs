@@ -18,6 +18,8 @@ pub struct RawScenario {
     pub description: Option<Spanned<String>>,
     pub seed: Option<Spanned<i64>>,
     pub max_duration: Option<Spanned<DurationValue>>,
+    /// `"1.12"` or `"20.10"`: whose CLI prints the tables and which swarm behaves.
+    pub docker_version: Option<Spanned<String>>,
     pub network: Option<Spanned<RawNetwork>>,
     #[serde(default, rename = "image")]
     pub images: Vec<Spanned<RawImage>>,

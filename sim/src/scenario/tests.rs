@@ -35,6 +35,7 @@ fn walkthrough_header_network_and_images() {
     assert_eq!(s.description.as_deref(), Some("The swarm-mode tutorial, step by step"));
     assert_eq!(s.seed, 7);
     assert_eq!(s.max_duration, Duration::from_secs(30 * 60));
+    assert_eq!(s.docker_version, swarm_core::cli::DockerVersion::V1_12, "the tutorial's, when the file names none");
     assert_eq!(
         s.network,
         NetworkDef { latency: Duration::from_millis(1), jitter: Duration::from_micros(200), loss: 0.0 }
@@ -706,4 +707,11 @@ fn fault_step_mistakes() {
         "a rate is a probability",
     );
     assert_mistake_starts("[[step]]\nbridge = \"bd0\"\nheal = true\n", 9, 10, "`bridge` only goes with `partition`");
+}
+
+#[test]
+fn docker_version_is_read_from_the_header() {
+    let text = "name = \"x\"\ndocker_version = \"20.10\"\n[[node]]\nname = \"bd0\"\naddr = \"10.0.0.1\"\n";
+    let s = parse(Path::new("x.toml"), text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.docker_version, swarm_core::cli::DockerVersion::V20_10);
 }

@@ -14,6 +14,7 @@ use super::model::{NetworkDef, Scenario};
 use super::raw::{RawNetwork, RawScenario};
 use std::ops::Range;
 use std::time::Duration;
+use swarm_core::cli::DockerVersion;
 use toml::Spanned;
 
 /// One hour: long enough for any walkthrough, short enough that a hung run ends.
@@ -34,6 +35,13 @@ pub(crate) fn build(file: SourceFile<'_>, raw: RawScenario) -> Result<Scenario, 
         Some(d) if d.get_ref().0.is_zero() => return Err(file.error(d.span(), "`max_duration` must be more than zero")),
         Some(d) => d.get_ref().0,
     };
+    let docker_version = match &raw.docker_version {
+        None => DockerVersion::default(),
+        Some(v) => DockerVersion::parse(v.get_ref()).ok_or_else(|| {
+            let known: Vec<String> = DockerVersion::ALL.iter().map(|v| format!("\"{v}\"")).collect();
+            file.error(v.span(), format!("unknown `docker_version` {:?}: expected {}", v.get_ref(), known.join(" or ")))
+        })?,
+    };
     let network = match raw.network {
         None => NetworkDef::default(),
         Some(network) => build_network(file, network)?,
@@ -51,6 +59,7 @@ pub(crate) fn build(file: SourceFile<'_>, raw: RawScenario) -> Result<Scenario, 
         description: raw.description.map(Spanned::into_inner),
         seed,
         max_duration,
+        docker_version,
         network,
         images,
         nodes,
