@@ -522,7 +522,13 @@ fn parse_network_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
     Ok(Command::NetworkCreate { name: p.args[0].clone(), driver, subnet })
 }
 
+/// `-d, --detach` (docker 17.05+): the client returns at once instead of following the
+/// service until it converges. Accepted and changes nothing here: this CLI never follows a
+/// service (docker 1.12's did not either; 20.10's does without the flag, a known difference).
+const DETACH: Flag = boolean("detach", Some('d'));
+
 const SERVICE_CREATE_FLAGS: &[Flag] = &[
+    DETACH,
     value("name", None),
     value("replicas", None),
     value("mode", None),
@@ -587,7 +593,7 @@ fn parse_service_inspect(cmd: &str, tokens: &[String]) -> Result<Command, String
 
 /// `service scale mynginx=3 web=2`.
 fn parse_service_scale(cmd: &str, tokens: &[String]) -> Result<Command, String> {
-    let p = parse_flags(tokens, &[], Interspersed::Yes)?;
+    let p = parse_flags(tokens, &[DETACH], Interspersed::Yes)?;
     at_least(cmd, &p.args, 1)?;
     let scales = p.args.iter().map(|arg| parse_scale(arg)).collect::<Result<Vec<_>, _>>()?;
     Ok(Command::ServiceScale { scales })
@@ -605,6 +611,7 @@ fn parse_scale(arg: &str) -> Result<(String, u64), String> {
 
 fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String> {
     const FLAGS: &[Flag] = &[
+        DETACH,
         value("replicas", None),
         value("image", None),
         boolean("force", None),
@@ -1306,6 +1313,19 @@ mod tests {
         );
         assert_eq!(parse("sudo docker service rm mynginx"), Command::ServiceRm { services: strings(&["mynginx"]) });
         assert_eq!(error("docker service ps"), "\"docker service ps\" requires at least 1 argument.");
+    }
+
+    #[test]
+    fn detach_is_accepted_where_docker_takes_it() {
+        for line in [
+            "docker service create -d --name web nginx",
+            "docker service create --detach --name web nginx",
+            "docker service scale -d web=2",
+            "docker service update --detach --force web",
+        ] {
+            parse(line);
+        }
+        assert!(error("docker service ls --detach").contains("unknown flag: --detach"));
     }
 
     #[test]
