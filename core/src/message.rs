@@ -33,6 +33,16 @@ pub enum Message {
         request_id: u64,
         request: Request,
     },
+    /// A follower manager passes a read to the leader: swarmkit's raft proxy sends every control
+    /// call there, so a follower never answers from its own store, which lags by a commit. The
+    /// leader answers as the asking node would show it (`*` in `node ls`, `self`, the address
+    /// in the join hint).
+    ForwardRead {
+        request_id: u64,
+        request: Request,
+        asker: crate::ids::NodeId,
+        asker_addr: Addr,
+    },
     ForwardReply {
         request_id: u64,
         reply: crate::io::Reply,

@@ -4,6 +4,7 @@
 //! derives core's message types carry (Raft messages inside as raft-rs's own protobuf bytes).
 //! Version 1 was the same shape through mirror types kept here; 2 is core's own types; 3 forwards
 //! core's control-API `Request` and `Reply` (objects) in place of the CLI's `Command` and text.
+//! 4 adds `ForwardRead` (a follower sends reads to the leader).
 //!
 //! A payload that does not decode (unknown version, bad postcard, bad protobuf) is an error the
 //! caller counts and drops: never a panic.
@@ -11,7 +12,7 @@
 use swarm_core::message::Message;
 
 /// Bumped on any incompatible change of the encoding (of core's `Message` and what it holds).
-pub const WIRE_VERSION: u8 = 3;
+pub const WIRE_VERSION: u8 = 4;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum WireError {

@@ -61,14 +61,26 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
             }
             _ => tables::node_ls(nodes, view.quiet, version),
         },
-        Response::RolesChanged(changes) => changes
-            .iter()
-            .map(|c| match (c.changed, c.role) {
-                (false, role) => format!("Node {} is already a {}.\n", c.node_id, role.as_str()),
-                (true, NodeRole::Manager) => format!("Node {} promoted to a manager in the swarm.\n", c.node_id),
-                (true, NodeRole::Worker) => format!("Manager {} demoted in the swarm.\n", c.node_id),
-            })
-            .collect(),
+        Response::RolesChanged(changes) => {
+            // docker's CLI names each node as it was typed (a hostname, an ID prefix), not by
+            // its ID (docker/cli `node/promote.go`; seen on docker 20.10).
+            let typed: &[String] = match &invocation.request {
+                Request::PromoteNodes { nodes } | Request::DemoteNodes { nodes } => nodes,
+                _ => &[],
+            };
+            changes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = typed.get(i).map_or(c.node_id.as_str(), String::as_str);
+                    match (c.changed, c.role) {
+                        (false, role) => format!("Node {name} is already a {}.\n", role.as_str()),
+                        (true, NodeRole::Manager) => format!("Node {name} promoted to a manager in the swarm.\n"),
+                        (true, NodeRole::Worker) => format!("Manager {name} demoted in the swarm.\n"),
+                    }
+                })
+                .collect()
+        }
         Response::NodeUpdated { node } => format!("{node}\n"),
         Response::NetworkCreated { id } => format!("{id}\n"),
         Response::Networks(networks) => match invocation.request {

@@ -177,7 +177,7 @@ fn demoting_a_manager_is_allowed_when_another_manager_keeps_quorum() {
 
     assert_eq!(write.actions, [StoreAction::SetNodeRole { id: NodeId("manager2-id".into()), role: NodeRole::Worker }]);
     assert_eq!(write.remove_raft_member, Some(2), "manager2 leaves the Raft membership");
-    assert_eq!(printed("docker node demote manager2", &write), "Manager manager2-id demoted in the swarm.\n");
+    assert_eq!(printed("docker node demote manager2", &write), "Manager manager2 demoted in the swarm.\n");
 }
 
 #[test]

@@ -371,6 +371,17 @@ impl Node {
                 }
                 _ => self.stats.messages_dropped += 1,
             },
+            Message::ForwardRead { request_id, request, asker, asker_addr } => match self.member() {
+                Some(Member { manager: Some(mgr), .. }) => {
+                    let reply = if mgr.is_leader() {
+                        reads::answer(mgr, &asker, &asker_addr, &request, now).map_err(ApiError::from)
+                    } else {
+                        Err(NO_LEADER_ERROR.into())
+                    };
+                    self.outputs.push(Output::Send { to: from, msg: Message::ForwardReply { request_id, reply } });
+                }
+                _ => self.stats.messages_dropped += 1,
+            },
             Message::ForwardReply { request_id, reply } => {
                 if let Some(Pending::Forward { req_id, .. }) = self.pending.remove(&request_id) {
                     self.reply(req_id, reply);
@@ -464,22 +475,28 @@ impl Node {
         crate::observe::Observation::of(self)
     }
 
+    /// swarmkit's raft proxy sends every control call to the leader, reads too (seen on docker
+    /// 20.10: a follower's `node ls` shows what the leader knows, and with no leader `node ls`
+    /// and `service ls` fail). Only the leader answers from its store.
     fn read(&mut self, now: Instant, req_id: u64, request: &Request) {
-        let reply = match self.member() {
-            None => Err(NOT_IN_SWARM.into()),
-            Some(Member { manager: None, .. }) => Err(NOT_A_MANAGER_WORKER.into()),
-            // swarmkit's raft proxy sends every control call to the leader, reads too: with no
-            // leader, a manager answers nothing from its own store (seen on docker 20.10:
-            // `node ls` and `service ls` fail after quorum loss). With one, the local store is
-            // this model of the leader's answer (a follower's store lags it by a commit).
-            Some(Member { manager: Some(mgr), .. }) if !mgr.is_leader() && mgr.leader_addr().is_none() => {
-                Err(NO_LEADER_ERROR.into())
+        let forward_to = match self.member() {
+            None => return self.reply(req_id, Err(NOT_IN_SWARM.into())),
+            Some(Member { manager: None, .. }) => return self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into())),
+            Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) if mgr.is_leader() => {
+                let reply = reads::answer(mgr, node_id, advertise_addr, request, now).map_err(ApiError::from);
+                return self.reply(req_id, reply);
             }
             Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) => {
-                reads::answer(mgr, node_id, advertise_addr, request, now).map_err(ApiError::from)
+                mgr.leader_addr().map(|leader| (leader, node_id.clone(), *advertise_addr))
             }
         };
-        self.reply(req_id, reply);
+        let Some((leader, asker, asker_addr)) = forward_to else {
+            return self.reply(req_id, Err(NO_LEADER_ERROR.into()));
+        };
+        let request_id = self.new_request_id();
+        self.pending.insert(request_id, Pending::Forward { req_id, deadline: now + FORWARD_TIMEOUT });
+        let msg = Message::ForwardRead { request_id, request: request.clone(), asker, asker_addr };
+        self.outputs.push(Output::Send { to: leader, msg });
     }
 }
 

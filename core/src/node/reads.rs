@@ -1,5 +1,5 @@
-//! A manager's answers to reads, from its own copy of the store (reads answer even without
-//! quorum, as docker's do).
+//! The leader's answers to reads, from its store, as the asking node shows them (followers
+//! forward their reads to the leader, as swarmkit's raft proxy does).
 
 use crate::api::{Network, NodeRole, Service};
 use crate::control::errors::NOT_IN_SWARM;

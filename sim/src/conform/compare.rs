@@ -254,14 +254,66 @@ fn compare_output(left: &[Block], right: &[Block], ids: &mut IdPairing, out: &mu
         }
     }
     let (ll, rl) = (lines(left), lines(right));
-    for n in 0..ll.len().max(rl.len()) {
-        let (l, r) = (ll.get(n), rl.get(n));
+    for (n, (l, r)) in align_lines(&ll, &rl).into_iter().enumerate() {
+        let (l, r) = (l.map(|i| &ll[i]), r.map(|i| &rl[i]));
         let agree = matches!((l, r), (Some(l), Some(r)) if ids.same(l, r));
         if !agree {
             let said = |s: Option<&String>| s.cloned().unwrap_or_else(|| "(no line)".into());
             out.differences.push(Difference { place: Place::Line { line: n + 1 }, left: said(l), right: said(r) });
         }
     }
+}
+
+/// Pairs the two sides' text lines by their longest common subsequence (lines of the same
+/// shape, IDs aside), so a line only one side prints (a warning docker adds) is one
+/// difference instead of shifting every line after it. Unpaired lines pair with `None`.
+fn align_lines(left: &[String], right: &[String]) -> Vec<(Option<usize>, Option<usize>)> {
+    let shape = |s: &String| NUMBERED_ID.replace_all(s, "ID").into_owned();
+    let (ls, rs): (Vec<String>, Vec<String>) = (left.iter().map(shape).collect(), right.iter().map(shape).collect());
+    // common[i][j]: length of the longest common subsequence of ls[i..] and rs[j..].
+    let mut common = vec![vec![0usize; rs.len() + 1]; ls.len() + 1];
+    for i in (0..ls.len()).rev() {
+        for j in (0..rs.len()).rev() {
+            common[i][j] =
+                if ls[i] == rs[j] { common[i + 1][j + 1] + 1 } else { common[i + 1][j].max(common[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut pairs) = (0, 0, Vec::new());
+    while i < ls.len() || j < rs.len() {
+        if i < ls.len() && j < rs.len() && ls[i] == rs[j] {
+            pairs.push((Some(i), Some(j)));
+            (i, j) = (i + 1, j + 1);
+        } else if j < rs.len() && (i == ls.len() || common[i][j + 1] >= common[i + 1][j]) {
+            pairs.push((None, Some(j)));
+            j += 1;
+        } else {
+            pairs.push((Some(i), None));
+            i += 1;
+        }
+    }
+    // Between two paired lines, the lines each side has alone are the same lines changed:
+    // pair them in order; what is left over is one side's only.
+    let mut merged = Vec::with_capacity(pairs.len());
+    let (mut lefts, mut rights) = (Vec::new(), Vec::new());
+    let flush = |lefts: &mut Vec<usize>, rights: &mut Vec<usize>, merged: &mut Vec<(Option<usize>, Option<usize>)>| {
+        for k in 0..lefts.len().max(rights.len()) {
+            merged.push((lefts.get(k).copied(), rights.get(k).copied()));
+        }
+        lefts.clear();
+        rights.clear();
+    };
+    for pair in pairs {
+        match pair {
+            (Some(l), None) => lefts.push(l),
+            (None, Some(r)) => rights.push(r),
+            both => {
+                flush(&mut lefts, &mut rights, &mut merged);
+                merged.push(both);
+            }
+        }
+    }
+    flush(&mut lefts, &mut rights, &mut merged);
+    merged
 }
 
 fn compare_table(number: usize, left: &Table, right: &Table, ids: &mut IdPairing, out: &mut StepComparison) {
@@ -468,6 +520,28 @@ mod tests {
         let found: Vec<(String, &str, &str)> =
             steps[0].differences.iter().map(|d| (d.place.to_string(), d.left.as_str(), d.right.as_str())).collect();
         assert_eq!(found, [("row 1 STATUS".to_string(), "Ready", "Down")], "bd1 is compared with bd1, not with bd0");
+    }
+
+    #[test]
+    fn a_line_only_one_side_prints_is_one_difference_and_the_lines_after_it_still_pair() {
+        let warned = "image nginx:latest could not be accessed on a registry to record\n\
+                      its digest.\n\
+                      \n\
+                      d4i34w1l4r2cln7ehvkoihf7i\n";
+        let plain = "x8cclgqxkw2gk1l2mn6kbbe6g\n";
+        let steps =
+            compare(&[run("docker service create nginx", 0, plain)], &[run("docker service create nginx", 0, warned)]);
+        let found: Vec<(String, &str, &str)> =
+            steps[0].differences.iter().map(|d| (d.place.to_string(), d.left.as_str(), d.right.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                ("line 1".to_string(), "(no line)", "image nginx:latest could not be accessed on a registry to record"),
+                ("line 2".to_string(), "(no line)", "its digest."),
+                ("line 3".to_string(), "(no line)", ""),
+            ],
+            "the service IDs pair"
+        );
     }
 
     #[test]

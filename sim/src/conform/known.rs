@@ -8,6 +8,7 @@
 //! line = 88                        # the step's line in the scenario file, or
 //! command = 'network inspect'      # or a regex searched in the step as printed (`bd0$ docker …`)
 //! column = "SUBNET"                # optional: only this table column (without: anything in the step)
+//! text = '^image \S+ could not'    # optional: only differences where one side's text matches this regex
 //! backends = ["sim", "docker"]     # the two backends, either order; "*" for any
 //! reason = "docker 20.10 puts ingress in 10.0.0.0/24; the tutorial's 1.12 used 10.255.0.0/16"
 //! ```
@@ -33,6 +34,8 @@ pub struct KnownDifference {
     pub scenario: Option<String>,
     pub step: StepSelector,
     pub column: Option<String>,
+    /// Only differences whose left or right text matches (a line one backend prints alone).
+    pub text: Option<Regex>,
     pub backends: [String; 2],
     pub reason: String,
 }
@@ -68,6 +71,7 @@ impl KnownDifference {
                 StepSelector::Command(pattern) => pattern.is_match(at.command),
             }
             && self.column.as_deref().is_none_or(|c| difference.place.column() == Some(c))
+            && self.text.as_ref().is_none_or(|t| t.is_match(&difference.left) || t.is_match(&difference.right))
     }
 }
 
@@ -127,11 +131,19 @@ impl KnownDifferences {
                     ))
                 }
             };
+            let text_pattern = match raw.text {
+                None => None,
+                Some(t) => match Regex::new(t.get_ref()) {
+                    Ok(pattern) => Some(pattern),
+                    Err(e) => return Err(at(t.span(), format!("`text` is not a valid regex: {e}"))),
+                },
+            };
             entries.push(KnownDifference {
                 line: line_column(text, span.start).0,
                 scenario: raw.scenario,
                 step,
                 column: raw.column,
+                text: text_pattern,
                 backends,
                 reason,
             });
@@ -154,6 +166,7 @@ struct RawEntry {
     line: Option<usize>,
     command: Option<Spanned<String>>,
     column: Option<String>,
+    text: Option<Spanned<String>>,
     backends: Spanned<Vec<String>>,
     reason: Option<Spanned<String>>,
 }
@@ -224,6 +237,25 @@ mod tests {
         assert!(!entry.explains(&Context { line: 89, ..CONTEXT }, &cell("NAME")));
         assert!(!entry.explains(&Context { scenario: "drain", ..CONTEXT }, &cell("NAME")));
         assert!(!entry.explains(&Context { backends: ["docker", "swarmd"], ..CONTEXT }, &cell("NAME")));
+    }
+
+    #[test]
+    fn a_text_pattern_matches_a_line_only_one_side_prints() {
+        let known = parse(
+            "[[difference]]\ncommand = 'network ls'\ntext = '^image \\S+ could not'\nbackends = [\"*\", \"*\"]\nreason = \"r\"\n",
+        )
+        .unwrap();
+        let line = |left: &str, right: &str| Difference {
+            place: Place::Line { line: 1 },
+            left: left.into(),
+            right: right.into(),
+        };
+        let entry = &known.entries[0];
+        assert!(entry.explains(&CONTEXT, &line("(no line)", "image nginx:latest could not be accessed")));
+        assert!(!entry.explains(&CONTEXT, &line("ID3", "ID4 ID5")));
+        assert!(parse("[[difference]]\nline = 1\ntext = '('\nbackends = [\"*\", \"*\"]\nreason = \"r\"\n")
+            .unwrap_err()
+            .starts_with("known.toml:3:8: `text` is not a valid regex"));
     }
 
     #[test]

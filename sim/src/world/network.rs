@@ -181,6 +181,7 @@ fn message_summary(msg: &Message) -> String {
         Message::JoinRequest(r) => format!("join-request #{} from {}", r.request_id, r.advertise_addr),
         Message::JoinResponse { request_id, result } => format!("join-response #{request_id} ok={}", result.is_ok()),
         Message::Forward { request_id, .. } => format!("forward #{request_id}"),
+        Message::ForwardRead { request_id, request, .. } => format!("forward-read #{request_id} {}", request.summary()),
         Message::ForwardReply { request_id, .. } => format!("forward-reply #{request_id}"),
         Message::Session(S::Register { node_id, session_seq }) => format!("register {node_id} seq={session_seq}"),
         Message::Session(S::Heartbeat { node_id, .. }) => format!("heartbeat {node_id}"),
