@@ -533,9 +533,15 @@ impl SwarmdView<'_> {
 }
 
 impl ClusterView for SwarmdView<'_> {
+    /// The leader the answering manager names — unless this run crashed or stopped it: until
+    /// their election timeout the followers still name the dead leader, and a `lose_leader`
+    /// followed by "a leader is elected" must wait for the new one, as the simulator's does.
     fn leader(&self) -> Option<String> {
         let rows = self.node_rows().as_ref().ok()?;
-        rows.iter().find(|r| r.manager_status.as_deref() == Some("Leader")).map(|r| r.node.description.hostname.clone())
+        let named = rows.iter().find(|r| r.manager_status.as_deref() == Some("Leader"))?;
+        let hostname = &named.node.description.hostname;
+        let alive = self.lab.node_index(hostname).is_none_or(|node| self.running[node]);
+        alive.then(|| hostname.clone())
     }
 
     fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
