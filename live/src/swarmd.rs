@@ -8,7 +8,8 @@
 //! `RUNID-NODE` per node, holding that node's images and containers; a swarmd per node inside
 //! the node's network namespace with its data root, socket and log in the node's directory.
 //! On every ordinary end (and a panic) `Drop` stops the daemons and deletes each namespace's
-//! tasks, containers, images and cgroups through containerd before the lab removes the rest.
+//! tasks, containers and images through containerd before the lab removes the rest (the
+//! containers' cgroups too, which a Ctrl-C leaves behind with no time for containerd).
 
 use crate::backend::Backend;
 use crate::exec::{self, Captured};
@@ -170,6 +171,11 @@ impl Swarmd {
             containerd_dir: dir,
             namespaces: (0..lab.nodes.len()).map(|n| Self::namespace(lab, n)).collect(),
         };
+        // swarmd asks runc for `/NAMESPACE/CONTAINER` cgroups; on Ctrl-C no `ctr tasks delete`
+        // runs, so the lab removes what is left of them.
+        for namespace in &run.namespaces {
+            lab.record_cgroup(namespace)?;
+        }
         let until = Instant::now() + DAEMON_START_TIMEOUT;
         loop {
             if ctr(&run.socket(), None, &["version"]).is_ok() {
@@ -183,9 +189,9 @@ impl Swarmd {
         }
     }
 
-    /// Stops the daemons and empties every namespace of the run through containerd: tasks,
-    /// containers (with their snapshots), images, then the namespace; then the containers'
-    /// cgroups, which outlive a killed task otherwise.
+    /// Stops the daemons and empties every namespace of the run through containerd: tasks
+    /// (runc removes their cgroups), containers (with their snapshots), images, then the
+    /// namespace.
     fn clean_up_namespaces(&mut self) {
         for daemon in self.daemons.iter_mut() {
             if let Some(mut child) = daemon.take() {
@@ -212,7 +218,6 @@ impl Swarmd {
                 let _ = ctr(&socket, Some(namespace), &["images", "remove", &image]);
             }
             let _ = ctr(&socket, None, &["namespaces", "remove", namespace]);
-            remove_cgroups(namespace);
         }
     }
 }
@@ -230,25 +235,6 @@ fn ctr(socket: &Path, namespace: Option<&str>, args: &[&str]) -> Result<String, 
         Ok(out.output)
     } else {
         Err(format!("`ctr {}` failed: {}", args.join(" "), out.output.trim()))
-    }
-}
-
-/// Removes the cgroups runc made for a namespace's containers (swarmd asks for
-/// `/NAMESPACE/CONTAINER`) in every hierarchy, deepest first; a cgroup with a process left in
-/// it stays (rmdir refuses), which the leftovers test would see.
-fn remove_cgroups(namespace: &str) {
-    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else { return };
-    for hierarchy in hierarchies.flatten() {
-        let top = hierarchy.path().join(namespace);
-        if !top.is_dir() {
-            continue;
-        }
-        if let Ok(children) = std::fs::read_dir(&top) {
-            for child in children.flatten().filter(|c| c.path().is_dir()) {
-                let _ = std::fs::remove_dir(child.path());
-            }
-        }
-        let _ = std::fs::remove_dir(&top);
     }
 }
 
