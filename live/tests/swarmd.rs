@@ -1,5 +1,5 @@
 //! The live backend against real swarmd: a killed task is replaced on another node, and a
-//! run — passing or failing — leaves nothing of it on the machine: no network namespace, link,
+//! run — passing, failing or interrupted — leaves nothing of it on the machine: no network namespace, link,
 //! nft table, directory, mount, process (daemons, containerd, shims, container processes) or
 //! containerd namespace's cgroup.
 //!
@@ -8,8 +8,9 @@
 //! (`cargo build --release -p swarmsim-live -p swarmd`); they are `#[ignore]`d and run by
 //! `cargo test --release -p swarmsim-live --test swarmd -- --ignored --test-threads=1`.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn scenario(path_in_workspace: &str) -> PathBuf {
@@ -149,4 +150,35 @@ expect = "web has 7 running tasks"
     assert!(stdout.contains("FAIL swarmd-failing (backend swarmd"), "{stdout}");
     assert!(stdout.contains("bd1 crashed ("), "{stdout}");
     assert_nothing_left(&run_id(&stderr));
+}
+
+#[test]
+#[ignore = "needs root, containerd, runc, tini, busybox-static, nftables: run with --ignored"]
+fn an_interrupted_swarmd_run_with_a_killed_container_leaves_nothing() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_swarmsim-live"))
+        .arg("run")
+        .arg(scenario("conformance/suite/killed-task.toml"))
+        .args(["--backend", "swarmd"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("swarmsim-live runs");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut announcement = String::new();
+    stderr.read_line(&mut announcement).expect("the run announces itself");
+    let id = run_id(&announcement);
+    // Interrupt right after a container was SIGKILLed: tasks run, one is dead with its cgroup
+    // still there, and no `ctr tasks delete` will run for it.
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    while stdout.read_line(&mut line).expect("readable") > 0 && !line.contains("SIGKILL mynginx.2.") {
+        line.clear();
+    }
+    // SAFETY: a plain signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().expect("it exits");
+    assert_eq!(status.code(), Some(130), "SIGINT exits as a shell reports it");
+    assert_nothing_left(&id);
 }
