@@ -311,11 +311,10 @@ impl Lab {
 
     /// SIGKILLs every process of a node: its daemon, containerd, shims and container
     /// processes (all found in the node's network namespace and below).
-    pub fn kill_node_processes(&self, node: usize) -> usize {
-        let Some(inode) = procs::netns_inode(&self.nodes[node].netns_path()) else { return 0 };
+    pub fn kill_node_processes(&self, node: usize) {
+        let Some(inode) = procs::netns_inode(&self.nodes[node].netns_path()) else { return };
         let pids = procs::in_netns_with_descendants(inode);
         procs::kill_all(&pids, Duration::from_secs(10));
-        pids.len()
     }
 
     /// Cuts or restores every link of a node (`isolate`, `heal`).
