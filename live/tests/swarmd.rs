@@ -148,7 +148,7 @@ expect = "web has 7 running tasks"
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("FAIL swarmd-failing (backend swarmd"), "{stdout}");
-    assert!(stdout.contains("bd1 crashed ("), "{stdout}");
+    assert!(stdout.contains("#   bd1 crashed"), "{stdout}");
     assert_nothing_left(&run_id(&stderr));
 }
 
