@@ -121,7 +121,7 @@ fn main() -> ExitCode {
     }
     let Ok(mut ran) = outcome else { return ExitCode::from(4) };
     if let Some(path) = record {
-        if let Some(asked) = docker_version.filter(|asked| !ran.docker_version.starts_with(asked.as_str())) {
+        if let Some(asked) = docker_version.filter(|asked| !ran.record.docker_version.starts_with(asked.as_str())) {
             eprintln!("swarmsim-live: --docker-version {asked}, but the daemons are {}", ran.docker_version);
         }
         ran.record.scenario = file.display().to_string();
@@ -204,8 +204,7 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str) -> Ran {
         return ran;
     }
     ran.docker_version = backend.daemon_version(&lab);
-    // The output profile is the daemons' major.minor (`20.10`), as `--docker-version` names one.
-    ran.record.docker_version = ran.docker_version.split('.').take(2).collect::<Vec<_>>().join(".");
+    ran.record.docker_version = backend.output_profile(&ran.docker_version);
     let mut player = play::Player::new(scenario, &lab, &mut *backend);
     let verdict = player.play();
     ran.record.steps = std::mem::take(&mut player.records);

@@ -41,6 +41,9 @@ const DAEMON_STOP_TIMEOUT: Duration = Duration::from_secs(20);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// A query for an `expect` poll: short, so a dead or cut-off manager does not stall the poll.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The docker version whose output swarmctl prints (core's; the simulator's run records name
+/// the same).
+const SWARMCTL_OUTPUT_PROFILE: &str = "1.12";
 /// A containerd call during setup or cleanup.
 const CTR_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -413,6 +416,11 @@ impl Backend for Swarmd {
     fn daemon_version(&self, _lab: &Lab) -> String {
         // swarmd has no version verb; it is built from this workspace, at this version.
         format!("swarmd {}", env!("CARGO_PKG_VERSION"))
+    }
+
+    /// swarmctl prints core's tables and words, docker 1.12's, as the simulator does.
+    fn output_profile(&self, _daemon_version: &str) -> String {
+        SWARMCTL_OUTPUT_PROFILE.to_string()
     }
 }
 
