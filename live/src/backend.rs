@@ -38,4 +38,10 @@ pub trait Backend {
 
     /// The daemon's version, for the run record (empty when no daemon answers).
     fn daemon_version(&self, lab: &Lab) -> String;
+
+    /// The docker version whose output the client prints (the run record's `docker_version`,
+    /// as `--docker-version` names one): by default the daemon's major.minor (`20.10`).
+    fn output_profile(&self, daemon_version: &str) -> String {
+        daemon_version.split('.').take(2).collect::<Vec<_>>().join(".")
+    }
 }

@@ -32,6 +32,9 @@ enum Made {
     NftTable(String),
     /// A process we started (a daemon): killed with its descendants.
     Process(i32),
+    /// A top-level cgroup name that runc makes in every hierarchy for a daemon's containers
+    /// (swarmd's `/NAMESPACE/CONTAINER`): a killed container's cgroup outlives it.
+    Cgroup(String),
 }
 
 /// What to undo. Shared with the signal thread; `closed` once cleaned, so a creation that races
@@ -97,7 +100,28 @@ fn undo(made: &[Made]) {
             Made::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Made::Cgroup(name) => remove_cgroup(name),
             Made::Process(_) => {}
+        }
+    }
+}
+
+/// Removes a cgroup and the cgroups below it from every hierarchy, deepest first (a cgroup
+/// goes with rmdir once no process is in it; its control files go with it).
+fn remove_cgroup(name: &str) {
+    fn remove_tree(dir: &Path) {
+        if let Ok(children) = std::fs::read_dir(dir) {
+            for child in children.flatten().filter(|c| c.file_type().is_ok_and(|t| t.is_dir())) {
+                remove_tree(&child.path());
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
+    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else { return };
+    for hierarchy in hierarchies.flatten() {
+        let top = hierarchy.path().join(name);
+        if top.is_dir() {
+            remove_tree(&top);
         }
     }
 }
@@ -266,6 +290,11 @@ impl Lab {
     /// Records a process we started, so cleanup kills it and its descendants.
     pub fn record_process(&self, pid: i32) -> Result<(), String> {
         self.record(Made::Process(pid))
+    }
+
+    /// Records a top-level cgroup name a daemon's runtime makes, so cleanup removes it.
+    pub fn record_cgroup(&self, name: &str) -> Result<(), String> {
+        self.record(Made::Cgroup(name.to_string()))
     }
 
     pub fn node_index(&self, name: &str) -> Option<usize> {

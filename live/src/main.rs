@@ -1,4 +1,4 @@
-//! `swarmsim-live run FILE --backend docker`: a scenario file played against real daemons.
+//! `swarmsim-live run FILE --backend docker|swarmd`: a scenario file played against real daemons.
 //!
 //! The same file, transcript and exit codes as `swarmsim run` (0 pass, 1 an expectation failed,
 //! 2 bad input — including a step this backend cannot do for real, refused before anything
@@ -14,9 +14,11 @@ mod docker;
 mod exec;
 mod images;
 mod lab;
+mod oci;
 mod play;
 mod procs;
 mod support;
+mod swarmd;
 
 use backend::Backend;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -67,7 +69,7 @@ enum BackendKind {
     Sim,
     /// dockerd from Debian's docker.io, driven by its docker CLI.
     Docker,
-    /// swarmd (not yet).
+    /// swarmd (real-backend) per node on one containerd, driven by swarmctl.
     Swarmd,
 }
 
@@ -93,10 +95,7 @@ fn main() -> ExitCode {
             eprintln!("swarmsim-live: the simulator runs as `swarmsim run FILE`");
             return ExitCode::from(2);
         }
-        BackendKind::Swarmd => {
-            eprintln!("swarmsim-live: --backend swarmd is not built yet");
-            return ExitCode::from(2);
-        }
+        BackendKind::Swarmd => "swarmd",
     };
     let refused = support::unsupported_steps(&scenario, kind);
     if !refused.is_empty() {
@@ -111,7 +110,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     // Cleanup runs however `live_run` ends: a return, an error or a panic.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| live_run(&scenario, registry.clone())));
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| live_run(&scenario, registry.clone(), kind)));
     lab::clean_up(&registry);
     // Interrupted: the run's own steps failed as their daemons were killed; what counts is the
     // signal, reported as a shell does.
@@ -121,7 +121,7 @@ fn main() -> ExitCode {
     }
     let Ok(mut ran) = outcome else { return ExitCode::from(4) };
     if let Some(path) = record {
-        if let Some(asked) = docker_version.filter(|asked| !ran.docker_version.starts_with(asked.as_str())) {
+        if let Some(asked) = docker_version.filter(|asked| !ran.record.docker_version.starts_with(asked.as_str())) {
             eprintln!("swarmsim-live: --docker-version {asked}, but the daemons are {}", ran.docker_version);
         }
         ran.record.scenario = file.display().to_string();
@@ -160,13 +160,13 @@ fn clean_up_on_signals(registry: SharedRegistry) -> std::io::Result<()> {
 }
 
 /// Makes the lab, starts the daemons, loads the images, plays the steps.
-fn live_run(scenario: &Scenario, registry: SharedRegistry) -> Ran {
+fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str) -> Ran {
     let mut ran = Ran {
         exit_code: 2,
         docker_version: String::new(),
         record: RunRecord {
             scenario: String::new(),
-            backend: "docker".into(),
+            backend: kind.into(),
             docker_version: String::new(),
             seed: None,
             steps: Vec::new(),
@@ -175,7 +175,7 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry) -> Ran {
         },
     };
     let id = Lab::new_id();
-    eprintln!("swarmsim-live: run {id}: {} node(s) on backend docker", scenario.nodes.len());
+    eprintln!("swarmsim-live: run {id}: {} node(s) on backend {kind}", scenario.nodes.len());
     let lab = match Lab::create(&id, &scenario.nodes, registry) {
         Ok(lab) => lab,
         Err(e) => {
@@ -184,26 +184,38 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry) -> Ran {
             return ran;
         }
     };
-    let mut docker = docker::Docker::new(&scenario.nodes);
-    if let Err(e) = set_up(scenario, &lab, &mut docker) {
+    let made: Result<Box<dyn Backend>, String> = match kind {
+        "swarmd" => swarmd::Swarmd::new(&scenario.nodes).map(|b| Box::new(b) as Box<dyn Backend>),
+        _ => Ok(Box::new(docker::Docker::new(&scenario.nodes))),
+    };
+    // Declared after the lab: dropped before it, so a backend's own cleanup (swarmd's
+    // containerd namespaces) runs while the lab still stands.
+    let mut backend = match made {
+        Ok(backend) => backend,
+        Err(e) => {
+            println!("FAIL {}: {e}", scenario.name);
+            ran.record.failure = Some(e);
+            return ran;
+        }
+    };
+    if let Err(e) = set_up(scenario, &lab, &mut *backend) {
         println!("FAIL {}: {e}", scenario.name);
         ran.record.failure = Some(e);
         return ran;
     }
-    ran.docker_version = docker.daemon_version(&lab);
-    // The output profile is the daemons' major.minor (`20.10`), as `--docker-version` names one.
-    ran.record.docker_version = ran.docker_version.split('.').take(2).collect::<Vec<_>>().join(".");
-    let mut player = play::Player::new(scenario, &lab, &mut docker);
+    ran.docker_version = backend.daemon_version(&lab);
+    ran.record.docker_version = backend.output_profile(&ran.docker_version);
+    let mut player = play::Player::new(scenario, &lab, &mut *backend);
     let verdict = player.play();
     ran.record.steps = std::mem::take(&mut player.records);
     let seconds = verdict.elapsed.as_secs_f64();
     ran.exit_code = match &verdict.failure {
         None => {
-            println!("PASS {} (backend docker, {seconds:.1}s)", scenario.name);
+            println!("PASS {} (backend {kind}, {seconds:.1}s)", scenario.name);
             0
         }
         Some(message) => {
-            println!("FAIL {} (backend docker, at {seconds:.1}s)", scenario.name);
+            println!("FAIL {} (backend {kind}, at {seconds:.1}s)", scenario.name);
             println!("{message}");
             1
         }

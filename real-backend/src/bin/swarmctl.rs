@@ -101,8 +101,8 @@ mod real {
                 eprintln!("unexpected answer from the daemon");
                 return 1;
             }
-            Err(e) => {
-                eprintln!("Cannot connect to the Docker daemon at {host}. Is the docker daemon running? ({e})");
+            Err(_) => {
+                eprintln!("{}", cannot_connect(host));
                 return 1;
             }
         };
@@ -132,11 +132,21 @@ mod real {
                 eprintln!("unexpected answer from the daemon");
                 1
             }
-            Err(e) => {
-                eprintln!("Cannot connect to the Docker daemon at {host}. Is the docker daemon running? ({e})");
+            Err(_) => {
+                eprintln!("{}", cannot_connect(host));
                 1
             }
         }
+    }
+
+    /// Docker's words when no daemon answers, with the address as docker prints it
+    /// (`192.168.0.192:5555` is `tcp://192.168.0.192:5555`) and nothing after them.
+    fn cannot_connect(host: &str) -> String {
+        let url = match api::parse_host(host) {
+            api::Host::Unix(path) => format!("unix://{path}"),
+            api::Host::Tcp(addr) => format!("tcp://{addr}"),
+        };
+        format!("Cannot connect to the Docker daemon at {url}. Is the docker daemon running?")
     }
 
     /// The reply's objects as JSON: a listing as one object per line (docker's `--format json`),

@@ -43,12 +43,15 @@ impl Clock {
         Clock { start: tokio::time::Instant::now(), base_ms }
     }
 
+    /// The wall clock as core counts time: from core's display epoch (2016-08-01, where the
+    /// simulator's runs start), which `inspect`'s `CreatedAt` adds back; counted from the Unix
+    /// epoch, swarmd's timestamps printed 46 years late (2073).
     pub fn wall() -> Clock {
-        let ms = std::time::SystemTime::now()
+        let unix_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        Clock::new(ms)
+        Clock::new(unix_ms.saturating_sub(swarm_core::cli::inspect::DISPLAY_EPOCH_UNIX_SECS * 1000))
     }
 
     pub fn now(&self) -> Instant {
