@@ -51,6 +51,10 @@ enum Cmd {
         /// The docker version the run is compared as (recorded; the daemon's own is reported).
         #[arg(long, value_name = "V")]
         docker_version: Option<String>,
+        /// Go on after a failed check or expectation (the run still fails, with its first
+        /// failure), so the record holds every step.
+        #[arg(long)]
+        keep_going: bool,
         /// The simulator's seed: a real run has none (accepted so `swarmsim run` can hand over).
         #[arg(long, hide = true)]
         seed: Option<u64>,
@@ -81,14 +85,24 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let Cmd::Run { file, backend, record, docker_version, seed: _, trace: _, snapshots: _ } = cli.command;
-    let scenario = match scenario::load(&file) {
+    let Cmd::Run { file, backend, record, docker_version, keep_going, seed: _, trace: _, snapshots: _ } = cli.command;
+    let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
+    // The docker swarmd imitates (real dockerd is what it is): the flag, else the scenario's.
+    if let Some(asked) = &docker_version {
+        match swarm_core::cli::DockerVersion::parse(asked) {
+            Some(v) => scenario.docker_version = v,
+            None => {
+                eprintln!("swarmsim-live: --docker-version {asked:?} is not 1.12 or 20.10");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let kind = match backend {
         BackendKind::Docker => "docker",
         BackendKind::Sim => {
@@ -110,8 +124,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     // Cleanup runs however `live_run` ends: a return, an error or a panic.
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| live_run(&scenario, registry.clone(), kind)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        live_run(&scenario, registry.clone(), kind, keep_going)
+    }));
     lab::clean_up(&registry);
     // Interrupted: the run's own steps failed as their daemons were killed; what counts is the
     // signal, reported as a shell does.
@@ -160,7 +175,7 @@ fn clean_up_on_signals(registry: SharedRegistry) -> std::io::Result<()> {
 }
 
 /// Makes the lab, starts the daemons, loads the images, plays the steps.
-fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str) -> Ran {
+fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str, keep_going: bool) -> Ran {
     let mut ran = Ran {
         exit_code: 2,
         docker_version: String::new(),
@@ -185,7 +200,9 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str) -> Ran {
         }
     };
     let made: Result<Box<dyn Backend>, String> = match kind {
-        "swarmd" => swarmd::Swarmd::new(&scenario.nodes).map(|b| Box::new(b) as Box<dyn Backend>),
+        "swarmd" => {
+            swarmd::Swarmd::new(&scenario.nodes, scenario.docker_version).map(|b| Box::new(b) as Box<dyn Backend>)
+        }
         _ => Ok(Box::new(docker::Docker::new(&scenario.nodes))),
     };
     // Declared after the lab: dropped before it, so a backend's own cleanup (swarmd's
@@ -206,6 +223,7 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str) -> Ran {
     ran.docker_version = backend.daemon_version(&lab);
     ran.record.docker_version = backend.output_profile(&ran.docker_version);
     let mut player = play::Player::new(scenario, &lab, &mut *backend);
+    player.keep_going = keep_going;
     let verdict = player.play();
     ran.record.steps = std::mem::take(&mut player.records);
     let seconds = verdict.elapsed.as_secs_f64();

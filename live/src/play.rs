@@ -60,6 +60,9 @@ pub struct Player<'a> {
     pub records: Vec<StepRecord>,
     captures: BTreeMap<String, String>,
     started: Instant,
+    /// Go on after a failed check or expectation (`--keep-going`); the first failure stays
+    /// the run's.
+    pub keep_going: bool,
 }
 
 impl<'a> Player<'a> {
@@ -72,6 +75,7 @@ impl<'a> Player<'a> {
             records: Vec::new(),
             captures: BTreeMap::new(),
             started: Instant::now(),
+            keep_going: false,
         }
     }
 
@@ -90,8 +94,10 @@ impl<'a> Player<'a> {
                 self.records.push(StepRecord { index, line, outcome: shown });
             }
             if let Err(why) = outcome.result {
-                failure = Some(self.scenario.error_at(step.action_span.clone(), why).to_string());
-                break;
+                failure.get_or_insert_with(|| self.scenario.error_at(step.action_span.clone(), why).to_string());
+                if !self.keep_going {
+                    break;
+                }
             }
             if self.started.elapsed() > self.scenario.max_duration {
                 let why = format!("the run passed its max_duration of {}", format_duration(self.scenario.max_duration));

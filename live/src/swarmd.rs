@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use swarm_core::api::NodeState;
+use swarm_core::cli::DockerVersion;
 use swarm_core::control::response::{NodeView as CoreNode, TaskView as CoreTask};
 use swarm_core::runtime::{ContainerInfo, ContainerState};
 use swarmsim::conditions::{ClusterView, ContainerView, NodeView, TaskView};
@@ -41,13 +42,12 @@ const DAEMON_STOP_TIMEOUT: Duration = Duration::from_secs(20);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// A query for an `expect` poll: short, so a dead or cut-off manager does not stall the poll.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
-/// The docker version whose output swarmctl prints (core's; the simulator's run records name
-/// the same).
-const SWARMCTL_OUTPUT_PROFILE: &str = "1.12";
 /// A containerd call during setup or cleanup.
 const CTR_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Swarmd {
+    /// The docker swarmd and swarmctl imitate (`--docker-version`): behaviour and output.
+    docker_version: DockerVersion,
     swarmd_path: PathBuf,
     swarmctl_path: PathBuf,
     /// Each node's `tcp://` control addresses from its `daemon_hosts` (`tcp://0.0.0.0:5555`).
@@ -78,7 +78,7 @@ impl RunPlaces {
 impl Swarmd {
     /// Finds `swarmd` and `swarmctl` next to this executable (cargo builds all three into the
     /// same directory).
-    pub fn new(nodes: &[NodeDef]) -> Result<Swarmd, String> {
+    pub fn new(nodes: &[NodeDef], docker_version: DockerVersion) -> Result<Swarmd, String> {
         let me = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
         let beside = |name: &str| -> Result<PathBuf, String> {
             let path = me.with_file_name(name);
@@ -89,6 +89,7 @@ impl Swarmd {
             }
         };
         Ok(Swarmd {
+            docker_version,
             swarmd_path: beside("swarmd")?,
             swarmctl_path: beside("swarmctl")?,
             tcp_hosts: nodes
@@ -122,6 +123,8 @@ impl Swarmd {
             self.swarmctl_path.display().to_string(),
             "-H".to_string(),
             format!("unix://{}", Self::socket(lab, node).display()),
+            "--docker-version".to_string(),
+            self.docker_version.as_str().to_string(),
         ];
         argv.extend(args.iter().cloned());
         let mut command = exec::in_netns(&lab.nodes[node].netns_path(), &argv);
@@ -296,6 +299,8 @@ impl Backend for Swarmd {
             Self::namespace(lab, node),
             "--hostname".into(),
             place.name.clone(),
+            "--docker-version".into(),
+            self.docker_version.as_str().into(),
         ];
         for host in &self.tcp_hosts[node] {
             argv.push("-H".into());
@@ -418,9 +423,9 @@ impl Backend for Swarmd {
         format!("swarmd {}", env!("CARGO_PKG_VERSION"))
     }
 
-    /// swarmctl prints core's tables and words, docker 1.12's, as the simulator does.
+    /// swarmctl prints core's tables and words for the docker the run imitates, as the simulator does.
     fn output_profile(&self, _daemon_version: &str) -> String {
-        SWARMCTL_OUTPUT_PROFILE.to_string()
+        self.docker_version.as_str().to_string()
     }
 }
 

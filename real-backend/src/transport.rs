@@ -423,9 +423,9 @@ pub async fn bootstrap_certificate(
     let ca = read_frame(&mut io).await.map_err(|e| e.to_string())?.ok_or("connection closed")?;
     let digest = crate::tls::ca_digest(&ca);
     if digest != expected_digest {
-        return Err(format!(
-            "error while validating Root CA Certificate: remote CA does not match fingerprint. Expected: {expected_digest}"
-        ));
+        // Docker's words (seen on 20.10): the token's digest printed back as 64 hex digits.
+        let expected = swarm_core::tokens::digest_hex(expected_digest).unwrap_or_else(|| expected_digest.to_string());
+        return Err(format!("remote CA does not match fingerprint. Expected: {expected}"));
     }
     let (csr_der, key_pkcs8) = crate::tls::new_csr(advertise_ip).map_err(|e| e.to_string())?;
     let anon = crate::tls::anonymous_client_config(&ca).map_err(|e| e.to_string())?;

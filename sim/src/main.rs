@@ -45,6 +45,10 @@ enum Cmd {
         /// Write what each step showed (a JSON run record, for `conform`) to this file.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+        /// Go on after a failed check or expectation (the run still fails, with its first
+        /// failure), so the record holds every step.
+        #[arg(long)]
+        keep_going: bool,
         /// The docker imitated, 1.12 or 20.10 (default: the scenario's `docker_version`).
         #[arg(long, value_name = "VERSION", value_parser = parse_docker_version)]
         docker_version: Option<DockerVersion>,
@@ -141,8 +145,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Cmd::Run { file, backend: Backend::Sim, seed, trace, snapshots, record, docker_version } => {
-            run(file, seed, trace, snapshots, record, docker_version)
+        Cmd::Run { file, backend: Backend::Sim, seed, trace, snapshots, record, docker_version, keep_going } => {
+            run(file, seed, trace, snapshots, record, docker_version, keep_going)
         }
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
@@ -272,7 +276,7 @@ fn record_on(backend: Backend, file: &Path, seed: Option<u64>, version: DockerVe
     let status = std::process::Command::new(&live)
         .args(["run".as_ref(), file.as_os_str(), "--backend".as_ref(), name.as_ref(), "--record".as_ref()])
         .arg(&record)
-        .args(["--docker-version", version.as_str()])
+        .args(["--docker-version", version.as_str(), "--keep-going"])
         .stdout(std::io::stderr())
         .status()
         .map_err(|e| format!("cannot start {}: {e}", live.display()))?;
@@ -300,6 +304,7 @@ fn run(
     snapshots: PathBuf,
     record: Option<PathBuf>,
     docker_version: Option<DockerVersion>,
+    keep_going: bool,
 ) -> ExitCode {
     let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
@@ -314,7 +319,13 @@ fn run(
         scenario.docker_version = version;
         replay.push_str(&format!(" --docker-version {version}"));
     }
-    let options = RunOptions { seed, keep_trace: trace.is_some(), snapshot_dir: Some(snapshots), ..Default::default() };
+    let options = RunOptions {
+        seed,
+        keep_trace: trace.is_some(),
+        snapshot_dir: Some(snapshots),
+        keep_going,
+        ..Default::default()
+    };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
     let report = match outcome {
         Ok(r) => r,

@@ -33,6 +33,9 @@ pub struct RunOptions {
     pub chaos: Option<ChaosPlan>,
     /// A deliberate bug to switch on in every node (only with the `planted-bugs` feature).
     pub planted: Option<swarm_core::planted::PlantedBug>,
+    /// After a failed check or expectation, go on with the next step (the run still fails, with
+    /// its first failure): `conform` records everything a user would see.
+    pub keep_going: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,8 +247,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                     }
                 }
                 if !problems.is_empty() {
-                    failure = Some(fail(problems.join("; ")));
-                    break;
+                    failure.get_or_insert(fail(problems.join("; ")));
+                    if !options.keep_going {
+                        break;
+                    }
                 }
             }
             StepAction::Kill { target } => {
@@ -258,8 +263,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                         let _ = writeln!(transcript, "#   {note}");
                     }
                     Err(e) => {
-                        failure = Some(fail(e));
-                        break;
+                        failure.get_or_insert(fail(e));
+                        if !options.keep_going {
+                            break;
+                        }
                     }
                 }
             }
@@ -272,8 +279,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                         let _ = writeln!(transcript, "#   {note}");
                     }
                     Err(e) => {
-                        failure = Some(fail(e));
-                        break;
+                        failure.get_or_insert(fail(e));
+                        if !options.keep_going {
+                            break;
+                        }
                     }
                 }
             }
@@ -311,9 +320,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                 } else {
                     let seen = seen.unwrap_or_default();
                     let _ = writeln!(transcript, "# expect: {} — FAILED ({seen})", expectation.text);
-                    failure =
-                        Some(fail(format!("expectation not met: {} (at {}: {seen})", expectation.text, world.now)));
-                    break;
+                    failure.get_or_insert(fail(format!(
+                        "expectation not met: {} (at {}: {seen})",
+                        expectation.text, world.now
+                    )));
+                    if !options.keep_going {
+                        break;
+                    }
                 }
             }
         }

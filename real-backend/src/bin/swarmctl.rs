@@ -26,7 +26,7 @@ mod real {
     use swarmd::api::{self, ApiRequest, ApiResponse};
 
     fn usage() -> ! {
-        eprintln!("usage: swarmctl [-H HOST] [--format json] COMMAND [ARGS...]\n       swarmctl -H HOST metrics\n       swarmctl curl http://IP:PORT/");
+        eprintln!("usage: swarmctl [-H HOST] [--format json] [--docker-version 1.12|20.10] COMMAND [ARGS...]\n       swarmctl -H HOST metrics\n       swarmctl curl http://IP:PORT/");
         exit(125)
     }
 
@@ -42,6 +42,8 @@ mod real {
         let mut args: Vec<String> = std::env::args().skip(1).collect();
         let mut host = std::env::var("SWARMD_HOST").unwrap_or_else(|_| "unix:///var/lib/swarmd/swarmd.sock".into());
         let mut json = false;
+        // The docker whose tables and texts to print (`--docker-version`, as swarmsim's).
+        let mut docker_version = cli::DockerVersion::default();
         // Leading options of swarmctl itself; the rest is docker's grammar.
         loop {
             match args.first().map(String::as_str) {
@@ -55,6 +57,14 @@ mod real {
                 }
                 Some("--format") if args.len() > 1 => {
                     json = args[1] == "json" || args[1] == "{{json .}}";
+                    args.drain(..2);
+                }
+                Some("--docker-version") if args.len() > 1 => {
+                    let Some(v) = cli::DockerVersion::parse(&args[1]) else {
+                        eprintln!("swarmctl: --docker-version {:?} is not 1.12 or 20.10", args[1]);
+                        exit(125)
+                    };
+                    docker_version = v;
                     args.drain(..2);
                 }
                 Some("-h") | Some("--help") | None => usage(),
@@ -74,7 +84,7 @@ mod real {
         }
         let line = args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
         let invocation = match cli::parse(&line) {
-            Ok(i) => i,
+            Ok(i) => i.for_docker(docker_version),
             Err(e) => {
                 eprintln!("{e}");
                 let flag_error = e.contains("unknown flag")

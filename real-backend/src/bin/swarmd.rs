@@ -53,6 +53,14 @@ mod real {
         /// error, warn, info, debug, trace.
         #[arg(long, default_value = "info")]
         log_level: String,
+        /// The docker whose behaviour the node imitates where versions differ (address ranges,
+        /// scale-down): 1.12 or 20.10.
+        #[arg(long, default_value = "1.12", value_parser = parse_docker_version)]
+        docker_version: swarm_core::cli::DockerVersion,
+    }
+
+    fn parse_docker_version(text: &str) -> Result<swarm_core::cli::DockerVersion, String> {
+        swarm_core::cli::DockerVersion::parse(text).ok_or_else(|| format!("{text:?} is not 1.12 or 20.10"))
     }
 
     pub fn main() {
@@ -111,7 +119,7 @@ mod real {
             resources: swarmd::daemon::host_resources(),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             engine_labels: Default::default(),
-            docker_version: Default::default(),
+            docker_version: args.docker_version,
         };
         let listen = Arc::new(|ip: IpAddr, port: u16| -> swarmd::transport::BoxFuture<std::io::Result<MeshListener>> {
             Box::pin(async move {

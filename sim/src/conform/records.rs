@@ -8,11 +8,13 @@ use crate::scenario;
 use std::path::Path;
 use swarm_core::cli::DockerVersion;
 
-/// Runs the scenario on the simulator and records it as `swarmsim run FILE --record` would.
+/// Runs the scenario on the simulator and records it as `swarmsim run FILE --keep-going --record`
+/// would.
 pub fn simulate(file: &Path, seed: Option<u64>, version: DockerVersion) -> Result<RunRecord, String> {
     let mut scenario = scenario::load(file).map_err(|e| e.to_string())?;
     scenario.docker_version = version;
-    let options = RunOptions { seed, ..Default::default() };
+    // Every step, past failed checks: a comparison wants all a user would see.
+    let options = RunOptions { seed, keep_going: true, ..Default::default() };
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)))
         .map_err(|_| format!("the simulator crashed running {}; replay it with `swarmsim run`", file.display()))?;
     Ok(report.record(&file.display().to_string(), report.exit_code()))
