@@ -89,9 +89,9 @@ struct ConformArgs {
     /// Also write the comparison as one JSON document to this file.
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
-    /// Print only CONFORMANCE.md's table rows for these runs.
-    #[arg(long)]
-    markdown: bool,
+    /// Also write CONFORMANCE.md's table rows for these runs (one per pair of backends).
+    #[arg(long, value_name = "OUT")]
+    markdown: Option<PathBuf>,
     /// The docker the simulator (and swarmd) imitate: 20.10 by default, the version real swarm
     /// runs here, so that whole tables compare.
     #[arg(long, value_name = "VERSION", value_parser = parse_docker_version, default_value = "20.10", conflicts_with = "records")]
@@ -259,7 +259,12 @@ fn conform(args: ConformArgs) -> ExitCode {
             return bad_input(format!("cannot write {}: {e}", path.display()));
         }
     }
-    print!("{}", if args.markdown { report.markdown_rows() } else { report.text() });
+    if let Some(path) = &args.markdown {
+        if let Err(e) = std::fs::write(path, report.markdown_rows()) {
+            return bad_input(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    print!("{}", report.text());
     ExitCode::from(report.exit_code())
 }
 
