@@ -12,9 +12,16 @@ use std::collections::BTreeMap;
 /// What the CLI prints for `reply` (stdout on success, stderr on an error).
 pub fn render(invocation: &Invocation, reply: &Reply) -> String {
     match reply {
-        Err(e) => match &invocation.view.curl {
-            Some(curl) => format!("curl: (7) Failed to connect to port {}: {e}\n", curl.port),
-            None => format!("Error response from daemon: {e}\n"),
+        Err(e) => match (&invocation.view.curl, &invocation.request) {
+            (Some(curl), _) => format!("curl: (7) Failed to connect to port {}: {e}\n", curl.port),
+            // `service scale` names the service each refusal is about (docker/cli
+            // `service/scale.go`, 1.12's `api/client/service/scale.go` alike; seen on 20.10:
+            // `web: Error response from daemon: ...`). The request is one write here, so a
+            // refusal is every service's.
+            (None, Request::ScaleServices { scales }) => {
+                scales.iter().map(|(name, _)| format!("{name}: Error response from daemon: {e}\n")).collect()
+            }
+            (None, _) => format!("Error response from daemon: {e}\n"),
         },
         Ok(response) => render_response(invocation, response),
     }

@@ -38,7 +38,13 @@ pub use crate::message::CLUSTER_PORT;
 /// How long `swarm join` waits before answering (docker: 20 s).
 const JOIN_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a follower waits for the leader to answer a forwarded write.
+/// docker's deadline on a control call it makes to swarmkit (moby `swarmRequestTimeout`).
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a manager may have had no leader before a control call fails at once instead of
+/// waiting for one (swarmkit raft `lostQuorumTimeout`: 10 ticks of 1 s).
+const LOST_QUORUM_TIMEOUT: Duration = Duration::from_secs(10);
+/// A control call that ran out of docker's deadline, as the CLI prints the gRPC error.
+const DEADLINE_EXCEEDED: &str = "rpc error: code = DeadlineExceeded desc = context deadline exceeded";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeConfig {
@@ -53,8 +59,31 @@ pub struct NodeConfig {
 }
 
 enum Pending {
-    Join { req_id: u64, deadline: Instant },
-    Forward { req_id: u64, deadline: Instant },
+    Join {
+        req_id: u64,
+        deadline: Instant,
+    },
+    Forward {
+        req_id: u64,
+        deadline: Instant,
+    },
+    /// A control call on a manager that has had no leader for less than `LOST_QUORUM_TIMEOUT`:
+    /// it waits for one (swarmkit's `LeaderConn` polls), until docker's deadline.
+    AwaitLeader {
+        req_id: u64,
+        request: Box<Request>,
+        deadline: Instant,
+    },
+}
+
+impl Pending {
+    fn deadline(&self) -> Instant {
+        match self {
+            Pending::Join { deadline, .. }
+            | Pending::Forward { deadline, .. }
+            | Pending::AwaitLeader { deadline, .. } => *deadline,
+        }
+    }
 }
 
 enum Membership {
@@ -96,6 +125,9 @@ pub struct Node {
     /// The latest time a driver handed in: every deadline and timeout in core assumes time
     /// never goes backwards, so `handle` asserts it at the door.
     last_now: Instant,
+    /// Since when this manager has known no leader (swarmkit counts `ticksWithNoLeader`):
+    /// past `LOST_QUORUM_TIMEOUT`, control calls fail at once.
+    no_leader_since: Option<Instant>,
     /// What the node serves (ports, VIPs, remote addresses), for a driver that asked.
     serving: crate::serve::Serving,
 }
@@ -139,6 +171,7 @@ impl Node {
             planted: crate::planted::Planted::default(),
             root_ca_digest: None,
             last_now: Instant::ZERO,
+            no_leader_since: None,
             serving: crate::serve::Serving::default(),
         }
     }
@@ -237,9 +270,7 @@ impl Node {
             }
         };
         for p in self.pending.values() {
-            consider(Some(match p {
-                Pending::Join { deadline, .. } | Pending::Forward { deadline, .. } => *deadline,
-            }));
+            consider(Some(p.deadline()));
         }
         if let Some(m) = self.member() {
             consider(m.agent.next_deadline());
@@ -273,7 +304,54 @@ impl Node {
             self.on_message(now, from, msg);
             self.route_sends(&mut loopback);
         }
+        self.track_leader(now);
         self.refresh_serving();
+    }
+
+    /// Notes when the leader was lost, and hands the calls that waited for one on.
+    fn track_leader(&mut self, now: Instant) {
+        let leader_known = match self.member() {
+            Some(Member { manager: Some(mgr), .. }) => mgr.is_leader() || mgr.leader_addr().is_some(),
+            _ => {
+                self.no_leader_since = None;
+                return;
+            }
+        };
+        if !leader_known {
+            self.no_leader_since.get_or_insert(now);
+            return;
+        }
+        self.no_leader_since = None;
+        let waiting: Vec<u64> =
+            self.pending.iter().filter(|(_, p)| matches!(p, Pending::AwaitLeader { .. })).map(|(k, _)| *k).collect();
+        for key in waiting {
+            if let Some(Pending::AwaitLeader { req_id, request, .. }) = self.pending.remove(&key) {
+                if request.is_write() {
+                    self.write(now, req_id, *request);
+                } else {
+                    self.read(now, req_id, &request);
+                }
+            }
+        }
+        let mut loopback = VecDeque::new();
+        self.route_sends(&mut loopback);
+        while let Some((from, msg)) = loopback.pop_front() {
+            self.on_message(now, from, msg);
+            self.route_sends(&mut loopback);
+        }
+    }
+
+    /// A control call on a manager that knows no leader: fails at once once the leader has
+    /// been gone for `LOST_QUORUM_TIMEOUT` (swarm's "does not have a leader"), else waits
+    /// for one until docker's deadline.
+    fn no_leader(&mut self, now: Instant, req_id: u64, request: Request) {
+        let since = *self.no_leader_since.get_or_insert(now);
+        if now.saturating_since(since) > LOST_QUORUM_TIMEOUT {
+            return self.reply(req_id, Err(NO_LEADER_ERROR.into()));
+        }
+        let key = self.new_request_id();
+        self.pending
+            .insert(key, Pending::AwaitLeader { req_id, request: Box::new(request), deadline: now + FORWARD_TIMEOUT });
     }
 
     /// Moves `Send`s addressed to this node from the outputs into the loopback queue.
@@ -290,22 +368,15 @@ impl Node {
     }
 
     fn on_timer(&mut self, now: Instant) {
-        let expired: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| match p {
-                Pending::Join { deadline, .. } | Pending::Forward { deadline, .. } => *deadline <= now,
-            })
-            .map(|(k, _)| *k)
-            .collect();
+        let expired: Vec<u64> = self.pending.iter().filter(|(_, p)| p.deadline() <= now).map(|(k, _)| *k).collect();
         for key in expired {
             match self.pending.remove(&key).expect("listed above") {
                 Pending::Join { req_id, .. } => {
                     self.reply(req_id, Err(JOIN_TIMED_OUT.into()));
                     // The attempt goes on in the background, as docker's does.
                 }
-                Pending::Forward { req_id, .. } => {
-                    self.reply(req_id, Err("context deadline exceeded".into()));
+                Pending::Forward { req_id, .. } | Pending::AwaitLeader { req_id, .. } => {
+                    self.reply(req_id, Err(DEADLINE_EXCEEDED.into()));
                 }
             }
         }
@@ -459,7 +530,7 @@ impl Node {
                     return;
                 }
                 let Some(leader) = mgr.leader_addr() else {
-                    return self.reply(req_id, Err(NO_LEADER_ERROR.into()));
+                    return self.no_leader(now, req_id, request);
                 };
                 let request_id = self.new_request_id();
                 self.pending.insert(request_id, Pending::Forward { req_id, deadline: now + FORWARD_TIMEOUT });
@@ -491,7 +562,7 @@ impl Node {
             }
         };
         let Some((leader, asker, asker_addr)) = forward_to else {
-            return self.reply(req_id, Err(NO_LEADER_ERROR.into()));
+            return self.no_leader(now, req_id, request.clone());
         };
         let request_id = self.new_request_id();
         self.pending.insert(request_id, Pending::Forward { req_id, deadline: now + FORWARD_TIMEOUT });
