@@ -52,25 +52,17 @@ impl Node {
         networks
     }
 
+    /// A container as docker finds one: by its full name, or by its ID or a unique prefix of
+    /// it. (A service name is no container's name: `docker exec mynginx` is refused with
+    /// `No such container`, as docker 20.10 does; conformance found the simulator accepting
+    /// name prefixes.)
     fn find_container(&self, name: &str) -> Option<String> {
         let agent = self.agent()?;
         if agent.containers.contains_key(name) {
             return Some(name.to_string());
         }
-        // Docker accepts ID prefixes; swarmsim also accepts a name prefix such as `mynginx.2`,
-        // since task IDs are not known before the run.
-        let matches: Vec<&ContainerInfo> = agent
-            .containers
-            .values()
-            .filter(|c| c.id.starts_with(name) || c.name.starts_with(&format!("{name}.")))
-            .collect();
-        if matches.len() == 1 {
-            return Some(matches[0].name.clone());
-        }
-        // Several (a slot's dead container beside its replacement): the one running, if unique.
-        let running: Vec<&&ContainerInfo> =
-            matches.iter().filter(|c| matches!(c.state, ContainerState::Running { .. })).collect();
-        (running.len() == 1).then(|| running[0].name.clone())
+        let matches: Vec<&ContainerInfo> = agent.containers.values().filter(|c| c.id.starts_with(name)).collect();
+        (matches.len() == 1).then(|| matches[0].name.clone())
     }
 
     pub(super) fn kill(&mut self, req_id: u64, containers: &[String]) {
