@@ -203,7 +203,12 @@ async fn kill_leader_mid_create(crash_after_ms: u64) {
     for _ in 0..120 {
         let mut done = true;
         for h in HOSTS {
-            let ls = ok(&registry, h, "service ls").await;
+            // A follower forwards the read to the leader (swarmkit's raft proxy); the restarted
+            // daemon's first call can time out while its connections come back: asked again.
+            let ls = match command(&registry, h, "service ls").await {
+                Some(reply @ Ok(_)) => cli::render(&cli::parse("service ls").unwrap(), &reply),
+                _ => String::new(),
+            };
             done &= ls.lines().filter(|l| l.contains(" web ")).count() == 1 && ls.lines().count() == 2;
         }
         if done {

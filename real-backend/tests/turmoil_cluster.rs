@@ -230,8 +230,17 @@ fn run(seed: u64, tls: bool) -> Vec<String> {
         let (final_leader, final_term) = wait_for_one_leader(&reg, &HOSTS, term, Duration::from_secs(90)).await;
         note(format!("converged: leader {final_leader} term {final_term}"));
         let start = tokio::time::Instant::now();
+        let invocation = cli::parse("service ls").expect("valid command line");
         loop {
-            let ls = ok(&reg, leader, "service ls").await;
+            // The old leader forwards the read to the new one (swarmkit's raft proxy sends reads
+            // to the leader). Its first frame on the connection the partition broke is lost
+            // (swarmd's transport finds out on that write and dials again), so that first
+            // call times out after 20 s; it is asked again, as a user would.
+            let reply = command(&reg, leader, "service ls").await;
+            let ls = cli::render(&invocation, &reply);
+            if reply.is_err() {
+                note(format!("{leader}: service ls: {ls}"));
+            }
             if ls.contains("web") && ls.contains("1/1") {
                 break;
             }
