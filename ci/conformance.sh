@@ -47,6 +47,17 @@ for f in scenarios/walkthrough.toml conformance/suite/*.toml; do
   code=0
   ./target/release/swarmsim conform "$f" --backends sim,swarmd,docker --json "$out/$name.json" \
     --markdown "$out/$name.md" > "$out/$name.txt" 2> "$out/$name.log" || code=$?
+  if [ "$code" -eq 1 ]; then
+    # Real clusters' timings vary (an election, a worker's reconnection backoff): a scenario
+    # that differs is run once more, and a pass then is reported as flaky, not hidden.
+    echo "   differed; running $name once more (its first report: $out/$name.first.txt)"
+    sed -n '/^summary:/,$p' "$out/$name.txt"
+    mv "$out/$name.txt" "$out/$name.first.txt"
+    code=0
+    ./target/release/swarmsim conform "$f" --backends sim,swarmd,docker --json "$out/$name.json" \
+      --markdown "$out/$name.md" > "$out/$name.txt" 2> "$out/$name.log" || code=$?
+    [ "$code" -eq 0 ] && echo "   FLAKY: $name agreed on its second run"
+  fi
   # The summary: one line per pair of backends, and the verdict.
   sed -n '/^summary:/,$p' "$out/$name.txt"
   echo "   ($(( $(date +%s) - start )) s; report $out/$name.txt, transcripts $out/$name.log)"
