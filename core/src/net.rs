@@ -11,9 +11,36 @@ use crate::ids::{NetworkId, ServiceId, TaskId};
 use core::net::Ipv4Addr;
 use std::collections::BTreeMap;
 
+/// imbl's own `Deserialize` reserves as many entries as the input's length prefix claims, so a
+/// 28-byte frame announcing 2^62 services aborted swarmd (found by `fuzz/`'s `wire_frame`).
+/// These read through serde's std collections, which grow as entries actually arrive, then
+/// convert: same values, no allocation the bytes do not pay for.
+mod cautious {
+    use serde::{Deserialize, Deserializer};
+    use std::collections::BTreeMap;
+
+    pub fn ord_map<'de, D, K, V>(d: D) -> Result<imbl::OrdMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord + Clone,
+        V: Deserialize<'de> + Clone,
+    {
+        Ok(BTreeMap::<K, V>::deserialize(d)?.into_iter().collect())
+    }
+
+    pub fn vector<'de, D, T>(d: D) -> Result<imbl::Vector<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de> + Clone,
+    {
+        Ok(Vec::<T>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
     /// Persistent map: copies share structure (see `manager::directory`).
+    #[serde(deserialize_with = "cautious::ord_map")]
     pub services: imbl::OrdMap<String, ServiceEntry>,
     /// The routing mesh's network, so a node can tell the ingress VIP from the others.
     pub ingress_network: Option<NetworkId>,
@@ -27,6 +54,7 @@ pub struct ServiceEntry {
     pub vips: Vec<(NetworkId, NetAddr)>,
     /// Running tasks only, ordered by container name (task name, then ID); a persistent
     /// vector, so an update is O(log n) and copies share structure.
+    #[serde(deserialize_with = "cautious::vector")]
     pub backends: imbl::Vector<Backend>,
 }
 

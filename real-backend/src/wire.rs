@@ -121,4 +121,13 @@ mod tests {
         bad.extend([0xff; 8]);
         let _ = decode(&bad);
     }
+
+    /// Found by `fuzz/`'s `wire_frame`: a directory push whose service map claims 2^62 entries
+    /// in 28 bytes aborted the daemon (imbl reserved them all before reading one).
+    #[test]
+    fn a_frame_claiming_more_entries_than_it_carries_is_an_error_not_an_abort() {
+        let frame =
+            [4, 7, 5, 255, 255, 255, 255, 255, 255, 255, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 98, 100, 49];
+        assert!(matches!(decode(&frame), Err(WireError::Payload(_))));
+    }
 }
