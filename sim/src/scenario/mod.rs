@@ -163,7 +163,18 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let file = SourceFile { path, text: source };
     let raw: RawScenario = toml::from_str(source).map_err(|e| {
         // toml's own messages may span lines ("invalid string\nexpected ..."): keep one line.
-        let message = friendly_serde_message(&e.message().trim().replace('\n', "; "));
+        let mut message = friendly_serde_message(&e.message().trim().replace('\n', "; "));
+        if message.is_empty() {
+            // toml gives no words for a control character (found by fuzz/'s `scenario_file`):
+            // name the character it stopped at.
+            message = match e.span().and_then(|span| source.get(span.start..)).and_then(|rest| rest.chars().next()) {
+                Some(c) => format!(
+                    "unexpected character {c:?} (U+{:04X}): TOML allows no control characters but tab",
+                    c as u32
+                ),
+                None => "the file is not valid TOML".to_string(),
+            };
+        }
         match e.span() {
             Some(span) => file.error(span, message),
             None => ScenarioError::whole_file(path, message),

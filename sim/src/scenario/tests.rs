@@ -715,3 +715,10 @@ fn docker_version_is_read_from_the_header() {
     let s = parse(Path::new("x.toml"), text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.docker_version, swarm_core::cli::DockerVersion::V20_10);
 }
+
+#[test]
+fn a_control_character_in_a_comment_is_named_in_the_error() {
+    let e = parse(Path::new("ctl.toml"), "seed = 1\n# a comment with a \u{10} in it\n").unwrap_err();
+    assert_eq!((e.line, e.column), (2, 20));
+    assert_eq!(e.message, "unexpected character '\\u{10}' (U+0010): TOML allows no control characters but tab");
+}
