@@ -842,7 +842,11 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
         }
         let unit_nanos =
             duration_unit_nanos(unit).ok_or_else(|| format!("time: unknown unit {unit:?} in duration {s:?}"))?;
-        total_nanos += decimal_times(whole, fraction, unit_nanos).ok_or_else(invalid)?;
+        // Checked: a long enough string of `555h` overflows even u128 (found by fuzzing);
+        // Go answers "invalid duration" for any value past its int64 as well.
+        total_nanos = decimal_times(whole, fraction, unit_nanos)
+            .and_then(|nanos| total_nanos.checked_add(nanos))
+            .ok_or_else(invalid)?;
         rest = after_unit;
     }
     let nanos = u64::try_from(total_nanos).map_err(|_| invalid())?;
@@ -1422,6 +1426,13 @@ mod tests {
         assert_eq!(parse_go_duration(""), Err("time: invalid duration \"\"".into()));
         assert_eq!(parse_go_duration("-5s"), Err("time: invalid duration \"-5s\"".into()));
         assert_eq!(parse_go_duration(".s"), Err("time: invalid duration \".s\"".into()));
+    }
+
+    /// Found by fuzz/'s `docker_command`: terms whose sum passes u128 panicked in debug builds.
+    #[test]
+    fn a_duration_too_long_for_any_integer_is_invalid_not_a_panic() {
+        let huge = "5555555555555555555555555h".repeat(200);
+        assert_eq!(parse_go_duration(&huge), Err(format!("time: invalid duration {huge:?}")));
     }
 
     #[test]
