@@ -157,7 +157,7 @@ pub fn service_ls(services: &[ServiceView], quiet: bool, version: DockerVersion)
                     s.id.short().to_string(),
                     s.spec.name.clone(),
                     mode_word(&s.spec.mode).to_string(),
-                    replicas,
+                    with_max_per_node(replicas, s),
                     without_digest(&s.spec.task.image).to_string(),
                     ingress_ports(s),
                 ],
@@ -359,6 +359,14 @@ fn container_status(state: &ContainerState, now: Instant) -> String {
         ContainerState::Exited { exit_code, at } => {
             format!("Exited ({exit_code}) {} ago", human_duration(now.saturating_since(*at)))
         }
+    }
+}
+
+/// docker/cli's `2/2 (max 1 per node)` for a service with `--replicas-max-per-node` (20.10).
+fn with_max_per_node(replicas: String, service: &crate::api::Service) -> String {
+    match service.spec.task.placement.max_replicas {
+        0 => replicas,
+        max => format!("{replicas} (max {max} per node)"),
     }
 }
 
