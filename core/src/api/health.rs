@@ -9,6 +9,10 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// swarm's executor's `ErrContainerUnhealthy`: the cause after an unhealthy task's exit code,
+/// `task: non-zero exit (143): dockerexec: unhealthy container`.
+pub const UNHEALTHY_CONTAINER: &str = "dockerexec: unhealthy container";
+
 /// dockerd's defaults for a health check that leaves a field zero (`daemon/health.go`).
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(30);

@@ -58,8 +58,7 @@ struct HealthWatch {
     unhealthy: bool,
 }
 
-/// swarm's executor's `ErrContainerUnhealthy`, the cause after a task's exit code.
-pub const UNHEALTHY_CONTAINER: &str = "dockerexec: unhealthy container";
+use crate::api::health::UNHEALTHY_CONTAINER;
 
 #[derive(Debug)]
 enum SessionState {
