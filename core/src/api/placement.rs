@@ -39,9 +39,36 @@ impl std::fmt::Display for SpreadOver {
     }
 }
 
+/// Whether a task made from `task` must be replaced to follow the service's `service`
+/// template (swarmkit's `IsTaskDirty`): not when they differ only in these placement fields
+/// (preferences, max replicas) and the task is already on a node — they say where new tasks
+/// go, not how a task runs. An unplaced task is replaced, so it waits under the new rules.
+pub fn task_is_dirty(service: &super::TaskTemplate, task: &super::TaskTemplate, on_a_node: bool) -> bool {
+    if service == task {
+        return false;
+    }
+    if !on_a_node || service.placement == task.placement {
+        return true;
+    }
+    let mut same_placement = task.clone();
+    same_placement.placement = service.placement.clone();
+    *service != same_placement
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placed_task_is_not_replaced_for_a_change_of_preferences_or_max_replicas_alone() {
+        let old = super::super::TaskTemplate::for_image("nginx");
+        let mut new = old.clone();
+        new.placement.max_replicas = 2;
+        assert!(!task_is_dirty(&new, &old, true));
+        assert!(task_is_dirty(&new, &old, false), "a pending task waits under the new limit");
+        new.image = "nginx:1.25".into();
+        assert!(task_is_dirty(&new, &old, true));
+    }
 
     #[test]
     fn only_spread_preferences_are_accepted() {

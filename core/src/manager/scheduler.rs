@@ -371,11 +371,16 @@ impl<'s> Round<'s> {
             Some(Filter::Constraints)
         } else if req.host_ports.iter().any(|p| load.host_ports.contains(p)) {
             Some(Filter::HostPort)
-        } else if !below_max_replicas(req, service_tasks, i) {
+        } else if !self.below_max_replicas(req, service_tasks, i) {
             Some(Filter::MaxReplicas)
         } else {
             None
         }
+    }
+
+    fn below_max_replicas(&self, req: &Requirements, service_tasks: ServiceTasks, i: usize) -> bool {
+        below_max_replicas(req, service_tasks, i)
+            || self.planted.is(crate::planted::PlantedBug::SchedulerIgnoresMaxReplicas)
     }
 
     fn passes(&self, i: usize, req: &Requirements, service_tasks: ServiceTasks) -> bool {
@@ -388,7 +393,7 @@ impl<'s> Round<'s> {
         let load = &self.loads[i];
         let fits = reservation_fits(load.reserved, self.nodes[i].description.resources, req.reservations)
             && !req.host_ports.iter().any(|p| load.host_ports.contains(p))
-            && below_max_replicas(req, service_tasks, i);
+            && self.below_max_replicas(req, service_tasks, i);
         debug_assert_eq!(fits, self.passes(i, req, service_tasks));
         fits
     }

@@ -524,6 +524,8 @@ impl Runtime for ContainerdRuntime {
                         .get(LABEL_PORTS)
                         .map(|p| p.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
                         .unwrap_or_default(),
+                    // swarmd runs no health probes yet (see ARCHITECTURE.md).
+                    health: None,
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));

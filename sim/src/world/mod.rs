@@ -157,6 +157,8 @@ pub struct World {
     /// Named conditions reached at least once ("sometimes" assertions).
     pub sometimes: BTreeSet<String>,
     checker: Checker,
+    /// (leader, applied index) at the last health check (`check_health`).
+    health_checked_at: Option<(NodeIndex, u64)>,
     timer_spins: TimerSpins,
     /// The leader store's applied index when "sometimes" conditions were last looked for.
     sometimes_checked_at: u64,
@@ -221,6 +223,7 @@ impl World {
             violation: None,
             sometimes: BTreeSet::new(),
             checker: Checker::default(),
+            health_checked_at: None,
             timer_spins: TimerSpins::default(),
             sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
@@ -329,6 +332,24 @@ impl World {
             if let Err(v) = self.checker.after_event(managers) {
                 self.violation = Some(v);
             }
+        }
+        if self.violation.is_none() {
+            self.check_health();
+        }
+    }
+
+    /// `checkers::health`, when the leader's store changed (a task only becomes RUNNING then;
+    /// a container's health never goes back to starting within one run).
+    fn check_health(&mut self) {
+        let Some(leader) = self.leader_index() else { return };
+        let Some(mgr) = self.hosts[leader].node.observe().manager() else { return };
+        let mark = (leader, mgr.applied_index());
+        if self.health_checked_at == Some(mark) {
+            return;
+        }
+        self.health_checked_at = Some(mark);
+        if let Err(v) = crate::checkers::health::never_running_before_healthy(mgr.store(), &self.hosts) {
+            self.violation = Some(format!("invariant violated: {v}"));
         }
     }
 
