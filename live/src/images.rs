@@ -30,8 +30,10 @@ pub struct BuiltImage {
     /// The name the scenario uses (`missing_images` lists these).
     pub name: String,
     pub tar: PathBuf,
-    /// Dockerfile instructions: `CMD [...]`, `EXPOSE 80/tcp`.
+    /// Dockerfile instructions: `CMD [...]`, `EXPOSE 80/tcp`, `HEALTHCHECK …`.
     pub changes: Vec<String>,
+    /// The image's own health check, for the OCI config (containerd has no `--change`).
+    pub healthcheck: Option<swarm_core::api::HealthConfig>,
 }
 
 pub fn build_all(images: &[ImageDef], dir: &Path) -> Result<Vec<BuiltImage>, String> {
@@ -61,7 +63,13 @@ fn build(image: &ImageDef, dir: &Path) -> Result<BuiltImage, String> {
     if let Some(health) = &image.healthcheck {
         changes.push(healthcheck_change(health));
     }
-    Ok(BuiltImage { reference: reference(&image.name), name: image.name.clone(), tar, changes })
+    Ok(BuiltImage {
+        reference: reference(&image.name),
+        name: image.name.clone(),
+        tar,
+        changes,
+        healthcheck: image.healthcheck.clone(),
+    })
 }
 
 /// The command as a JSON array. The main program runs under `sh` with a TERM trap because PID 1
@@ -81,7 +89,8 @@ fn command_json(image: &ImageDef) -> String {
         format!("trap 'exit {stop_code}' TERM; while :; do sleep 3600 & wait $!; done")
     };
     let script = match health_prelude(image) {
-        Some(prelude) => format!("{prelude}; {script}"),
+        // The prelude ends in `&`, which already separates it from the next command.
+        Some(prelude) => format!("{prelude} {script}"),
         None => script,
     };
     serde_json::to_string(&["/bin/sh", "-c", &script]).expect("strings serialize")
