@@ -116,7 +116,8 @@ fn health_prelude(image: &ImageDef) -> Option<String> {
 fn healthcheck_change(health: &swarm_core::api::HealthConfig) -> String {
     use swarm_core::cli::humanize::go_duration_string;
     let mut change = String::from("HEALTHCHECK");
-    for (flag, d) in [("interval", health.interval), ("timeout", health.timeout), ("start-period", health.start_period)] {
+    for (flag, d) in [("interval", health.interval), ("timeout", health.timeout), ("start-period", health.start_period)]
+    {
         if !d.is_zero() {
             change.push_str(&format!(" --{flag}={}", go_duration_string(d)));
         }
@@ -172,6 +173,9 @@ mod tests {
         };
         let json = command_json(&flaky);
         assert!(json.contains("(sleep 5; touch /tmp/healthy; sleep 25; rm -f /tmp/healthy) &"), "{json}");
-        assert_eq!(healthcheck_change(flaky.healthcheck.as_ref().unwrap()), "HEALTHCHECK --interval=2s --retries=2 CMD test -e /tmp/healthy");
+        assert_eq!(
+            healthcheck_change(flaky.healthcheck.as_ref().unwrap()),
+            "HEALTHCHECK --interval=2s --retries=2 CMD test -e /tmp/healthy"
+        );
     }
 }

@@ -89,7 +89,8 @@ fn config_json(
             return Err(format!("image change {change:?} has no OCI counterpart here"));
         }
     }
-    let mut config = serde_json::json!({ "Env": ["PATH=/bin"], "Cmd": cmd, "ExposedPorts": exposed, "WorkingDir": "/" });
+    let mut config =
+        serde_json::json!({ "Env": ["PATH=/bin"], "Cmd": cmd, "ExposedPorts": exposed, "WorkingDir": "/" });
     if let Some(h) = healthcheck {
         // docker's image config `Healthcheck`, durations in nanoseconds (swarmd reads it).
         config["Healthcheck"] = serde_json::json!({

@@ -552,14 +552,11 @@ impl ClusterView for SwarmdView<'_> {
 
     fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
         let rows = self.node_rows().as_ref().map_err(Clone::clone)?;
-        Ok(rows
-            .iter()
-            .find(|r| r.node.description.hostname == hostname)
-            .map(|r| NodeView {
-                id: r.node.id.to_string(),
-                state: r.node.status.state,
-                availability: r.node.spec.availability,
-            }))
+        Ok(rows.iter().find(|r| r.node.description.hostname == hostname).map(|r| NodeView {
+            id: r.node.id.to_string(),
+            state: r.node.status.state,
+            availability: r.node.spec.availability,
+        }))
     }
 
     fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String> {

@@ -180,8 +180,10 @@ fn placement_or_health_failure(view: &dyn ClusterView, condition: &Condition) ->
                 Err(e) => return Some(e),
                 Ok(tasks) => tasks.unwrap_or_default(),
             };
-            let on_node =
-                tasks.iter().filter(|t| t.counts_as_running() && t.node_id.as_deref() == Some(node_id.as_str())).count();
+            let on_node = tasks
+                .iter()
+                .filter(|t| t.counts_as_running() && t.node_id.as_deref() == Some(node_id.as_str()))
+                .count();
             (on_node as u64 != *count).then(|| format!("{service} has {on_node} running tasks on {node}"))
         }
         Condition::TaskHealth { service, node, healthy: true } => {
@@ -192,7 +194,9 @@ fn placement_or_health_failure(view: &dyn ClusterView, condition: &Condition) ->
             }
             Some(match containers.first() {
                 None => format!("no container of {service} runs on {node}"),
-                Some(c) => format!("{} is {}", c.name, c.health.map_or("without a health check", HealthStatus::as_ps_str)),
+                Some(c) => {
+                    format!("{} is {}", c.name, c.health.map_or("without a health check", HealthStatus::as_ps_str))
+                }
             })
         }
         Condition::TaskHealth { service, node, healthy: false } => {

@@ -258,11 +258,8 @@ impl SimRuntime {
                 out
             }
             ContainerCommand::Stop { .. } => {
-                let code = self
-                    .containers
-                    .get(&name)
-                    .and_then(|c| self.images.get(&c.image))
-                    .map_or(0, |b| b.stop_exit_code);
+                let code =
+                    self.containers.get(&name).and_then(|c| self.images.get(&c.image)).map_or(0, |b| b.stop_exit_code);
                 self.terminate(name, STOP_DELAY, code)
             }
             ContainerCommand::Kill { .. } => self.terminate(name, KILL_DELAY, 137),

@@ -948,7 +948,10 @@ Ports:
             ..HealthConfig::shell("test -e /tmp/healthy")
         });
         let text = service_inspect_pretty(&[&svc]);
-        assert!(text.contains("Placement:\n Preferences:   [spread=node.labels.zone]\n Max Replicas Per Node:   1\n"), "{text}");
+        assert!(
+            text.contains("Placement:\n Preferences:   [spread=node.labels.zone]\n Max Replicas Per Node:   1\n"),
+            "{text}"
+        );
         assert!(
             text.ends_with(
                 " Healthcheck:\n  Interval = 2s\n  Retries = 1\n  StartPeriod =\t0s\n  Timeout =\t0s\n  Tests:\n\t Test = CMD-SHELL\n\t Test = test -e /tmp/healthy \n"

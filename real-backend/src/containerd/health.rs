@@ -29,8 +29,7 @@ pub(super) struct Probe {
 /// docker's image config `Healthcheck` (`{"Test": [...], "Interval": ns, …}`), if any.
 pub(super) fn image_healthcheck(config: &Value) -> Option<HealthConfig> {
     let h = config.get("config")?.get("Healthcheck")?;
-    let test: Vec<String> =
-        h.get("Test")?.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    let test: Vec<String> = h.get("Test")?.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
     let nanos = |key: &str| Duration::from_nanos(h.get(key).and_then(Value::as_u64).unwrap_or(0));
     Some(HealthConfig {
         test,

@@ -66,7 +66,9 @@ pub fn max_replicas_per_node(store: &Store) -> Result<(), String> {
     for ((service, node), (limit, count)) in per_node {
         if let Some(max) = limit.filter(|&m| m > 0) {
             if count > max {
-                return Err(format!("service {service} has {count} active tasks on node {node}, over its limit of {max} per node"));
+                return Err(format!(
+                    "service {service} has {count} active tasks on node {node}, over its limit of {max} per node"
+                ));
             }
         }
     }

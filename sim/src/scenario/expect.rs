@@ -480,7 +480,10 @@ mod tests {
         assert_eq!(parsed.condition, Condition::RunningTasksOn { service: "web".into(), count: 2, node: "bd1".into() });
         assert_eq!(parsed.node_names, vec![("bd1".to_string(), 27..30)]);
         let parsed = parse("task of web on bd2 is unhealthy");
-        assert_eq!(parsed.condition, Condition::TaskHealth { service: "web".into(), node: "bd2".into(), healthy: false });
+        assert_eq!(
+            parsed.condition,
+            Condition::TaskHealth { service: "web".into(), node: "bd2".into(), healthy: false }
+        );
         assert_eq!(parsed.node_names, vec![("bd2".to_string(), 15..18)]);
         let (at, message) = error("task of web on bd2 is sick");
         assert_eq!((at.as_str(), message.as_str()), ("sick", "expected `healthy` or `unhealthy`, found `sick`"));

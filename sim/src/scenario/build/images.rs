@@ -6,8 +6,8 @@ use crate::scenario::images::merge_with_defaults;
 use crate::scenario::model::{ImageDef, ImageExit};
 use crate::scenario::raw::RawImage;
 use std::collections::BTreeMap;
-use swarm_core::api::HealthConfig;
 use std::time::Duration;
+use swarm_core::api::HealthConfig;
 use toml::Spanned;
 
 /// Pull time when an `[[image]]` does not say.
@@ -101,7 +101,8 @@ fn build_healthcheck(file: SourceFile<'_>, image: &RawImage) -> Result<Option<He
     if cmd.get_ref().trim().is_empty() {
         return Err(file.error(cmd.span(), "`healthcheck` is the command a probe runs, e.g. \"test -e /tmp/healthy\""));
     }
-    let duration = |d: &Option<Spanned<crate::scenario::raw::DurationValue>>| d.as_ref().map_or(Duration::ZERO, |d| d.get_ref().0);
+    let duration =
+        |d: &Option<Spanned<crate::scenario::raw::DurationValue>>| d.as_ref().map_or(Duration::ZERO, |d| d.get_ref().0);
     Ok(Some(HealthConfig {
         interval: duration(&image.health_interval),
         timeout: duration(&image.health_timeout),
