@@ -586,8 +586,8 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_delay: optional_duration(&p, "restart-delay")?,
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
         restart_window: optional_duration(&p, "restart-window")?,
-        health: health_flags(&p)?,
-        placement,
+        health: Box::new(health_flags(&p)?),
+        placement: Box::new(placement),
     }))
 }
 
@@ -680,8 +680,8 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_condition: optional_restart_condition(&p)?,
         restart_delay: optional_duration(&p, "restart-delay")?,
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
-        health: health_flags(&p)?,
-        placement: placement_flags(&p, "placement-pref-add", Some("placement-pref-rm"))?,
+        health: Box::new(health_flags(&p)?),
+        placement: Box::new(placement_flags(&p, "placement-pref-add", Some("placement-pref-rm"))?),
     }))
 }
 
@@ -1278,8 +1278,8 @@ mod tests {
                 restart_delay: None,
                 restart_max_attempts: None,
                 restart_window: None,
-                health: HealthFlags::default(),
-                placement: PlacementFlags::default(),
+                health: Box::default(),
+                placement: Box::default(),
             }
         );
     }
@@ -1473,8 +1473,8 @@ mod tests {
                 restart_condition: Some(RestartCondition::None),
                 restart_delay: Some(Duration::from_millis(500)),
                 restart_max_attempts: Some(4),
-                health: HealthFlags::default(),
-                placement: PlacementFlags::default(),
+                health: Box::default(),
+                placement: Box::default(),
             })
         );
         assert_eq!(

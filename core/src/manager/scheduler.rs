@@ -540,8 +540,8 @@ impl<'s> Round<'s> {
                     if placed < wanted {
                         no_room.insert(value);
                         in_usable_branches -= branch.tasks;
-                    } else if remainder > 0 {
-                        remainder -= 1;
+                    } else {
+                        remainder = remainder.saturating_sub(1);
                     }
                     progressed |= placed > 0 || placed < wanted;
                     scheduled += placed;

@@ -54,6 +54,10 @@ fn walkthrough_header_network_and_images() {
             pull: Duration::from_millis(500),
             exits: Some(ImageExit { after: Duration::from_secs(5), code: 1 }),
             start_error: None,
+            healthcheck: None,
+            healthy_after: Duration::ZERO,
+            unhealthy_after: None,
+            stop_exit_code: 0,
         })
     );
 }
