@@ -17,15 +17,18 @@ pub enum PlantedBug {
     AllocatorReusesFreedAddress,
     /// On scale-down the orchestrator forgets one slot: a task too many keeps running.
     OrchestratorForgetsSlotOnScaleDown,
+    /// The scheduler's max-replicas filter lets every node through.
+    SchedulerIgnoresMaxReplicas,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 5] = [
+    pub const ALL: [PlantedBug; 6] = [
         PlantedBug::SchedulerPlacesOnDownNode,
         PlantedBug::LeaderCountsItselfAsQuorum,
         PlantedBug::DispatcherNeverExpiresSession,
         PlantedBug::AllocatorReusesFreedAddress,
         PlantedBug::OrchestratorForgetsSlotOnScaleDown,
+        PlantedBug::SchedulerIgnoresMaxReplicas,
     ];
 
     /// The name used on the command line and in reports.
@@ -36,6 +39,7 @@ impl PlantedBug {
             PlantedBug::DispatcherNeverExpiresSession => "dispatcher-never-expires-session",
             PlantedBug::AllocatorReusesFreedAddress => "allocator-reuses-freed-address",
             PlantedBug::OrchestratorForgetsSlotOnScaleDown => "orchestrator-forgets-slot-on-scale-down",
+            PlantedBug::SchedulerIgnoresMaxReplicas => "scheduler-ignores-max-replicas",
         }
     }
 

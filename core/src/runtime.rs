@@ -26,6 +26,10 @@ pub struct ContainerSpec {
     /// `com.docker.swarm.task.id` and friends, so a restarted daemon can re-adopt containers.
     pub labels: BTreeMap<String, String>,
     pub networks: Vec<ContainerNetwork>,
+    /// The service's health check (`--health-*`); the runtime merges it over the image's own
+    /// (`HealthConfig::merged_over`) and runs the probes of the result, if active.
+    #[serde(default)]
+    pub healthcheck: Option<crate::api::HealthConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +97,13 @@ pub enum ContainerEvent {
     NotFound {
         name: String,
     },
+    /// The container's health changed (dockerd's `health_status: …` event). A container with
+    /// an active health check reports `Starting` before its `Started`, so the agent knows to
+    /// wait for `Healthy` before the task is RUNNING.
+    Health {
+        name: String,
+        status: crate::api::HealthStatus,
+    },
 }
 
 impl ContainerEvent {
@@ -104,7 +115,8 @@ impl ContainerEvent {
             | ContainerEvent::StartFailed { name, .. }
             | ContainerEvent::Exited { name, .. }
             | ContainerEvent::Removed { name }
-            | ContainerEvent::NotFound { name } => name,
+            | ContainerEvent::NotFound { name }
+            | ContainerEvent::Health { name, .. } => name,
         }
     }
 }
@@ -122,6 +134,9 @@ pub struct ContainerInfo {
     pub state: ContainerState,
     /// `80/tcp`.
     pub exposed_ports: Vec<String>,
+    /// `None`: no health check runs in it.
+    #[serde(default)]
+    pub health: Option<crate::api::HealthStatus>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

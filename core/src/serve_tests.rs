@@ -56,6 +56,7 @@ fn container(name: &str, exposed: &[&str]) -> (String, ContainerInfo) {
         created_at: Instant::ZERO,
         state: ContainerState::Running { since: Instant::ZERO },
         exposed_ports: exposed.iter().map(|p| p.to_string()).collect(),
+        health: None,
     };
     (name.to_string(), info)
 }

@@ -33,6 +33,8 @@ pub struct Docker {
     client_path: String,
     /// The daemons' own API addresses beyond the run's unix socket (`tcp://0.0.0.0:5555`).
     extra_hosts: Vec<Vec<String>>,
+    /// Each node's engine labels (a `[[node]]`'s `labels`), as dockerd's `--label K=V`.
+    engine_labels: Vec<Vec<String>>,
     daemons: Vec<Option<Child>>,
     /// The manager that answered last: asked first next time.
     preferred_manager: Cell<Option<usize>>,
@@ -48,6 +50,7 @@ impl Docker {
                 .iter()
                 .map(|n| n.daemon_hosts.iter().filter(|h| !h.starts_with("unix://")).cloned().collect())
                 .collect(),
+            engine_labels: nodes.iter().map(|n| n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect()).collect(),
             daemons: nodes.iter().map(|_| None).collect(),
             preferred_manager: Cell::new(None),
         }
@@ -117,6 +120,10 @@ impl Backend for Docker {
         for host in &self.extra_hosts[node] {
             argv.push("-H".into());
             argv.push(host.clone());
+        }
+        for label in &self.engine_labels[node] {
+            argv.push("--label".into());
+            argv.push(label.clone());
         }
         // nsenter, not `ip netns exec`: the latter remounts /sys, and dockerd then finds no cgroups.
         let mut command = exec::in_netns(&place.netns_path(), &argv);
@@ -313,7 +320,11 @@ impl ClusterView for DockerView<'_> {
     fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
         let rows = self.node_rows().as_ref().map_err(Clone::clone)?;
         let Some(row) = rows.iter().find(|r| r.hostname == hostname) else { return Ok(None) };
-        Ok(Some(NodeView { state: node_state(&row.status)?, availability: availability(&row.availability)? }))
+        Ok(Some(NodeView {
+            id: row.id.clone(),
+            state: node_state(&row.status)?,
+            availability: availability(&row.availability)?,
+        }))
     }
 
     fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String> {
@@ -363,17 +374,20 @@ impl ClusterView for DockerView<'_> {
         let prefix = format!("{service}.");
         let mut found = Vec::new();
         for node in (0..self.running.len()).filter(|n| self.running[*n]) {
-            let out = self.docker.query(self.lab, node, &["ps", "-a", "--format", "{{.Names}}\t{{.State}}"]);
+            let out =
+                self.docker.query(self.lab, node, &["ps", "-a", "--format", "{{.Names}}\t{{.State}}\t{{.Status}}"]);
             if out.exit_code != 0 {
                 continue;
             }
             for line in out.output.lines() {
-                let Some((name, state)) = line.split_once('\t') else { continue };
+                let mut fields = line.splitn(3, '\t');
+                let (Some(name), Some(state)) = (fields.next(), fields.next()) else { continue };
                 if name.starts_with(&prefix) {
                     found.push(ContainerView {
                         node: self.lab.nodes[node].name.clone(),
                         name: name.to_string(),
                         running: state == "running",
+                        health: health_in_status(fields.next().unwrap_or("")),
                     });
                 }
             }
@@ -441,6 +455,15 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// The health `docker ps` shows in STATUS: `Up 5 seconds (healthy)`, `(health: starting)`,
+/// `(unhealthy)`; none without a health check (or once the container exited).
+fn health_in_status(status: &str) -> Option<swarm_core::api::HealthStatus> {
+    use swarm_core::api::HealthStatus;
+    [HealthStatus::Starting, HealthStatus::Healthy, HealthStatus::Unhealthy]
+        .into_iter()
+        .find(|h| status.ends_with(&format!("({})", h.as_ps_str())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,6 +475,15 @@ mod tests {
         // `date -d 2026-11-30T20:30:46Z +%s` = 1796070646
         assert_eq!(rfc3339_ns("2026-11-30T20:30:46.978389622Z"), Some(1_796_070_646_978_389_622));
         assert_eq!(rfc3339_ns("yesterday"), None);
+    }
+
+    #[test]
+    fn ps_status_shows_the_health_docker_prints() {
+        use swarm_core::api::HealthStatus;
+        assert_eq!(health_in_status("Up 5 seconds (healthy)"), Some(HealthStatus::Healthy));
+        assert_eq!(health_in_status("Up 2 seconds (health: starting)"), Some(HealthStatus::Starting));
+        assert_eq!(health_in_status("Up About a minute (unhealthy)"), Some(HealthStatus::Unhealthy));
+        assert_eq!(health_in_status("Exited (143) 3 seconds ago"), None);
     }
 
     #[test]

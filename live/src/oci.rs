@@ -41,7 +41,7 @@ pub fn write_archive(image: &BuiltImage, dir: &Path) -> Result<OciArchive, Strin
     std::fs::create_dir_all(&blobs).map_err(|e| format!("{}: {e}", blobs.display()))?;
     let layer = std::fs::read(&image.tar).map_err(|e| format!("{}: {e}", image.tar.display()))?;
     let layer_digest = put_blob(&blobs, &layer)?;
-    let config = config_json(&image.changes, &layer_digest)?;
+    let config = config_json(&image.changes, image.healthcheck.as_ref(), &layer_digest)?;
     let config_digest = put_blob(&blobs, config.as_bytes())?;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
@@ -71,7 +71,11 @@ pub fn write_archive(image: &BuiltImage, dir: &Path) -> Result<OciArchive, Strin
 
 /// The image config: the program from `CMD [...]`, the ports from `EXPOSE`, the one layer's
 /// diff ID (the digest of the uncompressed layer, which here is the layer itself).
-fn config_json(changes: &[String], layer_digest: &str) -> Result<String, String> {
+fn config_json(
+    changes: &[String],
+    healthcheck: Option<&swarm_core::api::HealthConfig>,
+    layer_digest: &str,
+) -> Result<String, String> {
     let mut cmd: Vec<String> = Vec::new();
     let mut exposed = serde_json::Map::new();
     for change in changes {
@@ -79,14 +83,28 @@ fn config_json(changes: &[String], layer_digest: &str) -> Result<String, String>
             cmd = serde_json::from_str(json).map_err(|e| format!("image change {change:?}: {e}"))?;
         } else if let Some(port) = change.strip_prefix("EXPOSE ") {
             exposed.insert(port.trim().to_string(), serde_json::json!({}));
+        } else if change.starts_with("HEALTHCHECK ") {
+            // Written from `healthcheck` below, in docker's config shape.
         } else {
             return Err(format!("image change {change:?} has no OCI counterpart here"));
         }
     }
+    let mut config =
+        serde_json::json!({ "Env": ["PATH=/bin"], "Cmd": cmd, "ExposedPorts": exposed, "WorkingDir": "/" });
+    if let Some(h) = healthcheck {
+        // docker's image config `Healthcheck`, durations in nanoseconds (swarmd reads it).
+        config["Healthcheck"] = serde_json::json!({
+            "Test": h.test,
+            "Interval": h.interval.as_nanos() as u64,
+            "Timeout": h.timeout.as_nanos() as u64,
+            "StartPeriod": h.start_period.as_nanos() as u64,
+            "Retries": h.retries,
+        });
+    }
     Ok(serde_json::json!({
         "architecture": "amd64",
         "os": "linux",
-        "config": { "Env": ["PATH=/bin"], "Cmd": cmd, "ExposedPorts": exposed, "WorkingDir": "/" },
+        "config": config,
         "rootfs": { "type": "layers", "diff_ids": [layer_digest] },
         "history": [ { "created_by": "swarmsim-live" } ],
     })
@@ -145,6 +163,7 @@ mod tests {
             name: "nginx".into(),
             tar: layer.clone(),
             changes: vec![r#"CMD ["/bin/sh","-c","httpd -f -p 80 -h /www"]"#.into(), "EXPOSE 80/tcp".into()],
+            healthcheck: None,
         };
 
         let written = write_archive(&image, &scratch.0.join("out")).unwrap();

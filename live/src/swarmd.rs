@@ -52,6 +52,8 @@ pub struct Swarmd {
     swarmctl_path: PathBuf,
     /// Each node's `tcp://` control addresses from its `daemon_hosts` (`tcp://0.0.0.0:5555`).
     tcp_hosts: Vec<Vec<String>>,
+    /// Each node's engine labels (a `[[node]]`'s `labels`), as swarmd's `--label K=V`.
+    engine_labels: Vec<Vec<String>>,
     daemons: Vec<Option<Child>>,
     /// The run's containerd (under its subreaper), started with the first node.
     containerd: Option<Child>,
@@ -96,6 +98,7 @@ impl Swarmd {
                 .iter()
                 .map(|n| n.daemon_hosts.iter().filter(|h| h.starts_with("tcp://")).cloned().collect())
                 .collect(),
+            engine_labels: nodes.iter().map(|n| n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect()).collect(),
             daemons: nodes.iter().map(|_| None).collect(),
             containerd: None,
             run: None,
@@ -305,6 +308,10 @@ impl Backend for Swarmd {
         for host in &self.tcp_hosts[node] {
             argv.push("-H".into());
             argv.push(host.clone());
+        }
+        for label in &self.engine_labels[node] {
+            argv.push("--label".into());
+            argv.push(label.clone());
         }
         // A crashed daemon leaves its socket file behind; a stale one would look like an answer.
         let _ = std::fs::remove_file(&socket);
@@ -545,10 +552,11 @@ impl ClusterView for SwarmdView<'_> {
 
     fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
         let rows = self.node_rows().as_ref().map_err(Clone::clone)?;
-        Ok(rows
-            .iter()
-            .find(|r| r.node.description.hostname == hostname)
-            .map(|r| NodeView { state: r.node.status.state, availability: r.node.spec.availability }))
+        Ok(rows.iter().find(|r| r.node.description.hostname == hostname).map(|r| NodeView {
+            id: r.node.id.to_string(),
+            state: r.node.status.state,
+            availability: r.node.spec.availability,
+        }))
     }
 
     fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String> {
@@ -602,6 +610,7 @@ impl ClusterView for SwarmdView<'_> {
                 found.push(ContainerView {
                     node: self.lab.nodes[node].name.clone(),
                     running: matches!(container.state, ContainerState::Running { .. }),
+                    health: container.health.filter(|_| matches!(container.state, ContainerState::Running { .. })),
                     name: container.name,
                 });
             }
@@ -637,6 +646,7 @@ mod tests {
             created_at: swarm_core::time::Instant(0),
             state: ContainerState::Running { since: swarm_core::time::Instant(5) },
             exposed_ports: vec!["80/tcp".into()],
+            health: None,
         };
         let json = format!("{}\n", serde_json::to_string(&container).unwrap());
         let out = render_template("{{.Names}}\t{{.ID}}\t{{.State}}", &json);

@@ -8,7 +8,7 @@
 
 use crate::scenario::Condition;
 use crate::world::World;
-use swarm_core::api::{Availability, NodeState, Task, TaskState};
+use swarm_core::api::{Availability, HealthStatus, NodeState, Task, TaskState};
 use swarm_core::store::Store;
 
 /// What a user can learn from a cluster's own answers, in the terms the conditions need.
@@ -29,8 +29,10 @@ pub trait ClusterView {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeView {
+    /// The node's ID, as tasks name their node.
+    pub id: String,
     pub state: NodeState,
     pub availability: Availability,
 }
@@ -64,6 +66,9 @@ pub struct ContainerView {
     pub node: String,
     pub name: String,
     pub running: bool,
+    /// `None`: no health check runs in it (or an exited container, whose health `ps` no
+    /// longer shows).
+    pub health: Option<HealthStatus>,
 }
 
 pub fn holds(view: &dyn ClusterView, condition: &Condition) -> bool {
@@ -151,12 +156,74 @@ pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option
             Ok(Some(n)) => Some(format!("node {node} is {}", n.availability.as_str())),
             Ok(None) => Some(format!("node {node} is not in the swarm")),
         },
+        Condition::RunningTasksOn { .. } | Condition::TaskHealth { .. } => placement_or_health_failure(view, condition),
         Condition::LeaderElected => view.leader().is_none().then(|| "no manager is the leader".into()),
         Condition::IsLeader { node } => match view.leader() {
             Some(leader) if leader == *node => None,
             Some(leader) => Some(format!("{leader} is the leader")),
             None => Some("no manager is the leader".into()),
         },
+    }
+}
+
+/// The placement and health conditions (`SERVICE has N running tasks on NODE`, `task of
+/// SERVICE on NODE is healthy|unhealthy`).
+fn placement_or_health_failure(view: &dyn ClusterView, condition: &Condition) -> Option<String> {
+    match condition {
+        Condition::RunningTasksOn { service, count, node } => {
+            let node_id = match view.node(node) {
+                Err(e) => return Some(e),
+                Ok(None) => return Some(format!("node {node} is not in the swarm")),
+                Ok(Some(n)) => n.id,
+            };
+            let tasks = match view.tasks(service) {
+                Err(e) => return Some(e),
+                Ok(tasks) => tasks.unwrap_or_default(),
+            };
+            let on_node = tasks
+                .iter()
+                .filter(|t| t.counts_as_running() && t.node_id.as_deref() == Some(node_id.as_str()))
+                .count();
+            (on_node as u64 != *count).then(|| format!("{service} has {on_node} running tasks on {node}"))
+        }
+        Condition::TaskHealth { service, node, healthy: true } => {
+            let containers: Vec<ContainerView> =
+                view.containers(service).into_iter().filter(|c| c.node == *node && c.running).collect();
+            if containers.iter().any(|c| c.health == Some(HealthStatus::Healthy)) {
+                return None;
+            }
+            Some(match containers.first() {
+                None => format!("no container of {service} runs on {node}"),
+                Some(c) => {
+                    format!("{} is {}", c.name, c.health.map_or("without a health check", HealthStatus::as_ps_str))
+                }
+            })
+        }
+        Condition::TaskHealth { service, node, healthy: false } => {
+            let running_unhealthy = view
+                .containers(service)
+                .into_iter()
+                .any(|c| c.node == *node && c.running && c.health == Some(HealthStatus::Unhealthy));
+            if running_unhealthy {
+                return None;
+            }
+            let node_id = match view.node(node) {
+                Err(e) => return Some(e),
+                Ok(None) => return Some(format!("node {node} is not in the swarm")),
+                Ok(Some(n)) => n.id,
+            };
+            let tasks = match view.tasks(service) {
+                Err(e) => return Some(e),
+                Ok(tasks) => tasks.unwrap_or_default(),
+            };
+            let failed_unhealthy = tasks.iter().any(|t| {
+                t.node_id.as_deref() == Some(node_id.as_str())
+                    && t.state == TaskState::Failed
+                    && t.err.ends_with(swarm_core::api::health::UNHEALTHY_CONTAINER)
+            });
+            (!failed_unhealthy).then(|| format!("no container of {service} on {node} was found unhealthy"))
+        }
+        _ => unreachable!("only placement and health conditions come here"),
     }
 }
 
@@ -178,9 +245,11 @@ impl ClusterView for World {
 
     fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
         let store = self.authoritative_store().ok_or(NO_STORE)?;
-        Ok(store
-            .node_by_hostname(hostname)
-            .map(|n| NodeView { state: n.status.state, availability: n.spec.availability }))
+        Ok(store.node_by_hostname(hostname).map(|n| NodeView {
+            id: n.id.to_string(),
+            state: n.status.state,
+            availability: n.spec.availability,
+        }))
     }
 
     fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String> {
@@ -204,6 +273,7 @@ impl ClusterView for World {
                     node: host.name.clone(),
                     name: name.clone(),
                     running: host.runtime.running(name),
+                    health: host.runtime.health(name).filter(|_| host.runtime.running(name)),
                 });
             }
         }

@@ -146,6 +146,12 @@ pub fn image_behaviours(defs: &[crate::scenario::ImageDef]) -> BTreeMap<String, 
                     pull: i.pull,
                     exit_after: i.exits.map(|e| (e.after, e.code)),
                     start_error: i.start_error.clone(),
+                    healthcheck: i.healthcheck.clone(),
+                    probes: crate::runtime::ProbeBehaviour {
+                        healthy_after: i.healthy_after,
+                        unhealthy_after: i.unhealthy_after,
+                    },
+                    stop_exit_code: i.stop_exit_code,
                 },
             )
         })

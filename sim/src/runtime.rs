@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+use swarm_core::api::health::HealthMonitor;
+use swarm_core::api::{HealthConfig, HealthStatus};
 use swarm_core::runtime::{ContainerCommand, ContainerEvent};
 
 /// How a simulated image behaves.
@@ -20,6 +22,42 @@ pub struct ImageBehaviour {
     pub exit_after: Option<(Duration, i32)>,
     /// Starting a container of this image fails with this error.
     pub start_error: Option<String>,
+    /// The image's own `HEALTHCHECK`.
+    pub healthcheck: Option<HealthConfig>,
+    /// When a health command run in its containers passes (see `ProbeBehaviour`).
+    pub probes: ProbeBehaviour,
+    /// The exit code of its main process when stopped (SIGTERM).
+    pub stop_exit_code: i32,
+}
+
+/// A health probe in a container of this image passes from `healthy_after` after the
+/// container started until `unhealthy_after` (if set), and fails outside that window. Probes
+/// take no time: a probe that hangs past its timeout is not modelled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeBehaviour {
+    pub healthy_after: Duration,
+    pub unhealthy_after: Option<Duration>,
+}
+
+impl ProbeBehaviour {
+    pub fn passes(&self, since_start: Duration) -> bool {
+        since_start >= self.healthy_after && self.unhealthy_after.is_none_or(|after| since_start < after)
+    }
+}
+
+/// A container's health check as it runs: the merged config and dockerd's monitor.
+#[derive(Clone, Debug)]
+pub struct SimHealth {
+    pub config: HealthConfig,
+    pub monitor: HealthMonitor,
+}
+
+/// A probe to run `delay` from now in container `name`, if it is still in run `generation`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeDue {
+    pub delay: Duration,
+    pub name: String,
+    pub generation: u64,
 }
 
 /// Time a container needs for each step, beyond the image pull.
@@ -48,6 +86,8 @@ pub struct SimContainer {
     pub state: SimContainerState,
     /// Bumped on every start, so a scheduled self-exit of an earlier run is ignored.
     pub generation: u64,
+    /// `None`: no active health check.
+    pub health: Option<SimHealth>,
 }
 
 /// What the runtime wants the world to do: deliver `event` after `delay`, unless it is a
@@ -64,11 +104,46 @@ pub struct SimRuntime {
     /// Images this node cannot pull.
     pub missing_images: Vec<String>,
     pub containers: BTreeMap<String, SimContainer>,
+    /// Health probes the last commands asked for; the world takes them (`take_probes`).
+    probes_due: Vec<ProbeDue>,
 }
 
 impl SimRuntime {
     pub fn new(images: BTreeMap<String, ImageBehaviour>, missing_images: Vec<String>) -> SimRuntime {
-        SimRuntime { images, missing_images, containers: BTreeMap::new() }
+        SimRuntime { images, missing_images, containers: BTreeMap::new(), probes_due: Vec::new() }
+    }
+
+    /// The probes to schedule since the last call.
+    pub fn take_probes(&mut self) -> Vec<ProbeDue> {
+        std::mem::take(&mut self.probes_due)
+    }
+
+    /// Runs a due probe in `name` (dockerd's health monitor): `None` when the container is no
+    /// longer in that run. Otherwise the status change to report, if any, and the next probe,
+    /// `interval` later.
+    pub fn probe(
+        &mut self,
+        name: &str,
+        generation: u64,
+        now: swarm_core::time::Instant,
+    ) -> Option<(Option<ContainerEvent>, ProbeDue)> {
+        let c = self.containers.get_mut(name)?;
+        if c.generation != generation || c.state != SimContainerState::Running {
+            return None;
+        }
+        let behaviour = self.images.get(&c.image).map(|b| b.probes).unwrap_or_default();
+        let health = c.health.as_mut()?;
+        // `started_at` is when the start was asked for; the process runs START_DELAY later.
+        let since_start = now.saturating_since(c.started_at + START_DELAY);
+        let changed = health.monitor.record(behaviour.passes(since_start), since_start);
+        let event = changed.map(|status| ContainerEvent::Health { name: name.to_string(), status });
+        let next = ProbeDue { delay: health.config.interval_or_default(), name: name.to_string(), generation };
+        Some((event, next))
+    }
+
+    /// A container's health, as `docker ps` shows it.
+    pub fn health(&self, name: &str) -> Option<HealthStatus> {
+        self.containers.get(name).and_then(|c| c.health.as_ref()).map(|h| h.monitor.status)
     }
 
     pub fn running(&self, name: &str) -> bool {
@@ -105,6 +180,13 @@ impl SimRuntime {
                 }
                 let id = new_id();
                 let command = if spec.command.is_empty() { behaviour.command.clone() } else { spec.command.join(" ") };
+                let merged = match &spec.healthcheck {
+                    Some(own) => Some(own.merged_over(behaviour.healthcheck.as_ref())),
+                    None => behaviour.healthcheck.clone(),
+                };
+                let health = merged
+                    .filter(HealthConfig::is_active)
+                    .map(|config| SimHealth { monitor: HealthMonitor::new(&config), config });
                 self.containers.insert(
                     name.clone(),
                     SimContainer {
@@ -117,6 +199,7 @@ impl SimRuntime {
                         started_at: now,
                         state: SimContainerState::Created,
                         generation: 0,
+                        health,
                     },
                 );
                 vec![Scheduled {
@@ -144,11 +227,27 @@ impl SimRuntime {
                 c.state = SimContainerState::Running;
                 c.started_at = now;
                 c.generation += 1;
-                let mut out = vec![Scheduled {
+                let mut out = Vec::new();
+                if let Some(health) = &mut c.health {
+                    // dockerd starts the monitor with the container: `starting`, first probe
+                    // one interval later. Reported before `Started` (see ContainerEvent::Health).
+                    health.monitor = HealthMonitor::new(&health.config);
+                    out.push(Scheduled {
+                        delay: START_DELAY,
+                        event: ContainerEvent::Health { name: name.clone(), status: HealthStatus::Starting },
+                        generation: None,
+                    });
+                    self.probes_due.push(ProbeDue {
+                        delay: START_DELAY + health.config.interval_or_default(),
+                        name: name.clone(),
+                        generation: c.generation,
+                    });
+                }
+                out.push(Scheduled {
                     delay: START_DELAY,
                     event: ContainerEvent::Started { name: name.clone() },
                     generation: None,
-                }];
+                });
                 if let Some((after, code)) = self.images.get(&c.image).and_then(|b| b.exit_after) {
                     out.push(Scheduled {
                         delay: START_DELAY + after,
@@ -158,7 +257,11 @@ impl SimRuntime {
                 }
                 out
             }
-            ContainerCommand::Stop { .. } => self.terminate(name, STOP_DELAY, 0),
+            ContainerCommand::Stop { .. } => {
+                let code =
+                    self.containers.get(&name).and_then(|c| self.images.get(&c.image)).map_or(0, |b| b.stop_exit_code);
+                self.terminate(name, STOP_DELAY, code)
+            }
             ContainerCommand::Kill { .. } => self.terminate(name, KILL_DELAY, 137),
             ContainerCommand::Remove { .. } => {
                 if self.containers.remove(&name).is_none() {
@@ -229,6 +332,7 @@ impl SimRuntime {
                     SimContainerState::Exited(code) => ContainerState::Exited { exit_code: code, at: now },
                 },
                 exposed_ports: c.exposed_ports.clone(),
+                health: c.health.as_ref().map(|h| h.monitor.status),
             })
             .collect()
     }

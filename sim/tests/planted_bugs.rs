@@ -61,3 +61,8 @@ fn allocator_freeing_a_live_tasks_address_breaks_the_allocator_invariant() {
 fn orchestrator_forgetting_a_slot_on_scale_down_keeps_a_task_too_many() {
     caught(PlantedBug::OrchestratorForgetsSlotOnScaleDown, "walkthrough.toml", FailureKind::Expectation);
 }
+
+#[test]
+fn scheduler_ignoring_max_replicas_breaks_the_per_node_limit() {
+    caught(PlantedBug::SchedulerIgnoresMaxReplicas, "max-per-node.toml", FailureKind::Invariant);
+}

@@ -4,13 +4,17 @@
 //! models. Specs (what the user asked for) are kept apart from status (what is observed).
 
 pub mod cluster;
+pub mod health;
 pub mod network;
 pub mod node;
+pub mod placement;
 pub mod service;
 pub mod task;
 
 pub use cluster::*;
+pub use health::{HealthConfig, HealthStatus};
 pub use network::*;
 pub use node::*;
+pub use placement::{Placement, SpreadOver};
 pub use service::*;
 pub use task::*;

@@ -146,6 +146,12 @@ pub struct TaskTemplate {
     pub networks: Vec<NetworkId>,
     /// Bumped by `service update --force` so tasks are replaced even with the same spec.
     pub force_update: u64,
+    /// `--health-*` / `--no-healthcheck`; `None`: the image's own health check, if any.
+    #[serde(default)]
+    pub healthcheck: Option<super::HealthConfig>,
+    /// `--placement-pref`, `--replicas-max-per-node`.
+    #[serde(default)]
+    pub placement: super::Placement,
 }
 
 impl TaskTemplate {
@@ -161,6 +167,8 @@ impl TaskTemplate {
             restart_policy: RestartPolicy::default(),
             networks: vec![],
             force_update: 0,
+            healthcheck: None,
+            placement: super::Placement::default(),
         }
     }
 }

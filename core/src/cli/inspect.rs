@@ -172,6 +172,36 @@ struct ContainerSpecJson {
     args: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     env: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    healthcheck: Option<HealthcheckJson>,
+}
+
+/// docker's `HealthConfig`: durations in nanoseconds, zero fields left out.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct HealthcheckJson {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    test: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero_u128")]
+    interval: u128,
+    #[serde(skip_serializing_if = "is_zero_u128")]
+    timeout: u128,
+    #[serde(skip_serializing_if = "is_zero_u128")]
+    start_period: u128,
+    #[serde(skip_serializing_if = "is_zero")]
+    retries: u64,
+}
+
+impl From<&crate::api::HealthConfig> for HealthcheckJson {
+    fn from(h: &crate::api::HealthConfig) -> Self {
+        HealthcheckJson {
+            test: h.test.clone(),
+            interval: h.interval.as_nanos(),
+            timeout: h.timeout.as_nanos(),
+            start_period: h.start_period.as_nanos(),
+            retries: h.retries,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -215,6 +245,22 @@ fn is_zero_u128(n: &u128) -> bool {
 struct PlacementJson {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     constraints: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    preferences: Vec<PreferenceJson>,
+    #[serde(skip_serializing_if = "is_zero")]
+    max_replicas: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PreferenceJson {
+    spread: SpreadJson,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SpreadJson {
+    spread_descriptor: String,
 }
 
 #[derive(Serialize)]
@@ -334,6 +380,7 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
                 image: task.image.clone(),
                 args: task.command.clone(),
                 env: task.env.clone(),
+                healthcheck: task.healthcheck.as_ref().map(HealthcheckJson::from),
             },
             resources: ResourceRequirementsJson {
                 limits: Resources::default().into(),
@@ -345,7 +392,16 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
                 max_attempts: task.restart_policy.max_attempts,
                 window: task.restart_policy.window.as_nanos(),
             },
-            placement: PlacementJson { constraints: task.constraints.iter().map(|c| c.to_string()).collect() },
+            placement: PlacementJson {
+                constraints: task.constraints.iter().map(|c| c.to_string()).collect(),
+                preferences: task
+                    .placement
+                    .preferences
+                    .iter()
+                    .map(|p| PreferenceJson { spread: SpreadJson { spread_descriptor: p.descriptor.clone() } })
+                    .collect(),
+                max_replicas: task.placement.max_replicas,
+            },
             force_update: task.force_update,
         },
         mode: match spec.mode {
@@ -389,6 +445,7 @@ fn service_pretty(service: &Service) -> String {
         let constraints: Vec<String> = task.constraints.iter().map(|c| c.to_string()).collect();
         let _ = writeln!(out, " Constraints:\t{}", constraints.join(", "));
     }
+    write_placement_extras(&mut out, &task.placement);
     write_restart_policy(&mut out, &task.restart_policy);
     out.push_str("ContainerSpec:\n");
     let _ = writeln!(out, " Image:\t\t{}", task.image);
@@ -404,7 +461,39 @@ fn service_pretty(service: &Service) -> String {
         let _ = writeln!(out, "Networks: {}", ids.join(" "));
     }
     write_ports(&mut out, service);
+    if let Some(health) = &task.healthcheck {
+        write_healthcheck(&mut out, health);
+    }
     out
+}
+
+/// docker/cli's pretty template: ` Preferences:   [spread=node.labels.zone]` (a Go slice) and
+/// ` Max Replicas Per Node:   1`, under `Placement:`.
+fn write_placement_extras(out: &mut String, placement: &crate::api::Placement) {
+    if !placement.preferences.is_empty() {
+        let prefs: Vec<String> = placement.preferences.iter().map(|p| p.to_string()).collect();
+        let _ = writeln!(out, " Preferences:   [{}]", prefs.join(" "));
+    }
+    if placement.max_replicas > 0 {
+        let _ = writeln!(out, " Max Replicas Per Node:   {}", placement.max_replicas);
+    }
+}
+
+/// docker/cli's pretty template's last block, whitespace and all (durations as Go prints them).
+fn write_healthcheck(out: &mut String, health: &crate::api::HealthConfig) {
+    out.push_str(" Healthcheck:\n");
+    let _ = writeln!(out, "  Interval = {}", go_duration_string(health.interval));
+    let _ = writeln!(out, "  Retries = {}", health.retries);
+    let _ = writeln!(out, "  StartPeriod =\t{}", go_duration_string(health.start_period));
+    let _ = write!(out, "  Timeout =\t{}", go_duration_string(health.timeout));
+    if !health.test.is_empty() {
+        out.push_str("\n  Tests:");
+        for test in &health.test {
+            let _ = write!(out, "\n\t Test = {test}");
+        }
+        out.push(' ');
+    }
+    out.push('\n');
 }
 
 fn write_restart_policy(out: &mut String, policy: &RestartPolicy) {
@@ -846,6 +935,36 @@ Ports:
         let text = service_inspect_pretty(&[&limited]);
         assert!(text.contains("Resources:\n Reservations:\n  CPU:\t\t0.25\n  Memory:\t64 MiB\n"), "{text}");
         assert!(text.contains(" Window:\t1m30s\n"), "{text}");
+    }
+
+    #[test]
+    fn service_inspect_shows_placement_preferences_max_replicas_and_the_healthcheck() {
+        let mut svc = tutorial_service();
+        svc.spec.task.placement.preferences = vec![SpreadOver::parse("spread=node.labels.zone").unwrap()];
+        svc.spec.task.placement.max_replicas = 1;
+        svc.spec.task.healthcheck = Some(HealthConfig {
+            interval: Duration::from_secs(2),
+            retries: 1,
+            ..HealthConfig::shell("test -e /tmp/healthy")
+        });
+        let text = service_inspect_pretty(&[&svc]);
+        assert!(
+            text.contains("Placement:\n Preferences:   [spread=node.labels.zone]\n Max Replicas Per Node:   1\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                " Healthcheck:\n  Interval = 2s\n  Retries = 1\n  StartPeriod =\t0s\n  Timeout =\t0s\n  Tests:\n\t Test = CMD-SHELL\n\t Test = test -e /tmp/healthy \n"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(service_spec_json(&svc.spec)).unwrap();
+        let template = &json["TaskTemplate"];
+        assert_eq!(template["Placement"]["Preferences"][0]["Spread"]["SpreadDescriptor"], "node.labels.zone");
+        assert_eq!(template["Placement"]["MaxReplicas"], 1);
+        assert_eq!(template["ContainerSpec"]["Healthcheck"]["Test"][1], "test -e /tmp/healthy");
+        assert_eq!(template["ContainerSpec"]["Healthcheck"]["Interval"], 2_000_000_000u64);
+        assert!(template["ContainerSpec"]["Healthcheck"].get("Timeout").is_none(), "zero fields are left out");
     }
 
     fn manager_node() -> Node {

@@ -3,7 +3,7 @@
 
 use super::command::*;
 use crate::api::*;
-use crate::control::{NodeUpdateArgs, ServiceCreateArgs, ServiceUpdateArgs};
+use crate::control::{HealthFlags, NodeUpdateArgs, PlacementFlags, ServiceCreateArgs, ServiceUpdateArgs};
 use std::iter::Peekable;
 use std::str::Chars;
 use std::time::Duration;
@@ -542,6 +542,14 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
     value("restart-delay", None),
     value("restart-max-attempts", None),
     value("restart-window", None),
+    HEALTH_FLAGS[0],
+    HEALTH_FLAGS[1],
+    HEALTH_FLAGS[2],
+    HEALTH_FLAGS[3],
+    HEALTH_FLAGS[4],
+    HEALTH_FLAGS[5],
+    value("placement-pref", None),
+    value("replicas-max-per-node", None),
 ];
 
 fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String> {
@@ -555,6 +563,10 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
     let replicas = optional_u64(&p, "replicas")?;
     if global && replicas.is_some() {
         return Err("replicas can only be used with replicated mode".to_string());
+    }
+    let placement = placement_flags(&p, "placement-pref", None)?;
+    if global && placement.max_replicas.is_some_and(|n| n > 0) {
+        return Err("replicas-max-per-node can only be used with replicated mode".to_string());
     }
     Ok(Command::ServiceCreate(ServiceCreateArgs {
         name: p.last("name").map(str::to_string),
@@ -574,6 +586,8 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_delay: optional_duration(&p, "restart-delay")?,
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
         restart_window: optional_duration(&p, "restart-window")?,
+        health: Box::new(health_flags(&p)?),
+        placement: Box::new(placement),
     }))
 }
 
@@ -628,6 +642,15 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         value("restart-condition", None),
         value("restart-delay", None),
         value("restart-max-attempts", None),
+        HEALTH_FLAGS[0],
+        HEALTH_FLAGS[1],
+        HEALTH_FLAGS[2],
+        HEALTH_FLAGS[3],
+        HEALTH_FLAGS[4],
+        HEALTH_FLAGS[5],
+        value("placement-pref-add", None),
+        value("placement-pref-rm", None),
+        value("replicas-max-per-node", None),
     ];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     exactly(cmd, &p.args, 1)?;
@@ -657,7 +680,52 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_condition: optional_restart_condition(&p)?,
         restart_delay: optional_duration(&p, "restart-delay")?,
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
+        health: Box::new(health_flags(&p)?),
+        placement: Box::new(placement_flags(&p, "placement-pref-add", Some("placement-pref-rm"))?),
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health-check and placement flags (`service create` and `service update` share them).
+
+const HEALTH_FLAGS: [Flag; 6] = [
+    value("health-cmd", None),
+    value("health-interval", None),
+    value("health-timeout", None),
+    value("health-retries", None),
+    value("health-start-period", None),
+    boolean("no-healthcheck", None),
+];
+
+fn health_flags(p: &Parsed) -> Result<HealthFlags, String> {
+    let flags = HealthFlags {
+        cmd: p.last("health-cmd").map(str::to_string),
+        interval: optional_duration(p, "health-interval")?,
+        timeout: optional_duration(p, "health-timeout")?,
+        retries: optional_u64(p, "health-retries")?,
+        start_period: optional_duration(p, "health-start-period")?,
+        no_healthcheck: p.is_set("no-healthcheck"),
+    };
+    flags.validate()?;
+    Ok(flags)
+}
+
+/// `add` holds the preferences to add (`--placement-pref` on create), `rm` those to remove.
+fn placement_flags(p: &Parsed, add: &str, rm: Option<&str>) -> Result<PlacementFlags, String> {
+    let prefs = |long: &str| -> Result<Vec<SpreadOver>, String> {
+        p.values(long)
+            .into_iter()
+            .map(|(flag, v)| SpreadOver::parse(v).map_err(|reason| invalid_argument(flag, v, &reason)))
+            .collect()
+    };
+    Ok(PlacementFlags {
+        pref_add: prefs(add)?,
+        pref_rm: match rm {
+            Some(rm) => prefs(rm)?,
+            None => Vec::new(),
+        },
+        max_replicas: optional_u64(p, "replicas-max-per-node")?,
+    })
 }
 
 fn parse_ps(tokens: &[String]) -> Result<Command, String> {
@@ -1214,8 +1282,38 @@ mod tests {
                 restart_delay: None,
                 restart_max_attempts: None,
                 restart_window: None,
+                health: Box::default(),
+                placement: Box::default(),
             }
         );
+    }
+
+    #[test]
+    fn service_health_and_placement_flags() {
+        let args = create_args(
+            "docker service create --health-cmd 'test -e /tmp/ok' --health-interval 2s --health-retries 1 \
+             --placement-pref spread=node.labels.zone --replicas-max-per-node 1 web",
+        );
+        assert_eq!(args.health.cmd.as_deref(), Some("test -e /tmp/ok"));
+        assert_eq!(args.health.interval, Some(Duration::from_secs(2)));
+        assert_eq!(args.health.retries, Some(1));
+        assert_eq!(args.placement.pref_add, [SpreadOver::parse("spread=node.labels.zone").unwrap()]);
+        assert_eq!(args.placement.max_replicas, Some(1));
+        assert_eq!(
+            error("docker service create --no-healthcheck --health-retries 2 web"),
+            "--no-healthcheck conflicts with --health-* options"
+        );
+        assert_eq!(
+            error("docker service create --mode global --replicas-max-per-node 1 web"),
+            "replicas-max-per-node can only be used with replicated mode"
+        );
+        let Command::ServiceUpdate(update) =
+            parse("docker service update --placement-pref-rm spread=node.labels.zone --no-healthcheck web")
+        else {
+            panic!("not an update")
+        };
+        assert_eq!(update.placement.pref_rm.len(), 1);
+        assert!(update.health.no_healthcheck);
     }
 
     #[test]
@@ -1379,6 +1477,8 @@ mod tests {
                 restart_condition: Some(RestartCondition::None),
                 restart_delay: Some(Duration::from_millis(500)),
                 restart_max_attempts: Some(4),
+                health: Box::default(),
+                placement: Box::default(),
             })
         );
         assert_eq!(

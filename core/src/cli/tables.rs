@@ -157,7 +157,7 @@ pub fn service_ls(services: &[ServiceView], quiet: bool, version: DockerVersion)
                     s.id.short().to_string(),
                     s.spec.name.clone(),
                     mode_word(&s.spec.mode).to_string(),
-                    replicas,
+                    with_max_per_node(replicas, s),
                     without_digest(&s.spec.task.image).to_string(),
                     ingress_ports(s),
                 ],
@@ -338,7 +338,7 @@ pub fn container_ps(containers: &[ContainerInfo], now: Instant, quiet: bool, ver
                 c.image.clone(),
                 go_quote(&command),
                 format!("{} ago", human_duration(now.saturating_since(c.created_at))),
-                container_status(&c.state, now),
+                with_health(container_status(&c.state, now), c),
                 c.exposed_ports.join(", "),
                 c.name.clone(),
             ]
@@ -359,6 +359,23 @@ fn container_status(state: &ContainerState, now: Instant) -> String {
         ContainerState::Exited { exit_code, at } => {
             format!("Exited ({exit_code}) {} ago", human_duration(now.saturating_since(*at)))
         }
+    }
+}
+
+/// docker/cli's `2/2 (max 1 per node)` for a service with `--replicas-max-per-node` (20.10).
+fn with_max_per_node(replicas: String, service: &crate::api::Service) -> String {
+    match service.spec.task.placement.max_replicas {
+        0 => replicas,
+        max => format!("{replicas} (max {max} per node)"),
+    }
+}
+
+/// A running container with a health check: `Up 5 seconds (healthy)`, `(health: starting)`,
+/// `(unhealthy)` (docker's `State.String()`).
+fn with_health(status: String, container: &ContainerInfo) -> String {
+    match (&container.state, container.health) {
+        (ContainerState::Running { .. }, Some(health)) => format!("{status} ({})", health.as_ps_str()),
+        _ => status,
     }
 }
 
@@ -732,7 +749,27 @@ divhrq89xhxk    \\_ mynginx.2   nginx     bd2       Shutdown        Failed 5 sec
             created_at: Instant::from_millis(created_secs * 1000),
             state,
             exposed_ports: vec!["80/tcp".to_string()],
+            health: None,
         }
+    }
+
+    #[test]
+    fn container_ps_shows_a_running_containers_health_as_docker_does() {
+        use crate::api::HealthStatus;
+        let up = ContainerState::Running { since: Instant::from_millis(10_000) };
+        let now = Instant::from_millis(15_000);
+        for (health, status) in [
+            (HealthStatus::Starting, "Up 5 seconds (health: starting)"),
+            (HealthStatus::Healthy, "Up 5 seconds (healthy)"),
+            (HealthStatus::Unhealthy, "Up 5 seconds (unhealthy)"),
+        ] {
+            let c = ContainerInfo { health: Some(health), ..container("dddddddddddd", "web", 9, up.clone()) };
+            let text = container_ps(&[c], now, false, V20_10);
+            assert!(text.contains(status), "{text}");
+        }
+        let exited = ContainerState::Exited { exit_code: 143, at: Instant::from_millis(12_000) };
+        let c = ContainerInfo { health: Some(HealthStatus::Unhealthy), ..container("eeeeeeeeeeee", "web", 9, exited) };
+        assert!(!container_ps(&[c], now, false, V20_10).contains("unhealthy"), "only a running container shows it");
     }
 
     #[test]

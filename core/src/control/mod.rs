@@ -3,10 +3,12 @@
 //! CLI's (`crate::cli`); nothing here formats text for a terminal.
 
 pub mod errors;
+pub mod health_placement;
 pub mod request;
 pub mod response;
 
 pub use errors::ApiError;
+pub use health_placement::{HealthFlags, PlacementFlags};
 pub use request::*;
 pub use response::*;
 

@@ -241,6 +241,12 @@ pub struct ServiceCreateArgs {
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
     pub restart_window: Option<Duration>,
+    /// `--health-*`, `--no-healthcheck` (boxed: a request travels inside every message).
+    #[serde(default)]
+    pub health: Box<super::HealthFlags>,
+    /// `--placement-pref`, `--replicas-max-per-node`.
+    #[serde(default)]
+    pub placement: Box<super::PlacementFlags>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +268,12 @@ pub struct ServiceUpdateArgs {
     pub restart_condition: Option<RestartCondition>,
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
+    /// `--health-*`, `--no-healthcheck` (boxed: a request travels inside every message).
+    #[serde(default)]
+    pub health: Box<super::HealthFlags>,
+    /// `--placement-pref-add/-rm`, `--replicas-max-per-node`.
+    #[serde(default)]
+    pub placement: Box<super::PlacementFlags>,
 }
 
 #[cfg(test)]

@@ -181,9 +181,13 @@ fn service_create(
             restart_policy,
             networks,
             force_update: 0,
+            healthcheck: args.health.to_config(),
+            placement: Default::default(),
         },
         ports: args.publish.clone(),
     };
+    let mut spec = spec;
+    args.placement.apply(&mut spec.task);
     let svc = Service { id: id.clone(), spec, spec_version: 1, endpoint: None, created_at: now, updated_at: now };
     Ok(Write::new(vec![StoreAction::CreateService(svc)], Response::ServiceCreated { id }))
 }
@@ -247,6 +251,8 @@ fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Resu
     if let Some(m) = args.restart_max_attempts {
         spec.task.restart_policy.max_attempts = m;
     }
+    args.health.update(&mut spec.task);
+    args.placement.apply(&mut spec.task);
     let response = Response::ServiceUpdated { service: args.service.clone() };
     Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], response))
 }

@@ -268,7 +268,7 @@ impl Orchestrator {
         let steady = match occupied_count.cmp(&replicas) {
             std::cmp::Ordering::Less => true, // once the tasks created below are in
             std::cmp::Ordering::Equal => {
-                !occupied.values().any(|h| matches!(h, SlotHolder::Task(t) if t.spec != svc.spec.task))
+                !occupied.values().any(|h| matches!(h, SlotHolder::Task(t) if is_dirty(svc, t)))
             }
             std::cmp::Ordering::Greater => false, // the next full look, after the scale-down
         };
@@ -385,11 +385,11 @@ impl Orchestrator {
         if occupied.values().any(|h| matches!(h, SlotHolder::New(_))) {
             return; // a replacement made this round is not running yet
         }
-        let in_progress = tasks.iter().any(|t| t.spec == svc.spec.task && t.status.state < TaskState::Running);
+        let in_progress = tasks.iter().any(|t| !is_dirty(svc, t) && t.status.state < TaskState::Running);
         if in_progress {
             return;
         }
-        if let Some(old) = tasks.iter().filter(|t| t.spec != svc.spec.task).min_by_key(|t| t.slot) {
+        if let Some(old) = tasks.iter().filter(|t| is_dirty(svc, t)).min_by_key(|t| t.slot) {
             round.actions.push(StoreAction::SetTaskDesired { id: old.id.clone(), desired: TaskState::Shutdown });
             let task = new_task(svc, old.slot, None, TaskState::Running, round.now, round.rng);
             round.actions.push(StoreAction::CreateTask(task));
@@ -639,6 +639,11 @@ fn reap(store: &Store, services: &[(&Service, Option<BTreeSet<u64>>)], actions: 
             }
         }
     }
+}
+
+/// Whether `task` must be replaced to follow its service's spec (see `placement::task_is_dirty`).
+fn is_dirty(svc: &Service, task: &Task) -> bool {
+    crate::api::placement::task_is_dirty(&svc.spec.task, &task.spec, task.node_id.is_some())
 }
 
 #[cfg(test)]

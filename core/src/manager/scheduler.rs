@@ -8,7 +8,7 @@
 //! The candidates of a task group sit in a min-heap, so placing k tasks on n nodes costs
 //! O(n + k·log n) instead of a rescan of every node per task.
 
-use crate::api::{Constraint, Node, Protocol, PublishMode, Resources, Task, TaskState};
+use crate::api::{Constraint, Node, Protocol, PublishMode, Resources, SpreadOver, Task, TaskState};
 use crate::ids::{NodeId, ServiceId};
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
@@ -155,6 +155,10 @@ struct Requirements<'s> {
     reservations: Resources,
     /// Host-mode published ports with a fixed number (port 0 lets the node pick one).
     host_ports: Vec<(Protocol, u16)>,
+    /// `--replicas-max-per-node`; 0: no limit.
+    max_replicas: u64,
+    /// `--placement-pref spread=…`, in order.
+    preferences: &'s [SpreadOver],
 }
 
 impl<'s> Requirements<'s> {
@@ -163,6 +167,8 @@ impl<'s> Requirements<'s> {
             constraints: &task.spec.constraints,
             reservations: task.spec.reservations,
             host_ports: fixed_host_ports(task).collect(),
+            max_replicas: task.spec.placement.max_replicas,
+            preferences: &task.spec.placement.preferences,
         }
     }
 }
@@ -195,17 +201,19 @@ impl<'s> TaskGroup<'s> {
     }
 }
 
-/// swarmkit's filters, in pipeline order (plugin, platform and max-replicas are not modelled).
+/// swarmkit's filters, in pipeline order (plugin and platform are not modelled).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Filter {
     Ready,
     Resources,
     Constraints,
     HostPort,
+    MaxReplicas,
 }
 
 impl Filter {
-    const PIPELINE: [Filter; 4] = [Filter::Ready, Filter::Resources, Filter::Constraints, Filter::HostPort];
+    const PIPELINE: [Filter; 5] =
+        [Filter::Ready, Filter::Resources, Filter::Constraints, Filter::HostPort, Filter::MaxReplicas];
 
     fn explain(self, nodes: usize) -> String {
         let on_nodes = if nodes == 1 { "1 node".to_string() } else { format!("{nodes} nodes") };
@@ -214,6 +222,8 @@ impl Filter {
             Filter::Resources => format!("insufficient resources on {on_nodes}"),
             Filter::Constraints => format!("scheduling constraints not satisfied on {on_nodes}"),
             Filter::HostPort => format!("host-mode port already in use on {on_nodes}"),
+            // swarmkit's MaxReplicasFilter explains without a count.
+            Filter::MaxReplicas => "max replicas per node limit exceed".to_string(),
         }
     }
 }
@@ -345,8 +355,9 @@ impl<'s> Round<'s> {
         Round { nodes, index_of, loads, service_placements, planted: crate::planted::Planted::default() }
     }
 
-    /// The first filter of the pipeline that rejects node `i`, if any.
-    fn first_failing_filter(&self, i: usize, req: &Requirements) -> Option<Filter> {
+    /// The first filter of the pipeline that rejects node `i`, if any. `service_tasks`: the
+    /// service's active tasks per node (`None`: a global service's, at most one anyway).
+    fn first_failing_filter(&self, i: usize, req: &Requirements, service_tasks: ServiceTasks) -> Option<Filter> {
         let node = self.nodes[i];
         let load = &self.loads[i];
         let ready = node.is_schedulable()
@@ -360,30 +371,43 @@ impl<'s> Round<'s> {
             Some(Filter::Constraints)
         } else if req.host_ports.iter().any(|p| load.host_ports.contains(p)) {
             Some(Filter::HostPort)
+        } else if !self.below_max_replicas(req, service_tasks, i) {
+            Some(Filter::MaxReplicas)
         } else {
             None
         }
     }
 
-    fn passes(&self, i: usize, req: &Requirements) -> bool {
-        self.first_failing_filter(i, req).is_none()
+    fn below_max_replicas(&self, req: &Requirements, service_tasks: ServiceTasks, i: usize) -> bool {
+        below_max_replicas(req, service_tasks, i)
+            || self.planted.is(crate::planted::PlantedBug::SchedulerIgnoresMaxReplicas)
+    }
+
+    fn passes(&self, i: usize, req: &Requirements, service_tasks: ServiceTasks) -> bool {
+        self.first_failing_filter(i, req, service_tasks).is_none()
     }
 
     /// For a node that passed every filter earlier in this round: whether it still passes after
     /// placements on it, i.e. the load-dependent filters (resources, host ports) still pass.
-    fn still_fits(&self, i: usize, req: &Requirements) -> bool {
+    fn still_fits(&self, i: usize, req: &Requirements, service_tasks: ServiceTasks) -> bool {
         let load = &self.loads[i];
         let fits = reservation_fits(load.reserved, self.nodes[i].description.resources, req.reservations)
-            && !req.host_ports.iter().any(|p| load.host_ports.contains(p));
-        debug_assert_eq!(fits, self.passes(i, req));
+            && !req.host_ports.iter().any(|p| load.host_ports.contains(p))
+            && self.below_max_replicas(req, service_tasks, i);
+        debug_assert_eq!(fits, self.passes(i, req, service_tasks));
         fits
     }
 
     /// How many nodes each filter rejected first, over the given nodes.
-    fn rejections(&self, nodes: impl IntoIterator<Item = usize>, req: &Requirements) -> BTreeMap<Filter, usize> {
+    fn rejections(
+        &self,
+        nodes: impl IntoIterator<Item = usize>,
+        req: &Requirements,
+        service_tasks: ServiceTasks,
+    ) -> BTreeMap<Filter, usize> {
         let mut counts: BTreeMap<Filter, usize> = Filter::PIPELINE.iter().map(|&f| (f, 0)).collect();
         for i in nodes {
-            if let Some(filter) = self.first_failing_filter(i, req) {
+            if let Some(filter) = self.first_failing_filter(i, req, service_tasks) {
                 *counts.entry(filter).or_default() += 1;
             }
         }
@@ -402,10 +426,10 @@ impl<'s> Round<'s> {
         // A node gone from the store: the global orchestrator will remove the task.
         let Some(&i) = self.index_of.get(node_id) else { return };
         let req = Requirements::of(task);
-        if self.passes(i, &req) {
+        if self.passes(i, &req, None) {
             self.place(i, task, &req, now, actions);
         } else {
-            let message = explain_rejections(&self.rejections([i], &req));
+            let message = explain_rejections(&self.rejections([i], &req, None));
             set_pending_message(task, &message, actions);
         }
     }
@@ -419,30 +443,166 @@ impl<'s> Round<'s> {
         actions: &mut Vec<StoreAction>,
     ) {
         let req = &group.requirements;
-        let mut candidates: BinaryHeap<Reverse<Rank>> = (0..self.nodes.len())
-            .filter(|&i| self.passes(i, req))
+        let mut tasks = group.tasks.iter().copied();
+        if req.preferences.is_empty() {
+            self.place_on_nodes(0..self.nodes.len(), &mut tasks, usize::MAX, ranking, req, now, actions);
+        } else {
+            let tree = PreferenceTree::build(self, req.preferences, &ranking.service_tasks);
+            self.place_on_subtree(&tree, group.tasks.len(), &mut tasks, ranking, req, now, actions);
+        }
+        // What no node took: one explanation serves them all.
+        let mut explanation: Option<String> = None;
+        for task in tasks {
+            let message = explanation.get_or_insert_with(|| {
+                no_suitable_node(&self.rejections(0..self.nodes.len(), req, Some(&ranking.service_tasks)))
+            });
+            set_pending_message(task, message, actions);
+        }
+    }
+
+    /// Places up to `n` of `tasks` on the best-ranked of `nodes` that still pass the filters,
+    /// one by one; returns how many it placed (fewer when the nodes ran out of room).
+    #[allow(clippy::too_many_arguments)]
+    fn place_on_nodes(
+        &mut self,
+        nodes: impl IntoIterator<Item = usize>,
+        tasks: &mut impl Iterator<Item = &'s Task>,
+        n: usize,
+        ranking: &mut ServiceRanking,
+        req: &Requirements,
+        now: Instant,
+        actions: &mut Vec<StoreAction>,
+    ) -> usize {
+        let mut candidates: BinaryHeap<Reverse<Rank>> = nodes
+            .into_iter()
+            .filter(|&i| self.passes(i, req, Some(&ranking.service_tasks)))
             .map(|i| Reverse(ranking.rank(i, &self.loads[i])))
             .collect();
-        let mut explanation: Option<String> = None;
-        for &task in &group.tasks {
-            let Some(Reverse(best)) = candidates.pop() else {
-                // Nothing placed since the heap ran dry, so one explanation serves the rest.
-                let message =
-                    explanation.get_or_insert_with(|| no_suitable_node(&self.rejections(0..self.nodes.len(), req)));
-                set_pending_message(task, message, actions);
-                continue;
-            };
+        let mut placed = 0;
+        while placed < n {
+            let Some(Reverse(best)) = candidates.peek().copied() else { break };
+            let Some(task) = tasks.next() else { break };
+            candidates.pop();
             let i = best.node;
-            debug_assert!(self.passes(i, req), "a heap candidate must pass the filters");
+            debug_assert!(self.passes(i, req, Some(&ranking.service_tasks)), "a heap candidate must pass the filters");
             self.place(i, task, req, now, actions);
             ranking.service_tasks[i] += 1;
+            placed += 1;
             // Only this node's rank changed, so the rest of the heap stays valid. Readiness and
             // constraints do not change within a round, and the node passed them to be in the
-            // heap: only the filters that read its load need checking again.
-            if self.still_fits(i, req) {
+            // heap: only the filters that read its load (and its count of the service's
+            // tasks) need checking again.
+            if self.still_fits(i, req, Some(&ranking.service_tasks)) {
                 candidates.push(Reverse(ranking.rank(i, &self.loads[i])));
             }
         }
+        placed
+    }
+
+    /// swarmkit's `scheduleNTasksOnSubtree`: `n` tasks split over the branches so that each
+    /// ends with as many of the service's tasks as the others (the remainder to the first
+    /// branches, in label-value order here where swarmkit walks a Go map); a branch with no
+    /// room drops out and the rest share its part. Returns how many were placed.
+    #[allow(clippy::too_many_arguments)]
+    fn place_on_subtree(
+        &mut self,
+        tree: &PreferenceTree,
+        n: usize,
+        tasks: &mut impl Iterator<Item = &'s Task>,
+        ranking: &mut ServiceRanking,
+        req: &Requirements,
+        now: Instant,
+        actions: &mut Vec<StoreAction>,
+    ) -> usize {
+        if tree.branches.is_empty() {
+            return self.place_on_nodes(tree.nodes.iter().copied(), tasks, n, ranking, req, now, actions);
+        }
+        let mut scheduled = 0;
+        let mut in_usable_branches = tree.tasks;
+        let mut no_room: BTreeSet<&str> = BTreeSet::new();
+        while scheduled != n && no_room.len() != tree.branches.len() {
+            let usable = tree.branches.len() - no_room.len();
+            let total = in_usable_branches + n - scheduled;
+            let desired = total / usable;
+            let mut remainder = total % usable;
+            let mut progressed = false;
+            for (value, branch) in &tree.branches {
+                if no_room.contains(value.as_str()) || scheduled == n {
+                    continue;
+                }
+                if branch.tasks < desired || (branch.tasks == desired && remainder > 0) {
+                    let mut wanted = desired - branch.tasks;
+                    if remainder > 0 {
+                        wanted += 1;
+                    }
+                    let wanted = wanted.min(n - scheduled);
+                    let placed = self.place_on_subtree(branch, wanted, tasks, ranking, req, now, actions);
+                    if placed < wanted {
+                        no_room.insert(value);
+                        in_usable_branches -= branch.tasks;
+                    } else {
+                        remainder = remainder.saturating_sub(1);
+                    }
+                    progressed |= placed > 0 || placed < wanted;
+                    scheduled += placed;
+                }
+            }
+            if !progressed {
+                break; // bounded: a pass that neither placed nor closed a branch would repeat
+            }
+        }
+        scheduled
+    }
+}
+
+/// Per node index, how many active tasks the service being placed has there.
+type ServiceTasks<'a> = Option<&'a [u32]>;
+
+fn below_max_replicas(req: &Requirements, service_tasks: ServiceTasks, i: usize) -> bool {
+    req.max_replicas == 0 || u64::from(service_tasks.map_or(0, |counts| counts[i])) < req.max_replicas
+}
+
+/// swarmkit's decision tree (`nodeset.go` `tree`): the nodes split by the value of the first
+/// preference's label, each group by the next one's, and so on; a node without the label
+/// goes with the empty value. `tasks` counts the service's active tasks under each branch.
+#[derive(Debug, Default)]
+struct PreferenceTree {
+    tasks: usize,
+    /// Leaves only: node indexes.
+    nodes: Vec<usize>,
+    /// By label value, in order (swarmkit's map order is random).
+    branches: BTreeMap<String, PreferenceTree>,
+}
+
+impl PreferenceTree {
+    fn build(round: &Round, preferences: &[SpreadOver], service_tasks: &[u32]) -> PreferenceTree {
+        let mut root = PreferenceTree::default();
+        for (i, node) in round.nodes.iter().enumerate() {
+            let mut tree = &mut root;
+            tree.tasks += service_tasks[i] as usize;
+            for pref in preferences {
+                tree = tree.branches.entry(spread_value(node, &pref.descriptor)).or_default();
+                tree.tasks += service_tasks[i] as usize;
+            }
+            tree.nodes.push(i);
+        }
+        root
+    }
+}
+
+/// The value a node has for `node.labels.KEY` / `engine.labels.KEY`; "" for anything else.
+fn spread_value(node: &Node, descriptor: &str) -> String {
+    const NODE_LABELS: &str = "node.labels.";
+    const ENGINE_LABELS: &str = "engine.labels.";
+    let label = |labels: &BTreeMap<String, String>, prefix: &str| {
+        labels.get(&descriptor[prefix.len()..]).cloned().unwrap_or_default()
+    };
+    if descriptor.len() > NODE_LABELS.len() && has_prefix_fold(descriptor, NODE_LABELS) {
+        label(&node.spec.labels, NODE_LABELS)
+    } else if descriptor.len() > ENGINE_LABELS.len() && has_prefix_fold(descriptor, ENGINE_LABELS) {
+        label(&node.description.engine_labels, ENGINE_LABELS)
+    } else {
+        String::new()
     }
 }
 
@@ -669,6 +829,86 @@ mod tests {
 
     fn nodes_used(actions: &[StoreAction]) -> Vec<String> {
         assignments(actions).into_iter().map(|(_, node)| node).collect()
+    }
+
+    #[test]
+    fn tasks_beyond_max_replicas_per_node_stay_pending_with_swarms_words() {
+        let mut store = Store::new();
+        add_workers(&mut store, &["n1", "n2"]);
+        let mut spec = template();
+        spec.placement.max_replicas = 1;
+        add_service(&mut store, "web", spec.clone());
+        add_pending_replicas(&mut store, "web", 3, &spec);
+        let actions = Scheduler::new().schedule(&store, Instant(1));
+        let mut used = nodes_used(&actions);
+        used.sort();
+        assert_eq!(used, ["n1", "n2"], "one per node");
+        assert_eq!(pending_messages(&actions), ["no suitable node (max replicas per node limit exceed)"]);
+    }
+
+    #[test]
+    fn max_replicas_counts_the_services_running_tasks() {
+        let mut store = Store::new();
+        add_workers(&mut store, &["n1", "n2"]);
+        let mut spec = template();
+        spec.placement.max_replicas = 2;
+        add_service(&mut store, "web", spec.clone());
+        add_running(&mut store, "w1", "web", "n1", &spec);
+        add_running(&mut store, "w2", "web", "n1", &spec);
+        add_pending(&mut store, new_task("w3", "web", 3, None), &spec, vec![]);
+        add_pending(&mut store, new_task("w4", "web", 4, None), &spec, vec![]);
+        add_pending(&mut store, new_task("w5", "web", 5, None), &spec, vec![]);
+        let actions = Scheduler::new().schedule(&store, Instant(1));
+        assert_eq!(nodes_used(&actions), ["n2", "n2"]);
+        assert_eq!(pending_messages(&actions), ["no suitable node (max replicas per node limit exceed)"]);
+    }
+
+    fn label_nodes(store: &mut Store, labels: &[(&str, &str)]) {
+        let actions = labels
+            .iter()
+            .map(|(id, zone)| StoreAction::SetNodeLabel {
+                id: NodeId((*id).into()),
+                key: "zone".into(),
+                value: Some((*zone).into()),
+            })
+            .collect();
+        apply(store, actions);
+    }
+
+    #[test]
+    fn a_spread_preference_splits_tasks_evenly_over_label_values_not_nodes() {
+        let mut store = Store::new();
+        add_workers(&mut store, &["a1", "a2", "a3", "b1"]);
+        label_nodes(&mut store, &[("a1", "a"), ("a2", "a"), ("a3", "a"), ("b1", "b")]);
+        let mut spec = template();
+        spec.placement.preferences = vec![SpreadOver::parse("spread=node.labels.zone").unwrap()];
+        add_service(&mut store, "web", spec.clone());
+        add_pending_replicas(&mut store, "web", 4, &spec);
+        let actions = Scheduler::new().schedule(&store, Instant(1));
+        let used = nodes_used(&actions);
+        let on = |n: &str| used.iter().filter(|u| *u == n).count();
+        assert_eq!(on("b1"), 2, "zone b gets half the tasks: {used:?}");
+        assert_eq!(on("a1") + on("a2") + on("a3"), 2);
+    }
+
+    #[test]
+    fn a_spread_preference_fills_the_zone_with_fewer_tasks_first() {
+        let mut store = Store::new();
+        add_workers(&mut store, &["a1", "a2", "b1", "b2"]);
+        label_nodes(&mut store, &[("a1", "a"), ("a2", "a"), ("b1", "b"), ("b2", "b")]);
+        let mut spec = template();
+        spec.placement.preferences = vec![SpreadOver::parse("spread=node.labels.zone").unwrap()];
+        add_service(&mut store, "web", spec.clone());
+        add_running(&mut store, "w1", "web", "a1", &spec);
+        add_running(&mut store, "w2", "web", "a1", &spec);
+        add_pending(&mut store, new_task("w3", "web", 3, None), &spec, vec![]);
+        add_pending(&mut store, new_task("w4", "web", 4, None), &spec, vec![]);
+        let actions = Scheduler::new().schedule(&store, Instant(1));
+        let mut used = nodes_used(&actions);
+        used.sort();
+        // Zone a holds 2 already (on one node): both new tasks go to zone b, one per node,
+        // though a2 has none.
+        assert_eq!(used, ["b1", "b2"]);
     }
 
     #[test]

@@ -42,7 +42,23 @@ struct AgentTask {
     container_created: bool,
     /// No longer assigned: remove the container, then forget the task.
     unassigned: bool,
+    /// Health checks: see `HealthWatch`.
+    health: HealthWatch,
 }
+
+/// What the agent knows of a task's container's health, as swarm's executor acts on it
+/// (`daemon/cluster/executor/container/controller.go`): a container with a health check stays
+/// STARTING until it is healthy; once unhealthy it is stopped and the task fails with
+/// `task: non-zero exit (N): dockerexec: unhealthy container`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct HealthWatch {
+    /// The runtime reported a health status: RUNNING waits for `Healthy`.
+    checked: bool,
+    /// Reported unhealthy: the container is stopped, and its exit is the health check's doing.
+    unhealthy: bool,
+}
+
+use crate::api::health::UNHEALTHY_CONTAINER;
 
 #[derive(Debug)]
 enum SessionState {
@@ -300,6 +316,7 @@ impl Agent {
                         pending: None,
                         container_created: false,
                         unassigned: false,
+                        health: HealthWatch::default(),
                     };
                     self.adopt(&mut agent_task, now);
                     self.tasks.insert(agent_task.task.id.clone(), agent_task);
@@ -335,15 +352,22 @@ impl Agent {
         if observed < TaskState::Accepted || observed.is_terminal() {
             return; // nothing was started for it, or it is over
         }
-        match self.containers.get(&name).map(|c| (c.state.clone(), c.id.clone())) {
-            Some((ContainerState::Running { .. }, id)) => {
+        match self.containers.get(&name).map(|c| (c.state.clone(), c.id.clone(), c.health)) {
+            Some((ContainerState::Running { .. }, id, health)) => {
                 t.container_created = true;
                 t.status.container_id = Some(id);
-                if observed < TaskState::Running {
-                    set_state(t, TaskState::Running, now, "started", &mut self.unreported);
+                t.health.checked = health.is_some();
+                t.health.unhealthy = health == Some(HealthStatus::Unhealthy);
+                let target = match health {
+                    Some(HealthStatus::Starting | HealthStatus::Unhealthy) => TaskState::Starting,
+                    Some(HealthStatus::Healthy) | None => TaskState::Running,
+                };
+                if observed < target {
+                    let message = if target == TaskState::Running { "started" } else { "starting" };
+                    set_state(t, target, now, message, &mut self.unreported);
                 }
             }
-            Some((ContainerState::Exited { exit_code, .. }, _)) => {
+            Some((ContainerState::Exited { exit_code, .. }, _, _)) => {
                 t.container_created = true;
                 t.status.exit_code = Some(exit_code);
                 if exit_code == 0 {
@@ -353,7 +377,7 @@ impl Agent {
                     set_state(t, TaskState::Failed, now, "started", &mut self.unreported);
                 }
             }
-            Some((ContainerState::Created, _)) => {
+            Some((ContainerState::Created, _, _)) => {
                 t.container_created = true;
                 if observed < TaskState::Ready {
                     set_state(t, TaskState::Ready, now, "prepared", &mut self.unreported);
@@ -399,8 +423,26 @@ impl Agent {
             }
             ContainerEvent::Started { .. } => {
                 t.pending = None;
-                if t.status.state < TaskState::Running {
+                // With a health check the task stays STARTING until the container is healthy.
+                if t.status.state < TaskState::Running && !t.health.checked {
                     set_state(t, TaskState::Running, now, "started", &mut self.unreported);
+                }
+            }
+            ContainerEvent::Health { status, .. } => {
+                t.health.checked = true;
+                match status {
+                    HealthStatus::Starting => {}
+                    HealthStatus::Healthy => {
+                        if t.status.state == TaskState::Starting && t.pending.is_none() && !t.health.unhealthy {
+                            set_state(t, TaskState::Running, now, "started", &mut self.unreported);
+                        }
+                    }
+                    // `drive` stops the container; its exit fails the task.
+                    HealthStatus::Unhealthy => {
+                        if t.status.state >= TaskState::Starting && !t.status.state.is_terminal() {
+                            t.health.unhealthy = true;
+                        }
+                    }
                 }
             }
             ContainerEvent::StartFailed { error, .. } => {
@@ -421,6 +463,9 @@ impl Agent {
                         set_state(t, TaskState::Shutdown, now, "shutdown", &mut self.unreported);
                     } else if exit_code == 0 {
                         set_state(t, TaskState::Complete, now, "finished", &mut self.unreported);
+                    } else if t.health.unhealthy {
+                        t.status.err = format!("task: non-zero exit ({exit_code}): {UNHEALTHY_CONTAINER}");
+                        set_state(t, TaskState::Failed, now, "started", &mut self.unreported);
                     } else {
                         t.status.err = format!("task: non-zero exit ({exit_code})");
                         set_state(t, TaskState::Failed, now, "started", &mut self.unreported);
@@ -460,8 +505,14 @@ impl Agent {
                         created_at: now,
                         state: ContainerState::Created,
                         exposed_ports: exposed_ports.clone(),
+                        health: None,
                     },
                 );
+            }
+            ContainerEvent::Health { status, .. } => {
+                if let Some(c) = self.containers.get_mut(&name) {
+                    c.health = Some(*status);
+                }
             }
             ContainerEvent::Started { .. } => {
                 if let Some(c) = self.containers.get_mut(&name) {
@@ -552,6 +603,12 @@ fn drive(
     }
     let name = t.task.container_name();
     let desired = t.task.desired_state;
+    if t.health.unhealthy && t.status.state >= TaskState::Starting && !t.status.state.is_terminal() {
+        // The executor shuts an unhealthy container down (stop, with the grace period).
+        out.push(Output::Container(ContainerCommand::Stop { name, grace: STOP_GRACE_PERIOD }));
+        t.pending = Some(Pending::Stop);
+        return false;
+    }
     if t.unassigned || desired >= TaskState::Shutdown {
         if t.status.state == TaskState::Running
             || (t.status.state >= TaskState::Starting && !t.status.state.is_terminal())
@@ -613,6 +670,7 @@ fn container_spec(task: &Task) -> ContainerSpec {
                 n.addresses.iter().map(move |a| ContainerNetwork { network_name: n.network_id.to_string(), addr: *a })
             })
             .collect(),
+        healthcheck: task.spec.healthcheck.clone(),
     }
 }
 

@@ -332,6 +332,7 @@ fn restored_agent_readopts_running_containers_by_name_and_fails_tasks_whose_cont
         created_at: Instant::ZERO,
         state: ContainerState::Running { since: Instant::ZERO },
         exposed_ports: vec![],
+        health: None,
     };
     let containers = vec![info(&alive.container_name(), "c-alive"), info("old.1.stray", "c-stray")];
     let agent = Agent::restore(NodeId("n1".into()), vec![LEADER], LEADER, containers, secs(100));
@@ -368,4 +369,68 @@ fn start_failure_fails_the_task_with_the_error() {
 
     assert_eq!(s.reported_states(), [("t1", TaskState::Failed)]);
     assert_eq!(s.reported[0].1.err, "OCI runtime create failed");
+}
+
+// --- Health checks ------------------------------------------------------------------------
+
+fn health(task: &Task, status: HealthStatus) -> ContainerEvent {
+    ContainerEvent::Health { name: task.container_name(), status }
+}
+
+/// Brings `task` to a started container with a health check: STARTING, health starting.
+fn start_with_health_check(w: &mut Worker, task: &Task) {
+    w.assign(&[task]);
+    w.event(created(task));
+    w.event(health(task, HealthStatus::Starting));
+    let s = w.event(started(task));
+    assert!(s.reported_states().is_empty(), "{:?}", s.reported);
+    assert_eq!(w.observed(task.id.as_str()), Some(TaskState::Starting), "not running before it is healthy");
+}
+
+#[test]
+fn a_task_with_a_health_check_is_running_only_once_healthy() {
+    let mut w = Worker::connected();
+    let t = task("t1", TaskState::Running);
+    start_with_health_check(&mut w, &t);
+    assert_eq!(w.agent.containers["web.1.t1"].health, Some(HealthStatus::Starting));
+    let s = w.event(health(&t, HealthStatus::Healthy));
+    assert_eq!(s.reported_states(), [("t1", TaskState::Running)]);
+    assert_eq!(w.agent.containers["web.1.t1"].health, Some(HealthStatus::Healthy));
+}
+
+#[test]
+fn an_unhealthy_container_is_stopped_and_its_task_fails_with_swarms_words() {
+    let mut w = Worker::connected();
+    let t = task("t1", TaskState::Running);
+    start_with_health_check(&mut w, &t);
+    w.event(health(&t, HealthStatus::Healthy));
+    let s = w.event(health(&t, HealthStatus::Unhealthy));
+    assert_eq!(s.commands, ["stop web.1.t1"]);
+    assert!(s.reported_states().is_empty(), "still running until the container exits");
+    let s = w.event(exited(&t, 143));
+    assert_eq!(s.reported_states(), [("t1", TaskState::Failed)]);
+    assert_eq!(w.status("t1").unwrap().err, "task: non-zero exit (143): dockerexec: unhealthy container");
+}
+
+#[test]
+fn a_container_unhealthy_before_it_was_ever_healthy_fails_from_starting() {
+    let mut w = Worker::connected();
+    let t = task("t1", TaskState::Running);
+    start_with_health_check(&mut w, &t);
+    assert_eq!(w.event(health(&t, HealthStatus::Unhealthy)).commands, ["stop web.1.t1"]);
+    w.event(exited(&t, 137));
+    assert_eq!(w.observed("t1"), Some(TaskState::Failed));
+    assert_eq!(w.status("t1").unwrap().err, "task: non-zero exit (137): dockerexec: unhealthy container");
+}
+
+#[test]
+fn create_command_carries_the_services_health_check() {
+    let mut w = Worker::connected();
+    let mut t = task("t1", TaskState::Running);
+    t.spec.healthcheck = Some(HealthConfig::shell("test -e /tmp/ok"));
+    let mut outputs = Vec::new();
+    w.agent.on_dispatch(&LEADER, DispatchMessage::Assignments { tasks: vec![t] }, secs(1), &mut outputs);
+    let (_, commands) = sends_and_commands(outputs);
+    let [ContainerCommand::Create(spec)] = &commands[..] else { panic!("{commands:?}") };
+    assert_eq!(spec.healthcheck, Some(HealthConfig::shell("test -e /tmp/ok")));
 }

@@ -57,6 +57,19 @@ mod real {
         /// scale-down): 1.12 or 20.10.
         #[arg(long, default_value = "1.12", value_parser = parse_docker_version)]
         docker_version: swarm_core::cli::DockerVersion,
+        /// An engine label, `KEY=VALUE` (repeatable): `node inspect` shows it, and constraints
+        /// and placement preferences on `engine.labels.KEY` read it (dockerd's `--label`).
+        #[arg(long = "label", value_parser = parse_engine_label)]
+        labels: Vec<(String, String)>,
+    }
+
+    /// `KEY=VALUE`, or `KEY` alone for an empty value, as dockerd reads `--label`.
+    fn parse_engine_label(text: &str) -> Result<(String, String), String> {
+        let (key, value) = text.split_once('=').unwrap_or((text, ""));
+        if key.is_empty() {
+            return Err(format!("{text:?}: a label needs a key"));
+        }
+        Ok((key.to_string(), value.to_string()))
     }
 
     fn parse_docker_version(text: &str) -> Result<swarm_core::cli::DockerVersion, String> {
@@ -118,7 +131,7 @@ mod real {
             interfaces: swarmd::host::interfaces(),
             resources: swarmd::daemon::host_resources(),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
-            engine_labels: Default::default(),
+            engine_labels: args.labels.iter().cloned().collect(),
             docker_version: args.docker_version,
         };
         let listen = Arc::new(|ip: IpAddr, port: u16| -> swarmd::transport::BoxFuture<std::io::Result<MeshListener>> {

@@ -14,6 +14,7 @@
 
 #[allow(clippy::all)]
 pub mod gen;
+mod health;
 mod network;
 
 use network::TaskNet;
@@ -63,6 +64,8 @@ pub struct Containerd {
     workers: Mutex<HashMap<String, mpsc::UnboundedSender<ContainerCommand>>>,
     now: Arc<dyn Fn() -> Instant + Send + Sync>,
     counter: Mutex<u64>,
+    /// Containers with an active health check, by name (`health.rs`).
+    probes: Mutex<HashMap<String, health::Probe>>,
 }
 
 pub async fn connect_channel(socket: PathBuf) -> Result<Channel, tonic::transport::Error> {
@@ -89,6 +92,8 @@ struct ImageConfig {
     env: Vec<String>,
     cwd: String,
     exposed_ports: Vec<String>,
+    /// The image's own `HEALTHCHECK`.
+    healthcheck: Option<swarm_core::api::HealthConfig>,
 }
 
 impl Containerd {
@@ -111,6 +116,7 @@ impl Containerd {
             workers: Mutex::default(),
             now,
             counter: Mutex::new(0),
+            probes: Mutex::default(),
         };
         let version = gen::services_version_v1::version_client::VersionClient::new(c.channel.clone())
             .version(c.req(()))
@@ -194,6 +200,7 @@ impl Containerd {
             env: strings(&config["config"]["Env"]),
             cwd: config["config"]["WorkingDir"].as_str().filter(|s| !s.is_empty()).unwrap_or("/").to_string(),
             exposed_ports,
+            healthcheck: health::image_healthcheck(&config),
         })
     }
 
@@ -272,6 +279,13 @@ impl Containerd {
             }
             return Err(e);
         }
+        let merged = match &spec.healthcheck {
+            Some(own) => Some(own.merged_over(image.healthcheck.as_ref())),
+            None => image.healthcheck.clone(),
+        };
+        if let Some(config) = merged.filter(swarm_core::api::HealthConfig::is_active) {
+            self.probes.lock().expect("lock").insert(spec.name.clone(), health::Probe { config, env: env.clone() });
+        }
         Ok(ContainerEvent::Created {
             name: spec.name.clone(),
             id,
@@ -294,6 +308,8 @@ impl Containerd {
             .await?;
         self.spawn_waiter(name.to_string());
         tasks.start(self.req(StartRequest { container_id: name.into(), exec_id: String::new() })).await?;
+        // Reports `Health { Starting }` first when the container has a health check.
+        self.start_health_monitor(name);
         Ok(ContainerEvent::Started { name: name.into() })
     }
 
@@ -385,6 +401,7 @@ impl Containerd {
             }
         }
         let _ = tasks.delete(self.req(DeleteTaskRequest { container_id: name.into() })).await;
+        self.probes.lock().expect("lock").remove(name);
         // Unwired before the container record goes: once containerd lists no container,
         // nothing of it is left in the node namespace.
         self.net.unwire(name).await;
@@ -524,6 +541,8 @@ impl Runtime for ContainerdRuntime {
                         .get(LABEL_PORTS)
                         .map(|p| p.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
                         .unwrap_or_default(),
+                    // Not probed again after a daemon restart (health.rs starts on a start).
+                    health: None,
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));

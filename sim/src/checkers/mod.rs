@@ -7,14 +7,18 @@
 //!   same applied index hold the same digest of everything applied);
 //! - `store`: managers at the same applied index hold equal stores (checked between steps);
 //! - `tasks`, in the leader's store: a slot never has two tasks that should be running on
-//!   Ready nodes; no task running on a node that was removed;
+//!   Ready nodes; no task running on a node that was removed; no node holds more of a
+//!   service's tasks than its `--replicas-max-per-node`;
 //! - `allocator`, in the leader's store: no address or VIP handed out twice in a network; no
 //!   host port bound twice on a node; every live task's address taken in the allocator;
+//! - `health`, across the leader's store and the runtimes: a task is never RUNNING while its
+//!   container's health check has not passed (`World` runs it when the leader's store changed);
 //! - `livelock`: a node's timer never leaves its deadline due without time moving;
 //!
 //! and `sometimes`: conditions a run should reach at least once, noted, never failed on.
 
 pub mod allocator;
+pub mod health;
 pub mod livelock;
 pub mod raft;
 pub mod sometimes;
@@ -71,5 +75,6 @@ pub fn check_store(store: &Store) -> Result<(), String> {
     tasks::one_task_per_slot(store)?;
     allocator::addresses_unique(store)?;
     allocator::host_ports_unique(store)?;
-    tasks::none_on_removed_nodes(store)
+    tasks::none_on_removed_nodes(store)?;
+    tasks::max_replicas_per_node(store)
 }

@@ -43,3 +43,34 @@ pub fn none_on_removed_nodes(store: &Store) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A service's `--replicas-max-per-node` holds on every node: no more active tasks there (the
+/// scheduler's count: desired to run, observed ASSIGNED to RUNNING) than the limit. Only where
+/// all of the service's active tasks on the node were made under one limit: a task placed
+/// under a higher limit keeps running after the limit is lowered, in swarm too.
+pub fn max_replicas_per_node(store: &Store) -> Result<(), String> {
+    // (service, node) → (the limit the tasks share, or None when they differ; how many).
+    let mut per_node: BTreeMap<(&ServiceId, &NodeId), (Option<u64>, u64)> = BTreeMap::new();
+    for t in store.tasks.values() {
+        let Some(node) = &t.node_id else { continue };
+        if !swarm_core::manager::scheduler::is_active_on_node(t) {
+            continue;
+        }
+        let max = t.spec.placement.max_replicas;
+        let entry = per_node.entry((&t.service_id, node)).or_insert((Some(max), 0));
+        if entry.0 != Some(max) {
+            entry.0 = None;
+        }
+        entry.1 += 1;
+    }
+    for ((service, node), (limit, count)) in per_node {
+        if let Some(max) = limit.filter(|&m| m > 0) {
+            if count > max {
+                return Err(format!(
+                    "service {service} has {count} active tasks on node {node}, over its limit of {max} per node"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! [within DURATION] SERVICE has N running task(s) [on distinct nodes]
+//! [within DURATION] SERVICE has N running task(s) on NODE
+//! [within DURATION] task of SERVICE on NODE is healthy|unhealthy
 //! [within DURATION] SERVICE slot N is running on another node than before
 //! [within DURATION] SERVICE slot N previous task failed with "TEXT"
 //! [within DURATION] SERVICE is gone
@@ -42,6 +44,12 @@ pub enum Condition {
     LeaderElected,
     /// `NODE is the leader`.
     IsLeader { node: String },
+    /// `SERVICE has N running task(s) on NODE`: exactly N of the service's tasks run there.
+    RunningTasksOn { service: String, count: u64, node: String },
+    /// `task of SERVICE on NODE is healthy|unhealthy`: healthy, a container of the service
+    /// runs on NODE with a passing health check; unhealthy, one there was found unhealthy (it
+    /// runs unhealthy, or its task failed with swarm's `dockerexec: unhealthy container`).
+    TaskHealth { service: String, node: String, healthy: bool },
 }
 
 impl fmt::Display for Condition {
@@ -67,6 +75,14 @@ impl fmt::Display for Condition {
             }
             Condition::LeaderElected => write!(f, "a leader is elected"),
             Condition::IsLeader { node } => write!(f, "{node} is the leader"),
+            Condition::RunningTasksOn { service, count, node } => {
+                let tasks = if *count == 1 { "task" } else { "tasks" };
+                write!(f, "{service} has {count} running {tasks} on {node}")
+            }
+            Condition::TaskHealth { service, node, healthy } => {
+                let health = if *healthy { "healthy" } else { "unhealthy" };
+                write!(f, "task of {service} on {node} is {health}")
+            }
         }
     }
 }
@@ -87,7 +103,8 @@ pub struct ExpectError {
     pub message: String,
 }
 
-const FORMS: &str = "`SERVICE has N running tasks [on distinct nodes]`, \
+const FORMS: &str = "`SERVICE has N running tasks [on distinct nodes|on NODE]`, \
+`task of SERVICE on NODE is healthy|unhealthy`, \
 `SERVICE slot N is running on another node than before`, \
 `SERVICE slot N previous task failed with \"TEXT\"`, `SERVICE is gone`, \
 `no container of SERVICE runs on NODE`, `node NODE is ready|down|unknown|disconnected|active|pause|drain`, \
@@ -228,6 +245,7 @@ impl<'t> Parser<'t> {
                 Ok(Condition::LeaderElected)
             }
             (Some("no"), Some("container"), _) => self.no_container(),
+            (Some("task"), Some("of"), _) => self.task_health(),
             (Some("node"), Some(_), Some("is")) => self.node_condition(),
             _ => self.subject_condition(),
         }
@@ -240,6 +258,35 @@ impl<'t> Parser<'t> {
         self.keywords("runs on", FORM)?;
         let node = self.word("a node name (in `no container of SERVICE runs on NODE`)")?;
         Ok(Condition::NoContainerOn { service, node: self.node_name(&node) })
+    }
+
+    /// The rest of `SERVICE has N running tasks on NODE`, from `on`.
+    fn running_tasks_on(&mut self, service: String, count: u64) -> Result<Condition, ExpectError> {
+        self.next += 1; // `on`
+        let node = self.word("a node name (in `SERVICE has N running tasks on NODE`)")?;
+        Ok(Condition::RunningTasksOn { service, count, node: self.node_name(&node) })
+    }
+
+    fn task_health(&mut self) -> Result<Condition, ExpectError> {
+        const FORM: &str = "task of SERVICE on NODE is healthy|unhealthy";
+        self.keywords("task of", FORM)?;
+        let service = self.word("a service name (in `task of SERVICE on NODE is healthy`)")?.text.to_string();
+        self.keywords("on", FORM)?;
+        let node = self.word("a node name (in `task of SERVICE on NODE is healthy`)")?;
+        let node = self.node_name(&node);
+        self.keywords("is", FORM)?;
+        let health = self.word("`healthy` or `unhealthy`")?;
+        let healthy = match health.text {
+            "healthy" => true,
+            "unhealthy" => false,
+            other => {
+                return Err(ExpectError {
+                    span: health.span,
+                    message: format!("expected `healthy` or `unhealthy`, found `{other}`"),
+                })
+            }
+        };
+        Ok(Condition::TaskHealth { service, node, healthy })
     }
 
     fn node_condition(&mut self) -> Result<Condition, ExpectError> {
@@ -282,9 +329,12 @@ impl<'t> Parser<'t> {
                         )))
                     }
                 }
-                let on_distinct_nodes = self.word_at(self.next) == Some("on");
+                let on = self.word_at(self.next) == Some("on");
+                let on_distinct_nodes = on && self.word_at(self.next + 1) == Some("distinct");
                 if on_distinct_nodes {
                     self.keywords("on distinct nodes", "SERVICE has N running tasks on distinct nodes")?;
+                } else if on {
+                    return self.running_tasks_on(service, count);
                 }
                 Ok(Condition::RunningTasks { service, count, on_distinct_nodes })
             }
@@ -386,6 +436,10 @@ mod tests {
             ("node bd2 is drain", None),
             ("within 10s a leader is elected", Some(10)),
             ("bd0 is the leader", None),
+            ("web has 1 running task on bd1", None),
+            ("within 30s web has 0 running tasks on bd2", Some(30)),
+            ("within 1m task of web on bd1 is healthy", Some(60)),
+            ("task of web on bd1 is unhealthy", None),
         ];
         for (text, within) in cases {
             let parsed = parse(text);
@@ -418,6 +472,21 @@ mod tests {
             Condition::RunningTasks { service: "node".into(), count: 1, on_distinct_nodes: false }
         );
         assert_eq!(parse("a is gone").condition, Condition::ServiceGone { service: "a".into() });
+    }
+
+    #[test]
+    fn placement_and_health_sentences_name_their_node() {
+        let parsed = parse("web has 2 running tasks on bd1");
+        assert_eq!(parsed.condition, Condition::RunningTasksOn { service: "web".into(), count: 2, node: "bd1".into() });
+        assert_eq!(parsed.node_names, vec![("bd1".to_string(), 27..30)]);
+        let parsed = parse("task of web on bd2 is unhealthy");
+        assert_eq!(
+            parsed.condition,
+            Condition::TaskHealth { service: "web".into(), node: "bd2".into(), healthy: false }
+        );
+        assert_eq!(parsed.node_names, vec![("bd2".to_string(), 15..18)]);
+        let (at, message) = error("task of web on bd2 is sick");
+        assert_eq!((at.as_str(), message.as_str()), ("sick", "expected `healthy` or `unhealthy`, found `sick`"));
     }
 
     #[test]

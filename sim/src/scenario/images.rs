@@ -14,6 +14,10 @@ pub fn default_images() -> Vec<ImageDef> {
             pull: Duration::from_secs(2),
             exits: None,
             start_error: None,
+            healthcheck: None,
+            healthy_after: Duration::ZERO,
+            unhealthy_after: None,
+            stop_exit_code: 0,
         },
         ImageDef {
             name: "busybox".into(),
@@ -23,6 +27,10 @@ pub fn default_images() -> Vec<ImageDef> {
             pull: Duration::from_secs(1),
             exits: None,
             start_error: None,
+            healthcheck: None,
+            healthy_after: Duration::ZERO,
+            unhealthy_after: None,
+            stop_exit_code: 0,
         },
     ]
 }

@@ -36,6 +36,14 @@
 //! exit_after = "10s"           # optional: the main process exits by itself after this...
 //! exit_code = 1                # ...with this code (default 0): crash loops
 //! start_error = "OCI runtime create failed: ..."   # optional: every start fails with this
+//! healthcheck = "test -e /tmp/healthy"   # optional: the image's HEALTHCHECK (run by the shell)
+//! health_interval = "30s"      # optional HEALTHCHECK options (dockerd's defaults: 30s, 30s,
+//! health_timeout = "30s"       #   3 retries, no start period); only with `healthcheck`
+//! health_retries = 3
+//! health_start_period = "0s"
+//! healthy_after = "5s"         # optional (default 0s): a health command in its containers passes
+//! unhealthy_after = "30s"      #   from this long after the start, until this (default: never)
+//! stop_exit_code = 143         # optional (default 0): the exit code when stopped (SIGTERM)
 //!
 //! [[node]]
 //! name = "bd0"                 # the hostname `node ls` shows
@@ -44,7 +52,7 @@
 //! daemon_hosts = ["unix:///var/run/docker.sock", "tcp://0.0.0.0:5555"]   # optional (default: the unix socket)
 //! cpus = 2                     # optional (default 2)
 //! memory = "4GiB"              # optional (default 4GiB); B, KiB, MiB, GiB, KB, MB, GB
-//! labels = { zone = "a" }      # optional engine labels
+//! labels = { zone = "a" }      # optional engine labels (`engine.labels.zone`; dockerd's --label)
 //! missing_images = ["nginx"]   # optional: images this node fails to pull (its tasks are rejected)
 //!
 //! [[step]]                     # a command typed on a node

@@ -90,6 +90,15 @@ pub struct ImageDef {
     /// Containers of this image fail to start with this error (a runtime start error: the
     /// task is FAILED at STARTING).
     pub start_error: Option<String>,
+    /// The image's own `HEALTHCHECK` (`healthcheck = "CMD"` and the `health_*` keys).
+    pub healthcheck: Option<swarm_core::api::HealthConfig>,
+    /// A health command run in its containers (the image's or a service's `--health-cmd`)
+    /// passes from this long after the container started (default: at once) …
+    pub healthy_after: Duration,
+    /// … until this long after it started, and fails from then on (default: never).
+    pub unhealthy_after: Option<Duration>,
+    /// The main process's exit code when docker stops it (SIGTERM); default 0.
+    pub stop_exit_code: i32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -48,6 +48,14 @@ pub struct RawImage {
     pub exit_after: Option<Spanned<DurationValue>>,
     pub exit_code: Option<Spanned<i64>>,
     pub start_error: Option<Spanned<String>>,
+    pub healthcheck: Option<Spanned<String>>,
+    pub health_interval: Option<Spanned<DurationValue>>,
+    pub health_timeout: Option<Spanned<DurationValue>>,
+    pub health_retries: Option<Spanned<i64>>,
+    pub health_start_period: Option<Spanned<DurationValue>>,
+    pub healthy_after: Option<Spanned<DurationValue>>,
+    pub unhealthy_after: Option<Spanned<DurationValue>>,
+    pub stop_exit_code: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -54,6 +54,10 @@ fn walkthrough_header_network_and_images() {
             pull: Duration::from_millis(500),
             exits: Some(ImageExit { after: Duration::from_secs(5), code: 1 }),
             start_error: None,
+            healthcheck: None,
+            healthy_after: Duration::ZERO,
+            unhealthy_after: None,
+            stop_exit_code: 0,
         })
     );
 }
@@ -587,6 +591,34 @@ fn images() {
         18,
         "unknown protocol `tpc`",
     );
+}
+
+#[test]
+fn image_health_keys() {
+    assert_mistake(
+        "[[image]]\nname = \"x\"\ncommand = \"x\"\nhealth_interval = \"2s\"\n",
+        11,
+        19,
+        "a `health_*` option needs `healthcheck`: the command it runs",
+    );
+    assert_mistake(
+        "[[image]]\nname = \"x\"\ncommand = \"x\"\nhealthy_after = \"20s\"\nunhealthy_after = \"10s\"\n",
+        12,
+        19,
+        "`unhealthy_after` must come after `healthy_after`",
+    );
+    let source = format!(
+        "{NODES}[[image]]\nname = \"web\"\ncommand = \"httpd\"\nhealthcheck = \"test -e /tmp/healthy\"\n\
+         health_interval = \"2s\"\nhealth_retries = 2\nhealthy_after = \"5s\"\nunhealthy_after = \"30s\"\n\
+         stop_exit_code = 143\n"
+    );
+    let scenario = parse(Path::new("scenarios/x.toml"), &source).unwrap();
+    let web = scenario.image("web").unwrap();
+    let health = web.healthcheck.as_ref().unwrap();
+    assert_eq!(health.test, ["CMD-SHELL", "test -e /tmp/healthy"]);
+    assert_eq!((health.interval, health.retries), (Duration::from_secs(2), 2));
+    assert_eq!((web.healthy_after, web.unhealthy_after), (Duration::from_secs(5), Some(Duration::from_secs(30))));
+    assert_eq!(web.stop_exit_code, 143);
 }
 
 #[test]

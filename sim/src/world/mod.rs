@@ -87,6 +87,12 @@ enum EventKind {
         event: ContainerEvent,
         generation: Option<u64>,
     },
+    /// A health probe runs in a container (dropped if the container left that run).
+    HealthProbe {
+        node: NodeIndex,
+        name: String,
+        generation: u64,
+    },
     /// A slow disk write becomes durable (dropped if the host crashed meanwhile).
     DiskDone {
         node: NodeIndex,
@@ -151,6 +157,8 @@ pub struct World {
     /// Named conditions reached at least once ("sometimes" assertions).
     pub sometimes: BTreeSet<String>,
     checker: Checker,
+    /// (leader, applied index) at the last health check (`check_health`).
+    health_checked_at: Option<(NodeIndex, u64)>,
     timer_spins: TimerSpins,
     /// The leader store's applied index when "sometimes" conditions were last looked for.
     sometimes_checked_at: u64,
@@ -215,6 +223,7 @@ impl World {
             violation: None,
             sometimes: BTreeSet::new(),
             checker: Checker::default(),
+            health_checked_at: None,
             timer_spins: TimerSpins::default(),
             sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
@@ -324,6 +333,24 @@ impl World {
                 self.violation = Some(v);
             }
         }
+        if self.violation.is_none() {
+            self.check_health();
+        }
+    }
+
+    /// `checkers::health`, when the leader's store changed (a task only becomes RUNNING then;
+    /// a container's health never goes back to starting within one run).
+    fn check_health(&mut self) {
+        let Some(leader) = self.leader_index() else { return };
+        let Some(mgr) = self.hosts[leader].node.observe().manager() else { return };
+        let mark = (leader, mgr.applied_index());
+        if self.health_checked_at == Some(mark) {
+            return;
+        }
+        self.health_checked_at = Some(mark);
+        if let Err(v) = crate::checkers::health::never_running_before_healthy(mgr.store(), &self.hosts) {
+            self.violation = Some(format!("invariant violated: {v}"));
+        }
     }
 
     /// Looks for the "sometimes" conditions the leader's store shows, when it changed.
@@ -369,6 +396,25 @@ impl World {
             let at = self.now + s.delay;
             self.schedule(at, EventKind::Container { node, event: s.event, generation: s.generation });
         }
+        self.schedule_probes(node);
+    }
+
+    fn schedule_probes(&mut self, node: NodeIndex) {
+        for probe in self.hosts[node].runtime.take_probes() {
+            let at = self.now + probe.delay;
+            self.schedule(at, EventKind::HealthProbe { node, name: probe.name, generation: probe.generation });
+        }
+    }
+
+    /// Runs a due health probe; a change of the container's health reaches the node as a
+    /// container event, and the next probe is scheduled.
+    fn run_probe(&mut self, node: NodeIndex, name: String, generation: u64) {
+        let Some((event, next)) = self.hosts[node].runtime.probe(&name, generation, self.now) else { return };
+        if let Some(event) = event {
+            self.schedule(self.now, EventKind::Container { node, event, generation: None });
+        }
+        let at = self.now + next.delay;
+        self.schedule(at, EventKind::HealthProbe { node, name: next.name, generation: next.generation });
     }
 
     /// Processes the next event; false when none is left.
@@ -382,7 +428,7 @@ impl World {
         let target = match &event.kind {
             EventKind::Deliver { to, .. } => Some(*to),
             EventKind::Timer { node } | EventKind::Container { node, .. } => Some(*node),
-            EventKind::DiskDone { .. } => None,
+            EventKind::DiskDone { .. } | EventKind::HealthProbe { .. } => None,
         };
         if let Some(n) = target {
             let busy_until = self.hosts[n].disk.busy_until;
@@ -415,6 +461,7 @@ impl World {
                     self.violation.get_or_insert(v);
                 }
             }
+            EventKind::HealthProbe { node, name, generation } => self.run_probe(node, name, generation),
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
                     self.hosts[node].disk.state.apply(&write);

@@ -7,6 +7,7 @@ use crate::scenario::model::{ImageDef, ImageExit};
 use crate::scenario::raw::RawImage;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use swarm_core::api::HealthConfig;
 use toml::Spanned;
 
 /// Pull time when an `[[image]]` does not say.
@@ -31,9 +32,10 @@ pub fn build_images(file: SourceFile<'_>, raw: Vec<Spanned<RawImage>>) -> Result
     Ok(merge_with_defaults(declared))
 }
 
-fn build_image(file: SourceFile<'_>, image: RawImage) -> Result<ImageDef, ScenarioError> {
+fn build_image(file: SourceFile<'_>, mut image: RawImage) -> Result<ImageDef, ScenarioError> {
+    let healthcheck = build_healthcheck(file, &image)?;
     let mut exposed_ports = Vec::new();
-    for port in image.exposed_ports.unwrap_or_default() {
+    for port in image.exposed_ports.take().unwrap_or_default() {
         exposed_ports.push(normalize_port(port.get_ref()).map_err(|message| file.error(port.span(), message))?);
     }
     if let Some(body) = &image.http_body {
@@ -54,7 +56,22 @@ fn build_image(file: SourceFile<'_>, image: RawImage) -> Result<ImageDef, Scenar
             },
         }),
     };
+    let healthy_after = image.healthy_after.as_ref().map_or(Duration::ZERO, |d| d.get_ref().0);
+    let unhealthy_after = image.unhealthy_after.as_ref().map(|d| d.get_ref().0);
+    if let (Some(until), Some(span)) = (unhealthy_after, image.unhealthy_after.as_ref()) {
+        if until <= healthy_after {
+            return Err(file.error(span.span(), "`unhealthy_after` must come after `healthy_after`"));
+        }
+    }
+    let stop_exit_code = match &image.stop_exit_code {
+        None => 0,
+        Some(code) => integer_in(file, code, 0..=255, "`stop_exit_code`")? as i32,
+    };
     Ok(ImageDef {
+        healthcheck,
+        healthy_after,
+        unhealthy_after,
+        stop_exit_code,
         name: image.name.into_inner().trim().to_string(),
         command: image.command.into_inner(),
         exposed_ports,
@@ -63,6 +80,39 @@ fn build_image(file: SourceFile<'_>, image: RawImage) -> Result<ImageDef, Scenar
         exits,
         start_error: image.start_error.map(Spanned::into_inner),
     })
+}
+
+/// `healthcheck = "test -e /tmp/healthy"` (the image's `HEALTHCHECK CMD`, run by the shell)
+/// with its options `health_interval`, `health_timeout`, `health_retries`,
+/// `health_start_period`; the options alone are an error.
+fn build_healthcheck(file: SourceFile<'_>, image: &RawImage) -> Result<Option<HealthConfig>, ScenarioError> {
+    let Some(cmd) = &image.healthcheck else {
+        let option_span = [&image.health_interval, &image.health_timeout, &image.health_start_period]
+            .into_iter()
+            .flatten()
+            .map(|d| d.span())
+            .chain(image.health_retries.as_ref().map(|r| r.span()))
+            .next();
+        return match option_span {
+            Some(span) => Err(file.error(span, "a `health_*` option needs `healthcheck`: the command it runs")),
+            None => Ok(None),
+        };
+    };
+    if cmd.get_ref().trim().is_empty() {
+        return Err(file.error(cmd.span(), "`healthcheck` is the command a probe runs, e.g. \"test -e /tmp/healthy\""));
+    }
+    let duration =
+        |d: &Option<Spanned<crate::scenario::raw::DurationValue>>| d.as_ref().map_or(Duration::ZERO, |d| d.get_ref().0);
+    Ok(Some(HealthConfig {
+        interval: duration(&image.health_interval),
+        timeout: duration(&image.health_timeout),
+        start_period: duration(&image.health_start_period),
+        retries: match &image.health_retries {
+            None => 0,
+            Some(n) => integer_in(file, n, 1..=1000, "`health_retries`")? as u64,
+        },
+        ..HealthConfig::shell(cmd.get_ref().trim())
+    }))
 }
 
 /// `"80/tcp"`, `"53/udp"`, or `"80"` (meaning tcp), as docker writes exposed ports.
