@@ -359,8 +359,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             Err(f) => failure = Some(f),
         }
     }
-    if failure.is_none() {
-        if let Some(v) = &world.violation {
+    // A broken invariant outranks what a step saw: a step that fails breaks out of the loop
+    // above before the per-step check, and its expectation's failure is most likely the
+    // violation's consequence, not the bug to report.
+    if let Some(v) = &world.violation {
+        if !matches!(&failure, Some(Failure { kind: FailureKind::Invariant, .. })) {
             failure = Some(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
         }
     }
