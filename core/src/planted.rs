@@ -17,15 +17,19 @@ pub enum PlantedBug {
     AllocatorReusesFreedAddress,
     /// On scale-down the orchestrator forgets one slot: a task too many keeps running.
     OrchestratorForgetsSlotOnScaleDown,
+    /// The updater counts failed tasks but never compares them with the failure ratio: a
+    /// bad image is rolled out to every slot, never paused or rolled back.
+    UpdaterIgnoresFailureRatio,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 5] = [
+    pub const ALL: [PlantedBug; 6] = [
         PlantedBug::SchedulerPlacesOnDownNode,
         PlantedBug::LeaderCountsItselfAsQuorum,
         PlantedBug::DispatcherNeverExpiresSession,
         PlantedBug::AllocatorReusesFreedAddress,
         PlantedBug::OrchestratorForgetsSlotOnScaleDown,
+        PlantedBug::UpdaterIgnoresFailureRatio,
     ];
 
     /// The name used on the command line and in reports.
@@ -36,6 +40,7 @@ impl PlantedBug {
             PlantedBug::DispatcherNeverExpiresSession => "dispatcher-never-expires-session",
             PlantedBug::AllocatorReusesFreedAddress => "allocator-reuses-freed-address",
             PlantedBug::OrchestratorForgetsSlotOnScaleDown => "orchestrator-forgets-slot-on-scale-down",
+            PlantedBug::UpdaterIgnoresFailureRatio => "updater-ignores-failure-ratio",
         }
     }
 

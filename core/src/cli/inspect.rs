@@ -721,6 +721,8 @@ mod tests {
                 mode: ServiceMode::Replicated { replicas: 2 },
                 task: TaskTemplate { networks: vec![NetworkId(MYSWARM_ID.into())], ..TaskTemplate::for_image("nginx") },
                 ports: vec![port],
+                update: None,
+                rollback: None,
             },
             spec_version: 12,
             endpoint: Some(Endpoint {
@@ -732,6 +734,8 @@ mod tests {
             }),
             created_at: Instant::from_millis(12_345),
             updated_at: Instant::from_millis(60_000),
+            update_status: None,
+            previous_spec: None,
         }
     }
 

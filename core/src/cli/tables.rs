@@ -417,11 +417,20 @@ mod tests {
     fn service(id: &str, name: &str, mode: ServiceMode) -> Service {
         Service {
             id: ServiceId(id.to_string()),
-            spec: ServiceSpec { name: name.to_string(), mode, task: template("nginx"), ports: vec![] },
+            spec: ServiceSpec {
+                name: name.to_string(),
+                mode,
+                task: template("nginx"),
+                ports: vec![],
+                update: None,
+                rollback: None,
+            },
             spec_version: 1,
             endpoint: None,
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         }
     }
 

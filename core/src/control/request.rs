@@ -201,6 +201,9 @@ impl Request {
                 if u.force {
                     s.push_str(" force");
                 }
+                if u.rollback_to_previous {
+                    s.push_str(" rollback");
+                }
                 s
             }
             Request::RemoveServices { services } => format!("service rm {}", list(services)),
@@ -241,6 +244,10 @@ pub struct ServiceCreateArgs {
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
     pub restart_window: Option<Duration>,
+    /// `--update-*`.
+    pub update: UpdateConfigFlags,
+    /// `--rollback-*`.
+    pub rollback: UpdateConfigFlags,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +269,13 @@ pub struct ServiceUpdateArgs {
     pub restart_condition: Option<RestartCondition>,
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
+    pub restart_window: Option<Duration>,
+    /// `--update-*`.
+    pub update: UpdateConfigFlags,
+    /// `--rollback-*`.
+    pub rollback: UpdateConfigFlags,
+    /// `--rollback` (and `docker service rollback`): back to the previous spec, nothing else.
+    pub rollback_to_previous: bool,
 }
 
 #[cfg(test)]
