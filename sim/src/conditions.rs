@@ -8,7 +8,7 @@
 
 use crate::scenario::Condition;
 use crate::world::World;
-use swarm_core::api::{Availability, NodeState, Task, TaskState};
+use swarm_core::api::{Availability, NodeState, Task, TaskState, UpdateState};
 use swarm_core::store::Store;
 
 /// What a user can learn from a cluster's own answers, in the terms the conditions need.
@@ -27,6 +27,9 @@ pub trait ClusterView {
     fn removed_service_tasks(&self, _service: &str) -> usize {
         0
     }
+    /// The service's `UpdateStatus.State`: `Ok(None)` when it has none (never updated, or
+    /// reset by `service update`), `Err` when there is no such service or no manager answers.
+    fn update_state(&self, service: &str) -> Result<Option<UpdateState>, String>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +49,8 @@ pub struct TaskView {
     pub state: TaskState,
     pub err: String,
     pub created_at_ns: u64,
+    /// The image of the task's spec, as the service spec named it (`nginx:1.25`).
+    pub image: String,
 }
 
 impl TaskView {
@@ -152,12 +157,44 @@ pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option
             Ok(None) => Some(format!("node {node} is not in the swarm")),
         },
         Condition::LeaderElected => view.leader().is_none().then(|| "no manager is the leader".into()),
+        Condition::RunsImage { service, image, count } => {
+            let tasks = match view.tasks(service) {
+                Err(e) => return Some(e),
+                Ok(tasks) => tasks.unwrap_or_default(),
+            };
+            let want = swarm_core::image::fully_qualified(image);
+            let running: Vec<&TaskView> = tasks.iter().filter(|t| t.counts_as_running()).collect();
+            let other: Vec<&str> = running
+                .iter()
+                .filter(|t| swarm_core::image::fully_qualified(without_digest(&t.image)) != want)
+                .map(|t| t.image.as_str())
+                .collect();
+            if running.len() as u64 != *count || !other.is_empty() {
+                let mut seen = format!("{service} has {} running tasks", running.len());
+                if !other.is_empty() {
+                    seen.push_str(&format!(", {} of another image ({})", other.len(), other.join(", ")));
+                }
+                return Some(seen);
+            }
+            None
+        }
+        Condition::UpdateIs { service, state } => match view.update_state(service) {
+            Err(e) => Some(e),
+            Ok(Some(s)) if s == *state => None,
+            Ok(Some(s)) => Some(format!("update of {service} is {}", s.as_str())),
+            Ok(None) => Some(format!("{service} has no update status")),
+        },
         Condition::IsLeader { node } => match view.leader() {
             Some(leader) if leader == *node => None,
             Some(leader) => Some(format!("{leader} is the leader")),
             None => Some("no manager is the leader".into()),
         },
     }
+}
+
+/// docker pins an image to a digest when a registry answers (`nginx:1.25@sha256:…`).
+fn without_digest(image: &str) -> &str {
+    image.split('@').next().unwrap_or(image)
 }
 
 /// A slot's tasks, newest first.
@@ -187,6 +224,12 @@ impl ClusterView for World {
         let store = self.authoritative_store().ok_or(NO_STORE)?;
         let Some(svc) = store.service_by_name(service) else { return Ok(None) };
         Ok(Some(store.tasks_of_service(&svc.id).map(|t| task_view(store, t)).collect()))
+    }
+
+    fn update_state(&self, service: &str) -> Result<Option<UpdateState>, String> {
+        let store = self.authoritative_store().ok_or(NO_STORE)?;
+        let svc = store.service_by_name(service).ok_or_else(|| format!("no such service: {service}"))?;
+        Ok(svc.update_status.as_ref().map(|s| s.state))
     }
 
     fn removed_service_tasks(&self, service: &str) -> usize {
@@ -227,6 +270,7 @@ fn task_view(store: &Store, task: &swarm_core::api::Task) -> TaskView {
         state: task.status.state,
         err: task.status.err.clone(),
         created_at_ns: task.created_at.as_millis().saturating_mul(1_000_000),
+        image: task.spec.image.clone(),
     }
 }
 

@@ -430,6 +430,15 @@ pub enum UpdateState {
 }
 
 impl UpdateState {
+    pub const ALL: [UpdateState; 6] = [
+        UpdateState::Updating,
+        UpdateState::Paused,
+        UpdateState::Completed,
+        UpdateState::RollbackStarted,
+        UpdateState::RollbackPaused,
+        UpdateState::RollbackCompleted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             UpdateState::Updating => "updating",

@@ -698,6 +698,18 @@ fn parallelism_two_updates_two_slots_then_waits_the_delay() {
 }
 
 #[test]
+fn a_new_leader_counts_the_slot_an_old_one_was_updating_against_the_parallelism() {
+    let mut swarm = updating("nginx:1.13", UpdateConfig::default());
+    let new1 = created_tasks(&swarm.round(secs(1)))[0].clone();
+    // The leader changes while slot 1's replacement waits for the old task to stop.
+    swarm.orchestrator = Orchestrator::new();
+    let actions = swarm.round(secs(2));
+    assert_eq!(created(&actions), [], "slot 1 is still in flight: parallelism 1");
+    swarm.report("web.1", TaskState::Shutdown, secs(3));
+    assert_eq!(desired(&swarm.round(secs(3))), [(new1.id.clone(), TaskState::Running)]);
+}
+
+#[test]
 fn a_new_leader_resumes_the_update_from_the_store() {
     let mut swarm = updating("nginx:1.13", UpdateConfig::default());
     let actions = swarm.round(secs(1));

@@ -144,7 +144,8 @@ impl Updater {
         let dirty: Vec<u64> = slots.iter().filter(|s| s.task.spec != svc.spec.task).map(|s| s.slot).collect();
         let rollback = status.map(|s| s.state == UpdateState::RollbackStarted).unwrap_or(false);
         if !self.updates.contains_key(&svc.id) {
-            if dirty.is_empty() {
+            let adopted = in_flight(svc, slots, round.store);
+            if dirty.is_empty() && adopted.is_empty() {
                 // Nothing out of date and no update of ours under way: one an earlier leader
                 // ran is done.
                 if let Some(s) = status.filter(|s| s.state.in_progress()) {
@@ -165,6 +166,18 @@ impl Updater {
             }
             let config = if rollback { svc.spec.rollback_config() } else { svc.spec.update_config() };
             let parallelism = if config.parallelism == 0 { dirty.len() } else { config.parallelism as usize };
+            // Slots an earlier leader was updating hold a worker each until their replacement
+            // runs, so a failover never puts more than `parallelism` slots in flight.
+            let created = adopted.iter().map(|(_, new, _)| (new.clone(), None)).collect();
+            let mut workers: Vec<Worker> = adopted
+                .into_iter()
+                .map(|(slot, new, old)| match old {
+                    Some(old) => Worker::WaitingForStop { slot, new, old, give_up_at: now + OLD_TASK_TIMEOUT },
+                    None => Worker::Starting { slot, new, old: None },
+                })
+                .collect();
+            let idle = parallelism.max(1).saturating_sub(workers.len());
+            workers.extend(std::iter::repeat_n(Worker::Idle, idle));
             self.updates.insert(
                 svc.id.clone(),
                 Update {
@@ -172,8 +185,8 @@ impl Updater {
                     config,
                     total_slots: dirty.len() as u64,
                     queue: dirty.iter().copied().collect(),
-                    workers: vec![Worker::Idle; parallelism],
-                    created: BTreeMap::new(),
+                    workers,
+                    created,
                     failed: BTreeSet::new(),
                     keep_running: BTreeSet::new(),
                     monitor_until: None,
@@ -392,6 +405,30 @@ impl Update {
         });
         workers.chain(self.monitor_until).min()
     }
+}
+
+/// Slots whose current task is a replacement of the current spec not running yet, next to an
+/// older task of another spec that was stopped for it (not one that died: that is a restart):
+/// (slot, replacement, the old task when the replacement still waits at READY for it).
+fn in_flight(svc: &Service, slots: &[SlotView<'_>], store: &Store) -> Vec<(u64, TaskId, Option<TaskId>)> {
+    let mut found = Vec::new();
+    for s in slots {
+        let new = s.task;
+        if new.spec != svc.spec.task || new.status.state >= TaskState::Running || new.desired_state > TaskState::Running
+        {
+            continue;
+        }
+        let old = store
+            .tasks_in_slot(&svc.id, s.slot)
+            .filter(|t| t.id != new.id && t.spec != svc.spec.task && t.created_at <= new.created_at)
+            .filter(|t| !matches!(t.status.state, TaskState::Failed | TaskState::Rejected | TaskState::Complete))
+            .max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)));
+        if let Some(old) = old {
+            let waiting = (new.desired_state == TaskState::Ready).then(|| old.id.clone());
+            found.push((s.slot, new.id.clone(), waiting));
+        }
+    }
+    found
 }
 
 /// The old task stopped, or never will be seen to (gone, or its node is Down).
