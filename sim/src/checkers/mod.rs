@@ -11,6 +11,9 @@
 //! - `allocator`, in the leader's store: no address or VIP handed out twice in a network; no
 //!   host port bound twice on a node; every live task's address taken in the allocator;
 //! - `livelock`: a node's timer never leaves its deadline due without time moving;
+//! - `updates`, in the leader's store: no more slots updating at once than the parallelism;
+//!   a rolled-back service ends on its previous spec; a paused update stays paused until a
+//!   new spec;
 //!
 //! and `sometimes`: conditions a run should reach at least once, noted, never failed on.
 
@@ -20,6 +23,7 @@ pub mod raft;
 pub mod sometimes;
 pub mod store;
 pub mod tasks;
+pub mod updates;
 
 use crate::world::SimHost;
 use std::collections::BTreeMap;
@@ -34,6 +38,7 @@ pub struct Checker {
     checked_index: BTreeMap<String, (u64, u64)>,
     /// The leader whose store was checked last (a new leader's store is checked at once).
     leader_checked: Option<String>,
+    updates: updates::UpdateHistory,
 }
 
 impl Checker {
@@ -55,6 +60,9 @@ impl Checker {
                 if store_changed || self.leader_checked.as_deref() != Some(h.name.as_str()) {
                     self.leader_checked = Some(h.name.clone());
                     check_store(mgr.store()).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                    self.updates
+                        .check(mgr.store())
+                        .map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
                 }
                 if let Some(allocator) = mgr.allocator() {
                     allocator::live_addresses_taken(mgr.store(), allocator)
@@ -71,5 +79,6 @@ pub fn check_store(store: &Store) -> Result<(), String> {
     tasks::one_task_per_slot(store)?;
     allocator::addresses_unique(store)?;
     allocator::host_ports_unique(store)?;
+    updates::parallelism_respected(store)?;
     tasks::none_on_removed_nodes(store)
 }
