@@ -281,7 +281,8 @@ pub fn running_tasks<'s>(store: &'s Store, service: &str) -> Vec<&'s Task> {
 }
 
 /// Liveness: a leader, every node Ready, and every service at its replica count (global: one
-/// running task per node it should run on, core's `desired_running`) with nothing left to start.
+/// running task per node it should run on, core's `desired_running`) with nothing left to start,
+/// and no update or rollback still under way (a chaos run can start while one rolls).
 pub fn cluster_converged(world: &World) -> bool {
     convergence_gap(world).is_none()
 }
@@ -300,6 +301,10 @@ pub fn convergence_gap(world: &World) -> Option<String> {
         let want = swarm_core::observe::desired_running(store, svc);
         if running != want {
             return Some(format!("{} has {running}/{want} running", svc.spec.name));
+        }
+        // An update (or rollback) under way must finish: a paused one has, a stuck one has not.
+        if let Some(status) = svc.update_status.as_ref().filter(|s| s.state.in_progress()) {
+            return Some(format!("update of {} is still {}", svc.spec.name, status.state.as_str()));
         }
     }
     None

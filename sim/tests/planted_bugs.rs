@@ -61,3 +61,9 @@ fn allocator_freeing_a_live_tasks_address_breaks_the_allocator_invariant() {
 fn orchestrator_forgetting_a_slot_on_scale_down_keeps_a_task_too_many() {
     caught(PlantedBug::OrchestratorForgetsSlotOnScaleDown, "walkthrough.toml", FailureKind::Expectation);
 }
+
+#[test]
+fn updater_ignoring_the_failure_ratio_rolls_a_bad_image_out_instead_of_back() {
+    caught(PlantedBug::UpdaterIgnoresFailureRatio, "update-rollback.toml", FailureKind::Expectation);
+    caught(PlantedBug::UpdaterIgnoresFailureRatio, "update-pause.toml", FailureKind::Expectation);
+}

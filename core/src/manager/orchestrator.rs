@@ -229,8 +229,10 @@ impl Orchestrator {
         let (store, now) = (round.store, round.now);
         let mut live: Vec<&Task> = tasks.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect();
         live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-        // A start-first update keeps the old task running until its replacement runs.
-        for extra in live.iter().skip(1).filter(|t| !self.updater.holds(&svc.id, &t.id)) {
+        // A start-first update keeps the old task running until its replacement runs (once a
+        // task of the slot runs, the old one goes, whatever became of the update).
+        let newest_runs = live.first().map(|t| t.status.state == TaskState::Running).unwrap_or(false);
+        for extra in live.iter().skip(1).filter(|t| newest_runs || !self.updater.holds(&svc.id, &t.id)) {
             round.actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
         }
         let Some(current) = live.first().copied() else {

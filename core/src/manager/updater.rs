@@ -336,17 +336,12 @@ impl Update {
                     if let Some(started) = self.created.get_mut(new) {
                         started.get_or_insert(now);
                     }
-                    // Start-first: the old task stops once its replacement runs; if the
-                    // replacement failed instead, the old one keeps running.
+                    // Start-first: the old task stops once its replacement runs (the orchestrator
+                    // shuts a slot's older tasks down once its newest runs); if the replacement
+                    // failed instead, the old one keeps running.
                     if let Some(old) = old {
                         if task.status.state == TaskState::Running {
                             self.keep_running.remove(old);
-                            if store.tasks.get(old).map(|t| t.desired_state <= TaskState::Running).unwrap_or(false) {
-                                round.actions.push(StoreAction::SetTaskDesired {
-                                    id: old.clone(),
-                                    desired: TaskState::Shutdown,
-                                });
-                            }
                         }
                     }
                     if self.config.delay.is_zero() {

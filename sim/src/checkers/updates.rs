@@ -4,16 +4,17 @@
 //!   spec's next to the current one's (stop-first never overlaps: `tasks::one_task_per_slot`
 //!   allows exactly this pair);
 //! - no more slots in flight than the parallelism: a slot is in flight while its newest task,
-//!   of the current spec, has not reached RUNNING and the task before it (of another spec, on
-//!   a Ready, active node, and not dead by itself: that would be a restart) was stopped for it;
+//!   of the current spec, has not reached RUNNING and the task before it (of another spec, not
+//!   dead by itself, on a node never Down or drained since the checker has watched: else the
+//!   replacement may be the restart supervisor's) was stopped for it;
 //! - a rolled-back service ends on the spec it had before the update;
 //! - a paused update stays paused until a new spec (`service update`, `rollback`).
 //!
 //! The last two need history, kept per service by `UpdateHistory`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use swarm_core::api::{Availability, NodeState, Service, ServiceSpec, Task, TaskState, UpdateOrder, UpdateState};
-use swarm_core::ids::ServiceId;
+use swarm_core::ids::{NodeId, ServiceId};
 use swarm_core::store::Store;
 
 /// Whether two running tasks in one slot are a start-first update's overlap.
@@ -24,8 +25,9 @@ pub fn start_first_overlap(store: &Store, a: &Task, b: &Task) -> bool {
     start_first && a.spec != b.spec && (a.spec == svc.spec.task || b.spec == svc.spec.task)
 }
 
-/// No replicated service has more slots in flight than its parallelism allows.
-pub fn parallelism_respected(store: &Store) -> Result<(), String> {
+/// No replicated service has more slots in flight than its parallelism allows. `restarted`:
+/// nodes whose tasks the restart supervisor may have replaced (seen Down or drained).
+pub fn parallelism_respected(store: &Store, restarted: &BTreeSet<NodeId>) -> Result<(), String> {
     for svc in store.services.values() {
         let Some(status) = svc.update_status.as_ref().filter(|s| s.state.in_progress()) else { continue };
         let config = if status.state == UpdateState::RollbackStarted {
@@ -36,7 +38,7 @@ pub fn parallelism_respected(store: &Store) -> Result<(), String> {
         if config.parallelism == 0 || svc.spec.replicas().is_none() {
             continue;
         }
-        let in_flight = slots_in_flight(store, svc);
+        let in_flight = slots_in_flight(store, svc, restarted);
         if in_flight > config.parallelism {
             return Err(format!(
                 "{} has {in_flight} slots updating at once, parallelism {}",
@@ -47,7 +49,7 @@ pub fn parallelism_respected(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-fn slots_in_flight(store: &Store, svc: &Service) -> u64 {
+fn slots_in_flight(store: &Store, svc: &Service, restarted: &BTreeSet<NodeId>) -> u64 {
     let mut by_slot: BTreeMap<u64, Vec<&Task>> = BTreeMap::new();
     for t in store.tasks_of_service(&svc.id) {
         by_slot.entry(t.slot).or_default().push(t);
@@ -55,6 +57,7 @@ fn slots_in_flight(store: &Store, svc: &Service) -> u64 {
     let healthy = |t: &Task| {
         t.node_id
             .as_ref()
+            .filter(|n| !restarted.contains(*n))
             .and_then(|n| store.nodes.get(n))
             .map(|n| n.status.state == NodeState::Ready && n.spec.availability == Availability::Active)
             .unwrap_or(false)
@@ -83,6 +86,8 @@ pub struct UpdateHistory {
     /// The applied index last checked: a new leader may not have applied all it committed
     /// yet, and an older store is no news.
     applied_index: u64,
+    /// Nodes seen Down or drained: a replacement of one of their tasks may be a restart.
+    restarted: BTreeSet<NodeId>,
 }
 
 struct Seen {
@@ -98,6 +103,12 @@ impl UpdateHistory {
             return Ok(());
         }
         self.applied_index = store.applied_index;
+        for n in store.nodes.values() {
+            if n.status.state == NodeState::Down || n.spec.availability != Availability::Active {
+                self.restarted.insert(n.id.clone());
+            }
+        }
+        parallelism_respected(store, &self.restarted)?;
         self.services.retain(|id, _| store.services.contains_key(id));
         for svc in store.services.values() {
             let state = svc.update_status.as_ref().map(|s| s.state);
