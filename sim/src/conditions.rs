@@ -163,20 +163,12 @@ pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option
                 Ok(tasks) => tasks.unwrap_or_default(),
             };
             let want = swarm_core::image::fully_qualified(image);
-            let running: Vec<&TaskView> = tasks.iter().filter(|t| t.counts_as_running()).collect();
-            let other: Vec<&str> = running
+            let on_image = tasks
                 .iter()
-                .filter(|t| swarm_core::image::fully_qualified(without_digest(&t.image)) != want)
-                .map(|t| t.image.as_str())
-                .collect();
-            if running.len() as u64 != *count || !other.is_empty() {
-                let mut seen = format!("{service} has {} running tasks", running.len());
-                if !other.is_empty() {
-                    seen.push_str(&format!(", {} of another image ({})", other.len(), other.join(", ")));
-                }
-                return Some(seen);
-            }
-            None
+                .filter(|t| t.counts_as_running())
+                .filter(|t| swarm_core::image::fully_qualified(without_digest(&t.image)) == want)
+                .count();
+            (on_image as u64 != *count).then(|| format!("{service} runs {image} on {on_image} tasks"))
         }
         Condition::UpdateIs { service, state } => match view.update_state(service) {
             Err(e) => Some(e),

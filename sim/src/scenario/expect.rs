@@ -44,8 +44,9 @@ pub enum Condition {
     LeaderElected,
     /// `NODE is the leader`.
     IsLeader { node: String },
-    /// `SERVICE runs image IMAGE on N task(s)`: N tasks run (as `RunningTasks` counts them), all
-    /// of them from IMAGE (`nginx:1.25`, read as docker reads a reference).
+    /// `SERVICE runs image IMAGE on N task(s)`: exactly N of its running tasks (as
+    /// `RunningTasks` counts them) run IMAGE (`nginx:1.25`, read as docker reads a reference);
+    /// others may run another image.
     RunsImage { service: String, image: String, count: u64 },
     /// `update of SERVICE is paused`: the service's `UpdateStatus.State`.
     UpdateIs { service: String, state: UpdateState },
