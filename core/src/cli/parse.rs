@@ -591,8 +591,8 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_delay: optional_duration(&p, "restart-delay")?,
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
         restart_window: optional_duration(&p, "restart-window")?,
-        update: update_config_flags(&p, "update")?,
-        rollback: update_config_flags(&p, "rollback")?,
+        update: Box::new(update_config_flags(&p, "update")?),
+        rollback: Box::new(update_config_flags(&p, "rollback")?),
     }))
 }
 
@@ -695,8 +695,8 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_delay: optional_duration(&p, "restart-delay")?,
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
         restart_window: optional_duration(&p, "restart-window")?,
-        update: update_config_flags(&p, "update")?,
-        rollback: update_config_flags(&p, "rollback")?,
+        update: Box::new(update_config_flags(&p, "update")?),
+        rollback: Box::new(update_config_flags(&p, "rollback")?),
         rollback_to_previous,
     }))
 }
@@ -1295,8 +1295,8 @@ mod tests {
                 restart_delay: None,
                 restart_max_attempts: None,
                 restart_window: None,
-                update: UpdateConfigFlags::default(),
-                rollback: UpdateConfigFlags::default(),
+                update: Box::default(),
+                rollback: Box::default(),
             }
         );
     }
@@ -1488,7 +1488,7 @@ mod tests {
              --rollback-parallelism 0 --rollback-failure-action continue nginx",
         );
         assert_eq!(
-            args.update,
+            *args.update,
             UpdateConfigFlags {
                 parallelism: Some(2),
                 delay: Some(Duration::from_secs(10)),
@@ -1499,7 +1499,7 @@ mod tests {
             }
         );
         assert_eq!(
-            args.rollback,
+            *args.rollback,
             UpdateConfigFlags {
                 parallelism: Some(0),
                 failure_action: Some(FailureAction::Continue),

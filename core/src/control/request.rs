@@ -244,10 +244,10 @@ pub struct ServiceCreateArgs {
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
     pub restart_window: Option<Duration>,
-    /// `--update-*`.
-    pub update: UpdateConfigFlags,
+    /// `--update-*` (boxed: a request travels inside every node-to-node message's enum).
+    pub update: Box<UpdateConfigFlags>,
     /// `--rollback-*`.
-    pub rollback: UpdateConfigFlags,
+    pub rollback: Box<UpdateConfigFlags>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,10 +270,10 @@ pub struct ServiceUpdateArgs {
     pub restart_delay: Option<Duration>,
     pub restart_max_attempts: Option<u64>,
     pub restart_window: Option<Duration>,
-    /// `--update-*`.
-    pub update: UpdateConfigFlags,
+    /// `--update-*` (boxed: a request travels inside every node-to-node message's enum).
+    pub update: Box<UpdateConfigFlags>,
     /// `--rollback-*`.
-    pub rollback: UpdateConfigFlags,
+    pub rollback: Box<UpdateConfigFlags>,
     /// `--rollback` (and `docker service rollback`): back to the previous spec, nothing else.
     pub rollback_to_previous: bool,
 }
