@@ -499,7 +499,15 @@ mod tests {
 
         let (at, message) = error("mynginx hs 2 running tasks");
         assert_eq!(at, "hs");
-        assert!(message.starts_with("expected `has`, `slot` or `is` after `mynginx`, found `hs`"), "{message}");
+        assert!(message.starts_with("expected `has`, `runs`, `slot` or `is` after `mynginx`, found `hs`"), "{message}");
+
+        let (at, message) = error("update of web is stuck");
+        assert_eq!(at, "stuck");
+        assert!(message.starts_with("expected an update state (updating, paused, completed"), "{message}");
+
+        let (at, message) = error("web runs image nginx:1.25 on three tasks");
+        assert_eq!(at, "three");
+        assert!(message.starts_with("expected a number of tasks"), "{message}");
 
         let (at, message) = error("node bd1 is sleeping");
         assert_eq!(at, "sleeping");
@@ -530,5 +538,31 @@ mod tests {
 
         let (_, message) = error("   ");
         assert!(message.starts_with("empty expectation"), "{message}");
+    }
+
+    #[test]
+    fn update_sentences_read_back_as_written() {
+        for (text, condition) in [
+            (
+                "within 2m mynginx runs image nginx:1.25 on 3 tasks",
+                Condition::RunsImage { service: "mynginx".into(), image: "nginx:1.25".into(), count: 3 },
+            ),
+            (
+                "update of mynginx is paused",
+                Condition::UpdateIs { service: "mynginx".into(), state: UpdateState::Paused },
+            ),
+            (
+                "update of mynginx is rolled back",
+                Condition::UpdateIs { service: "mynginx".into(), state: UpdateState::RollbackCompleted },
+            ),
+            (
+                "update of mynginx is rollback paused",
+                Condition::UpdateIs { service: "mynginx".into(), state: UpdateState::RollbackPaused },
+            ),
+        ] {
+            let parsed = parse_expectation(text).unwrap_or_else(|e| panic!("{text}: {}", e.message));
+            assert_eq!(parsed.condition, condition, "{text}");
+            assert_eq!(parse_expectation(&condition.to_string()).unwrap().condition, condition);
+        }
     }
 }
