@@ -131,11 +131,15 @@ fn build_store(nodes: usize, tasks: usize, case: Case) -> Store {
                 mode: ServiceMode::Replicated { replicas: (tasks / services) as u64 },
                 task: spec.clone(),
                 ports: vec![],
+                update: None,
+                rollback: None,
             },
             spec_version: 1,
             endpoint: Some(Endpoint::default()),
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         };
         apply(&mut store, [StoreAction::CreateService(svc)]);
         service_ids.push((id, name));

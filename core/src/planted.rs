@@ -19,16 +19,20 @@ pub enum PlantedBug {
     OrchestratorForgetsSlotOnScaleDown,
     /// The scheduler's max-replicas filter lets every node through.
     SchedulerIgnoresMaxReplicas,
+    /// The updater counts failed tasks but never compares them with the failure ratio: a
+    /// bad image is rolled out to every slot, never paused or rolled back.
+    UpdaterIgnoresFailureRatio,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 6] = [
+    pub const ALL: [PlantedBug; 7] = [
         PlantedBug::SchedulerPlacesOnDownNode,
         PlantedBug::LeaderCountsItselfAsQuorum,
         PlantedBug::DispatcherNeverExpiresSession,
         PlantedBug::AllocatorReusesFreedAddress,
         PlantedBug::OrchestratorForgetsSlotOnScaleDown,
         PlantedBug::SchedulerIgnoresMaxReplicas,
+        PlantedBug::UpdaterIgnoresFailureRatio,
     ];
 
     /// The name used on the command line and in reports.
@@ -40,6 +44,7 @@ impl PlantedBug {
             PlantedBug::AllocatorReusesFreedAddress => "allocator-reuses-freed-address",
             PlantedBug::OrchestratorForgetsSlotOnScaleDown => "orchestrator-forgets-slot-on-scale-down",
             PlantedBug::SchedulerIgnoresMaxReplicas => "scheduler-ignores-max-replicas",
+            PlantedBug::UpdaterIgnoresFailureRatio => "updater-ignores-failure-ratio",
         }
     }
 

@@ -12,7 +12,7 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use swarm_core::api::{Availability, NodeState, TaskState};
+use swarm_core::api::{Availability, NodeState, TaskState, UpdateState};
 use swarmsim::conditions::{ClusterView, ContainerView, NodeView, TaskView};
 use swarmsim::scenario::NodeDef;
 
@@ -253,6 +253,34 @@ struct TaskJson {
     desired_state: String,
     status: TaskStatusJson,
     created_at: String,
+    spec: TaskSpecJson,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TaskSpecJson {
+    container_spec: ContainerSpecJson,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerSpecJson {
+    image: String,
+}
+
+/// `service inspect`'s `UpdateStatus`, when the service has one.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ServiceUpdateJson {
+    #[serde(default)]
+    update_status: Option<UpdateStatusJson>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateStatusJson {
+    #[serde(default)]
+    state: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -364,10 +392,24 @@ impl ClusterView for DockerView<'_> {
                     err: t.status.err,
                     created_at_ns: rfc3339_ns(&t.created_at)
                         .ok_or_else(|| format!("unreadable time {:?}", t.created_at))?,
+                    image: t.spec.container_spec.image,
                 })
             })
             .collect::<Result<Vec<_>, String>>()
             .map(Some)
+    }
+
+    fn update_state(&self, service: &str) -> Result<Option<UpdateState>, String> {
+        self.node_rows().as_ref().map_err(Clone::clone)?;
+        let manager = self.manager.get().ok_or("no manager answers")?;
+        let out = self.docker.query(self.lab, manager, &["service", "inspect", service]);
+        if out.exit_code != 0 {
+            return Err(out.output.trim().to_string());
+        }
+        let services: Vec<ServiceUpdateJson> =
+            serde_json::from_str(&out.output).map_err(|e| format!("unreadable service JSON: {e}"))?;
+        let status = services.into_iter().next().and_then(|s| s.update_status).filter(|s| !s.state.is_empty());
+        status.map(|s| update_state(&s.state)).transpose()
     }
 
     fn containers(&self, service: &str) -> Vec<ContainerView> {
@@ -409,6 +451,11 @@ fn node_state(text: &str) -> Result<NodeState, String> {
 
 fn availability(text: &str) -> Result<Availability, String> {
     Availability::parse(&text.to_lowercase()).ok_or_else(|| format!("unknown availability {text:?}"))
+}
+
+/// `UpdateStatus.State` as docker's API writes it.
+fn update_state(text: &str) -> Result<UpdateState, String> {
+    UpdateState::ALL.into_iter().find(|s| s.as_str() == text).ok_or_else(|| format!("unknown update state {text:?}"))
 }
 
 /// swarm's task states as its API writes them (lowercase).

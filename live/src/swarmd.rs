@@ -24,7 +24,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use swarm_core::api::NodeState;
+use swarm_core::api::{NodeState, UpdateState};
 use swarm_core::cli::DockerVersion;
 use swarm_core::control::response::{NodeView as CoreNode, TaskView as CoreTask};
 use swarm_core::runtime::{ContainerInfo, ContainerState};
@@ -591,10 +591,22 @@ impl ClusterView for SwarmdView<'_> {
                         state: task.status.state,
                         err: task.status.err,
                         created_at_ns: task.created_at.as_millis().saturating_mul(1_000_000),
+                        image: task.spec.image,
                     }
                 })
                 .collect(),
         ))
+    }
+
+    fn update_state(&self, service: &str) -> Result<Option<UpdateState>, String> {
+        self.node_rows().as_ref().map_err(Clone::clone)?;
+        let manager = self.manager.get().ok_or("no manager answers")?;
+        let out = self.swarmd.query(self.lab, manager, &["--format", "json", "service", "inspect", service]);
+        if out.exit_code != 0 {
+            return Err(out.output.trim().to_string());
+        }
+        let services = json_rows::<swarm_core::control::response::ServiceView>(&out.output, "service inspect")?;
+        Ok(services.into_iter().next().and_then(|v| v.service.update_status).map(|s| s.state))
     }
 
     fn containers(&self, service: &str) -> Vec<ContainerView> {

@@ -8,7 +8,7 @@
 
 use crate::scenario::Condition;
 use crate::world::World;
-use swarm_core::api::{Availability, HealthStatus, NodeState, Task, TaskState};
+use swarm_core::api::{Availability, HealthStatus, NodeState, Task, TaskState, UpdateState};
 use swarm_core::store::Store;
 
 /// What a user can learn from a cluster's own answers, in the terms the conditions need.
@@ -27,6 +27,9 @@ pub trait ClusterView {
     fn removed_service_tasks(&self, _service: &str) -> usize {
         0
     }
+    /// The service's `UpdateStatus.State`: `Ok(None)` when it has none (never updated, or
+    /// reset by `service update`), `Err` when there is no such service or no manager answers.
+    fn update_state(&self, service: &str) -> Result<Option<UpdateState>, String>;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub struct TaskView {
     pub state: TaskState,
     pub err: String,
     pub created_at_ns: u64,
+    /// The image of the task's spec, as the service spec named it (`nginx:1.25`).
+    pub image: String,
 }
 
 impl TaskView {
@@ -158,6 +163,25 @@ pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option
         },
         Condition::RunningTasksOn { .. } | Condition::TaskHealth { .. } => placement_or_health_failure(view, condition),
         Condition::LeaderElected => view.leader().is_none().then(|| "no manager is the leader".into()),
+        Condition::RunsImage { service, image, count } => {
+            let tasks = match view.tasks(service) {
+                Err(e) => return Some(e),
+                Ok(tasks) => tasks.unwrap_or_default(),
+            };
+            let want = swarm_core::image::fully_qualified(image);
+            let on_image = tasks
+                .iter()
+                .filter(|t| t.counts_as_running())
+                .filter(|t| swarm_core::image::fully_qualified(without_digest(&t.image)) == want)
+                .count();
+            (on_image as u64 != *count).then(|| format!("{service} runs {image} on {on_image} tasks"))
+        }
+        Condition::UpdateIs { service, state } => match view.update_state(service) {
+            Err(e) => Some(e),
+            Ok(Some(s)) if s == *state => None,
+            Ok(Some(s)) => Some(format!("update of {service} is {}", s.as_str())),
+            Ok(None) => Some(format!("{service} has no update status")),
+        },
         Condition::IsLeader { node } => match view.leader() {
             Some(leader) if leader == *node => None,
             Some(leader) => Some(format!("{leader} is the leader")),
@@ -227,6 +251,11 @@ fn placement_or_health_failure(view: &dyn ClusterView, condition: &Condition) ->
     }
 }
 
+/// docker pins an image to a digest when a registry answers (`nginx:1.25@sha256:…`).
+fn without_digest(image: &str) -> &str {
+    image.split('@').next().unwrap_or(image)
+}
+
 /// A slot's tasks, newest first.
 fn slot_history(view: &dyn ClusterView, service: &str, slot: u64) -> Result<Vec<TaskView>, String> {
     let mut tasks: Vec<TaskView> =
@@ -256,6 +285,12 @@ impl ClusterView for World {
         let store = self.authoritative_store().ok_or(NO_STORE)?;
         let Some(svc) = store.service_by_name(service) else { return Ok(None) };
         Ok(Some(store.tasks_of_service(&svc.id).map(|t| task_view(store, t)).collect()))
+    }
+
+    fn update_state(&self, service: &str) -> Result<Option<UpdateState>, String> {
+        let store = self.authoritative_store().ok_or(NO_STORE)?;
+        let svc = store.service_by_name(service).ok_or_else(|| format!("no such service: {service}"))?;
+        Ok(svc.update_status.as_ref().map(|s| s.state))
     }
 
     fn removed_service_tasks(&self, service: &str) -> usize {
@@ -297,6 +332,7 @@ fn task_view(store: &Store, task: &swarm_core::api::Task) -> TaskView {
         state: task.status.state,
         err: task.status.err.clone(),
         created_at_ns: task.created_at.as_millis().saturating_mul(1_000_000),
+        image: task.spec.image.clone(),
     }
 }
 
@@ -307,7 +343,8 @@ pub fn running_tasks<'s>(store: &'s Store, service: &str) -> Vec<&'s Task> {
 }
 
 /// Liveness: a leader, every node Ready, and every service at its replica count (global: one
-/// running task per node it should run on, core's `desired_running`) with nothing left to start.
+/// running task per node it should run on, core's `desired_running`) with nothing left to start,
+/// and no update or rollback still under way (a chaos run can start while one rolls).
 pub fn cluster_converged(world: &World) -> bool {
     convergence_gap(world).is_none()
 }
@@ -326,6 +363,10 @@ pub fn convergence_gap(world: &World) -> Option<String> {
         let want = swarm_core::observe::desired_running(store, svc);
         if running != want {
             return Some(format!("{} has {running}/{want} running", svc.spec.name));
+        }
+        // An update (or rollback) under way must finish: a paused one has, a stuck one has not.
+        if let Some(status) = svc.update_status.as_ref().filter(|s| s.state.in_progress()) {
+            return Some(format!("update of {} is still {}", svc.spec.name, status.state.as_str()));
         }
     }
     None

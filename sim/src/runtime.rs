@@ -162,7 +162,11 @@ impl SimRuntime {
         match command {
             ContainerCommand::Create(spec) => {
                 let base = swarm_core::image::repository(&spec.image).to_string();
-                let behaviour = self.images.get(&base).cloned();
+                // An `[[image]]` named with its tag (`nginx:broken`) is that tag only; one named
+                // without (`nginx`) is every tag of the repository.
+                let tagged = swarm_core::image::with_tag(&spec.image);
+                let key = if self.images.contains_key(&tagged) { tagged } else { base.clone() };
+                let behaviour = self.images.get(&key).cloned();
                 let missing = self.missing_images.iter().any(|m| swarm_core::image::repository(m) == base);
                 let Some(behaviour) = behaviour.filter(|_| !missing) else {
                     let tag = swarm_core::image::with_tag(&spec.image);
@@ -192,7 +196,7 @@ impl SimRuntime {
                     SimContainer {
                         id: id.clone(),
                         name: name.clone(),
-                        image: base,
+                        image: key,
                         command: command.clone(),
                         exposed_ports: behaviour.exposed_ports.clone(),
                         created_at: now,
@@ -323,7 +327,7 @@ impl SimRuntime {
             .map(|c| ContainerInfo {
                 id: c.id.clone(),
                 name: c.name.clone(),
-                image: format!("{}:latest", c.image),
+                image: swarm_core::image::with_tag(&c.image),
                 command: c.command.clone(),
                 created_at: c.created_at,
                 state: match c.state {

@@ -49,7 +49,9 @@ fn leader_counting_itself_as_quorum_accepts_writes_without_a_quorum() {
 
 #[test]
 fn dispatcher_never_expiring_a_session_never_marks_a_node_down() {
-    caught(PlantedBug::DispatcherNeverExpiresSession, "partition.toml", FailureKind::Expectation);
+    // The expectation `bd2 is Down` fails, but the cause comes first: the heartbeat deadline
+    // the dispatcher never clears keeps firing in the past, which the livelock checker sees.
+    caught(PlantedBug::DispatcherNeverExpiresSession, "partition.toml", FailureKind::Invariant);
 }
 
 #[test]
@@ -65,4 +67,10 @@ fn orchestrator_forgetting_a_slot_on_scale_down_keeps_a_task_too_many() {
 #[test]
 fn scheduler_ignoring_max_replicas_breaks_the_per_node_limit() {
     caught(PlantedBug::SchedulerIgnoresMaxReplicas, "max-per-node.toml", FailureKind::Invariant);
+}
+
+#[test]
+fn updater_ignoring_the_failure_ratio_rolls_a_bad_image_out_instead_of_back() {
+    caught(PlantedBug::UpdaterIgnoresFailureRatio, "update-rollback.toml", FailureKind::Expectation);
+    caught(PlantedBug::UpdaterIgnoresFailureRatio, "update-pause.toml", FailureKind::Expectation);
 }

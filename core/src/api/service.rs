@@ -179,9 +179,22 @@ pub struct ServiceSpec {
     pub mode: ServiceMode,
     pub task: TaskTemplate,
     pub ports: Vec<PortConfig>,
+    /// `--update-*`; `None`: swarmkit's defaults (docker 20.10's CLI always sends one).
+    pub update: Option<UpdateConfig>,
+    /// `--rollback-*`; `None`: swarmkit's defaults.
+    pub rollback: Option<UpdateConfig>,
 }
 
 impl ServiceSpec {
+    /// The update settings in force: the spec's or swarmkit's defaults.
+    pub fn update_config(&self) -> UpdateConfig {
+        self.update.unwrap_or_default()
+    }
+
+    pub fn rollback_config(&self) -> UpdateConfig {
+        self.rollback.unwrap_or_default()
+    }
+
     pub fn replicas(&self) -> Option<u64> {
         match self.mode {
             ServiceMode::Replicated { replicas } => Some(replicas),
@@ -214,6 +227,10 @@ pub struct Service {
     pub endpoint: Option<Endpoint>,
     pub created_at: Instant,
     pub updated_at: Instant,
+    /// The updater's progress, `None` until it starts an update after the spec changed.
+    pub update_status: Option<UpdateStatus>,
+    /// The spec before the last `service update`: what a rollback returns to.
+    pub previous_spec: Option<Box<ServiceSpec>>,
 }
 
 impl Service {
@@ -232,4 +249,237 @@ impl Service {
         }
         nets
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rolling updates and rollbacks: the spec's `UpdateConfig`/`RollbackConfig` and the service's
+// `UpdateStatus`, as swarmkit's api/specs.proto and api/objects.proto hold them.
+
+/// `--update-failure-action` / `--rollback-failure-action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureAction {
+    Pause,
+    Continue,
+    Rollback,
+}
+
+impl FailureAction {
+    pub fn parse(s: &str) -> Option<FailureAction> {
+        match s {
+            "pause" => Some(FailureAction::Pause),
+            "continue" => Some(FailureAction::Continue),
+            "rollback" => Some(FailureAction::Rollback),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureAction::Pause => "pause",
+            FailureAction::Continue => "continue",
+            FailureAction::Rollback => "rollback",
+        }
+    }
+}
+
+/// `--update-order`: stop the old task before starting its replacement, or the other way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UpdateOrder {
+    StopFirst,
+    StartFirst,
+}
+
+impl UpdateOrder {
+    pub fn parse(s: &str) -> Option<UpdateOrder> {
+        match s {
+            "stop-first" => Some(UpdateOrder::StopFirst),
+            "start-first" => Some(UpdateOrder::StartFirst),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateOrder::StopFirst => "stop-first",
+            UpdateOrder::StartFirst => "start-first",
+        }
+    }
+}
+
+/// A failure ratio (`--update-max-failure-ratio 0.25`) in millionths, so specs stay `Eq` and the
+/// updater's comparison is exact for the ratios people type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FailureRatio(pub u32);
+
+impl FailureRatio {
+    pub const MILLIONTHS: u64 = 1_000_000;
+
+    /// `0`, `0.25`, `1`: a decimal between 0 and 1 (swarmkit refuses anything else).
+    pub fn parse(s: &str) -> Result<FailureRatio, String> {
+        let invalid = || format!("strconv.ParseFloat: parsing {s:?}: invalid syntax");
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        if (whole.is_empty() && fraction.is_empty())
+            || !whole.chars().all(|c| c.is_ascii_digit())
+            || !fraction.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(invalid());
+        }
+        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let mut millionths = whole.saturating_mul(Self::MILLIONTHS);
+        for (i, digit) in fraction.chars().take(6).enumerate() {
+            millionths += (digit as u64 - '0' as u64) * 10u64.pow(5 - i as u32);
+        }
+        if millionths > Self::MILLIONTHS {
+            return Err(format!("failure ratio must be between 0 and 1, not {s}"));
+        }
+        Ok(FailureRatio(millionths as u32))
+    }
+
+    /// `failures / total > ratio`, as swarmkit's float comparison, in integers.
+    pub fn exceeded_by(self, failures: u64, total: u64) -> bool {
+        failures * Self::MILLIONTHS > self.0 as u64 * total.max(1)
+    }
+}
+
+impl std::fmt::Display for FailureRatio {
+    /// Go's `%v` of the float32: `0`, `0.25`, `1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let whole = self.0 as u64 / Self::MILLIONTHS;
+        let fraction = self.0 as u64 % Self::MILLIONTHS;
+        if fraction == 0 {
+            write!(f, "{whole}")
+        } else {
+            write!(f, "{whole}.{}", format!("{fraction:06}").trim_end_matches('0'))
+        }
+    }
+}
+
+/// How the updater replaces tasks (`UpdateConfig`), or puts the old ones back (`RollbackConfig`).
+/// swarmkit's defaults, for both: parallelism 1, no delay, pause on failure, monitor 5 s,
+/// failure ratio 0, stop-first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateConfig {
+    /// Slots updated at once; 0 updates all at once.
+    pub parallelism: u64,
+    /// Wait after each slot is updated before its worker takes the next.
+    pub delay: Duration,
+    pub failure_action: FailureAction,
+    /// A new task that fails within this time after it started counts as a failure.
+    pub monitor: Duration,
+    pub max_failure_ratio: FailureRatio,
+    pub order: UpdateOrder,
+}
+
+impl Default for UpdateConfig {
+    fn default() -> Self {
+        UpdateConfig {
+            parallelism: 1,
+            delay: Duration::ZERO,
+            failure_action: FailureAction::Pause,
+            monitor: Duration::from_secs(5),
+            max_failure_ratio: FailureRatio(0),
+            order: UpdateOrder::StopFirst,
+        }
+    }
+}
+
+/// The `--update-*` (or `--rollback-*`) flags a user gave: each replaces one field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateConfigFlags {
+    pub parallelism: Option<u64>,
+    pub delay: Option<Duration>,
+    pub failure_action: Option<FailureAction>,
+    pub monitor: Option<Duration>,
+    pub max_failure_ratio: Option<FailureRatio>,
+    pub order: Option<UpdateOrder>,
+}
+
+impl UpdateConfigFlags {
+    pub fn is_empty(&self) -> bool {
+        *self == UpdateConfigFlags::default()
+    }
+
+    /// The config with these flags applied (docker's CLI starts from the defaults when the
+    /// spec had none).
+    pub fn apply(&self, config: Option<UpdateConfig>) -> Option<UpdateConfig> {
+        if self.is_empty() {
+            return config;
+        }
+        let mut c = config.unwrap_or_default();
+        if let Some(v) = self.parallelism {
+            c.parallelism = v;
+        }
+        if let Some(v) = self.delay {
+            c.delay = v;
+        }
+        if let Some(v) = self.failure_action {
+            c.failure_action = v;
+        }
+        if let Some(v) = self.monitor {
+            c.monitor = v;
+        }
+        if let Some(v) = self.max_failure_ratio {
+            c.max_failure_ratio = v;
+        }
+        if let Some(v) = self.order {
+            c.order = v;
+        }
+        Some(c)
+    }
+}
+
+/// `UpdateStatus.State`, in swarmkit's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UpdateState {
+    Updating,
+    Paused,
+    Completed,
+    RollbackStarted,
+    RollbackPaused,
+    RollbackCompleted,
+}
+
+impl UpdateState {
+    pub const ALL: [UpdateState; 6] = [
+        UpdateState::Updating,
+        UpdateState::Paused,
+        UpdateState::Completed,
+        UpdateState::RollbackStarted,
+        UpdateState::RollbackPaused,
+        UpdateState::RollbackCompleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateState::Updating => "updating",
+            UpdateState::Paused => "paused",
+            UpdateState::Completed => "completed",
+            UpdateState::RollbackStarted => "rollback_started",
+            UpdateState::RollbackPaused => "rollback_paused",
+            UpdateState::RollbackCompleted => "rollback_completed",
+        }
+    }
+
+    /// The updater is replacing tasks (an update or a rollback).
+    pub fn in_progress(self) -> bool {
+        matches!(self, UpdateState::Updating | UpdateState::RollbackStarted)
+    }
+
+    pub fn is_paused(self) -> bool {
+        matches!(self, UpdateState::Paused | UpdateState::RollbackPaused)
+    }
+
+    pub fn is_rollback(self) -> bool {
+        matches!(self, UpdateState::RollbackStarted | UpdateState::RollbackPaused | UpdateState::RollbackCompleted)
+    }
+}
+
+/// Where the last update (or rollback) of the service stands; `None` until the updater
+/// starts one, and reset by every `service update`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateStatus {
+    pub state: UpdateState,
+    pub started_at: Option<Instant>,
+    pub completed_at: Option<Instant>,
+    /// swarmkit's texts: `update in progress`, `update completed`, `update paused due to
+    /// failure or early termination of task ID`, `manually requested rollback`, ...
+    pub message: String,
 }

@@ -1,7 +1,7 @@
 //! `docker service|node|network inspect`: docker's JSON (an array of objects, 4-space indent,
 //! docker's field names and order) and the `--pretty` texts.
 
-use super::humanize::{bytes_size, go_duration_string};
+use super::humanize::{bytes_size, go_duration_string, human_duration};
 use crate::api::*;
 use crate::ids::NodeId;
 use crate::time::Instant;
@@ -139,7 +139,11 @@ struct ServiceJson {
     created_at: String,
     updated_at: String,
     spec: ServiceSpecJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_spec: Option<ServiceSpecJson>,
     endpoint: EndpointJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_status: Option<UpdateStatusJson>,
 }
 
 #[derive(Serialize)]
@@ -148,6 +152,10 @@ struct ServiceSpecJson {
     name: String,
     task_template: TaskTemplateJson,
     mode: ModeJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_config: Option<UpdateConfigJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollback_config: Option<UpdateConfigJson>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     networks: Vec<NetworkTargetJson>,
     endpoint_spec: EndpointSpecJson,
@@ -342,6 +350,57 @@ struct VirtualIpJson {
     addr: String,
 }
 
+/// docker's `swarm.UpdateConfig`: durations in nanoseconds, zero ones left out.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateConfigJson {
+    parallelism: u64,
+    #[serde(skip_serializing_if = "is_zero_u128")]
+    delay: u128,
+    failure_action: &'static str,
+    #[serde(skip_serializing_if = "is_zero_u128")]
+    monitor: u128,
+    max_failure_ratio: f64,
+    order: &'static str,
+}
+
+impl From<&UpdateConfig> for UpdateConfigJson {
+    fn from(c: &UpdateConfig) -> Self {
+        UpdateConfigJson {
+            parallelism: c.parallelism,
+            delay: c.delay.as_nanos(),
+            failure_action: c.failure_action.as_str(),
+            monitor: c.monitor.as_nanos(),
+            // Go prints the float32 in its shortest form: the ratio's own digits.
+            max_failure_ratio: c.max_failure_ratio.to_string().parse().unwrap_or(0.0),
+            order: c.order.as_str(),
+        }
+    }
+}
+
+/// docker's `swarm.UpdateStatus`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateStatusJson {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completed_at: Option<String>,
+    message: String,
+}
+
+impl From<&UpdateStatus> for UpdateStatusJson {
+    fn from(s: &UpdateStatus) -> Self {
+        UpdateStatusJson {
+            state: s.state.as_str(),
+            started_at: s.started_at.map(rfc3339),
+            completed_at: s.completed_at.map(rfc3339),
+            message: s.message.clone(),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Services.
 
@@ -359,6 +418,8 @@ fn service_json(service: &Service) -> ServiceJson {
         created_at: rfc3339(service.created_at),
         updated_at: rfc3339(service.updated_at),
         spec: service_spec_json(&service.spec),
+        previous_spec: service.previous_spec.as_deref().map(service_spec_json),
+        update_status: service.update_status.as_ref().map(UpdateStatusJson::from),
         endpoint: EndpointJson {
             spec: endpoint_spec_json(&service.spec),
             ports: endpoint.ports.iter().map(PortJson::from).collect(),
@@ -410,6 +471,8 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
             }
             ServiceMode::Global => ModeJson { replicated: None, global: Some(GlobalJson {}) },
         },
+        update_config: spec.update.as_ref().map(UpdateConfigJson::from),
+        rollback_config: spec.rollback.as_ref().map(UpdateConfigJson::from),
         networks: task.networks.iter().map(|n| NetworkTargetJson { target: n.to_string() }).collect(),
         endpoint_spec: endpoint_spec_json(spec),
     }
@@ -421,11 +484,11 @@ fn endpoint_spec_json(spec: &ServiceSpec) -> EndpointSpecJson {
 
 /// `docker service inspect --pretty`, laid out as docker 1.12 prints it, with the restart
 /// policy as later versions add it. Services are separated by a blank line.
-pub fn service_inspect_pretty(services: &[&Service]) -> String {
-    services.iter().map(|s| service_pretty(s)).collect::<Vec<_>>().join("\n")
+pub fn service_inspect_pretty(services: &[&Service], as_of: Instant) -> String {
+    services.iter().map(|s| service_pretty(s, as_of)).collect::<Vec<_>>().join("\n")
 }
 
-fn service_pretty(service: &Service) -> String {
+fn service_pretty(service: &Service, as_of: Instant) -> String {
     let spec = &service.spec;
     let task = &spec.task;
     let mut out = String::new();
@@ -440,12 +503,21 @@ fn service_pretty(service: &Service) -> String {
             let _ = writeln!(out, "Mode:\t\tGlobal");
         }
     }
+    if let Some(status) = &service.update_status {
+        write_update_status(&mut out, status, as_of);
+    }
     out.push_str("Placement:\n");
     if !task.constraints.is_empty() {
         let constraints: Vec<String> = task.constraints.iter().map(|c| c.to_string()).collect();
         let _ = writeln!(out, " Constraints:\t{}", constraints.join(", "));
     }
     write_placement_extras(&mut out, &task.placement);
+    if let Some(update) = &spec.update {
+        write_update_config(&mut out, "UpdateConfig", "Update order", update);
+    }
+    if let Some(rollback) = &spec.rollback {
+        write_update_config(&mut out, "RollbackConfig", "Rollback order", rollback);
+    }
     write_restart_policy(&mut out, &task.restart_policy);
     out.push_str("ContainerSpec:\n");
     let _ = writeln!(out, " Image:\t\t{}", task.image);
@@ -494,6 +566,34 @@ fn write_healthcheck(out: &mut String, health: &crate::api::HealthConfig) {
         out.push(' ');
     }
     out.push('\n');
+}
+
+/// docker/cli's pretty template: `Completed:` only for a completed update (not a rollback).
+fn write_update_status(out: &mut String, status: &UpdateStatus, as_of: Instant) {
+    let ago = |at: Instant| format!("{} ago", human_duration(as_of.saturating_since(at)));
+    out.push_str("UpdateStatus:\n");
+    let _ = writeln!(out, " State:\t\t{}", status.state.as_str());
+    if let Some(started) = status.started_at {
+        let _ = writeln!(out, " Started:\t{}", ago(started));
+    }
+    if let (UpdateState::Completed, Some(completed)) = (status.state, status.completed_at) {
+        let _ = writeln!(out, " Completed:\t{}", ago(completed));
+    }
+    let _ = writeln!(out, " Message:\t{}", status.message);
+}
+
+fn write_update_config(out: &mut String, title: &str, order_label: &str, c: &UpdateConfig) {
+    let _ = writeln!(out, "{title}:");
+    let _ = writeln!(out, " Parallelism:\t{}", c.parallelism);
+    if !c.delay.is_zero() {
+        let _ = writeln!(out, " Delay:\t\t{}", go_duration_string(c.delay));
+    }
+    let _ = writeln!(out, " On failure:\t{}", c.failure_action.as_str());
+    if !c.monitor.is_zero() {
+        let _ = writeln!(out, " Monitoring Period: {}", go_duration_string(c.monitor));
+    }
+    let _ = writeln!(out, " Max failure ratio: {}", c.max_failure_ratio);
+    let _ = writeln!(out, " {order_label}:{}{}", " ".repeat(18 - order_label.len()), c.order.as_str());
 }
 
 fn write_restart_policy(out: &mut String, policy: &RestartPolicy) {
@@ -810,6 +910,8 @@ mod tests {
                 mode: ServiceMode::Replicated { replicas: 2 },
                 task: TaskTemplate { networks: vec![NetworkId(MYSWARM_ID.into())], ..TaskTemplate::for_image("nginx") },
                 ports: vec![port],
+                update: None,
+                rollback: None,
             },
             spec_version: 12,
             endpoint: Some(Endpoint {
@@ -821,6 +923,8 @@ mod tests {
             }),
             created_at: Instant::from_millis(12_345),
             updated_at: Instant::from_millis(60_000),
+            update_status: None,
+            previous_spec: None,
         }
     }
 
@@ -928,11 +1032,11 @@ Ports:
  TargetPort = 80
  PublishedPort = 8000
 ";
-        assert_eq!(service_inspect_pretty(&[&svc]), expected);
+        assert_eq!(service_inspect_pretty(&[&svc], Instant::ZERO), expected);
         let mut limited = svc.clone();
         limited.spec.task.reservations = Resources { nano_cpus: 250_000_000, memory_bytes: 64 << 20 };
         limited.spec.task.restart_policy.window = Duration::from_secs(90);
-        let text = service_inspect_pretty(&[&limited]);
+        let text = service_inspect_pretty(&[&limited], Instant::ZERO);
         assert!(text.contains("Resources:\n Reservations:\n  CPU:\t\t0.25\n  Memory:\t64 MiB\n"), "{text}");
         assert!(text.contains(" Window:\t1m30s\n"), "{text}");
     }
@@ -947,7 +1051,7 @@ Ports:
             retries: 1,
             ..HealthConfig::shell("test -e /tmp/healthy")
         });
-        let text = service_inspect_pretty(&[&svc]);
+        let text = service_inspect_pretty(&[&svc], Instant::ZERO);
         assert!(
             text.contains("Placement:\n Preferences:   [spread=node.labels.zone]\n Max Replicas Per Node:   1\n"),
             "{text}"
@@ -1058,5 +1162,34 @@ Engine Version:\t\t1.12.0
         assert_eq!(json[0]["IPAM"]["Config"][0]["Gateway"], "10.0.0.1");
         assert_eq!(json[0]["IPAM"]["Options"], Value::Null);
         assert_eq!(json[0]["Ingress"], false);
+    }
+
+    #[test]
+    fn an_update_shows_its_settings_and_status_as_docker_20_10_does() {
+        let mut svc = tutorial_service();
+        svc.spec.update = Some(UpdateConfig {
+            parallelism: 2,
+            delay: Duration::from_secs(10),
+            max_failure_ratio: FailureRatio(250_000),
+            ..UpdateConfig::default()
+        });
+        svc.spec.rollback = Some(UpdateConfig::default());
+        svc.update_status = Some(UpdateStatus {
+            state: UpdateState::Paused,
+            started_at: Some(Instant::from_millis(60_000)),
+            completed_at: None,
+            message: "update paused due to failure or early termination of task abc".into(),
+        });
+        let text = service_inspect_pretty(&[&svc], Instant::from_millis(180_000));
+        let expected = "UpdateStatus:\n State:\t\tpaused\n Started:\t2 minutes ago\n \
+                        Message:\tupdate paused due to failure or early termination of task abc\nPlacement:\n\
+                        UpdateConfig:\n Parallelism:\t2\n Delay:\t\t10s\n On failure:\tpause\n \
+                        Monitoring Period: 5s\n Max failure ratio: 0.25\n Update order:      stop-first\n\
+                        RollbackConfig:\n Parallelism:\t1\n On failure:\tpause\n Monitoring Period: 5s\n \
+                        Max failure ratio: 0\n Rollback order:    stop-first\n";
+        assert!(text.contains(expected), "{text}");
+        let json = service_inspect(&[&svc]);
+        assert!(json.contains("\"UpdateConfig\": {\n                \"Parallelism\": 2,\n                \"Delay\": 10000000000,\n                \"FailureAction\": \"pause\",\n                \"Monitor\": 5000000000,\n                \"MaxFailureRatio\": 0.25,\n                \"Order\": \"stop-first\"\n            }"), "{json}");
+        assert!(json.contains("\"UpdateStatus\": {\n            \"State\": \"paused\",\n            \"StartedAt\": \"2016-08-01T00:01:00Z\","), "{json}");
     }
 }

@@ -183,6 +183,10 @@ impl Parsed {
     fn strings(&self, long: &str) -> Vec<String> {
         self.values(long).into_iter().map(|(_, v)| v.to_string()).collect()
     }
+    /// The long names of the flags given, as pflag's `Changed`.
+    fn changed(&self) -> impl Iterator<Item = &str> {
+        self.flags.iter().map(|(f, _)| f.long)
+    }
 }
 
 fn parse_flags(tokens: &[String], specs: &[Flag], interspersed: Interspersed) -> Result<Parsed, String> {
@@ -362,6 +366,7 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("service", "inspect") => parse_service_inspect(&cmd, rest),
         ("service", "scale") => parse_service_scale(&cmd, rest),
         ("service", "update") => parse_service_update(&cmd, rest),
+        ("service", "rollback") => parse_service_rollback(&cmd, rest),
         ("service", "rm" | "remove") => parse_names(&cmd, rest, |services| Command::ServiceRm { services }),
         _ => Err(format!("docker: '{group} {sub}' is not a docker command.")),
     }
@@ -550,6 +555,18 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
     HEALTH_FLAGS[5],
     value("placement-pref", None),
     value("replicas-max-per-node", None),
+    value("update-parallelism", None),
+    value("update-delay", None),
+    value("update-failure-action", None),
+    value("update-monitor", None),
+    value("update-max-failure-ratio", None),
+    value("update-order", None),
+    value("rollback-parallelism", None),
+    value("rollback-delay", None),
+    value("rollback-failure-action", None),
+    value("rollback-monitor", None),
+    value("rollback-max-failure-ratio", None),
+    value("rollback-order", None),
 ];
 
 fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String> {
@@ -588,6 +605,8 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_window: optional_duration(&p, "restart-window")?,
         health: Box::new(health_flags(&p)?),
         placement: Box::new(placement),
+        update: Box::new(update_config_flags(&p, "update")?),
+        rollback: Box::new(update_config_flags(&p, "rollback")?),
     }))
 }
 
@@ -651,9 +670,27 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         value("placement-pref-add", None),
         value("placement-pref-rm", None),
         value("replicas-max-per-node", None),
+        value("restart-window", None),
+        boolean("rollback", None),
+        value("update-parallelism", None),
+        value("update-delay", None),
+        value("update-failure-action", None),
+        value("update-monitor", None),
+        value("update-max-failure-ratio", None),
+        value("update-order", None),
+        value("rollback-parallelism", None),
+        value("rollback-delay", None),
+        value("rollback-failure-action", None),
+        value("rollback-monitor", None),
+        value("rollback-max-failure-ratio", None),
+        value("rollback-order", None),
     ];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     exactly(cmd, &p.args, 1)?;
+    let rollback_to_previous = p.is_set("rollback");
+    if rollback_to_previous && p.changed().any(|name| !matches!(name, "rollback" | "detach")) {
+        return Err("other flags may not be combined with --rollback".to_string());
+    }
     let (cpus, memory) = (optional_cpus(&p)?, optional_memory(&p)?);
     // `ServiceUpdateArgs` holds one reservation; a flag not given counts as 0 there.
     let reservations = (cpus.is_some() || memory.is_some())
@@ -682,6 +719,10 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         restart_max_attempts: optional_u64(&p, "restart-max-attempts")?,
         health: Box::new(health_flags(&p)?),
         placement: Box::new(placement_flags(&p, "placement-pref-add", Some("placement-pref-rm"))?),
+        restart_window: optional_duration(&p, "restart-window")?,
+        update: Box::new(update_config_flags(&p, "update")?),
+        rollback: Box::new(update_config_flags(&p, "rollback")?),
+        rollback_to_previous,
     }))
 }
 
@@ -725,6 +766,50 @@ fn placement_flags(p: &Parsed, add: &str, rm: Option<&str>) -> Result<PlacementF
             None => Vec::new(),
         },
         max_replicas: optional_u64(p, "replicas-max-per-node")?,
+    })
+}
+
+/// `docker service rollback [-d] SERVICE`: the CLI sends an update with `Rollback: previous`.
+fn parse_service_rollback(cmd: &str, tokens: &[String]) -> Result<Command, String> {
+    const FLAGS: &[Flag] = &[DETACH, boolean("quiet", Some('q'))];
+    let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    exactly(cmd, &p.args, 1)?;
+    Ok(Command::ServiceUpdate(ServiceUpdateArgs {
+        service: p.args[0].clone(),
+        rollback_to_previous: true,
+        ..Default::default()
+    }))
+}
+
+/// The six `--update-*` (`prefix` "update") or `--rollback-*` flags.
+fn update_config_flags(p: &Parsed, prefix: &str) -> Result<UpdateConfigFlags, String> {
+    let name = |field: &str| format!("{prefix}-{field}");
+    let failure_action = p
+        .last(&name("failure-action"))
+        .map(|v| match FailureAction::parse(v) {
+            // `--rollback-failure-action rollback` means nothing: docker's daemon refuses it.
+            Some(FailureAction::Rollback) if prefix == "rollback" => {
+                Err(format!("unrecognized rollback failure action {v}"))
+            }
+            Some(a) => Ok(a),
+            None => Err(format!("unrecognized {prefix} failure action {v}")),
+        })
+        .transpose()?;
+    let order = p
+        .last(&name("order"))
+        .map(|v| UpdateOrder::parse(v).ok_or_else(|| format!("unrecognized {prefix} order {v}")))
+        .transpose()?;
+    let max_failure_ratio = p
+        .last_with_flag(&name("max-failure-ratio"))
+        .map(|(flag, v)| FailureRatio::parse(v).map_err(|reason| invalid_argument(flag, v, &reason)))
+        .transpose()?;
+    Ok(UpdateConfigFlags {
+        parallelism: optional_u64(p, &name("parallelism"))?,
+        delay: optional_duration(p, &name("delay"))?,
+        failure_action,
+        monitor: optional_duration(p, &name("monitor"))?,
+        max_failure_ratio,
+        order,
     })
 }
 
@@ -1284,6 +1369,8 @@ mod tests {
                 restart_window: None,
                 health: Box::default(),
                 placement: Box::default(),
+                update: Box::default(),
+                rollback: Box::default(),
             }
         );
     }
@@ -1479,6 +1566,7 @@ mod tests {
                 restart_max_attempts: Some(4),
                 health: Box::default(),
                 placement: Box::default(),
+                ..Default::default()
             })
         );
         assert_eq!(
@@ -1486,7 +1574,75 @@ mod tests {
             Command::ServiceUpdate(ServiceUpdateArgs { service: "mynginx".into(), force: true, ..Default::default() })
         );
         assert_eq!(error("docker service update --force"), "\"docker service update\" requires exactly 1 argument.");
-        assert_eq!(error("docker service update --restart-window 1m web"), "unknown flag: --restart-window");
+        assert_eq!(
+            parse("docker service update --restart-window 1m web"),
+            Command::ServiceUpdate(ServiceUpdateArgs {
+                service: "web".into(),
+                restart_window: Some(Duration::from_secs(60)),
+                ..Default::default()
+            })
+        );
+    }
+
+    #[test]
+    fn update_and_rollback_settings_on_create_and_update() {
+        let args = create_args(
+            "docker service create --update-parallelism 2 --update-delay 10s --update-failure-action rollback \
+             --update-monitor 20s --update-max-failure-ratio 0.25 --update-order start-first \
+             --rollback-parallelism 0 --rollback-failure-action continue nginx",
+        );
+        assert_eq!(
+            *args.update,
+            UpdateConfigFlags {
+                parallelism: Some(2),
+                delay: Some(Duration::from_secs(10)),
+                failure_action: Some(FailureAction::Rollback),
+                monitor: Some(Duration::from_secs(20)),
+                max_failure_ratio: Some(FailureRatio(250_000)),
+                order: Some(UpdateOrder::StartFirst),
+            }
+        );
+        assert_eq!(
+            *args.rollback,
+            UpdateConfigFlags {
+                parallelism: Some(0),
+                failure_action: Some(FailureAction::Continue),
+                ..Default::default()
+            }
+        );
+        let Command::ServiceUpdate(u) = parse("docker service update --update-order stop-first web") else {
+            panic!("not an update")
+        };
+        assert_eq!(u.update.order, Some(UpdateOrder::StopFirst));
+        assert_eq!(
+            error("docker service create --update-max-failure-ratio lots nginx"),
+            "invalid argument \"lots\" for \"--update-max-failure-ratio\" flag: strconv.ParseFloat: parsing \"lots\": invalid syntax"
+        );
+        assert_eq!(
+            error("docker service create --update-failure-action explode nginx"),
+            "unrecognized update failure action explode"
+        );
+        assert_eq!(
+            error("docker service create --rollback-failure-action rollback nginx"),
+            "unrecognized rollback failure action rollback"
+        );
+    }
+
+    #[test]
+    fn rollback_as_a_verb_and_as_a_flag_alone() {
+        let rollback = Command::ServiceUpdate(ServiceUpdateArgs {
+            service: "web".into(),
+            rollback_to_previous: true,
+            ..Default::default()
+        });
+        assert_eq!(parse("docker service rollback web"), rollback);
+        assert_eq!(parse("docker service rollback -d web"), rollback);
+        assert_eq!(parse("docker service update --rollback --detach web"), rollback);
+        assert_eq!(
+            error("docker service update --rollback --image nginx:1.25 web"),
+            "other flags may not be combined with --rollback"
+        );
+        assert_eq!(error("docker service rollback"), "\"docker service rollback\" requires exactly 1 argument.");
     }
 
     #[test]

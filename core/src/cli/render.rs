@@ -102,7 +102,8 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
             Request::InspectServices { .. } => {
                 let found: Vec<&Service> = services.iter().map(|v| &v.service).collect();
                 if view.pretty {
-                    inspect::service_inspect_pretty(&found)
+                    let as_of = services.first().map(|v| v.as_of).unwrap_or_default();
+                    inspect::service_inspect_pretty(&found, as_of)
                 } else {
                     inspect::service_inspect(&found)
                 }

@@ -434,11 +434,20 @@ mod tests {
     fn service(id: &str, name: &str, mode: ServiceMode) -> Service {
         Service {
             id: ServiceId(id.to_string()),
-            spec: ServiceSpec { name: name.to_string(), mode, task: template("nginx"), ports: vec![] },
+            spec: ServiceSpec {
+                name: name.to_string(),
+                mode,
+                task: template("nginx"),
+                ports: vec![],
+                update: None,
+                rollback: None,
+            },
             spec_version: 1,
             endpoint: None,
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         }
     }
 
@@ -598,15 +607,18 @@ b4e2ywnhhd6fhgfxtr1qh4gew     bd2        Ready     Active                       
 ID            NAME     REPLICAS  IMAGE  COMMAND
 5xrm96xveqw5  mynginx  2/2       nginx
 ";
-        assert_eq!(without_trailing_blanks(&service_ls(&ServiceView::all(&store), false, V1_12)), tutorial);
-        assert_eq!(service_ls(&ServiceView::all(&store), true, V1_12), "5xrm96xveqw5\n");
+        assert_eq!(
+            without_trailing_blanks(&service_ls(&ServiceView::all(&store, Instant::ZERO), false, V1_12)),
+            tutorial
+        );
+        assert_eq!(service_ls(&ServiceView::all(&store, Instant::ZERO), true, V1_12), "5xrm96xveqw5\n");
     }
 
     #[test]
     fn service_ls_under_20_10_has_mode_and_published_ports() {
         let mut store = tutorial_store();
         running_tutorial_tasks(&mut store);
-        let mut services = ServiceView::all(&store);
+        let mut services = ServiceView::all(&store, Instant::ZERO);
         let port =
             PortConfig { protocol: Protocol::Tcp, target_port: 80, published_port: 8000, mode: PublishMode::Ingress };
         services[0].service.spec.task.image = "nginx:latest@sha256:0123".to_string();
@@ -631,7 +643,9 @@ ID             NAME      MODE         REPLICAS   IMAGE          PORTS
                 addr: None,
             },
         );
-        assert!(service_ls(&ServiceView::all(&store), false, V20_10).contains("mynginx   replicated   1/2"));
+        assert!(
+            service_ls(&ServiceView::all(&store, Instant::ZERO), false, V20_10).contains("mynginx   replicated   1/2")
+        );
     }
 
     #[test]
@@ -652,7 +666,9 @@ ID             NAME      MODE         REPLICAS   IMAGE          PORTS
             &mut store,
             StoreAction::CreateTask(task(&svc, shape("t2", "b4e2ywnhhd6fhgfxtr1qh4gew", TaskState::Preparing))),
         );
-        assert!(service_ls(&ServiceView::all(&store), false, V20_10).contains("agent     global       1/2"));
+        assert!(
+            service_ls(&ServiceView::all(&store, Instant::ZERO), false, V20_10).contains("agent     global       1/2")
+        );
     }
 
     #[test]

@@ -201,6 +201,9 @@ impl Request {
                 if u.force {
                     s.push_str(" force");
                 }
+                if u.rollback_to_previous {
+                    s.push_str(" rollback");
+                }
                 s
             }
             Request::RemoveServices { services } => format!("service rm {}", list(services)),
@@ -247,6 +250,10 @@ pub struct ServiceCreateArgs {
     /// `--placement-pref`, `--replicas-max-per-node`.
     #[serde(default)]
     pub placement: Box<super::PlacementFlags>,
+    /// `--update-*` (boxed: a request travels inside every node-to-node message's enum).
+    pub update: Box<UpdateConfigFlags>,
+    /// `--rollback-*`.
+    pub rollback: Box<UpdateConfigFlags>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +281,13 @@ pub struct ServiceUpdateArgs {
     /// `--placement-pref-add/-rm`, `--replicas-max-per-node`.
     #[serde(default)]
     pub placement: Box<super::PlacementFlags>,
+    pub restart_window: Option<Duration>,
+    /// `--update-*` (boxed: a request travels inside every node-to-node message's enum).
+    pub update: Box<UpdateConfigFlags>,
+    /// `--rollback-*`.
+    pub rollback: Box<UpdateConfigFlags>,
+    /// `--rollback` (and `docker service rollback`): back to the previous spec, nothing else.
+    pub rollback_to_previous: bool,
 }
 
 #[cfg(test)]

@@ -105,6 +105,8 @@ pub struct ServiceView {
     pub running: u64,
     /// The replica count, or for a global service the tasks meant to run.
     pub desired: u64,
+    /// When the daemon answered (`inspect --pretty`'s `Started: 2 minutes ago` counts from here).
+    pub as_of: Instant,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,7 +136,7 @@ impl NodeView {
 }
 
 impl ServiceView {
-    pub fn of(store: &Store, service: &Service) -> ServiceView {
+    pub fn of(store: &Store, service: &Service, as_of: Instant) -> ServiceView {
         let running = store.running_tasks_of_service(&service.id).count() as u64;
         let desired = match service.spec.mode {
             ServiceMode::Replicated { replicas } => replicas,
@@ -142,12 +144,12 @@ impl ServiceView {
                 store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64
             }
         };
-        ServiceView { service: service.clone(), running, desired }
+        ServiceView { service: service.clone(), running, desired, as_of }
     }
 
     /// Every service of the store.
-    pub fn all(store: &Store) -> Vec<ServiceView> {
-        store.services.values().map(|s| ServiceView::of(store, s)).collect()
+    pub fn all(store: &Store, as_of: Instant) -> Vec<ServiceView> {
+        store.services.values().map(|s| ServiceView::of(store, s, as_of)).collect()
     }
 }
 

@@ -680,6 +680,8 @@ mod tests {
                 ..TaskTemplate::for_image("nginx")
             },
             ports,
+            update: None,
+            rollback: None,
         }
     }
 
@@ -691,6 +693,8 @@ mod tests {
             endpoint: None,
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         };
         apply(store, vec![StoreAction::CreateService(svc)]);
     }

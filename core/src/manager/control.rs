@@ -169,7 +169,7 @@ fn service_create(
     } else {
         ServiceMode::Replicated { replicas: args.replicas.unwrap_or(1) }
     };
-    let spec = ServiceSpec {
+    let mut spec = ServiceSpec {
         name,
         mode,
         task: TaskTemplate {
@@ -185,10 +185,20 @@ fn service_create(
             placement: Default::default(),
         },
         ports: args.publish.clone(),
+        update: args.update.apply(None),
+        rollback: args.rollback.apply(None),
     };
-    let mut spec = spec;
     args.placement.apply(&mut spec.task);
-    let svc = Service { id: id.clone(), spec, spec_version: 1, endpoint: None, created_at: now, updated_at: now };
+    let svc = Service {
+        id: id.clone(),
+        spec,
+        spec_version: 1,
+        endpoint: None,
+        created_at: now,
+        updated_at: now,
+        update_status: None,
+        previous_spec: None,
+    };
     Ok(Write::new(vec![StoreAction::CreateService(svc)], Response::ServiceCreated { id }))
 }
 
@@ -208,6 +218,9 @@ fn service_scale(store: &Store, scales: &[(String, u64)], now: Instant) -> Resul
 
 fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Result<Write, String> {
     let svc = store.lookup_service(&args.service)?;
+    if args.rollback_to_previous {
+        return service_rollback(svc, args, now);
+    }
     let mut spec = svc.spec.clone();
     if let Some(r) = args.replicas {
         if spec.replicas().is_none() {
@@ -253,8 +266,33 @@ fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Resu
     }
     args.health.update(&mut spec.task);
     args.placement.apply(&mut spec.task);
+    if let Some(w) = args.restart_window {
+        spec.task.restart_policy.window = w;
+    }
+    spec.update = args.update.apply(spec.update);
+    spec.rollback = args.rollback.apply(spec.rollback);
     let response = Response::ServiceUpdated { service: args.service.clone() };
     Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], response))
+}
+
+/// `service rollback` / `service update --rollback`: the previous spec comes back and the
+/// updater rolls the tasks to it with the rollback settings (swarmkit's controlapi
+/// UpdateService with `Rollback: PREVIOUS`).
+fn service_rollback(svc: &Service, args: &ServiceUpdateArgs, now: Instant) -> Result<Write, String> {
+    if svc.previous_spec.is_none() {
+        return Err(format!(
+            "rpc error: code = FailedPrecondition desc = service {} does not have a previous spec",
+            svc.id
+        ));
+    }
+    let status = UpdateStatus {
+        state: UpdateState::RollbackStarted,
+        started_at: Some(now),
+        completed_at: None,
+        message: "manually requested rollback".into(),
+    };
+    let action = StoreAction::RollbackServiceSpec { id: svc.id.clone(), status, keep_previous: true, at: now };
+    Ok(Write::new(vec![action], Response::ServiceUpdated { service: args.service.clone() }))
 }
 
 fn service_rm(store: &Store, names: &[String]) -> Result<Write, String> {

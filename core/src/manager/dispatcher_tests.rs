@@ -73,6 +73,8 @@ impl Leader {
                 mode: ServiceMode::Replicated { replicas: 1 },
                 task: template(),
                 ports: vec![],
+                update: None,
+                rollback: None,
             },
             spec_version: 1,
             endpoint: Some(Endpoint {
@@ -81,6 +83,8 @@ impl Leader {
             }),
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         };
         self.apply(vec![StoreAction::CreateService(svc)]);
     }

@@ -21,6 +21,7 @@ pub(crate) mod orchestrator;
 pub(crate) mod raft_node;
 pub(crate) mod round;
 pub mod scheduler;
+pub(crate) mod updater;
 
 use self::allocator::Allocator;
 use self::control::{plan_write, Write};

@@ -3,7 +3,9 @@
 //! Each round compares what the services ask for with the tasks in the store and returns the
 //! actions that close the gap: new tasks for missing slots, desired SHUTDOWN (20.10: REMOVE) for extra ones,
 //! a replacement (after the restart delay) for a task that died or whose node went Down or was
-//! drained, and deletion of task history beyond the cluster's retention limit.
+//! drained, and deletion of task history beyond the cluster's retention limit. Tasks of an
+//! older spec are the updater's (`updater.rs`), which the replicated orchestrator runs for each
+//! service it looks at.
 
 use crate::api::*;
 use crate::deadlines::Deadlines;
@@ -11,6 +13,7 @@ use crate::docker_version::DockerVersion;
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::manager::round::Round;
 use crate::manager::scheduler::constraint_matches;
+use crate::manager::updater::{SlotView, Updater};
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
@@ -39,6 +42,8 @@ pub struct Orchestrator {
     steady: BTreeMap<ServiceId, BTreeSet<u64>>,
     /// Every service must be looked at: a new leader, or a cluster setting changed.
     all_dirty: bool,
+    /// Rolling updates and rollbacks of replicated services.
+    updater: Updater,
     pub planted: crate::planted::Planted,
     /// Whose swarmkit's rules: how a scale-down retires a task.
     pub docker_version: DockerVersion,
@@ -118,7 +123,7 @@ impl Orchestrator {
 
     /// The next restart delay to run out: the node sets a timer for it.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.restart_at.first()
+        [self.restart_at.first(), self.updater.next_deadline()].into_iter().flatten().min()
     }
 
     fn note_task(&mut self, t: &Task) {
@@ -141,6 +146,11 @@ impl Orchestrator {
                     self.restart_at.clear(&id);
                 }
             }
+        }
+        // An update's delay, stop wait or monitor period ran out: its service is looked at.
+        self.updater.planted = self.planted;
+        for id in self.updater.due(now) {
+            self.dirty_services.insert(id);
         }
         let dirty = std::mem::take(&mut self.dirty_services);
         let mut dirty_slots = std::mem::take(&mut self.dirty_slots);
@@ -176,6 +186,7 @@ impl Orchestrator {
             }
         }
         self.steady.retain(|id, _| store.services.contains_key(id));
+        self.updater.retain_services(store);
         self.restarts.retain(|(service, _, _), _| store.services.contains_key(service));
         remove_tasks_of_deleted_services(store, round.actions);
         reap(store, &looked_at, round.actions);
@@ -218,7 +229,10 @@ impl Orchestrator {
         let (store, now) = (round.store, round.now);
         let mut live: Vec<&Task> = tasks.iter().copied().filter(|t| t.desired_state <= TaskState::Running).collect();
         live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-        for extra in live.iter().skip(1) {
+        // A start-first update keeps the old task running until its replacement runs (once a
+        // task of the slot runs, the old one goes, whatever became of the update).
+        let newest_runs = live.first().map(|t| t.status.state == TaskState::Running).unwrap_or(false);
+        for extra in live.iter().skip(1).filter(|t| newest_runs || !self.updater.holds(&svc.id, &t.id)) {
             round.actions.push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
         }
         let Some(current) = live.first().copied() else {
@@ -272,6 +286,7 @@ impl Orchestrator {
             }
             std::cmp::Ordering::Greater => false, // the next full look, after the scale-down
         };
+        let mut retired: BTreeSet<TaskId> = BTreeSet::new();
         if occupied_count < replicas {
             let mut slot = 1u64;
             for _ in 0..(replicas - occupied_count) {
@@ -295,11 +310,20 @@ impl Orchestrator {
                 excess = excess.saturating_sub(1);
             }
             for id in scale_down_victims(store, &occupied, excess) {
+                retired.insert(id.clone());
                 round.actions.push(StoreAction::SetTaskDesired { id, desired: self.scaled_down_state() });
             }
-        } else {
-            self.rolling_update(svc, &occupied, round);
         }
+        // The updater rolls the slots that stay (scale-down victims excluded) to the spec.
+        let staying: Vec<SlotView> = occupied
+            .iter()
+            .filter_map(|(slot, h)| match h {
+                SlotHolder::Task(t) if !retired.contains(&t.id) => Some(SlotView { slot: *slot, task: t }),
+                _ => None,
+            })
+            .collect();
+        self.updater.run(svc, &staying, round);
+        let steady = steady && !self.updater.is_active(&svc.id);
         if steady {
             self.steady.insert(svc.id.clone(), occupied.keys().copied().collect());
         } else {
@@ -372,30 +396,6 @@ impl Orchestrator {
         }
     }
 
-    /// Replaces one task of an outdated spec at a time (parallelism 1, stop-first), once the
-    /// previous replacement runs.
-    fn rolling_update(&mut self, svc: &Service, occupied: &BTreeMap<u64, SlotHolder>, round: &mut Round<'_, '_>) {
-        let tasks: Vec<&Task> = occupied
-            .values()
-            .filter_map(|h| match h {
-                SlotHolder::Task(t) => Some(*t),
-                SlotHolder::New(_) | SlotHolder::Dead(_) => None,
-            })
-            .collect();
-        if occupied.values().any(|h| matches!(h, SlotHolder::New(_))) {
-            return; // a replacement made this round is not running yet
-        }
-        let in_progress = tasks.iter().any(|t| !is_dirty(svc, t) && t.status.state < TaskState::Running);
-        if in_progress {
-            return;
-        }
-        if let Some(old) = tasks.iter().filter(|t| is_dirty(svc, t)).min_by_key(|t| t.slot) {
-            round.actions.push(StoreAction::SetTaskDesired { id: old.id.clone(), desired: TaskState::Shutdown });
-            let task = new_task(svc, old.slot, None, TaskState::Running, round.now, round.rng);
-            round.actions.push(StoreAction::CreateTask(task));
-        }
-    }
-
     fn may_restart(&mut self, svc: &Service, task: &Task, reason: RestartReason, now: Instant) -> bool {
         let policy = &svc.spec.task.restart_policy;
         let allowed = match policy.condition {
@@ -456,7 +456,9 @@ impl Orchestrator {
         round: &mut Round<'_, '_>,
     ) {
         let now = round.now;
-        for t in tasks.filter(|t| t.desired_state == TaskState::Ready) {
+        let held = |t: &Task| self.updater.holds(&svc.id, &t.id);
+        let waiting: Vec<&Task> = tasks.filter(|t| t.desired_state == TaskState::Ready && !held(t)).collect();
+        for t in waiting {
             let due = match self.restart_at.get(&t.id) {
                 Some(at) => at,
                 None => {
@@ -642,7 +644,7 @@ fn reap(store: &Store, services: &[(&Service, Option<BTreeSet<u64>>)], actions: 
 }
 
 /// Whether `task` must be replaced to follow its service's spec (see `placement::task_is_dirty`).
-fn is_dirty(svc: &Service, task: &Task) -> bool {
+pub(super) fn is_dirty(svc: &Service, task: &Task) -> bool {
     crate::api::placement::task_is_dirty(&svc.spec.task, &task.spec, task.node_id.is_some())
 }
 

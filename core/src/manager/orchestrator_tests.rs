@@ -48,7 +48,14 @@ impl Swarm {
     }
 
     fn service_with(&mut self, name: &str, mode: ServiceMode, restart_policy: RestartPolicy) -> &mut Swarm {
-        let spec = ServiceSpec { name: name.into(), mode, task: template(restart_policy), ports: vec![] };
+        let spec = ServiceSpec {
+            name: name.into(),
+            mode,
+            task: template(restart_policy),
+            ports: vec![],
+            update: None,
+            rollback: None,
+        };
         let svc = Service {
             id: ServiceId(name.into()),
             spec,
@@ -56,6 +63,8 @@ impl Swarm {
             endpoint: Some(Endpoint::default()),
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         };
         self.apply(vec![StoreAction::CreateService(svc)]);
         self
@@ -533,8 +542,8 @@ fn history_beyond_the_task_history_limit_is_deleted_oldest_first() {
 
 // --- Rolling update -----------------------------------------------------------------------
 
-#[test]
-fn rolling_update_replaces_one_task_at_a_time() {
+/// A three-slot service "web" running nginx:1.12, updated at 1 s to `image` with `update`.
+fn updating(image: &str, update: UpdateConfig) -> Swarm {
     let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
     swarm
         .service("web", replicated(3))
@@ -542,28 +551,181 @@ fn rolling_update_replaces_one_task_at_a_time() {
         .running("web.2", "web", 2, "n2")
         .running("web.3", "web", 3, "n3");
     let mut spec = swarm.store.services[&ServiceId("web".into())].spec.clone();
-    spec.task.image = "nginx:1.13".into();
+    spec.task.image = image.into();
+    spec.update = Some(update);
     swarm.apply(vec![StoreAction::UpdateServiceSpec { id: ServiceId("web".into()), spec, at: secs(1) }]);
+    swarm
+}
 
-    // First slot: the old task stops, a task of the new spec takes its slot.
+fn update_status(swarm: &Swarm) -> Option<UpdateStatus> {
+    swarm.store.services[&ServiceId("web".into())].update_status.clone()
+}
+
+#[test]
+fn stop_first_update_stops_the_old_task_before_starting_its_replacement() {
+    let mut swarm = updating("nginx:1.13", UpdateConfig::default());
+
+    // First slot: the old task stops; its replacement waits at READY until it has.
     let actions = swarm.round(secs(1));
     assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
-    assert_eq!(created(&actions), [(1, None, TaskState::Running)]);
+    assert_eq!(created(&actions), [(1, None, TaskState::Ready)]);
     let new1 = created_tasks(&actions)[0].clone();
-    assert_eq!(new1.spec.image, "nginx:1.13");
-    assert_eq!(new1.spec_version, 2);
+    assert_eq!((new1.spec.image.as_str(), new1.spec_version), ("nginx:1.13", 2));
+    let status = update_status(&swarm).expect("the update started");
+    assert_eq!((status.state, status.message.as_str()), (UpdateState::Updating, "update in progress"));
 
-    // Nothing more while the replacement is not running.
-    assert_eq!(swarm.round(secs(2)), []);
-    swarm.place(&new1.id, "n1", TaskState::Starting, secs(2));
+    // The old task stopped: the new one may start; nothing more while it is not running.
+    swarm.place(&new1.id, "n1", TaskState::Ready, secs(2));
+    swarm.report("web.1", TaskState::Shutdown, secs(2));
+    assert_eq!(desired(&swarm.round(secs(2))), [(new1.id.clone(), TaskState::Running)]);
     assert_eq!(swarm.round(secs(3)), []);
 
     // Once it runs, the next slot.
     swarm.report(&new1.id.0, TaskState::Running, secs(4));
-    swarm.report("web.1", TaskState::Shutdown, secs(4));
     let actions = swarm.round(secs(4));
     assert_eq!(desired(&actions), [(tid("web.2"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(2, None, TaskState::Ready)]);
+}
+
+/// Runs every replacement the update makes, slot after slot, until it has none left to make.
+fn run_replacements(swarm: &mut Swarm, mut now: Instant) -> Instant {
+    for _ in 0..20 {
+        let actions = swarm.round(now);
+        for t in created_tasks(&actions) {
+            swarm.place(&t.id, "n1", TaskState::Running, now);
+        }
+        for (id, state) in desired(&actions) {
+            if state == TaskState::Shutdown && swarm.store.tasks[&id].status.state == TaskState::Running {
+                swarm.report(&id.0, TaskState::Shutdown, now);
+            }
+        }
+        now = now + Duration::from_secs(1);
+    }
+    now
+}
+
+#[test]
+fn an_update_completes_after_the_last_replacement_ran_for_the_monitor_period() {
+    let mut swarm = updating("nginx:1.13", UpdateConfig::default());
+    run_replacements(&mut swarm, secs(1));
+    let status = update_status(&swarm).expect("status");
+    assert_eq!((status.state, status.message.as_str()), (UpdateState::Completed, "update completed"));
+    assert!(status.completed_at.expect("completed") >= status.started_at.expect("started") + Duration::from_secs(5));
+    let images: BTreeSet<String> = swarm
+        .store
+        .tasks
+        .values()
+        .filter(|t| t.desired_state == TaskState::Running)
+        .map(|t| t.spec.image.clone())
+        .collect();
+    assert_eq!(images, BTreeSet::from(["nginx:1.13".to_string()]));
+}
+
+#[test]
+fn a_replacement_failing_within_the_monitor_period_pauses_the_update() {
+    let mut swarm = updating("nginx:broken", UpdateConfig::default());
+    let actions = swarm.round(secs(1));
+    let new1 = created_tasks(&actions)[0].clone();
+    swarm.report("web.1", TaskState::Shutdown, secs(2));
+    swarm.round(secs(2));
+    swarm.place(&new1.id, "n1", TaskState::Running, secs(3));
+    swarm.round(secs(3));
+    swarm.report(&new1.id.0, TaskState::Failed, secs(5));
+    swarm.round(secs(5));
+    let status = update_status(&swarm).expect("status");
+    assert_eq!(status.state, UpdateState::Paused);
+    assert_eq!(status.message, format!("update paused due to failure or early termination of task {}", new1.id));
+    // Slot 2 was taken when slot 1's task ran; once paused, slot 3 keeps its old task however
+    // long we wait.
+    run_replacements(&mut swarm, secs(6));
+    assert_eq!(swarm.desired_of(&tid("web.2")), TaskState::Shutdown);
+    assert_eq!(swarm.desired_of(&tid("web.3")), TaskState::Running, "web.3 is left alone");
+    assert_eq!(update_status(&swarm).map(|s| s.state), Some(UpdateState::Paused));
+}
+
+#[test]
+fn bad_image_update_rolls_back_to_previous_spec() {
+    let config = UpdateConfig { failure_action: FailureAction::Rollback, ..UpdateConfig::default() };
+    let mut swarm = updating("nginx:broken", config);
+    let actions = swarm.round(secs(1));
+    let new1 = created_tasks(&actions)[0].clone();
+    swarm.report("web.1", TaskState::Shutdown, secs(2));
+    swarm.round(secs(2));
+    swarm.place(&new1.id, "n1", TaskState::Rejected, secs(3));
+    swarm.round(secs(3));
+    let status = update_status(&swarm).expect("status");
+    assert_eq!(status.state, UpdateState::RollbackStarted);
+    assert_eq!(status.message, format!("update rolled back due to failure or early termination of task {}", new1.id));
+    let svc = &swarm.store.services[&ServiceId("web".into())];
+    assert_eq!(svc.spec.task.image, NGINX);
+    assert!(svc.previous_spec.is_none(), "an automatic rollback leaves no spec to roll back to");
+    run_replacements(&mut swarm, secs(4));
+    let status = update_status(&swarm).expect("status");
+    assert_eq!((status.state, status.message.as_str()), (UpdateState::RollbackCompleted, "rollback completed"));
+}
+
+#[test]
+fn start_first_keeps_the_old_task_running_until_its_replacement_runs() {
+    let config = UpdateConfig { order: UpdateOrder::StartFirst, ..UpdateConfig::default() };
+    let mut swarm = updating("nginx:1.13", config);
+    let actions = swarm.round(secs(1));
+    assert_eq!(desired(&actions), []);
+    assert_eq!(created(&actions), [(1, None, TaskState::Running)]);
+    let new1 = created_tasks(&actions)[0].clone();
+    swarm.place(&new1.id, "n1", TaskState::Starting, secs(2));
+    assert_eq!(desired(&swarm.round(secs(2))), [], "two tasks in slot 1 for now");
+    swarm.report(&new1.id.0, TaskState::Running, secs(3));
+    let actions = swarm.round(secs(3));
+    assert_eq!(desired(&actions), [(tid("web.1"), TaskState::Shutdown)]);
     assert_eq!(created(&actions), [(2, None, TaskState::Running)]);
+}
+
+#[test]
+fn parallelism_two_updates_two_slots_then_waits_the_delay() {
+    let config = UpdateConfig { parallelism: 2, delay: Duration::from_secs(10), ..UpdateConfig::default() };
+    let mut swarm = updating("nginx:1.13", config);
+    let actions = swarm.round(secs(1));
+    assert_eq!(created(&actions), [(1, None, TaskState::Ready), (2, None, TaskState::Ready)]);
+    for t in created_tasks(&actions) {
+        swarm.place(&t.id, "n1", TaskState::Running, secs(2));
+    }
+    swarm.report("web.1", TaskState::Shutdown, secs(2));
+    swarm.report("web.2", TaskState::Shutdown, secs(2));
+    swarm.round(secs(2));
+    assert_eq!(created(&swarm.round(secs(3))), [], "the delay runs");
+    assert_eq!(swarm.orchestrator.next_deadline(), Some(secs(12)));
+    assert_eq!(created(&swarm.round(secs(12))), [(3, None, TaskState::Ready)]);
+}
+
+#[test]
+fn a_new_leader_counts_the_slot_an_old_one_was_updating_against_the_parallelism() {
+    let mut swarm = updating("nginx:1.13", UpdateConfig::default());
+    let new1 = created_tasks(&swarm.round(secs(1)))[0].clone();
+    // The leader changes while slot 1's replacement waits for the old task to stop.
+    swarm.orchestrator = Orchestrator::new();
+    let actions = swarm.round(secs(2));
+    assert_eq!(created(&actions), [], "slot 1 is still in flight: parallelism 1");
+    swarm.report("web.1", TaskState::Shutdown, secs(3));
+    assert_eq!(desired(&swarm.round(secs(3))), [(new1.id.clone(), TaskState::Running)]);
+}
+
+#[test]
+fn a_new_leader_resumes_the_update_from_the_store() {
+    let mut swarm = updating("nginx:1.13", UpdateConfig::default());
+    let actions = swarm.round(secs(1));
+    let new1 = created_tasks(&actions)[0].clone();
+    swarm.report("web.1", TaskState::Shutdown, secs(2));
+    swarm.round(secs(2));
+    swarm.place(&new1.id, "n1", TaskState::Running, secs(3));
+    // The leader changes: the new one knows only the store.
+    swarm.orchestrator = Orchestrator::new();
+    // (This round's proposal is lost: the next round makes slot 2's replacement again.)
+    let actions = swarm.reconcile(secs(4));
+    assert_eq!(desired(&actions), [(tid("web.2"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(2, None, TaskState::Ready)]);
+    swarm.orchestrator.look_at_everything(); // as the manager does when a round is lost
+    run_replacements(&mut swarm, secs(5));
+    assert_eq!(update_status(&swarm).map(|s| s.state), Some(UpdateState::Completed));
 }
 
 #[test]

@@ -747,7 +747,14 @@ mod tests {
     }
 
     fn add_service(store: &mut Store, id: &str, task: TaskTemplate) {
-        let spec = ServiceSpec { name: id.into(), mode: ServiceMode::Replicated { replicas: 1 }, task, ports: vec![] };
+        let spec = ServiceSpec {
+            name: id.into(),
+            mode: ServiceMode::Replicated { replicas: 1 },
+            task,
+            ports: vec![],
+            update: None,
+            rollback: None,
+        };
         let svc = Service {
             id: ServiceId(id.into()),
             spec,
@@ -755,6 +762,8 @@ mod tests {
             endpoint: Some(Endpoint::default()),
             created_at: Instant::ZERO,
             updated_at: Instant::ZERO,
+            update_status: None,
+            previous_spec: None,
         };
         apply(store, vec![StoreAction::CreateService(svc)]);
     }

@@ -39,7 +39,7 @@ pub(super) fn answer(
                 networks.iter().map(|n| store.lookup_network(n).cloned()).collect::<Result<_, _>>()?;
             Ok(Response::Networks(found))
         }
-        Request::ListServices => Ok(Response::Services(ServiceView::all(store))),
+        Request::ListServices => Ok(Response::Services(ServiceView::all(store, now))),
         Request::ListTasks { services } => {
             let found: Vec<&Service> = services.iter().map(|s| store.lookup_service(s)).collect::<Result<_, _>>()?;
             Ok(Response::Tasks { tasks: TaskView::of_services(store, &found), as_of: now })
@@ -47,7 +47,7 @@ pub(super) fn answer(
         Request::InspectServices { services } => {
             let found: Vec<ServiceView> = services
                 .iter()
-                .map(|s| store.lookup_service(s).map(|s| ServiceView::of(store, s)))
+                .map(|s| store.lookup_service(s).map(|s| ServiceView::of(store, s, now)))
                 .collect::<Result<_, _>>()?;
             Ok(Response::Services(found))
         }

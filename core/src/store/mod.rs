@@ -57,6 +57,20 @@ pub enum StoreAction {
         id: ServiceId,
         endpoint: Endpoint,
     },
+    /// The updater: where the service's update stands.
+    SetServiceUpdateStatus {
+        id: ServiceId,
+        status: UpdateStatus,
+    },
+    /// A rollback: the previous spec becomes the spec again. A manually requested one
+    /// (`service rollback`) keeps the spec it leaves as the previous one, as swarmkit's control
+    /// API swaps them; the updater's automatic one clears it.
+    RollbackServiceSpec {
+        id: ServiceId,
+        status: UpdateStatus,
+        keep_previous: bool,
+        at: Instant,
+    },
     RemoveService {
         id: ServiceId,
     },
@@ -388,7 +402,10 @@ impl Store {
             }
             UpdateServiceSpec { id, spec, at } => {
                 let Some(svc) = self.services.get_mut(&id) else { return skipped_missing("service", &id.0) };
-                svc.spec = spec;
+                // As swarmkit's UpdateService: the old spec is kept for a rollback and the
+                // update status starts over.
+                svc.previous_spec = Some(Box::new(std::mem::replace(&mut svc.spec, spec)));
+                svc.update_status = None;
                 svc.spec_version += 1;
                 svc.updated_at = at;
                 touched.service_records.insert(id.clone());
@@ -397,6 +414,29 @@ impl Store {
             SetServiceEndpoint { id, endpoint } => {
                 let Some(svc) = self.services.get_mut(&id) else { return skipped_missing("service", &id.0) };
                 svc.endpoint = Some(endpoint);
+                touched.service_records.insert(id.clone());
+                touched.services.insert(id);
+            }
+            SetServiceUpdateStatus { id, status } => {
+                let Some(svc) = self.services.get_mut(&id) else { return skipped_missing("service", &id.0) };
+                svc.update_status = Some(status);
+                touched.service_records.insert(id.clone());
+                touched.services.insert(id);
+            }
+            RollbackServiceSpec { id, status, keep_previous, at } => {
+                let Some(svc) = self.services.get_mut(&id) else { return skipped_missing("service", &id.0) };
+                let Some(previous) = svc.previous_spec.take() else {
+                    return ApplyOutcome::Skipped(format!(
+                        "rpc error: code = FailedPrecondition desc = service {id} does not have a previous spec"
+                    ));
+                };
+                let left = std::mem::replace(&mut svc.spec, *previous);
+                if keep_previous {
+                    svc.previous_spec = Some(Box::new(left));
+                }
+                svc.update_status = Some(status);
+                svc.spec_version += 1;
+                svc.updated_at = at;
                 touched.service_records.insert(id.clone());
                 touched.services.insert(id);
             }

@@ -14,6 +14,9 @@
 //! - `health`, across the leader's store and the runtimes: a task is never RUNNING while its
 //!   container's health check has not passed (`World` runs it when the leader's store changed);
 //! - `livelock`: a node's timer never leaves its deadline due without time moving;
+//! - `updates`, in the leader's store: no more slots updating at once than the parallelism;
+//!   a rolled-back service ends on its previous spec; a paused update stays paused until a
+//!   new spec;
 //!
 //! and `sometimes`: conditions a run should reach at least once, noted, never failed on.
 
@@ -24,6 +27,7 @@ pub mod raft;
 pub mod sometimes;
 pub mod store;
 pub mod tasks;
+pub mod updates;
 
 use crate::world::SimHost;
 use std::collections::BTreeMap;
@@ -38,6 +42,7 @@ pub struct Checker {
     checked_index: BTreeMap<String, (u64, u64)>,
     /// The leader whose store was checked last (a new leader's store is checked at once).
     leader_checked: Option<String>,
+    updates: updates::UpdateHistory,
 }
 
 impl Checker {
@@ -59,6 +64,9 @@ impl Checker {
                 if store_changed || self.leader_checked.as_deref() != Some(h.name.as_str()) {
                     self.leader_checked = Some(h.name.clone());
                     check_store(mgr.store()).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                    self.updates
+                        .check(mgr.store())
+                        .map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
                 }
                 if let Some(allocator) = mgr.allocator() {
                     allocator::live_addresses_taken(mgr.store(), allocator)

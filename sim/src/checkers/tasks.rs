@@ -5,7 +5,8 @@ use swarm_core::api::{NodeState, TaskState};
 use swarm_core::ids::{NodeId, ServiceId, TaskId};
 use swarm_core::store::Store;
 
-/// A slot never has two tasks that should be running on healthy nodes.
+/// A slot never has two tasks that should be running on healthy nodes (but for a start-first
+/// update's old and new task).
 pub fn one_task_per_slot(store: &Store) -> Result<(), String> {
     // Keys borrow from the store: this runs after every applied batch, so it allocates nothing
     // per task.
@@ -23,6 +24,10 @@ pub fn one_task_per_slot(store: &Store) -> Result<(), String> {
         let node_key = if t.slot == 0 { t.node_id.as_ref() } else { None };
         let key = (&t.service_id, t.slot, node_key);
         if let Some(other) = running_slots.insert(key, &t.id) {
+            // A start-first update runs the replacement next to the old task, and only then.
+            if super::updates::start_first_overlap(store, &store.tasks[other], t) {
+                continue;
+            }
             return Err(format!("slot {} has two running tasks: {} and {}", t.name(), other, t.id));
         }
     }

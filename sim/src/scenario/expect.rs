@@ -12,6 +12,8 @@
 //! [within DURATION] node NODE is active|pause|drain
 //! [within DURATION] a leader is elected
 //! [within DURATION] NODE is the leader
+//! [within DURATION] SERVICE runs image IMAGE on N task(s)
+//! [within DURATION] update of SERVICE is updating|paused|completed|rolling back|rollback paused|rolled back
 //! ```
 //! Errors carry a byte range inside the sentence so the file position can point at the word.
 
@@ -19,7 +21,7 @@ use super::units::parse_duration;
 use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
-use swarm_core::api::{Availability, NodeState};
+use swarm_core::api::{Availability, NodeState, UpdateState};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Condition {
@@ -50,6 +52,26 @@ pub enum Condition {
     /// runs on NODE with a passing health check; unhealthy, one there was found unhealthy (it
     /// runs unhealthy, or its task failed with swarm's `dockerexec: unhealthy container`).
     TaskHealth { service: String, node: String, healthy: bool },
+    /// `SERVICE runs image IMAGE on N task(s)`: exactly N of its running tasks (as
+    /// `RunningTasks` counts them) run IMAGE (`nginx:1.25`, read as docker reads a reference);
+    /// others may run another image.
+    RunsImage { service: String, image: String, count: u64 },
+    /// `update of SERVICE is paused`: the service's `UpdateStatus.State`.
+    UpdateIs { service: String, state: UpdateState },
+}
+
+/// The words `update of SERVICE is ...` takes for each `UpdateStatus.State`.
+pub const UPDATE_STATE_WORDS: [(&str, UpdateState); 6] = [
+    ("updating", UpdateState::Updating),
+    ("paused", UpdateState::Paused),
+    ("completed", UpdateState::Completed),
+    ("rolling back", UpdateState::RollbackStarted),
+    ("rollback paused", UpdateState::RollbackPaused),
+    ("rolled back", UpdateState::RollbackCompleted),
+];
+
+fn update_state_words(state: UpdateState) -> &'static str {
+    UPDATE_STATE_WORDS.iter().find(|(_, s)| *s == state).map(|(w, _)| *w).expect("every state has words")
 }
 
 impl fmt::Display for Condition {
@@ -83,6 +105,13 @@ impl fmt::Display for Condition {
                 let health = if *healthy { "healthy" } else { "unhealthy" };
                 write!(f, "task of {service} on {node} is {health}")
             }
+            Condition::RunsImage { service, image, count } => {
+                let tasks = if *count == 1 { "task" } else { "tasks" };
+                write!(f, "{service} runs image {image} on {count} {tasks}")
+            }
+            Condition::UpdateIs { service, state } => {
+                write!(f, "update of {service} is {}", update_state_words(*state))
+            }
         }
     }
 }
@@ -108,7 +137,9 @@ const FORMS: &str = "`SERVICE has N running tasks [on distinct nodes|on NODE]`, 
 `SERVICE slot N is running on another node than before`, \
 `SERVICE slot N previous task failed with \"TEXT\"`, `SERVICE is gone`, \
 `no container of SERVICE runs on NODE`, `node NODE is ready|down|unknown|disconnected|active|pause|drain`, \
-`a leader is elected`, `NODE is the leader`, each optionally after `within DURATION`";
+`a leader is elected`, `NODE is the leader`, `SERVICE runs image IMAGE on N tasks`, \
+`update of SERVICE is updating|paused|completed|rolling back|rollback paused|rolled back`, \
+each optionally after `within DURATION`";
 
 pub fn parse_expectation(text: &str) -> Result<ParsedExpectation, ExpectError> {
     let tokens = tokenize(text)?;
@@ -246,6 +277,7 @@ impl<'t> Parser<'t> {
             }
             (Some("no"), Some("container"), _) => self.no_container(),
             (Some("task"), Some("of"), _) => self.task_health(),
+            (Some("update"), Some("of"), _) => self.update_of(),
             (Some("node"), Some(_), Some("is")) => self.node_condition(),
             _ => self.subject_condition(),
         }
@@ -287,6 +319,25 @@ impl<'t> Parser<'t> {
             }
         };
         Ok(Condition::TaskHealth { service, node, healthy })
+    }
+
+    fn update_of(&mut self) -> Result<Condition, ExpectError> {
+        const FORM: &str = "update of SERVICE is STATE";
+        self.keywords("update of", FORM)?;
+        let service = self.word("a service name (in `update of SERVICE is STATE`)")?.text.to_string();
+        self.keywords("is", FORM)?;
+        for (words, state) in UPDATE_STATE_WORDS {
+            let n = words.split(' ').count();
+            let given: Vec<Option<&str>> = (0..n).map(|i| self.word_at(self.next + i)).collect();
+            if given.iter().zip(words.split(' ')).all(|(g, w)| *g == Some(w)) {
+                self.next += n;
+                return Ok(Condition::UpdateIs { service, state });
+            }
+        }
+        Err(self.error_here(format!(
+            "expected an update state (updating, paused, completed, rolling back, rollback paused, rolled back), found {}",
+            self.found()
+        )))
     }
 
     fn node_condition(&mut self) -> Result<Condition, ExpectError> {
@@ -338,6 +389,18 @@ impl<'t> Parser<'t> {
                 }
                 Ok(Condition::RunningTasks { service, count, on_distinct_nodes })
             }
+            Some("runs") => {
+                const FORM: &str = "SERVICE runs image IMAGE on N tasks";
+                self.keywords("runs image", FORM)?;
+                let image = self.word("an image (in `SERVICE runs image IMAGE on N tasks`)")?.text.to_string();
+                self.keywords("on", FORM)?;
+                let (count, _) = self.number("a number of tasks (in `SERVICE runs image IMAGE on N tasks`)")?;
+                match self.word_at(self.next) {
+                    Some("task" | "tasks") => self.next += 1,
+                    _ => return Err(self.error_here(format!("expected `tasks`, found {} (in `{FORM}`)", self.found()))),
+                }
+                Ok(Condition::RunsImage { service, image, count })
+            }
             Some("slot") => {
                 self.next += 1;
                 let (slot, span) = self.number("a slot number (in `SERVICE slot N ...`)")?;
@@ -365,7 +428,7 @@ impl<'t> Parser<'t> {
                 }
             }
             _ => Err(self.error_here(format!(
-                "expected `has`, `slot` or `is` after `{}`, found {}; an expectation is one of {FORMS}",
+                "expected `has`, `runs`, `slot` or `is` after `{}`, found {}; an expectation is one of {FORMS}",
                 subject.text,
                 self.found()
             ))),
@@ -505,7 +568,15 @@ mod tests {
 
         let (at, message) = error("mynginx hs 2 running tasks");
         assert_eq!(at, "hs");
-        assert!(message.starts_with("expected `has`, `slot` or `is` after `mynginx`, found `hs`"), "{message}");
+        assert!(message.starts_with("expected `has`, `runs`, `slot` or `is` after `mynginx`, found `hs`"), "{message}");
+
+        let (at, message) = error("update of web is stuck");
+        assert_eq!(at, "stuck");
+        assert!(message.starts_with("expected an update state (updating, paused, completed"), "{message}");
+
+        let (at, message) = error("web runs image nginx:1.25 on three tasks");
+        assert_eq!(at, "three");
+        assert!(message.starts_with("expected a number of tasks"), "{message}");
 
         let (at, message) = error("node bd1 is sleeping");
         assert_eq!(at, "sleeping");
@@ -536,5 +607,31 @@ mod tests {
 
         let (_, message) = error("   ");
         assert!(message.starts_with("empty expectation"), "{message}");
+    }
+
+    #[test]
+    fn update_sentences_read_back_as_written() {
+        for (text, condition) in [
+            (
+                "within 2m mynginx runs image nginx:1.25 on 3 tasks",
+                Condition::RunsImage { service: "mynginx".into(), image: "nginx:1.25".into(), count: 3 },
+            ),
+            (
+                "update of mynginx is paused",
+                Condition::UpdateIs { service: "mynginx".into(), state: UpdateState::Paused },
+            ),
+            (
+                "update of mynginx is rolled back",
+                Condition::UpdateIs { service: "mynginx".into(), state: UpdateState::RollbackCompleted },
+            ),
+            (
+                "update of mynginx is rollback paused",
+                Condition::UpdateIs { service: "mynginx".into(), state: UpdateState::RollbackPaused },
+            ),
+        ] {
+            let parsed = parse_expectation(text).unwrap_or_else(|e| panic!("{text}: {}", e.message));
+            assert_eq!(parsed.condition, condition, "{text}");
+            assert_eq!(parse_expectation(&condition.to_string()).unwrap().condition, condition);
+        }
     }
 }

@@ -28,7 +28,8 @@
 //! loss = 0.0                   # probability a message is dropped (default 0.0)
 //!
 //! [[image]]                    # images the runtime knows besides the defaults (nginx, busybox);
-//! name = "nginx"               # an entry named like a default replaces it
+//! name = "nginx"               # an entry named like a default replaces it; one named with a
+//!                              # tag (`nginx:broken`) is that tag only, so a new version can fail
 //! command = "nginx -g 'daemon off;'"
 //! exposed_ports = ["80/tcp"]   # optional; "80" means "80/tcp"
 //! http_body = "<title>Welcome to nginx!</title>"   # optional: answers HTTP on its first exposed port
@@ -128,6 +129,8 @@
 //! [within DURATION] node NODE is active|pause|drain
 //! [within DURATION] a leader is elected
 //! [within DURATION] NODE is the leader
+//! [within DURATION] SERVICE runs image IMAGE on N task(s)   (N of its running tasks run IMAGE)
+//! [within DURATION] update of SERVICE is updating|paused|completed|rolling back|rollback paused|rolled back
 //! ```
 //! Without `within` the condition must hold when the step runs; with it, it must come to hold
 //! within that much simulated time. A `NODE` must be a declared `[[node]]`.
