@@ -28,10 +28,10 @@ for f in sim/tests/bad/*.toml; do
   [ "$code" -eq 2 ] || { echo "bad input $f exited $code, want 2"; exit 1; }
 done
 
-echo "== seed sweeps: 200 seeds of every scenario, chaos off and on (nightly: 1,000 each, see README)"
+echo "== seed sweeps: 1,000 seeds of every scenario, chaos off and on"
 for f in scenarios/*.toml; do
-  ./target/release/swarmsim sweep "$f" --seeds 1..200 -j 2 --shrink-out target/shrunk | tail -n 4
-  ./target/release/swarmsim sweep "$f" --seeds 1..200 -j 2 --chaos --shrink-out target/shrunk | tail -n 4
+  ./target/release/swarmsim sweep "$f" --seeds 1..1000 -j 2 --shrink-out target/shrunk | tail -n 4
+  ./target/release/swarmsim sweep "$f" --seeds 1..1000 -j 2 --chaos --shrink-out target/shrunk | tail -n 4
 done
 
 echo "== benchmark, quick mode"

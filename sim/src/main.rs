@@ -96,6 +96,11 @@ struct ConformArgs {
     /// runs here, so that whole tables compare.
     #[arg(long, value_name = "VERSION", value_parser = parse_docker_version, default_value = "20.10", conflicts_with = "records")]
     docker_version: DockerVersion,
+    /// Run the backends one after another. By default they run side by side (each real
+    /// backend in its own lab), which halves the wall time but has their daemons compete for
+    /// the CPU: use this when a difference may be a timing that the competition caused.
+    #[arg(long, conflicts_with = "records")]
+    serial: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -236,7 +241,21 @@ fn conform(args: ConformArgs) -> ExitCode {
     };
     let runs: Result<Vec<RunRecord>, String> = match &args.file {
         None => args.records.iter().map(|p| conform::records::read(p)).collect(),
-        Some(file) => args.backends.iter().map(|b| record_on(*b, file, args.seed, args.docker_version)).collect(),
+        Some(file) if args.serial => {
+            args.backends.iter().map(|b| record_on(*b, file, args.seed, args.docker_version)).collect()
+        }
+        // Side by side: the simulator in this thread's scope too, every run's record back in
+        // the order of --backends (the comparison's order).
+        Some(file) => std::thread::scope(|scope| {
+            let runs: Vec<_> = args
+                .backends
+                .iter()
+                .map(|b| scope.spawn(move || record_on(*b, file, args.seed, args.docker_version)))
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().unwrap_or_else(|_| Err("a backend's run panicked".to_string())))
+                .collect()
+        }),
     };
     let runs = match runs.and_then(|r| conform::records::check_same_scenario(&r).map(|()| r)) {
         Ok(r) if r.len() >= 2 => r,
