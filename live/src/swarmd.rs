@@ -306,6 +306,11 @@ impl Backend for Swarmd {
             argv.push("-H".into());
             argv.push(host.clone());
         }
+        if !self.tcp_hosts[node].is_empty() {
+            // The scenario's dockerd listens on TCP in plain HTTP (the tutorial's `-H
+            // tcp://0.0.0.0:5555`), inside this run's own network namespace.
+            argv.push("--unauthenticated-tcp".into());
+        }
         // A crashed daemon leaves its socket file behind; a stale one would look like an answer.
         let _ = std::fs::remove_file(&socket);
         let mut command = exec::in_netns(&place.netns_path(), &argv);

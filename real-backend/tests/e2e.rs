@@ -65,7 +65,7 @@ impl Daemon {
             .args(["--data-root", self.root.to_str().unwrap()])
             .args(["--listen-addr", &format!("{}:2377", self.ip)])
             .args(["-H", &format!("unix://{}/swarmd.sock", self.root.display())])
-            .args(["-H", &format!("tcp://{}:5555", self.ip)])
+            .args(["-H", &format!("tcp://{}:5555", self.ip), "--unauthenticated-tcp"])
             .args(["--containerd-socket", &socket()])
             .args(["--containerd-namespace", &self.namespace])
             .args(["--hostname", &self.hostname])
