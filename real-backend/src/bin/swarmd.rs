@@ -99,6 +99,35 @@ mod real {
     }
 
     async fn run(args: Args) -> i32 {
+        // Engine API.
+        let hosts = if args.hosts.is_empty() {
+            vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())]
+        } else {
+            args.hosts.clone()
+        };
+        let tls = if args.tlsverify {
+            let (Some(ca), Some(cert), Some(key)) = (args.tlscacert.clone(), args.tlscert.clone(), args.tlskey.clone())
+            else {
+                error!("--tlsverify needs --tlscacert, --tlscert and --tlskey");
+                return 1;
+            };
+            match engine::server::tls_config(&engine::server::TlsFiles { ca, cert, key }) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    error!(%e, "cannot load the Engine API's TLS files");
+                    return 1;
+                }
+            }
+        } else {
+            None
+        };
+        // Refuse a plain-text TCP address before touching anything.
+        for h in &hosts {
+            if matches!(api::parse_host(h), api::Host::Tcp(_)) && tls.is_none() && !args.unauthenticated_tcp {
+                error!(host = %h, "refusing to serve the Engine API on TCP without TLS: give --tlsverify --tlscacert --tlscert --tlskey, or --unauthenticated-tcp");
+                return 1;
+            }
+        }
         if let Err(e) = std::fs::create_dir_all(&args.data_root) {
             error!(%e, dir = %args.data_root.display(), "cannot create the data root");
             return 1;
@@ -198,28 +227,6 @@ mod real {
             }
         });
 
-        // Engine API.
-        let hosts = if args.hosts.is_empty() {
-            vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())]
-        } else {
-            args.hosts.clone()
-        };
-        let tls = if args.tlsverify {
-            let (Some(ca), Some(cert), Some(key)) = (args.tlscacert.clone(), args.tlscert.clone(), args.tlskey.clone())
-            else {
-                error!("--tlsverify needs --tlscacert, --tlscert and --tlskey");
-                return 1;
-            };
-            match engine::server::tls_config(&engine::server::TlsFiles { ca, cert, key }) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    error!(%e, "cannot load the Engine API's TLS files");
-                    return 1;
-                }
-            }
-        } else {
-            None
-        };
         let engine = Arc::new(engine::Engine::new(
             Arc::new(engine::server::EventDaemon(events_tx.clone())),
             engine::HostFacts::of_this_host(hostname.clone(), args.data_root.display().to_string()),
@@ -229,10 +236,6 @@ mod real {
                 api::Host::Unix(p) => engine::server::serve_unix(std::path::Path::new(&p), Arc::clone(&engine)).await,
                 api::Host::Tcp(a) => {
                     if tls.is_none() {
-                        if !args.unauthenticated_tcp {
-                            error!(host = %h, "refusing to serve the Engine API on TCP without TLS: give --tlsverify --tlscacert --tlscert --tlskey, or --unauthenticated-tcp");
-                            return 1;
-                        }
                         warn!(host = %h, "serving the Engine API on TCP without TLS (--unauthenticated-tcp): anyone who can reach this port controls the cluster");
                     }
                     engine::server::serve_tcp(&a, Arc::clone(&engine), tls.clone()).await
