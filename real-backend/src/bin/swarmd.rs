@@ -29,9 +29,9 @@ mod real {
     use std::sync::Arc;
     use swarm_core::node::NodeConfig;
     use swarmd::api;
-    use swarmd::engine;
     use swarmd::containerd::{Containerd, ContainerdRuntime};
     use swarmd::daemon::{Clock, Daemon, DaemonParts, Event, MeshListener};
+    use swarmd::engine;
     use swarmd::storage::Storage;
     use swarmd::transport::{BoxIo, Security, TcpDialer, Transport};
     use tokio::sync::mpsc;

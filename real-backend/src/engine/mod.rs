@@ -212,7 +212,9 @@ pub fn parse_filters(query: &HashMap<String, String>) -> Result<BTreeMap<String,
             serde_json::Value::Object(set) => {
                 set.into_iter().filter(|(_, on)| on.as_bool().unwrap_or(false)).map(|(k, _)| k).collect()
             }
-            serde_json::Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            serde_json::Value::Array(items) => {
+                items.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            }
             _ => return Err(ApiErr::bad_request(format!("invalid filter: {key}"))),
         };
         out.insert(key, list);
@@ -425,7 +427,10 @@ impl Engine {
             CoreResponse::Containers { containers, .. } => containers,
             other => return Err(unexpected(&other)),
         };
-        let running = containers.iter().filter(|c| matches!(c.state, swarm_core::runtime::ContainerState::Running { .. })).count();
+        let running = containers
+            .iter()
+            .filter(|c| matches!(c.state, swarm_core::runtime::ContainerState::Running { .. }))
+            .count();
         let info = m::SystemInfo {
             id: Some(swarm.node_id.clone()),
             containers: Some(containers.len() as i64),
@@ -455,7 +460,8 @@ impl Engine {
     }
 
     async fn metrics(&self) -> Res {
-        let text = self.daemon.metrics().await.ok_or_else(|| ApiErr::from_core("the daemon is shutting down".into()))?;
+        let text =
+            self.daemon.metrics().await.ok_or_else(|| ApiErr::from_core("the daemon is shutting down".into()))?;
         Ok(base(StatusCode::OK)
             .header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             .body(Full::new(Bytes::from(text)))
@@ -535,8 +541,12 @@ impl Engine {
             return Err(ApiErr::bad_request("at least 1 RemoteAddr is required to join"));
         };
         let token = req.join_token.unwrap_or_default();
-        self.ask(Request::JoinSwarm { token, remote_addr, advertise_addr: req.advertise_addr.filter(|a| !a.is_empty()) })
-            .await?;
+        self.ask(Request::JoinSwarm {
+            token,
+            remote_addr,
+            advertise_addr: req.advertise_addr.filter(|a| !a.is_empty()),
+        })
+        .await?;
         Ok(empty(StatusCode::OK))
     }
 
@@ -578,7 +588,11 @@ impl Engine {
         let shown: Vec<m::Node> = nodes
             .iter()
             .filter(|v| filters.get("id").is_none_or(|f| id_or_name(f, v.node.id.as_str(), "")))
-            .filter(|v| filters.get("name").is_none_or(|f| f.iter().any(|n| v.node.description.hostname.starts_with(n.as_str()))))
+            .filter(|v| {
+                filters
+                    .get("name")
+                    .is_none_or(|f| f.iter().any(|n| v.node.description.hostname.starts_with(n.as_str())))
+            })
             .filter(|v| filters.get("role").is_none_or(|f| f.iter().any(|r| r == v.node.spec.role.as_str())))
             .map(models::node)
             .collect();
@@ -652,22 +666,20 @@ impl Engine {
         let driver_name = req.driver.as_deref().filter(|d| !d.is_empty()).unwrap_or("bridge");
         let driver = NetworkDriver::parse(driver_name)
             .ok_or_else(|| ApiErr::not_found(format!("plugin \"{driver_name}\" not found")))?;
-        let subnets: Vec<String> = req
-            .ipam
-            .and_then(|i| i.config)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|c| c.subnet)
-            .collect();
+        let subnets: Vec<String> =
+            req.ipam.and_then(|i| i.config).unwrap_or_default().into_iter().filter_map(|c| c.subnet).collect();
         let subnet = match subnets.as_slice() {
             [] => None,
-            [one] => Some(Subnet::parse(one).ok_or_else(|| ApiErr::bad_request(format!("invalid CIDR address: {one}")))?),
+            [one] => {
+                Some(Subnet::parse(one).ok_or_else(|| ApiErr::bad_request(format!("invalid CIDR address: {one}")))?)
+            }
             _ => return Err(ApiErr::bad_request("swarmd gives a network one subnet")),
         };
         match self.ask(Request::CreateNetwork { name: req.name, driver, subnet }).await? {
-            CoreResponse::NetworkCreated { id } => {
-                Ok(json(StatusCode::CREATED, &m::NetworkCreateResponse { id: Some(id.to_string()), warning: Some(String::new()) }))
-            }
+            CoreResponse::NetworkCreated { id } => Ok(json(
+                StatusCode::CREATED,
+                &m::NetworkCreateResponse { id: Some(id.to_string()), warning: Some(String::new()) },
+            )),
             other => Err(unexpected(&other)),
         }
     }
@@ -692,7 +704,9 @@ impl Engine {
         let shown: Vec<m::Service> = services
             .iter()
             .filter(|v| filters.get("id").is_none_or(|f| id_or_name(f, v.service.id.as_str(), "")))
-            .filter(|v| filters.get("name").is_none_or(|f| f.iter().any(|n| v.service.spec.name.starts_with(n.as_str()))))
+            .filter(|v| {
+                filters.get("name").is_none_or(|f| f.iter().any(|n| v.service.spec.name.starts_with(n.as_str())))
+            })
             .filter(|v| {
                 filters.get("mode").is_none_or(|f| {
                     let mode = if v.service.spec.replicas().is_some() { "replicated" } else { "global" };
@@ -825,7 +839,11 @@ impl Engine {
         let shown: Vec<m::ContainerSummary> = containers
             .iter()
             .map(|c| models::container_summary(c, as_of))
-            .filter(|s| filters.get("id").is_none_or(|f| f.iter().any(|x| s.id.as_deref().unwrap_or("").starts_with(x.as_str()))))
+            .filter(|s| {
+                filters
+                    .get("id")
+                    .is_none_or(|f| f.iter().any(|x| s.id.as_deref().unwrap_or("").starts_with(x.as_str())))
+            })
             .filter(|s| {
                 filters.get("name").is_none_or(|f| {
                     f.iter().any(|x| s.names.iter().flatten().any(|n| n.contains(x.trim_start_matches('/'))))
@@ -856,5 +874,186 @@ fn go_arch() -> &'static str {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An engine in front of a daemon that has stopped (its event channel closed): every
+    /// route that reaches the daemon is refused, the parsing in front of it is what is tested.
+    fn engine() -> Arc<Engine> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        drop(rx);
+        let host = HostFacts {
+            hostname: "bd0".into(),
+            version: "0.1.0".into(),
+            kernel_version: "6.1".into(),
+            ncpu: 2,
+            mem_total: 1 << 30,
+            data_root: "/var/lib/swarmd".into(),
+        };
+        Arc::new(Engine::new(Arc::new(server::EventDaemon(tx)), host))
+    }
+
+    async fn call(engine: &Engine, method: Method, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
+        use http_body_util::BodyExt;
+        let response = engine.handle(&method, path, body.as_bytes()).await;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn an_unknown_route_is_dockers_page_not_found() {
+        rt().block_on(async {
+            let e = engine();
+            for (method, path) in [
+                (Method::GET, "/v1.41/images/json"),
+                (Method::GET, "/plugins"),
+                (Method::POST, "/v1.41/containers/create"),
+                (Method::PUT, "/v1.41/services"),
+                (Method::GET, "/vbanana/info"),
+            ] {
+                let (status, body) = call(&e, method.clone(), path, "").await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+                assert_eq!(body, serde_json::json!({"message": "page not found"}), "{method} {path}");
+            }
+        });
+    }
+
+    #[test]
+    fn a_malformed_json_body_is_a_400_with_dockers_error_shape_and_is_counted() {
+        rt().block_on(async {
+            let e = engine();
+            for (path, body) in [
+                ("/v1.41/services/create", "{bad"),
+                ("/v1.41/services/create", ""),
+                ("/v1.41/services/create", "[1,2]"),
+                ("/v1.41/services/create", "{\"Mode\": {\"Replicated\": {\"Replicas\": \"two\"}}}"),
+                ("/v1.41/swarm/init", "\u{0}\u{1}"),
+                ("/v1.41/swarm/join", "{\"RemoteAddrs\": 5}"),
+                ("/v1.41/networks/create", "{\"Driver\": \"overlay\"}"),
+                ("/v1.41/nodes/x/update?version=1", "null"),
+                ("/swarmd/control", "{\"version\": 2, \"request\": \"Nope\"}"),
+            ] {
+                let (status, reply) = call(&e, Method::POST, path, body).await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body:?}: {reply}");
+                let message = reply["message"].as_str().unwrap_or_default();
+                assert!(!message.is_empty(), "{path} {body:?}: {reply}");
+            }
+            assert_eq!(e.counters.malformed.load(Ordering::Relaxed), 9);
+        });
+    }
+
+    #[test]
+    fn a_service_spec_without_an_image_is_refused_before_the_daemon() {
+        rt().block_on(async {
+            let (status, reply) =
+                call(&engine(), Method::POST, "/v1.41/services/create", "{\"Name\":\"web\",\"TaskTemplate\":{}}").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(reply["message"], "ContainerSpec: image reference must be provided");
+        });
+    }
+
+    #[test]
+    fn malformed_queries_and_filters_are_400s() {
+        rt().block_on(async {
+            let e = engine();
+            for path in ["/v1.41/services?filters=%7Bnot-json", "/v1.41/tasks?filters=%5B1%5D", "/v1.41/nodes?x=%zz"] {
+                let (status, reply) = call(&e, Method::GET, path, "").await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {reply}");
+            }
+        });
+    }
+
+    #[test]
+    fn a_client_newer_than_1_41_is_refused_with_dockerds_words() {
+        rt().block_on(async {
+            let (status, reply) = call(&engine(), Method::GET, "/v1.44/info", "").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(reply["message"], "client version 1.44 is too new. Maximum supported API version is 1.41");
+            let (status, reply) = call(&engine(), Method::GET, "/v1.11/info", "").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(reply["message"].as_str().unwrap().starts_with("client version 1.11 is too old."), "{reply}");
+        });
+    }
+
+    #[test]
+    fn version_answers_without_the_daemon_and_a_stopped_daemon_is_an_error_not_a_hang() {
+        rt().block_on(async {
+            let e = engine();
+            let (status, reply) = call(&e, Method::GET, "/v1.41/version", "").await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(reply["ApiVersion"], "1.41");
+            assert_eq!(reply["MinAPIVersion"], "1.12");
+            let (status, reply) = call(&e, Method::GET, "/v1.41/services", "").await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(reply["message"], "the daemon is shutting down");
+        });
+    }
+
+    #[test]
+    fn filters_take_both_of_dockers_encodings() {
+        let q = parse_query("filters=%7B%22name%22%3A%7B%22web%22%3Atrue%2C%22x%22%3Afalse%7D%7D").unwrap();
+        assert_eq!(parse_filters(&q).unwrap()["name"], ["web"]);
+        let q = parse_query("filters=%7B%22name%22%3A%5B%22web%22%5D%7D").unwrap();
+        assert_eq!(parse_filters(&q).unwrap()["name"], ["web"]);
+    }
+
+    #[test]
+    fn core_refusals_get_dockerds_status_codes() {
+        assert_eq!(status_of("service web not found"), StatusCode::NOT_FOUND);
+        assert_eq!(status_of("No such container: abc"), StatusCode::NOT_FOUND);
+        assert_eq!(status_of(NOT_IN_SWARM), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status_of(swarm_core::control::errors::NO_LEADER_ERROR), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            status_of("rpc error: code = InvalidArgument desc = name conflicts with an existing object"),
+            StatusCode::CONFLICT
+        );
+    }
+
+    #[test]
+    fn malformed_http_is_answered_400_and_the_connection_closed_never_a_panic() {
+        rt().block_on(async {
+            for garbage in [
+                &b"NOT HTTP AT ALL\r\n\r\n"[..],
+                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n",
+                b"\x16\x03\x01\x00\xff\r\n\r\n",
+            ] {
+                let (client, server_side) = tokio::io::duplex(4096);
+                let serving = tokio::spawn(server::serve_connection(engine(), server_side));
+                let (mut read, mut write) = tokio::io::split(client);
+                write.write_all(garbage).await.unwrap();
+                let mut answer = Vec::new();
+                tokio::time::timeout(std::time::Duration::from_secs(5), read.read_to_end(&mut answer))
+                    .await
+                    .expect("an answer, not a hang")
+                    .unwrap();
+                let text = String::from_utf8_lossy(&answer);
+                assert!(text.starts_with("HTTP/1.1 400"), "{garbage:?} → {text:?}");
+                serving.await.expect("the connection task ends without a panic");
+            }
+        });
+    }
+
+    #[test]
+    fn ping_and_unversioned_paths_are_served_and_carry_dockers_headers() {
+        rt().block_on(async {
+            let e = engine();
+            for method in [Method::GET, Method::HEAD] {
+                let response = e.handle(&method, "/_ping", b"").await;
+                assert_eq!(response.status(), StatusCode::OK);
+                assert_eq!(response.headers()["Api-Version"], "1.41");
+                assert_eq!(response.headers()["Ostype"], "linux");
+                assert_eq!(response.headers()["Docker-Experimental"], "false");
+            }
+        });
     }
 }

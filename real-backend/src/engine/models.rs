@@ -151,13 +151,17 @@ pub fn task_spec(t: &TaskTemplate) -> m::TaskSpec {
             window: Some(t.restart_policy.window.as_nanos() as i64),
         }),
         placement: Some(m::TaskSpecPlacement {
-            constraints: Some(t.constraints.iter().map(|c| c.to_string()).collect::<Vec<_>>()).filter(|c| !c.is_empty()),
+            constraints: Some(t.constraints.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                .filter(|c| !c.is_empty()),
             ..Default::default()
         }),
         force_update: Some(t.force_update as i64),
         runtime: Some("container".into()),
         networks: Some(
-            t.networks.iter().map(|n| m::NetworkAttachmentConfig { target: Some(n.to_string()), ..Default::default() }).collect::<Vec<_>>(),
+            t.networks
+                .iter()
+                .map(|n| m::NetworkAttachmentConfig { target: Some(n.to_string()), ..Default::default() })
+                .collect::<Vec<_>>(),
         )
         .filter(|n| !n.is_empty()),
         ..Default::default()
@@ -310,7 +314,8 @@ fn task_labels(name: &str) -> HashMap<String, String> {
     if let [task_id, _slot, service] = parts[..] {
         labels.insert("com.docker.swarm.service.name".into(), service.to_string());
         labels.insert("com.docker.swarm.task.id".into(), task_id.to_string());
-        labels.insert("com.docker.swarm.task.name".into(), name.rsplit_once('.').map(|(n, _)| n).unwrap_or(name).into());
+        labels
+            .insert("com.docker.swarm.task.name".into(), name.rsplit_once('.').map(|(n, _)| n).unwrap_or(name).into());
     }
     labels
 }

@@ -25,11 +25,13 @@ fn ports(spec: Option<&m::EndpointSpec>) -> Result<Vec<PortConfig>, String> {
         .iter()
         .map(|p| {
             let protocol = match p.protocol {
-                None | Some(m::EndpointPortConfigProtocolEnum::EMPTY) | Some(m::EndpointPortConfigProtocolEnum::TCP) => {
-                    Protocol::Tcp
-                }
+                None
+                | Some(m::EndpointPortConfigProtocolEnum::EMPTY)
+                | Some(m::EndpointPortConfigProtocolEnum::TCP) => Protocol::Tcp,
                 Some(m::EndpointPortConfigProtocolEnum::UDP) => Protocol::Udp,
-                Some(m::EndpointPortConfigProtocolEnum::SCTP) => return Err(invalid("swarmd does not publish sctp ports")),
+                Some(m::EndpointPortConfigProtocolEnum::SCTP) => {
+                    return Err(invalid("swarmd does not publish sctp ports"))
+                }
             };
             let mode = match p.publish_mode {
                 Some(m::EndpointPortConfigPublishModeEnum::HOST) => PublishMode::Host,
