@@ -320,6 +320,21 @@ fn task_labels(name: &str) -> HashMap<String, String> {
     labels
 }
 
+/// `80/tcp` → docker's unpublished port (the CLI prints it back as `80/tcp`).
+fn exposed_port(text: &str) -> Option<m::Port> {
+    let (port, proto) = text.split_once('/').unwrap_or((text, "tcp"));
+    Some(m::Port {
+        ip: None,
+        private_port: port.parse().ok()?,
+        public_port: None,
+        typ: Some(match proto {
+            "udp" => m::PortTypeEnum::UDP,
+            "sctp" => m::PortTypeEnum::SCTP,
+            _ => m::PortTypeEnum::TCP,
+        }),
+    })
+}
+
 pub fn container_summary(c: &ContainerInfo, now: Instant) -> m::ContainerSummary {
     m::ContainerSummary {
         id: Some(c.id.clone()),
@@ -328,7 +343,7 @@ pub fn container_summary(c: &ContainerInfo, now: Instant) -> m::ContainerSummary
         image_id: Some(String::new()),
         command: Some(c.command.clone()),
         created: Some(unix_secs(c.created_at)),
-        ports: Some(Vec::new()),
+        ports: Some(c.exposed_ports.iter().filter_map(|p| exposed_port(p)).collect()),
         labels: Some(task_labels(&c.name)),
         state: Some(state_word(&c.state).into()),
         status: Some(container_status(&c.state, now)),
