@@ -1035,6 +1035,13 @@ fn docker_cli_replays_the_walkthrough_against_three_swarmd() {
     let containers = assert_same_table_as_core(holder, "ps");
     assert!(containers.lines().nth(1).is_some_and(|l| l.contains("mynginx.")), "{containers}");
     let id = holder.docker_ok("ps -q").lines().next().unwrap().to_string();
+    // exec (a hijacked connection): the task's DNS answers the service's name with its VIP.
+    let name = holder.docker_ok("ps --format '{{.Names}}'").lines().next().unwrap().to_string();
+    let lookup = holder.docker_ok(&format!("exec {name} nslookup mynginx"));
+    assert!(lookup.contains("Name:      mynginx\nAddress 1: 198.18."), "{lookup}");
+    let (code, _, err) = holder.docker(&format!("exec {id} nslookup nothing-by-that-name"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("can't resolve 'nothing-by-that-name'"), "{err}");
     let state = holder.docker_ok(&format!("inspect --format {{{{.State.Status}}}} {id}"));
     assert_eq!(state.trim(), "running");
     assert_eq!(holder.docker_ok(&format!("kill {id}")).trim(), id);

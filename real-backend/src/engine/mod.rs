@@ -79,6 +79,33 @@ pub struct Engine {
     daemon: Arc<dyn Daemon>,
     host: HostFacts,
     pub counters: Counters,
+    /// `docker exec`'s instances: created, then started once (bounded: the oldest go first).
+    execs: std::sync::Mutex<BTreeMap<String, Exec>>,
+    next_exec: AtomicU64,
+}
+
+/// One `docker exec`: what to run where, and how it ended.
+#[derive(Clone, Debug)]
+struct Exec {
+    container: String,
+    command: Vec<String>,
+    exit_code: Option<i64>,
+}
+
+/// Execs kept for `GET /exec/{id}/json` after they ran.
+const MAX_EXECS: usize = 256;
+
+/// The bytes to write on a connection after a `101 UPGRADED` (docker's hijacked stream), put
+/// in the response's extensions for the server.
+#[derive(Clone, Debug)]
+pub struct RawStream(pub Bytes);
+
+/// docker's multiplexed stream (no TTY): a frame per write, `[stream, 0, 0, 0, len u32 BE]`.
+fn frame(stream: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![stream, 0, 0, 0];
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(data);
+    out
 }
 
 /// A refusal: dockerd's status code and message.
@@ -258,7 +285,13 @@ fn id_or_name(values: &[String], id: &str, name: &str) -> bool {
 
 impl Engine {
     pub fn new(daemon: Arc<dyn Daemon>, host: HostFacts) -> Engine {
-        Engine { daemon, host, counters: Counters::default() }
+        Engine {
+            daemon,
+            host,
+            counters: Counters::default(),
+            execs: std::sync::Mutex::new(BTreeMap::new()),
+            next_exec: AtomicU64::new(1),
+        }
     }
 
     async fn ask(&self, request: Request) -> Result<CoreResponse, ApiErr> {
@@ -267,8 +300,20 @@ impl Engine {
 
     /// One HTTP request: method, path (with its query) and the whole body.
     pub async fn handle(&self, method: &Method, path_and_query: &str, body: &[u8]) -> Response<Full<Bytes>> {
+        self.handle_upgradable(method, path_and_query, body, false).await
+    }
+
+    /// As `handle`; `upgrade`: the client asked to hijack the connection (`docker exec`'s
+    /// start), which is then answered `101` with a [`RawStream`] to write after it.
+    pub async fn handle_upgradable(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        body: &[u8],
+        upgrade: bool,
+    ) -> Response<Full<Bytes>> {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let result = self.route(method, path_and_query, body).await;
+        let result = self.route(method, path_and_query, body, upgrade).await;
         match result {
             Ok(r) => r,
             Err(e) => {
@@ -280,7 +325,7 @@ impl Engine {
         }
     }
 
-    async fn route(&self, method: &Method, path_and_query: &str, body: &[u8]) -> Res {
+    async fn route(&self, method: &Method, path_and_query: &str, body: &[u8], upgrade: bool) -> Res {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let (version, path) = split_version(path);
         if let Some(v) = version {
@@ -364,8 +409,111 @@ impl Engine {
                 self.ask(Request::KillContainers { containers: vec![id.to_string()] }).await?;
                 Ok(empty(StatusCode::NO_CONTENT))
             }
+            (&M::POST, ["containers", id, "exec"]) => self.exec_create(id, body).await,
+            (&M::POST, ["exec", id, "start"]) => self.exec_start(id, body, upgrade).await,
+            (&M::GET, ["exec", id, "json"]) => self.exec_inspect(id),
             _ => Err(ApiErr::page_not_found()),
         }
+    }
+
+    // ----- exec -----
+
+    async fn exec_create(&self, container: &str, body: &[u8]) -> Res {
+        #[derive(serde::Deserialize)]
+        struct ExecConfig {
+            #[serde(rename = "Cmd", default)]
+            cmd: Vec<String>,
+            #[serde(rename = "Tty", default)]
+            tty: bool,
+        }
+        let config: ExecConfig = body_json(body)?;
+        if config.cmd.is_empty() {
+            return Err(ApiErr::bad_request("No exec command specified"));
+        }
+        if config.tty {
+            return Err(ApiErr::bad_request("swarmd's exec has no TTY: run it without -t"));
+        }
+        let (found, _) = self.container(container).await?;
+        let n = self.next_exec.fetch_add(1, Ordering::Relaxed);
+        let id = {
+            use sha2::Digest;
+            let seed = format!("{}/{}/{n}", found.id, std::process::id());
+            sha2::Sha256::digest(seed.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        let mut execs = self.execs.lock().unwrap_or_else(|p| p.into_inner());
+        while execs.len() >= MAX_EXECS {
+            execs.pop_first();
+        }
+        execs.insert(id.clone(), Exec { container: found.name, command: config.cmd, exit_code: None });
+        Ok(json(StatusCode::CREATED, &serde_json::json!({ "Id": id })))
+    }
+
+    /// Runs the exec: its output as docker's multiplexed stream, on the hijacked connection
+    /// when the client asked for one (the CLI does), else as the body. Core answers `nslookup`
+    /// from the node's DNS; a refusal is the command's stderr and exit code 1.
+    async fn exec_start(&self, id: &str, body: &[u8], upgrade: bool) -> Res {
+        if !body.is_empty() {
+            let _: serde_json::Value = body_json(body)?;
+        }
+        let exec = {
+            let execs = self.execs.lock().unwrap_or_else(|p| p.into_inner());
+            execs.get(id).cloned().ok_or_else(|| ApiErr::not_found(format!("No such exec instance: {id}")))?
+        };
+        if exec.exit_code.is_some() {
+            return Err(ApiErr::new(StatusCode::CONFLICT, format!("Error: Exec command {id} has already run")));
+        }
+        let reply = self.daemon.call(Request::Exec { container: exec.container.clone(), command: exec.command }).await;
+        let (stream, exit_code) = match reply {
+            Ok(CoreResponse::ExecOutput { stdout }) => (frame(1, stdout.as_bytes()), 0),
+            Ok(other) => return Err(unexpected(&other)),
+            Err(e) if e.message.starts_with("No such container") => return Err(ApiErr::from_core(e.message)),
+            Err(e) => (frame(2, format!("{}\n", e.message.trim_end()).as_bytes()), 1),
+        };
+        if let Some(e) = self.execs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {
+            e.exit_code = Some(exit_code);
+        }
+        let raw = Bytes::from(stream);
+        if upgrade {
+            let mut r = base(StatusCode::SWITCHING_PROTOCOLS)
+                .header("Content-Type", "application/vnd.docker.raw-stream")
+                .header("Connection", "Upgrade")
+                .header("Upgrade", "tcp")
+                .body(Full::new(Bytes::new()))
+                .expect("valid response");
+            r.extensions_mut().insert(RawStream(raw));
+            Ok(r)
+        } else {
+            Ok(base(StatusCode::OK)
+                .header("Content-Type", "application/vnd.docker.raw-stream")
+                .body(Full::new(raw))
+                .expect("valid response"))
+        }
+    }
+
+    fn exec_inspect(&self, id: &str) -> Res {
+        let execs = self.execs.lock().unwrap_or_else(|p| p.into_inner());
+        let exec = execs.get(id).ok_or_else(|| ApiErr::not_found(format!("No such exec instance: {id}")))?;
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "ID": id,
+                "Running": false,
+                "ExitCode": exec.exit_code.unwrap_or(0),
+                "ProcessConfig": {
+                    "tty": false,
+                    "entrypoint": exec.command.first(),
+                    "arguments": exec.command.get(1..).unwrap_or_default(),
+                    "privileged": false,
+                },
+                "OpenStdin": false,
+                "OpenStderr": true,
+                "OpenStdout": true,
+                "CanRemove": false,
+                "ContainerID": exec.container,
+                "DetachKeys": "",
+                "Pid": 0,
+            }),
+        ))
     }
 
     async fn swarm_info(&self) -> Result<SwarmInfoView, ApiErr> {

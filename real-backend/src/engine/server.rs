@@ -107,13 +107,17 @@ pub async fn serve_connection<S>(engine: Arc<Engine>, stream: S)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req: hyper::Request<Incoming>| {
+    let service = service_fn(move |mut req: hyper::Request<Incoming>| {
         let engine = Arc::clone(&engine);
         async move {
+            // `docker exec` asks to hijack the connection for its output (`Upgrade: tcp`).
+            let upgrade = req.headers().contains_key(hyper::header::UPGRADE).then(|| hyper::upgrade::on(&mut req));
             let (parts, body) = req.into_parts();
             let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
             let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-                Ok(collected) => engine.handle(&parts.method, &path, &collected.to_bytes()).await,
+                Ok(collected) => {
+                    engine.handle_upgradable(&parts.method, &path, &collected.to_bytes(), upgrade.is_some()).await
+                }
                 Err(e) => {
                     engine.counters.malformed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let err = super::ApiErr::bad_request(format!("cannot read the request body: {e}"));
@@ -121,13 +125,28 @@ where
                 }
             };
             debug!(method = %parts.method, %path, status = %response.status(), "engine API");
+            if let (Some(on_upgrade), Some(raw)) = (upgrade, response.extensions().get::<super::RawStream>().cloned()) {
+                tokio::spawn(async move {
+                    use tokio::io::AsyncWriteExt;
+                    match on_upgrade.await {
+                        Ok(upgraded) => {
+                            let mut io = TokioIo::new(upgraded);
+                            if io.write_all(&raw.0).await.is_ok() {
+                                let _ = io.shutdown().await;
+                            }
+                        }
+                        Err(e) => debug!(%e, "engine API: the upgrade failed"),
+                    }
+                });
+            }
             Ok::<_, Infallible>(response)
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
     if let Err(e) = conn.await {
         debug!(%e, "engine API connection ended");
     }
