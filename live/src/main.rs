@@ -225,9 +225,8 @@ fn live_run(
         }
     };
     let made: Result<Box<dyn Backend>, String> = match kind {
-        "swarmd" => {
-            swarmd::Swarmd::new(&scenario.nodes, scenario.docker_version, client).map(|b| Box::new(b) as Box<dyn Backend>)
-        }
+        "swarmd" => swarmd::Swarmd::new(&scenario.nodes, scenario.docker_version, client)
+            .map(|b| Box::new(b) as Box<dyn Backend>),
         _ => Ok(Box::new(docker::Docker::new(&scenario.nodes))),
     };
     // Declared after the lab: dropped before it, so a backend's own cleanup (swarmd's

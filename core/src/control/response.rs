@@ -78,7 +78,8 @@ pub enum Response {
     /// Where the routing mesh sends a connection; the driver delivers it to the task.
     Route(Route),
     // ----- the Docker Engine API's (swarmd's HTTP API) -----
-    SystemInfo(SwarmInfoView),
+    /// Boxed: it is large beside the other answers.
+    SystemInfo(Box<SwarmInfoView>),
 }
 
 /// The answering node's swarm as `docker info` shows it (docker's `swarm.Info`).

@@ -517,7 +517,7 @@ impl Node {
                 self.reply(req_id, Ok(Response::Networks(networks)));
             }
             Request::SystemInfo => {
-                let info = self.swarm_info();
+                let info = Box::new(self.swarm_info());
                 self.reply(req_id, Ok(Response::SystemInfo(info)));
             }
             r if r.is_write() => self.write(now, req_id, request),

@@ -518,7 +518,7 @@ impl Engine {
 
     async fn swarm_info(&self) -> Result<SwarmInfoView, ApiErr> {
         match self.ask(Request::SystemInfo).await? {
-            CoreResponse::SystemInfo(info) => Ok(info),
+            CoreResponse::SystemInfo(info) => Ok(*info),
             other => Err(unexpected(&other)),
         }
     }
@@ -887,7 +887,7 @@ impl Engine {
                 self.ask(Request::ScaleServices { scales: vec![(name, n)] }).await?;
             }
             specs::ServiceChange::Update(u) => {
-                self.ask(Request::UpdateService(u)).await?;
+                self.ask(Request::UpdateService(*u)).await?;
             }
         }
         Ok(json(StatusCode::OK, &m::ServiceUpdateResponse { warnings: None }))

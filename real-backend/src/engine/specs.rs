@@ -149,7 +149,7 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
 pub enum ServiceChange {
     Nothing,
     Scale(u64),
-    Update(ServiceUpdateArgs),
+    Update(Box<ServiceUpdateArgs>),
 }
 
 pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<ServiceChange, String> {
@@ -220,7 +220,7 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
     Ok(match u.replicas {
         _ if u == ServiceUpdateArgs { service: u.service.clone(), ..Default::default() } => ServiceChange::Nothing,
         Some(n) if u == only_replicas => ServiceChange::Scale(n),
-        _ => ServiceChange::Update(u),
+        _ => ServiceChange::Update(Box::new(u)),
     })
 }
 
