@@ -258,3 +258,89 @@ pub fn node_update(current: &NodeView, spec: &m::NodeSpec) -> Result<NodeChange,
     };
     Ok(NodeChange { role, update })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarm_core::api::{ServiceSpec, TaskTemplate};
+    use swarm_core::ids::ServiceId;
+    use swarm_core::time::Instant;
+
+    fn web(replicas: u64) -> Service {
+        let mut task = TaskTemplate::for_image("nginx:latest");
+        task.env = vec!["A=1".into()];
+        Service {
+            id: ServiceId("w3b".into()),
+            spec: ServiceSpec {
+                name: "web".into(),
+                mode: ServiceMode::Replicated { replicas },
+                task,
+                ports: vec![PortConfig {
+                    protocol: Protocol::Tcp,
+                    target_port: 80,
+                    published_port: 8000,
+                    mode: PublishMode::Ingress,
+                }],
+            },
+            spec_version: 3,
+            endpoint: None,
+            created_at: Instant::ZERO,
+            updated_at: Instant::ZERO,
+        }
+    }
+
+    /// What the docker CLI sends back: the service's spec as inspect showed it, changed.
+    fn as_sent(service: &Service) -> m::ServiceSpec {
+        crate::engine::models::service_spec(&service.spec)
+    }
+
+    #[test]
+    fn the_spec_sent_back_unchanged_is_no_change() {
+        let s = web(2);
+        assert!(matches!(service_update(&s, &as_sent(&s)).unwrap(), ServiceChange::Nothing));
+    }
+
+    #[test]
+    fn a_changed_replica_count_alone_is_a_scale() {
+        let s = web(2);
+        let sent = as_sent(&web(5));
+        assert!(matches!(service_update(&s, &sent).unwrap(), ServiceChange::Scale(5)));
+    }
+
+    #[test]
+    fn an_image_and_env_change_is_an_update_with_only_the_difference() {
+        let s = web(2);
+        let mut changed = web(2);
+        changed.spec.task.image = "nginx:1.25".into();
+        changed.spec.task.env = vec!["A=2".into(), "B=1".into()];
+        let ServiceChange::Update(u) = service_update(&s, &as_sent(&changed)).unwrap() else { panic!("an update") };
+        assert_eq!(u.image.as_deref(), Some("nginx:1.25"));
+        assert_eq!(u.env_add, ["A=2", "B=1"]);
+        assert!(u.env_rm.is_empty(), "A changes value, it is not removed: {:?}", u.env_rm);
+        assert_eq!(u.replicas, None);
+        assert!(u.publish_add.is_empty() && u.publish_rm.is_empty());
+    }
+
+    #[test]
+    fn a_mode_change_is_refused() {
+        let s = web(2);
+        let mut sent = as_sent(&s);
+        sent.mode = Some(m::ServiceSpecMode { global: Some(Default::default()), ..Default::default() });
+        assert_eq!(service_update(&s, &sent).err().unwrap(), "service mode change is not allowed");
+    }
+
+    #[test]
+    fn a_create_takes_the_clis_spec() {
+        let body = r#"{"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx:latest@sha256:abc","Args":["httpd","-f"],"Init":false,"StopGracePeriod":10000000000,"DNSConfig":{},"Isolation":"default"},"Resources":{"Limits":{},"Reservations":{}},"RestartPolicy":{"Condition":"any","MaxAttempts":0},"Placement":{"Constraints":["node.role==worker"]},"Networks":[{"Target":"myswarm"}],"ForceUpdate":0,"Runtime":"container"},"Mode":{"Replicated":{"Replicas":2}},"UpdateConfig":{"Parallelism":1,"FailureAction":"pause","Monitor":5000000000,"MaxFailureRatio":0,"Order":"stop-first"},"EndpointSpec":{"Mode":"vip","Ports":[{"Protocol":"tcp","TargetPort":80,"PublishedPort":8000,"PublishMode":"ingress"}]}}"#;
+        let spec: m::ServiceSpec = serde_json::from_str(body).unwrap();
+        let args = service_create(&spec).unwrap();
+        assert_eq!(args.name.as_deref(), Some("web"));
+        assert_eq!(args.image, "nginx:latest");
+        assert_eq!(args.command, ["httpd", "-f"]);
+        assert_eq!(args.replicas, Some(2));
+        assert_eq!(args.networks, ["myswarm"]);
+        assert_eq!(args.constraints[0].to_string(), "node.role==worker");
+        assert_eq!(args.publish[0].published_port, 8000);
+        assert_eq!(args.restart_condition, Some(RestartCondition::Any));
+    }
+}
