@@ -32,6 +32,9 @@ use swarm_core::control::errors::{NOT_A_MANAGER_WORKER, NOT_IN_SWARM};
 use swarm_core::control::{Reply, Request, Response as CoreResponse, ServiceView, SwarmInfoView, TaskView};
 use swarm_core::runtime::ContainerInfo;
 
+/// What the docker CLI adds to dockerd's "could not choose an IP address" refusal of `swarm init`.
+const ADVERTISE_HINT: &str = " - specify one with --advertise-addr";
+
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// What the API needs of the daemon: core's requests answered, and the metrics text.
@@ -677,7 +680,13 @@ impl Engine {
             force_new_cluster: req.force_new_cluster.unwrap_or(false),
             default_addr_pool,
         };
-        match self.ask(request).await? {
+        let reply = self.daemon.call(request).await.map_err(|e| {
+            // Core words the refusal as the CLI prints it; dockerd's error stops before the hint
+            // the docker CLI appends itself (docker/cli `swarm/init.go`).
+            let message = e.message.strip_suffix(ADVERTISE_HINT).unwrap_or(&e.message).to_string();
+            ApiErr::from_core(message)
+        })?;
+        match reply {
             CoreResponse::SwarmInitialized { node_id, .. } => Ok(json(StatusCode::OK, &node_id.to_string())),
             other => Err(unexpected(&other)),
         }
