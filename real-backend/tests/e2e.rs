@@ -952,10 +952,21 @@ fn assert_same_table_as_core(d: &Daemon, line: &str) -> String {
     panic!("`docker {line}` and core's renderer differ:\n--- docker\n{}--- core\n{}", last.0, last.1);
 }
 
+/// Removes a test's base directory when dropped: declared before the daemons, it goes after
+/// them (their `Drop` unmounts the task namespaces under it first).
+struct RemoveDirOnDrop(PathBuf);
+
+impl Drop for RemoveDirOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 #[ignore = "needs root, a private containerd and Debian's docker CLI: run by ci/e2e.sh"]
 fn docker_cli_replays_the_walkthrough_against_three_swarmd() {
     let base = base_dir("docker-cli");
+    let _base = RemoveDirOnDrop(base.clone());
     let bd0 = Daemon::start(&base, "127.0.0.20", "bd0", "e2e-docker-bd0");
     let bd1 = Daemon::start(&base, "127.0.0.21", "bd1", "e2e-docker-bd1");
     let bd2 = Daemon::start(&base, "127.0.0.22", "bd2", "e2e-docker-bd2");
@@ -1119,6 +1130,7 @@ fn write_tls_files(dir: &Path, ip: std::net::IpAddr, prefix: &str) {
 #[ignore = "needs root, a private containerd and Debian's docker CLI: run by ci/e2e.sh"]
 fn docker_cli_without_client_certificate_is_refused() {
     let base = base_dir("tls");
+    let _base = RemoveDirOnDrop(base.clone());
     let ip = "127.0.0.30";
     let certs = base.join("certs");
     write_tls_files(&certs, ip.parse().unwrap(), "");
