@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of swarmd on a real containerd (real-backend/tests/e2e.rs).
-# Installs Debian's containerd, runc and busybox-static (as root), starts a containerd of our
+# Installs Debian's containerd, runc, busybox-static and docker.io's CLI (as root), starts a containerd of our
 # own (own root, state and socket under /run/swarmd-ci), builds an OCI archive of busybox
 # (its httpd stands in for nginx: no registry is reachable) and runs the tests, which are
 # #[ignore]d for plain `cargo test`, with --ignored. Traffic stays on 127.0.0.0/8 and in
@@ -10,6 +10,15 @@ cd "$(dirname "$0")/.."
 
 . ci/containerd-lib.sh
 install_containerd_deps
+# Debian's docker CLI (20.10, Engine API 1.41): the e2e drives swarmd's Engine API with it.
+# It comes with docker.io (ci/conformance.sh, later in .ci/run, installs the same package for
+# its dockerd backend); docker.io's own daemon is not used.
+if [ ! -x /usr/bin/docker ]; then
+  echo "== apt-get install docker.io (for its docker CLI)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+fi
 
 dir=/run/swarmd-ci
 write_containerd_config "$dir"

@@ -14,7 +14,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 
 
 seconds=${FUZZ_SECONDS:-60}
 cargo +nightly fuzz build
-for target in scenario_file docker_command wire_frame control_request; do
+for target in scenario_file docker_command wire_frame control_request engine_request; do
   scratch=$(mktemp -d)
   echo "== fuzz $target for ${seconds}s"
   code=0

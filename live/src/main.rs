@@ -55,6 +55,12 @@ enum Cmd {
         /// failure), so the record holds every step.
         #[arg(long)]
         keep_going: bool,
+        /// What types the scenario's `docker` commands on the swarmd backend: `swarmctl` (core's
+        /// grammar and tables, the docker the run imitates) or `docker` (Debian's docker CLI
+        /// against swarmd's Engine API, as on the docker backend). Default: the environment's
+        /// `SWARMSIM_SWARMD_CLIENT` (so `swarmsim conform` can choose it), else swarmctl.
+        #[arg(long, value_enum)]
+        client: Option<swarmd::SwarmdClient>,
         /// The simulator's seed: a real run has none (accepted so `swarmsim run` can hand over).
         #[arg(long, hide = true)]
         seed: Option<u64>,
@@ -73,7 +79,8 @@ enum BackendKind {
     Sim,
     /// dockerd from Debian's docker.io, driven by its docker CLI.
     Docker,
-    /// swarmd (real-backend) per node on one containerd, driven by swarmctl.
+    /// swarmd (real-backend) per node on one containerd, driven by swarmctl or the docker CLI
+    /// (`--client`).
     Swarmd,
 }
 
@@ -85,7 +92,19 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let Cmd::Run { file, backend, record, docker_version, keep_going, seed: _, trace: _, snapshots: _ } = cli.command;
+    let Cmd::Run { file, backend, record, docker_version, keep_going, client, seed: _, trace: _, snapshots: _ } =
+        cli.command;
+    let client = match client {
+        Some(c) => c,
+        None => match std::env::var("SWARMSIM_SWARMD_CLIENT").ok().as_deref() {
+            None | Some("") | Some("swarmctl") => swarmd::SwarmdClient::Swarmctl,
+            Some("docker") => swarmd::SwarmdClient::Docker,
+            Some(other) => {
+                eprintln!("swarmsim-live: SWARMSIM_SWARMD_CLIENT={other:?} is not swarmctl or docker");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
         Err(e) => {
@@ -125,7 +144,7 @@ fn main() -> ExitCode {
     }
     // Cleanup runs however `live_run` ends: a return, an error or a panic.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        live_run(&scenario, registry.clone(), kind, keep_going)
+        live_run(&scenario, registry.clone(), kind, keep_going, client)
     }));
     lab::clean_up(&registry);
     // Interrupted: the run's own steps failed as their daemons were killed; what counts is the
@@ -175,7 +194,13 @@ fn clean_up_on_signals(registry: SharedRegistry) -> std::io::Result<()> {
 }
 
 /// Makes the lab, starts the daemons, loads the images, plays the steps.
-fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str, keep_going: bool) -> Ran {
+fn live_run(
+    scenario: &Scenario,
+    registry: SharedRegistry,
+    kind: &str,
+    keep_going: bool,
+    client: swarmd::SwarmdClient,
+) -> Ran {
     let mut ran = Ran {
         exit_code: 2,
         docker_version: String::new(),
@@ -200,9 +225,8 @@ fn live_run(scenario: &Scenario, registry: SharedRegistry, kind: &str, keep_goin
         }
     };
     let made: Result<Box<dyn Backend>, String> = match kind {
-        "swarmd" => {
-            swarmd::Swarmd::new(&scenario.nodes, scenario.docker_version).map(|b| Box::new(b) as Box<dyn Backend>)
-        }
+        "swarmd" => swarmd::Swarmd::new(&scenario.nodes, scenario.docker_version, client)
+            .map(|b| Box::new(b) as Box<dyn Backend>),
         _ => Ok(Box::new(docker::Docker::new(&scenario.nodes))),
     };
     // Declared after the lab: dropped before it, so a backend's own cleanup (swarmd's

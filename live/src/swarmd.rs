@@ -1,6 +1,7 @@
 //! The `swarmd` backend: one swarmd per node (real-backend's daemon, swarm-core inside), all on
-//! one containerd the run starts, typed at through `swarmctl`, the cluster read back as
-//! swarmctl's `--format json` (core's reply objects themselves).
+//! one containerd the run starts, typed at through `swarmctl` or Debian's `docker` CLI
+//! (`--client docker`: swarmd's Engine API, as the docker backend types), the cluster read back
+//! as swarmctl's `--format json` (core's reply objects themselves).
 //!
 //! What the run makes here, on top of the lab: a containerd with its root, state and socket
 //! under `LAB/containerd` (Debian's containerd and runc), started under `tini -s` so the shims
@@ -45,9 +46,23 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A containerd call during setup or cleanup.
 const CTR_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What types a scenario's commands on swarmd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SwarmdClient {
+    /// swarmctl: core's grammar and tables for the docker the run imitates.
+    Swarmctl,
+    /// Debian's docker CLI (20.10) against swarmd's Engine API, as the docker backend types.
+    Docker,
+}
+
+/// Debian's docker CLI, as the docker backend uses it.
+const DEBIAN_DOCKER_CLIENT: &str = "/usr/bin/docker";
+
 pub struct Swarmd {
     /// The docker swarmd and swarmctl imitate (`--docker-version`): behaviour and output.
     docker_version: DockerVersion,
+    /// Who types the scenario's commands; the cluster is read back through swarmctl either way.
+    typing: SwarmdClient,
     swarmd_path: PathBuf,
     swarmctl_path: PathBuf,
     /// Each node's `tcp://` control addresses from its `daemon_hosts` (`tcp://0.0.0.0:5555`).
@@ -80,7 +95,7 @@ impl RunPlaces {
 impl Swarmd {
     /// Finds `swarmd` and `swarmctl` next to this executable (cargo builds all three into the
     /// same directory).
-    pub fn new(nodes: &[NodeDef], docker_version: DockerVersion) -> Result<Swarmd, String> {
+    pub fn new(nodes: &[NodeDef], docker_version: DockerVersion, typing: SwarmdClient) -> Result<Swarmd, String> {
         let me = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
         let beside = |name: &str| -> Result<PathBuf, String> {
             let path = me.with_file_name(name);
@@ -90,8 +105,12 @@ impl Swarmd {
                 Err(format!("{} is missing; build it with `cargo build --release -p swarmd`", path.display()))
             }
         };
+        if typing == SwarmdClient::Docker && !Path::new(DEBIAN_DOCKER_CLIENT).exists() {
+            return Err(format!("{DEBIAN_DOCKER_CLIENT} is missing: install Debian's docker.io for its docker CLI"));
+        }
         Ok(Swarmd {
             docker_version,
+            typing,
             swarmd_path: beside("swarmd")?,
             swarmctl_path: beside("swarmctl")?,
             tcp_hosts: nodes
@@ -138,6 +157,21 @@ impl Swarmd {
     fn query(&self, lab: &Lab, node: usize, args: &[&str]) -> Captured {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         exec::capture(self.client_command(lab, node, &args), None, QUERY_TIMEOUT)
+    }
+
+    /// `docker -H unix://SOCKET ARGS…` inside the node (no `-H` of its own among the args), with
+    /// the run's own client config, as the docker backend types.
+    fn docker_command(&self, lab: &Lab, node: usize, args: &[String]) -> Command {
+        let names_its_host = args.first().is_some_and(|a| a == "-H" || a == "--host" || a.starts_with("--host="));
+        let mut argv = vec![DEBIAN_DOCKER_CLIENT.to_string()];
+        if !names_its_host {
+            argv.push("-H".into());
+            argv.push(format!("unix://{}", Self::socket(lab, node).display()));
+        }
+        argv.extend(args.iter().cloned());
+        let mut command = exec::in_netns(&lab.nodes[node].netns_path(), &argv);
+        command.env("DOCKER_CONFIG", lab.dir.join("client")).env_remove("DOCKER_HOST").env_remove("DOCKER_CONTEXT");
+        command
     }
 
     /// Starts the run's containerd once, with a config of its own (as `ci/containerd-lib.sh`
@@ -313,6 +347,11 @@ impl Backend for Swarmd {
             argv.push("--label".into());
             argv.push(label.clone());
         }
+        if !self.tcp_hosts[node].is_empty() {
+            // The scenario's dockerd listens on TCP in plain HTTP (the tutorial's `-H
+            // tcp://0.0.0.0:5555`), inside this run's own network namespace.
+            argv.push("--unauthenticated-tcp".into());
+        }
         // A crashed daemon leaves its socket file behind; a stale one would look like an answer.
         let _ = std::fs::remove_file(&socket);
         let mut command = exec::in_netns(&place.netns_path(), &argv);
@@ -408,6 +447,9 @@ impl Backend for Swarmd {
     }
 
     fn client(&self, lab: &Lab, node: usize, args: &[String]) -> Captured {
+        if self.typing == SwarmdClient::Docker {
+            return exec::capture(self.docker_command(lab, node, args), None, COMMAND_TIMEOUT);
+        }
         match go_template(args) {
             Some((template, json_args)) => {
                 let out = exec::capture(self.client_command(lab, node, &json_args), None, COMMAND_TIMEOUT);
@@ -432,7 +474,11 @@ impl Backend for Swarmd {
 
     /// swarmctl prints core's tables and words for the docker the run imitates, as the simulator does.
     fn output_profile(&self, _daemon_version: &str) -> String {
-        self.docker_version.as_str().to_string()
+        match self.typing {
+            SwarmdClient::Swarmctl => self.docker_version.as_str().to_string(),
+            // The docker CLI prints its own version's tables and words.
+            SwarmdClient::Docker => DockerVersion::V20_10.as_str().to_string(),
+        }
     }
 }
 

@@ -1,21 +1,17 @@
-//! The control API: what `swarmctl` (or any client) sends a daemon, on its unix socket and on
-//! every `-H tcp://` address. One connection carries any number of request/response pairs,
-//! each a length-delimited JSON frame: `{"version":2,"request":...}` → `{"version":2,"response":...}`.
-//! The request is core's control-API `Request` (a client builds it with `swarm_core::cli::parse`,
-//! the grammar the simulator uses); the answer is core's `Reply`, objects or docker's error,
-//! which the client renders (`swarm_core::cli::render`) or prints as JSON.
-//! Version 1 carried the CLI's `Command` and pre-rendered text.
+//! swarmctl's control route: core's typed `Request` as JSON, `POST /swarmd/control` on the
+//! daemon's Engine API (`crate::engine`): `{"version":2,"request":...}` →
+//! `{"version":2,"response":...}`. The request is built with `swarm_core::cli::parse`, the
+//! grammar the simulator uses; the answer is core's `Reply`, objects or docker's error, which
+//! swarmctl renders (`swarm_core::cli::render`) or prints as JSON. It stays beside docker's
+//! routes for what the docker CLI has no verb for (`metrics`, the mesh's `curl`) and for the
+//! tests and the conformance runner, which print core's own tables through it.
+//! Version 1 carried the CLI's `Command` and pre-rendered text; until the Engine API it was a
+//! length-delimited framing on its own socket.
 
-use crate::daemon::Event;
-use crate::frame::{read_frame, write_frame};
 use serde::{Deserialize, Serialize};
 use std::io;
-use std::path::Path;
 use std::time::Duration;
 use swarm_core::control::{ApiError, Reply, Request};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, warn};
 
 pub const API_VERSION: u32 = 2;
 /// Joins answer within 20 s (docker's timeout); leave room for a forwarded write on top.
@@ -47,81 +43,6 @@ pub struct ResponseEnvelope {
     pub response: ApiResponse,
 }
 
-async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, events: mpsc::Sender<Event>) {
-    loop {
-        let frame = match read_frame(&mut s).await {
-            Ok(Some(f)) => f,
-            _ => return,
-        };
-        let response = match serde_json::from_slice::<RequestEnvelope>(&frame) {
-            Err(e) => ApiResponse::Control(Err(ApiError::new(format!("bad request: {e}")))),
-            Ok(env) if env.version != API_VERSION => ApiResponse::Control(Err(ApiError::new(format!(
-                "client API version {} is not supported (server: {API_VERSION})",
-                env.version
-            )))),
-            Ok(env) => match env.request {
-                ApiRequest::Control(request) => {
-                    let (tx, rx) = oneshot::channel();
-                    if events.send(Event::Client { request: *request, reply: tx }).await.is_err() {
-                        return;
-                    }
-                    ApiResponse::Control(rx.await.unwrap_or_else(|_| Err("the daemon is shutting down".into())))
-                }
-                ApiRequest::Metrics => {
-                    let (tx, rx) = oneshot::channel();
-                    if events.send(Event::Metrics(tx)).await.is_err() {
-                        return;
-                    }
-                    ApiResponse::Metrics(rx.await.unwrap_or_default())
-                }
-            },
-        };
-        let out = serde_json::to_vec(&ResponseEnvelope { version: API_VERSION, response }).expect("serializes");
-        if write_frame(&mut s, &out).await.is_err() {
-            return;
-        }
-    }
-}
-
-pub async fn serve_unix(path: &Path, events: mpsc::Sender<Event>) -> io::Result<tokio::task::JoinHandle<()>> {
-    let _ = std::fs::remove_file(path);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let listener = tokio::net::UnixListener::bind(path)?;
-    Ok(tokio::spawn(async move {
-        loop {
-            match listener.accept().await {
-                Ok((s, _)) => {
-                    tokio::spawn(serve_conn(s, events.clone()));
-                }
-                Err(e) => {
-                    warn!(%e, "control API (unix): accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    }))
-}
-
-pub async fn serve_tcp(addr: &str, events: mpsc::Sender<Event>) -> io::Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    Ok(tokio::spawn(async move {
-        loop {
-            match listener.accept().await {
-                Ok((s, peer)) => {
-                    debug!(%peer, "control API connection");
-                    tokio::spawn(serve_conn(s, events.clone()));
-                }
-                Err(e) => {
-                    warn!(%e, "control API (tcp): accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    }))
-}
-
 /// `unix:///run/swarmd.sock`, `tcp://127.0.0.2:5555`, `127.0.0.2:5555`, `127.0.0.2` (port 5555).
 pub enum Host {
     Unix(String),
@@ -140,28 +61,47 @@ pub fn parse_host(host: &str) -> Host {
     }
 }
 
-/// One request to a daemon, with [`CLIENT_TIMEOUT`].
+/// One request to a daemon (`POST /swarmd/control` on its Engine API), with [`CLIENT_TIMEOUT`].
+/// Plain HTTP: swarmctl talks to a unix socket or a `-H tcp://` address without `--tlsverify`.
 pub async fn call(host: &str, request: ApiRequest) -> io::Result<ApiResponse> {
     let body = serde_json::to_vec(&RequestEnvelope { version: API_VERSION, request }).expect("serializes");
     let exchange = async {
-        let bytes = match parse_host(host) {
-            Host::Unix(path) => {
-                let mut s = tokio::net::UnixStream::connect(path).await?;
-                write_frame(&mut s, &body).await?;
-                read_frame(&mut s).await?
-            }
-            Host::Tcp(addr) => {
-                let mut s = tokio::net::TcpStream::connect(addr).await?;
-                write_frame(&mut s, &body).await?;
-                read_frame(&mut s).await?
-            }
+        let (status, bytes) = match parse_host(host) {
+            Host::Unix(path) => post(tokio::net::UnixStream::connect(path).await?, body).await?,
+            Host::Tcp(addr) => post(tokio::net::TcpStream::connect(addr).await?, body).await?,
         };
-        let bytes =
-            bytes.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "the daemon closed the connection"))?;
+        if !status.is_success() {
+            // A refusal of the route itself (a 400 for a bad envelope): docker's error shape.
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            return Ok(ApiResponse::Control(Err(ApiError::new(message))));
+        }
         let env: ResponseEnvelope = serde_json::from_slice(&bytes).map_err(io::Error::other)?;
         Ok(env.response)
     };
     tokio::time::timeout(CLIENT_TIMEOUT, exchange)
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer from the daemon"))?
+}
+
+async fn post<S>(stream: S, body: Vec<u8>) -> io::Result<(hyper::StatusCode, bytes::Bytes)>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(io::Error::other)?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = hyper::Request::post("/swarmd/control")
+        .header("Host", "swarmd")
+        .header("Content-Type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .map_err(io::Error::other)?;
+    let resp = sender.send_request(req).await.map_err(io::Error::other)?;
+    let status = resp.status();
+    let bytes = crate::engine::server::body_bytes(resp.into_body()).await?;
+    Ok((status, bytes))
 }

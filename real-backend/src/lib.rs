@@ -9,7 +9,7 @@
 //! `storage` (redb), `runtime` and `containerd` (containers; task networking in
 //! `containerd::network`), `netns` (task network namespaces, the node namespace's bridges,
 //! veths), `dns` (the embedded DNS server at 127.0.0.11), `daemon` (the driver loop;
-//! `bootstrap`, `mesh`, `metrics` beside it), `api` (the control API and its client), `host`
+//! `bootstrap`, `mesh`, `metrics` beside it), `engine` (the Docker Engine API over HTTP, TLS), `api` (swarmctl's control route and its client), `host`
 //! (interfaces, hostname, seed).
 
 // Under `--cfg madsim` (tests/madsim_cluster.rs) only the driver and its network code are
@@ -20,6 +20,8 @@ pub mod api;
 pub mod containerd;
 pub mod daemon;
 pub mod dns;
+#[cfg(not(madsim))]
+pub mod engine;
 pub mod frame;
 pub mod host;
 #[cfg(not(madsim))]

@@ -120,6 +120,8 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
         Response::Killed { containers } => lines(containers),
         Response::ExecOutput { stdout } => stdout.clone(),
         Response::Route(route) => format!("{} -> {}\n", route.service, route.backend.container_name),
+        // No docker verb asks for it alone (`docker info` is served by swarmd's Engine API).
+        Response::SystemInfo(info) => format!("{}\n", serde_json::to_string(info).unwrap_or_default()),
     }
 }
 

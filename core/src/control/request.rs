@@ -91,6 +91,10 @@ pub enum Request {
     RouteIngress {
         port: u16,
     },
+    // ----- the Docker Engine API's (swarmd's HTTP API) -----
+    /// What `docker info` shows of the answering node's swarm: its ID and state, whether it is
+    /// a manager, the cluster's ID and counts. Answered by the node itself, never forwarded.
+    SystemInfo,
 }
 
 impl Request {
@@ -211,6 +215,7 @@ impl Request {
             Request::KillContainers { containers } => format!("kill {}", list(containers)),
             Request::Exec { container, command } => format!("exec {container} {}", list(command)),
             Request::RouteIngress { port } => format!("route ingress port={port}"),
+            Request::SystemInfo => "info".into(),
         }
     }
 }

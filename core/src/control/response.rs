@@ -77,6 +77,47 @@ pub enum Response {
     },
     /// Where the routing mesh sends a connection; the driver delivers it to the task.
     Route(Route),
+    // ----- the Docker Engine API's (swarmd's HTTP API) -----
+    /// Boxed: it is large beside the other answers.
+    SystemInfo(Box<SwarmInfoView>),
+}
+
+/// The answering node's swarm as `docker info` shows it (docker's `swarm.Info`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwarmInfoView {
+    /// Empty outside a swarm.
+    pub node_id: String,
+    /// The node's advertise address (no port); empty outside a swarm.
+    pub node_addr: String,
+    pub local_state: LocalNodeState,
+    /// A manager: `docker info`'s "Is Manager".
+    pub control_available: bool,
+    /// Why the manager cannot answer for the cluster (no leader); empty otherwise.
+    pub error: String,
+    /// Managers only: the cluster as this manager's store has it.
+    pub cluster: Option<crate::api::Cluster>,
+    pub managers: u64,
+    pub nodes: u64,
+    /// The managers' node IDs and cluster addresses, as this node knows them.
+    pub remote_managers: Vec<(NodeId, Addr)>,
+}
+
+/// docker's `LocalNodeState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LocalNodeState {
+    Inactive,
+    Pending,
+    Active,
+}
+
+impl LocalNodeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalNodeState::Inactive => "inactive",
+            LocalNodeState::Pending => "pending",
+            LocalNodeState::Active => "active",
+        }
+    }
 }
 
 /// A node as the managers' store holds it, with what this manager knows of its Raft status.
@@ -201,6 +242,7 @@ impl Response {
             Response::Killed { containers } => format!("killed {}", containers.join(" ")),
             Response::ExecOutput { stdout } => format!("exec {:?}", stdout),
             Response::Route(r) => format!("route {} -> {}", r.service, r.backend.container_name),
+            Response::SystemInfo(i) => format!("info {} {}", i.local_state.as_str(), i.node_id),
         }
     }
 }

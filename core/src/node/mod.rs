@@ -516,6 +516,10 @@ impl Node {
                 let networks = self.known_networks();
                 self.reply(req_id, Ok(Response::Networks(networks)));
             }
+            Request::SystemInfo => {
+                let info = Box::new(self.swarm_info());
+                self.reply(req_id, Ok(Response::SystemInfo(info)));
+            }
             r if r.is_write() => self.write(now, req_id, request),
             _ => self.read(now, req_id, &request),
         }
@@ -539,6 +543,48 @@ impl Node {
             Membership::Member(_) => self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into())),
             _ => self.reply(req_id, Err(NOT_IN_SWARM.into())),
         }
+    }
+
+    /// `docker info`'s Swarm section, from what this node holds: a manager counts its own
+    /// store (replicated from the leader) and says when there is no leader, as dockerd does.
+    fn swarm_info(&self) -> crate::control::SwarmInfoView {
+        use crate::control::{LocalNodeState, SwarmInfoView};
+        let mut info = SwarmInfoView {
+            node_id: String::new(),
+            node_addr: String::new(),
+            local_state: LocalNodeState::Inactive,
+            control_available: false,
+            error: String::new(),
+            cluster: None,
+            managers: 0,
+            nodes: 0,
+            remote_managers: Vec::new(),
+        };
+        match &self.membership {
+            Membership::Outside => {}
+            Membership::Joining { .. } => info.local_state = LocalNodeState::Pending,
+            Membership::Member(m) => {
+                info.local_state = LocalNodeState::Active;
+                info.node_id = m.node_id.to_string();
+                info.node_addr = m.advertise_addr.ip.to_string();
+                if let Some(mgr) = m.manager.as_deref() {
+                    let store = &mgr.store;
+                    info.control_available = true;
+                    info.cluster = store.cluster.clone();
+                    info.nodes = store.nodes.len() as u64;
+                    info.managers = store.nodes.values().filter(|n| n.manager_status.is_some()).count() as u64;
+                    info.remote_managers = store
+                        .nodes
+                        .values()
+                        .filter_map(|n| n.manager_status.as_ref().map(|s| (n.id.clone(), s.addr)))
+                        .collect();
+                    if !mgr.is_leader() && mgr.leader_addr().is_none() {
+                        info.error = NO_LEADER_ERROR.to_string();
+                    }
+                }
+            }
+        }
+        info
     }
 
     /// A read-only view of this node for observers outside core (the simulator's checkers).

@@ -1,9 +1,14 @@
 //! `swarmd`: one swarm node on this host, with docker's daemon flags where docker has one.
 //!
 //! ```text
-//! swarmd --data-root DIR --listen-addr IP:2377 -H unix://DIR/swarmd.sock -H tcp://IP:5555 \
+//! swarmd --data-root DIR --listen-addr IP:2377 -H unix://DIR/swarmd.sock \
+//!        -H tcp://IP:2376 --tlsverify --tlscacert ca.pem --tlscert cert.pem --tlskey key.pem \
 //!        --containerd-socket PATH --containerd-namespace NAME [--hostname NAME] [--log-level info]
 //! ```
+//!
+//! Every `-H` serves the Docker Engine API (`docker -H ...` drives the node). A `tcp://` address
+//! needs `--tlsverify` with its three files, or `--unauthenticated-tcp` to serve it in plain
+//! HTTP to anyone who can reach the port.
 
 // Built with `--cfg madsim` this binary is a stub: the simulation builds the library only.
 #[cfg(madsim)]
@@ -26,6 +31,7 @@ mod real {
     use swarmd::api;
     use swarmd::containerd::{Containerd, ContainerdRuntime};
     use swarmd::daemon::{Clock, Daemon, DaemonParts, Event, MeshListener};
+    use swarmd::engine;
     use swarmd::storage::Storage;
     use swarmd::transport::{BoxIo, Security, TcpDialer, Transport};
     use tokio::sync::mpsc;
@@ -40,9 +46,26 @@ mod real {
         /// The cluster port (node-to-node, mutual TLS).
         #[arg(long, default_value = "0.0.0.0:2377")]
         listen_addr: String,
-        /// Control API addresses: `unix://PATH` or `tcp://IP:PORT` (repeatable).
+        /// Engine API addresses: `unix://PATH` or `tcp://IP:PORT` (repeatable).
         #[arg(short = 'H', long = "host")]
         hosts: Vec<String>,
+        /// Serve `tcp://` addresses over TLS and accept only clients whose certificate is signed
+        /// by `--tlscacert` (dockerd's flag).
+        #[arg(long)]
+        tlsverify: bool,
+        /// The CA that signs the clients' certificates.
+        #[arg(long)]
+        tlscacert: Option<PathBuf>,
+        /// The daemon's certificate (PEM).
+        #[arg(long)]
+        tlscert: Option<PathBuf>,
+        /// The daemon's private key (PEM).
+        #[arg(long)]
+        tlskey: Option<PathBuf>,
+        /// Serve `tcp://` addresses without TLS: anyone who can reach the port controls the
+        /// cluster. Without it (or `--tlsverify`) swarmd refuses to listen on TCP.
+        #[arg(long)]
+        unauthenticated_tcp: bool,
         #[arg(long, default_value = "/run/containerd/containerd.sock")]
         containerd_socket: PathBuf,
         #[arg(long, default_value = "swarmd")]
@@ -89,6 +112,35 @@ mod real {
     }
 
     async fn run(args: Args) -> i32 {
+        // Engine API.
+        let hosts = if args.hosts.is_empty() {
+            vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())]
+        } else {
+            args.hosts.clone()
+        };
+        let tls = if args.tlsverify {
+            let (Some(ca), Some(cert), Some(key)) = (args.tlscacert.clone(), args.tlscert.clone(), args.tlskey.clone())
+            else {
+                error!("--tlsverify needs --tlscacert, --tlscert and --tlskey");
+                return 1;
+            };
+            match engine::server::tls_config(&engine::server::TlsFiles { ca, cert, key }) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    error!(%e, "cannot load the Engine API's TLS files");
+                    return 1;
+                }
+            }
+        } else {
+            None
+        };
+        // Refuse a plain-text TCP address before touching anything.
+        for h in &hosts {
+            if matches!(api::parse_host(h), api::Host::Tcp(_)) && tls.is_none() && !args.unauthenticated_tcp {
+                error!(host = %h, "refusing to serve the Engine API on TCP without TLS: give --tlsverify --tlscacert --tlscert --tlskey, or --unauthenticated-tcp");
+                return 1;
+            }
+        }
         if let Err(e) = std::fs::create_dir_all(&args.data_root) {
             error!(%e, dir = %args.data_root.display(), "cannot create the data root");
             return 1;
@@ -126,8 +178,9 @@ mod real {
         let dialer = Arc::new(TcpDialer);
         let transport = Transport::new(dialer.clone(), Security::mutual_tls(), args.listen_addr.clone());
         transport.set_runtime(Arc::clone(&runtime));
+        let hostname = args.hostname.clone().unwrap_or_else(swarmd::host::hostname);
         let config = NodeConfig {
-            hostname: args.hostname.clone().unwrap_or_else(swarmd::host::hostname),
+            hostname: hostname.clone(),
             interfaces: swarmd::host::interfaces(),
             resources: swarmd::daemon::host_resources(),
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -187,21 +240,24 @@ mod real {
             }
         });
 
-        // Control API.
-        let hosts = if args.hosts.is_empty() {
-            vec![format!("unix://{}", args.data_root.join("swarmd.sock").display())]
-        } else {
-            args.hosts.clone()
-        };
+        let engine = Arc::new(engine::Engine::new(
+            Arc::new(engine::server::EventDaemon(events_tx.clone())),
+            engine::HostFacts::of_this_host(hostname.clone(), args.data_root.display().to_string()),
+        ));
         for h in &hosts {
             let served = match api::parse_host(h) {
-                api::Host::Unix(p) => api::serve_unix(std::path::Path::new(&p), events_tx.clone()).await,
-                api::Host::Tcp(a) => api::serve_tcp(&a, events_tx.clone()).await,
+                api::Host::Unix(p) => engine::server::serve_unix(std::path::Path::new(&p), Arc::clone(&engine)).await,
+                api::Host::Tcp(a) => {
+                    if tls.is_none() {
+                        warn!(host = %h, "serving the Engine API on TCP without TLS (--unauthenticated-tcp): anyone who can reach this port controls the cluster");
+                    }
+                    engine::server::serve_tcp(&a, Arc::clone(&engine), tls.clone()).await
+                }
             };
             match served {
-                Ok(_) => info!(host = %h, "control API listening"),
+                Ok(_) => info!(host = %h, tls = tls.is_some(), "Engine API listening"),
                 Err(e) => {
-                    error!(%e, host = %h, "cannot serve the control API");
+                    error!(%e, host = %h, "cannot serve the Engine API");
                     return 1;
                 }
             }
