@@ -40,8 +40,13 @@ ctr -a "$dir/containerd.sock" version >/dev/null || { cat "$dir/containerd.log";
 echo "== busybox OCI image"
 bash ci/busybox-image.sh "$dir/busybox-oci.tar"
 
+echo "== docker-py (docker's Python SDK, from PyPI, in a venv of its own): a second API client"
+python3 -m venv "$dir/venv"
+"$dir/venv/bin/pip" install --quiet --disable-pip-version-check 'docker==7.1.0'
+
 echo "== end-to-end tests (real swarmd processes, real containerd)"
 export SWARMD_CONTAINERD_SOCKET="$dir/containerd.sock"
 export SWARMD_E2E_IMAGE="$dir/busybox-oci.tar"
+export SWARMD_E2E_PYTHON="$dir/venv/bin/python"
 # One test at a time: each starts its own daemons and containers.
 cargo test --locked -p swarmd --test e2e -- --ignored --test-threads=1 --nocapture

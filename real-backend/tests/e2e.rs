@@ -1206,3 +1206,26 @@ fn docker_cli_without_client_certificate_is_refused() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--unauthenticated-tcp"));
 }
+
+/// docker's Python SDK (docker-py) as a second client of the Engine API, one flow: init, node
+/// list, an overlay network, a service with a published port, scale, a missing service's 404,
+/// remove, leave (tests/clients/docker_py_flow.py). `SWARMD_E2E_PYTHON` is a python with the
+/// `docker` package (ci/e2e.sh installs it from PyPI in a venv of its own).
+#[test]
+#[ignore = "needs root, a private containerd and docker-py: run by ci/e2e.sh"]
+fn docker_py_drives_a_service_through_swarmd() {
+    let python = std::env::var("SWARMD_E2E_PYTHON").expect("SWARMD_E2E_PYTHON: a python with docker-py");
+    let base = base_dir("docker-py");
+    let _base = RemoveDirOnDrop(base.clone());
+    let d = Daemon::start(&base, "127.0.0.50", "py0", "e2e-py-py0");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/docker_py_flow.py");
+    let out = Command::new(python)
+        .args([script, d.docker_host().as_str(), "127.0.0.50", TEST_POOL])
+        .output()
+        .expect("python runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "docker-py's flow failed:\n{stdout}{stderr}\n{}", d.log_tail());
+    assert!(stdout.contains("node py0 ready, leader"), "{stdout}");
+    assert!(stdout.contains("scaled to 3 running tasks"), "{stdout}");
+    assert!(stdout.contains("left the swarm"), "{stdout}");
+}

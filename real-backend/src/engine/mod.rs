@@ -260,6 +260,26 @@ fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiErr> {
     serde_json::from_slice(body).map_err(|e| ApiErr::bad_request(format!("invalid JSON: {e}")))
 }
 
+/// A service spec as dockerd reads one. Go's `encoding/json` matches a key to a field without
+/// regard to case, and clients rely on it: docker-py sends `"Mode": {"replicated": {...}}`
+/// (`docker.types.ServiceMode`), which dockerd takes as `Replicated`. serde matches exactly, so
+/// the mode's keys are put in the API's case first; nothing else in a spec needs it so far.
+fn service_spec_json(body: &[u8]) -> Result<m::ServiceSpec, ApiErr> {
+    let mut value: serde_json::Value = body_json(body)?;
+    if let Some(mode) = value.get_mut("Mode").and_then(|m| m.as_object_mut()) {
+        for canonical in ["Replicated", "Global", "ReplicatedJob", "GlobalJob"] {
+            let other_case: Vec<String> =
+                mode.keys().filter(|k| k.as_str() != canonical && k.eq_ignore_ascii_case(canonical)).cloned().collect();
+            for key in other_case {
+                if let Some(v) = mode.remove(&key) {
+                    mode.entry(canonical.to_string()).or_insert(v);
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| ApiErr::bad_request(format!("invalid JSON: {e}")))
+}
+
 fn flag(query: &HashMap<String, String>, key: &str) -> bool {
     matches!(query.get(key).map(String::as_str), Some("1" | "true" | "True" | "TRUE"))
 }
@@ -877,7 +897,7 @@ impl Engine {
     }
 
     async fn service_create(&self, body: &[u8]) -> Res {
-        let spec: m::ServiceSpec = body_json(body)?;
+        let spec = service_spec_json(body)?;
         let args = specs::service_create(&spec).map_err(ApiErr::bad_request)?;
         match self.ask(Request::CreateService(args)).await? {
             CoreResponse::ServiceCreated { id } => {
@@ -888,7 +908,7 @@ impl Engine {
     }
 
     async fn service_update(&self, id: &str, q: &HashMap<String, String>, body: &[u8]) -> Res {
-        let spec: m::ServiceSpec = body_json(body)?;
+        let spec = service_spec_json(body)?;
         let current = self.service(id).await?;
         // `docker service rollback` and `update --rollback` send `?rollback=previous` (and the
         // spec as it is): back to the previous spec, nothing else.
@@ -1050,6 +1070,15 @@ fn go_arch() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docker-py's `ServiceMode("replicated", replicas=2)` sends the mode's key in lower case,
+    /// which dockerd (Go's case-insensitive JSON) accepts.
+    #[test]
+    fn a_service_mode_key_in_another_case_is_read_as_dockerd_reads_it() {
+        let body = br#"{"Name":"web","Mode":{"replicated":{"Replicas":2}},"TaskTemplate":{"ContainerSpec":{"Image":"nginx"}}}"#;
+        let spec = service_spec_json(body).unwrap();
+        assert_eq!(spec.mode.and_then(|m| m.replicated).and_then(|r| r.replicas), Some(2));
+    }
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// An engine in front of a daemon that has stopped (its event channel closed): every

@@ -326,11 +326,11 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
     // The CLI sends UpdateConfig/RollbackConfig only as inspect showed them or as the
     // `--update-*`/`--rollback-*` flags changed them: whole, so a difference is the new config.
     let update = update_config(spec.update_config.as_ref().map(UpdateConfigJson::of_update))?;
-    if update.apply(current.spec.update.clone()) != current.spec.update {
+    if update.apply(current.spec.update) != current.spec.update {
         u.update = Box::new(update);
     }
     let rollback = update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::of_rollback))?;
-    if rollback.apply(current.spec.rollback.clone()) != current.spec.rollback {
+    if rollback.apply(current.spec.rollback) != current.spec.rollback {
         u.rollback = Box::new(rollback);
     }
     let only_replicas = ServiceUpdateArgs { service: u.service.clone(), replicas: u.replicas, ..Default::default() };
