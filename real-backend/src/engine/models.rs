@@ -8,6 +8,7 @@ use swarm_core::api::{
     Availability, Cluster, Network, NetworkScope, NodeRole, NodeState, PortConfig, Protocol, PublishMode,
     RestartCondition, Service, ServiceMode, ServiceSpec, Task, TaskState, TaskTemplate,
 };
+use swarm_core::api::{FailureAction, FailureRatio, UpdateOrder, UpdateState, UpdateStatus};
 use swarm_core::cli::inspect::{rfc3339, DISPLAY_EPOCH_UNIX_SECS};
 use swarm_core::control::{NodeView, ServiceView, SwarmInfoView, TaskView};
 use swarm_core::runtime::{ContainerInfo, ContainerState};
@@ -130,6 +131,14 @@ pub fn task_spec(t: &TaskTemplate) -> m::TaskSpec {
             image: Some(t.image.clone()),
             args: Some(t.command.clone()).filter(|a| !a.is_empty()),
             env: Some(t.env.clone()).filter(|e| !e.is_empty()),
+            health_check: t.healthcheck.as_ref().map(|h| m::HealthConfig {
+                test: Some(h.test.clone()),
+                interval: Some(h.interval.as_nanos() as i64),
+                timeout: Some(h.timeout.as_nanos() as i64),
+                retries: Some(h.retries as i64),
+                start_period: Some(h.start_period.as_nanos() as i64),
+                start_interval: None,
+            }),
             ..Default::default()
         }),
         resources: Some(m::TaskSpecResources {
@@ -153,6 +162,17 @@ pub fn task_spec(t: &TaskTemplate) -> m::TaskSpec {
         placement: Some(m::TaskSpecPlacement {
             constraints: Some(t.constraints.iter().map(|c| c.to_string()).collect::<Vec<_>>())
                 .filter(|c| !c.is_empty()),
+            preferences: Some(
+                t.placement
+                    .preferences
+                    .iter()
+                    .map(|p| m::TaskSpecPlacementPreferences {
+                        spread: Some(m::TaskSpecPlacementSpread { spread_descriptor: Some(p.descriptor.clone()) }),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .filter(|p| !p.is_empty()),
+            max_replicas: Some(t.placement.max_replicas as i64).filter(|n| *n != 0),
             ..Default::default()
         }),
         force_update: Some(t.force_update as i64),
@@ -184,7 +204,59 @@ pub fn service_spec(spec: &ServiceSpec) -> m::ServiceSpec {
             mode: Some(m::EndpointSpecModeEnum::VIP),
             ports: Some(spec.ports.iter().map(port).collect::<Vec<_>>()).filter(|p| !p.is_empty()),
         }),
+        update_config: spec.update.as_ref().map(|c| m::ServiceSpecUpdateConfig {
+            parallelism: Some(c.parallelism as i64),
+            delay: Some(c.delay.as_nanos() as i64),
+            failure_action: Some(match c.failure_action {
+                FailureAction::Pause => m::ServiceSpecUpdateConfigFailureActionEnum::PAUSE,
+                FailureAction::Continue => m::ServiceSpecUpdateConfigFailureActionEnum::CONTINUE,
+                FailureAction::Rollback => m::ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK,
+            }),
+            monitor: Some(c.monitor.as_nanos() as i64),
+            max_failure_ratio: Some(ratio(c.max_failure_ratio)),
+            order: Some(match c.order {
+                UpdateOrder::StopFirst => m::ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
+                UpdateOrder::StartFirst => m::ServiceSpecUpdateConfigOrderEnum::START_FIRST,
+            }),
+        }),
+        rollback_config: spec.rollback.as_ref().map(|c| m::ServiceSpecRollbackConfig {
+            parallelism: Some(c.parallelism as i64),
+            delay: Some(c.delay.as_nanos() as i64),
+            failure_action: Some(match c.failure_action {
+                FailureAction::Continue => m::ServiceSpecRollbackConfigFailureActionEnum::CONTINUE,
+                // A rollback's failure action is pause or continue (the parser refuses rollback).
+                FailureAction::Pause | FailureAction::Rollback => m::ServiceSpecRollbackConfigFailureActionEnum::PAUSE,
+            }),
+            monitor: Some(c.monitor.as_nanos() as i64),
+            max_failure_ratio: Some(ratio(c.max_failure_ratio)),
+            order: Some(match c.order {
+                UpdateOrder::StopFirst => m::ServiceSpecRollbackConfigOrderEnum::STOP_FIRST,
+                UpdateOrder::StartFirst => m::ServiceSpecRollbackConfigOrderEnum::START_FIRST,
+            }),
+        }),
         ..Default::default()
+    }
+}
+
+/// A failure ratio as the float docker's JSON carries (millionths: exact for what people type,
+/// and read back through the same decimal text).
+fn ratio(r: FailureRatio) -> f64 {
+    r.to_string().parse().unwrap_or(0.0)
+}
+
+fn update_status(status: &UpdateStatus) -> m::ServiceUpdateStatus {
+    m::ServiceUpdateStatus {
+        state: Some(match status.state {
+            UpdateState::Updating => m::ServiceUpdateStatusStateEnum::UPDATING,
+            UpdateState::Paused => m::ServiceUpdateStatusStateEnum::PAUSED,
+            UpdateState::Completed => m::ServiceUpdateStatusStateEnum::COMPLETED,
+            UpdateState::RollbackStarted => m::ServiceUpdateStatusStateEnum::ROLLBACK_STARTED,
+            UpdateState::RollbackPaused => m::ServiceUpdateStatusStateEnum::ROLLBACK_PAUSED,
+            UpdateState::RollbackCompleted => m::ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED,
+        }),
+        started_at: status.started_at.map(rfc3339),
+        completed_at: status.completed_at.map(rfc3339),
+        message: Some(status.message.clone()),
     }
 }
 
@@ -218,7 +290,7 @@ pub fn service(view: &ServiceView) -> m::Service {
             desired_tasks: Some(view.desired),
             completed_tasks: Some(0),
         }),
-        update_status: None,
+        update_status: s.update_status.as_ref().map(update_status),
         job_status: None,
     }
 }

@@ -333,6 +333,19 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
     if rollback.apply(current.spec.rollback) != current.spec.rollback {
         u.rollback = Box::new(rollback);
     }
+    // The health check comes back whole (as inspect showed it, or as `--health-*` changed it).
+    let health = health(task)?;
+    if health.to_config() != template.healthcheck {
+        u.health = Box::new(health);
+    }
+    let placement = placement(task)?;
+    let now = &template.placement;
+    let max_replicas = placement.max_replicas.unwrap_or(0);
+    u.placement = Box::new(PlacementFlags {
+        pref_add: placement.pref_add.iter().filter(|p| !now.preferences.contains(p)).cloned().collect(),
+        pref_rm: now.preferences.iter().filter(|p| !placement.pref_add.contains(p)).cloned().collect(),
+        max_replicas: (max_replicas != now.max_replicas).then_some(max_replicas),
+    });
     let only_replicas = ServiceUpdateArgs { service: u.service.clone(), replicas: u.replicas, ..Default::default() };
     Ok(match u.replicas {
         _ if u == ServiceUpdateArgs { service: u.service.clone(), ..Default::default() } => ServiceChange::Nothing,
@@ -407,6 +420,34 @@ mod tests {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+        }
+    }
+
+    /// What inspect shows of a service's update, rollback, health and placement settings comes
+    /// back unchanged from the docker CLI when the user changed nothing: no update at all.
+    #[test]
+    fn a_spec_sent_back_as_shown_changes_nothing() {
+        use swarm_core::api::{HealthConfig, UpdateConfig};
+        let mut svc = web(3);
+        svc.spec.update = Some(UpdateConfig {
+            parallelism: 2,
+            delay: Duration::from_secs(10),
+            failure_action: FailureAction::Rollback,
+            max_failure_ratio: FailureRatio::parse("0.25").unwrap(),
+            order: UpdateOrder::StartFirst,
+            ..UpdateConfig::default()
+        });
+        svc.spec.rollback = Some(UpdateConfig::default());
+        svc.spec.task.healthcheck = Some(HealthConfig::shell("test -e /tmp/healthy"));
+        svc.spec.task.placement.preferences = vec![SpreadOver::parse("spread=node.labels.zone").unwrap()];
+        svc.spec.task.placement.max_replicas = 1;
+        assert!(matches!(service_update(&svc, &as_sent(&svc)).unwrap(), ServiceChange::Nothing));
+
+        let mut sent = as_sent(&svc);
+        sent.update_config.as_mut().unwrap().parallelism = Some(1);
+        match service_update(&svc, &sent).unwrap() {
+            ServiceChange::Update(u) => assert_eq!(u.update.parallelism, Some(1)),
+            _ => panic!("a changed parallelism is an update"),
         }
     }
 
