@@ -4,8 +4,8 @@
 //! actions that close the gap: new tasks for missing slots, desired SHUTDOWN (20.10: REMOVE) for extra ones,
 //! a replacement (after the restart delay) for a task that died or whose node went Down or was
 //! drained, and deletion of task history beyond the cluster's retention limit. Tasks of an
-//! older spec are the updater's (`updater.rs`), which the replicated orchestrator runs for each
-//! service it looks at.
+//! older spec are the updater's (`updater.rs`), which both orchestrators run for each service
+//! they look at (a global service's slots are its nodes).
 
 use crate::api::*;
 use crate::deadlines::Deadlines;
@@ -13,7 +13,7 @@ use crate::docker_version::DockerVersion;
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::manager::round::Round;
 use crate::manager::scheduler::constraint_matches;
-use crate::manager::updater::{SlotView, Updater};
+use crate::manager::updater::{SlotKey, SlotView, Updater};
 use crate::store::{Store, StoreAction, Touched};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
@@ -42,7 +42,7 @@ pub struct Orchestrator {
     steady: BTreeMap<ServiceId, BTreeSet<u64>>,
     /// Every service must be looked at: a new leader, or a cluster setting changed.
     all_dirty: bool,
-    /// Rolling updates and rollbacks of replicated services.
+    /// Rolling updates and rollbacks (replicated and global services).
     updater: Updater,
     pub planted: crate::planted::Planted,
     /// Whose swarmkit's rules: how a scale-down retires a task.
@@ -318,7 +318,9 @@ impl Orchestrator {
         let staying: Vec<SlotView> = occupied
             .iter()
             .filter_map(|(slot, h)| match h {
-                SlotHolder::Task(t) if !retired.contains(&t.id) => Some(SlotView { slot: *slot, task: t }),
+                SlotHolder::Task(t) if !retired.contains(&t.id) => {
+                    Some(SlotView { slot: SlotKey::Slot(*slot), task: t })
+                }
                 _ => None,
             })
             .collect();
@@ -339,6 +341,8 @@ impl Orchestrator {
                 by_node.entry(n.clone()).or_default().push(t);
             }
         }
+        // Each eligible node's current task, fine and running or on its way: the updater's slots.
+        let mut staying: Vec<SlotView> = Vec::new();
         for node in store.nodes.values() {
             let eligible = runs_global_task_on(svc, node);
             let live: Vec<&Task> = by_node
@@ -351,7 +355,20 @@ impl Orchestrator {
                 }
                 continue;
             }
-            let current = live.iter().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)));
+            let current =
+                live.iter().copied().max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)));
+            // A start-first update keeps the old task running until its replacement runs (once
+            // the node's newest task runs, the older ones go), as for a replicated slot.
+            if let Some(newest) = current {
+                let newest_runs = newest.status.state == TaskState::Running;
+                for extra in live.iter().filter(|t| t.id != newest.id) {
+                    if newest_runs || !self.updater.holds(&svc.id, &extra.id) {
+                        round
+                            .actions
+                            .push(StoreAction::SetTaskDesired { id: extra.id.clone(), desired: TaskState::Shutdown });
+                    }
+                }
+            }
             match current {
                 None => {
                     // If the node's newest task died by itself, its restart policy chose not to
@@ -383,7 +400,7 @@ impl Orchestrator {
                         round.actions.push(StoreAction::CreateTask(replacement));
                     }
                 }
-                Some(_) => {}
+                Some(t) => staying.push(SlotView { slot: SlotKey::Node(node.id.clone()), task: t }),
             }
         }
         // Tasks on nodes that left the store.
@@ -394,6 +411,8 @@ impl Orchestrator {
                 }
             }
         }
+        // The updater rolls the nodes' tasks to the spec, one slot per node.
+        self.updater.run(svc, &staying, round);
     }
 
     fn may_restart(&mut self, svc: &Service, task: &Task, reason: RestartReason, now: Instant) -> bool {

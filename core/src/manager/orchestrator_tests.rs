@@ -780,3 +780,153 @@ fn a_global_service_should_run_one_task_per_node_that_takes_tasks() {
     let actions = swarm.round(secs(1));
     assert_eq!(created(&actions).iter().filter(|(slot, _, _)| *slot == 0).count(), 2);
 }
+
+// --- Rolling update of a global service: one slot per node -------------------------------
+
+/// A global service "mon" running nginx:1.12 on n1, n2 and n3, updated at 1 s to `image`.
+fn updating_global(image: &str, update: UpdateConfig) -> Swarm {
+    let mut swarm = Swarm::with_nodes(&["n1", "n2", "n3"]);
+    swarm.global_service_running("mon", &["n1", "n2", "n3"]);
+    let mut spec = swarm.store.services[&ServiceId("mon".into())].spec.clone();
+    spec.task.image = image.into();
+    spec.update = Some(update);
+    swarm.apply(vec![StoreAction::UpdateServiceSpec { id: ServiceId("mon".into()), spec, at: secs(1) }]);
+    swarm
+}
+
+fn global_status(swarm: &Swarm) -> Option<UpdateStatus> {
+    swarm.store.services[&ServiceId("mon".into())].update_status.clone()
+}
+
+/// Runs every replacement a global update makes, each on its own node, for 40 rounds.
+fn run_global_replacements(swarm: &mut Swarm, mut now: Instant) -> Instant {
+    for _ in 0..40 {
+        let actions = swarm.round(now);
+        for t in created_tasks(&actions) {
+            let node = t.node_id.clone().expect("a global task is made for its node");
+            swarm.place(&t.id, &node.0, TaskState::Running, now);
+        }
+        for (id, state) in desired(&actions) {
+            if state == TaskState::Shutdown && swarm.store.tasks[&id].status.state == TaskState::Running {
+                swarm.report(&id.0, TaskState::Shutdown, now);
+            }
+        }
+        now = now + Duration::from_secs(1);
+    }
+    now
+}
+
+fn running_images(swarm: &Swarm) -> BTreeMap<String, String> {
+    swarm
+        .store
+        .tasks
+        .values()
+        .filter(|t| t.desired_state == TaskState::Running)
+        .map(|t| (t.node_id.as_ref().expect("placed").0.clone(), t.spec.image.clone()))
+        .collect()
+}
+
+#[test]
+fn global_service_update_replaces_one_node_at_a_time() {
+    let config = UpdateConfig { parallelism: 1, delay: Duration::from_secs(10), ..UpdateConfig::default() };
+    let mut swarm = updating_global("nginx:1.13", config);
+
+    // n1 first: its task stops, the replacement (made for n1) waits at READY until it has.
+    let actions = swarm.round(secs(1));
+    assert_eq!(desired(&actions), [(tid("mon.n1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(0, Some("n1".into()), TaskState::Ready)]);
+    let new1 = created_tasks(&actions)[0].clone();
+    assert_eq!((new1.spec.image.as_str(), new1.spec_version), ("nginx:1.13", 2));
+    let status = global_status(&swarm).expect("the update started");
+    assert_eq!((status.state, status.message.as_str()), (UpdateState::Updating, "update in progress"));
+
+    swarm.place(&new1.id, "n1", TaskState::Ready, secs(2));
+    swarm.report("mon.n1", TaskState::Shutdown, secs(2));
+    assert_eq!(desired(&swarm.round(secs(2))), [(new1.id.clone(), TaskState::Running)]);
+    swarm.report(&new1.id.0, TaskState::Running, secs(3));
+    assert_eq!(swarm.round(secs(3)), [], "the delay runs; n2 and n3 keep the old task");
+    assert_eq!(swarm.orchestrator.next_deadline(), Some(secs(13)));
+    assert_eq!(swarm.round(secs(12)), []);
+
+    // Then n2, and only n2.
+    let actions = swarm.round(secs(13));
+    assert_eq!(desired(&actions), [(tid("mon.n2"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(0, Some("n2".into()), TaskState::Ready)]);
+    assert_eq!(swarm.desired_of(&tid("mon.n3")), TaskState::Running);
+    let new2 = created_tasks(&actions)[0].clone();
+    swarm.place(&new2.id, "n2", TaskState::Running, secs(13));
+    swarm.report("mon.n2", TaskState::Shutdown, secs(13));
+
+    run_global_replacements(&mut swarm, secs(14));
+    let status = global_status(&swarm).expect("status");
+    assert_eq!((status.state, status.message.as_str()), (UpdateState::Completed, "update completed"));
+    let want: BTreeMap<String, String> =
+        ["n1", "n2", "n3"].iter().map(|n| (n.to_string(), "nginx:1.13".to_string())).collect();
+    assert_eq!(running_images(&swarm), want, "one task per node, all on the new image");
+}
+
+#[test]
+fn global_service_start_first_update_keeps_the_nodes_old_task_until_its_replacement_runs() {
+    let config = UpdateConfig { order: UpdateOrder::StartFirst, ..UpdateConfig::default() };
+    let mut swarm = updating_global("nginx:1.13", config);
+    let actions = swarm.round(secs(1));
+    assert_eq!(desired(&actions), []);
+    assert_eq!(created(&actions), [(0, Some("n1".into()), TaskState::Running)]);
+    let new1 = created_tasks(&actions)[0].clone();
+    swarm.place(&new1.id, "n1", TaskState::Starting, secs(2));
+    assert_eq!(desired(&swarm.round(secs(2))), [], "two tasks on n1 for now");
+    swarm.report(&new1.id.0, TaskState::Running, secs(3));
+    let actions = swarm.round(secs(3));
+    assert_eq!(desired(&actions), [(tid("mon.n1"), TaskState::Shutdown)]);
+    assert_eq!(created(&actions), [(0, Some("n2".into()), TaskState::Running)]);
+}
+
+#[test]
+fn global_service_update_failing_on_a_node_pauses_with_swarms_message() {
+    let mut swarm = updating_global("nginx:broken", UpdateConfig::default());
+    let new1 = created_tasks(&swarm.round(secs(1)))[0].clone();
+    swarm.report("mon.n1", TaskState::Shutdown, secs(2));
+    swarm.round(secs(2));
+    swarm.place(&new1.id, "n1", TaskState::Running, secs(3));
+    swarm.round(secs(3));
+    swarm.report(&new1.id.0, TaskState::Failed, secs(5));
+    swarm.round(secs(5));
+    let status = global_status(&swarm).expect("status");
+    assert_eq!(status.state, UpdateState::Paused);
+    assert_eq!(status.message, format!("update paused due to failure or early termination of task {}", new1.id));
+    run_global_replacements(&mut swarm, secs(6));
+    assert_eq!(swarm.desired_of(&tid("mon.n3")), TaskState::Running, "mon.n3 is left alone");
+    assert_eq!(global_status(&swarm).map(|s| s.state), Some(UpdateState::Paused));
+}
+
+#[test]
+fn a_new_leader_resumes_a_global_update_from_the_store() {
+    let mut swarm = updating_global("nginx:1.13", UpdateConfig::default());
+    let new1 = created_tasks(&swarm.round(secs(1)))[0].clone();
+    // The leader changes while n1's replacement waits for the old task to stop.
+    swarm.orchestrator = Orchestrator::new();
+    assert_eq!(created(&swarm.round(secs(2))), [], "n1 is still in flight: parallelism 1");
+    swarm.report("mon.n1", TaskState::Shutdown, secs(3));
+    assert_eq!(desired(&swarm.round(secs(3))), [(new1.id.clone(), TaskState::Running)]);
+    swarm.place(&new1.id, "n1", TaskState::Running, secs(4));
+    swarm.orchestrator = Orchestrator::new();
+    run_global_replacements(&mut swarm, secs(5));
+    assert_eq!(global_status(&swarm).map(|s| s.state), Some(UpdateState::Completed));
+    assert_eq!(running_images(&swarm).values().filter(|i| *i == "nginx:1.13").count(), 3);
+}
+
+#[test]
+fn a_global_update_moves_on_when_a_nodes_replacement_is_shut_down_before_it_ran() {
+    let config = UpdateConfig { order: UpdateOrder::StartFirst, ..UpdateConfig::default() };
+    let mut swarm = updating_global("nginx:1.13", config);
+    let new1 = created_tasks(&swarm.round(secs(1)))[0].clone();
+    swarm.apply(vec![
+        StoreAction::AllocateTask { id: new1.id.clone(), networks: vec![], host_ports: vec![], at: secs(2) },
+        StoreAction::AssignTask { id: new1.id.clone(), node: NodeId("n1".into()), at: secs(2) },
+    ]);
+    // n1 is drained before its replacement ran: both its tasks go, and the update takes n2.
+    swarm.drain("n1");
+    let actions = swarm.round(secs(3));
+    assert_eq!(desired(&actions), [(new1.id.clone(), TaskState::Shutdown), (tid("mon.n1"), TaskState::Shutdown)]);
+    assert_eq!(created(&swarm.round(secs(4))), [(0, Some("n2".into()), TaskState::Running)]);
+}

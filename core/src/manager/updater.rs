@@ -1,5 +1,7 @@
-//! The updater: rolls a replicated service's tasks to its current spec, as swarmkit's
-//! `manager/orchestrator/update/updater.go` does, in rounds instead of goroutines.
+//! The updater: rolls a service's tasks to its current spec, as swarmkit's
+//! `manager/orchestrator/update/updater.go` does, in rounds instead of goroutines. A
+//! replicated service's slots are its slot numbers; a global service has one slot per node
+//! (its task on that node), as swarmkit's global orchestrator hands the updater.
 //!
 //! Where an update stands is read from the store every round: the service's `UpdateStatus`
 //! (paused? a rollback?) and which slots still hold a task of another spec. So a new leader
@@ -21,7 +23,7 @@
 
 use crate::api::*;
 use crate::deadlines::Deadlines;
-use crate::ids::{ServiceId, TaskId};
+use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::manager::orchestrator::{is_dirty, new_task};
 use crate::manager::round::Round;
 use crate::store::{Store, StoreAction};
@@ -49,7 +51,7 @@ struct Update {
     config: UpdateConfig,
     /// Slots out of date when it started here: the failure ratio's denominator.
     total_slots: u64,
-    queue: VecDeque<u64>,
+    queue: VecDeque<SlotKey>,
     workers: Vec<Worker>,
     /// Tasks this update created, with when this leader saw each reach RUNNING.
     created: BTreeMap<TaskId, Option<Instant>>,
@@ -66,14 +68,14 @@ enum Worker {
     Idle,
     /// Stop-first: `new` waits at desired READY until `old` stopped.
     WaitingForStop {
-        slot: u64,
+        slot: SlotKey,
         new: TaskId,
         old: TaskId,
         give_up_at: Instant,
     },
     /// `new` is desired RUNNING; the slot is done once it reached RUNNING (or ended).
     Starting {
-        slot: u64,
+        slot: SlotKey,
         new: TaskId,
         old: Option<TaskId>,
     },
@@ -82,9 +84,28 @@ enum Worker {
     },
 }
 
+/// A slot the updater rolls: a replicated service's slot number, or the node a global
+/// service's task runs on (swarmkit's global orchestrator hands the updater one slot per node).
+/// Ordered as slot numbers, so a replicated service's slots are taken in their usual order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SlotKey {
+    Slot(u64),
+    Node(NodeId),
+}
+
+impl SlotKey {
+    /// The tasks of `svc` in this slot, current and past.
+    fn tasks<'s>(&self, svc: &ServiceId, store: &'s Store) -> Vec<&'s Task> {
+        match self {
+            SlotKey::Slot(slot) => store.tasks_in_slot(svc, *slot).collect(),
+            SlotKey::Node(node) => store.tasks_on_node(node).filter(|t| t.service_id == *svc && t.slot == 0).collect(),
+        }
+    }
+}
+
 /// Where a slot stands for the updater: its current task, borrowed from the store.
 pub struct SlotView<'s> {
-    pub slot: u64,
+    pub slot: SlotKey,
     pub task: &'s Task,
 }
 
@@ -123,7 +144,7 @@ impl Updater {
         }
     }
 
-    /// One round for a replicated service whose slots are `slots` (each slot's current task).
+    /// One round for a service whose slots are `slots` (each slot's current task).
     pub fn run(&mut self, svc: &Service, slots: &[SlotView<'_>], round: &mut Round<'_, '_>) {
         let now = round.now;
         self.wake_at.clear(&svc.id);
@@ -141,7 +162,7 @@ impl Updater {
             }
             return;
         }
-        let dirty: Vec<u64> = slots.iter().filter(|s| is_dirty(svc, s.task)).map(|s| s.slot).collect();
+        let dirty: Vec<SlotKey> = slots.iter().filter(|s| is_dirty(svc, s.task)).map(|s| s.slot.clone()).collect();
         let rollback = status.map(|s| s.state == UpdateState::RollbackStarted).unwrap_or(false);
         if !self.updates.contains_key(&svc.id) {
             let adopted = in_flight(svc, slots, round.store);
@@ -184,7 +205,7 @@ impl Updater {
                     spec_version: svc.spec_version,
                     config,
                     total_slots: dirty.len() as u64,
-                    queue: dirty.iter().copied().collect(),
+                    queue: dirty.iter().cloned().collect(),
                     workers,
                     created,
                     failed: BTreeSet::new(),
@@ -206,7 +227,7 @@ impl Updater {
             u.queue.clear();
             return;
         }
-        let by_slot: BTreeMap<u64, &Task> = slots.iter().map(|s| (s.slot, s.task)).collect();
+        let by_slot: BTreeMap<SlotKey, &Task> = slots.iter().map(|s| (s.slot.clone(), s.task)).collect();
         for i in 0..u.workers.len() {
             u.advance_worker(i, svc, &by_slot, round);
         }
@@ -291,7 +312,7 @@ impl Update {
     }
 
     /// Moves worker `i` as far as the store allows this round.
-    fn advance_worker(&mut self, i: usize, svc: &Service, slots: &BTreeMap<u64, &Task>, round: &mut Round<'_, '_>) {
+    fn advance_worker(&mut self, i: usize, svc: &Service, slots: &BTreeMap<SlotKey, &Task>, round: &mut Round<'_, '_>) {
         let (store, now) = (round.store, round.now);
         // Each pass either changes the worker's state or stops: a slot at most once per state.
         for _ in 0..8 {
@@ -306,30 +327,40 @@ impl Update {
                 Worker::WaitingForStop { slot, new, old, give_up_at } => {
                     let Some(task) = store.tasks.get(new) else {
                         // The round that made it was lost: the slot is taken again.
-                        self.queue.push_front(*slot);
+                        self.queue.push_front(slot.clone());
                         self.workers[i] = Worker::Idle;
                         continue;
                     };
                     if task.desired_state != TaskState::Ready {
-                        Worker::Starting { slot: *slot, new: new.clone(), old: None }
+                        Worker::Starting { slot: slot.clone(), new: new.clone(), old: None }
                     } else if old_task_gone(store, old) || *give_up_at <= now {
                         round
                             .actions
                             .push(StoreAction::SetTaskDesired { id: new.clone(), desired: TaskState::Running });
-                        Worker::Starting { slot: *slot, new: new.clone(), old: None }
+                        Worker::Starting { slot: slot.clone(), new: new.clone(), old: None }
                     } else {
                         return;
                     }
                 }
                 Worker::Starting { slot, new, old } => {
                     let Some(task) = store.tasks.get(new) else {
-                        self.queue.push_front(*slot);
+                        self.queue.push_front(slot.clone());
                         if let Some(old) = old {
                             self.keep_running.remove(old);
                         }
                         self.workers[i] = Worker::Idle;
                         continue;
                     };
+                    if task.status.state < TaskState::Running && task.desired_state > TaskState::Running {
+                        // Shut down before it ran (its node went down, or no longer takes the
+                        // global service): it never will, and the slot's next task is the
+                        // orchestrator's, of this spec already. The worker moves on.
+                        if let Some(old) = old {
+                            self.keep_running.remove(old);
+                        }
+                        self.workers[i] = Worker::Idle;
+                        continue;
+                    }
                     if task.status.state < TaskState::Running {
                         return;
                     }
@@ -362,14 +393,22 @@ impl Update {
     }
 
     /// The next slot still out of date, with its replacement made; `None` when none is left.
-    fn take_slot(&mut self, svc: &Service, slots: &BTreeMap<u64, &Task>, round: &mut Round<'_, '_>) -> Option<Worker> {
+    fn take_slot(
+        &mut self,
+        svc: &Service,
+        slots: &BTreeMap<SlotKey, &Task>,
+        round: &mut Round<'_, '_>,
+    ) -> Option<Worker> {
         while let Some(slot) = self.queue.pop_front() {
             // Re-read: a restart may have brought the slot up to date meanwhile.
             let Some(old) = slots.get(&slot).copied().filter(|t| is_dirty(svc, t)) else { continue };
             let start_first = self.config.order == UpdateOrder::StartFirst;
             let stopped_already = old_task_gone(round.store, &old.id);
             let desired = if start_first || stopped_already { TaskState::Running } else { TaskState::Ready };
-            let task = new_task(svc, slot, None, desired, round.now, round.rng);
+            let task = match &slot {
+                SlotKey::Slot(n) => new_task(svc, *n, None, desired, round.now, round.rng),
+                SlotKey::Node(node) => new_task(svc, 0, Some(node.clone()), desired, round.now, round.rng),
+            };
             let new = task.id.clone();
             round.actions.push(StoreAction::CreateTask(task));
             self.created.insert(new.clone(), None);
@@ -405,21 +444,23 @@ impl Update {
 /// Slots whose current task is a replacement of the current spec not running yet, next to an
 /// older task of another spec that was stopped for it (not one that died: that is a restart):
 /// (slot, replacement, the old task when the replacement still waits at READY for it).
-fn in_flight(svc: &Service, slots: &[SlotView<'_>], store: &Store) -> Vec<(u64, TaskId, Option<TaskId>)> {
+fn in_flight(svc: &Service, slots: &[SlotView<'_>], store: &Store) -> Vec<(SlotKey, TaskId, Option<TaskId>)> {
     let mut found = Vec::new();
     for s in slots {
         let new = s.task;
         if is_dirty(svc, new) || new.status.state >= TaskState::Running || new.desired_state > TaskState::Running {
             continue;
         }
-        let old = store
-            .tasks_in_slot(&svc.id, s.slot)
+        let old = s
+            .slot
+            .tasks(&svc.id, store)
+            .into_iter()
             .filter(|t| t.id != new.id && is_dirty(svc, t) && t.created_at <= new.created_at)
             .filter(|t| !matches!(t.status.state, TaskState::Failed | TaskState::Rejected | TaskState::Complete))
             .max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| b.id.cmp(&a.id)));
         if let Some(old) = old {
             let waiting = (new.desired_state == TaskState::Ready).then(|| old.id.clone());
-            found.push((s.slot, new.id.clone(), waiting));
+            found.push((s.slot.clone(), new.id.clone(), waiting));
         }
     }
     found
