@@ -58,8 +58,31 @@ pub fn clean_up(registry: &SharedRegistry) {
 }
 
 fn undo(made: &[Made]) {
-    // Processes first: nothing may keep a mount, a namespace or a socket busy. Twice, because
-    // a containerd killed mid-start may have forked a shim between the scan and the kill.
+    // Processes, then mounts, until no mount is left under the run's directories: a daemon
+    // interrupted mid-start (dockerd making its ingress sandbox, containerd a shim) can leave
+    // work in flight that mounts after a first pass; seen once on a loaded machine.
+    for _ in 0..5 {
+        kill_processes(made);
+        // The daemons mount their data roots and containers' namespaces under the run directory.
+        for item in made {
+            if let Made::Dir(dir) = item {
+                unmount_under(dir);
+            }
+        }
+        let left = made.iter().any(|item| matches!(item, Made::Dir(dir) if !mounts_under(dir).is_empty()));
+        if !left {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    remove_the_rest(made);
+}
+
+/// SIGKILLs every process the run made and every process in its namespaces, with their
+/// descendants, and waits for them. Nothing may keep a mount, a namespace or a socket busy.
+fn kill_processes(made: &[Made]) {
+    // Twice, because a containerd killed mid-start may have forked a shim between the scan and
+    // the kill.
     for _ in 0..2 {
         let mut pids = BTreeSet::new();
         for item in made {
@@ -78,12 +101,10 @@ fn undo(made: &[Made]) {
         }
         procs::kill_all(&pids, Duration::from_secs(10));
     }
-    // The daemons mount their data roots and containers' namespaces under the run directory.
-    for item in made {
-        if let Made::Dir(dir) = item {
-            unmount_under(dir);
-        }
-    }
+}
+
+/// Rules, links, namespaces, directories and cgroups, in the reverse order they were made.
+fn remove_the_rest(made: &[Made]) {
     for item in made.iter().rev() {
         match item {
             Made::NftTable(table) => quiet(&["nft", "delete", "table", "bridge", table]),
@@ -126,17 +147,23 @@ fn remove_cgroup(name: &str) {
     }
 }
 
-/// Detaches every mount at or below `dir`, deepest first.
-fn unmount_under(dir: &Path) {
-    let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else { return };
-    let mut points: Vec<&str> = mountinfo
+/// The mount points at or below `dir`.
+fn mounts_under(dir: &Path) -> Vec<String> {
+    let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else { return Vec::new() };
+    mountinfo
         .lines()
         .filter_map(|line| line.split(' ').nth(4))
         .filter(|point| Path::new(point).starts_with(dir))
-        .collect();
+        .map(str::to_string)
+        .collect()
+}
+
+/// Detaches every mount at or below `dir`, deepest first.
+fn unmount_under(dir: &Path) {
+    let mut points = mounts_under(dir);
     points.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for point in points {
-        let Ok(c_point) = std::ffi::CString::new(point) else { continue };
+        let Ok(c_point) = std::ffi::CString::new(point.as_str()) else { continue };
         // SAFETY: a valid C string; MNT_DETACH never blocks on busy mounts.
         unsafe {
             libc::umount2(c_point.as_ptr(), libc::MNT_DETACH);
