@@ -190,19 +190,23 @@ pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option
     }
 }
 
+/// NODE's ID and SERVICE's tasks, or why the view cannot say.
+fn node_and_tasks(view: &dyn ClusterView, service: &str, node: &str) -> Result<(String, Vec<TaskView>), String> {
+    let node_id = match view.node(node)? {
+        None => return Err(format!("node {node} is not in the swarm")),
+        Some(n) => n.id,
+    };
+    Ok((node_id, view.tasks(service)?.unwrap_or_default()))
+}
+
 /// The placement and health conditions (`SERVICE has N running tasks on NODE`, `task of
 /// SERVICE on NODE is healthy|unhealthy`).
 fn placement_or_health_failure(view: &dyn ClusterView, condition: &Condition) -> Option<String> {
     match condition {
         Condition::RunningTasksOn { service, count, node } => {
-            let node_id = match view.node(node) {
+            let (node_id, tasks) = match node_and_tasks(view, service, node) {
                 Err(e) => return Some(e),
-                Ok(None) => return Some(format!("node {node} is not in the swarm")),
-                Ok(Some(n)) => n.id,
-            };
-            let tasks = match view.tasks(service) {
-                Err(e) => return Some(e),
-                Ok(tasks) => tasks.unwrap_or_default(),
+                Ok(found) => found,
             };
             let on_node = tasks
                 .iter()
@@ -231,14 +235,9 @@ fn placement_or_health_failure(view: &dyn ClusterView, condition: &Condition) ->
             if running_unhealthy {
                 return None;
             }
-            let node_id = match view.node(node) {
+            let (node_id, tasks) = match node_and_tasks(view, service, node) {
                 Err(e) => return Some(e),
-                Ok(None) => return Some(format!("node {node} is not in the swarm")),
-                Ok(Some(n)) => n.id,
-            };
-            let tasks = match view.tasks(service) {
-                Err(e) => return Some(e),
-                Ok(tasks) => tasks.unwrap_or_default(),
+                Ok(found) => found,
             };
             let failed_unhealthy = tasks.iter().any(|t| {
                 t.node_id.as_deref() == Some(node_id.as_str())

@@ -976,10 +976,15 @@ impl Engine {
             })
             .filter(|t| {
                 !up_to_date
-                    || services
-                        .iter()
-                        .find(|s| s.service.id == t.task.service_id)
-                        .is_some_and(|s| s.service.spec.task == t.task.spec)
+                    || services.iter().find(|s| s.service.id == t.task.service_id).is_some_and(|s| {
+                        // core's rule, so the CLI's progress waits for exactly the tasks
+                        // the orchestrator will replace (not for a placement-only change).
+                        !swarm_core::api::placement::task_is_dirty(
+                            &s.service.spec.task,
+                            &t.task.spec,
+                            t.task.node_id.is_some(),
+                        )
+                    })
             })
             .collect();
         Ok(shown)

@@ -145,8 +145,8 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
         restart_window: restart.window,
         health: Box::new(health(task)?),
         placement: Box::new(placement(task)?),
-        update: Box::new(update_config(spec.update_config.as_ref().map(UpdateConfigJson::of_update))?),
-        rollback: Box::new(update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::of_rollback))?),
+        update: Box::new(update_config(spec.update_config.as_ref().map(UpdateConfigJson::from))?),
+        rollback: Box::new(update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::from))?),
     })
 }
 
@@ -206,29 +206,25 @@ struct UpdateConfigJson {
     order: Option<String>,
 }
 
-impl UpdateConfigJson {
-    fn of_update(c: &m::ServiceSpecUpdateConfig) -> UpdateConfigJson {
-        UpdateConfigJson {
-            parallelism: c.parallelism,
-            delay: c.delay,
-            failure_action: c.failure_action.map(|a| a.to_string()),
-            monitor: c.monitor,
-            max_failure_ratio: c.max_failure_ratio,
-            order: c.order.map(|o| o.to_string()),
+/// docker's models have two types of one shape (`UpdateConfig`, `RollbackConfig`): one reading.
+macro_rules! update_config_json_from {
+    ($docker:ty) => {
+        impl From<&$docker> for UpdateConfigJson {
+            fn from(c: &$docker) -> UpdateConfigJson {
+                UpdateConfigJson {
+                    parallelism: c.parallelism,
+                    delay: c.delay,
+                    failure_action: c.failure_action.map(|a| a.to_string()),
+                    monitor: c.monitor,
+                    max_failure_ratio: c.max_failure_ratio,
+                    order: c.order.map(|o| o.to_string()),
+                }
+            }
         }
-    }
-
-    fn of_rollback(c: &m::ServiceSpecRollbackConfig) -> UpdateConfigJson {
-        UpdateConfigJson {
-            parallelism: c.parallelism,
-            delay: c.delay,
-            failure_action: c.failure_action.map(|a| a.to_string()),
-            monitor: c.monitor,
-            max_failure_ratio: c.max_failure_ratio,
-            order: c.order.map(|o| o.to_string()),
-        }
-    }
+    };
 }
+update_config_json_from!(m::ServiceSpecUpdateConfig);
+update_config_json_from!(m::ServiceSpecRollbackConfig);
 
 fn update_config(c: Option<UpdateConfigJson>) -> Result<UpdateConfigFlags, String> {
     let Some(c) = c else { return Ok(UpdateConfigFlags::default()) };
@@ -325,11 +321,11 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
     u.restart_window = r.window.filter(|w| *w != policy.window);
     // The CLI sends UpdateConfig/RollbackConfig only as inspect showed them or as the
     // `--update-*`/`--rollback-*` flags changed them: whole, so a difference is the new config.
-    let update = update_config(spec.update_config.as_ref().map(UpdateConfigJson::of_update))?;
+    let update = update_config(spec.update_config.as_ref().map(UpdateConfigJson::from))?;
     if update.apply(current.spec.update) != current.spec.update {
         u.update = Box::new(update);
     }
-    let rollback = update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::of_rollback))?;
+    let rollback = update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::from))?;
     if rollback.apply(current.spec.rollback) != current.spec.rollback {
         u.rollback = Box::new(rollback);
     }
