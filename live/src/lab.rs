@@ -9,7 +9,6 @@
 //! the bridge has no address on the host, so the nodes reach only each other.
 
 use crate::procs;
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,10 +57,15 @@ pub fn clean_up(registry: &SharedRegistry) {
 }
 
 fn undo(made: &[Made]) {
-    // Processes, then mounts, until no mount is left under the run's directories: a daemon
-    // interrupted mid-start (dockerd making its ingress sandbox, containerd a shim) can leave
-    // work in flight that mounts after a first pass; seen once on a loaded machine.
-    for _ in 0..5 {
+    // Processes, then mounts, until no process of ours is alive and no mount is left under the
+    // run's directories. A daemon interrupted mid-work can leave work in flight that mounts
+    // after a first pass: dockerd makes a sandbox's namespace through a re-exec'd child
+    // (`dockerd netns-create PATH`) which, orphaned by the kill, still starts — slowly, on a
+    // loaded machine — and bind-mounts the namespace under the run directory. Seen in CI with
+    // the fuzzers running beside: the mount came more than a second after the kill. We are a
+    // child subreaper (`main`), so such an orphan stays our descendant and is killed here; the
+    // loop gives anything already in a mount syscall time to finish and be undone.
+    for _ in 0..50 {
         kill_processes(made);
         // The daemons mount their data roots and containers' namespaces under the run directory.
         for item in made {
@@ -69,22 +73,23 @@ fn undo(made: &[Made]) {
                 unmount_under(dir);
             }
         }
-        let left = made.iter().any(|item| matches!(item, Made::Dir(dir) if !mounts_under(dir).is_empty()));
-        if !left {
+        std::thread::sleep(Duration::from_millis(200));
+        let mounts_left = made.iter().any(|item| matches!(item, Made::Dir(dir) if !mounts_under(dir).is_empty()));
+        if !mounts_left && procs::own_descendants().is_empty() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(200));
     }
     remove_the_rest(made);
 }
 
-/// SIGKILLs every process the run made and every process in its namespaces, with their
-/// descendants, and waits for them. Nothing may keep a mount, a namespace or a socket busy.
+/// SIGKILLs every process the run made, every process in its namespaces and every descendant
+/// of ours (orphans included: we are their subreaper), and waits for them. Nothing may keep a
+/// mount, a namespace or a socket busy, nor make a mount after we looked.
 fn kill_processes(made: &[Made]) {
     // Twice, because a containerd killed mid-start may have forked a shim between the scan and
     // the kill.
     for _ in 0..2 {
-        let mut pids = BTreeSet::new();
+        let mut pids = procs::own_descendants();
         for item in made {
             match item {
                 Made::Process(pid) => pids.extend(procs::with_descendants(*pid)),

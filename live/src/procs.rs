@@ -70,6 +70,28 @@ pub fn with_descendants(pid: i32) -> BTreeSet<i32> {
     found
 }
 
+/// Every live (not zombie) descendant of this process. With `become_subreaper`, that includes
+/// the orphans of the processes we started.
+pub fn own_descendants() -> BTreeSet<i32> {
+    let own = std::process::id() as i32;
+    let mut found = with_descendants(own);
+    found.remove(&own);
+    found.retain(|pid| alive(*pid));
+    found
+}
+
+/// Makes this process the reaper of its orphaned descendants (prctl PR_SET_CHILD_SUBREAPER):
+/// a process a daemon forked stays in our tree when the daemon dies, so the cleanup finds it.
+pub fn become_subreaper() -> Result<(), String> {
+    // SAFETY: prctl with integer arguments only.
+    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(format!("prctl(PR_SET_CHILD_SUBREAPER): {}", std::io::Error::last_os_error()))
+    }
+}
+
 pub fn alive(pid: i32) -> bool {
     // A zombie still has a /proc entry; it is dead for our purposes (its parent reaps it).
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
