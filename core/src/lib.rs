@@ -31,4 +31,5 @@ mod test_support;
 pub mod time;
 /// The join token format (`SWMTKN-1-<CA digest>-<secret>`): data a driver checks during TLS bootstrap.
 pub mod tokens;
+pub mod wire;
 pub(crate) mod worker;

@@ -320,7 +320,14 @@ impl<'a> Player<'a> {
                 self.lab.heal()?;
                 Ok("network healed".into())
             }
-            Fault::ClockSkew { .. } | Fault::SlowDisk { .. } | Fault::FailDisk { .. } => {
+            Fault::ClockSkew { .. }
+            | Fault::SlowDisk { .. }
+            | Fault::FailDisk { .. }
+            | Fault::DiskOk { .. }
+            | Fault::Pause { .. }
+            | Fault::Corrupt { .. }
+            | Fault::Runtime { .. }
+            | Fault::LoseDataRoot { .. } => {
                 Err(format!("{} is not supported on backend {}", fault.describe(), self.backend.kind()))
             }
         }

@@ -28,12 +28,14 @@ pub const FAULT_WINDOW: Duration = Duration::from_secs(180);
 const MAX_OUTAGE: Duration = Duration::from_secs(60);
 
 /// The "sometimes" conditions the world can report (see `World::sometimes`).
-pub const KNOWN_SOMETIMES: [&str; 5] = [
+pub const KNOWN_SOMETIMES: [&str; 7] = [
     "leader-change-during-write",
     "task-replaced-while-node-partitioned",
     "join-refused",
     "node-down-detected",
     "restart-from-disk",
+    "corrupt-frame-rejected",
+    "stale-leader-resumed",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,10 +50,15 @@ pub enum FaultKind {
     Link,
     ClockSkew,
     SlowDisk,
+    FailDisk,
+    Pause,
+    Corrupt,
+    Runtime,
+    LoseDataRoot,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::Kill,
         FaultKind::Crash,
         FaultKind::StopDaemon,
@@ -62,17 +69,33 @@ impl FaultKind {
         FaultKind::Link,
         FaultKind::ClockSkew,
         FaultKind::SlowDisk,
+        FaultKind::FailDisk,
+        FaultKind::Pause,
+        FaultKind::Corrupt,
+        FaultKind::Runtime,
+        FaultKind::LoseDataRoot,
     ];
 
     /// The "sometimes" conditions a mix with this kind enabled should reach across a sweep.
     fn expected_sometimes(self) -> &'static [&'static str] {
         match self {
-            FaultKind::Crash | FaultKind::StopDaemon => &["restart-from-disk"],
+            FaultKind::Crash | FaultKind::StopDaemon | FaultKind::FailDisk => &["restart-from-disk"],
+            FaultKind::Corrupt => &["corrupt-frame-rejected"],
             FaultKind::LoseLeader => &["leader-change-during-write", "restart-from-disk"],
             FaultKind::Isolate | FaultKind::Partition => {
                 &["node-down-detected", "task-replaced-while-node-partitioned"]
             }
-            FaultKind::Kill | FaultKind::OneWay | FaultKind::Link | FaultKind::ClockSkew | FaultKind::SlowDisk => &[],
+            // A paused leader is deposed only where another manager can win an election
+            // ("stale-leader-resumed" is recorded, not expected); a failing runtime and a lost
+            // data root show in the tasks and nodes the convergence check waits for.
+            FaultKind::Kill
+            | FaultKind::OneWay
+            | FaultKind::Link
+            | FaultKind::ClockSkew
+            | FaultKind::SlowDisk
+            | FaultKind::Pause
+            | FaultKind::Runtime
+            | FaultKind::LoseDataRoot => &[],
         }
     }
 }
@@ -120,7 +143,9 @@ pub fn draw_mix(rng: &mut ChaCha8Rng, facts: &ScenarioFacts) -> FaultMix {
 fn kind_possible(kind: FaultKind, facts: &ScenarioFacts) -> bool {
     match kind {
         FaultKind::Kill => !facts.kill_targets().is_empty(),
-        FaultKind::Partition | FaultKind::OneWay | FaultKind::Link => facts.hosts.len() >= 2,
+        FaultKind::Partition | FaultKind::OneWay | FaultKind::Link | FaultKind::Corrupt => facts.hosts.len() >= 2,
+        // Never the host that ran `swarm init` (a lone manager's data is the whole swarm).
+        FaultKind::LoseDataRoot => facts.members.len() >= 2,
         _ => !facts.hosts.is_empty(),
     }
 }
@@ -140,7 +165,8 @@ pub fn generate_plan(rng: &mut ChaCha8Rng, mix: &FaultMix, facts: &ScenarioFacts
     let mut starts_ms: Vec<u64> =
         (0..mix.fault_count).map(|_| rng.gen_range(0..FAULT_WINDOW.as_millis() as u64)).collect();
     starts_ms.sort_unstable();
-    let mut drawer = PlanDrawer { rng, facts, faults: Vec::new(), down_until_ms: BTreeMap::new() };
+    let mut drawer =
+        PlanDrawer { rng, facts, faults: Vec::new(), down_until_ms: BTreeMap::new(), data_root_lost: false };
     for start_ms in starts_ms {
         let kind = kinds.choose_weighted(drawer.rng, |(_, w)| *w).expect("weights are positive").0;
         drawer.draw(kind, start_ms);
@@ -158,6 +184,8 @@ struct PlanDrawer<'a> {
     faults: Vec<(Duration, Fault)>,
     /// Hosts this plan brought down, and until when (`u64::MAX`: until the final heal).
     down_until_ms: BTreeMap<String, u64>,
+    /// At most one host per plan loses its data root.
+    data_root_lost: bool,
 }
 
 impl PlanDrawer<'_> {
@@ -233,6 +261,41 @@ impl PlanDrawer<'_> {
                 let node = self.host();
                 let delay = Duration::from_millis(self.rng.gen_range(1..=500));
                 self.push(start_ms, Fault::SlowDisk { node, delay });
+            }
+            FaultKind::FailDisk => {
+                // The daemon stops at its next write; 3 times in 4 it is started again later.
+                let node = self.host();
+                self.push(start_ms, Fault::FailDisk { node: node.clone() });
+                if self.rng.gen_bool(0.75) {
+                    let end = self.outage_end_ms(start_ms);
+                    self.push(end, Fault::Restart { node });
+                }
+            }
+            FaultKind::Pause => {
+                // Up to three election timeouts (10 s in swarm): long enough to depose a leader.
+                let node = self.host();
+                let duration = Duration::from_millis(self.rng.gen_range(1_000..=30_000));
+                self.push(start_ms, Fault::Pause { node, duration });
+            }
+            FaultKind::Corrupt => {
+                let (from, to) = self.two_hosts();
+                let rate = self.rate(0.5).max(0.05);
+                self.push(start_ms, Fault::Corrupt { from, to, rate });
+                self.maybe_heal(start_ms);
+            }
+            FaultKind::Runtime => {
+                let node = self.host();
+                let hang = self.rng.gen_bool(0.5);
+                let duration = Duration::from_millis(self.rng.gen_range(5_000..=MAX_OUTAGE.as_millis() as u64));
+                self.push(start_ms, Fault::Runtime { node, hang, duration });
+            }
+            FaultKind::LoseDataRoot => {
+                if self.data_root_lost {
+                    return;
+                }
+                self.data_root_lost = true;
+                let node = self.facts.members[1..].choose(self.rng).expect("kind_possible checked").clone();
+                self.push(start_ms, Fault::LoseDataRoot { node });
             }
         }
     }

@@ -353,7 +353,8 @@ pub fn convergence_gap(world: &World) -> Option<String> {
     let Some(leader) = world.leader_index() else { return Some("no leader".into()) };
     let store = world.hosts[leader].node.observe().manager().expect("the leader is a manager").store();
     for node in store.nodes.values() {
-        if node.status.state != swarm_core::api::NodeState::Ready {
+        // A node whose host lost its data root never comes back (its host is outside the swarm).
+        if node.status.state != swarm_core::api::NodeState::Ready && !world.forgotten_nodes.contains(&node.id.0) {
             return Some(format!("node {} is {}", node.description.hostname, node.status.state.as_str()));
         }
     }

@@ -47,6 +47,22 @@ pub enum Fault {
     /// The next disk write on `node` fails: the daemon stops (as dockerd and etcd do when an
     /// fsync fails) and the write is lost; a restart finds the disk as it was before it.
     FailDisk { node: String },
+    /// The disk of `node` is healthy again: writes are durable at once and a pending `FailDisk`
+    /// is disarmed (the chaos runner's epilogue, before it restarts the hosts).
+    DiskOk { node: String },
+    /// The daemon on `node` stops handling anything for `duration` (SIGSTOP, a long GC pause):
+    /// messages, timers, container events and client requests wait, then arrive at once, and
+    /// its timers fire late. Its containers keep running and the other hosts carry on.
+    Pause { node: String, duration: Duration },
+    /// Frames from `from` to `to` are damaged in transit with probability `rate`: the receiver
+    /// rejects each by its checksum (`swarm_core::wire`) and counts it, never acts on it.
+    Corrupt { from: String, to: String, rate: f64 },
+    /// For `duration` the container runtime on `node` answers create and start with an error
+    /// (`hang: false`), or answers no command at all until the time is up (`hang: true`).
+    Runtime { node: String, hang: bool, duration: Duration },
+    /// The host crashes (if up) and starts again with an empty data root, as a docker host
+    /// whose /var/lib/docker was lost: outside the swarm; the managers see its old node go down.
+    LoseDataRoot { node: String },
 }
 
 impl Fault {
@@ -73,6 +89,13 @@ impl Fault {
             Fault::ClockSkew { node, offset_ms, drift_ppm } => format!("clock of {node} {offset_ms:+}ms, drift {drift_ppm:+}ppm"),
             Fault::SlowDisk { node, delay } => format!("slow disk on {node}: {delay:?}"),
             Fault::FailDisk { node } => format!("the next disk write on {node} fails"),
+            Fault::DiskOk { node } => format!("the disk of {node} is healthy again"),
+            Fault::Pause { node, duration } => format!("pause {node} for {duration:?}"),
+            Fault::Corrupt { from, to, rate } => format!("corrupt frames {from} -> {to}: rate {rate}"),
+            Fault::Runtime { node, hang, duration } => {
+                format!("the runtime on {node} {} for {duration:?}", if *hang { "hangs" } else { "fails" })
+            }
+            Fault::LoseDataRoot { node } => format!("restart {node} with an empty data root"),
         }
     }
 }

@@ -99,7 +99,19 @@ pub struct Scheduled {
     pub generation: Option<u64>,
 }
 
+/// A `Runtime` fault in force until `until`: create and start fail, or every answer waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuntimeFault {
+    pub hang: bool,
+    pub until: swarm_core::time::Instant,
+}
+
+/// What dockerd answers while containerd refuses connections.
+const RUNTIME_DOWN_ERROR: &str = "failed to create task: connection error: dial containerd.sock: connection refused";
+
 pub struct SimRuntime {
+    /// A failing or hanging runtime (`Runtime` fault), while `now < until`.
+    pub fault: Option<RuntimeFault>,
     pub images: BTreeMap<String, ImageBehaviour>,
     /// Images this node cannot pull.
     pub missing_images: Vec<String>,
@@ -110,7 +122,7 @@ pub struct SimRuntime {
 
 impl SimRuntime {
     pub fn new(images: BTreeMap<String, ImageBehaviour>, missing_images: Vec<String>) -> SimRuntime {
-        SimRuntime { images, missing_images, containers: BTreeMap::new(), probes_due: Vec::new() }
+        SimRuntime { fault: None, images, missing_images, containers: BTreeMap::new(), probes_due: Vec::new() }
     }
 
     /// The probes to schedule since the last call.
@@ -151,7 +163,39 @@ impl SimRuntime {
     }
 
     /// Carries out a command. `new_id` gives container IDs (64 hex) from the world's RNG.
+    /// Runs a command as the runtime is now: healthy, failing or hanging (a `Runtime` fault).
     pub fn execute(
+        &mut self,
+        command: ContainerCommand,
+        now: swarm_core::time::Instant,
+        new_id: &mut dyn FnMut() -> String,
+    ) -> Vec<Scheduled> {
+        match self.fault.filter(|f| now < f.until) {
+            Some(RuntimeFault { hang: false, .. })
+                if matches!(command, ContainerCommand::Create(_) | ContainerCommand::Start { .. }) =>
+            {
+                let name = command.name().to_string();
+                let error = RUNTIME_DOWN_ERROR.to_string();
+                let event = match command {
+                    ContainerCommand::Create(_) => ContainerEvent::CreateFailed { name, error },
+                    _ => ContainerEvent::StartFailed { name, error },
+                };
+                vec![Scheduled { delay: Duration::from_millis(10), event, generation: None }]
+            }
+            Some(RuntimeFault { hang: true, until }) => {
+                // The daemon's answers wait for the runtime; a process's own exit does not.
+                let answered_at = until.saturating_since(now);
+                let mut scheduled = self.execute_healthy(command, now, new_id);
+                for s in scheduled.iter_mut().filter(|s| s.generation.is_none()) {
+                    s.delay = s.delay.max(answered_at);
+                }
+                scheduled
+            }
+            _ => self.execute_healthy(command, now, new_id),
+        }
+    }
+
+    fn execute_healthy(
         &mut self,
         command: ContainerCommand,
         now: swarm_core::time::Instant,

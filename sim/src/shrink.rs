@@ -192,6 +192,23 @@ pub fn simpler_variants(fault: &Fault) -> Vec<Fault> {
             }
         }
         Fault::Kill { target, node: Some(_) } => variants.push(Fault::Kill { target: target.clone(), node: None }),
+        Fault::Pause { node, duration } => {
+            for shorter in shorter(*duration).into_iter().filter(|d| !d.is_zero()) {
+                variants.push(Fault::Pause { node: node.clone(), duration: shorter });
+            }
+        }
+        Fault::Runtime { node, hang, duration } => {
+            for shorter in shorter(*duration).into_iter().filter(|d| !d.is_zero()) {
+                variants.push(Fault::Runtime { node: node.clone(), hang: *hang, duration: shorter });
+            }
+        }
+        Fault::Corrupt { from, to, rate } => {
+            for smaller in smaller_rates(*rate).into_iter().filter(|r| *r > 0.0) {
+                variants.push(Fault::Corrupt { from: from.clone(), to: to.clone(), rate: smaller });
+            }
+        }
+        // Losing the data root is also a crash and a restart, which keep the data.
+        Fault::LoseDataRoot { node } => variants.push(Fault::Crash { node: node.clone() }),
         _ => {}
     }
     variants

@@ -103,6 +103,18 @@
 //! [[step]]
 //! fail_disk = "bd0"            # the next write fails: the daemon stops, the write is lost
 //! [[step]]
+//! disk_ok = "bd0"              # bd0's disk is fast and sound again (a pending failure disarmed)
+//! [[step]]
+//! pause = { node = "bd1", for = "20s" }           # the daemon handles nothing for 20s (SIGSTOP)
+//! [[step]]
+//! corrupt = { from = "bd0", to = "bd1", rate = 0.3 }   # frames damaged: refused by checksum
+//! [[step]]
+//! runtime_fails = { node = "bd2", for = "30s" }   # create and start answer an error
+//! [[step]]
+//! runtime_hangs = { node = "bd2", for = "30s" }   # the runtime answers nothing until then
+//! [[step]]
+//! lose_data_root = "bd2"       # crash, then start with an empty data root (outside the swarm)
+//! [[step]]
 //! heal = true                  # lift every partition and link fault
 //!
 //! [[step]]

@@ -106,6 +106,12 @@ pub struct RawStep {
     pub clock: Option<Spanned<RawClock>>,
     pub slow_disk: Option<Spanned<RawSlowDisk>>,
     pub fail_disk: Option<Spanned<String>>,
+    pub disk_ok: Option<Spanned<String>>,
+    pub pause: Option<Spanned<RawNodeFor>>,
+    pub corrupt: Option<Spanned<RawCorrupt>>,
+    pub runtime_fails: Option<Spanned<RawNodeFor>>,
+    pub runtime_hangs: Option<Spanned<RawNodeFor>>,
+    pub lose_data_root: Option<Spanned<String>>,
     // Checks on a `run` step's result.
     pub exit: Option<Spanned<i64>>,
     pub output_contains: Option<Spanned<Vec<Spanned<String>>>>,
@@ -219,6 +225,24 @@ pub struct RawClock {
     /// A duration, `-` in front for a clock behind true time.
     pub offset: Option<Spanned<String>>,
     pub drift_ppm: Option<Spanned<i64>>,
+}
+
+/// `pause = { node = "bd1", for = "20s" }`, `runtime_fails = …`, `runtime_hangs = …`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodeFor {
+    pub node: Spanned<String>,
+    #[serde(rename = "for")]
+    pub duration: Spanned<DurationValue>,
+}
+
+/// `corrupt = { from = "bd0", to = "bd1", rate = 0.3 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrupt {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub rate: Spanned<f64>,
 }
 
 /// `slow_disk = { node = "bd0", delay = "500ms" }`

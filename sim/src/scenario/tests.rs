@@ -228,7 +228,7 @@ fn display_is_path_line_column_message_and_snippet() {
         e.to_string(),
         "scenarios/x.toml:9:3: unknown field `kil`, expected one of `on`, `at`, `after`, `run`, `kill`, `sleep`, \
 `expect`, `crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `bridge`, `cut`, `heal`, `lose_leader`, \
-`link`, `clock`, `slow_disk`, `fail_disk`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
+`link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
     );
 }
 
@@ -288,7 +288,7 @@ fn wrong_types_and_missing_keys() {
 
 #[test]
 fn step_actions() {
-    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`)");
+    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`)");
     assert_mistake(
         "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nsleep = \"5s\"\n",
         11,
@@ -698,6 +698,21 @@ heal = true
 
 [[step]]
 lose_leader = true
+
+[[step]]
+pause = { node = "bd1", for = "20s" }
+
+[[step]]
+corrupt = { from = "bd0", to = "bd1", rate = 0.3 }
+
+[[step]]
+runtime_fails = { node = "bd2", for = "30s" }
+
+[[step]]
+runtime_hangs = { node = "bd2", for = "5s" }
+
+[[step]]
+lose_data_root = "bd2"
 "#;
     let scenario = parse(Path::new("faults.toml"), text).expect("fault steps parse");
     let faults: Vec<Fault> = scenario
@@ -719,6 +734,21 @@ lose_leader = true
     assert_eq!(faults[5], Fault::ClockSkew { node: "bd2".into(), offset_ms: -3000, drift_ppm: 200 });
     assert_eq!(faults[6], Fault::Heal);
     assert_eq!(faults[7], Fault::LoseLeader);
+    assert_eq!(faults[8], Fault::Pause { node: "bd1".into(), duration: Duration::from_secs(20) });
+    assert_eq!(faults[9], Fault::Corrupt { from: "bd0".into(), to: "bd1".into(), rate: 0.3 });
+    assert_eq!(faults[10], Fault::Runtime { node: "bd2".into(), hang: false, duration: Duration::from_secs(30) });
+    assert_eq!(faults[11], Fault::Runtime { node: "bd2".into(), hang: true, duration: Duration::from_secs(5) });
+    assert_eq!(faults[12], Fault::LoseDataRoot { node: "bd2".into() });
+}
+
+#[test]
+fn a_corruption_rate_outside_zero_to_one_is_refused() {
+    assert_mistake(
+        "[[step]]\ncorrupt = { from = \"bd0\", to = \"bd1\", rate = 2.0 }\n",
+        9,
+        46,
+        "a rate is a probability between 0.0 and 1.0",
+    );
 }
 
 #[test]

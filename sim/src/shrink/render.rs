@@ -94,6 +94,20 @@ pub fn fault_step(fault: &Fault, after: Duration) -> String {
             format!("slow_disk = {{ node = {}, delay = \"{}\" }}", quoted(node), format_duration(*delay))
         }
         Fault::FailDisk { node } => format!("fail_disk = {}", quoted(node)),
+        Fault::DiskOk { node } => format!("disk_ok = {}", quoted(node)),
+        Fault::Pause { node, duration } => {
+            format!("pause = {{ node = {}, for = \"{}\" }}", quoted(node), format_duration(*duration))
+        }
+        Fault::Corrupt { from, to, rate } => {
+            format!("corrupt = {{ from = {}, to = {}, rate = {rate:?} }}", quoted(from), quoted(to))
+        }
+        Fault::Runtime { node, hang, duration } => format!(
+            "{} = {{ node = {}, for = \"{}\" }}",
+            if *hang { "runtime_hangs" } else { "runtime_fails" },
+            quoted(node),
+            format_duration(*duration)
+        ),
+        Fault::LoseDataRoot { node } => format!("lose_data_root = {}", quoted(node)),
     };
     step.push_str(&action);
     step.push('\n');
@@ -117,29 +131,40 @@ fn partition_step(groups: &[Vec<String>]) -> String {
     }
 }
 
-/// The chaos runner's epilogue as steps: heal, restart every host (a host that is up says so
-/// and stays up), give slowed disks their speed back, then expect convergence: a leader, every
-/// swarm member ready, every replicated service at its replica count.
+/// The chaos runner's epilogue as steps: heal, give every disk the plan touched its health
+/// back, restart every host (a host that is up says so and stays up), then expect convergence:
+/// a leader, every swarm member ready (but a host that lost its data root, which is outside the
+/// swarm now), every replicated service at its replica count.
 fn heal_and_converge(scenario: &Scenario, plan: &ChaosPlan) -> String {
     let facts = ScenarioFacts::of(scenario);
     let mut out = String::from("\n# ---- what the chaos runner does after the last fault ----\n\n");
     out.push_str(&fault_step(&Fault::Heal, Duration::ZERO));
+    let disks: BTreeSet<&String> = plan
+        .faults
+        .iter()
+        .filter_map(|(_, f)| match f {
+            Fault::SlowDisk { node, .. } | Fault::FailDisk { node } => Some(node),
+            _ => None,
+        })
+        .collect();
+    for node in disks {
+        out.push('\n');
+        out.push_str(&fault_step(&Fault::DiskOk { node: node.clone() }, Duration::ZERO));
+    }
     for host in &facts.hosts {
         out.push('\n');
         out.push_str(&fault_step(&Fault::Restart { node: host.clone() }, Duration::ZERO));
     }
-    let slowed: BTreeSet<&String> = plan
+    let outside: BTreeSet<&String> = plan
         .faults
         .iter()
-        .filter_map(|(_, f)| if let Fault::SlowDisk { node, .. } = f { Some(node) } else { None })
+        .filter_map(|(_, f)| if let Fault::LoseDataRoot { node } = f { Some(node) } else { None })
         .collect();
-    for node in slowed {
-        out.push('\n');
-        out.push_str(&fault_step(&Fault::SlowDisk { node: node.clone(), delay: Duration::ZERO }, Duration::ZERO));
-    }
     let within = format_duration(plan.liveness_bound);
     let mut expectations = vec![format!("within {within} a leader is elected")];
-    expectations.extend(facts.members.iter().map(|m| format!("within {within} node {m} is ready")));
+    expectations.extend(
+        facts.members.iter().filter(|m| !outside.contains(m)).map(|m| format!("within {within} node {m} is ready")),
+    );
     for (service, replicas) in &facts.services {
         if let Some(n) = replicas {
             let tasks = if *n == 1 { "task" } else { "tasks" };

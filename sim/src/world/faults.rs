@@ -1,9 +1,11 @@
 //! Injecting the faults of `crate::faults` into the world: crashes, daemon stops and restarts
 //! here; the network's, the disk's and the clock's faults through their own rooms.
 
+use super::disk::HostDisk;
 use super::network::LinkFault;
 use super::{NodeIndex, World};
 use crate::faults::Fault;
+use crate::runtime::RuntimeFault;
 use rand::RngCore;
 use swarm_core::node::{Input, Node};
 use swarm_core::runtime::ContainerCommand;
@@ -97,6 +99,82 @@ impl World {
                 self.hosts[i].disk.fails_next = true;
                 Ok(format!("the next disk write on {node} will fail"))
             }
+            Fault::DiskOk { node } => {
+                let i = host(self, node)?;
+                self.hosts[i].disk.delay = std::time::Duration::ZERO;
+                self.hosts[i].disk.fails_next = false;
+                Ok(format!("the disk of {node} is healthy again"))
+            }
+            Fault::Pause { node, duration } => {
+                let i = host(self, node)?;
+                if !self.hosts[i].up {
+                    return Ok(format!("{node} is down: nothing to pause"));
+                }
+                let until = self.now + *duration;
+                let h = &mut self.hosts[i];
+                h.paused_until = h.paused_until.max(until);
+                h.paused_leading_term = h.node.observe().manager().filter(|m| m.is_leader()).map(|m| m.term());
+                Ok(format!("{node} paused until {until}"))
+            }
+            Fault::Corrupt { from, to, rate } => {
+                let (a, b) = (host(self, from)?, host(self, to)?);
+                self.network.corrupt(a, b, *rate);
+                Ok(format!("frames {from} -> {to} are damaged at rate {rate}"))
+            }
+            Fault::Runtime { node, hang, duration } => {
+                let i = host(self, node)?;
+                let until = self.now + *duration;
+                self.hosts[i].runtime.fault = Some(RuntimeFault { hang: *hang, until });
+                let what = if *hang { "hangs" } else { "fails create and start" };
+                Ok(format!("the runtime on {node} {what} until {until}"))
+            }
+            Fault::LoseDataRoot { node } => {
+                let i = host(self, node)?;
+                self.refuse_losing_quorum_for_good(i)?;
+                if let Some(identity) = &self.hosts[i].disk.state.identity {
+                    self.forgotten_nodes.insert(identity.node_id.0.clone());
+                }
+                self.crash(i, true);
+                self.hosts[i].disk = HostDisk::default();
+                self.restart(i);
+                Ok(format!("{node} restarted with an empty data root: it is outside the swarm"))
+            }
+        }
+    }
+
+    /// Losing a manager's data for good removes a Raft voter that never comes back: refused
+    /// when the managers left could then never form a majority (a chaos plan must leave the
+    /// cluster a way to converge; real swarm would need `--force-new-cluster` there).
+    fn refuse_losing_quorum_for_good(&self, i: NodeIndex) -> Result<(), String> {
+        let Some(identity) = &self.hosts[i].disk.state.identity else { return Ok(()) };
+        if identity.raft_id.is_none() {
+            return Ok(());
+        }
+        let Some(store) = self.authoritative_store() else {
+            return Err(format!("{} is a manager and no manager can tell the swarm's size", self.hosts[i].name));
+        };
+        let managers: Vec<&str> =
+            store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.0.as_str()).collect();
+        let lost =
+            managers.iter().filter(|id| **id == identity.node_id.0 || self.forgotten_nodes.contains(**id)).count();
+        if managers.len() - lost < managers.len() / 2 + 1 {
+            return Err(format!(
+                "{} is a manager: without its data {} of {} managers would be left, never a majority",
+                self.hosts[i].name,
+                managers.len() - lost,
+                managers.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The first input a paused host handles: if it led when paused and another leader has
+    /// since been elected, a deposed leader resumed with its stale timers and term.
+    pub(super) fn note_resumed(&mut self, i: NodeIndex) {
+        let Some(term) = self.hosts[i].paused_leading_term.take() else { return };
+        let newer = self.up_managers().filter_map(|(_, h)| h.node.observe().manager()).any(|m| m.term() > term);
+        if newer {
+            self.sometimes.insert("stale-leader-resumed".into());
         }
     }
 
@@ -135,6 +213,8 @@ impl World {
         h.disk.busy_until = Instant::ZERO; // writes still in flight are lost with the host
         h.crashed_at.push(self.now);
         h.timer_at = None;
+        h.paused_until = Instant::ZERO;
+        h.paused_leading_term = None;
         if host_crash {
             h.runtime.containers.clear();
         }

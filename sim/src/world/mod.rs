@@ -66,6 +66,10 @@ pub struct SimHost {
     /// The node's own clock (skewed by a `ClockSkew` fault).
     clock: HostClock,
     timer_at: Option<Instant>,
+    /// A `Pause` fault: until then the daemon handles nothing (its inputs wait).
+    paused_until: Instant,
+    /// The term it led when paused, if it was the leader (for "stale-leader-resumed").
+    paused_leading_term: Option<u64>,
 }
 
 enum EventKind {
@@ -92,6 +96,12 @@ enum EventKind {
         node: NodeIndex,
         name: String,
         generation: u64,
+    },
+    /// A client request that reached a paused daemon: it is handled when the daemon resumes.
+    Client {
+        node: NodeIndex,
+        req_id: u64,
+        request: Request,
     },
     /// A slow disk write becomes durable (dropped if the host crashed meanwhile).
     DiskDone {
@@ -131,6 +141,8 @@ pub struct WorldStats {
     pub events: u64,
     pub messages_delivered: u64,
     pub messages_dropped: u64,
+    /// Frames a `Corrupt` fault damaged, each rejected by its receiver's checksum.
+    pub frames_rejected: u64,
 }
 
 pub struct World {
@@ -167,6 +179,9 @@ pub struct World {
     ip_index: BTreeMap<Ipv4Addr, NodeIndex>,
     /// Hosts whose node runs a manager (up or not): the per-event checks look at these only.
     managers: BTreeSet<NodeIndex>,
+    /// Node IDs whose host lost its data root (`LoseDataRoot`): those nodes never come back,
+    /// so convergence does not wait for them to be ready.
+    pub forgotten_nodes: BTreeSet<String>,
 }
 
 impl World {
@@ -195,6 +210,8 @@ impl World {
                     crashed_at: Vec::new(),
                     clock: HostClock::default(),
                     timer_at: None,
+                    paused_until: Instant::ZERO,
+                    paused_leading_term: None,
                 }
             })
             .collect::<Vec<SimHost>>();
@@ -227,6 +244,7 @@ impl World {
             timer_spins: TimerSpins::default(),
             sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
+            forgotten_nodes: BTreeSet::new(),
         }
     }
 
@@ -264,7 +282,12 @@ impl World {
         self.next_req_id += 1;
         let line = format!("{} {} client#{req_id} {}", self.now, self.hosts[node].name, request.summary());
         self.trace.record(&line);
-        self.feed(node, Input::Client { req_id, request });
+        let paused_until = self.hosts[node].paused_until;
+        if self.hosts[node].up && paused_until > self.now {
+            self.schedule(paused_until, EventKind::Client { node, req_id, request });
+        } else {
+            self.feed(node, Input::Client { req_id, request });
+        }
         req_id
     }
 
@@ -427,10 +450,24 @@ impl World {
         // next input): while a host's disk is still writing, its inputs wait, in order.
         let target = match &event.kind {
             EventKind::Deliver { to, .. } => Some(*to),
-            EventKind::Timer { node } | EventKind::Container { node, .. } => Some(*node),
+            EventKind::Timer { node } | EventKind::Container { node, .. } | EventKind::Client { node, .. } => {
+                Some(*node)
+            }
             EventKind::DiskDone { .. } | EventKind::HealthProbe { .. } => None,
         };
         if let Some(n) = target {
+            // A paused daemon handles nothing: its inputs wait, in order, until it resumes.
+            let paused_until = self.hosts[n].paused_until;
+            if self.hosts[n].up && paused_until > self.now {
+                if let EventKind::Timer { .. } = event.kind {
+                    self.hosts[n].timer_at = Some(paused_until);
+                }
+                self.schedule(paused_until, event.kind);
+                return true;
+            }
+            if self.hosts[n].paused_leading_term.is_some() {
+                self.note_resumed(n);
+            }
             let busy_until = self.hosts[n].disk.busy_until;
             if self.hosts[n].up && busy_until > self.now {
                 if let EventKind::Timer { .. } = event.kind {
@@ -462,6 +499,7 @@ impl World {
                 }
             }
             EventKind::HealthProbe { node, name, generation } => self.run_probe(node, name, generation),
+            EventKind::Client { node, req_id, request } => self.feed(node, Input::Client { req_id, request }),
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
                     self.hosts[node].disk.state.apply(&write);

@@ -33,11 +33,13 @@ pub(super) struct Network {
     /// Links that carry nothing: (from, to).
     blocked: BTreeSet<(NodeIndex, NodeIndex)>,
     link_faults: BTreeMap<(NodeIndex, NodeIndex), LinkFault>,
+    /// Links that damage frames (a `Corrupt` fault): the probability per frame.
+    corrupting: BTreeMap<(NodeIndex, NodeIndex), f64>,
 }
 
 impl Network {
     pub fn new(model: NetworkModel) -> Network {
-        Network { model, blocked: BTreeSet::new(), link_faults: BTreeMap::new() }
+        Network { model, blocked: BTreeSet::new(), link_faults: BTreeMap::new(), corrupting: BTreeMap::new() }
     }
 
     /// Cuts every link to and from `host`.
@@ -72,10 +74,15 @@ impl Network {
         self.link_faults.insert((from, to), link);
     }
 
-    /// Lifts every cut and degraded link.
+    pub fn corrupt(&mut self, from: NodeIndex, to: NodeIndex, rate: f64) {
+        self.corrupting.insert((from, to), rate);
+    }
+
+    /// Lifts every cut, degraded and corrupting link.
     pub fn heal(&mut self) {
         self.blocked.clear();
         self.link_faults.clear();
+        self.corrupting.clear();
     }
 
     pub fn any_cut(&self) -> bool {
@@ -110,6 +117,13 @@ impl World {
             self.stats.messages_dropped += 1;
             return;
         }
+        let msg = match self.network.corrupting.get(&(from, target)).copied() {
+            Some(rate) if self.fault_rng.gen_bool(rate.min(1.0)) => match self.damage(from, target, &msg) {
+                Some(msg) => msg,
+                None => return,
+            },
+            _ => msg,
+        };
         let copies = if link.duplicate > 0.0 && self.fault_rng.gen_bool(link.duplicate.min(1.0)) { 2 } else { 1 };
         let from_addr = self.hosts[from]
             .node
@@ -139,6 +153,31 @@ impl World {
 }
 
 impl World {
+    /// A frame damaged in transit: the message as swarmd would put it on the wire, with one to
+    /// three bits flipped, then decoded as the receiver's transport does. A frame the checksum
+    /// refuses is counted and dropped (`None`); one that still decodes — a damage CRC-32 cannot
+    /// see, odds of 2^-32 — goes on as what it decoded to.
+    fn damage(&mut self, from: NodeIndex, to: NodeIndex, msg: &Message) -> Option<Message> {
+        let mut frame = swarm_core::wire::encode(msg);
+        for _ in 0..self.fault_rng.gen_range(1..=3) {
+            let bit = self.fault_rng.gen_range(0..frame.len() * 8);
+            frame[bit / 8] ^= 1 << (bit % 8);
+        }
+        match swarm_core::wire::decode(&frame) {
+            Ok(decoded) => Some(decoded),
+            Err(e) => {
+                self.stats.frames_rejected += 1;
+                self.sometimes.insert("corrupt-frame-rejected".into());
+                let line = format!(
+                    "{} {} rejected a frame from {}: {e}",
+                    self.now, self.hosts[to].name, self.hosts[from].name
+                );
+                self.trace.record(&line);
+                None
+            }
+        }
+    }
+
     /// A message arrives: it is lost if its host is down, or if its sender crashed before the
     /// disk write the message waited for was durable (it was never really sent).
     pub(super) fn deliver(

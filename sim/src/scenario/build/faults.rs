@@ -1,7 +1,7 @@
 //! Fault steps: which keys are faults (their building lives beside the other steps, in
 //! `steps.rs`, since it shares the step context).
 
-pub const FAULT_KEYWORDS: [&str; 12] = [
+pub const FAULT_KEYWORDS: [&str; 18] = [
     "crash",
     "restart",
     "stop_daemon",
@@ -14,6 +14,12 @@ pub const FAULT_KEYWORDS: [&str; 12] = [
     "clock",
     "slow_disk",
     "fail_disk",
+    "disk_ok",
+    "pause",
+    "corrupt",
+    "runtime_fails",
+    "runtime_hangs",
+    "lose_data_root",
 ];
 
 pub fn is_fault_keyword(keyword: &str) -> bool {

@@ -6,7 +6,7 @@ use crate::scenario::error::{ScenarioError, SourceFile};
 use crate::scenario::expect::parse_expectation;
 use crate::scenario::model::{Capture, Expectation, NodeDef, RunStep, Step, StepAction, StepTiming};
 use crate::scenario::raw::{DurationValue, OrderedTable, RawStep};
-pub(super) use crate::scenario::raw::{RawClock, RawLink, RawSlowDisk};
+pub(super) use crate::scenario::raw::{RawClock, RawCorrupt, RawLink, RawNodeFor, RawSlowDisk};
 use crate::scenario::template::{is_variable_name, CommandTemplate};
 use crate::scenario::units::format_duration;
 use regex::Regex;
@@ -87,6 +87,12 @@ impl StepContext<'_> {
             ("clock", raw.clock.as_ref().map(Spanned::span)),
             ("slow_disk", raw.slow_disk.as_ref().map(Spanned::span)),
             ("fail_disk", raw.fail_disk.as_ref().map(Spanned::span)),
+            ("disk_ok", raw.disk_ok.as_ref().map(Spanned::span)),
+            ("pause", raw.pause.as_ref().map(Spanned::span)),
+            ("corrupt", raw.corrupt.as_ref().map(Spanned::span)),
+            ("runtime_fails", raw.runtime_fails.as_ref().map(Spanned::span)),
+            ("runtime_hangs", raw.runtime_hangs.as_ref().map(Spanned::span)),
+            ("lose_data_root", raw.lose_data_root.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(key, span)| Some((key, span?)))
@@ -95,7 +101,7 @@ impl StepContext<'_> {
             [] => {
                 return Err(self.error(
                     step_span,
-                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`)",
+                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`)",
                 ))
             }
             [only] => only.clone(),
@@ -491,6 +497,28 @@ impl StepContext<'_> {
                 Fault::ClockSkew { node: self.node_name(&clock.node)?, offset_ms, drift_ppm }
             }
             "fail_disk" => Fault::FailDisk { node: self.node_name(raw.fail_disk.as_ref().expect("keyword found"))? },
+            "disk_ok" => Fault::DiskOk { node: self.node_name(raw.disk_ok.as_ref().expect("keyword found"))? },
+            "pause" => {
+                let pause: RawNodeFor = raw.pause.expect("keyword found").into_inner();
+                Fault::Pause { node: self.node_name(&pause.node)?, duration: pause.duration.get_ref().0 }
+            }
+            "corrupt" => {
+                let corrupt: RawCorrupt = raw.corrupt.expect("keyword found").into_inner();
+                let rate = *corrupt.rate.get_ref();
+                if !(0.0..=1.0).contains(&rate) {
+                    return Err(self.error(corrupt.rate.span(), "a rate is a probability between 0.0 and 1.0"));
+                }
+                Fault::Corrupt { from: self.node_name(&corrupt.from)?, to: self.node_name(&corrupt.to)?, rate }
+            }
+            "runtime_fails" | "runtime_hangs" => {
+                let hang = keyword == "runtime_hangs";
+                let spec: RawNodeFor =
+                    if hang { raw.runtime_hangs } else { raw.runtime_fails }.expect("keyword found").into_inner();
+                Fault::Runtime { node: self.node_name(&spec.node)?, hang, duration: spec.duration.get_ref().0 }
+            }
+            "lose_data_root" => {
+                Fault::LoseDataRoot { node: self.node_name(raw.lose_data_root.as_ref().expect("keyword found"))? }
+            }
             "slow_disk" => {
                 let disk: RawSlowDisk = raw.slow_disk.expect("keyword found").into_inner();
                 Fault::SlowDisk { node: self.node_name(&disk.node)?, delay: disk.delay.get_ref().0 }
