@@ -17,6 +17,10 @@ pub trait Backend {
     /// Whether the node's daemon process is alive (as far as this run knows).
     fn is_running(&mut self, node: usize) -> bool;
 
+    /// The daemon's process ID while it runs (the chain `nsenter`, `unshare`, `sh` execs into
+    /// the daemon, so the child we spawned is the daemon).
+    fn daemon_pid(&mut self, node: usize) -> Option<i32>;
+
     /// A clean stop: SIGTERM to the daemon, and wait for it to exit.
     fn stop(&mut self, lab: &Lab, node: usize) -> Result<(), String>;
 

@@ -152,6 +152,13 @@ impl Backend for Docker {
         }
     }
 
+    fn daemon_pid(&mut self, node: usize) -> Option<i32> {
+        if !self.is_running(node) {
+            return None;
+        }
+        self.daemons[node].as_ref().map(|child| child.id() as i32)
+    }
+
     fn is_running(&mut self, node: usize) -> bool {
         match &mut self.daemons[node] {
             Some(child) => match child.try_wait() {

@@ -266,6 +266,13 @@ impl<'a> Player<'a> {
                 self.backend.start(self.lab, index)?;
                 Ok(format!("{node} restarted from its disk"))
             }
+            Fault::Pause { node, duration } => {
+                let index = self.node(node)?;
+                let pid =
+                    self.backend.daemon_pid(index).ok_or_else(|| format!("the daemon on {node} is not running"))?;
+                crate::procs::pause_for(pid, *duration)?;
+                Ok(format!("{node} paused for {duration:?}"))
+            }
             Fault::StopDaemon { node } => {
                 let index = self.node(node)?;
                 self.backend.stop(self.lab, index)?;
@@ -324,10 +331,10 @@ impl<'a> Player<'a> {
             | Fault::SlowDisk { .. }
             | Fault::FailDisk { .. }
             | Fault::DiskOk { .. }
-            | Fault::Pause { .. }
             | Fault::Corrupt { .. }
             | Fault::Runtime { .. }
-            | Fault::LoseDataRoot { .. } => {
+            | Fault::LoseDataRoot { .. }
+            | Fault::Rejoin { .. } => {
                 Err(format!("{} is not supported on backend {}", fault.describe(), self.backend.kind()))
             }
         }

@@ -92,6 +92,29 @@ pub fn become_subreaper() -> Result<(), String> {
     }
 }
 
+/// When the process started (field 22 of /proc/PID/stat, in clock ticks since boot): with the
+/// PID, it names one process even after the PID is reused.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    // After `)`: state is field 3, so starttime (field 22) is the 20th word.
+    after_comm.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// SIGSTOPs the process now and SIGCONTs it `duration` later (from a thread of its own, so the
+/// run goes on meanwhile) — unless it died in between: a reused PID is left alone.
+pub fn pause_for(pid: i32, duration: Duration) -> Result<(), String> {
+    let started = start_time(pid).ok_or_else(|| format!("process {pid} is gone"))?;
+    signal(pid, libc::SIGSTOP);
+    std::thread::spawn(move || {
+        std::thread::sleep(duration);
+        if start_time(pid) == Some(started) {
+            signal(pid, libc::SIGCONT);
+        }
+    });
+    Ok(())
+}
+
 pub fn alive(pid: i32) -> bool {
     // A zombie still has a /proc entry; it is dead for our purposes (its parent reaps it).
     match fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -25,14 +25,14 @@ fn unsupported(fault: &Fault) -> Option<&'static str> {
         Fault::ClockSkew { .. } => Some("clock skew"),
         Fault::SlowDisk { .. } => Some("slow_disk"),
         Fault::FailDisk { .. } => Some("fail_disk"),
-        // Not built yet on the live backends (SIGSTOP of the daemon, a frame-damaging proxy, a
-        // failing containerd, wiping a data root): the simulator only, for now.
         Fault::DiskOk { .. } => Some("disk_ok"),
-        Fault::Pause { .. } => Some("pause"),
+        // Not built yet on the live backends (a frame-damaging proxy, a failing containerd,
+        // wiping a data root): the simulator only, for now. A pause is SIGSTOP and SIGCONT.
         Fault::Corrupt { .. } => Some("corrupt"),
         Fault::Runtime { hang: false, .. } => Some("runtime_fails"),
         Fault::Runtime { hang: true, .. } => Some("runtime_hangs"),
         Fault::LoseDataRoot { .. } => Some("lose_data_root"),
+        Fault::Rejoin { .. } => Some("rejoin"),
         Fault::Link { duplicate, .. } if *duplicate > 0.0 => Some("link duplicate"),
         Fault::Link { extra_delay, .. } if !extra_delay.is_zero() => Some("link delay"),
         Fault::Link { extra_jitter, .. } if !extra_jitter.is_zero() => Some("link jitter"),

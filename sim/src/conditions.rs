@@ -273,11 +273,14 @@ impl ClusterView for World {
 
     fn node(&self, hostname: &str) -> Result<Option<NodeView>, String> {
         let store = self.authoritative_store().ok_or(NO_STORE)?;
-        Ok(store.node_by_hostname(hostname).map(|n| NodeView {
-            id: n.id.to_string(),
-            state: n.status.state,
-            availability: n.spec.availability,
-        }))
+        // A host that joined again (after losing its data root) has two nodes of its name: the
+        // old one, down, and the new one. The host is the newest.
+        let newest = store
+            .nodes
+            .values()
+            .filter(|n| n.description.hostname == hostname)
+            .max_by_key(|n| (n.created_at, n.id.0.clone()));
+        Ok(newest.map(|n| NodeView { id: n.id.to_string(), state: n.status.state, availability: n.spec.availability }))
     }
 
     fn tasks(&self, service: &str) -> Result<Option<Vec<TaskView>>, String> {

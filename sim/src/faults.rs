@@ -63,6 +63,9 @@ pub enum Fault {
     /// The host crashes (if up) and starts again with an empty data root, as a docker host
     /// whose /var/lib/docker was lost: outside the swarm; the managers see its old node go down.
     LoseDataRoot { node: String },
+    /// The operator joins `node` to the swarm again as a new worker, with the worker token and
+    /// address of the leader (the chaos epilogue's recovery of a host that lost its data root).
+    Rejoin { node: String },
 }
 
 impl Fault {
@@ -96,6 +99,7 @@ impl Fault {
                 format!("the runtime on {node} {} for {duration:?}", if *hang { "hangs" } else { "fails" })
             }
             Fault::LoseDataRoot { node } => format!("restart {node} with an empty data root"),
+            Fault::Rejoin { node } => format!("{node} joins the swarm again as a worker"),
         }
     }
 }

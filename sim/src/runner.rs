@@ -493,6 +493,19 @@ fn curl(world: &mut World, target: &CurlTarget, invocation: &cli::Invocation) ->
     }
 }
 
+/// Hosts the plan wipes (`LoseDataRoot`), each once, in plan order.
+pub fn lost_data_roots(plan: &ChaosPlan) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for (_, fault) in &plan.faults {
+        if let Fault::LoseDataRoot { node } = fault {
+            if !hosts.contains(node) {
+                hosts.push(node.clone());
+            }
+        }
+    }
+    hosts
+}
+
 /// Plays a chaos schedule, heals everything, and waits for every service to converge.
 fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Result<Duration, Failure> {
     let start = world.now;
@@ -515,6 +528,19 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
     for i in world.down_hosts() {
         let name = world.hosts[i].name.clone();
         let _ = world.apply_fault(&Fault::Restart { node: name });
+    }
+    // A host that lost its data root is outside the swarm: the operator joins it again, as a
+    // new node (the old one stays Down, forgotten by the convergence check). Without it a
+    // service pinned to that host, or needing every node, could never converge.
+    let lost = lost_data_roots(plan);
+    if !lost.is_empty() {
+        // Joining goes through the leader: wait for one (the restarts above may be electing).
+        let until = world.now + plan.liveness_bound;
+        world.run_until_condition(until, |w| w.leader_index().is_some());
+    }
+    for node in lost {
+        let note = world.apply_fault(&Fault::Rejoin { node: node.clone() }).unwrap_or_else(|e| format!("skipped: {e}"));
+        let _ = writeln!(transcript, "# chaos: {node} joins again — {note}");
     }
     let healed = world.now;
     let _ = writeln!(

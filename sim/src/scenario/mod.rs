@@ -115,6 +115,8 @@
 //! [[step]]
 //! lose_data_root = "bd2"       # crash, then start with an empty data root (outside the swarm)
 //! [[step]]
+//! rejoin = "bd2"               # join it again as a new worker (the leader's token and address)
+//! [[step]]
 //! heal = true                  # lift every partition and link fault
 //!
 //! [[step]]

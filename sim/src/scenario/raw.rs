@@ -112,6 +112,7 @@ pub struct RawStep {
     pub runtime_fails: Option<Spanned<RawNodeFor>>,
     pub runtime_hangs: Option<Spanned<RawNodeFor>>,
     pub lose_data_root: Option<Spanned<String>>,
+    pub rejoin: Option<Spanned<String>>,
     // Checks on a `run` step's result.
     pub exit: Option<Spanned<i64>>,
     pub output_contains: Option<Spanned<Vec<Spanned<String>>>>,

@@ -228,7 +228,7 @@ fn display_is_path_line_column_message_and_snippet() {
         e.to_string(),
         "scenarios/x.toml:9:3: unknown field `kil`, expected one of `on`, `at`, `after`, `run`, `kill`, `sleep`, \
 `expect`, `crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `bridge`, `cut`, `heal`, `lose_leader`, \
-`link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
+`link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `rejoin`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
     );
 }
 
@@ -288,7 +288,7 @@ fn wrong_types_and_missing_keys() {
 
 #[test]
 fn step_actions() {
-    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`)");
+    assert_mistake("[[step]]\non = \"bd0\"\n", 8, 1, "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `rejoin`)");
     assert_mistake(
         "[[step]]\non = \"bd0\"\nrun = \"docker ps\"\nsleep = \"5s\"\n",
         11,

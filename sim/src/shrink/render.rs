@@ -108,6 +108,7 @@ pub fn fault_step(fault: &Fault, after: Duration) -> String {
             format_duration(*duration)
         ),
         Fault::LoseDataRoot { node } => format!("lose_data_root = {}", quoted(node)),
+        Fault::Rejoin { node } => format!("rejoin = {}", quoted(node)),
     };
     step.push_str(&action);
     step.push('\n');
@@ -132,9 +133,10 @@ fn partition_step(groups: &[Vec<String>]) -> String {
 }
 
 /// The chaos runner's epilogue as steps: heal, give every disk the plan touched its health
-/// back, restart every host (a host that is up says so and stays up), then expect convergence:
-/// a leader, every swarm member ready (but a host that lost its data root, which is outside the
-/// swarm now), every replicated service at its replica count.
+/// back, restart every host (a host that is up says so and stays up), join every host that lost
+/// its data root again, then expect convergence: a leader, every swarm member ready (a rejoined
+/// host by its new node: the condition reads the newest node of a hostname), every replicated
+/// service at its replica count.
 fn heal_and_converge(scenario: &Scenario, plan: &ChaosPlan) -> String {
     let facts = ScenarioFacts::of(scenario);
     let mut out = String::from("\n# ---- what the chaos runner does after the last fault ----\n\n");
@@ -155,16 +157,18 @@ fn heal_and_converge(scenario: &Scenario, plan: &ChaosPlan) -> String {
         out.push('\n');
         out.push_str(&fault_step(&Fault::Restart { node: host.clone() }, Duration::ZERO));
     }
-    let outside: BTreeSet<&String> = plan
-        .faults
-        .iter()
-        .filter_map(|(_, f)| if let Fault::LoseDataRoot { node } = f { Some(node) } else { None })
-        .collect();
+    let lost = crate::runner::lost_data_roots(plan);
+    if !lost.is_empty() {
+        let within = format_duration(plan.liveness_bound);
+        let _ = write!(out, "\n[[step]]\nexpect = {}\n", quoted(&format!("within {within} a leader is elected")));
+    }
+    for node in lost {
+        out.push('\n');
+        out.push_str(&fault_step(&Fault::Rejoin { node }, Duration::ZERO));
+    }
     let within = format_duration(plan.liveness_bound);
     let mut expectations = vec![format!("within {within} a leader is elected")];
-    expectations.extend(
-        facts.members.iter().filter(|m| !outside.contains(m)).map(|m| format!("within {within} node {m} is ready")),
-    );
+    expectations.extend(facts.members.iter().map(|m| format!("within {within} node {m} is ready")));
     for (service, replicas) in &facts.services {
         if let Some(n) = replicas {
             let tasks = if *n == 1 { "task" } else { "tasks" };
@@ -245,6 +249,23 @@ mod tests {
                 Fault::SlowDisk { node: "bd0".into(), delay: ms(500) },
                 "slow_disk = { node = \"bd0\", delay = \"500ms\" }",
             ),
+            (Fault::FailDisk { node: "bd0".into() }, "fail_disk = \"bd0\""),
+            (Fault::DiskOk { node: "bd0".into() }, "disk_ok = \"bd0\""),
+            (Fault::Pause { node: "bd1".into(), duration: ms(20_000) }, "pause = { node = \"bd1\", for = \"20s\" }"),
+            (
+                Fault::Corrupt { from: "bd0".into(), to: "bd1".into(), rate: 0.25 },
+                "corrupt = { from = \"bd0\", to = \"bd1\", rate = 0.25 }",
+            ),
+            (
+                Fault::Runtime { node: "bd2".into(), hang: false, duration: ms(30_000) },
+                "runtime_fails = { node = \"bd2\", for = \"30s\" }",
+            ),
+            (
+                Fault::Runtime { node: "bd2".into(), hang: true, duration: ms(5_000) },
+                "runtime_hangs = { node = \"bd2\", for = \"5s\" }",
+            ),
+            (Fault::LoseDataRoot { node: "bd2".into() }, "lose_data_root = \"bd2\""),
+            (Fault::Rejoin { node: "bd2".into() }, "rejoin = \"bd2\""),
         ];
         for (fault, want) in cases {
             assert_eq!(fault_step(&fault, Duration::ZERO), format!("[[step]]\n{want}\n"));

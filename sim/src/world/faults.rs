@@ -114,7 +114,8 @@ impl World {
                 let h = &mut self.hosts[i];
                 h.paused_until = h.paused_until.max(until);
                 h.paused_leading_term = h.node.observe().manager().filter(|m| m.is_leader()).map(|m| m.term());
-                Ok(format!("{node} paused until {until}"))
+                // The same words as the live backends' (a record's note compares across them).
+                Ok(format!("{node} paused for {duration:?}"))
             }
             Fault::Corrupt { from, to, rate } => {
                 let (a, b) = (host(self, from)?, host(self, to)?);
@@ -128,6 +129,13 @@ impl World {
                 let what = if *hang { "hangs" } else { "fails create and start" };
                 Ok(format!("the runtime on {node} {what} until {until}"))
             }
+            Fault::Rejoin { node } => {
+                let i = host(self, node)?;
+                if !self.hosts[i].up {
+                    return Err(format!("{node} is down"));
+                }
+                self.rejoin(i)
+            }
             Fault::LoseDataRoot { node } => {
                 let i = host(self, node)?;
                 self.refuse_losing_quorum_for_good(i)?;
@@ -140,6 +148,17 @@ impl World {
                 Ok(format!("{node} restarted with an empty data root: it is outside the swarm"))
             }
         }
+    }
+
+    /// `docker swarm join --token WORKER_TOKEN LEADER:2377` on `i`, as the operator types it.
+    fn rejoin(&mut self, i: NodeIndex) -> Result<String, String> {
+        let leader = self.leader_index().ok_or("no leader to join through")?;
+        let store = self.hosts[leader].node.observe().manager().expect("the leader is a manager").store();
+        let token = store.cluster.as_ref().ok_or("the swarm has no cluster record")?.worker_token.clone();
+        let remote_addr = self.hosts[leader].node.cluster_addr().ok_or("the leader has no address")?.to_string();
+        let request = swarm_core::control::Request::JoinSwarm { token, remote_addr, advertise_addr: None };
+        self.submit(i, request);
+        Ok(format!("{} asked to join through the leader, {}", self.hosts[i].name, self.hosts[leader].name))
     }
 
     /// Losing a manager's data for good removes a Raft voter that never comes back: refused

@@ -1,7 +1,7 @@
 //! Fault steps: which keys are faults (their building lives beside the other steps, in
 //! `steps.rs`, since it shares the step context).
 
-pub const FAULT_KEYWORDS: [&str; 18] = [
+pub const FAULT_KEYWORDS: [&str; 19] = [
     "crash",
     "restart",
     "stop_daemon",
@@ -20,6 +20,7 @@ pub const FAULT_KEYWORDS: [&str; 18] = [
     "runtime_fails",
     "runtime_hangs",
     "lose_data_root",
+    "rejoin",
 ];
 
 pub fn is_fault_keyword(keyword: &str) -> bool {

@@ -93,6 +93,7 @@ impl StepContext<'_> {
             ("runtime_fails", raw.runtime_fails.as_ref().map(Spanned::span)),
             ("runtime_hangs", raw.runtime_hangs.as_ref().map(Spanned::span)),
             ("lose_data_root", raw.lose_data_root.as_ref().map(Spanned::span)),
+            ("rejoin", raw.rejoin.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(key, span)| Some((key, span?)))
@@ -101,7 +102,7 @@ impl StepContext<'_> {
             [] => {
                 return Err(self.error(
                     step_span,
-                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`)",
+                    "a step needs an action: one of `run`, `kill`, `sleep`, `expect`, or a fault (`crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `cut`, `heal`, `lose_leader`, `link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `rejoin`)",
                 ))
             }
             [only] => only.clone(),
@@ -516,6 +517,7 @@ impl StepContext<'_> {
                     if hang { raw.runtime_hangs } else { raw.runtime_fails }.expect("keyword found").into_inner();
                 Fault::Runtime { node: self.node_name(&spec.node)?, hang, duration: spec.duration.get_ref().0 }
             }
+            "rejoin" => Fault::Rejoin { node: self.node_name(raw.rejoin.as_ref().expect("keyword found"))? },
             "lose_data_root" => {
                 Fault::LoseDataRoot { node: self.node_name(raw.lose_data_root.as_ref().expect("keyword found"))? }
             }
