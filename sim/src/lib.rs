@@ -17,4 +17,5 @@ pub mod scenario;
 pub mod shrink;
 pub mod sweep;
 pub mod trace;
+pub mod workload;
 pub mod world;

@@ -36,6 +36,9 @@ pub struct RunOptions {
     /// After a failed check or expectation, go on with the next step (the run still fails, with
     /// its first failure): `conform` records everything a user would see.
     pub keep_going: bool,
+    /// Clients that talk to the cluster while the chaos schedule runs (from its start until the
+    /// final heal); their history is checked once the cluster converged.
+    pub workload: Option<crate::workload::WorkloadPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +93,8 @@ pub struct RunReport {
     pub steps: Vec<StepRecord>,
     /// The docker the run imitated (tables, texts, version-dependent behaviour).
     pub docker_version: swarm_core::cli::DockerVersion,
+    /// The workload's operations, in completion order (empty without a workload).
+    pub history: Vec<crate::workload::HistoryEntry>,
 }
 
 impl RunReport {
@@ -354,7 +359,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
     }
     let mut convergence = None;
     if let (None, Some(plan)) = (&failure, &options.chaos) {
-        match run_chaos(&mut world, plan, &mut transcript) {
+        match run_chaos(&mut world, plan, options.workload.as_ref(), &mut transcript) {
             Ok(c) => convergence = Some(c),
             Err(f) => failure = Some(f),
         }
@@ -367,7 +372,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             failure = Some(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
         }
     }
+    let history = world.finish_workload().unwrap_or_default();
     RunReport {
+        history,
         seed,
         convergence,
         sometimes: world.sometimes.clone(),
@@ -494,8 +501,22 @@ fn curl(world: &mut World, target: &CurlTarget, invocation: &cli::Invocation) ->
 }
 
 /// Plays a chaos schedule, heals everything, and waits for every service to converge.
-fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Result<Duration, Failure> {
+fn run_chaos(
+    world: &mut World,
+    plan: &ChaosPlan,
+    workload: Option<&crate::workload::WorkloadPlan>,
+    transcript: &mut String,
+) -> Result<Duration, Failure> {
     let start = world.now;
+    if let Some(workload) = workload {
+        let _ = writeln!(
+            transcript,
+            "# workload: {} clients, {} operations planned, from {start} until the heal",
+            workload.clients,
+            workload.ops.len()
+        );
+        world.start_workload(workload);
+    }
     for (offset, fault) in &plan.faults {
         world.run_until((start + *offset).max(world.now));
         if let Some(v) = &world.violation {
@@ -504,6 +525,7 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
         let note = world.apply_fault(fault).unwrap_or_else(|e| format!("skipped: {e}"));
         let _ = writeln!(transcript, "# chaos at {}: {} — {note}", world.now, fault.describe());
     }
+    world.stop_workload();
     let _ = world.apply_fault(&Fault::Heal);
     for i in world.down_hosts() {
         let name = world.hosts[i].name.clone();

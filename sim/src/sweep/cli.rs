@@ -28,6 +28,10 @@ pub struct SweepArgs {
     /// then everything heals and the cluster must converge; failing seeds are shrunk.
     #[arg(long)]
     pub chaos: bool,
+    /// With --chaos: clients write and read while the faults fire (the scenario's `[workload]`
+    /// table, or 3 clients), and their history is checked after the heal.
+    #[arg(long, requires = "chaos")]
+    pub workload: bool,
     /// Run only the K-th of N disjoint slices: seed s belongs to shard (s mod N) + 1.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
@@ -93,6 +97,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         check_determinism: args.check_determinism,
         scenario_arg: args.file.display().to_string(),
         liveness_bound,
+        workload: args.workload,
     };
     quiet_panic_hook();
 
@@ -119,6 +124,9 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let mut mode = vec![];
     if args.chaos {
         mode.push("chaos".to_string());
+    }
+    if args.workload {
+        mode.push("workload".to_string());
     }
     if args.check_determinism {
         mode.push("each seed twice".to_string());

@@ -71,6 +71,9 @@ pub struct SeedRecord {
     pub scenario: String,
     #[serde(default)]
     pub chaos: bool,
+    /// With chaos: clients ran during the faults and their history was checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub workload: bool,
     /// A liveness bound given with `--liveness-bound` (chaos only; `None`: the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_bound_ms: Option<u64>,
@@ -91,7 +94,8 @@ impl SeedRecord {
                 ),
                 None => String::new(),
             };
-            format!("swarmsim sweep {} --seeds {}..{} --chaos{bound}", self.scenario, self.seed, self.seed)
+            let workload = if self.workload { " --workload" } else { "" };
+            format!("swarmsim sweep {} --seeds {}..{} --chaos{workload}{bound}", self.scenario, self.seed, self.seed)
         } else {
             format!("swarmsim run {} --seed {}", self.scenario, self.seed)
         }

@@ -138,6 +138,7 @@ impl World {
         if host_crash {
             h.runtime.containers.clear();
         }
+        self.clients_lose_node(i);
     }
 
     fn restart(&mut self, i: NodeIndex) {

@@ -12,6 +12,7 @@ mod clock;
 mod disk;
 mod faults;
 mod network;
+mod workload;
 
 pub use network::NetworkModel;
 
@@ -99,6 +100,14 @@ enum EventKind {
         life: u64,
         write: DiskWrite,
     },
+    /// A workload client issues its next operation.
+    ClientOp {
+        client: usize,
+    },
+    /// A workload client gives up waiting for this call's answer.
+    ClientTimeout {
+        req_id: u64,
+    },
 }
 
 struct Event {
@@ -167,6 +176,8 @@ pub struct World {
     ip_index: BTreeMap<Ipv4Addr, NodeIndex>,
     /// Hosts whose node runs a manager (up or not): the per-event checks look at these only.
     managers: BTreeSet<NodeIndex>,
+    /// The workload's clients, once started (`start_workload`).
+    clients: Option<workload::Clients>,
 }
 
 impl World {
@@ -227,6 +238,7 @@ impl World {
             timer_spins: TimerSpins::default(),
             sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
+            clients: None,
         }
     }
 
@@ -308,7 +320,9 @@ impl World {
                         format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
                     self.trace.record(&line);
                     sometimes::note_reply(&mut self.sometimes, &reply);
-                    self.replies.insert((node, req_id), reply);
+                    if !self.client_reply(req_id, &reply) {
+                        self.replies.insert((node, req_id), reply);
+                    }
                 }
             }
         }
@@ -428,7 +442,10 @@ impl World {
         let target = match &event.kind {
             EventKind::Deliver { to, .. } => Some(*to),
             EventKind::Timer { node } | EventKind::Container { node, .. } => Some(*node),
-            EventKind::DiskDone { .. } | EventKind::HealthProbe { .. } => None,
+            EventKind::DiskDone { .. }
+            | EventKind::HealthProbe { .. }
+            | EventKind::ClientOp { .. }
+            | EventKind::ClientTimeout { .. } => None,
         };
         if let Some(n) = target {
             let busy_until = self.hosts[n].disk.busy_until;
@@ -462,6 +479,8 @@ impl World {
                 }
             }
             EventKind::HealthProbe { node, name, generation } => self.run_probe(node, name, generation),
+            EventKind::ClientOp { client } => self.client_op(client),
+            EventKind::ClientTimeout { req_id } => self.client_timeout(req_id),
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
                     self.hosts[node].disk.state.apply(&write);
