@@ -10,6 +10,7 @@ pub mod checkers;
 pub mod conditions;
 pub mod conform;
 pub mod faults;
+pub mod history;
 pub mod record;
 pub mod runner;
 pub mod runtime;

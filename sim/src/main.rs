@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 pass, 1 an expectation failed, 2 bad input (scenario or usage),
 //! 3 a safety invariant broke (a bug found), 4 the simulator itself crashed (or, in a sweep,
-//! was not deterministic), 5 the cluster did not converge after the faults healed (liveness).
+//! was not deterministic), 5 the cluster did not converge after the faults healed (liveness),
+//! 6 the workload's history contradicts what the cluster kept (`--workload`).
 //! A sweep exits with its worst failure's code (see `sweep::record::OutcomeKind`).
 
 use clap::{Parser, Subcommand};

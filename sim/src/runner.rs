@@ -49,6 +49,10 @@ pub enum FailureKind {
     Invariant,
     /// After the last fault healed, the cluster did not converge within the bound (exit 5).
     Liveness,
+    /// The workload's history contradicts what the cluster kept: a lost or doubled write, a
+    /// failed write that took effect, calls on one object that are not linearizable, a read
+    /// that went back in time (exit 6).
+    History,
 }
 
 /// A generated fault schedule run after the scenario's own steps (swarm testing).
@@ -129,6 +133,7 @@ impl FailureKind {
             FailureKind::Expectation => 1,
             FailureKind::Invariant => 3,
             FailureKind::Liveness => 5,
+            FailureKind::History => 6,
         }
     }
 }
@@ -556,5 +561,44 @@ fn run_chaos(
     }
     let took = world.now.saturating_since(healed);
     let _ = writeln!(transcript, "# chaos: converged after {} ms", took.as_millis());
+    if workload.is_some() {
+        check_history(world, transcript)?;
+    }
     Ok(took)
+}
+
+/// The workload's history against the converged cluster (`crate::history`).
+fn check_history(world: &mut World, transcript: &mut String) -> Result<(), Failure> {
+    let history = world.finish_workload().unwrap_or_default();
+    let Some(store) = world.authoritative_store() else {
+        return Err(Failure {
+            kind: FailureKind::History,
+            message: "history: no manager to read the final state from".into(),
+        });
+    };
+    let end = crate::history::FinalState::of(store, world.now);
+    let count = |f: fn(&crate::workload::Outcome) -> bool| history.iter().filter(|e| f(&e.outcome)).count();
+    let (ok, unknown) = (count(|o| o.is_ok()), count(|o| o.is_unknown()));
+    let _ = writeln!(
+        transcript,
+        "# workload: {} calls: {ok} ok, {} failed, {unknown} unknown",
+        history.len(),
+        history.len() - ok - unknown
+    );
+    match crate::history::check(&history, &end) {
+        Ok(stats) => {
+            let unchecked = if stats.unchecked.is_empty() {
+                String::new()
+            } else {
+                format!("; unchecked: {}", stats.unchecked.join(", "))
+            };
+            let _ = writeln!(
+                transcript,
+                "# history: {} objects linearizable, no lost or doubled write{unchecked}",
+                stats.objects
+            );
+            Ok(())
+        }
+        Err(v) => Err(Failure { kind: FailureKind::History, message: v.report(&history) }),
+    }
 }

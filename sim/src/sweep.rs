@@ -127,6 +127,7 @@ pub fn outcome_kind(kind: &FailureKind) -> OutcomeKind {
         FailureKind::Expectation => OutcomeKind::Expectation,
         FailureKind::Invariant => OutcomeKind::Invariant,
         FailureKind::Liveness => OutcomeKind::Liveness,
+        FailureKind::History => OutcomeKind::History,
     }
 }
 
@@ -269,7 +270,12 @@ pub fn shrink_and_write(
     let kind = failing.record.kind.ok_or("only failing seeds are shrunk")?;
     let seed = failing.record.seed;
     let shrunk = shrink::shrink(plan, max_replays, |candidate| {
-        let options = RunOptions { seed: Some(seed), chaos: Some(candidate.clone()), ..Default::default() };
+        let options = RunOptions {
+            seed: Some(seed),
+            chaos: Some(candidate.clone()),
+            workload: failing.workload.clone(),
+            ..Default::default()
+        };
         fails_with(&guarded_run(scenario, &options)) == Some(kind)
     });
     let text =

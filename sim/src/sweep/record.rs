@@ -25,6 +25,9 @@ pub enum OutcomeKind {
     /// The simulator panicked (exit 4): it may have hidden a safety violation, so it ranks
     /// above liveness.
     Crash,
+    /// The workload's history contradicts the cluster's final state or is not linearizable: a
+    /// bug found in swarm-core (exit 6).
+    History,
     /// A safety invariant broke: a bug found in swarm-core (exit 3).
     Invariant,
 }
@@ -36,6 +39,7 @@ impl OutcomeKind {
             OutcomeKind::Invariant => 3,
             OutcomeKind::Crash | OutcomeKind::Nondeterminism => 4,
             OutcomeKind::Liveness => 5,
+            OutcomeKind::History => 6,
         }
     }
 
@@ -46,6 +50,7 @@ impl OutcomeKind {
             OutcomeKind::Nondeterminism => "nondeterminism",
             OutcomeKind::Crash => "crash",
             OutcomeKind::Invariant => "invariant",
+            OutcomeKind::History => "history",
         }
     }
 }
