@@ -35,6 +35,8 @@ pub struct SweepOptions {
     /// With chaos: clients write and read while the faults fire (the scenario's `[workload]`),
     /// and their history is checked after the heal.
     pub workload: bool,
+    /// A deliberate bug switched on in every node (needs the `planted-bugs` feature).
+    pub planted: Option<swarm_core::planted::PlantedBug>,
 }
 
 /// One seed's result, with the chaos plan and workload it ran (for shrinking).
@@ -43,6 +45,7 @@ pub struct SeedRun {
     pub record: SeedRecord,
     pub plan: Option<ChaosPlan>,
     pub workload: Option<WorkloadPlan>,
+    pub planted: Option<swarm_core::planted::PlantedBug>,
 }
 
 /// Runs one seed: the scenario, then its chaos plan if asked, catching a panic as a crash.
@@ -61,6 +64,7 @@ pub fn run_seed(scenario: &Scenario, facts: &ScenarioFacts, seed: u64, options: 
         keep_trace: options.check_determinism,
         chaos: plan.clone(),
         workload: workload.clone(),
+        planted: options.planted,
         ..Default::default()
     };
     let first = guarded_run(scenario, &run_options);
@@ -81,7 +85,7 @@ pub fn run_seed(scenario: &Scenario, facts: &ScenarioFacts, seed: u64, options: 
     record.chaos = options.chaos;
     record.workload = workload.is_some();
     record.liveness_bound_ms = options.liveness_bound.filter(|_| options.chaos).map(|d| d.as_millis() as u64);
-    SeedRun { record, plan, workload }
+    SeedRun { record, plan, workload, planted: options.planted }
 }
 
 fn record_of(report: &RunReport) -> SeedRecord {
@@ -274,6 +278,7 @@ pub fn shrink_and_write(
             seed: Some(seed),
             chaos: Some(candidate.clone()),
             workload: failing.workload.clone(),
+            planted: failing.planted,
             ..Default::default()
         };
         fails_with(&guarded_run(scenario, &options)) == Some(kind)
