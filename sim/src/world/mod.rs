@@ -108,6 +108,10 @@ enum EventKind {
     ClientTimeout {
         req_id: u64,
     },
+    /// A `LoseLeader` armed for the next client write found none: the leader crashes now.
+    LoseLeaderDue {
+        armed: u64,
+    },
 }
 
 struct Event {
@@ -445,7 +449,8 @@ impl World {
             EventKind::DiskDone { .. }
             | EventKind::HealthProbe { .. }
             | EventKind::ClientOp { .. }
-            | EventKind::ClientTimeout { .. } => None,
+            | EventKind::ClientTimeout { .. }
+            | EventKind::LoseLeaderDue { .. } => None,
         };
         if let Some(n) = target {
             let busy_until = self.hosts[n].disk.busy_until;
@@ -481,6 +486,7 @@ impl World {
             EventKind::HealthProbe { node, name, generation } => self.run_probe(node, name, generation),
             EventKind::ClientOp { client } => self.client_op(client),
             EventKind::ClientTimeout { req_id } => self.client_timeout(req_id),
+            EventKind::LoseLeaderDue { armed } => self.lose_leader_due(armed),
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
                     self.hosts[node].disk.state.apply(&write);

@@ -9,9 +9,15 @@ use std::collections::{BTreeMap, VecDeque};
 use swarm_core::control::Reply;
 use swarm_core::time::Instant;
 
+/// How long a `LoseLeader` fault waits for a client write before the leader crashes anyway.
+pub const LOSE_LEADER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The clients' state: what each has left to do, the calls in flight, the history so far.
 #[derive(Default)]
 pub struct Clients {
+    /// A `LoseLeader` waiting for the next client write (its number, for `LoseLeaderDue`).
+    lose_leader_armed: Option<u64>,
+    lose_leader_count: u64,
     /// False once stopped: no client starts another operation.
     issuing: bool,
     queues: Vec<VecDeque<PlannedOp>>,
@@ -44,7 +50,43 @@ impl World {
     pub fn stop_workload(&mut self) {
         if let Some(clients) = &mut self.clients {
             clients.issuing = false;
+            clients.lose_leader_armed = None;
         }
+    }
+
+    /// Whether clients are issuing operations now.
+    pub(super) fn workload_issuing(&self) -> bool {
+        self.clients.as_ref().is_some_and(|c| c.issuing)
+    }
+
+    /// The leader crashes at the next client write, or after `LOSE_LEADER_WAIT`.
+    pub(super) fn arm_lose_leader(&mut self) {
+        let clients = self.clients.as_mut().expect("a workload runs");
+        clients.lose_leader_count += 1;
+        let armed = clients.lose_leader_count;
+        clients.lose_leader_armed = Some(armed);
+        self.schedule(self.now + LOSE_LEADER_WAIT, EventKind::LoseLeaderDue { armed });
+    }
+
+    pub(super) fn lose_leader_due(&mut self, armed: u64) {
+        if self.clients.as_ref().is_some_and(|c| c.lose_leader_armed == Some(armed)) {
+            self.lose_armed_leader("no client write came");
+        }
+    }
+
+    fn lose_armed_leader(&mut self, why: &str) {
+        if let Some(clients) = &mut self.clients {
+            clients.lose_leader_armed = None;
+        }
+        let note = match self.leader_index() {
+            Some(i) => {
+                self.crash(i, true);
+                format!("the leader, {}, crashed ({why})", self.hosts[i].name)
+            }
+            None => format!("no leader to lose ({why})"),
+        };
+        let line = format!("{} fault lose the leader: {note}", self.now);
+        self.trace.record(&line);
     }
 
     /// The history so far, calls still in flight ended as unknown now (their effect may come).
@@ -96,7 +138,8 @@ impl World {
             Ok(invocation) => invocation.request,
             Err(e) => panic!("the workload's own command does not parse: {command}: {e}"),
         };
-        let leader_at_invoke = if op.op.is_write() { self.leader_and_term() } else { None };
+        let is_write = op.op.is_write();
+        let leader_at_invoke = if is_write { self.leader_and_term() } else { None };
         let req_id = self.next_req_id;
         let invoked = self.now;
         self.clients
@@ -106,6 +149,12 @@ impl World {
             .insert(req_id, InFlight { op, node, invoked, leader_at_invoke });
         let submitted = self.submit(node, request);
         debug_assert_eq!(submitted, req_id, "the request id was the next one");
+        // Only a write still in flight: one the daemon answered at once (a worker's refusal, a
+        // single manager's local commit) is over before any crash.
+        let in_flight = self.clients.as_ref().is_some_and(|c| c.in_flight.contains_key(&req_id));
+        if is_write && in_flight && self.clients.as_ref().is_some_and(|c| c.lose_leader_armed.is_some()) {
+            self.lose_armed_leader("a client write is in flight");
+        }
         if self.clients.as_ref().is_some_and(|c| c.in_flight.contains_key(&req_id)) {
             self.schedule(self.now + CLIENT_TIMEOUT, EventKind::ClientTimeout { req_id });
         }
