@@ -34,6 +34,12 @@ for f in scenarios/*.toml; do
   ./target/release/swarmsim sweep "$f" --seeds 1..1000 -j 2 --chaos --shrink-out target/shrunk | tail -n 4
 done
 
+echo "== clients during chaos: 20 seeds of every scenario with the workload and its history checker"
+# 50 seeds of all 18 scenarios take 78 s on one thread (RELIABILITY.md); 20 on -j 2 about 50 s.
+for f in scenarios/*.toml; do
+  ./target/release/swarmsim sweep "$f" --seeds 1..20 -j 2 --chaos --workload --shrink-out target/shrunk | tail -n 4
+done
+
 echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
 SWARM_BENCH_QUICK=1 cargo bench --locked -p swarm-core --bench scheduler -- --sample-count 1

@@ -22,10 +22,14 @@ pub enum PlantedBug {
     /// The updater counts failed tasks but never compares them with the failure ratio: a
     /// bad image is rolled out to every slot, never paused or rolled back.
     UpdaterIgnoresFailureRatio,
+    /// The leader answers `service create` as soon as it appended the entry, before a quorum
+    /// has it: a leader change before the entry commits drops a create the client was told
+    /// succeeded (a lost acknowledged write; only the workload's history checker sees it).
+    LeaderAcksCreateBeforeCommit,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 7] = [
+    pub const ALL: [PlantedBug; 8] = [
         PlantedBug::SchedulerPlacesOnDownNode,
         PlantedBug::LeaderCountsItselfAsQuorum,
         PlantedBug::DispatcherNeverExpiresSession,
@@ -33,6 +37,7 @@ impl PlantedBug {
         PlantedBug::OrchestratorForgetsSlotOnScaleDown,
         PlantedBug::SchedulerIgnoresMaxReplicas,
         PlantedBug::UpdaterIgnoresFailureRatio,
+        PlantedBug::LeaderAcksCreateBeforeCommit,
     ];
 
     /// The name used on the command line and in reports.
@@ -45,6 +50,7 @@ impl PlantedBug {
             PlantedBug::OrchestratorForgetsSlotOnScaleDown => "orchestrator-forgets-slot-on-scale-down",
             PlantedBug::SchedulerIgnoresMaxReplicas => "scheduler-ignores-max-replicas",
             PlantedBug::UpdaterIgnoresFailureRatio => "updater-ignores-failure-ratio",
+            PlantedBug::LeaderAcksCreateBeforeCommit => "leader-acks-create-before-commit",
         }
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 pass, 1 an expectation failed, 2 bad input (scenario or usage),
 //! 3 a safety invariant broke (a bug found), 4 the simulator itself crashed (or, in a sweep,
-//! was not deterministic), 5 the cluster did not converge after the faults healed (liveness).
+//! was not deterministic), 5 the cluster did not converge after the faults healed (liveness),
+//! 6 the workload's history contradicts what the cluster kept (`--workload`).
 //! A sweep exits with its worst failure's code (see `sweep::record::OutcomeKind`).
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,14 @@ enum Cmd {
         /// The docker imitated, 1.12 or 20.10 (default: the scenario's `docker_version`).
         #[arg(long, value_name = "VERSION", value_parser = parse_docker_version)]
         docker_version: Option<DockerVersion>,
+        /// After the steps, the seed's chaos schedule (as `sweep --chaos` draws it), then heal
+        /// and check convergence.
+        #[arg(long)]
+        chaos: bool,
+        /// With --chaos: clients write and read while the faults fire (the scenario's
+        /// `[workload]`), and their history is checked after the heal.
+        #[arg(long, requires = "chaos")]
+        workload: bool,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -150,9 +159,18 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Cmd::Run { file, backend: Backend::Sim, seed, trace, snapshots, record, docker_version, keep_going } => {
-            run(file, seed, trace, snapshots, record, docker_version, keep_going)
-        }
+        Cmd::Run {
+            file,
+            backend: Backend::Sim,
+            seed,
+            trace,
+            snapshots,
+            record,
+            docker_version,
+            keep_going,
+            chaos,
+            workload,
+        } => run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload)),
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
@@ -321,6 +339,7 @@ fn live_binary() -> Result<PathBuf, String> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
     seed: Option<u64>,
@@ -329,6 +348,7 @@ fn run(
     record: Option<PathBuf>,
     docker_version: Option<DockerVersion>,
     keep_going: bool,
+    (chaos, workload): (bool, bool),
 ) -> ExitCode {
     let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
@@ -343,11 +363,22 @@ fn run(
         scenario.docker_version = version;
         replay.push_str(&format!(" --docker-version {version}"));
     }
+    let facts = swarmsim::chaos::facts::ScenarioFacts::of(&scenario);
+    let chaos_plan = chaos.then(|| swarmsim::chaos::plan_for_seed(seed_used, &facts).1);
+    let workload_plan = workload.then(|| swarmsim::workload::plan_for_seed(seed_used, &facts, &scenario.workload));
+    if chaos {
+        replay.push_str(" --chaos");
+    }
+    if workload {
+        replay.push_str(" --workload");
+    }
     let options = RunOptions {
         seed,
         keep_trace: trace.is_some(),
         snapshot_dir: Some(snapshots),
         keep_going,
+        chaos: chaos_plan,
+        workload: workload_plan,
         ..Default::default()
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));

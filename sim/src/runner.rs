@@ -36,6 +36,9 @@ pub struct RunOptions {
     /// After a failed check or expectation, go on with the next step (the run still fails, with
     /// its first failure): `conform` records everything a user would see.
     pub keep_going: bool,
+    /// Clients that talk to the cluster while the chaos schedule runs (from its start until the
+    /// final heal); their history is checked once the cluster converged.
+    pub workload: Option<crate::workload::WorkloadPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +49,10 @@ pub enum FailureKind {
     Invariant,
     /// After the last fault healed, the cluster did not converge within the bound (exit 5).
     Liveness,
+    /// The workload's history contradicts what the cluster kept: a lost or doubled write, a
+    /// failed write that took effect, calls on one object that are not linearizable, a read
+    /// that went back in time (exit 6).
+    History,
 }
 
 /// A generated fault schedule run after the scenario's own steps (swarm testing).
@@ -90,6 +97,8 @@ pub struct RunReport {
     pub steps: Vec<StepRecord>,
     /// The docker the run imitated (tables, texts, version-dependent behaviour).
     pub docker_version: swarm_core::cli::DockerVersion,
+    /// The workload's operations, in completion order (empty without a workload).
+    pub history: Vec<crate::workload::HistoryEntry>,
 }
 
 impl RunReport {
@@ -124,6 +133,7 @@ impl FailureKind {
             FailureKind::Expectation => 1,
             FailureKind::Invariant => 3,
             FailureKind::Liveness => 5,
+            FailureKind::History => 6,
         }
     }
 }
@@ -354,7 +364,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
     }
     let mut convergence = None;
     if let (None, Some(plan)) = (&failure, &options.chaos) {
-        match run_chaos(&mut world, plan, &mut transcript) {
+        match run_chaos(&mut world, plan, options.workload.as_ref(), &mut transcript) {
             Ok(c) => convergence = Some(c),
             Err(f) => failure = Some(f),
         }
@@ -367,7 +377,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
             failure = Some(Failure { kind: FailureKind::Invariant, message: format!("{v} (at {})", world.now) });
         }
     }
+    let history = world.finish_workload().unwrap_or_default();
     RunReport {
+        history,
         seed,
         convergence,
         sometimes: world.sometimes.clone(),
@@ -507,8 +519,22 @@ pub fn lost_data_roots(plan: &ChaosPlan) -> Vec<String> {
 }
 
 /// Plays a chaos schedule, heals everything, and waits for every service to converge.
-fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Result<Duration, Failure> {
+fn run_chaos(
+    world: &mut World,
+    plan: &ChaosPlan,
+    workload: Option<&crate::workload::WorkloadPlan>,
+    transcript: &mut String,
+) -> Result<Duration, Failure> {
     let start = world.now;
+    if let Some(workload) = workload {
+        let _ = writeln!(
+            transcript,
+            "# workload: {} clients, {} operations planned, from {start} until the heal",
+            workload.clients,
+            workload.ops.len()
+        );
+        world.start_workload(workload);
+    }
     for (offset, fault) in &plan.faults {
         world.run_until((start + *offset).max(world.now));
         if let Some(v) = &world.violation {
@@ -517,6 +543,7 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
         let note = world.apply_fault(fault).unwrap_or_else(|e| format!("skipped: {e}"));
         let _ = writeln!(transcript, "# chaos at {}: {} — {note}", world.now, fault.describe());
     }
+    world.stop_workload();
     // Heal, give every disk its health back (a slow disk, a failure still pending: one armed
     // now would stop a daemon after the restarts below, and nothing would start it again),
     // then start every host that is down.
@@ -564,5 +591,44 @@ fn run_chaos(world: &mut World, plan: &ChaosPlan, transcript: &mut String) -> Re
     }
     let took = world.now.saturating_since(healed);
     let _ = writeln!(transcript, "# chaos: converged after {} ms", took.as_millis());
+    if workload.is_some() {
+        check_history(world, transcript)?;
+    }
     Ok(took)
+}
+
+/// The workload's history against the converged cluster (`crate::history`).
+fn check_history(world: &mut World, transcript: &mut String) -> Result<(), Failure> {
+    let history = world.finish_workload().unwrap_or_default();
+    let Some(store) = world.authoritative_store() else {
+        return Err(Failure {
+            kind: FailureKind::History,
+            message: "history: no manager to read the final state from".into(),
+        });
+    };
+    let end = crate::history::FinalState::of(store, world.now);
+    let count = |f: fn(&crate::workload::Outcome) -> bool| history.iter().filter(|e| f(&e.outcome)).count();
+    let (ok, unknown) = (count(|o| o.is_ok()), count(|o| o.is_unknown()));
+    let _ = writeln!(
+        transcript,
+        "# workload: {} calls: {ok} ok, {} failed, {unknown} unknown",
+        history.len(),
+        history.len() - ok - unknown
+    );
+    match crate::history::check(&history, &end) {
+        Ok(stats) => {
+            let unchecked = if stats.unchecked.is_empty() {
+                String::new()
+            } else {
+                format!("; unchecked: {}", stats.unchecked.join(", "))
+            };
+            let _ = writeln!(
+                transcript,
+                "# history: {} objects linearizable, no lost or doubled write{unchecked}",
+                stats.objects
+            );
+            Ok(())
+        }
+        Err(v) => Err(Failure { kind: FailureKind::History, message: v.report(&history) }),
+    }
 }

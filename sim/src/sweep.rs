@@ -14,6 +14,7 @@ use crate::chaos::{self, facts::ScenarioFacts};
 use crate::runner::{self, ChaosPlan, FailureKind, RunOptions, RunReport};
 use crate::scenario::Scenario;
 use crate::shrink::{self, render};
+use crate::workload::{self, WorkloadPlan};
 use record::{OutcomeKind, SeedRecord, Verdict};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -31,13 +32,20 @@ pub struct SweepOptions {
     pub scenario_arg: String,
     /// Overrides the chaos plans' liveness bound (`DEFAULT_LIVENESS_BOUND`).
     pub liveness_bound: Option<std::time::Duration>,
+    /// With chaos: clients write and read while the faults fire (the scenario's `[workload]`),
+    /// and their history is checked after the heal.
+    pub workload: bool,
+    /// A deliberate bug switched on in every node (needs the `planted-bugs` feature).
+    pub planted: Option<swarm_core::planted::PlantedBug>,
 }
 
-/// One seed's result, with the chaos plan it ran (for shrinking).
+/// One seed's result, with the chaos plan and workload it ran (for shrinking).
 #[derive(Clone, Debug)]
 pub struct SeedRun {
     pub record: SeedRecord,
     pub plan: Option<ChaosPlan>,
+    pub workload: Option<WorkloadPlan>,
+    pub planted: Option<swarm_core::planted::PlantedBug>,
 }
 
 /// Runs one seed: the scenario, then its chaos plan if asked, catching a panic as a crash.
@@ -49,10 +57,14 @@ pub fn run_seed(scenario: &Scenario, facts: &ScenarioFacts, seed: u64, options: 
     } else {
         (BTreeSet::new(), None)
     };
+    let workload =
+        (options.chaos && options.workload).then(|| workload::plan_for_seed(seed, facts, &scenario.workload));
     let run_options = RunOptions {
         seed: Some(seed),
         keep_trace: options.check_determinism,
         chaos: plan.clone(),
+        workload: workload.clone(),
+        planted: options.planted,
         ..Default::default()
     };
     let first = guarded_run(scenario, &run_options);
@@ -71,8 +83,9 @@ pub fn run_seed(scenario: &Scenario, facts: &ScenarioFacts, seed: u64, options: 
     record.expects = expects;
     record.scenario = options.scenario_arg.clone();
     record.chaos = options.chaos;
+    record.workload = workload.is_some();
     record.liveness_bound_ms = options.liveness_bound.filter(|_| options.chaos).map(|d| d.as_millis() as u64);
-    SeedRun { record, plan }
+    SeedRun { record, plan, workload, planted: options.planted }
 }
 
 fn record_of(report: &RunReport) -> SeedRecord {
@@ -91,6 +104,7 @@ fn record_of(report: &RunReport) -> SeedRecord {
         expects: BTreeSet::new(),
         scenario: String::new(),
         chaos: false,
+        workload: false,
         liveness_bound_ms: None,
     }
 }
@@ -107,6 +121,7 @@ fn failed_record(seed: u64, kind: OutcomeKind, message: &str) -> SeedRecord {
         expects: BTreeSet::new(),
         scenario: String::new(),
         chaos: false,
+        workload: false,
         liveness_bound_ms: None,
     }
 }
@@ -116,6 +131,7 @@ pub fn outcome_kind(kind: &FailureKind) -> OutcomeKind {
         FailureKind::Expectation => OutcomeKind::Expectation,
         FailureKind::Invariant => OutcomeKind::Invariant,
         FailureKind::Liveness => OutcomeKind::Liveness,
+        FailureKind::History => OutcomeKind::History,
     }
 }
 
@@ -258,7 +274,13 @@ pub fn shrink_and_write(
     let kind = failing.record.kind.ok_or("only failing seeds are shrunk")?;
     let seed = failing.record.seed;
     let shrunk = shrink::shrink(plan, max_replays, |candidate| {
-        let options = RunOptions { seed: Some(seed), chaos: Some(candidate.clone()), ..Default::default() };
+        let options = RunOptions {
+            seed: Some(seed),
+            chaos: Some(candidate.clone()),
+            workload: failing.workload.clone(),
+            planted: failing.planted,
+            ..Default::default()
+        };
         fails_with(&guarded_run(scenario, &options)) == Some(kind)
     });
     let text =

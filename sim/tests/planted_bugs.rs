@@ -74,3 +74,34 @@ fn updater_ignoring_the_failure_ratio_rolls_a_bad_image_out_instead_of_back() {
     caught(PlantedBug::UpdaterIgnoresFailureRatio, "update-rollback.toml", FailureKind::Expectation);
     caught(PlantedBug::UpdaterIgnoresFailureRatio, "update-pause.toml", FailureKind::Expectation);
 }
+
+/// The history checker's planted bug: a create acknowledged before it commits is lost when the
+/// leader changes first. Only a client that was told "ok" can tell, so this needs the workload
+/// during chaos. The seeds of a small chaos sweep are tried in order until one catches it (the
+/// whole 200-seed sweep's score is in RELIABILITY.md); the catching seed passes without the bug.
+#[test]
+fn acknowledged_create_lost_by_a_leader_change_is_caught() {
+    use swarmsim::chaos::{self, facts::ScenarioFacts};
+    use swarmsim::workload;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/leader-loss.toml");
+    let scenario = scenario::load(&path).expect("scenario parses");
+    let facts = ScenarioFacts::of(&scenario);
+    let options = |seed: u64, planted: Option<PlantedBug>| RunOptions {
+        seed: Some(seed),
+        chaos: Some(chaos::plan_for_seed(seed, &facts).1),
+        workload: Some(workload::plan_for_seed(seed, &facts, &scenario.workload)),
+        planted,
+        ..Default::default()
+    };
+    let bug = PlantedBug::LeaderAcksCreateBeforeCommit;
+    let caught = (1..=200u64).find_map(|seed| {
+        let report = runner::run(&scenario, &options(seed, Some(bug)));
+        report.failure.map(|f| (seed, f))
+    });
+    let (seed, failure) = caught.expect("a 200-seed chaos sweep with the workload catches the lost create");
+    assert_eq!(failure.kind, FailureKind::History, "seed {seed}: {}", failure.message);
+    assert!(failure.message.contains("calls involved"), "the report shows the history: {}", failure.message);
+    let clean = runner::run(&scenario, &options(seed, None));
+    assert!(clean.passed(), "seed {seed} passes without the bug: {:?}", clean.failure);
+    println!("{} caught by leader-loss.toml seed {seed}: {}", bug.name(), failure.message.lines().next().unwrap_or(""));
+}

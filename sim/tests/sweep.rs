@@ -190,11 +190,18 @@ fn shrinking_reduces_a_planted_failure_to_the_fault_that_causes_it_and_writes_a_
         expects: Default::default(),
         scenario: path.display().to_string(),
         chaos: true,
+        workload: false,
         liveness_bound_ms: None,
     };
     record.failure = Some(failure.message.lines().next().unwrap().to_string());
     let dir = tempdir("shrink");
-    let case = sweep::shrink_and_write(&scenario, &SeedRun { record, plan: Some(plan) }, &dir, 200).unwrap();
+    let case = sweep::shrink_and_write(
+        &scenario,
+        &SeedRun { record, plan: Some(plan), workload: None, planted: None },
+        &dir,
+        200,
+    )
+    .unwrap();
     let faults: Vec<&Fault> = case.shrunk.plan.faults.iter().map(|(_, f)| f).collect();
     // The crash, and possibly a `heal` that only keeps bd1 down long enough to be noticed.
     assert_eq!(faults[0], &Fault::Crash { node: "bd1".into() }, "after {} replays: {faults:?}", case.shrunk.replays);

@@ -350,6 +350,13 @@ impl Manager {
                         // The planted bug: acknowledged on append, as if this leader were a quorum.
                         self.reply(origin, Ok(response), out);
                     }
+                    Ok(_)
+                        if self.planted.is(crate::planted::PlantedBug::LeaderAcksCreateBeforeCommit)
+                            && matches!(request, Request::CreateService(_)) =>
+                    {
+                        // The planted bug: a create acknowledged on append, before it commits.
+                        self.reply(origin, Ok(response), out);
+                    }
                     Ok(seq) => {
                         self.waiting.insert(seq, Waiter::Client { origin, response });
                     }

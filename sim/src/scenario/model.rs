@@ -33,6 +33,8 @@ pub struct Scenario {
     pub images: Vec<ImageDef>,
     pub nodes: Vec<NodeDef>,
     pub steps: Vec<Step>,
+    /// The clients `--workload` runs during chaos (`[workload]`, or the defaults).
+    pub workload: crate::workload::WorkloadConfig,
 }
 
 impl Scenario {

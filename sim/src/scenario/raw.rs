@@ -27,6 +27,17 @@ pub struct RawScenario {
     pub nodes: Vec<Spanned<RawNode>>,
     #[serde(default, rename = "step")]
     pub steps: Vec<Spanned<RawStep>>,
+    /// Clients during chaos (`--workload`): how many, how often, which operations.
+    pub workload: Option<Spanned<RawWorkload>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub clients: Option<Spanned<i64>>,
+    pub think: Option<Spanned<DurationValue>>,
+    pub ops_per_client: Option<Spanned<i64>>,
+    pub mix: Option<Spanned<BTreeMap<String, Spanned<i64>>>>,
 }
 
 #[derive(Debug, Deserialize)]

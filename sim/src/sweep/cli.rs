@@ -28,6 +28,14 @@ pub struct SweepArgs {
     /// then everything heals and the cluster must converge; failing seeds are shrunk.
     #[arg(long)]
     pub chaos: bool,
+    /// With --chaos: clients write and read while the faults fire (the scenario's `[workload]`
+    /// table, or 3 clients), and their history is checked after the heal.
+    #[arg(long, requires = "chaos")]
+    pub workload: bool,
+    /// Switch a planted bug on in every node (a swarmsim built with `--features planted-bugs`),
+    /// to measure how a sweep catches it.
+    #[arg(long, value_name = "BUG", value_parser = parse_planted)]
+    pub planted: Option<swarm_core::planted::PlantedBug>,
     /// Run only the K-th of N disjoint slices: seed s belongs to shard (s mod N) + 1.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
@@ -43,6 +51,13 @@ pub struct SweepArgs {
     /// Where shrunk failing chaos cases are written as scenario files.
     #[arg(long, value_name = "DIR", default_value = "target/shrunk")]
     pub shrink_out: PathBuf,
+}
+
+fn parse_planted(name: &str) -> Result<swarm_core::planted::PlantedBug, String> {
+    swarm_core::planted::PlantedBug::parse(name).ok_or_else(|| {
+        let known: Vec<&str> = swarm_core::planted::PlantedBug::ALL.iter().map(|b| b.name()).collect();
+        format!("expected one of {}", known.join(", "))
+    })
 }
 
 /// Whether the command line is a `sweep` or `merge` (their usage errors are one line).
@@ -93,6 +108,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         check_determinism: args.check_determinism,
         scenario_arg: args.file.display().to_string(),
         liveness_bound,
+        workload: args.workload,
+        planted: args.planted,
     };
     quiet_panic_hook();
 
@@ -119,6 +136,12 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let mut mode = vec![];
     if args.chaos {
         mode.push("chaos".to_string());
+    }
+    if args.workload {
+        mode.push("workload".to_string());
+    }
+    if let Some(bug) = args.planted {
+        mode.push(format!("planted {}", bug.name()));
     }
     if args.check_determinism {
         mode.push("each seed twice".to_string());
@@ -177,11 +200,9 @@ fn print_shrunk_cases(scenario: &scenario::Scenario, runs: &[SeedRun], dir: &Pat
                         println!("    replay: swarmsim run {}   (fails: {})", case.file.display(), kind.name())
                     }
                     None => println!(
-                        "    wrote {}, but it passes on its own; replay: swarmsim sweep {} --seeds {}..{} --chaos",
+                        "    wrote {}, but it passes on its own; replay: {}",
                         case.file.display(),
-                        run.record.scenario,
-                        case.seed,
-                        case.seed
+                        run.record.replay_command()
                     ),
                 }
             }

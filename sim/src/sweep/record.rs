@@ -25,6 +25,9 @@ pub enum OutcomeKind {
     /// The simulator panicked (exit 4): it may have hidden a safety violation, so it ranks
     /// above liveness.
     Crash,
+    /// The workload's history contradicts the cluster's final state or is not linearizable: a
+    /// bug found in swarm-core (exit 6).
+    History,
     /// A safety invariant broke: a bug found in swarm-core (exit 3).
     Invariant,
 }
@@ -36,6 +39,7 @@ impl OutcomeKind {
             OutcomeKind::Invariant => 3,
             OutcomeKind::Crash | OutcomeKind::Nondeterminism => 4,
             OutcomeKind::Liveness => 5,
+            OutcomeKind::History => 6,
         }
     }
 
@@ -46,6 +50,7 @@ impl OutcomeKind {
             OutcomeKind::Nondeterminism => "nondeterminism",
             OutcomeKind::Crash => "crash",
             OutcomeKind::Invariant => "invariant",
+            OutcomeKind::History => "history",
         }
     }
 }
@@ -71,6 +76,9 @@ pub struct SeedRecord {
     pub scenario: String,
     #[serde(default)]
     pub chaos: bool,
+    /// With chaos: clients ran during the faults and their history was checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub workload: bool,
     /// A liveness bound given with `--liveness-bound` (chaos only; `None`: the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_bound_ms: Option<u64>,
@@ -91,7 +99,8 @@ impl SeedRecord {
                 ),
                 None => String::new(),
             };
-            format!("swarmsim sweep {} --seeds {}..{} --chaos{bound}", self.scenario, self.seed, self.seed)
+            let workload = if self.workload { " --workload" } else { "" };
+            format!("swarmsim sweep {} --seeds {}..{} --chaos{workload}{bound}", self.scenario, self.seed, self.seed)
         } else {
             format!("swarmsim run {} --seed {}", self.scenario, self.seed)
         }

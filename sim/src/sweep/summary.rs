@@ -142,6 +142,7 @@ mod tests {
             expects: BTreeSet::new(),
             scenario: "s.toml".into(),
             chaos: false,
+            workload: false,
             liveness_bound_ms: None,
         }
     }

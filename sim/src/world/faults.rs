@@ -38,6 +38,15 @@ impl World {
                 self.restart(i);
                 Ok(format!("{node} restarted from its disk"))
             }
+            Fault::LoseLeader if self.workload_issuing() => {
+                // With clients writing, the leader is lost while a write is in flight: at the
+                // next client write (a crash at a random instant almost never meets one).
+                self.arm_lose_leader();
+                Ok(format!(
+                    "the leader will crash at the next client write (within {}s)",
+                    super::workload::LOSE_LEADER_WAIT.as_secs()
+                ))
+            }
             Fault::LoseLeader => match self.leader_index() {
                 Some(i) => {
                     self.crash(i, true);
@@ -237,6 +246,7 @@ impl World {
         if host_crash {
             h.runtime.containers.clear();
         }
+        self.clients_lose_node(i);
     }
 
     fn restart(&mut self, i: NodeIndex) {

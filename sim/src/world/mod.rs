@@ -12,6 +12,7 @@ mod clock;
 mod disk;
 mod faults;
 mod network;
+mod workload;
 
 pub use network::NetworkModel;
 
@@ -109,6 +110,18 @@ enum EventKind {
         life: u64,
         write: DiskWrite,
     },
+    /// A workload client issues its next operation.
+    ClientOp {
+        client: usize,
+    },
+    /// A workload client gives up waiting for this call's answer.
+    ClientTimeout {
+        req_id: u64,
+    },
+    /// A `LoseLeader` armed for the next client write found none: the leader crashes now.
+    LoseLeaderDue {
+        armed: u64,
+    },
 }
 
 struct Event {
@@ -182,6 +195,8 @@ pub struct World {
     /// Node IDs whose host lost its data root (`LoseDataRoot`): those nodes never come back,
     /// so convergence does not wait for them to be ready.
     pub forgotten_nodes: BTreeSet<String>,
+    /// The workload's clients, once started (`start_workload`).
+    clients: Option<workload::Clients>,
 }
 
 impl World {
@@ -245,6 +260,7 @@ impl World {
             sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
             forgotten_nodes: BTreeSet::new(),
+            clients: None,
         }
     }
 
@@ -331,7 +347,9 @@ impl World {
                         format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
                     self.trace.record(&line);
                     sometimes::note_reply(&mut self.sometimes, &reply);
-                    self.replies.insert((node, req_id), reply);
+                    if !self.client_reply(req_id, &reply) {
+                        self.replies.insert((node, req_id), reply);
+                    }
                 }
             }
         }
@@ -453,7 +471,11 @@ impl World {
             EventKind::Timer { node } | EventKind::Container { node, .. } | EventKind::Client { node, .. } => {
                 Some(*node)
             }
-            EventKind::DiskDone { .. } | EventKind::HealthProbe { .. } => None,
+            EventKind::DiskDone { .. }
+            | EventKind::HealthProbe { .. }
+            | EventKind::ClientOp { .. }
+            | EventKind::ClientTimeout { .. }
+            | EventKind::LoseLeaderDue { .. } => None,
         };
         if let Some(n) = target {
             // A paused daemon handles nothing: its inputs wait, in order, until it resumes.
@@ -500,6 +522,9 @@ impl World {
             }
             EventKind::HealthProbe { node, name, generation } => self.run_probe(node, name, generation),
             EventKind::Client { node, req_id, request } => self.feed(node, Input::Client { req_id, request }),
+            EventKind::ClientOp { client } => self.client_op(client),
+            EventKind::ClientTimeout { req_id } => self.client_timeout(req_id),
+            EventKind::LoseLeaderDue { armed } => self.lose_leader_due(armed),
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
                     self.hosts[node].disk.state.apply(&write);

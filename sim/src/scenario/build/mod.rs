@@ -8,6 +8,7 @@ mod images;
 mod nodes;
 mod regexes;
 mod steps;
+mod workload;
 
 use super::error::{ScenarioError, SourceFile};
 use super::model::{NetworkDef, Scenario};
@@ -52,7 +53,12 @@ pub(crate) fn build(file: SourceFile<'_>, raw: RawScenario) -> Result<Scenario, 
     }
     let nodes = nodes::build_nodes(file, raw.nodes, &images)?;
     let steps = steps::build_steps(file, raw.steps, &nodes, max_duration)?;
+    let workload = match raw.workload {
+        None => crate::workload::WorkloadConfig::default(),
+        Some(w) => workload::build_workload(file, w)?,
+    };
     Ok(Scenario {
+        workload,
         path: file.path.to_path_buf(),
         source: file.text.to_string(),
         name,
