@@ -122,8 +122,11 @@ impl Request {
     pub fn summary(&self) -> String {
         let list = |items: &[String]| items.join(" ");
         match self {
-            Request::InitSwarm { advertise_addr, default_addr_pool, .. } => {
+            Request::InitSwarm { advertise_addr, default_addr_pool, force_new_cluster, .. } => {
                 let mut s = "swarm init".to_string();
+                if *force_new_cluster {
+                    s.push_str(" force-new-cluster");
+                }
                 if let Some(a) = advertise_addr {
                     s.push_str(&format!(" advertise={a}"));
                 }

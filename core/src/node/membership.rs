@@ -2,7 +2,7 @@
 
 use super::{Member, Membership, Node, Node_, Pending, JOIN_TIMEOUT};
 use crate::api::*;
-use crate::control::errors::{ALREADY_IN_SWARM, NO_LEADER_ERROR};
+use crate::control::errors::{ALREADY_IN_SWARM, NOT_A_MANAGER_WORKER, NO_LEADER_ERROR};
 use crate::control::Response;
 use crate::docker_version::DockerVersion;
 use crate::ids::{NetworkId, NodeId};
@@ -142,6 +142,65 @@ impl Node {
         if let Membership::Member(Member { manager: Some(mgr), .. }) = &mut self.membership {
             mgr.on_timer(now, &mut self.rng, &mut self.outputs);
         }
+    }
+
+    /// `swarm init --force-new-cluster`. Outside a swarm it is a plain `swarm init` (moby's
+    /// `Cluster.Init` starts a new node either way); on a worker, or a node still joining, it
+    /// is refused with moby's `errSwarmNotManager`; on a manager (typically one that lost its
+    /// quorum) Raft restarts from this node's own log and snapshot with this node the only
+    /// voter: the store, so every service, network and node, is kept, the tasks on live
+    /// workers keep running and the workers find the new leader among the managers they know.
+    /// The node keeps its ID; the reply is `swarm init`'s.
+    pub(super) fn swarm_force_new_cluster(
+        &mut self,
+        now: Instant,
+        req_id: u64,
+        advertise: Option<String>,
+        pool: Option<AddrPool>,
+    ) {
+        let member = match &mut self.membership {
+            Membership::Outside => return self.swarm_init(now, req_id, advertise, pool),
+            Membership::Joining { .. } | Membership::Member(Member { manager: None, .. }) => {
+                return self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into()))
+            }
+            Membership::Member(m) => m,
+        };
+        let old = member.manager.take().expect("matched a manager above");
+        let manager = old.force_new_cluster(now, &mut self.rng, &mut self.outputs);
+        let raft_id = manager.raft.id();
+        let addr = member.advertise_addr;
+        let worker_token = manager.store.cluster.as_ref().map(|c| c.worker_token.clone()).unwrap_or_default();
+        member.manager = Some(Box::new(manager));
+        // Who the node is stays; the managers it knows are now itself alone, so a restart
+        // does not look for the others.
+        self.outputs.push(Output::SaveIdentity(Some(Identity {
+            node_id: member.node_id.clone(),
+            role: NodeRole::Manager,
+            advertise_addr: addr,
+            raft_id: Some(raft_id),
+            managers: vec![(raft_id, addr)],
+        })));
+        let node_id = member.node_id.clone();
+        self.reply(req_id, Ok(Response::SwarmInitialized { node_id, worker_token, advertise_addr: addr }));
+    }
+
+    /// A manager this node's Raft messages reached says this node was removed from Raft (the
+    /// others were left out by `--force-new-cluster`): as swarmkit's node on
+    /// `ErrMemberRemoved`, the manager stops and the node goes on as a worker.
+    pub(super) fn on_removed_from_raft(&mut self, raft_id: u64) {
+        let Membership::Member(member) = &mut self.membership else { return };
+        let Some(manager) = member.manager.take_if(|m| m.raft.id() == raft_id) else { return };
+        // The managers it knew are where its agent, and the agent after a restart, looks for
+        // the leader (the one that refused it among them).
+        let managers: Vec<(u64, Addr)> =
+            manager.peers.iter().filter(|(id, _)| **id != raft_id).map(|(id, a)| (*id, *a)).collect();
+        self.outputs.push(Output::SaveIdentity(Some(Identity {
+            node_id: member.node_id.clone(),
+            role: NodeRole::Worker,
+            advertise_addr: member.advertise_addr,
+            raft_id: None,
+            managers,
+        })));
     }
 
     pub(super) fn swarm_join(

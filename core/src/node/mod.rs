@@ -399,6 +399,10 @@ impl Node {
         let rng = &mut self.rng;
         match msg {
             Message::Raft(raft_msg) => match &mut self.membership {
+                Membership::Member(Member { manager: Some(mgr), .. }) if mgr.is_removed_member(raft_msg.from) => {
+                    let msg = Message::RaftMemberRemoved { raft_id: raft_msg.from };
+                    self.outputs.push(Output::Send { to: from, msg });
+                }
                 Membership::Member(Member { manager: Some(mgr), .. }) => {
                     mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs)
                 }
@@ -467,6 +471,7 @@ impl Node {
                     msg: Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None }),
                 }),
             },
+            Message::RaftMemberRemoved { raft_id } => self.on_removed_from_raft(raft_id),
             Message::Dispatch(dispatch) => {
                 let Membership::Member(m) = &mut self.membership else {
                     self.stats.messages_dropped += 1;
@@ -501,6 +506,9 @@ impl Node {
 
     fn on_request(&mut self, now: Instant, req_id: u64, request: Request) {
         match &request {
+            Request::InitSwarm { advertise_addr, default_addr_pool, force_new_cluster: true, .. } => {
+                self.swarm_force_new_cluster(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
+            }
             Request::InitSwarm { advertise_addr, default_addr_pool, .. } => {
                 self.swarm_init(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
             }
