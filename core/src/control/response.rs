@@ -30,8 +30,12 @@ pub enum Response {
         /// The answering manager's address, where a new node joins.
         manager_addr: Addr,
     },
+    /// The rotated role's new token, and where to join: the docker CLI prints the join
+    /// command after the rotation, with the address of the node it asked.
     JoinTokenRotated {
         role: NodeRole,
+        token: String,
+        manager_addr: Addr,
     },
     Nodes(Vec<NodeView>),
     /// Promotions and demotions, in the order asked.
@@ -217,7 +221,7 @@ impl Response {
             Response::SwarmJoined { role } => format!("swarm joined as {}", role.as_str()),
             Response::SwarmLeft => "swarm left".into(),
             Response::JoinToken { role, .. } => format!("join token {}", role.as_str()),
-            Response::JoinTokenRotated { role } => format!("join token rotated {}", role.as_str()),
+            Response::JoinTokenRotated { role, .. } => format!("join token rotated {}", role.as_str()),
             Response::Nodes(nodes) => format!("nodes {}", nodes.len()),
             Response::RolesChanged(changes) => {
                 let parts: Vec<String> = changes

@@ -5,6 +5,7 @@ use crate::api::*;
 use crate::control::{NodeUpdateArgs, Request, Response, RoleChange, ServiceCreateArgs, ServiceUpdateArgs};
 use crate::ids::{NetworkId, ServiceId};
 use crate::manager::allocator::Allocator;
+use crate::message::Addr;
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
@@ -407,10 +408,13 @@ fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<W
     let mut cluster = store.cluster.clone().ok_or("This node is not a swarm manager.")?;
     let token = crate::tokens::new_join_token(&cluster.ca_digest, rng);
     match role {
-        NodeRole::Worker => cluster.worker_token = token,
-        NodeRole::Manager => cluster.manager_token = token,
+        NodeRole::Worker => cluster.worker_token = token.clone(),
+        NodeRole::Manager => cluster.manager_token = token.clone(),
     }
-    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], Response::JoinTokenRotated { role }))
+    // The address is the leader's own; the node the client asked puts its own in
+    // (`Node::on_message`, a forwarded reply).
+    let manager_addr = Addr::on_cluster_port(core::net::Ipv4Addr::UNSPECIFIED);
+    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], Response::JoinTokenRotated { role, token, manager_addr }))
 }
 
 #[cfg(test)]

@@ -203,7 +203,9 @@ fn join_token_rotate_changes_only_that_role_token() {
         assert_ne!(rotated.0, rotated.1, "{line}");
         assert!(rotated.1.starts_with(&format!("SWMTKN-1-{}-", before.ca_digest)), "{line}: {}", rotated.1);
         assert_eq!(kept.0, kept.1, "{line}");
-        assert_eq!(printed(line, &write), format!("Successfully rotated {} join token.\n", role.as_str()));
+        let shown = printed(line, &write);
+        assert!(shown.starts_with(&format!("Successfully rotated {} join token.\n\n", role.as_str())), "{shown}");
+        assert!(shown.contains(&format!("--token {} ", rotated.1)), "{line}: the new token follows: {shown}");
     }
 }
 

@@ -369,7 +369,10 @@ impl Manager {
         }
         match plan_write(&self.store, request, now, rng) {
             Err(e) => self.reply(origin, Err(e.into()), out),
-            Ok(Write { actions, response, remove_raft_member, add_raft_members }) => {
+            Ok(Write { actions, mut response, remove_raft_member, add_raft_members }) => {
+                if let Response::JoinTokenRotated { manager_addr, .. } = &mut response {
+                    *manager_addr = self.self_addr;
+                }
                 for (raft_id, addr) in add_raft_members {
                     self.peers.insert(raft_id, addr);
                     self.queued_conf_changes.push_back((raft_id, addr));

@@ -457,8 +457,14 @@ impl Node {
                 }
                 _ => self.stats.messages_dropped += 1,
             },
-            Message::ForwardReply { request_id, reply } => {
+            Message::ForwardReply { request_id, mut reply } => {
                 if let Some(Pending::Forward { req_id, .. }) = self.pending.remove(&request_id) {
+                    // The join command after a rotation names the node the client asked.
+                    if let (Ok(Response::JoinTokenRotated { manager_addr, .. }), Some(own)) =
+                        (&mut reply, self.member().map(|m| m.advertise_addr))
+                    {
+                        *manager_addr = own;
+                    }
                     self.reply(req_id, reply);
                 }
             }
