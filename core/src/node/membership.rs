@@ -10,6 +10,7 @@ use crate::io::Output;
 use crate::manager::{Manager, Origin};
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message};
 use crate::persist::Identity;
+use crate::runtime::ContainerCommand;
 use crate::store::StoreAction;
 use crate::time::Instant;
 use crate::tokens;
@@ -306,15 +307,57 @@ impl Node {
     pub(super) fn swarm_leave(&mut self, req_id: u64, force: bool) {
         match &self.membership {
             Membership::Outside => self.reply(req_id, Err("This node is not part of a swarm".into())),
-            Membership::Member(m) if m.manager.is_some() && !force => self.reply(
-                req_id,
-                Err("You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into()),
-            ),
+            Membership::Member(Member { manager: Some(mgr), .. }) if !force => {
+                let warning = leave_warning(mgr);
+                self.reply(req_id, Err(warning.into()))
+            }
             _ => {
+                // As dockerd's `Cluster.Leave`: the node's task containers are removed (forced:
+                // running ones are killed), then its swarm state.
+                if let Membership::Member(m) = &self.membership {
+                    for name in m.agent.containers.keys() {
+                        self.outputs.push(Output::Container(ContainerCommand::Remove { name: name.clone() }));
+                    }
+                }
                 self.membership = Membership::Outside;
                 self.outputs.push(Output::SaveIdentity(None));
                 self.reply(req_id, Ok(Response::SwarmLeft));
             }
         }
     }
+}
+
+/// dockerd's refusal of `swarm leave` without `--force` on a manager (moby
+/// `daemon/cluster/swarm.go` `Leave`), from the manager statuses its `node ls` would show
+/// (`managerStats`: the leader and reachable managers count as reachable). Without a leader
+/// the node list cannot be read, and the warning has no count.
+fn leave_warning(mgr: &Manager) -> String {
+    let mut msg =
+        "You are attempting to leave the swarm on a node that is participating as a manager. ".to_string();
+    if mgr.is_leader() || mgr.leader_addr().is_some() {
+        let statuses = mgr.manager_statuses();
+        let reachable = statuses.values().filter(|s| *s != "Unreachable").count();
+        let unreachable = statuses.len() - reachable;
+        let own_reachable = mgr
+            .store
+            .nodes
+            .values()
+            .any(|n| n.manager_status.as_ref().is_some_and(|ms| ms.raft_id == mgr.raft.id()));
+        // moby `removingManagerCausesLossOfQuorum` and `isLastManager`.
+        if own_reachable && reachable as i64 - 2 <= unreachable as i64 {
+            if reachable == 1 && unreachable == 0 {
+                msg.push_str(
+                    "Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.",
+                );
+                return msg;
+            }
+            msg.push_str(&format!(
+                "Removing this node leaves {} managers out of {}. Without a Raft quorum your swarm will be inaccessible. ",
+                reachable - 1,
+                reachable + unreachable
+            ));
+        }
+    }
+    msg.push_str("The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.");
+    msg
 }
