@@ -51,6 +51,7 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
         }
         Response::SwarmJoined { role } => format!("This node joined a swarm as a {}.\n", role.as_str()),
         Response::SwarmLeft => "Node left the swarm.\n".into(),
+        Response::SwarmUpdated => "Swarm updated.\n".into(),
         Response::JoinToken { role, token, manager_addr } => {
             if view.quiet {
                 format!("{token}\n")

@@ -24,6 +24,7 @@ pub enum Response {
         role: NodeRole,
     },
     SwarmLeft,
+    SwarmUpdated,
     JoinToken {
         role: NodeRole,
         token: String,
@@ -220,6 +221,7 @@ impl Response {
             Response::SwarmInitialized { node_id, .. } => format!("swarm initialized node={node_id}"),
             Response::SwarmJoined { role } => format!("swarm joined as {}", role.as_str()),
             Response::SwarmLeft => "swarm left".into(),
+            Response::SwarmUpdated => "swarm updated".into(),
             Response::JoinToken { role, .. } => format!("join token {}", role.as_str()),
             Response::JoinTokenRotated { role, .. } => format!("join token rotated {}", role.as_str()),
             Response::Nodes(nodes) => format!("nodes {}", nodes.len()),

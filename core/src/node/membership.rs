@@ -88,6 +88,8 @@ impl Node {
             manager_token: tokens::new_join_token(&ca_digest, rng),
             ca_digest,
             task_history_limit: crate::manager::orchestrator::DEFAULT_TASK_HISTORY_LIMIT,
+            dispatcher_heartbeat: crate::api::DEFAULT_DISPATCHER_HEARTBEAT,
+            node_cert_expiry: crate::api::DEFAULT_NODE_CERT_EXPIRY,
             default_addr_pool: pool,
         };
         let raft_id: u64 = loop {
