@@ -334,17 +334,13 @@ impl Node {
 /// (`managerStats`: the leader and reachable managers count as reachable). Without a leader
 /// the node list cannot be read, and the warning has no count.
 fn leave_warning(mgr: &Manager) -> String {
-    let mut msg =
-        "You are attempting to leave the swarm on a node that is participating as a manager. ".to_string();
+    let mut msg = "You are attempting to leave the swarm on a node that is participating as a manager. ".to_string();
     if mgr.is_leader() || mgr.leader_addr().is_some() {
         let statuses = mgr.manager_statuses();
         let reachable = statuses.values().filter(|s| *s != "Unreachable").count();
         let unreachable = statuses.len() - reachable;
-        let own_reachable = mgr
-            .store
-            .nodes
-            .values()
-            .any(|n| n.manager_status.as_ref().is_some_and(|ms| ms.raft_id == mgr.raft.id()));
+        let own_reachable =
+            mgr.store.nodes.values().any(|n| n.manager_status.as_ref().is_some_and(|ms| ms.raft_id == mgr.raft.id()));
         // moby `removingManagerCausesLossOfQuorum` and `isLastManager`.
         if own_reachable && reachable as i64 - 2 <= unreachable as i64 {
             if reachable == 1 && unreachable == 0 {
