@@ -51,6 +51,12 @@ pub enum Message {
     Session(SessionMessage),
     /// Dispatcher → agent.
     Dispatch(DispatchMessage),
+    /// A manager to a Raft member its cluster removed (`--force-new-cluster` leaves the other
+    /// managers out) that still sends it Raft messages: swarmkit's `ErrMemberRemoved`. The
+    /// member stops its manager and carries on as a worker.
+    RaftMemberRemoved {
+        raft_id: u64,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -121,6 +121,8 @@ mod tests {
             worker_token: new_join_token(&digest, &mut rng),
             manager_token: new_join_token(&digest, &mut rng),
             task_history_limit: 5,
+            dispatcher_heartbeat: crate::api::DEFAULT_DISPATCHER_HEARTBEAT,
+            node_cert_expiry: crate::api::DEFAULT_NODE_CERT_EXPIRY,
             default_addr_pool: None,
         };
         let foreign = format!("SWMTKN-1-{}-{}", "0".repeat(50), "0".repeat(25));

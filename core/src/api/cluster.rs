@@ -1,5 +1,6 @@
 use crate::api::Subnet;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// The swarm itself: its CA and join tokens (swarmkit `api.Cluster`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,7 +15,19 @@ pub struct Cluster {
     /// `swarm init --default-addr-pool`: where network subnets come from. `None`: docker 1.12's
     /// ranges (ingress 10.255.0.0/16, overlays 10.0.N.0/24), which the simulator keeps.
     pub default_addr_pool: Option<AddrPool>,
+    /// `--dispatcher-heartbeat`: the period agents are told to heartbeat at (default 5 s); a
+    /// node is Down after period × 3 without one.
+    pub dispatcher_heartbeat: Duration,
+    /// `--cert-expiry`: how long node certificates are valid (default 90 days, swarmkit's
+    /// `DefaultNodeCertExpiration`); shown by `docker info` and `swarm inspect`.
+    pub node_cert_expiry: Duration,
 }
+
+/// swarmkit's defaults for a new cluster's spec.
+pub const DEFAULT_DISPATCHER_HEARTBEAT: Duration = Duration::from_secs(5);
+pub const DEFAULT_NODE_CERT_EXPIRY: Duration = Duration::from_secs(90 * 24 * 3600);
+/// swarmkit `ca.MinNodeCertExpiration`.
+pub const MIN_NODE_CERT_EXPIRY: Duration = Duration::from_secs(3600);
 
 /// The address pools of `--default-addr-pool` cut into subnets of `--default-addr-pool-mask-length`
 /// (swarmkit `DefaultAddrPool` and `SubnetSize`): the ingress network takes the first subnet,

@@ -39,6 +39,7 @@ pub enum Command {
     SwarmLeave {
         force: bool,
     },
+    SwarmUpdate(crate::control::SwarmUpdateArgs),
     NodeLs {
         quiet: bool,
     },

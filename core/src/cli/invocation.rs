@@ -74,6 +74,7 @@ impl Invocation {
                 }
             }
             Command::SwarmLeave { force } => Request::LeaveSwarm { force },
+            Command::SwarmUpdate(args) => Request::UpdateSwarm(args),
             Command::NodeLs { quiet } => {
                 view.quiet = quiet;
                 Request::ListNodes

@@ -350,6 +350,7 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("swarm", "join") => parse_swarm_join(&cmd, rest),
         ("swarm", "join-token") => parse_swarm_join_token(&cmd, rest),
         ("swarm", "leave") => parse_swarm_leave(&cmd, rest),
+        ("swarm", "update") => parse_swarm_update(&cmd, rest),
         ("node", "ls" | "list") => parse_quiet_listing(&cmd, rest, |quiet| Command::NodeLs { quiet }),
         ("node", "inspect") => parse_node_inspect(&cmd, rest),
         ("node", "update") => parse_node_update(&cmd, rest),
@@ -435,6 +436,37 @@ fn parse_swarm_join_token(cmd: &str, tokens: &[String]) -> Result<Command, Strin
         other => return Err(format!("unknown role {other}")),
     };
     Ok(Command::SwarmJoinToken { role, quiet: p.is_set("quiet"), rotate: p.is_set("rotate") })
+}
+
+/// `docker swarm update`: only the flags given change the cluster (docker/cli `swarm/update.go`
+/// sends the current spec with those changed).
+fn parse_swarm_update(cmd: &str, tokens: &[String]) -> Result<Command, String> {
+    const FLAGS: &[Flag] = &[
+        value("task-history-limit", None),
+        value("dispatcher-heartbeat", None),
+        value("cert-expiry", None),
+        boolean("autolock", None),
+    ];
+    let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    no_args(cmd, &p.args)?;
+    let duration = |name: &str| {
+        p.last_with_flag(name)
+            .map(|(flag, v)| parse_go_duration(v).map_err(|reason| invalid_argument(flag, v, &reason)))
+            .transpose()
+    };
+    let task_history_limit = p
+        .last_with_flag("task-history-limit")
+        .map(|(flag, v)| {
+            v.parse::<u64>()
+                .map_err(|_| invalid_argument(flag, v, &format!("strconv.ParseInt: parsing \"{v}\": invalid syntax")))
+        })
+        .transpose()?;
+    Ok(Command::SwarmUpdate(crate::control::SwarmUpdateArgs {
+        task_history_limit,
+        dispatcher_heartbeat: duration("dispatcher-heartbeat")?,
+        node_cert_expiry: duration("cert-expiry")?,
+        autolock: p.last("autolock").map(|v| v == "true"),
+    }))
 }
 
 fn parse_swarm_leave(cmd: &str, tokens: &[String]) -> Result<Command, String> {

@@ -51,6 +51,7 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
         }
         Response::SwarmJoined { role } => format!("This node joined a swarm as a {}.\n", role.as_str()),
         Response::SwarmLeft => "Node left the swarm.\n".into(),
+        Response::SwarmUpdated => "Swarm updated.\n".into(),
         Response::JoinToken { role, token, manager_addr } => {
             if view.quiet {
                 format!("{token}\n")
@@ -58,7 +59,16 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                 join_instructions(*role, token, &manager_addr.to_string(), version)
             }
         }
-        Response::JoinTokenRotated { role } => format!("Successfully rotated {} join token.\n", role.as_str()),
+        // docker/cli `swarm join-token --rotate`: the rotation, then the join command (with
+        // `-q`, only the new token), as `join-token` prints it.
+        Response::JoinTokenRotated { role, token, manager_addr } => {
+            if view.quiet {
+                format!("{token}\n")
+            } else {
+                let join = join_instructions(*role, token, &manager_addr.to_string(), version);
+                format!("Successfully rotated {} join token.\n\n{join}", role.as_str())
+            }
+        }
         Response::Nodes(nodes) => match invocation.request {
             Request::InspectNodes { .. } => {
                 let statuses: BTreeMap<NodeId, String> =

@@ -91,10 +91,41 @@ pub enum Request {
     RouteIngress {
         port: u16,
     },
+    /// `swarm update`: the cluster's settings, each only when given.
+    UpdateSwarm(SwarmUpdateArgs),
     // ----- the Docker Engine API's (swarmd's HTTP API) -----
     /// What `docker info` shows of the answering node's swarm: its ID and state, whether it is
     /// a manager, the cluster's ID and counts. Answered by the node itself, never forwarded.
     SystemInfo,
+}
+
+/// `docker swarm update`'s flags, as the changes they ask for (swarmkit `ClusterSpec` fields).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwarmUpdateArgs {
+    pub task_history_limit: Option<u64>,
+    pub dispatcher_heartbeat: Option<Duration>,
+    pub node_cert_expiry: Option<Duration>,
+    /// `--autolock`: swarmsim keeps no encrypted Raft log, so `true` is refused.
+    pub autolock: Option<bool>,
+}
+
+impl SwarmUpdateArgs {
+    fn summary(&self) -> String {
+        let mut s = "swarm update".to_string();
+        if let Some(n) = self.task_history_limit {
+            s.push_str(&format!(" task-history-limit={n}"));
+        }
+        if let Some(d) = self.dispatcher_heartbeat {
+            s.push_str(&format!(" dispatcher-heartbeat={}ms", d.as_millis()));
+        }
+        if let Some(d) = self.node_cert_expiry {
+            s.push_str(&format!(" cert-expiry={}s", d.as_secs()));
+        }
+        if let Some(a) = self.autolock {
+            s.push_str(&format!(" autolock={a}"));
+        }
+        s
+    }
 }
 
 impl Request {
@@ -113,6 +144,7 @@ impl Request {
                 | Request::UpdateService(_)
                 | Request::RemoveServices { .. }
                 | Request::RotateJoinToken { .. }
+                | Request::UpdateSwarm(_)
         )
     }
 
@@ -122,8 +154,11 @@ impl Request {
     pub fn summary(&self) -> String {
         let list = |items: &[String]| items.join(" ");
         match self {
-            Request::InitSwarm { advertise_addr, default_addr_pool, .. } => {
+            Request::InitSwarm { advertise_addr, default_addr_pool, force_new_cluster, .. } => {
                 let mut s = "swarm init".to_string();
+                if *force_new_cluster {
+                    s.push_str(" force-new-cluster");
+                }
                 if let Some(a) = advertise_addr {
                     s.push_str(&format!(" advertise={a}"));
                 }
@@ -140,6 +175,7 @@ impl Request {
             Request::LeaveSwarm { force } => format!("swarm leave force={force}"),
             Request::GetJoinToken { role } => format!("swarm join-token {}", role.as_str()),
             Request::RotateJoinToken { role } => format!("swarm join-token rotate {}", role.as_str()),
+            Request::UpdateSwarm(args) => args.summary(),
             Request::ListNodes => "node ls".into(),
             Request::InspectNodes { nodes } => format!("node inspect {}", list(nodes)),
             Request::UpdateNode(u) => {

@@ -24,14 +24,19 @@ pub enum Response {
         role: NodeRole,
     },
     SwarmLeft,
+    SwarmUpdated,
     JoinToken {
         role: NodeRole,
         token: String,
         /// The answering manager's address, where a new node joins.
         manager_addr: Addr,
     },
+    /// The rotated role's new token, and where to join: the docker CLI prints the join
+    /// command after the rotation, with the address of the node it asked.
     JoinTokenRotated {
         role: NodeRole,
+        token: String,
+        manager_addr: Addr,
     },
     Nodes(Vec<NodeView>),
     /// Promotions and demotions, in the order asked.
@@ -216,8 +221,9 @@ impl Response {
             Response::SwarmInitialized { node_id, .. } => format!("swarm initialized node={node_id}"),
             Response::SwarmJoined { role } => format!("swarm joined as {}", role.as_str()),
             Response::SwarmLeft => "swarm left".into(),
+            Response::SwarmUpdated => "swarm updated".into(),
             Response::JoinToken { role, .. } => format!("join token {}", role.as_str()),
-            Response::JoinTokenRotated { role } => format!("join token rotated {}", role.as_str()),
+            Response::JoinTokenRotated { role, .. } => format!("join token rotated {}", role.as_str()),
             Response::Nodes(nodes) => format!("nodes {}", nodes.len()),
             Response::RolesChanged(changes) => {
                 let parts: Vec<String> = changes

@@ -5,6 +5,7 @@ use crate::api::*;
 use crate::control::{NodeUpdateArgs, Request, Response, RoleChange, ServiceCreateArgs, ServiceUpdateArgs};
 use crate::ids::{NetworkId, ServiceId};
 use crate::manager::allocator::Allocator;
+use crate::message::Addr;
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
@@ -38,6 +39,7 @@ pub fn plan_write(store: &Store, request: &Request, now: Instant, rng: &mut ChaC
         Request::DemoteNodes { nodes } => node_set_role(store, nodes, NodeRole::Worker, rng),
         Request::RemoveNodes { nodes, force } => node_rm(store, nodes, *force),
         Request::RotateJoinToken { role } => rotate_token(store, *role, rng),
+        Request::UpdateSwarm(args) => update_swarm(store, args),
         other => Err(format!("not a write: {}", other.summary())),
     }
 }
@@ -403,14 +405,40 @@ fn node_rm(store: &Store, names: &[String], force: bool) -> Result<Write, String
     Ok(Write::new(actions, Response::Removed { names: names.to_vec() }))
 }
 
+/// `swarm update`: the cluster record with the given settings, checked as swarmkit's
+/// `validateClusterSpec` does; replicated like every write, so a new leader keeps them.
+fn update_swarm(store: &Store, args: &crate::control::SwarmUpdateArgs) -> Result<Write, String> {
+    let mut cluster = store.cluster.clone().ok_or("This node is not a swarm manager.")?;
+    if args.autolock == Some(true) {
+        return Err("swarmsim does not support autolock: its Raft logs are not encrypted, so there is no unlock key to protect (`--autolock` is refused)".into());
+    }
+    if let Some(expiry) = args.node_cert_expiry {
+        if expiry < MIN_NODE_CERT_EXPIRY {
+            return Err("rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s".into());
+        }
+        cluster.node_cert_expiry = expiry;
+    }
+    if let Some(limit) = args.task_history_limit {
+        cluster.task_history_limit = limit as usize;
+    }
+    if let Some(period) = args.dispatcher_heartbeat {
+        // A zero period is swarmkit's "use the default".
+        cluster.dispatcher_heartbeat = if period.is_zero() { DEFAULT_DISPATCHER_HEARTBEAT } else { period };
+    }
+    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], Response::SwarmUpdated))
+}
+
 fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<Write, String> {
     let mut cluster = store.cluster.clone().ok_or("This node is not a swarm manager.")?;
     let token = crate::tokens::new_join_token(&cluster.ca_digest, rng);
     match role {
-        NodeRole::Worker => cluster.worker_token = token,
-        NodeRole::Manager => cluster.manager_token = token,
+        NodeRole::Worker => cluster.worker_token = token.clone(),
+        NodeRole::Manager => cluster.manager_token = token.clone(),
     }
-    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], Response::JoinTokenRotated { role }))
+    // The address is the leader's own; the node the client asked puts its own in
+    // (`Node::on_message`, a forwarded reply).
+    let manager_addr = Addr::on_cluster_port(core::net::Ipv4Addr::UNSPECIFIED);
+    Ok(Write::new(vec![StoreAction::SetCluster(cluster)], Response::JoinTokenRotated { role, token, manager_addr }))
 }
 
 #[cfg(test)]

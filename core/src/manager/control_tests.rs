@@ -18,6 +18,8 @@ fn swarm() -> Store {
         worker_token: "SWMTKN-1-worker".into(),
         manager_token: "SWMTKN-1-manager".into(),
         task_history_limit: 5,
+        dispatcher_heartbeat: crate::api::DEFAULT_DISPATCHER_HEARTBEAT,
+        node_cert_expiry: crate::api::DEFAULT_NODE_CERT_EXPIRY,
         default_addr_pool: None,
     };
     let ingress = Network {
@@ -203,7 +205,9 @@ fn join_token_rotate_changes_only_that_role_token() {
         assert_ne!(rotated.0, rotated.1, "{line}");
         assert!(rotated.1.starts_with(&format!("SWMTKN-1-{}-", before.ca_digest)), "{line}: {}", rotated.1);
         assert_eq!(kept.0, kept.1, "{line}");
-        assert_eq!(printed(line, &write), format!("Successfully rotated {} join token.\n", role.as_str()));
+        let shown = printed(line, &write);
+        assert!(shown.starts_with(&format!("Successfully rotated {} join token.\n\n", role.as_str())), "{shown}");
+        assert!(shown.contains(&format!("--token {} ", rotated.1)), "{line}: the new token follows: {shown}");
     }
 }
 
@@ -212,4 +216,23 @@ fn reads_are_not_planned_as_writes() {
     let store = swarm();
 
     assert!(refusal(&store, "docker service ls").starts_with("not a write"));
+}
+
+#[test]
+fn swarm_update_changes_only_the_settings_given_and_refuses_what_swarmkit_refuses() {
+    let store = swarm();
+    let before = store.cluster.clone().unwrap();
+    let write = plan(&store, "docker swarm update --task-history-limit 2 --dispatcher-heartbeat 10s").unwrap();
+    let [StoreAction::SetCluster(after)] = write.actions.as_slice() else { panic!("{:?}", write.actions) };
+    assert_eq!(after.task_history_limit, 2);
+    assert_eq!(after.dispatcher_heartbeat, std::time::Duration::from_secs(10));
+    assert_eq!(after.node_cert_expiry, before.node_cert_expiry, "not given, kept");
+    assert_eq!(after.worker_token, before.worker_token);
+    assert_eq!(printed("docker swarm update --task-history-limit 2", &write), "Swarm updated.\n");
+    assert_eq!(
+        refusal(&store, "docker swarm update --cert-expiry 59m"),
+        "rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s"
+    );
+    assert!(refusal(&store, "docker swarm update --autolock").contains("does not support autolock"));
+    assert!(plan(&store, "docker swarm update --autolock=false").is_ok(), "no autolock is what swarmsim has");
 }

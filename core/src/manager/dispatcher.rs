@@ -74,16 +74,23 @@ impl Dispatcher {
         !self.pending_status.is_empty()
     }
 
-    fn period(rng: &mut ChaCha8Rng) -> Duration {
+    /// The cluster's heartbeat period (`swarm update --dispatcher-heartbeat`, default 5 s).
+    fn base_period(store: &Store) -> Duration {
+        store.cluster.as_ref().map_or(HEARTBEAT_PERIOD, |c| c.dispatcher_heartbeat)
+    }
+
+    /// The period one agent is told: the cluster's, with swarmkit's ±0.5 s of jitter.
+    fn period(store: &Store, rng: &mut ChaCha8Rng) -> Duration {
         let jitter_ms = HEARTBEAT_JITTER.as_millis() as i64;
         let offset = rng.gen_range(-jitter_ms..=jitter_ms);
-        Duration::from_millis((HEARTBEAT_PERIOD.as_millis() as i64 + offset) as u64)
+        let base_ms = Self::base_period(store).as_millis() as i64;
+        Duration::from_millis((base_ms + offset).max(1) as u64)
     }
 
     /// On becoming leader: every node not Down becomes Unknown and must heartbeat within twice
     /// the usual grace, since nobody knows what happened while there was no leader.
     pub fn on_become_leader(&mut self, store: &Store, now: Instant, actions: &mut Vec<StoreAction>) {
-        let grace = HEARTBEAT_PERIOD * GRACE_MULTIPLIER * LEADER_CHANGE_GRACE_FACTOR;
+        let grace = Self::base_period(store) * GRACE_MULTIPLIER * LEADER_CHANGE_GRACE_FACTOR;
         for node in store.nodes.values() {
             if node.status.state == NodeState::Down {
                 continue;
@@ -117,7 +124,7 @@ impl Dispatcher {
                     out.push(Output::Send { to: *from, msg: Message::Dispatch(DispatchMessage::UnknownNode) });
                     return;
                 };
-                let period = Self::period(rng);
+                let period = Self::period(store, rng);
                 self.sessions.insert(node_id.clone(), Session { addr: *from, seq: session_seq });
                 self.deadlines.set(node_id.clone(), now + period * GRACE_MULTIPLIER);
                 let ip = from.ip.to_string();
@@ -175,7 +182,7 @@ impl Dispatcher {
                         });
                     }
                 }
-                let period = Self::period(rng);
+                let period = Self::period(store, rng);
                 // A node heartbeating on a live session is Ready, whatever was written meanwhile
                 // (a leader change marks every node Unknown, possibly after it registered).
                 if store.nodes.get(&node_id).map(|n| n.status.state != NodeState::Ready).unwrap_or(false) {

@@ -120,6 +120,14 @@ pub struct Manager {
     /// How many times `process` hit its pass limit (a counted, reported event: a driver
     /// exports it, and a steadily rising count means a round feeds itself).
     pub process_pass_limit_hits: u64,
+    /// Raft members removed by an applied conf change (swarmkit's `cluster.removed`): their
+    /// Raft messages are refused with `Message::RaftMemberRemoved`, so a manager left out by
+    /// `--force-new-cluster` learns it and does not disturb the new cluster. Rebuilt from the
+    /// log on restart (a snapshot does not carry it).
+    removed_members: BTreeSet<u64>,
+    /// After `--force-new-cluster`: campaign as soon as this node is the only voter
+    /// (swarmkit's `campaignWhenAble`), instead of waiting out an election timeout.
+    campaign_when_alone: bool,
 }
 
 /// Raft drains plus controller rounds one input may run before the node yields back to its
@@ -202,7 +210,35 @@ impl Manager {
             conf_change_pending: false,
             resume_at: None,
             process_pass_limit_hits: 0,
+            removed_members: BTreeSet::new(),
+            campaign_when_alone: false,
         }
+    }
+
+    /// `swarm init --force-new-cluster` on this manager: Raft restarts from this node's own
+    /// log and snapshot with itself the only voter (`RaftNode::forced_new_cluster` says how),
+    /// the store is rebuilt from them as on a restart, and the node elects itself at once.
+    /// Every other manager is removed from Raft; the leader then clears their manager status
+    /// (`reachability_actions`), as swarmkit's `node ls` shows no MANAGER STATUS for a node
+    /// outside the Raft member list.
+    pub fn force_new_cluster(&self, now: Instant, rng: &mut ChaCha8Rng, out: &mut Vec<Output>) -> Manager {
+        let (persist, disk) = self.raft.forced_new_cluster(&self.self_addr.to_string());
+        if !persist.is_empty() {
+            out.push(Output::Persist(persist));
+        }
+        let own = [(self.raft.id(), self.self_addr)];
+        let mut m = Manager::restore(self.raft.id(), self.self_addr, &own, &disk, now, rng);
+        m.plant(self.planted);
+        m.behave_as(self.docker_version);
+        m.campaign_when_alone = true;
+        m.process(now, rng, out);
+        debug_assert_eq!(m.raft.voters(), vec![m.raft.id()], "the forced cluster has this node as its only voter");
+        m
+    }
+
+    /// Whether `raft_id` was removed from this cluster's Raft (its messages are refused).
+    pub fn is_removed_member(&self, raft_id: u64) -> bool {
+        self.removed_members.contains(&raft_id)
     }
 
     /// Makes this manager's controllers follow `version`'s rules (its node's daemon version).
@@ -333,7 +369,10 @@ impl Manager {
         }
         match plan_write(&self.store, request, now, rng) {
             Err(e) => self.reply(origin, Err(e.into()), out),
-            Ok(Write { actions, response, remove_raft_member, add_raft_members }) => {
+            Ok(Write { actions, mut response, remove_raft_member, add_raft_members }) => {
+                if let Response::JoinTokenRotated { manager_addr, .. } = &mut response {
+                    *manager_addr = self.self_addr;
+                }
                 for (raft_id, addr) in add_raft_members {
                     self.peers.insert(raft_id, addr);
                     self.queued_conf_changes.push_back((raft_id, addr));
@@ -523,6 +562,11 @@ impl Manager {
                 self.after_apply(&touched, out);
                 self.maybe_snapshot(out);
             }
+            if self.campaign_when_alone && self.raft.voters() == [self.raft.id()] {
+                self.campaign_when_alone = false;
+                self.raft.campaign(rng);
+                continue;
+            }
             self.track_leadership(now, out);
             if !self.run_controllers(now, rng) && !self.raft.has_ready() {
                 return;
@@ -604,6 +648,7 @@ impl Manager {
                             self.removed_from_raft = true;
                         } else {
                             self.peers.remove(&cc.node_id);
+                            self.removed_members.insert(cc.node_id);
                         }
                     }
                 }
@@ -661,7 +706,10 @@ impl Manager {
         }
         for node in self.store.nodes.values() {
             if let Some(ms) = &node.manager_status {
-                if node.spec.role == NodeRole::Manager && !self.peers.contains_key(&ms.raft_id) {
+                if node.spec.role == NodeRole::Manager
+                    && !self.peers.contains_key(&ms.raft_id)
+                    && !self.removed_members.contains(&ms.raft_id)
+                {
                     self.peers.insert(ms.raft_id, ms.addr);
                 }
             }
@@ -760,6 +808,12 @@ impl Manager {
     fn reachability_actions(&self, actions: &mut Vec<StoreAction>) {
         for node in self.manager_nodes.iter().filter_map(|id| self.store.nodes.get(id)) {
             let Some(ms) = &node.manager_status else { continue };
+            if self.removed_members.contains(&ms.raft_id) {
+                // Out of Raft (left out by `--force-new-cluster`): no manager status, as
+                // swarmkit's control API builds it from the Raft member list.
+                actions.push(StoreAction::SetManagerStatus { id: node.id.clone(), manager_status: None });
+                continue;
+            }
             let reachable = ms.raft_id == self.raft.id() || self.raft.peer_recently_active(ms.raft_id);
             if reachable != ms.reachable {
                 let mut updated = ms.clone();

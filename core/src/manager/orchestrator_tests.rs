@@ -29,6 +29,8 @@ impl Swarm {
             worker_token: "SWMTKN-1-w".into(),
             manager_token: "SWMTKN-1-m".into(),
             task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
+            dispatcher_heartbeat: crate::api::DEFAULT_DISPATCHER_HEARTBEAT,
+            node_cert_expiry: crate::api::DEFAULT_NODE_CERT_EXPIRY,
             default_addr_pool: None,
         };
         swarm.apply(vec![StoreAction::SetCluster(cluster)]);

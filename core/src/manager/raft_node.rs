@@ -11,7 +11,7 @@
 //! order. Node emits `Output::Persist` before the `Output::Send`s of the same step for that reason.
 
 use crate::persist::{PersistRaft, RaftDisk};
-use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, Message, Snapshot};
+use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, EntryType, Message, Snapshot};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole, Storage};
 use rand::Rng;
@@ -316,5 +316,159 @@ impl RaftNode {
 
     pub fn snapshot_index(&self) -> u64 {
         self.raw.store().latest_snapshot.get_metadata().index
+    }
+
+    pub fn campaign(&mut self, rng: &mut ChaCha8Rng) {
+        // Refused only while a conf change waits to be applied; the caller retries after.
+        let _ = self.raw.campaign();
+        self.reseed_if_changed(rng);
+    }
+
+    /// `swarm init --force-new-cluster`: this member's Raft state as its disk holds it (our
+    /// storage mirrors the disk: every write is persisted before the next input), rewritten
+    /// as swarmkit's `loadAndStart(forceNewCluster)` rewrites its WAL: the entries after the
+    /// commit index are discarded, and one `RemoveNode` conf change per other voter (an
+    /// `AddNode` of itself if it is not one) is appended at the current term and committed
+    /// by fiat. Returns the write to persist and the disk image to restart Raft from.
+    ///
+    /// Why this way in raft-rs: a `ConfState` cannot be swapped under a running `RawNode`,
+    /// and writing a new conf state into the disk image alone would disagree with the conf
+    /// changes the log still holds, which are replayed on every restart. Conf change entries
+    /// on top of the committed log keep the log the one history: a restart (now, or after a
+    /// later crash) replays them and ends with this node the only voter, and the snapshot and
+    /// committed entries, so the store, are kept. The term is not raised: the entries are
+    /// committed on this node's own authority, and its first election as the sole voter
+    /// moves to the next term, above anything the old members wrote.
+    pub fn forced_new_cluster(&self, self_addr: &str) -> (PersistRaft, RaftDisk) {
+        let store = self.raw.store();
+        let snapshot = (store.latest_snapshot.get_metadata().index > 0).then(|| store.latest_snapshot.clone());
+        let snap_index = snapshot.as_ref().map_or(0, |s| s.get_metadata().index);
+        let mut hard_state = store.log.rl().hard_state().clone();
+        let last = store.log.last_index().expect("MemStorage answers");
+        let mut entries = if last > snap_index {
+            store
+                .log
+                .entries(snap_index + 1, last + 1, None, raft::GetEntriesContext::empty(false))
+                .expect("entries after the snapshot are in the log")
+        } else {
+            Vec::new()
+        };
+        let voters = self.voters();
+        let own = self.id();
+        let mut changes = Vec::new();
+        for id in voters.iter().copied().filter(|v| *v != own) {
+            let mut cc = ConfChange::default();
+            cc.set_change_type(ConfChangeType::RemoveNode);
+            cc.node_id = id;
+            changes.push((cc, Vec::new()));
+        }
+        if !voters.contains(&own) {
+            let mut cc = ConfChange::default();
+            cc.set_change_type(ConfChangeType::AddNode);
+            cc.node_id = own;
+            changes.push((cc, self_addr.as_bytes().to_vec()));
+        }
+        let mut persist = PersistRaft::default();
+        if !changes.is_empty() {
+            // Only a voter set to rewrite makes a write: with none (already alone) the log
+            // commits by itself, and nothing needs discarding on a one-voter log.
+            entries.retain(|e| e.index <= hard_state.commit);
+            let term = hard_state.term;
+            let mut next = hard_state.commit + 1;
+            for (cc, context) in changes {
+                let mut cc = cc;
+                cc.context = context.into();
+                let data = protobuf::Message::write_to_bytes(&cc).expect("a conf change encodes");
+                let mut e = Entry { index: next, term, data: data.into(), ..Default::default() };
+                e.set_entry_type(EntryType::EntryConfChange);
+                persist.entries.push(e.clone());
+                entries.push(e);
+                next += 1;
+            }
+            hard_state.commit = next - 1;
+            persist.hard_state = Some(hard_state.clone());
+        }
+        let conf_state = self.raw.raft.prs().conf().to_conf_state();
+        let disk = RaftDisk { hard_state, conf_state, snapshot, entries };
+        (persist, disk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn entry(index: u64, term: u64) -> Entry {
+        Entry { index, term, data: vec![index as u8].into(), ..Default::default() }
+    }
+
+    /// A member of a three-voter cluster as its disk holds it: five entries, three committed.
+    fn member_of_three() -> RaftDisk {
+        RaftDisk {
+            hard_state: raft::eraftpb::HardState { term: 4, vote: 2, commit: 3, ..Default::default() },
+            conf_state: ConfState::from((vec![1, 2, 3], vec![])),
+            snapshot: None,
+            entries: (1..=5).map(|i| entry(i, if i <= 3 { 2 } else { 4 })).collect(),
+        }
+    }
+
+    #[test]
+    fn force_new_cluster_keeps_the_committed_log_and_leaves_this_node_the_only_voter() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let old = RaftNode::restore(1, &member_of_three(), &mut rng);
+        assert_eq!(old.voters(), vec![1, 2, 3]);
+        let (write, disk) = old.forced_new_cluster("10.0.0.1:2377");
+
+        // The uncommitted entries 4 and 5 are gone; one RemoveNode per other voter follows the
+        // commit index at the current term, committed by fiat.
+        let kinds: Vec<(u64, u64, EntryType)> =
+            disk.entries.iter().map(|e| (e.index, e.term, e.get_entry_type())).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (1, 2, EntryType::EntryNormal),
+                (2, 2, EntryType::EntryNormal),
+                (3, 2, EntryType::EntryNormal),
+                (4, 4, EntryType::EntryConfChange),
+                (5, 4, EntryType::EntryConfChange),
+            ]
+        );
+        assert_eq!(disk.hard_state.commit, 5);
+        assert_eq!(write.entries, disk.entries[3..].to_vec(), "the write replaces the discarded suffix");
+        assert_eq!(write.hard_state.as_ref().map(|h| h.commit), Some(5));
+
+        // The disk image after the write is the one Raft restarts from.
+        let mut on_disk = member_of_three();
+        on_disk.apply(&write);
+        assert_eq!(on_disk.entries, disk.entries);
+
+        // Restarted from it, Raft hands the whole committed log out again (the store is
+        // rebuilt from it), applies the removals and, alone, elects itself at a higher term.
+        let mut node = RaftNode::restore(1, &disk, &mut rng);
+        let ready = node.drain_ready(&mut rng);
+        assert_eq!(ready.committed.iter().map(|e| e.index).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+        for e in ready.committed.iter().filter(|e| e.get_entry_type() == EntryType::EntryConfChange) {
+            let mut cc = ConfChange::default();
+            protobuf::Message::merge_from_bytes(&mut cc, &e.data).expect("conf change decodes");
+            assert_eq!(cc.get_change_type(), ConfChangeType::RemoveNode);
+            node.apply_conf_change(&cc);
+        }
+        assert_eq!(node.voters(), vec![1]);
+        node.campaign(&mut rng);
+        let _ = node.drain_ready(&mut rng);
+        assert!(node.is_leader());
+        assert!(node.term() > 4, "the new cluster's first term is above every term the old one used");
+    }
+
+    #[test]
+    fn force_new_cluster_on_a_lone_voter_rewrites_nothing() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut disk = member_of_three();
+        disk.conf_state = ConfState::from((vec![1], vec![]));
+        let node = RaftNode::restore(1, &disk, &mut rng);
+        let (write, forced) = node.forced_new_cluster("10.0.0.1:2377");
+        assert!(write.is_empty());
+        assert_eq!(forced.entries.len(), 5);
     }
 }

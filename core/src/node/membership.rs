@@ -2,7 +2,7 @@
 
 use super::{Member, Membership, Node, Node_, Pending, JOIN_TIMEOUT};
 use crate::api::*;
-use crate::control::errors::{ALREADY_IN_SWARM, NO_LEADER_ERROR};
+use crate::control::errors::{ALREADY_IN_SWARM, NOT_A_MANAGER_WORKER, NO_LEADER_ERROR};
 use crate::control::Response;
 use crate::docker_version::DockerVersion;
 use crate::ids::{NetworkId, NodeId};
@@ -10,6 +10,7 @@ use crate::io::Output;
 use crate::manager::{Manager, Origin};
 use crate::message::{Addr, JoinAccepted, JoinRefused, JoinRequest, Message};
 use crate::persist::Identity;
+use crate::runtime::ContainerCommand;
 use crate::store::StoreAction;
 use crate::time::Instant;
 use crate::tokens;
@@ -87,6 +88,8 @@ impl Node {
             manager_token: tokens::new_join_token(&ca_digest, rng),
             ca_digest,
             task_history_limit: crate::manager::orchestrator::DEFAULT_TASK_HISTORY_LIMIT,
+            dispatcher_heartbeat: crate::api::DEFAULT_DISPATCHER_HEARTBEAT,
+            node_cert_expiry: crate::api::DEFAULT_NODE_CERT_EXPIRY,
             default_addr_pool: pool,
         };
         let raft_id: u64 = loop {
@@ -142,6 +145,65 @@ impl Node {
         if let Membership::Member(Member { manager: Some(mgr), .. }) = &mut self.membership {
             mgr.on_timer(now, &mut self.rng, &mut self.outputs);
         }
+    }
+
+    /// `swarm init --force-new-cluster`. Outside a swarm it is a plain `swarm init` (moby's
+    /// `Cluster.Init` starts a new node either way); on a worker, or a node still joining, it
+    /// is refused with moby's `errSwarmNotManager`; on a manager (typically one that lost its
+    /// quorum) Raft restarts from this node's own log and snapshot with this node the only
+    /// voter: the store, so every service, network and node, is kept, the tasks on live
+    /// workers keep running and the workers find the new leader among the managers they know.
+    /// The node keeps its ID; the reply is `swarm init`'s.
+    pub(super) fn swarm_force_new_cluster(
+        &mut self,
+        now: Instant,
+        req_id: u64,
+        advertise: Option<String>,
+        pool: Option<AddrPool>,
+    ) {
+        let member = match &mut self.membership {
+            Membership::Outside => return self.swarm_init(now, req_id, advertise, pool),
+            Membership::Joining { .. } | Membership::Member(Member { manager: None, .. }) => {
+                return self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into()))
+            }
+            Membership::Member(m) => m,
+        };
+        let old = member.manager.take().expect("matched a manager above");
+        let manager = old.force_new_cluster(now, &mut self.rng, &mut self.outputs);
+        let raft_id = manager.raft.id();
+        let addr = member.advertise_addr;
+        let worker_token = manager.store.cluster.as_ref().map(|c| c.worker_token.clone()).unwrap_or_default();
+        member.manager = Some(Box::new(manager));
+        // Who the node is stays; the managers it knows are now itself alone, so a restart
+        // does not look for the others.
+        self.outputs.push(Output::SaveIdentity(Some(Identity {
+            node_id: member.node_id.clone(),
+            role: NodeRole::Manager,
+            advertise_addr: addr,
+            raft_id: Some(raft_id),
+            managers: vec![(raft_id, addr)],
+        })));
+        let node_id = member.node_id.clone();
+        self.reply(req_id, Ok(Response::SwarmInitialized { node_id, worker_token, advertise_addr: addr }));
+    }
+
+    /// A manager this node's Raft messages reached says this node was removed from Raft (the
+    /// others were left out by `--force-new-cluster`): as swarmkit's node on
+    /// `ErrMemberRemoved`, the manager stops and the node goes on as a worker.
+    pub(super) fn on_removed_from_raft(&mut self, raft_id: u64) {
+        let Membership::Member(member) = &mut self.membership else { return };
+        let Some(manager) = member.manager.take_if(|m| m.raft.id() == raft_id) else { return };
+        // The managers it knew are where its agent, and the agent after a restart, looks for
+        // the leader (the one that refused it among them).
+        let managers: Vec<(u64, Addr)> =
+            manager.peers.iter().filter(|(id, _)| **id != raft_id).map(|(id, a)| (*id, *a)).collect();
+        self.outputs.push(Output::SaveIdentity(Some(Identity {
+            node_id: member.node_id.clone(),
+            role: NodeRole::Worker,
+            advertise_addr: member.advertise_addr,
+            raft_id: None,
+            managers,
+        })));
     }
 
     pub(super) fn swarm_join(
@@ -247,15 +309,53 @@ impl Node {
     pub(super) fn swarm_leave(&mut self, req_id: u64, force: bool) {
         match &self.membership {
             Membership::Outside => self.reply(req_id, Err("This node is not part of a swarm".into())),
-            Membership::Member(m) if m.manager.is_some() && !force => self.reply(
-                req_id,
-                Err("You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.".into()),
-            ),
+            Membership::Member(Member { manager: Some(mgr), .. }) if !force => {
+                let warning = leave_warning(mgr);
+                self.reply(req_id, Err(warning.into()))
+            }
             _ => {
+                // As dockerd's `Cluster.Leave`: the node's task containers are removed (forced:
+                // running ones are killed), then its swarm state.
+                if let Membership::Member(m) = &self.membership {
+                    for name in m.agent.containers.keys() {
+                        self.outputs.push(Output::Container(ContainerCommand::Remove { name: name.clone() }));
+                    }
+                }
                 self.membership = Membership::Outside;
                 self.outputs.push(Output::SaveIdentity(None));
                 self.reply(req_id, Ok(Response::SwarmLeft));
             }
         }
     }
+}
+
+/// dockerd's refusal of `swarm leave` without `--force` on a manager (moby
+/// `daemon/cluster/swarm.go` `Leave`), from the manager statuses its `node ls` would show
+/// (`managerStats`: the leader and reachable managers count as reachable). Without a leader
+/// the node list cannot be read, and the warning has no count.
+fn leave_warning(mgr: &Manager) -> String {
+    let mut msg = "You are attempting to leave the swarm on a node that is participating as a manager. ".to_string();
+    if mgr.is_leader() || mgr.leader_addr().is_some() {
+        let statuses = mgr.manager_statuses();
+        let reachable = statuses.values().filter(|s| *s != "Unreachable").count();
+        let unreachable = statuses.len() - reachable;
+        let own_reachable =
+            mgr.store.nodes.values().any(|n| n.manager_status.as_ref().is_some_and(|ms| ms.raft_id == mgr.raft.id()));
+        // moby `removingManagerCausesLossOfQuorum` and `isLastManager`.
+        if own_reachable && reachable as i64 - 2 <= unreachable as i64 {
+            if reachable == 1 && unreachable == 0 {
+                msg.push_str(
+                    "Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.",
+                );
+                return msg;
+            }
+            msg.push_str(&format!(
+                "Removing this node leaves {} managers out of {}. Without a Raft quorum your swarm will be inaccessible. ",
+                reachable - 1,
+                reachable + unreachable
+            ));
+        }
+    }
+    msg.push_str("The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.");
+    msg
 }

@@ -399,6 +399,10 @@ impl Node {
         let rng = &mut self.rng;
         match msg {
             Message::Raft(raft_msg) => match &mut self.membership {
+                Membership::Member(Member { manager: Some(mgr), .. }) if mgr.is_removed_member(raft_msg.from) => {
+                    let msg = Message::RaftMemberRemoved { raft_id: raft_msg.from };
+                    self.outputs.push(Output::Send { to: from, msg });
+                }
                 Membership::Member(Member { manager: Some(mgr), .. }) => {
                     mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs)
                 }
@@ -453,8 +457,14 @@ impl Node {
                 }
                 _ => self.stats.messages_dropped += 1,
             },
-            Message::ForwardReply { request_id, reply } => {
+            Message::ForwardReply { request_id, mut reply } => {
                 if let Some(Pending::Forward { req_id, .. }) = self.pending.remove(&request_id) {
+                    // The join command after a rotation names the node the client asked.
+                    if let (Ok(Response::JoinTokenRotated { manager_addr, .. }), Some(own)) =
+                        (&mut reply, self.member().map(|m| m.advertise_addr))
+                    {
+                        *manager_addr = own;
+                    }
                     self.reply(req_id, reply);
                 }
             }
@@ -467,6 +477,7 @@ impl Node {
                     msg: Message::Dispatch(DispatchMessage::NotLeader { leader_addr: None }),
                 }),
             },
+            Message::RaftMemberRemoved { raft_id } => self.on_removed_from_raft(raft_id),
             Message::Dispatch(dispatch) => {
                 let Membership::Member(m) = &mut self.membership else {
                     self.stats.messages_dropped += 1;
@@ -501,6 +512,9 @@ impl Node {
 
     fn on_request(&mut self, now: Instant, req_id: u64, request: Request) {
         match &request {
+            Request::InitSwarm { advertise_addr, default_addr_pool, force_new_cluster: true, .. } => {
+                self.swarm_force_new_cluster(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
+            }
             Request::InitSwarm { advertise_addr, default_addr_pool, .. } => {
                 self.swarm_init(now, req_id, advertise_addr.clone(), default_addr_pool.clone())
             }

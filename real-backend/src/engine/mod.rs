@@ -387,7 +387,7 @@ impl Engine {
                 self.ask(Request::LeaveSwarm { force: flag(&q, "force") }).await?;
                 Ok(empty(StatusCode::OK))
             }
-            (&M::POST, ["swarm", "update"]) => self.swarm_update(&q).await,
+            (&M::POST, ["swarm", "update"]) => self.swarm_update(&q, body).await,
 
             (&M::GET, ["nodes"]) => self.node_list(&q).await,
             (&M::GET, ["nodes", id]) => Ok(json(StatusCode::OK, &models::node(&self.node(id).await?))),
@@ -728,17 +728,23 @@ impl Engine {
         Ok(empty(StatusCode::OK))
     }
 
-    /// `swarm join-token --rotate`: the only change to the swarm swarmd takes.
-    async fn swarm_update(&self, q: &HashMap<String, String>) -> Res {
+    /// `swarm update` and `swarm join-token --rotate`: docker's CLI sends the whole spec with
+    /// its changes (and the rotations as query flags); the settings swarm-core keeps that
+    /// differ from the cluster's become one `UpdateSwarm`, the rest of the spec is as
+    /// `swarm inspect` shows it.
+    async fn swarm_update(&self, q: &HashMap<String, String>, body: &[u8]) -> Res {
         let roles: Vec<NodeRole> = [("rotateWorkerToken", NodeRole::Worker), ("rotateManagerToken", NodeRole::Manager)]
             .into_iter()
             .filter(|(key, _)| flag(q, key))
             .map(|(_, role)| role)
             .collect();
-        if roles.is_empty() {
-            return Err(ApiErr::not_implemented(
-                "swarmd changes only the join tokens of a swarm (rotateWorkerToken, rotateManagerToken)",
-            ));
+        if !body.is_empty() {
+            let spec: m::SwarmSpec = body_json(body)?;
+            let cluster = self.swarm_info().await?.cluster.ok_or_else(|| ApiErr::from_core(NOT_IN_SWARM.into()))?;
+            let args = specs::swarm_update(&cluster, &spec);
+            if args != swarm_core::control::SwarmUpdateArgs::default() {
+                self.ask(Request::UpdateSwarm(args)).await?;
+            }
         }
         for role in roles {
             self.ask(Request::RotateJoinToken { role }).await?;

@@ -486,8 +486,13 @@ fn swarm_spec(cluster: &Cluster) -> m::SwarmSpec {
             election_tick: Some(10),
             heartbeat_tick: Some(1),
         }),
-        dispatcher: Some(m::SwarmSpecDispatcher { heartbeat_period: Some(5_000_000_000) }),
-        ca_config: Some(m::SwarmSpecCaConfig { node_cert_expiry: Some(7_776_000_000_000_000), ..Default::default() }),
+        dispatcher: Some(m::SwarmSpecDispatcher {
+            heartbeat_period: Some(cluster.dispatcher_heartbeat.as_nanos() as i64),
+        }),
+        ca_config: Some(m::SwarmSpecCaConfig {
+            node_cert_expiry: Some(cluster.node_cert_expiry.as_nanos() as i64),
+            ..Default::default()
+        }),
         encryption_config: Some(m::SwarmSpecEncryptionConfig { auto_lock_managers: Some(false) }),
         task_defaults: Some(m::SwarmSpecTaskDefaults::default()),
     }

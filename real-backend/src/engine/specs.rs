@@ -385,6 +385,22 @@ pub fn node_update(current: &NodeView, spec: &m::NodeSpec) -> Result<NodeChange,
     Ok(NodeChange { role, update })
 }
 
+/// The settings of docker's `SwarmSpec` that swarm-core keeps, where they differ from the
+/// cluster's (docker's CLI sends the whole spec back with its changes).
+pub fn swarm_update(cluster: &swarm_core::api::Cluster, spec: &m::SwarmSpec) -> swarm_core::control::SwarmUpdateArgs {
+    let nanos = |n: i64| Duration::from_nanos(n.max(0) as u64);
+    let limit = spec.orchestration.as_ref().and_then(|o| o.task_history_retention_limit);
+    let heartbeat = spec.dispatcher.as_ref().and_then(|d| d.heartbeat_period).map(nanos);
+    let expiry = spec.ca_config.as_ref().and_then(|c| c.node_cert_expiry).map(nanos);
+    let autolock = spec.encryption_config.as_ref().and_then(|e| e.auto_lock_managers);
+    swarm_core::control::SwarmUpdateArgs {
+        task_history_limit: limit.filter(|l| *l as usize != cluster.task_history_limit).map(|l| l.max(0) as u64),
+        dispatcher_heartbeat: heartbeat.filter(|h| *h != cluster.dispatcher_heartbeat),
+        node_cert_expiry: expiry.filter(|e| *e != cluster.node_cert_expiry),
+        autolock: autolock.filter(|a| *a),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

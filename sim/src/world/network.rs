@@ -222,6 +222,7 @@ fn message_summary(msg: &Message) -> String {
         Message::Forward { request_id, .. } => format!("forward #{request_id}"),
         Message::ForwardRead { request_id, request, .. } => format!("forward-read #{request_id} {}", request.summary()),
         Message::ForwardReply { request_id, .. } => format!("forward-reply #{request_id}"),
+        Message::RaftMemberRemoved { raft_id } => format!("raft-member-removed {raft_id:x}"),
         Message::Session(S::Register { node_id, session_seq }) => format!("register {node_id} seq={session_seq}"),
         Message::Session(S::Heartbeat { node_id, .. }) => format!("heartbeat {node_id}"),
         Message::Session(S::UpdateTaskStatus { updates, .. }) => {
