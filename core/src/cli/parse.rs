@@ -537,6 +537,7 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
     value("name", None),
     value("replicas", None),
     value("mode", None),
+    value("max-concurrent", None),
     value("publish", Some('p')),
     value("network", None),
     value("constraint", None),
@@ -572,18 +573,29 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
 fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String> {
     let p = parse_flags(tokens, SERVICE_CREATE_FLAGS, Interspersed::No)?;
     at_least(cmd, &p.args, 1)?;
-    let global = match p.last("mode") {
-        None | Some("replicated") => false,
-        Some("global") => true,
+    let (global, job) = match p.last("mode") {
+        None | Some("replicated") => (false, false),
+        Some("global") => (true, false),
+        Some("replicated-job") => (false, true),
+        Some("global-job") => (true, true),
         Some(other) => return Err(format!("invalid mode {other:?}, only replicated and global are supported")),
     };
     let replicas = optional_u64(&p, "replicas")?;
-    if global && replicas.is_some() {
-        return Err("replicas can only be used with replicated mode".to_string());
-    }
+    let max_concurrent = optional_u64(&p, "max-concurrent")?;
     let placement = placement_flags(&p, "placement-pref", None)?;
-    if global && placement.max_replicas.is_some_and(|n| n > 0) {
-        return Err("replicas-max-per-node can only be used with replicated mode".to_string());
+    if job {
+        // docker 20.10's CLI (service/opts.go ToServiceMode, then ToService).
+        check_job_flags(global, replicas, max_concurrent, &placement)?;
+    } else {
+        if global && replicas.is_some() {
+            return Err("replicas can only be used with replicated mode".to_string());
+        }
+        if global && placement.max_replicas.is_some_and(|n| n > 0) {
+            return Err("replicas-max-per-node can only be used with replicated mode".to_string());
+        }
+        if max_concurrent.is_some() {
+            return Err("max-concurrent can only be used with replicated-job mode".to_string());
+        }
     }
     Ok(Command::ServiceCreate(ServiceCreateArgs {
         name: p.last("name").map(str::to_string),
@@ -607,7 +619,30 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         placement: Box::new(placement),
         update: Box::new(update_config_flags(&p, "update")?),
         rollback: Box::new(update_config_flags(&p, "rollback")?),
+        job,
+        max_concurrent,
     }))
+}
+
+/// `--mode replicated-job|global-job`'s flag rules, with docker 20.10's words.
+fn check_job_flags(
+    global: bool,
+    replicas: Option<u64>,
+    max_concurrent: Option<u64>,
+    placement: &PlacementFlags,
+) -> Result<(), String> {
+    if global {
+        if placement.max_replicas.is_some_and(|n| n > 0) {
+            return Err("replicas-max-per-node can only be used with replicated or replicated-job mode".to_string());
+        }
+        if max_concurrent.is_some() {
+            return Err("max-concurrent can only be used with replicated-job mode".to_string());
+        }
+        if replicas.is_some() {
+            return Err("replicas can only be used with replicated or replicated-job mode".to_string());
+        }
+    }
+    Ok(())
 }
 
 fn parse_service_ps(cmd: &str, tokens: &[String]) -> Result<Command, String> {
@@ -1371,6 +1406,8 @@ mod tests {
                 placement: Box::default(),
                 update: Box::default(),
                 rollback: Box::default(),
+                job: false,
+                max_concurrent: None,
             }
         );
     }

@@ -157,7 +157,7 @@ pub fn service_ls(services: &[ServiceView], quiet: bool, version: DockerVersion)
                     s.id.short().to_string(),
                     s.spec.name.clone(),
                     mode_word(&s.spec.mode).to_string(),
-                    with_max_per_node(replicas, s),
+                    replicas_cell(replicas, v),
                     without_digest(&s.spec.task.image).to_string(),
                     ingress_ports(s),
                 ],
@@ -171,10 +171,7 @@ pub fn service_ls(services: &[ServiceView], quiet: bool, version: DockerVersion)
 }
 
 fn mode_word(mode: &ServiceMode) -> &'static str {
-    match mode {
-        ServiceMode::Replicated { .. } => "replicated",
-        ServiceMode::Global => "global",
-    }
+    mode.as_str()
 }
 
 /// `nginx:latest@sha256:…` → `nginx:latest`: what docker/cli's service and task tables show
@@ -363,6 +360,20 @@ fn container_status(state: &ContainerState, now: Instant) -> String {
 }
 
 /// docker/cli's `2/2 (max 1 per node)` for a service with `--replicas-max-per-node` (20.10).
+/// docker/cli's `Replicas()`: a job adds its progress (`0/2 (3/3 completed)`; a global job's
+/// total is what is still desired plus what completed) and never the max per node.
+fn replicas_cell(replicas: String, view: &ServiceView) -> String {
+    match view.service.spec.mode {
+        ServiceMode::ReplicatedJob { total_completions, .. } => {
+            format!("{replicas} ({}/{total_completions} completed)", view.completed)
+        }
+        ServiceMode::GlobalJob => {
+            format!("{replicas} ({}/{} completed)", view.completed, view.desired + view.completed)
+        }
+        ServiceMode::Replicated { .. } | ServiceMode::Global => with_max_per_node(replicas, &view.service),
+    }
+}
+
 fn with_max_per_node(replicas: String, service: &crate::api::Service) -> String {
     match service.spec.task.placement.max_replicas {
         0 => replicas,
@@ -448,6 +459,7 @@ mod tests {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         }
     }
 
@@ -477,6 +489,7 @@ mod tests {
             status,
             networks: vec![],
             created_at: Instant::from_millis(shape.at_secs * 1000),
+            job_iteration: None,
         }
     }
 

@@ -170,7 +170,16 @@ impl Request {
             Request::RemoveNetworks { networks } => format!("network rm {}", list(networks)),
             Request::CreateService(c) => {
                 let mut s = format!("service create {}", c.name.as_deref().unwrap_or("-"));
-                if c.global {
+                if c.job {
+                    let total = c.replicas.unwrap_or(1);
+                    match c.global {
+                        true => s.push_str(" mode=global-job"),
+                        false => s.push_str(&format!(
+                            " mode=replicated-job completions={total} max-concurrent={}",
+                            c.max_concurrent.unwrap_or(total)
+                        )),
+                    }
+                } else if c.global {
                     s.push_str(" mode=global");
                 } else {
                     s.push_str(&format!(" replicas={}", c.replicas.unwrap_or(1)));
@@ -259,6 +268,13 @@ pub struct ServiceCreateArgs {
     pub update: Box<UpdateConfigFlags>,
     /// `--rollback-*`.
     pub rollback: Box<UpdateConfigFlags>,
+    /// `--mode replicated-job` (with `global`: `--mode global-job`): `replicas` is then the
+    /// total of completions.
+    #[serde(default)]
+    pub job: bool,
+    /// `--max-concurrent` (replicated jobs; docker's CLI defaults it to the replicas).
+    #[serde(default)]
+    pub max_concurrent: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
