@@ -18,6 +18,10 @@ pub fn render(invocation: &Invocation, reply: &Reply) -> String {
             // `service/scale.go`, 1.12's `api/client/service/scale.go` alike; seen on 20.10:
             // `web: Error response from daemon: ...`). The request is one write here, so a
             // refusal is every service's.
+            // The mode check is the CLI's own (after it inspected the service): no daemon words.
+            (None, Request::ScaleServices { .. }) if e.to_string().contains(": scale can only be used with") => {
+                format!("{e}\n")
+            }
             (None, Request::ScaleServices { scales }) => {
                 scales.iter().map(|(name, _)| format!("{name}: Error response from daemon: {e}\n")).collect()
             }

@@ -450,8 +450,7 @@ impl Orchestrator {
         if policy.max_attempts == 0 || reason != RestartReason::Died {
             return true;
         }
-        let key = (svc.id.clone(), task.slot, if task.slot == 0 { task.node_id.clone() } else { None });
-        let history = self.restarts.entry(key).or_default();
+        let history = self.restarts.entry(restart_key(svc, task)).or_default();
         if !policy.window.is_zero() {
             history.retain(|t| now.saturating_since(*t) <= policy.window);
         }
@@ -479,8 +478,7 @@ impl Orchestrator {
         // history per slot stays bounded however long a task crash-loops.
         let max_attempts = svc.spec.task.restart_policy.max_attempts as usize;
         if reason == RestartReason::Died && max_attempts > 0 {
-            let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
-            let history = self.restarts.entry(key).or_default();
+            let history = self.restarts.entry(restart_key(svc, old)).or_default();
             history.push(now);
             if history.len() > max_attempts {
                 history.drain(..history.len() - max_attempts);
@@ -572,6 +570,13 @@ fn scale_down_victims(store: &Store, occupied: &BTreeMap<u64, SlotHolder>, count
         victims.push(victim.id.clone());
     }
     victims
+}
+
+/// Whose restarts a task's count among: its slot's, or a global service's (or job's) node's.
+/// A replicated job counts slots from 0, so slot 0 is no node's there.
+fn restart_key(svc: &Service, task: &Task) -> (ServiceId, u64, Option<NodeId>) {
+    let node = if task.slot == 0 && svc.spec.mode.is_global() { task.node_id.clone() } else { None };
+    (svc.id.clone(), task.slot, node)
 }
 
 /// The desired state of a task meant to run: RUNNING, or for a job's task COMPLETE (it runs
