@@ -41,6 +41,8 @@ pub enum Command {
     },
     NodeLs {
         quiet: bool,
+        /// `--format TEMPLATE` (checked against the listing's fields when parsed).
+        format: Option<String>,
     },
     NodeInspect {
         nodes: Vec<String>,
@@ -74,11 +76,13 @@ pub enum Command {
     ServiceCreate(ServiceCreateArgs),
     ServiceLs {
         quiet: bool,
+        format: Option<String>,
     },
     ServicePs {
         services: Vec<String>,
         quiet: bool,
         no_trunc: bool,
+        format: Option<String>,
     },
     ServiceInspect {
         services: Vec<String>,

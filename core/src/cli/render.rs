@@ -2,7 +2,7 @@
 //! `Error response from daemon: ...`, from the reply's objects alone.
 
 use super::invocation::Invocation;
-use super::{inspect, tables};
+use super::{inspect, listing, tables};
 use crate::api::{Network, NodeRole, Service};
 use crate::control::{Reply, Request, Response};
 use crate::docker_version::DockerVersion;
@@ -70,7 +70,10 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                 let found: Vec<_> = nodes.iter().map(|v| &v.node).collect();
                 inspect::node_inspect(&found, &statuses, view.pretty)
             }
-            _ => tables::node_ls(nodes, view.quiet, version),
+            _ => match &view.format {
+                Some(format) => listing::nodes(nodes, format),
+                None => tables::node_ls(nodes, view.quiet, version),
+            },
         },
         Response::RolesChanged(changes) => {
             // docker's CLI names each node as it was typed (a hostname, an ID prefix), not by
@@ -112,9 +115,15 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                     inspect::service_inspect(&found)
                 }
             }
-            _ => tables::service_ls(services, view.quiet, version),
+            _ => match &view.format {
+                Some(format) => listing::services(services, format),
+                None => tables::service_ls(services, view.quiet, version),
+            },
         },
-        Response::Tasks { tasks, as_of } => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet, version),
+        Response::Tasks { tasks, as_of } => match &view.format {
+            Some(format) => listing::tasks(tasks, *as_of, view.no_trunc, view.quiet, format),
+            None => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet, version),
+        },
         Response::ServicesScaled { scales } => {
             scales.iter().map(|(name, n)| format!("{name} scaled to {n}\n")).collect()
         }
