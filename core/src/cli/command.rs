@@ -44,6 +44,13 @@ pub enum Command {
         /// `--format TEMPLATE` (checked against the listing's fields when parsed).
         format: Option<String>,
     },
+    /// `node ps [NODE...]` (default: `self`).
+    NodePs {
+        nodes: Vec<String>,
+        quiet: bool,
+        no_trunc: bool,
+        format: Option<String>,
+    },
     NodeInspect {
         nodes: Vec<String>,
         pretty: bool,

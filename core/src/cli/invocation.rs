@@ -102,6 +102,12 @@ impl Invocation {
                 view.format = format;
                 Request::ListServices
             }
+            Command::NodePs { nodes, quiet, no_trunc, format } => {
+                view.quiet = quiet;
+                view.no_trunc = no_trunc;
+                view.format = format;
+                Request::ListNodeTasks { nodes }
+            }
             Command::ServicePs { services, quiet, no_trunc, format } => {
                 view.quiet = quiet;
                 view.no_trunc = no_trunc;

@@ -350,6 +350,7 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("swarm", "join") => parse_swarm_join(&cmd, rest),
         ("swarm", "join-token") => parse_swarm_join_token(&cmd, rest),
         ("swarm", "leave") => parse_swarm_leave(&cmd, rest),
+        ("node", "ps") => parse_node_ps(rest),
         ("node", "ls" | "list") => parse_formatted_listing(&cmd, rest, &super::listing::NODES, |quiet, format| {
             Command::NodeLs { quiet, format }
         }),
@@ -671,6 +672,16 @@ fn check_job_flags(
         }
     }
     Ok(())
+}
+
+/// `node ps [NODE...]`: the local node's tasks without a name.
+fn parse_node_ps(tokens: &[String]) -> Result<Command, String> {
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None)];
+    let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    let format = checked_format(&p, &super::listing::TASKS)?;
+    let (quiet, no_trunc) = (p.is_set("quiet"), p.is_set("no-trunc"));
+    let nodes = if p.args.is_empty() { vec!["self".to_string()] } else { p.args };
+    Ok(Command::NodePs { nodes, quiet, no_trunc, format })
 }
 
 fn parse_service_ps(cmd: &str, tokens: &[String]) -> Result<Command, String> {

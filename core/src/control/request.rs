@@ -91,6 +91,10 @@ pub enum Request {
     RouteIngress {
         port: u16,
     },
+    /// `node ps [NODE...]`: the tasks on these nodes (names, IDs, ID prefixes, or `self`).
+    ListNodeTasks {
+        nodes: Vec<String>,
+    },
     // ----- the Docker Engine API's (swarmd's HTTP API) -----
     /// What `docker info` shows of the answering node's swarm: its ID and state, whether it is
     /// a manager, the cluster's ID and counts. Answered by the node itself, never forwarded.
@@ -225,6 +229,7 @@ impl Request {
             Request::Exec { container, command } => format!("exec {container} {}", list(command)),
             Request::RouteIngress { port } => format!("route ingress port={port}"),
             Request::SystemInfo => "info".into(),
+            Request::ListNodeTasks { nodes } => format!("node ps {}", list(nodes)),
         }
     }
 }
