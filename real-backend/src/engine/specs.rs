@@ -506,6 +506,18 @@ mod tests {
     }
 
     #[test]
+    fn a_job_spec_becomes_the_clis_job_flags() {
+        let body = r#"{"Name":"batch","TaskTemplate":{"ContainerSpec":{"Image":"worker:latest"}},"Mode":{"ReplicatedJob":{"MaxConcurrent":2,"TotalCompletions":3}}}"#;
+        let args = service_create(&serde_json::from_str(body).unwrap()).unwrap();
+        assert!(args.job && !args.global);
+        assert_eq!((args.replicas, args.max_concurrent), (Some(3), Some(2)));
+        let body =
+            r#"{"Name":"all","TaskTemplate":{"ContainerSpec":{"Image":"worker:latest"}},"Mode":{"GlobalJob":{}}}"#;
+        let args = service_create(&serde_json::from_str(body).unwrap()).unwrap();
+        assert!(args.job && args.global);
+    }
+
+    #[test]
     fn a_create_takes_the_clis_spec() {
         let body = r#"{"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx:latest@sha256:abc","Args":["httpd","-f"],"Init":false,"StopGracePeriod":10000000000,"DNSConfig":{},"Isolation":"default"},"Resources":{"Limits":{},"Reservations":{}},"RestartPolicy":{"Condition":"any","MaxAttempts":0},"Placement":{"Constraints":["node.role==worker"]},"Networks":[{"Target":"myswarm"}],"ForceUpdate":0,"Runtime":"container"},"Mode":{"Replicated":{"Replicas":2}},"UpdateConfig":{"Parallelism":1,"FailureAction":"pause","Monitor":5000000000,"MaxFailureRatio":0,"Order":"stop-first"},"EndpointSpec":{"Mode":"vip","Ports":[{"Protocol":"tcp","TargetPort":80,"PublishedPort":8000,"PublishMode":"ingress"}]}}"#;
         let spec: m::ServiceSpec = serde_json::from_str(body).unwrap();
