@@ -889,7 +889,7 @@ impl Engine {
                 filters.get("mode").is_none_or(|f| {
                     // dockerd's filter words: `replicated`, `global`, `replicated-job`, `global-job`.
                     let mode = v.service.spec.mode.as_str().replace(' ', "-");
-                    f.iter().any(|x| *x == mode)
+                    f.contains(&mode)
                 })
             })
             .map(models::service)
