@@ -140,6 +140,7 @@ fn build_store(nodes: usize, tasks: usize, case: Case) -> Store {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         };
         apply(&mut store, [StoreAction::CreateService(svc)]);
         service_ids.push((id, name));
@@ -160,6 +161,7 @@ fn build_store(nodes: usize, tasks: usize, case: Case) -> Store {
             status: TaskStatus::new(TaskState::New, Instant::ZERO, "created"),
             networks: vec![],
             created_at: Instant::ZERO,
+            job_iteration: None,
         };
         // The allocator's action moves it NEW → PENDING.
         apply(

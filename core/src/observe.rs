@@ -20,6 +20,10 @@ use core::net::Ipv4Addr;
 /// rule: its replicas, or for a global service one per node it runs on).
 pub use crate::manager::orchestrator::desired_running;
 
+/// A job's progress as `service ls` counts it, and whether its current iteration has nothing
+/// left to run (the job orchestrators' rules).
+pub use crate::manager::jobs::{is_finished as job_is_finished, progress as job_progress, JobProgress};
+
 /// What an observer may read of a node (`Node::observe`).
 #[derive(Clone, Copy)]
 pub struct Observation<'a> {

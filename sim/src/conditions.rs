@@ -59,7 +59,8 @@ impl TaskView {
     /// What `service ls` counts in REPLICAS: meant to run, running, on a node not Down
     /// (the rule is the store's `running_tasks_of_service`).
     pub fn counts_as_running(&self) -> bool {
-        self.desired == TaskState::Running
+        // A job's task runs desired COMPLETE.
+        (self.desired == TaskState::Running || self.desired == TaskState::Complete)
             && self.state == TaskState::Running
             && self.node_id.is_some()
             && !self.node_down
@@ -99,6 +100,14 @@ pub fn describe_failure(view: &dyn ClusterView, condition: &Condition) -> Option
                 return Some(format!("{} runs {} tasks on only {} nodes", service, running.len(), nodes.len()));
             }
             None
+        }
+        Condition::CompletedTasks { service, count } => {
+            let tasks = match view.tasks(service) {
+                Err(e) => return Some(e),
+                Ok(tasks) => tasks.unwrap_or_default(),
+            };
+            let completed = tasks.iter().filter(|t| t.state == TaskState::Complete).count() as u64;
+            (completed != *count).then(|| format!("{service} has {completed} completed tasks"))
         }
         Condition::SlotMovedNode { service, slot } => {
             let history = match slot_history(view, service, *slot) {
@@ -346,7 +355,8 @@ pub fn running_tasks<'s>(store: &'s Store, service: &str) -> Vec<&'s Task> {
 
 /// Liveness: a leader, every node Ready, and every service at its replica count (global: one
 /// running task per node it should run on, core's `desired_running`) with nothing left to start,
-/// and no update or rollback still under way (a chaos run can start while one rolls).
+/// and no update or rollback still under way (a chaos run can start while one rolls); a job has
+/// finished its current iteration (runs nothing, and has nothing left to run).
 pub fn cluster_converged(world: &World) -> bool {
     convergence_gap(world).is_none()
 }
@@ -366,6 +376,9 @@ pub fn convergence_gap(world: &World) -> Option<String> {
         let want = swarm_core::observe::desired_running(store, svc);
         if running != want {
             return Some(format!("{} has {running}/{want} running", svc.spec.name));
+        }
+        if svc.spec.mode.is_job() && !swarm_core::observe::job_is_finished(store, svc) {
+            return Some(format!("job {} is still running", svc.spec.name));
         }
         // An update (or rollback) under way must finish: a paused one has, a stuck one has not.
         if let Some(status) = svc.update_status.as_ref().filter(|s| s.state.in_progress()) {

@@ -11,6 +11,46 @@ pub enum ServiceMode {
     },
     /// One task on every node that passes the filters.
     Global,
+    /// `--mode replicated-job`: tasks run to completion, at most `max_concurrent` at a time,
+    /// until `total_completions` of them exited 0 (swarmkit's `ReplicatedJob`).
+    ReplicatedJob {
+        max_concurrent: u64,
+        total_completions: u64,
+    },
+    /// `--mode global-job`: one task to completion on every node that passes the filters.
+    GlobalJob,
+}
+
+impl ServiceMode {
+    /// A job: its tasks are meant to complete (desired COMPLETE), not to keep running.
+    pub fn is_job(&self) -> bool {
+        matches!(self, ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob)
+    }
+
+    /// One task per eligible node (a global service or a global job).
+    pub fn is_global(&self) -> bool {
+        matches!(self, ServiceMode::Global | ServiceMode::GlobalJob)
+    }
+
+    /// The MODE column of `service ls`, as docker/cli's formatter writes it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceMode::Replicated { .. } => "replicated",
+            ServiceMode::Global => "global",
+            ServiceMode::ReplicatedJob { .. } => "replicated job",
+            ServiceMode::GlobalJob => "global job",
+        }
+    }
+}
+
+/// A job's run: which iteration its tasks belong to, and when it began (swarmkit's
+/// `JobStatus`). Every `service update` of a job starts a new iteration; tasks of an older
+/// one are removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// `JobIteration.Index`: 0 at creation, +1 per update.
+    pub iteration: u64,
+    pub last_execution: Instant,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +238,7 @@ impl ServiceSpec {
     pub fn replicas(&self) -> Option<u64> {
         match self.mode {
             ServiceMode::Replicated { replicas } => Some(replicas),
-            ServiceMode::Global => None,
+            ServiceMode::Global | ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob => None,
         }
     }
 }
@@ -231,6 +271,9 @@ pub struct Service {
     pub update_status: Option<UpdateStatus>,
     /// The spec before the last `service update`: what a rollback returns to.
     pub previous_spec: Option<Box<ServiceSpec>>,
+    /// Jobs only: the iteration their tasks run for.
+    #[serde(default)]
+    pub job_status: Option<JobStatus>,
 }
 
 impl Service {

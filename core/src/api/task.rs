@@ -104,6 +104,10 @@ pub struct Task {
     pub status: TaskStatus,
     pub networks: Vec<NetworkAttachment>,
     pub created_at: Instant,
+    /// A job's task: the iteration of the job it was made for (`JobIteration`); `None` for
+    /// the tasks of a service.
+    #[serde(default)]
+    pub job_iteration: Option<u64>,
 }
 
 impl Task {
@@ -123,7 +127,8 @@ impl Task {
     }
 
     /// The task holds (or is about to hold) a place: desired to run and not yet dead.
+    /// A job's task is desired COMPLETE: it runs until it exits.
     pub fn is_runnable(&self) -> bool {
-        self.desired_state <= TaskState::Running && !self.status.state.is_terminal()
+        self.desired_state <= TaskState::Complete && !self.status.state.is_terminal()
     }
 }

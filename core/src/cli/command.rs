@@ -42,6 +42,15 @@ pub enum Command {
     SwarmUpdate(crate::control::SwarmUpdateArgs),
     NodeLs {
         quiet: bool,
+        /// `--format TEMPLATE` (checked against the listing's fields when parsed).
+        format: Option<String>,
+    },
+    /// `node ps [NODE...]` (default: `self`).
+    NodePs {
+        nodes: Vec<String>,
+        quiet: bool,
+        no_trunc: bool,
+        format: Option<String>,
     },
     NodeInspect {
         nodes: Vec<String>,
@@ -75,11 +84,13 @@ pub enum Command {
     ServiceCreate(ServiceCreateArgs),
     ServiceLs {
         quiet: bool,
+        format: Option<String>,
     },
     ServicePs {
         services: Vec<String>,
         quiet: bool,
         no_trunc: bool,
+        format: Option<String>,
     },
     ServiceInspect {
         services: Vec<String>,

@@ -144,6 +144,23 @@ struct ServiceJson {
     endpoint: EndpointJson,
     #[serde(skip_serializing_if = "Option::is_none")]
     update_status: Option<UpdateStatusJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_status: Option<JobStatusJson>,
+}
+
+/// `"JobStatus": {"JobIteration": {}, "LastExecution": "…"}`: an index of 0 is left out, as Go's
+/// `omitempty` does.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JobStatusJson {
+    job_iteration: JobIterationJson,
+    last_execution: String,
+}
+
+#[derive(Serialize)]
+struct JobIterationJson {
+    #[serde(rename = "Index", skip_serializing_if = "is_zero")]
+    index: u64,
 }
 
 #[derive(Serialize)]
@@ -278,6 +295,17 @@ struct ModeJson {
     replicated: Option<ReplicatedJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     global: Option<GlobalJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicated_job: Option<ReplicatedJobJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    global_job: Option<GlobalJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReplicatedJobJson {
+    max_concurrent: u64,
+    total_completions: u64,
 }
 
 #[derive(Serialize)]
@@ -289,6 +317,10 @@ struct ReplicatedJson {
 /// Serializes as `{}`.
 #[derive(Serialize)]
 struct GlobalJson {}
+
+impl ModeJson {
+    const NONE: ModeJson = ModeJson { replicated: None, global: None, replicated_job: None, global_job: None };
+}
 
 #[derive(Serialize)]
 struct NetworkTargetJson {
@@ -420,6 +452,10 @@ fn service_json(service: &Service) -> ServiceJson {
         spec: service_spec_json(&service.spec),
         previous_spec: service.previous_spec.as_deref().map(service_spec_json),
         update_status: service.update_status.as_ref().map(UpdateStatusJson::from),
+        job_status: service.job_status.as_ref().map(|j| JobStatusJson {
+            job_iteration: JobIterationJson { index: j.iteration },
+            last_execution: rfc3339(j.last_execution),
+        }),
         endpoint: EndpointJson {
             spec: endpoint_spec_json(&service.spec),
             ports: endpoint.ports.iter().map(PortJson::from).collect(),
@@ -467,9 +503,14 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
         },
         mode: match spec.mode {
             ServiceMode::Replicated { replicas } => {
-                ModeJson { replicated: Some(ReplicatedJson { replicas }), global: None }
+                ModeJson { replicated: Some(ReplicatedJson { replicas }), ..ModeJson::NONE }
             }
-            ServiceMode::Global => ModeJson { replicated: None, global: Some(GlobalJson {}) },
+            ServiceMode::Global => ModeJson { global: Some(GlobalJson {}), ..ModeJson::NONE },
+            ServiceMode::ReplicatedJob { max_concurrent, total_completions } => ModeJson {
+                replicated_job: Some(ReplicatedJobJson { max_concurrent, total_completions }),
+                ..ModeJson::NONE
+            },
+            ServiceMode::GlobalJob => ModeJson { global_job: Some(GlobalJson {}), ..ModeJson::NONE },
         },
         update_config: spec.update.as_ref().map(UpdateConfigJson::from),
         rollback_config: spec.rollback.as_ref().map(UpdateConfigJson::from),
@@ -501,6 +542,10 @@ fn service_pretty(service: &Service, as_of: Instant) -> String {
         }
         ServiceMode::Global => {
             let _ = writeln!(out, "Mode:\t\tGlobal");
+        }
+        // docker/cli's pretty template names no mode for a job (an empty `Service Mode:`).
+        ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob => {
+            let _ = writeln!(out, "Mode:");
         }
     }
     if let Some(status) = &service.update_status {
@@ -925,6 +970,7 @@ mod tests {
             updated_at: Instant::from_millis(60_000),
             update_status: None,
             previous_spec: None,
+            job_status: None,
         }
     }
 

@@ -24,6 +24,8 @@ pub struct View {
     pub pretty: bool,
     /// `--no-trunc`: full task errors.
     pub no_trunc: bool,
+    /// `--format TEMPLATE` of a listing (`format.rs`): replaces the table, and `-q`.
+    pub format: Option<String>,
     /// Set for `curl URL`: the request goes to the routing mesh of the host the URL names, and
     /// the reply is shown as curl shows it.
     pub curl: Option<CurlTarget>,
@@ -75,8 +77,9 @@ impl Invocation {
             }
             Command::SwarmLeave { force } => Request::LeaveSwarm { force },
             Command::SwarmUpdate(args) => Request::UpdateSwarm(args),
-            Command::NodeLs { quiet } => {
+            Command::NodeLs { quiet, format } => {
                 view.quiet = quiet;
+                view.format = format;
                 Request::ListNodes
             }
             Command::NodeInspect { nodes, pretty } => {
@@ -95,13 +98,21 @@ impl Invocation {
             Command::NetworkInspect { networks } => Request::InspectNetworks { networks },
             Command::NetworkRm { networks } => Request::RemoveNetworks { networks },
             Command::ServiceCreate(args) => Request::CreateService(args),
-            Command::ServiceLs { quiet } => {
+            Command::ServiceLs { quiet, format } => {
                 view.quiet = quiet;
+                view.format = format;
                 Request::ListServices
             }
-            Command::ServicePs { services, quiet, no_trunc } => {
+            Command::NodePs { nodes, quiet, no_trunc, format } => {
                 view.quiet = quiet;
                 view.no_trunc = no_trunc;
+                view.format = format;
+                Request::ListNodeTasks { nodes }
+            }
+            Command::ServicePs { services, quiet, no_trunc, format } => {
+                view.quiet = quiet;
+                view.no_trunc = no_trunc;
+                view.format = format;
                 Request::ListTasks { services }
             }
             Command::ServiceInspect { services, pretty } => {

@@ -3,9 +3,11 @@
 //! renderer (`render`: a reply's objects → docker's tables, inspect JSON and messages).
 
 pub mod command;
+pub mod format;
 pub mod humanize;
 pub mod inspect;
 pub mod invocation;
+pub mod listing;
 pub mod parse;
 pub mod render;
 pub mod tables;

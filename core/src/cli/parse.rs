@@ -351,7 +351,10 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("swarm", "join-token") => parse_swarm_join_token(&cmd, rest),
         ("swarm", "leave") => parse_swarm_leave(&cmd, rest),
         ("swarm", "update") => parse_swarm_update(&cmd, rest),
-        ("node", "ls" | "list") => parse_quiet_listing(&cmd, rest, |quiet| Command::NodeLs { quiet }),
+        ("node", "ps") => parse_node_ps(rest),
+        ("node", "ls" | "list") => parse_formatted_listing(&cmd, rest, &super::listing::NODES, |quiet, format| {
+            Command::NodeLs { quiet, format }
+        }),
         ("node", "inspect") => parse_node_inspect(&cmd, rest),
         ("node", "update") => parse_node_update(&cmd, rest),
         ("node", "promote") => parse_names(&cmd, rest, |nodes| Command::NodePromote { nodes }),
@@ -362,7 +365,12 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("network", "inspect") => parse_names(&cmd, rest, |networks| Command::NetworkInspect { networks }),
         ("network", "rm" | "remove") => parse_names(&cmd, rest, |networks| Command::NetworkRm { networks }),
         ("service", "create") => parse_service_create(&cmd, rest),
-        ("service", "ls" | "list") => parse_quiet_listing(&cmd, rest, |quiet| Command::ServiceLs { quiet }),
+        ("service", "ls" | "list") => {
+            parse_formatted_listing(&cmd, rest, &super::listing::SERVICES, |quiet, format| Command::ServiceLs {
+                quiet,
+                format,
+            })
+        }
         ("service", "ps") => parse_service_ps(&cmd, rest),
         ("service", "inspect") => parse_service_inspect(&cmd, rest),
         ("service", "scale") => parse_service_scale(&cmd, rest),
@@ -484,6 +492,27 @@ fn parse_quiet_listing(cmd: &str, tokens: &[String], make: impl FnOnce(bool) -> 
     Ok(make(p.is_set("quiet")))
 }
 
+/// `node ls`, `service ls`: `-q` and `--format TEMPLATE`, the template checked against the
+/// listing's fields.
+fn parse_formatted_listing(
+    cmd: &str,
+    tokens: &[String],
+    kind: &super::format::Kind,
+    make: impl FnOnce(bool, Option<String>) -> Command,
+) -> Result<Command, String> {
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), value("format", None)];
+    let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    no_args(cmd, &p.args)?;
+    let format = checked_format(&p, kind)?;
+    Ok(make(p.is_set("quiet"), format))
+}
+
+fn checked_format(p: &Parsed, kind: &super::format::Kind) -> Result<Option<String>, String> {
+    let Some(format) = p.last("format").filter(|f| !f.is_empty()) else { return Ok(None) };
+    super::listing::check(format, kind)?;
+    Ok(Some(format.to_string()))
+}
+
 /// Verbs that take one or more names and no flags.
 fn parse_names(cmd: &str, tokens: &[String], make: impl FnOnce(Vec<String>) -> Command) -> Result<Command, String> {
     let p = parse_flags(tokens, &[], Interspersed::Yes)?;
@@ -569,6 +598,7 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
     value("name", None),
     value("replicas", None),
     value("mode", None),
+    value("max-concurrent", None),
     value("publish", Some('p')),
     value("network", None),
     value("constraint", None),
@@ -604,18 +634,29 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
 fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String> {
     let p = parse_flags(tokens, SERVICE_CREATE_FLAGS, Interspersed::No)?;
     at_least(cmd, &p.args, 1)?;
-    let global = match p.last("mode") {
-        None | Some("replicated") => false,
-        Some("global") => true,
+    let (global, job) = match p.last("mode") {
+        None | Some("replicated") => (false, false),
+        Some("global") => (true, false),
+        Some("replicated-job") => (false, true),
+        Some("global-job") => (true, true),
         Some(other) => return Err(format!("invalid mode {other:?}, only replicated and global are supported")),
     };
     let replicas = optional_u64(&p, "replicas")?;
-    if global && replicas.is_some() {
-        return Err("replicas can only be used with replicated mode".to_string());
-    }
+    let max_concurrent = optional_u64(&p, "max-concurrent")?;
     let placement = placement_flags(&p, "placement-pref", None)?;
-    if global && placement.max_replicas.is_some_and(|n| n > 0) {
-        return Err("replicas-max-per-node can only be used with replicated mode".to_string());
+    if job {
+        // docker 20.10's CLI (service/opts.go ToServiceMode, then ToService).
+        check_job_flags(global, replicas, max_concurrent, &placement)?;
+    } else {
+        if global && replicas.is_some() {
+            return Err("replicas can only be used with replicated mode".to_string());
+        }
+        if global && placement.max_replicas.is_some_and(|n| n > 0) {
+            return Err("replicas-max-per-node can only be used with replicated mode".to_string());
+        }
+        if max_concurrent.is_some() {
+            return Err("max-concurrent can only be used with replicated-job mode".to_string());
+        }
     }
     Ok(Command::ServiceCreate(ServiceCreateArgs {
         name: p.last("name").map(str::to_string),
@@ -639,14 +680,48 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         placement: Box::new(placement),
         update: Box::new(update_config_flags(&p, "update")?),
         rollback: Box::new(update_config_flags(&p, "rollback")?),
+        job,
+        max_concurrent,
     }))
 }
 
+/// `--mode replicated-job|global-job`'s flag rules, with docker 20.10's words.
+fn check_job_flags(
+    global: bool,
+    replicas: Option<u64>,
+    max_concurrent: Option<u64>,
+    placement: &PlacementFlags,
+) -> Result<(), String> {
+    if global {
+        if placement.max_replicas.is_some_and(|n| n > 0) {
+            return Err("replicas-max-per-node can only be used with replicated or replicated-job mode".to_string());
+        }
+        if max_concurrent.is_some() {
+            return Err("max-concurrent can only be used with replicated-job mode".to_string());
+        }
+        if replicas.is_some() {
+            return Err("replicas can only be used with replicated or replicated-job mode".to_string());
+        }
+    }
+    Ok(())
+}
+
+/// `node ps [NODE...]`: the local node's tasks without a name.
+fn parse_node_ps(tokens: &[String]) -> Result<Command, String> {
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None)];
+    let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    let format = checked_format(&p, &super::listing::TASKS)?;
+    let (quiet, no_trunc) = (p.is_set("quiet"), p.is_set("no-trunc"));
+    let nodes = if p.args.is_empty() { vec!["self".to_string()] } else { p.args };
+    Ok(Command::NodePs { nodes, quiet, no_trunc, format })
+}
+
 fn parse_service_ps(cmd: &str, tokens: &[String]) -> Result<Command, String> {
-    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None)];
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None)];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     at_least(cmd, &p.args, 1)?;
-    Ok(Command::ServicePs { quiet: p.is_set("quiet"), no_trunc: p.is_set("no-trunc"), services: p.args })
+    let format = checked_format(&p, &super::listing::TASKS)?;
+    Ok(Command::ServicePs { quiet: p.is_set("quiet"), no_trunc: p.is_set("no-trunc"), services: p.args, format })
 }
 
 fn parse_service_inspect(cmd: &str, tokens: &[String]) -> Result<Command, String> {
@@ -1168,7 +1243,7 @@ mod tests {
         for line in ["sudo docker node ls", "docker node ls", "node ls", "sudo node ls"] {
             assert_eq!(
                 parse_invocation(line).unwrap(),
-                CommandLine { host: None, command: Command::NodeLs { quiet: false } }
+                CommandLine { host: None, command: Command::NodeLs { quiet: false, format: None } }
             );
         }
         for line in [
@@ -1180,7 +1255,7 @@ mod tests {
         ] {
             let inv = parse_invocation(line).unwrap();
             assert_eq!(inv.host.as_deref(), Some("192.168.0.109:5555"), "{line}");
-            assert_eq!(inv.command, Command::NodeLs { quiet: false });
+            assert_eq!(inv.command, Command::NodeLs { quiet: false, format: None });
         }
     }
 
@@ -1297,8 +1372,8 @@ mod tests {
 
     #[test]
     fn node_verbs() {
-        assert_eq!(parse("docker node ls -q"), Command::NodeLs { quiet: true });
-        assert_eq!(parse("docker node list --quiet"), Command::NodeLs { quiet: true });
+        assert_eq!(parse("docker node ls -q"), Command::NodeLs { quiet: true, format: None });
+        assert_eq!(parse("docker node list --quiet"), Command::NodeLs { quiet: true, format: None });
         assert_eq!(
             parse("docker node inspect --pretty self bd1"),
             Command::NodeInspect { nodes: strings(&["self", "bd1"]), pretty: true }
@@ -1403,6 +1478,8 @@ mod tests {
                 placement: Box::default(),
                 update: Box::default(),
                 rollback: Box::default(),
+                job: false,
+                max_concurrent: None,
             }
         );
     }
@@ -1514,15 +1591,15 @@ mod tests {
 
     #[test]
     fn service_listing_verbs() {
-        assert_eq!(parse("sudo docker service ls"), Command::ServiceLs { quiet: false });
-        assert_eq!(parse("docker service ls -q"), Command::ServiceLs { quiet: true });
+        assert_eq!(parse("sudo docker service ls"), Command::ServiceLs { quiet: false, format: None });
+        assert_eq!(parse("docker service ls -q"), Command::ServiceLs { quiet: true, format: None });
         assert_eq!(
             parse("sudo docker service ps mynginx"),
-            Command::ServicePs { services: strings(&["mynginx"]), quiet: false, no_trunc: false }
+            Command::ServicePs { services: strings(&["mynginx"]), quiet: false, no_trunc: false, format: None }
         );
         assert_eq!(
             parse("docker service ps --no-trunc mynginx -q web"),
-            Command::ServicePs { services: strings(&["mynginx", "web"]), quiet: true, no_trunc: true }
+            Command::ServicePs { services: strings(&["mynginx", "web"]), quiet: true, no_trunc: true, format: None }
         );
         assert_eq!(
             parse("sudo docker service inspect mynginx"),
@@ -1754,5 +1831,38 @@ mod tests {
         assert_eq!(parse_port_config("target=80,colour=red"), Err("invalid field key colour".into()));
         assert_eq!(parse_publish_rm("target=443"), Ok(443));
         assert_eq!(parse_publish_rm("80/udp"), Ok(80));
+    }
+
+    #[test]
+    fn job_modes_take_the_replicas_as_completions_and_docker_20_10s_flag_rules() {
+        let args = create_args("docker service create --mode replicated-job --replicas 3 --max-concurrent 2 worker");
+        assert!(args.job && !args.global);
+        assert_eq!((args.replicas, args.max_concurrent), (Some(3), Some(2)));
+        let args = create_args("docker service create --mode global-job worker");
+        assert!(args.job && args.global);
+        assert_eq!(
+            error("docker service create --mode global-job --replicas 2 worker"),
+            "replicas can only be used with replicated or replicated-job mode"
+        );
+        assert_eq!(
+            error("docker service create --max-concurrent 2 worker"),
+            "max-concurrent can only be used with replicated-job mode"
+        );
+    }
+
+    #[test]
+    fn a_listing_format_is_checked_against_the_listings_fields() {
+        assert_eq!(
+            parse("docker service ls --format '{{.Name}}'"),
+            Command::ServiceLs { quiet: false, format: Some("{{.Name}}".into()) }
+        );
+        assert_eq!(
+            error("docker node ls --format '{{.Foo}}'"),
+            "template parsing error: template: :1:2: executing \"\" at <.Foo>: can't evaluate field Foo in type *node.nodeContext"
+        );
+        assert_eq!(
+            error("docker service ps --format '{{.Name}} {{.Foo}}' web"),
+            "template parsing error: template: :1:12: executing \"\" at <.Foo>: can't evaluate field Foo in type *task.taskContext"
+        );
     }
 }

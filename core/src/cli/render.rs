@@ -2,7 +2,7 @@
 //! `Error response from daemon: ...`, from the reply's objects alone.
 
 use super::invocation::Invocation;
-use super::{inspect, tables};
+use super::{inspect, listing, tables};
 use crate::api::{Network, NodeRole, Service};
 use crate::control::{Reply, Request, Response};
 use crate::docker_version::DockerVersion;
@@ -18,6 +18,10 @@ pub fn render(invocation: &Invocation, reply: &Reply) -> String {
             // `service/scale.go`, 1.12's `api/client/service/scale.go` alike; seen on 20.10:
             // `web: Error response from daemon: ...`). The request is one write here, so a
             // refusal is every service's.
+            // The mode check is the CLI's own (after it inspected the service): no daemon words.
+            (None, Request::ScaleServices { .. }) if e.to_string().contains(": scale can only be used with") => {
+                format!("{e}\n")
+            }
             (None, Request::ScaleServices { scales }) => {
                 scales.iter().map(|(name, _)| format!("{name}: Error response from daemon: {e}\n")).collect()
             }
@@ -76,7 +80,10 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                 let found: Vec<_> = nodes.iter().map(|v| &v.node).collect();
                 inspect::node_inspect(&found, &statuses, view.pretty)
             }
-            _ => tables::node_ls(nodes, view.quiet, version),
+            _ => match &view.format {
+                Some(format) => listing::nodes(nodes, format),
+                None => tables::node_ls(nodes, view.quiet, version),
+            },
         },
         Response::RolesChanged(changes) => {
             // docker's CLI names each node as it was typed (a hostname, an ID prefix), not by
@@ -118,9 +125,15 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
                     inspect::service_inspect(&found)
                 }
             }
-            _ => tables::service_ls(services, view.quiet, version),
+            _ => match &view.format {
+                Some(format) => listing::services(services, format),
+                None => tables::service_ls(services, view.quiet, version),
+            },
         },
-        Response::Tasks { tasks, as_of } => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet, version),
+        Response::Tasks { tasks, as_of } => match &view.format {
+            Some(format) => listing::tasks(tasks, *as_of, view.no_trunc, view.quiet, format),
+            None => tables::service_ps(tasks, *as_of, view.no_trunc, view.quiet, version),
+        },
         Response::ServicesScaled { scales } => {
             scales.iter().map(|(name, n)| format!("{name} scaled to {n}\n")).collect()
         }

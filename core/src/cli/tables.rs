@@ -80,7 +80,7 @@ fn id_lines<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// `2 seconds ago`, lowercased as `service ps` prints it.
-fn lowercase_ago(d: std::time::Duration) -> String {
+pub(super) fn lowercase_ago(d: std::time::Duration) -> String {
     format!("{} ago", human_duration(d).to_lowercase())
 }
 
@@ -157,7 +157,7 @@ pub fn service_ls(services: &[ServiceView], quiet: bool, version: DockerVersion)
                     s.id.short().to_string(),
                     s.spec.name.clone(),
                     mode_word(&s.spec.mode).to_string(),
-                    with_max_per_node(replicas, s),
+                    replicas_cell(replicas, v),
                     without_digest(&s.spec.task.image).to_string(),
                     ingress_ports(s),
                 ],
@@ -170,27 +170,24 @@ pub fn service_ls(services: &[ServiceView], quiet: bool, version: DockerVersion)
     }
 }
 
-fn mode_word(mode: &ServiceMode) -> &'static str {
-    match mode {
-        ServiceMode::Replicated { .. } => "replicated",
-        ServiceMode::Global => "global",
-    }
+pub(super) fn mode_word(mode: &ServiceMode) -> &'static str {
+    mode.as_str()
 }
 
 /// `nginx:latest@sha256:…` → `nginx:latest`: what docker/cli's service and task tables show
 /// unless `--no-trunc`.
-fn without_digest(image: &str) -> &str {
+pub(super) fn without_digest(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
 }
 
 /// `*:8000->80/tcp, *:8443->443/tcp`: the ports published through the routing mesh, as
 /// assigned (the endpoint's) once the allocator has assigned them, else as asked.
-fn ingress_ports(service: &Service) -> String {
+pub(super) fn ingress_ports(service: &Service) -> String {
     let ports = service.endpoint.as_ref().map(|e| &e.ports).unwrap_or(&service.spec.ports);
     ports.iter().filter(|p| p.mode == PublishMode::Ingress).map(port_mapping).collect::<Vec<_>>().join(", ")
 }
 
-fn port_mapping(p: &PortConfig) -> String {
+pub(super) fn port_mapping(p: &PortConfig) -> String {
     format!("*:{}->{}/{}", p.published_port, p.target_port, p.protocol.as_str())
 }
 
@@ -243,7 +240,7 @@ pub fn service_ps(tasks: &[TaskView], now: Instant, no_trunc: bool, quiet: bool,
 
 /// The tasks grouped by name (slot or node), each paired with whether it is the newest of its
 /// group.
-fn tasks_in_ps_order(tasks: &[TaskView]) -> Vec<(&TaskView, bool)> {
+pub(super) fn tasks_in_ps_order(tasks: &[TaskView]) -> Vec<(&TaskView, bool)> {
     let mut groups: BTreeMap<String, Vec<&TaskView>> = BTreeMap::new();
     for view in tasks {
         groups.entry(view.task.name()).or_default().push(view);
@@ -261,7 +258,7 @@ fn tasks_in_ps_order(tasks: &[TaskView]) -> Vec<(&TaskView, bool)> {
 }
 
 /// `"task: non-zero exit (137)"`: quoted, cut to 30 characters with `…` unless `--no-trunc`.
-fn error_cell(err: &str, no_trunc: bool) -> String {
+pub(super) fn error_cell(err: &str, no_trunc: bool) -> String {
     if err.is_empty() {
         return String::new();
     }
@@ -309,7 +306,7 @@ fn formatter_layout(version: DockerVersion) -> Layout {
     }
 }
 
-fn short_id(id: &str) -> &str {
+pub(super) fn short_id(id: &str) -> &str {
     match id.char_indices().nth(SHORT_ID_WIDTH) {
         Some((end, _)) => &id[..end],
         None => id,
@@ -363,6 +360,20 @@ fn container_status(state: &ContainerState, now: Instant) -> String {
 }
 
 /// docker/cli's `2/2 (max 1 per node)` for a service with `--replicas-max-per-node` (20.10).
+/// docker/cli's `Replicas()`: a job adds its progress (`0/2 (3/3 completed)`; a global job's
+/// total is what is still desired plus what completed) and never the max per node.
+pub(super) fn replicas_cell(replicas: String, view: &ServiceView) -> String {
+    match view.service.spec.mode {
+        ServiceMode::ReplicatedJob { total_completions, .. } => {
+            format!("{replicas} ({}/{total_completions} completed)", view.completed)
+        }
+        ServiceMode::GlobalJob => {
+            format!("{replicas} ({}/{} completed)", view.completed, view.desired + view.completed)
+        }
+        ServiceMode::Replicated { .. } | ServiceMode::Global => with_max_per_node(replicas, &view.service),
+    }
+}
+
 fn with_max_per_node(replicas: String, service: &crate::api::Service) -> String {
     match service.spec.task.placement.max_replicas {
         0 => replicas,
@@ -448,6 +459,7 @@ mod tests {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         }
     }
 
@@ -477,6 +489,7 @@ mod tests {
             status,
             networks: vec![],
             created_at: Instant::from_millis(shape.at_secs * 1000),
+            job_iteration: None,
         }
     }
 

@@ -93,6 +93,10 @@ pub enum Request {
     },
     /// `swarm update`: the cluster's settings, each only when given.
     UpdateSwarm(SwarmUpdateArgs),
+    /// `node ps [NODE...]`: the tasks on these nodes (names, IDs, ID prefixes, or `self`).
+    ListNodeTasks {
+        nodes: Vec<String>,
+    },
     // ----- the Docker Engine API's (swarmd's HTTP API) -----
     /// What `docker info` shows of the answering node's swarm: its ID and state, whether it is
     /// a manager, the cluster's ID and counts. Answered by the node itself, never forwarded.
@@ -206,7 +210,16 @@ impl Request {
             Request::RemoveNetworks { networks } => format!("network rm {}", list(networks)),
             Request::CreateService(c) => {
                 let mut s = format!("service create {}", c.name.as_deref().unwrap_or("-"));
-                if c.global {
+                if c.job {
+                    let total = c.replicas.unwrap_or(1);
+                    match c.global {
+                        true => s.push_str(" mode=global-job"),
+                        false => s.push_str(&format!(
+                            " mode=replicated-job completions={total} max-concurrent={}",
+                            c.max_concurrent.unwrap_or(total)
+                        )),
+                    }
+                } else if c.global {
                     s.push_str(" mode=global");
                 } else {
                     s.push_str(&format!(" replicas={}", c.replicas.unwrap_or(1)));
@@ -252,6 +265,7 @@ impl Request {
             Request::Exec { container, command } => format!("exec {container} {}", list(command)),
             Request::RouteIngress { port } => format!("route ingress port={port}"),
             Request::SystemInfo => "info".into(),
+            Request::ListNodeTasks { nodes } => format!("node ps {}", list(nodes)),
         }
     }
 }
@@ -295,6 +309,13 @@ pub struct ServiceCreateArgs {
     pub update: Box<UpdateConfigFlags>,
     /// `--rollback-*`.
     pub rollback: Box<UpdateConfigFlags>,
+    /// `--mode replicated-job` (with `global`: `--mode global-job`): `replicas` is then the
+    /// total of completions.
+    #[serde(default)]
+    pub job: bool,
+    /// `--max-concurrent` (replicated jobs; docker's CLI defaults it to the replicas).
+    #[serde(default)]
+    pub max_concurrent: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -149,8 +149,12 @@ pub struct ServiceView {
     /// As docker 1.12 counts: running tasks meant to run, on nodes not Down (a Down node's last
     /// report is stale).
     pub running: u64,
-    /// The replica count, or for a global service the tasks meant to run.
+    /// The replica count, or for a global service the tasks meant to run. A job: as swarmkit's
+    /// `ServiceStatus` counts (`jobs::JobProgress`).
     pub desired: u64,
+    /// A job: the tasks of its current iteration that completed.
+    #[serde(default)]
+    pub completed: u64,
     /// When the daemon answered (`inspect --pretty`'s `Started: 2 minutes ago` counts from here).
     pub as_of: Instant,
 }
@@ -183,14 +187,18 @@ impl NodeView {
 
 impl ServiceView {
     pub fn of(store: &Store, service: &Service, as_of: Instant) -> ServiceView {
+        if let Some(job) = crate::manager::jobs::progress(store, service) {
+            let (running, desired, completed) = (job.running, job.desired, job.completed);
+            return ServiceView { service: service.clone(), running, desired, completed, as_of };
+        }
         let running = store.running_tasks_of_service(&service.id).count() as u64;
         let desired = match service.spec.mode {
             ServiceMode::Replicated { replicas } => replicas,
-            ServiceMode::Global => {
+            ServiceMode::Global | ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob => {
                 store.tasks_of_service(&service.id).filter(|t| t.desired_state == TaskState::Running).count() as u64
             }
         };
-        ServiceView { service: service.clone(), running, desired, as_of }
+        ServiceView { service: service.clone(), running, desired, completed: 0, as_of }
     }
 
     /// Every service of the store.

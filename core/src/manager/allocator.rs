@@ -293,7 +293,7 @@ impl Allocator {
                 survey.to_release.push(gone.clone());
             }
             let holds = holders.next_if(|h| *h == id).is_some();
-            let wants_addresses = task.status.state == TaskState::New && task.desired_state <= TaskState::Running;
+            let wants_addresses = task.status.state == TaskState::New && task.desired_state <= TaskState::Complete;
             // A NEW task that holds addresses had its allocation skipped: start over.
             if holds && (holds_no_addresses(task, self.planted) || wants_addresses) {
                 survey.to_release.push(id.clone());
@@ -367,7 +367,7 @@ impl Allocator {
 fn holds_no_addresses(task: &Task, planted: crate::planted::Planted) -> bool {
     if planted.is(crate::planted::PlantedBug::AllocatorReusesFreedAddress) {
         // The planted bug: told to stop is taken for stopped, though the container still runs.
-        return task.status.state.is_terminal() || task.desired_state > TaskState::Running;
+        return task.status.state.is_terminal() || task.desired_state > TaskState::Complete;
     }
     task.status.state.is_terminal()
 }
@@ -695,6 +695,7 @@ mod tests {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         };
         apply(store, vec![StoreAction::CreateService(svc)]);
     }
@@ -714,6 +715,7 @@ mod tests {
             status: TaskStatus::new(TaskState::New, Instant::ZERO, "created"),
             networks: vec![],
             created_at: Instant::ZERO,
+            job_iteration: None,
         };
         apply(store, vec![StoreAction::CreateTask(task)]);
     }

@@ -166,11 +166,24 @@ fn service_create(
     if let Some(w) = args.restart_window {
         restart_policy.window = w;
     }
-    let mode = if args.global {
-        ServiceMode::Global
-    } else {
-        ServiceMode::Replicated { replicas: args.replicas.unwrap_or(1) }
+    let mode = match (args.job, args.global) {
+        (false, true) => ServiceMode::Global,
+        (false, false) => ServiceMode::Replicated { replicas: args.replicas.unwrap_or(1) },
+        (true, true) => ServiceMode::GlobalJob,
+        (true, false) => {
+            // docker's CLI: `--max-concurrent` defaults to `--replicas`; the API's defaults
+            // for both unset are 1 (a total defaults to the concurrency, which defaults to 1).
+            let total_completions = args.replicas.unwrap_or(1);
+            ServiceMode::ReplicatedJob {
+                max_concurrent: args.max_concurrent.unwrap_or(total_completions),
+                total_completions,
+            }
+        }
     };
+    if mode.is_job() && (!args.update.is_empty() || !args.rollback.is_empty()) {
+        return Err("update and rollback configuration is not supported for jobs".into());
+    }
+    let job_status = mode.is_job().then_some(JobStatus { iteration: 0, last_execution: now });
     let mut spec = ServiceSpec {
         name,
         mode,
@@ -200,6 +213,7 @@ fn service_create(
         updated_at: now,
         update_status: None,
         previous_spec: None,
+        job_status,
     };
     Ok(Write::new(vec![StoreAction::CreateService(svc)], Response::ServiceCreated { id }))
 }
@@ -208,11 +222,19 @@ fn service_scale(store: &Store, scales: &[(String, u64)], now: Instant) -> Resul
     let mut actions = Vec::new();
     for (name, replicas) in scales {
         let svc = store.lookup_service(name)?;
-        if svc.spec.replicas().is_none() {
-            return Err(format!("{name}: scale can only be used with replicated mode"));
-        }
         let mut spec = svc.spec.clone();
-        spec.mode = ServiceMode::Replicated { replicas: *replicas };
+        spec.mode = match spec.mode {
+            ServiceMode::Replicated { .. } => ServiceMode::Replicated { replicas: *replicas },
+            // docker 20.10's CLI scales a replicated job's total of completions (a new
+            // iteration of the job, as every update of one).
+            ServiceMode::ReplicatedJob { max_concurrent, .. } => {
+                ServiceMode::ReplicatedJob { max_concurrent, total_completions: *replicas }
+            }
+            ServiceMode::GlobalJob => {
+                return Err(format!("{name}: scale can only be used with replicated or replicated-job mode"));
+            }
+            ServiceMode::Global => return Err(format!("{name}: scale can only be used with replicated mode")),
+        };
         actions.push(StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now });
     }
     Ok(Write::new(actions, Response::ServicesScaled { scales: scales.to_vec() }))

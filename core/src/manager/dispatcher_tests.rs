@@ -85,6 +85,7 @@ impl Leader {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         };
         self.apply(vec![StoreAction::CreateService(svc)]);
     }

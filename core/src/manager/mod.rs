@@ -17,6 +17,7 @@ pub(crate) mod allocator;
 pub(crate) mod control;
 pub(crate) mod directory;
 pub(crate) mod dispatcher;
+pub(crate) mod jobs;
 pub(crate) mod orchestrator;
 pub(crate) mod raft_node;
 pub(crate) mod round;

@@ -51,7 +51,7 @@ pub struct Orchestrator {
 
 /// Why a live task is being replaced.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum RestartReason {
+pub(super) enum RestartReason {
     /// The task's observed state is past RUNNING.
     Died,
     /// Its node is Down or gone.
@@ -126,7 +126,16 @@ impl Orchestrator {
         [self.restart_at.first(), self.updater.next_deadline()].into_iter().flatten().min()
     }
 
+    /// A task changed: its slot (or global service) is looked at in the next round. A job's
+    /// task only when swarmkit's job orchestrator would wake for it (`jobs::wakes_for`).
     fn note_task(&mut self, t: &Task) {
+        if t.job_iteration.is_some() && !super::jobs::wakes_for(t) {
+            return;
+        }
+        self.note_slot(t);
+    }
+
+    fn note_slot(&mut self, t: &Task) {
         if t.slot == 0 {
             self.dirty_services.insert(t.service_id.clone());
         } else {
@@ -141,7 +150,7 @@ impl Orchestrator {
         let due: Vec<TaskId> = self.restart_at.due(now).cloned().collect();
         for id in due {
             match store.tasks.get(&id).filter(|t| t.desired_state == TaskState::Ready) {
-                Some(t) => self.note_task(t),
+                Some(t) => self.note_slot(t),
                 None => {
                     self.restart_at.clear(&id);
                 }
@@ -180,6 +189,16 @@ impl Orchestrator {
                 }
                 ServiceMode::Global => {
                     self.reconcile_global(svc, round);
+                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), round);
+                    looked_at.push((svc, None));
+                }
+                ServiceMode::ReplicatedJob { max_concurrent, total_completions } => {
+                    super::jobs::reconcile_replicated(self, svc, max_concurrent, total_completions, round);
+                    self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), round);
+                    looked_at.push((svc, None));
+                }
+                ServiceMode::GlobalJob => {
+                    super::jobs::reconcile_global(self, svc, round);
                     self.release_delayed_starts(svc, store.tasks_of_service(&svc.id), round);
                     looked_at.push((svc, None));
                 }
@@ -415,12 +434,15 @@ impl Orchestrator {
         self.updater.run(svc, &staying, round);
     }
 
-    fn may_restart(&mut self, svc: &Service, task: &Task, reason: RestartReason, now: Instant) -> bool {
+    pub(super) fn may_restart(&mut self, svc: &Service, task: &Task, reason: RestartReason, now: Instant) -> bool {
         let policy = &svc.spec.task.restart_policy;
+        let completed = reason == RestartReason::Died && task.status.state == TaskState::Complete;
         let allowed = match policy.condition {
             RestartCondition::None => reason != RestartReason::Died,
-            RestartCondition::OnFailure => reason != RestartReason::Died || task.status.state != TaskState::Complete,
-            RestartCondition::Any => true,
+            RestartCondition::OnFailure => !completed,
+            // A job's task that completed is done, whatever the condition (swarmkit's
+            // restart supervisor treats `any` as `on-failure` for jobs).
+            RestartCondition::Any => !(completed && svc.spec.mode.is_job()),
         };
         if !allowed {
             return false;
@@ -428,15 +450,14 @@ impl Orchestrator {
         if policy.max_attempts == 0 || reason != RestartReason::Died {
             return true;
         }
-        let key = (svc.id.clone(), task.slot, if task.slot == 0 { task.node_id.clone() } else { None });
-        let history = self.restarts.entry(key).or_default();
+        let history = self.restarts.entry(restart_key(svc, task)).or_default();
         if !policy.window.is_zero() {
             history.retain(|t| now.saturating_since(*t) <= policy.window);
         }
         history.len() < policy.max_attempts as usize
     }
 
-    fn replacement(
+    pub(super) fn replacement(
         &mut self,
         svc: &Service,
         old: &Task,
@@ -447,7 +468,7 @@ impl Orchestrator {
         let now = round.now;
         let delay = svc.spec.task.restart_policy.delay;
         let delayed = reason != RestartReason::NodeDrained && !delay.is_zero();
-        let desired = if delayed { TaskState::Ready } else { TaskState::Running };
+        let desired = if delayed { TaskState::Ready } else { run_state(svc) };
         let task = new_task(svc, old.slot, node, desired, now, round.rng);
         if delayed {
             self.restart_at.set(task.id.clone(), now + delay);
@@ -457,8 +478,7 @@ impl Orchestrator {
         // history per slot stays bounded however long a task crash-loops.
         let max_attempts = svc.spec.task.restart_policy.max_attempts as usize;
         if reason == RestartReason::Died && max_attempts > 0 {
-            let key = (svc.id.clone(), old.slot, if old.slot == 0 { old.node_id.clone() } else { None });
-            let history = self.restarts.entry(key).or_default();
+            let history = self.restarts.entry(restart_key(svc, old)).or_default();
             history.push(now);
             if history.len() > max_attempts {
                 history.drain(..history.len() - max_attempts);
@@ -488,7 +508,7 @@ impl Orchestrator {
                 }
             };
             if due <= now {
-                round.actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: TaskState::Running });
+                round.actions.push(StoreAction::SetTaskDesired { id: t.id.clone(), desired: run_state(svc) });
                 self.restart_at.clear(&t.id);
             }
         }
@@ -552,6 +572,23 @@ fn scale_down_victims(store: &Store, occupied: &BTreeMap<u64, SlotHolder>, count
     victims
 }
 
+/// Whose restarts a task's count among: its slot's, or a global service's (or job's) node's.
+/// A replicated job counts slots from 0, so slot 0 is no node's there.
+fn restart_key(svc: &Service, task: &Task) -> (ServiceId, u64, Option<NodeId>) {
+    let node = if task.slot == 0 && svc.spec.mode.is_global() { task.node_id.clone() } else { None };
+    (svc.id.clone(), task.slot, node)
+}
+
+/// The desired state of a task meant to run: RUNNING, or for a job's task COMPLETE (it runs
+/// until it exits).
+fn run_state(svc: &Service) -> TaskState {
+    if svc.spec.mode.is_job() {
+        TaskState::Complete
+    } else {
+        TaskState::Running
+    }
+}
+
 /// Whether a global service should run a task on `node`: the node takes new tasks and the
 /// service's constraints match it.
 pub fn runs_global_task_on(svc: &Service, node: &Node) -> bool {
@@ -560,10 +597,13 @@ pub fn runs_global_task_on(svc: &Service, node: &Node) -> bool {
 
 /// How many tasks of the service should be running once the cluster settles: its replicas,
 /// or for a global service one per node it runs on.
+///
+/// A job once finished runs nothing (see `jobs::is_finished` for whether it has).
 pub fn desired_running(store: &Store, svc: &Service) -> u64 {
     match svc.spec.mode {
         ServiceMode::Replicated { replicas } => replicas,
         ServiceMode::Global => store.nodes.values().filter(|n| runs_global_task_on(svc, n)).count() as u64,
+        ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob => 0,
     }
 }
 
@@ -588,6 +628,7 @@ pub fn new_task(
         status: TaskStatus::new(TaskState::New, now, "created"),
         networks: Vec::new(),
         created_at: now,
+        job_iteration: svc.job_status.as_ref().map(|j| j.iteration),
     }
 }
 

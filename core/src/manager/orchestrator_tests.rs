@@ -67,6 +67,7 @@ impl Swarm {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         };
         self.apply(vec![StoreAction::CreateService(svc)]);
         self

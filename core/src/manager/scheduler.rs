@@ -107,9 +107,10 @@ fn count_recent(times: &VecDeque<Instant>, now: Instant) -> u32 {
 }
 
 /// A task that holds (or is about to hold) a place on its node: desired to run, observed
-/// between ASSIGNED and RUNNING. Only these count toward a node's load.
+/// between ASSIGNED and RUNNING. Only these count toward a node's load. (A job's task is
+/// desired COMPLETE, as swarmkit compares with `TaskStateCompleted`.)
 pub fn is_active_on_node(task: &Task) -> bool {
-    task.desired_state <= TaskState::Running
+    task.desired_state <= TaskState::Complete
         && task.status.state >= TaskState::Assigned
         && task.status.state <= TaskState::Running
 }
@@ -117,7 +118,7 @@ pub fn is_active_on_node(task: &Task) -> bool {
 /// A PENDING task the scheduler should act on. One whose desired state is already past RUNNING
 /// (scaled down or removed before it was placed) is left for the orchestrator and reaper.
 fn wants_placement(task: &Task) -> bool {
-    task.status.state == TaskState::Pending && task.desired_state <= TaskState::Running
+    task.status.state == TaskState::Pending && task.desired_state <= TaskState::Complete
 }
 
 /// The PENDING tasks of one round: global ones (node already chosen) and the rest by service.
@@ -764,6 +765,7 @@ mod tests {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         };
         apply(store, vec![StoreAction::CreateService(svc)]);
     }
@@ -782,6 +784,7 @@ mod tests {
             status: TaskStatus::new(TaskState::New, Instant::ZERO, "created"),
             networks: vec![],
             created_at: Instant::ZERO,
+            job_iteration: None,
         }
     }
 

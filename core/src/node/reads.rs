@@ -44,6 +44,18 @@ pub(super) fn answer(
             let found: Vec<&Service> = services.iter().map(|s| store.lookup_service(s)).collect::<Result<_, _>>()?;
             Ok(Response::Tasks { tasks: TaskView::of_services(store, &found), as_of: now })
         }
+        Request::ListNodeTasks { nodes } => {
+            let mut tasks = Vec::new();
+            for name in nodes {
+                let node = if name == "self" {
+                    store.nodes.get(local).ok_or_else(|| "node self not found".to_string())?
+                } else {
+                    store.lookup_node(name)?
+                };
+                tasks.extend(store.tasks_on_node(&node.id).map(|t| TaskView::of(store, t)));
+            }
+            Ok(Response::Tasks { tasks, as_of: now })
+        }
         Request::InspectServices { services } => {
             let found: Vec<ServiceView> = services
                 .iter()

@@ -244,7 +244,8 @@ impl Store {
     /// conditions and liveness check count.
     pub fn running_tasks_of_service<'a>(&'a self, service: &ServiceId) -> impl Iterator<Item = &'a Task> + 'a {
         self.tasks_of_service(service).filter(move |t| {
-            t.desired_state == TaskState::Running
+            // A job's task runs desired COMPLETE.
+            (t.desired_state == TaskState::Running || t.desired_state == TaskState::Complete)
                 && t.status.state == TaskState::Running
                 && t.node_id
                     .as_ref()
@@ -408,6 +409,7 @@ impl Store {
                 svc.update_status = None;
                 svc.spec_version += 1;
                 svc.updated_at = at;
+                next_job_iteration(svc, at);
                 touched.service_records.insert(id.clone());
                 touched.services.insert(id);
             }
@@ -437,6 +439,7 @@ impl Store {
                 svc.update_status = Some(status);
                 svc.spec_version += 1;
                 svc.updated_at = at;
+                next_job_iteration(svc, at);
                 touched.service_records.insert(id.clone());
                 touched.services.insert(id);
             }
@@ -572,6 +575,15 @@ impl Store {
             return Err("tasks_by_slot index differs from the tasks".into());
         }
         Ok(())
+    }
+}
+
+/// As swarmkit's controlapi UpdateService: every update of a job (a rollback too) starts its
+/// next iteration; the job orchestrator removes the tasks of the older ones.
+fn next_job_iteration(svc: &mut Service, at: Instant) {
+    if let Some(job) = svc.job_status.as_mut() {
+        job.iteration += 1;
+        job.last_execution = at;
     }
 }
 

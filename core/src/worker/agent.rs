@@ -638,7 +638,9 @@ fn drive(
             t.pending = Some(Pending::Create);
             false
         }
-        TaskState::Ready if desired == TaskState::Running => {
+        // A job's task is desired COMPLETE: it starts as a service's does (READY is a
+        // restart delay not yet run out).
+        TaskState::Ready if desired == TaskState::Running || desired == TaskState::Complete => {
             set_state(t, TaskState::Starting, now, "starting", unreported);
             out.push(Output::Container(ContainerCommand::Start { name }));
             t.pending = Some(Pending::Start);

@@ -131,6 +131,7 @@ fn task(id: &str, desired: TaskState) -> Task {
         status: TaskStatus::new(TaskState::Assigned, Instant::ZERO, "scheduler assigned task to node"),
         networks: vec![],
         created_at: Instant::ZERO,
+        job_iteration: None,
     }
 }
 

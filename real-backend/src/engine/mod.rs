@@ -893,8 +893,9 @@ impl Engine {
             })
             .filter(|v| {
                 filters.get("mode").is_none_or(|f| {
-                    let mode = if v.service.spec.replicas().is_some() { "replicated" } else { "global" };
-                    f.iter().any(|x| x == mode)
+                    // dockerd's filter words: `replicated`, `global`, `replicated-job`, `global-job`.
+                    let mode = v.service.spec.mode.as_str().replace(' ', "-");
+                    f.contains(&mode)
                 })
             })
             .map(models::service)

@@ -199,6 +199,14 @@ pub fn service_spec(spec: &ServiceSpec) -> m::ServiceSpec {
                 ..Default::default()
             },
             ServiceMode::Global => m::ServiceSpecMode { global: Some(HashMap::new()), ..Default::default() },
+            ServiceMode::ReplicatedJob { max_concurrent, total_completions } => m::ServiceSpecMode {
+                replicated_job: Some(m::ServiceSpecModeReplicatedJob {
+                    max_concurrent: Some(max_concurrent as i64),
+                    total_completions: Some(total_completions as i64),
+                }),
+                ..Default::default()
+            },
+            ServiceMode::GlobalJob => m::ServiceSpecMode { global_job: Some(HashMap::new()), ..Default::default() },
         }),
         endpoint_spec: Some(m::EndpointSpec {
             mode: Some(m::EndpointSpecModeEnum::VIP),
@@ -288,10 +296,13 @@ pub fn service(view: &ServiceView) -> m::Service {
         service_status: Some(m::ServiceServiceStatus {
             running_tasks: Some(view.running),
             desired_tasks: Some(view.desired),
-            completed_tasks: Some(0),
+            completed_tasks: Some(view.completed),
         }),
         update_status: s.update_status.as_ref().map(update_status),
-        job_status: None,
+        job_status: s.job_status.as_ref().map(|j| m::ServiceJobStatus {
+            job_iteration: Some(m::ObjectVersion { index: Some(j.iteration) }),
+            last_execution: Some(rfc3339(j.last_execution)),
+        }),
     }
 }
 
@@ -322,7 +333,7 @@ pub fn task(view: &TaskView) -> m::Task {
         }),
         desired_state: Some(task_state(t.desired_state)),
         assigned_generic_resources: None,
-        job_iteration: None,
+        job_iteration: t.job_iteration.map(|i| m::ObjectVersion { index: Some(i) }),
     }
 }
 

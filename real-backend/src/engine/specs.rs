@@ -108,14 +108,24 @@ fn command(task: Option<&m::TaskSpec>) -> (String, Vec<String>) {
     (image, words)
 }
 
-fn mode(spec: &m::ServiceSpec) -> Result<(bool, Option<u64>), String> {
+/// A spec's mode as the CLI's flags: (global, replicas — a replicated job's total of
+/// completions —, job, a replicated job's max concurrency).
+type ModeFlags = (bool, Option<u64>, bool, Option<u64>);
+
+fn mode(spec: &m::ServiceSpec) -> Result<ModeFlags, String> {
+    let count = |n: Option<i64>| n.map(|n| n.max(0) as u64);
     match &spec.mode {
-        None => Ok((false, None)),
-        Some(mode) if mode.global.is_some() => Ok((true, None)),
-        Some(mode) if mode.replicated_job.is_some() || mode.global_job.is_some() => {
-            Err(invalid("swarmd does not run jobs (replicated-job, global-job)"))
+        None => Ok((false, None, false, None)),
+        Some(mode) if mode.global.is_some() => Ok((true, None, false, None)),
+        Some(mode) if mode.global_job.is_some() => Ok((true, None, true, None)),
+        Some(mode) if mode.replicated_job.is_some() => {
+            let job = mode.replicated_job.as_ref().expect("matched");
+            // The API's defaults: a max concurrency of 1, a total of the max concurrency.
+            let max_concurrent = count(job.max_concurrent).unwrap_or(1);
+            let total = count(job.total_completions).unwrap_or(max_concurrent);
+            Ok((false, Some(total), true, Some(max_concurrent)))
         }
-        Some(mode) => Ok((false, mode.replicated.as_ref().and_then(|r| r.replicas).map(|n| n.max(0) as u64))),
+        Some(mode) => Ok((false, count(mode.replicated.as_ref().and_then(|r| r.replicas)), false, None)),
     }
 }
 
@@ -126,7 +136,7 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
     if image.is_empty() {
         return Err(invalid("ContainerSpec: image reference must be provided"));
     }
-    let (global, replicas) = mode(spec)?;
+    let (global, replicas, job, max_concurrent) = mode(spec)?;
     let restart = restart(task);
     Ok(ServiceCreateArgs {
         name: spec.name.clone().filter(|n| !n.is_empty()),
@@ -147,6 +157,8 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
         placement: Box::new(placement(task)?),
         update: Box::new(update_config(spec.update_config.as_ref().map(UpdateConfigJson::from))?),
         rollback: Box::new(update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::from))?),
+        job,
+        max_concurrent,
     })
 }
 
@@ -259,9 +271,8 @@ pub enum ServiceChange {
 
 pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<ServiceChange, String> {
     let task = spec.task_template.as_ref();
-    let (global, replicas) = mode(spec)?;
-    let now_global = current.spec.mode == ServiceMode::Global;
-    if global != now_global {
+    let (global, replicas, job, _) = mode(spec)?;
+    if global != current.spec.mode.is_global() || job != current.spec.mode.is_job() {
         return Err(invalid("service mode change is not allowed"));
     }
     let mut u = ServiceUpdateArgs { service: current.id.to_string(), ..Default::default() };
@@ -273,7 +284,13 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
     if command != template.command {
         return Err(invalid("swarmd cannot change a service's command; remove and create it again"));
     }
-    if let (Some(r), Some(now)) = (replicas, current.spec.replicas()) {
+    let now_replicas = match current.spec.mode {
+        // A replicated job's total of completions changes as a service's replicas do (docker's
+        // `service scale` of a job).
+        ServiceMode::ReplicatedJob { total_completions, .. } => Some(total_completions),
+        _ => current.spec.replicas(),
+    };
+    if let (Some(r), Some(now)) = (replicas, now_replicas) {
         if r != now {
             u.replicas = Some(r);
         }
@@ -432,6 +449,7 @@ mod tests {
             updated_at: Instant::ZERO,
             update_status: None,
             previous_spec: None,
+            job_status: None,
         }
     }
 
@@ -501,6 +519,18 @@ mod tests {
         let mut sent = as_sent(&s);
         sent.mode = Some(m::ServiceSpecMode { global: Some(Default::default()), ..Default::default() });
         assert_eq!(service_update(&s, &sent).err().unwrap(), "service mode change is not allowed");
+    }
+
+    #[test]
+    fn a_job_spec_becomes_the_clis_job_flags() {
+        let body = r#"{"Name":"batch","TaskTemplate":{"ContainerSpec":{"Image":"worker:latest"}},"Mode":{"ReplicatedJob":{"MaxConcurrent":2,"TotalCompletions":3}}}"#;
+        let args = service_create(&serde_json::from_str(body).unwrap()).unwrap();
+        assert!(args.job && !args.global);
+        assert_eq!((args.replicas, args.max_concurrent), (Some(3), Some(2)));
+        let body =
+            r#"{"Name":"all","TaskTemplate":{"ContainerSpec":{"Image":"worker:latest"}},"Mode":{"GlobalJob":{}}}"#;
+        let args = service_create(&serde_json::from_str(body).unwrap()).unwrap();
+        assert!(args.job && args.global);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Tasks in the leader's store: a slot never runs twice, and no task runs on a removed node.
 
 use std::collections::BTreeMap;
-use swarm_core::api::{NodeState, TaskState};
+use swarm_core::api::{NodeState, ServiceMode, TaskState};
 use swarm_core::ids::{NodeId, ServiceId, TaskId};
 use swarm_core::store::Store;
 
 /// A slot never has two tasks that should be running on healthy nodes (but for a start-first
-/// update's old and new task).
+/// update's old and new task). A job's tasks run desired COMPLETE, and a replicated job counts
+/// its slots from 0 (slot 0 is not a node's there).
 pub fn one_task_per_slot(store: &Store) -> Result<(), String> {
     // Keys borrow from the store: this runs after every applied batch, so it allocates nothing
     // per task.
@@ -18,10 +19,16 @@ pub fn one_task_per_slot(store: &Store) -> Result<(), String> {
             .and_then(|n| store.nodes.get(n))
             .map(|n| n.status.state == NodeState::Ready)
             .unwrap_or(false);
-        if !(on_ready_node && t.desired_state == TaskState::Running && t.status.state == TaskState::Running) {
+        let desired_to_run = t.desired_state == TaskState::Running || t.desired_state == TaskState::Complete;
+        if !(on_ready_node && desired_to_run && t.status.state == TaskState::Running) {
             continue;
         }
-        let node_key = if t.slot == 0 { t.node_id.as_ref() } else { None };
+        let replicated_job = t.job_iteration.is_some()
+            && store
+                .services
+                .get(&t.service_id)
+                .is_some_and(|s| matches!(s.spec.mode, ServiceMode::ReplicatedJob { .. }));
+        let node_key = if t.slot == 0 && !replicated_job { t.node_id.as_ref() } else { None };
         let key = (&t.service_id, t.slot, node_key);
         if let Some(other) = running_slots.insert(key, &t.id) {
             // A start-first update runs the replacement next to the old task, and only then.

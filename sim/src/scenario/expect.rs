@@ -3,6 +3,7 @@
 //! ```text
 //! [within DURATION] SERVICE has N running task(s) [on distinct nodes]
 //! [within DURATION] SERVICE has N running task(s) on NODE
+//! [within DURATION] SERVICE has N completed task(s)
 //! [within DURATION] task of SERVICE on NODE is healthy|unhealthy
 //! [within DURATION] SERVICE slot N is running on another node than before
 //! [within DURATION] SERVICE slot N previous task failed with "TEXT"
@@ -58,6 +59,9 @@ pub enum Condition {
     RunsImage { service: String, image: String, count: u64 },
     /// `update of SERVICE is paused`: the service's `UpdateStatus.State`.
     UpdateIs { service: String, state: UpdateState },
+    /// `SERVICE has N completed task(s)`: exactly N of the service's tasks (a job's, in any
+    /// iteration still in its history) are in state COMPLETE, as `service ps` shows them.
+    CompletedTasks { service: String, count: u64 },
 }
 
 /// The words `update of SERVICE is ...` takes for each `UpdateStatus.State`.
@@ -112,6 +116,10 @@ impl fmt::Display for Condition {
             Condition::UpdateIs { service, state } => {
                 write!(f, "update of {service} is {}", update_state_words(*state))
             }
+            Condition::CompletedTasks { service, count } => {
+                let tasks = if *count == 1 { "task" } else { "tasks" };
+                write!(f, "{service} has {count} completed {tasks}")
+            }
         }
     }
 }
@@ -133,6 +141,7 @@ pub struct ExpectError {
 }
 
 const FORMS: &str = "`SERVICE has N running tasks [on distinct nodes|on NODE]`, \
+`SERVICE has N completed tasks`, \
 `task of SERVICE on NODE is healthy|unhealthy`, \
 `SERVICE slot N is running on another node than before`, \
 `SERVICE slot N previous task failed with \"TEXT\"`, `SERVICE is gone`, \
@@ -370,6 +379,19 @@ impl<'t> Parser<'t> {
             Some("has") => {
                 self.next += 1;
                 let (count, _) = self.number("a number of tasks (in `SERVICE has N running tasks`)")?;
+                if self.word_at(self.next) == Some("completed") {
+                    self.next += 1;
+                    match self.word_at(self.next) {
+                        Some("task" | "tasks") => self.next += 1,
+                        _ => {
+                            return Err(self.error_here(format!(
+                                "expected `tasks`, found {} (in `SERVICE has N completed tasks`)",
+                                self.found()
+                            )))
+                        }
+                    }
+                    return Ok(Condition::CompletedTasks { service, count });
+                }
                 self.keywords("running", "SERVICE has N running tasks")?;
                 match self.word_at(self.next) {
                     Some("task" | "tasks") => self.next += 1,
