@@ -250,6 +250,34 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Standard base64 (padding optional), as Go's `encoding/json` reads a `[]byte`: the Engine
+/// API's `Data` of `POST /secrets/create`. `None` for text that is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let digits = text.trim_end_matches('=').as_bytes();
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        out.extend(n.to_be_bytes()[1..chunk.len()].iter());
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +306,10 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"listen 80\n"), "bGlzdGVuIDgwCg==");
+        for text in [&b""[..], b"f", b"fo", b"foo", b"listen 80\n", b"\x00\xff\x10"] {
+            assert_eq!(base64_decode(&base64(text)).as_deref(), Some(text));
+        }
+        assert_eq!(base64_decode("Zm9v!"), None);
     }
 
     #[test]
