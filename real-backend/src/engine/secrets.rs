@@ -149,3 +149,58 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarm_core::ids::DataId;
+    use swarm_core::time::Instant;
+
+    fn object(kind: DataKind) -> DataObject {
+        DataObject {
+            kind,
+            id: DataId("08ewdvjyos3oe273tmvrolv9z".into()),
+            spec: DataSpec { name: "db_pass".into(), labels: BTreeMap::new(), data: DataBytes(b"s3cret-pw".to_vec()) },
+            version: 11,
+            created_at: Instant::ZERO,
+            updated_at: Instant::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_secret_is_answered_without_its_data_and_a_config_with_it_in_base64() {
+        let secret = serde_json::to_value(data_json(&object(DataKind::Secret))).unwrap();
+        assert_eq!(secret["Spec"], serde_json::json!({"Name": "db_pass", "Labels": {}}));
+        let config = serde_json::to_value(data_json(&object(DataKind::Config))).unwrap();
+        assert_eq!(config["Spec"]["Data"], base64(b"s3cret-pw"));
+    }
+
+    #[test]
+    fn core_not_found_is_a_404_in_dockerds_words() {
+        let e = refusal(swarm_core::control::errors::client_side("Error: No such secret: db_pass"));
+        assert_eq!((e.status, e.message.as_str()), (StatusCode::NOT_FOUND, "secret db_pass not found"));
+    }
+
+    #[test]
+    fn data_that_is_not_base64_is_a_400_before_the_daemon() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            drop(rx);
+            let host = HostFacts {
+                hostname: "bd0".into(),
+                version: "0.1.0".into(),
+                kernel_version: "6.1".into(),
+                ncpu: 2,
+                mem_total: 1 << 30,
+                data_root: "/var/lib/swarmd".into(),
+            };
+            let engine = Engine::new(Arc::new(server::EventDaemon(tx)), host);
+            let body = br#"{"Name":"db_pass","Data":"not base64!"}"#;
+            let response = engine.handle(&Method::POST, "/v1.41/secrets/create", body).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+            let response = engine.handle(&Method::PUT, "/v1.41/configs/x", b"").await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        });
+    }
+}
