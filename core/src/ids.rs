@@ -85,6 +85,10 @@ id_type!(
     /// A network (overlay, bridge, host).
     NetworkId
 );
+id_type!(
+    /// A secret or a config (`docker secret|config create`).
+    DataId
+);
 
 #[cfg(test)]
 mod tests {

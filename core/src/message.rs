@@ -123,9 +123,12 @@ pub enum DispatchMessage {
     },
     /// The node is not (or no longer) part of the swarm.
     UnknownNode,
-    /// The full set of tasks assigned to the node.
+    /// The full set of tasks assigned to the node, and the bytes of the secrets and configs
+    /// those meant to run use (only those, as swarmkit's dispatcher sends them).
     Assignments {
         tasks: Vec<Task>,
+        #[serde(default)]
+        data: Vec<crate::api::secret::AssignedData>,
     },
     /// Services, VIPs and running task addresses for the routing mesh and DNS.
     Directory(Directory),

@@ -30,12 +30,15 @@ pub struct ContainerSpec {
     /// (`HealthConfig::merged_over`) and runs the probes of the result, if active.
     #[serde(default)]
     pub healthcheck: Option<crate::api::HealthConfig>,
+    /// The task's secrets and configs as files (a secret's bytes print as their length only).
+    #[serde(default)]
+    pub files: Vec<crate::api::secret::ContainerFile>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContainerCommand {
     /// Pull if needed, then create (swarm's PREPARING).
-    Create(ContainerSpec),
+    Create(Box<ContainerSpec>),
     Start {
         name: String,
     },

@@ -34,8 +34,9 @@ pub trait Backend {
 
     /// Types a client command on `node`: `args` are the words after `docker`. Without `-H` the
     /// client talks to the node's own daemon; with one, to wherever it points, from inside the
-    /// node's network namespace.
-    fn client(&self, lab: &Lab, node: usize, args: &[String]) -> Captured;
+    /// node's network namespace. `stdin`: a file the command reads as its standard input
+    /// (`docker secret create NAME -`).
+    fn client(&self, lab: &Lab, node: usize, args: &[String], stdin: Option<&std::path::Path>) -> Captured;
 
     /// The cluster as managers and daemons answer it now; every query is made when first asked.
     fn view<'a>(&'a mut self, lab: &'a Lab) -> Box<dyn ClusterView + 'a>;

@@ -217,8 +217,8 @@ impl Backend for Docker {
         }
     }
 
-    fn client(&self, lab: &Lab, node: usize, args: &[String]) -> Captured {
-        exec::capture(self.client_command(lab, node, args), None, COMMAND_TIMEOUT)
+    fn client(&self, lab: &Lab, node: usize, args: &[String], stdin: Option<&std::path::Path>) -> Captured {
+        exec::capture(self.client_command(lab, node, args), stdin, COMMAND_TIMEOUT)
     }
 
     fn view<'a>(&'a mut self, lab: &'a Lab) -> Box<dyn ClusterView + 'a> {

@@ -152,7 +152,7 @@ impl<'a> Player<'a> {
         let Some(node) = self.lab.node_index(&host) else {
             return StepResult { shown: None, result: Err(format!("no node named {host}")) };
         };
-        let Captured { exit_code, output } = self.type_line(node, &line);
+        let Captured { exit_code, output } = self.type_line(node, &line, run.stdin.as_deref());
         self.transcript.output(&output);
         for capture in &run.captures {
             if let Some(value) = capture.extract(&output) {
@@ -167,20 +167,51 @@ impl<'a> Player<'a> {
     /// A line as a user types it on `node`: `sudo` is a no-op (the lab runs as root), `docker …`
     /// goes to the backend's client, `curl URL` runs curl inside the node with the lab's host
     /// names resolved to their addresses, anything else runs as it is inside the node.
-    fn type_line(&mut self, node: usize, line: &str) -> Captured {
+    fn type_line(&mut self, node: usize, line: &str, stdin: Option<&str>) -> Captured {
         let words = match shlex::split(&line.replace("\\\n", " ")) {
             Some(words) if !words.is_empty() => words,
             _ => return Captured { exit_code: 2, output: format!("cannot read the command line {line:?}\n") },
         };
         let words: &[String] = if words[0] == "sudo" { &words[1..] } else { &words };
+        // A step's `stdin` is written to a file of the run's directory and fed to the client.
+        let stdin_file = match stdin {
+            None => None,
+            Some(text) => {
+                let path = self.lab.dir.join("stdin");
+                if let Err(e) = std::fs::write(&path, text) {
+                    return Captured { exit_code: 126, output: format!("cannot write {}: {e}\n", path.display()) };
+                }
+                Some(path)
+            }
+        };
+        let words = self.files_from_the_scenario(words);
+        let words = words.as_slice();
         match words.first().map(String::as_str) {
-            Some("docker") => self.backend.client(self.lab, node, &words[1..]),
+            Some("docker") => self.backend.client(self.lab, node, &words[1..], stdin_file.as_deref()),
             Some("curl") => self.curl(node, &words[1..]),
             Some(_) => {
                 exec::capture(exec::in_netns(&self.lab.nodes[node].netns_path(), words), None, Duration::from_secs(60))
             }
             None => Captured { exit_code: 0, output: String::new() },
         }
+    }
+
+    /// `docker secret|config create NAME FILE`: a relative FILE names a file beside the
+    /// scenario, as the simulator reads it; the client runs elsewhere, so it gets the full path.
+    fn files_from_the_scenario(&self, words: &[String]) -> Vec<String> {
+        let mut words = words.to_vec();
+        let creates_data = words.len() >= 3
+            && words[0] == "docker"
+            && matches!(words[1].as_str(), "secret" | "config")
+            && words[2] == "create";
+        if let (true, Some(last)) = (creates_data, words.last_mut()) {
+            if last != "-" && !last.starts_with('/') {
+                if let Some(dir) = self.scenario.path.parent() {
+                    *last = dir.join(&*last).display().to_string();
+                }
+            }
+        }
+        words
     }
 
     fn curl(&self, node: usize, args: &[String]) -> Captured {
@@ -218,14 +249,14 @@ impl<'a> Player<'a> {
     fn kill(&mut self, target: &str, on: Option<&str>) -> Result<String, String> {
         let with_dot = format!("{target}.");
         for node in self.running_nodes(on)? {
-            let listed = self.backend.client(self.lab, node, &words(&["ps", "--format", "{{.Names}}"]));
+            let listed = self.backend.client(self.lab, node, &words(&["ps", "--format", "{{.Names}}"]), None);
             if listed.exit_code != 0 {
                 continue;
             }
             let found =
                 listed.output.lines().find(|name| name.starts_with(&with_dot) || *name == target).map(str::to_string);
             if let Some(name) = found {
-                let killed = self.backend.client(self.lab, node, &words(&["kill", &name]));
+                let killed = self.backend.client(self.lab, node, &words(&["kill", &name]), None);
                 if killed.exit_code != 0 {
                     return Err(format!(
                         "docker kill {name} on {}: {}",

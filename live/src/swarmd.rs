@@ -453,9 +453,9 @@ impl Backend for Swarmd {
         .map_err(|e| format!("importing {} on {}: {e}", image.reference, lab.nodes[node].name))
     }
 
-    fn client(&self, lab: &Lab, node: usize, args: &[String]) -> Captured {
+    fn client(&self, lab: &Lab, node: usize, args: &[String], stdin: Option<&std::path::Path>) -> Captured {
         if self.typing == SwarmdClient::Docker {
-            return exec::capture(self.docker_command(lab, node, args), None, COMMAND_TIMEOUT);
+            return exec::capture(self.docker_command(lab, node, args), stdin, COMMAND_TIMEOUT);
         }
         match go_template(args) {
             Some((template, json_args)) => {
@@ -465,7 +465,7 @@ impl Backend for Swarmd {
                 }
                 render_template(&template, &out.output)
             }
-            None => exec::capture(self.client_command(lab, node, args), None, COMMAND_TIMEOUT),
+            None => exec::capture(self.client_command(lab, node, args), stdin, COMMAND_TIMEOUT),
         }
     }
 

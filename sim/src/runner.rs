@@ -233,7 +233,20 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                     }
                 };
                 let _ = writeln!(transcript, "{host_name}$ {}", one_line(&line));
-                let (exit_code, output) = run_command(&mut world, &host_name, &line, scenario.docker_version);
+                let input = CommandInput { stdin: run.stdin.as_deref(), dir: scenario.path.parent() };
+                let (exit_code, output) = run_command(&mut world, &host_name, &line, scenario.docker_version, &input);
+                // The one place a secret may show: `cat` of its file in a task's container.
+                let reads_a_file = matches!(
+                    cli::parse(&line).map(|i| i.request),
+                    Ok(swarm_core::control::Request::Exec { command, .. }) if command.first().map(String::as_str) == Some("cat")
+                );
+                if !reads_a_file {
+                    let step_line = scenario.line_of(step.action_span.start);
+                    world.trace.secrets.scan(&output, || format!("the output of the command at line {step_line}"));
+                    if let Some(leak) = world.trace.secrets.leak() {
+                        world.violation.get_or_insert(leak.clone());
+                    }
+                }
                 record(StepOutcome::Run {
                     on: host_name.clone(),
                     command: one_line(&line),
@@ -418,15 +431,49 @@ pub fn read_golden(dir: &std::path::Path, name: &str) -> Option<String> {
     parts.next().map(|s| s.to_string())
 }
 
+/// What a typed command may read besides its line: the step's standard input, and files
+/// named relative to the scenario's directory (`docker secret create NAME FILE`).
+struct CommandInput<'a> {
+    stdin: Option<&'a str>,
+    dir: Option<&'a std::path::Path>,
+}
+
+impl CommandInput<'_> {
+    /// The bytes of `-` (standard input) or of a file, as the docker CLI reads them; the error
+    /// is the CLI's when the file cannot be read.
+    fn read(&self, file: &str) -> Result<Vec<u8>, String> {
+        if file == "-" {
+            return Ok(self.stdin.unwrap_or("").as_bytes().to_vec());
+        }
+        let path = match self.dir {
+            Some(dir) => dir.join(file),
+            None => std::path::PathBuf::from(file),
+        };
+        std::fs::read(&path).map_err(|_| format!("open {file}: no such file or directory"))
+    }
+}
+
 /// Types a command on a host and waits for the daemon's answer: (exit code, output).
-fn run_command(world: &mut World, host_name: &str, line: &str, docker_version: DockerVersion) -> (i32, String) {
+fn run_command(
+    world: &mut World,
+    host_name: &str,
+    line: &str,
+    docker_version: DockerVersion,
+    input: &CommandInput,
+) -> (i32, String) {
     let Some(origin) = world.host_by_name(host_name) else {
         return (127, format!("no host named {host_name}\n"));
     };
-    let invocation = match cli::parse(line) {
+    let mut invocation = match cli::parse(line) {
         Ok(inv) => inv.for_docker(docker_version),
         Err(e) => return (1, format!("{e}\n")),
     };
+    if let Some(file) = invocation.data_file.clone() {
+        match input.read(&file) {
+            Ok(bytes) => invocation.supply_data(bytes),
+            Err(e) => return (1, format!("{e}\n")),
+        }
+    }
     if let Some(target) = &invocation.view.curl {
         return curl(world, target, &invocation);
     }

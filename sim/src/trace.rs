@@ -13,11 +13,20 @@ pub struct Trace {
     lines: Vec<String>,
     tail: VecDeque<String>,
     count: u64,
+    /// The secrets no line may hold (`checkers::secrets`).
+    pub secrets: crate::checkers::secrets::SecretWatch,
 }
 
 impl Trace {
     pub fn new(keep_all: bool) -> Trace {
-        Trace { hasher: Sha256::new(), keep_all, lines: Vec::new(), tail: VecDeque::new(), count: 0 }
+        Trace {
+            hasher: Sha256::new(),
+            keep_all,
+            lines: Vec::new(),
+            tail: VecDeque::new(),
+            count: 0,
+            secrets: Default::default(),
+        }
     }
 
     pub fn keeps_lines(&self) -> bool {
@@ -29,6 +38,10 @@ impl Trace {
     }
 
     pub fn record(&mut self, line: &str) {
+        if self.secrets.is_watching() {
+            let count = self.count;
+            self.secrets.scan(line, || format!("trace line {}", count + 1));
+        }
         self.hasher.update(line.as_bytes());
         self.hasher.update(b"\n");
         self.count += 1;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod network;
 pub mod node;
 pub mod placement;
+pub mod secret;
 pub mod service;
 pub mod task;
 
@@ -16,5 +17,6 @@ pub use health::{HealthConfig, HealthStatus};
 pub use network::*;
 pub use node::*;
 pub use placement::{Placement, SpreadOver};
+pub use secret::{DataBytes, DataKind, DataObject, DataReference, DataReferenceArg, DataSpec};
 pub use service::*;
 pub use task::*;

@@ -192,6 +192,12 @@ pub struct TaskTemplate {
     /// `--placement-pref`, `--replicas-max-per-node`.
     #[serde(default)]
     pub placement: super::Placement,
+    /// `--secret`: files under `/run/secrets` (or where their target says).
+    #[serde(default)]
+    pub secrets: Vec<super::DataReference>,
+    /// `--config`: files at their target (`/NAME` by default).
+    #[serde(default)]
+    pub configs: Vec<super::DataReference>,
 }
 
 impl TaskTemplate {
@@ -209,6 +215,8 @@ impl TaskTemplate {
             force_update: 0,
             healthcheck: None,
             placement: super::Placement::default(),
+            secrets: vec![],
+            configs: vec![],
         }
     }
 }

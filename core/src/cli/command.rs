@@ -117,6 +117,27 @@ pub enum Command {
         container: String,
         command: Vec<String>,
     },
+    // ----- `docker secret …` and `docker config …` -----
+    /// `create [-l K=V]... NAME FILE|-`; `file` is `-` for stdin.
+    DataCreate {
+        kind: DataKind,
+        name: String,
+        labels: std::collections::BTreeMap<String, String>,
+        file: String,
+    },
+    DataLs {
+        kind: DataKind,
+        quiet: bool,
+    },
+    DataInspect {
+        kind: DataKind,
+        names: Vec<String>,
+        pretty: bool,
+    },
+    DataRm {
+        kind: DataKind,
+        names: Vec<String>,
+    },
     /// Not a docker verb: an HTTP GET from outside the cluster to `http://HOST:PORT/`, answered
     /// by the routing mesh of the node HOST names.
     Curl {

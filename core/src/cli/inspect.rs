@@ -9,6 +9,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+#[path = "inspect_data.rs"]
+pub mod data;
+
 /// Instants count from the start of a run; timestamps are shown as if that start were
 /// 2016-08-01T00:00:00Z, the tutorial's era, so output stays the same from run to run.
 pub const DISPLAY_EPOCH_UNIX_SECS: u64 = 1_470_009_600;
@@ -199,6 +202,10 @@ struct ContainerSpecJson {
     env: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     healthcheck: Option<HealthcheckJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    secrets: Vec<data::ReferenceJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    configs: Vec<data::ReferenceJson>,
 }
 
 /// docker's `HealthConfig`: durations in nanoseconds, zero fields left out.
@@ -478,6 +485,8 @@ fn service_spec_json(spec: &ServiceSpec) -> ServiceSpecJson {
                 args: task.command.clone(),
                 env: task.env.clone(),
                 healthcheck: task.healthcheck.as_ref().map(HealthcheckJson::from),
+                secrets: data::references_json(DataKind::Secret, &task.secrets),
+                configs: data::references_json(DataKind::Config, &task.configs),
             },
             resources: ResourceRequirementsJson {
                 limits: Resources::default().into(),
@@ -572,6 +581,7 @@ fn service_pretty(service: &Service, as_of: Instant) -> String {
     if !task.env.is_empty() {
         let _ = writeln!(out, " Env:\t\t{}", task.env.join(" "));
     }
+    data::write_references_pretty(&mut out, &task.configs, &task.secrets);
     write_reservations(&mut out, task.reservations);
     if !task.networks.is_empty() {
         let ids: Vec<&str> = task.networks.iter().map(|n| n.as_str()).collect();

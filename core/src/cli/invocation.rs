@@ -3,6 +3,7 @@
 
 use super::command::{Command, CommandLine};
 use super::parse::parse_invocation;
+use crate::api::{DataBytes, DataSpec};
 use crate::control::Request;
 use crate::docker_version::DockerVersion;
 
@@ -13,6 +14,10 @@ pub struct Invocation {
     pub host: Option<String>,
     pub request: Request,
     pub view: View,
+    /// `secret|config create NAME FILE|-`: the file (`-`: standard input) whose bytes the
+    /// driver reads and hands over with `supply_data` before the request is sent (core reads
+    /// no files).
+    pub data_file: Option<String>,
 }
 
 /// How the CLI shows a reply; the daemon never sees these.
@@ -52,6 +57,7 @@ impl Invocation {
     /// Lowers docker's syntax tree into the request and the view options.
     pub fn of(line: CommandLine) -> Invocation {
         let mut view = View::default();
+        let mut data_file = None;
         let request = match line.command {
             Command::SwarmInit { advertise_addr, listen_addr, force_new_cluster } => {
                 Request::InitSwarm { advertise_addr, listen_addr, force_new_cluster, default_addr_pool: None }
@@ -128,6 +134,19 @@ impl Invocation {
             }
             Command::Kill { containers } => Request::KillContainers { containers },
             Command::Exec { container, command } => Request::Exec { container, command },
+            Command::DataCreate { kind, name, labels, file } => {
+                data_file = Some(file);
+                Request::CreateData { kind, spec: Box::new(DataSpec { name, labels, data: DataBytes::default() }) }
+            }
+            Command::DataLs { kind, quiet } => {
+                view.quiet = quiet;
+                Request::ListData { kind }
+            }
+            Command::DataInspect { kind, names, pretty } => {
+                view.pretty = pretty;
+                Request::InspectData { kind, names }
+            }
+            Command::DataRm { kind, names } => Request::RemoveData { kind, names },
             Command::Curl { url } => {
                 let target = CurlTarget::of(&url);
                 let port = target.port;
@@ -135,7 +154,14 @@ impl Invocation {
                 Request::RouteIngress { port }
             }
         };
-        Invocation { host: line.host, request, view }
+        Invocation { host: line.host, request, view, data_file }
+    }
+
+    /// The bytes of `data_file`, read by the driver, go into the create request.
+    pub fn supply_data(&mut self, bytes: Vec<u8>) {
+        if let Request::CreateData { spec, .. } = &mut self.request {
+            spec.data = DataBytes(bytes);
+        }
     }
 }
 

@@ -3,10 +3,15 @@
 
 use super::command::*;
 use crate::api::*;
-use crate::control::{HealthFlags, NodeUpdateArgs, PlacementFlags, ServiceCreateArgs, ServiceUpdateArgs};
+use crate::control::{
+    DataReferenceFlags, HealthFlags, NodeUpdateArgs, PlacementFlags, ServiceCreateArgs, ServiceUpdateArgs,
+};
 use std::iter::Peekable;
 use std::str::Chars;
 use std::time::Duration;
+
+#[path = "parse_data.rs"]
+mod data;
 
 /// Parses one command line, possibly spread over several lines with `\` continuations.
 pub fn parse_invocation(line: &str) -> Result<CommandLine, String> {
@@ -331,7 +336,7 @@ fn parse_command(words: &[String]) -> Result<Command, String> {
         return Err("Usage:  docker [OPTIONS] COMMAND".to_string());
     };
     match verb.as_str() {
-        "swarm" | "node" | "network" | "service" => parse_management(verb, args),
+        "swarm" | "node" | "network" | "service" | "secret" | "config" => parse_management(verb, args),
         "ps" => parse_ps(args),
         "kill" => parse_kill(args),
         "exec" => parse_exec(args),
@@ -377,6 +382,8 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("service", "update") => parse_service_update(&cmd, rest),
         ("service", "rollback") => parse_service_rollback(&cmd, rest),
         ("service", "rm" | "remove") => parse_names(&cmd, rest, |services| Command::ServiceRm { services }),
+        ("secret", sub) => data::parse_data_command(DataKind::Secret, sub, &cmd, rest),
+        ("config", sub) => data::parse_data_command(DataKind::Config, sub, &cmd, rest),
         _ => Err(format!("docker: '{group} {sub}' is not a docker command.")),
     }
 }
@@ -595,6 +602,8 @@ const DETACH: Flag = boolean("detach", Some('d'));
 
 const SERVICE_CREATE_FLAGS: &[Flag] = &[
     DETACH,
+    value("secret", None),
+    value("config", None),
     value("name", None),
     value("replicas", None),
     value("mode", None),
@@ -682,6 +691,11 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         rollback: Box::new(update_config_flags(&p, "rollback")?),
         job,
         max_concurrent,
+        references: Box::new(DataReferenceFlags {
+            secret_add: data::references(&p, "secret")?,
+            config_add: data::references(&p, "config")?,
+            ..Default::default()
+        }),
     }))
 }
 
@@ -791,6 +805,10 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         value("rollback-monitor", None),
         value("rollback-max-failure-ratio", None),
         value("rollback-order", None),
+        value("secret-add", None),
+        value("secret-rm", None),
+        value("config-add", None),
+        value("config-rm", None),
     ];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     exactly(cmd, &p.args, 1)?;
@@ -830,6 +848,12 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         update: Box::new(update_config_flags(&p, "update")?),
         rollback: Box::new(update_config_flags(&p, "rollback")?),
         rollback_to_previous,
+        references: Box::new(DataReferenceFlags {
+            secret_add: data::references(&p, "secret-add")?,
+            secret_rm: p.strings("secret-rm"),
+            config_add: data::references(&p, "config-add")?,
+            config_rm: p.strings("config-rm"),
+        }),
     }))
 }
 
@@ -1480,6 +1504,7 @@ mod tests {
                 rollback: Box::default(),
                 job: false,
                 max_concurrent: None,
+                references: Box::default(),
             }
         );
     }

@@ -25,6 +25,10 @@ pub fn render(invocation: &Invocation, reply: &Reply) -> String {
             (None, Request::ScaleServices { scales }) => {
                 scales.iter().map(|(name, _)| format!("{name}: Error response from daemon: {e}\n")).collect()
             }
+            // `inspect` prints what it found (here: nothing) before the CLI's status error
+            // (seen on docker 20.10: `[]` then `Status: Error: No such secret: x, Code: 1`).
+            (None, Request::InspectData { .. }) if e.is_client_side() => format!("[]\nStatus: {e}, Code: 1\n"),
+            (None, _) if e.is_client_side() => format!("{e}\n"),
             (None, _) => format!("Error response from daemon: {e}\n"),
         },
         Ok(response) => render_response(invocation, response),
@@ -34,6 +38,7 @@ pub fn render(invocation: &Invocation, reply: &Reply) -> String {
 /// The CLI's exit status: docker's 1 when the daemon refuses, curl's 7 when no connection.
 pub fn exit_code(invocation: &Invocation, reply: &Reply) -> i32 {
     match (reply, &invocation.view.curl) {
+        (Ok(Response::DataRemoved { refused, .. }), _) if !refused.is_empty() => 1,
         (Ok(_), _) => 0,
         (Err(_), Some(_)) => 7,
         (Err(_), None) => 1,
@@ -142,9 +147,31 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
         Response::Containers { containers, as_of } => tables::container_ps(containers, *as_of, view.quiet, version),
         Response::Killed { containers } => lines(containers),
         Response::ExecOutput { stdout } => stdout.clone(),
+        Response::FileContent { data, .. } => String::from_utf8_lossy(data.as_slice()).into_owned(),
         Response::Route(route) => format!("{} -> {}\n", route.service, route.backend.container_name),
         // No docker verb asks for it alone (`docker info` is served by swarmd's Engine API).
         Response::SystemInfo(info) => format!("{}\n", serde_json::to_string(info).unwrap_or_default()),
+        Response::DataCreated { id, .. } => format!("{id}\n"),
+        Response::DataObjects { kind, objects, as_of } => match invocation.request {
+            Request::InspectData { .. } if view.pretty => inspect::data::data_inspect_pretty(objects),
+            Request::InspectData { .. } => inspect::data::data_inspect(objects),
+            _ => inspect::data::data_ls(*kind, objects, *as_of, view.quiet),
+        },
+        // docker's CLI prints each name removed, then each refusal (cli/command/secret/rm.go).
+        Response::DataRemoved { removed, refused, .. } => {
+            let refusals: Vec<String> = refused
+                .iter()
+                .map(|r| {
+                    let e = crate::control::ApiError::new(r.clone());
+                    if e.is_client_side() {
+                        e.to_string()
+                    } else {
+                        format!("Error response from daemon: {e}")
+                    }
+                })
+                .collect();
+            lines(removed) + &lines(&refusals)
+        }
     }
 }
 

@@ -18,6 +18,17 @@ pub const NO_LEADER_ERROR: &str = "rpc error: code = Unknown desc = The swarm do
 pub const LOST_LEADERSHIP_ERROR: &str =
     "rpc error: code = Unknown desc = raft: failed to process the request: node lost leader status";
 
+/// Marks a refusal docker's CLI gives itself, before or instead of asking the daemon (`secret
+/// not found: NAME` from `service create --secret`, `No such secret: NAME`): it is printed
+/// without `Error response from daemon: `. The mark travels inside `message`, so every place
+/// that carries a `String` error (a write's plan, a forwarded reply) keeps it.
+pub const CLIENT_SIDE_MARK: &str = "[client] ";
+
+/// A refusal in the CLI's own words (see [`CLIENT_SIDE_MARK`]).
+pub fn client_side(message: impl std::fmt::Display) -> String {
+    format!("{CLIENT_SIDE_MARK}{message}")
+}
+
 /// A request the daemon refused, in docker's words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -28,11 +39,21 @@ impl ApiError {
     pub fn new(message: impl Into<String>) -> ApiError {
         ApiError { message: message.into() }
     }
+
+    /// Given by docker's CLI itself, not by the daemon (see [`CLIENT_SIDE_MARK`]).
+    pub fn is_client_side(&self) -> bool {
+        self.message.starts_with(CLIENT_SIDE_MARK)
+    }
+
+    /// The words, without the client-side mark.
+    pub fn text(&self) -> &str {
+        self.message.strip_prefix(CLIENT_SIDE_MARK).unwrap_or(&self.message)
+    }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(self.text())
     }
 }
 

@@ -97,6 +97,28 @@ pub enum Request {
     ListNodeTasks {
         nodes: Vec<String>,
     },
+    // ----- secrets and configs (`docker secret|config ...`) -----
+    /// `secret create` / `config create`: the bytes travel in the request (to the leader, and
+    /// into the Raft log); `DataSpec`'s `Debug` and `summary()` never show them.
+    CreateData {
+        kind: DataKind,
+        /// Boxed: a request travels inside every node-to-node message's enum.
+        spec: Box<DataSpec>,
+    },
+    /// `secret ls` / `config ls`.
+    ListData {
+        kind: DataKind,
+    },
+    /// `secret inspect` / `config inspect`: names, IDs or ID prefixes.
+    InspectData {
+        kind: DataKind,
+        names: Vec<String>,
+    },
+    /// `secret rm` / `config rm`: each refused while a service uses it.
+    RemoveData {
+        kind: DataKind,
+        names: Vec<String>,
+    },
     // ----- the Docker Engine API's (swarmd's HTTP API) -----
     /// What `docker info` shows of the answering node's swarm: its ID and state, whether it is
     /// a manager, the cluster's ID and counts. Answered by the node itself, never forwarded.
@@ -149,6 +171,8 @@ impl Request {
                 | Request::RemoveServices { .. }
                 | Request::RotateJoinToken { .. }
                 | Request::UpdateSwarm(_)
+                | Request::CreateData { .. }
+                | Request::RemoveData { .. }
         )
     }
 
@@ -266,6 +290,16 @@ impl Request {
             Request::RouteIngress { port } => format!("route ingress port={port}"),
             Request::SystemInfo => "info".into(),
             Request::ListNodeTasks { nodes } => format!("node ps {}", list(nodes)),
+            Request::CreateData { kind, spec } => {
+                let mut s = format!("{} create {} bytes={}", kind.as_str(), spec.name, spec.data.len());
+                for (k, v) in &spec.labels {
+                    s.push_str(&format!(" label={k}={v}"));
+                }
+                s
+            }
+            Request::ListData { kind } => format!("{} ls", kind.as_str()),
+            Request::InspectData { kind, names } => format!("{} inspect {}", kind.as_str(), list(names)),
+            Request::RemoveData { kind, names } => format!("{} rm {}", kind.as_str(), list(names)),
         }
     }
 }
@@ -316,6 +350,9 @@ pub struct ServiceCreateArgs {
     /// `--max-concurrent` (replicated jobs; docker's CLI defaults it to the replicas).
     #[serde(default)]
     pub max_concurrent: Option<u64>,
+    /// `--secret`, `--config` (`secret_add`, `config_add`; boxed as the other flag groups).
+    #[serde(default)]
+    pub references: Box<DataReferenceFlags>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,6 +387,20 @@ pub struct ServiceUpdateArgs {
     pub rollback: Box<UpdateConfigFlags>,
     /// `--rollback` (and `docker service rollback`): back to the previous spec, nothing else.
     pub rollback_to_previous: bool,
+    /// `--secret-add`, `--secret-rm`, `--config-add`, `--config-rm`.
+    #[serde(default)]
+    pub references: Box<DataReferenceFlags>,
+}
+
+/// A service's secret and config references as flags: `service create --secret/--config`
+/// fill the `_add` lists, `service update` all four (`--secret-rm NAME` drops every reference
+/// to that secret). Names, resolved to IDs by the manager.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataReferenceFlags {
+    pub secret_add: Vec<DataReferenceArg>,
+    pub secret_rm: Vec<String>,
+    pub config_add: Vec<DataReferenceArg>,
+    pub config_rm: Vec<String>,
 }
 
 #[cfg(test)]

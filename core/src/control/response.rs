@@ -2,8 +2,8 @@
 //! running count, a task's node name, which manager leads), so the edge renders a reply without
 //! the store, and `swarmctl --format json` serializes the objects themselves.
 
-use crate::api::{Network, Node, NodeRole, Service, ServiceMode, Task, TaskState};
-use crate::ids::{NetworkId, NodeId, ServiceId};
+use crate::api::{DataKind, DataObject, Network, Node, NodeRole, Service, ServiceMode, Task, TaskState};
+use crate::ids::{DataId, NetworkId, NodeId, ServiceId};
 use crate::message::Addr;
 use crate::net::Route;
 use crate::runtime::ContainerInfo;
@@ -80,8 +80,33 @@ pub enum Response {
     ExecOutput {
         stdout: String,
     },
+    /// What `cat FILE` wrote for a secret's or config's file in a container: the bytes, which
+    /// `summary()` (and so the simulator's trace) never shows.
+    FileContent {
+        kind: DataKind,
+        data: crate::api::DataBytes,
+    },
     /// Where the routing mesh sends a connection; the driver delivers it to the task.
     Route(Route),
+    // ----- secrets and configs -----
+    DataCreated {
+        kind: DataKind,
+        id: DataId,
+    },
+    /// `secret rm`/`config rm`: the names removed, and each refusal in the daemon's words
+    /// (or the client's, marked), in the order asked.
+    DataRemoved {
+        kind: DataKind,
+        removed: Vec<String>,
+        refused: Vec<String>,
+    },
+    /// Secrets (their bytes left out, as swarm answers) or configs, for `ls` and `inspect`.
+    DataObjects {
+        kind: DataKind,
+        objects: Vec<DataObject>,
+        /// When the daemon answered (`ls`'s CREATED and UPDATED count from here).
+        as_of: Instant,
+    },
     // ----- the Docker Engine API's (swarmd's HTTP API) -----
     /// Boxed: it is large beside the other answers.
     SystemInfo(Box<SwarmInfoView>),
@@ -255,8 +280,14 @@ impl Response {
             Response::Containers { containers, .. } => format!("containers {}", containers.len()),
             Response::Killed { containers } => format!("killed {}", containers.join(" ")),
             Response::ExecOutput { stdout } => format!("exec {:?}", stdout),
+            Response::FileContent { kind, data } => format!("exec {} file {data:?}", kind.as_str()),
             Response::Route(r) => format!("route {} -> {}", r.service, r.backend.container_name),
             Response::SystemInfo(i) => format!("info {} {}", i.local_state.as_str(), i.node_id),
+            Response::DataCreated { kind, id } => format!("{} created {id}", kind.as_str()),
+            Response::DataRemoved { kind, removed, refused } => {
+                format!("{} removed [{}] refused {}", kind.as_str(), removed.join(" "), refused.len())
+            }
+            Response::DataObjects { kind, objects, .. } => format!("{}s {}", kind.as_str(), objects.len()),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::api::*;
 use crate::control::{NodeUpdateArgs, Request, Response, RoleChange, ServiceCreateArgs, ServiceUpdateArgs};
-use crate::ids::{NetworkId, ServiceId};
+use crate::ids::{DataId, NetworkId, ServiceId};
 use crate::manager::allocator::Allocator;
 use crate::message::Addr;
 use crate::store::{Store, StoreAction};
@@ -40,6 +40,8 @@ pub fn plan_write(store: &Store, request: &Request, now: Instant, rng: &mut ChaC
         Request::RemoveNodes { nodes, force } => node_rm(store, nodes, *force),
         Request::RotateJoinToken { role } => rotate_token(store, *role, rng),
         Request::UpdateSwarm(args) => update_swarm(store, args),
+        Request::CreateData { kind, spec } => data_create(store, *kind, spec, now, rng),
+        Request::RemoveData { kind, names } => data_rm(store, *kind, names),
         other => Err(format!("not a write: {}", other.summary())),
     }
 }
@@ -198,6 +200,8 @@ fn service_create(
             force_update: 0,
             healthcheck: args.health.to_config(),
             placement: Default::default(),
+            secrets: resolve_references(store, DataKind::Secret, &args.references.secret_add)?,
+            configs: resolve_references(store, DataKind::Config, &args.references.config_add)?,
         },
         ports: args.publish.clone(),
         update: args.update.apply(None),
@@ -295,6 +299,9 @@ fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Resu
     }
     spec.update = args.update.apply(spec.update);
     spec.rollback = args.rollback.apply(spec.rollback);
+    let refs = &args.references;
+    update_references(store, DataKind::Secret, &mut spec.task.secrets, &refs.secret_rm, &refs.secret_add)?;
+    update_references(store, DataKind::Config, &mut spec.task.configs, &refs.config_rm, &refs.config_add)?;
     let response = Response::ServiceUpdated { service: args.service.clone() };
     Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], response))
 }
@@ -466,3 +473,145 @@ fn rotate_token(store: &Store, role: NodeRole, rng: &mut ChaCha8Rng) -> Result<W
 #[cfg(test)]
 #[path = "control_tests.rs"]
 mod tests;
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and configs (swarmkit's controlapi/secret.go and config.go).
+
+/// swarmkit's `validateConfigOrSecretAnnotations`: 1 to 64 of `[a-zA-Z0-9-_.]`, starting and
+/// ending with a letter or digit.
+fn valid_data_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("rpc error: code = InvalidArgument desc = name must be provided".into());
+    }
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    let ok = name.len() <= 64
+        && name.chars().all(|c| alnum(c) || matches!(c, '-' | '_' | '.'))
+        && name.starts_with(alnum)
+        && name.ends_with(alnum);
+    if ok {
+        Ok(())
+    } else {
+        Err("rpc error: code = InvalidArgument desc = invalid name, only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]".into())
+    }
+}
+
+fn data_create(
+    store: &Store,
+    kind: DataKind,
+    spec: &DataSpec,
+    now: Instant,
+    rng: &mut ChaCha8Rng,
+) -> Result<Write, String> {
+    valid_data_name(&spec.name)?;
+    let size = spec.data.len();
+    if size == 0 || size >= crate::api::secret::MAX_DATA_SIZE {
+        return Err(format!(
+            "rpc error: code = InvalidArgument desc = {} data must be larger than 0 and less than {} bytes",
+            kind.as_str(),
+            crate::api::secret::MAX_DATA_SIZE
+        ));
+    }
+    if store.data_objects(kind).values().any(|d| d.spec.name == spec.name) {
+        return Err(format!("rpc error: code = AlreadyExists desc = {} {} already exists", kind.as_str(), spec.name));
+    }
+    let object = DataObject {
+        kind,
+        id: DataId::generate(rng),
+        spec: spec.clone(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let response = Response::DataCreated { kind, id: object.id.clone() };
+    Ok(Write::new(vec![StoreAction::CreateData(object)], response))
+}
+
+/// Each name on its own, as docker's CLI removes them one by one: dockerd looks it up (ID,
+/// name, ID prefix) and swarmkit refuses one a service uses; the others go.
+fn data_rm(store: &Store, kind: DataKind, names: &[String]) -> Result<Write, String> {
+    let mut actions = Vec::new();
+    let (mut removed, mut refused) = (Vec::new(), Vec::new());
+    for name in names {
+        let Some(object) = store.lookup_data(kind, name) else {
+            refused.push(not_found(kind, name));
+            continue;
+        };
+        let users = store.services_using(kind, &object.id);
+        if !users.is_empty() {
+            let names: Vec<&str> = users.iter().map(|s| s.spec.name.as_str()).collect();
+            refused.push(format!(
+                "rpc error: code = InvalidArgument desc = {} '{}' is in use by the following {}: {}",
+                kind.as_str(),
+                object.spec.name,
+                if names.len() == 1 { "service" } else { "services" },
+                names.join(", ")
+            ));
+            continue;
+        }
+        let action = StoreAction::RemoveData { kind, id: object.id.clone() };
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
+        removed.push(name.clone());
+    }
+    Ok(Write::new(actions, Response::DataRemoved { kind, removed, refused }))
+}
+
+/// docker's client turns dockerd's 404 for a secret or config into `Error: No such secret:
+/// NAME` (its `objectNotFoundError`).
+pub fn not_found(kind: DataKind, name: &str) -> String {
+    crate::control::errors::client_side(format!("Error: No such {}: {name}", kind.as_str()))
+}
+
+/// `--secret`/`--config` names resolved to IDs, as docker's CLI does before it sends the spec
+/// (cli/command/service/parse.go: one target once, every name found).
+fn resolve_references(store: &Store, kind: DataKind, args: &[DataReferenceArg]) -> Result<Vec<DataReference>, String> {
+    let mut refs: Vec<DataReference> = Vec::new();
+    for arg in args {
+        if refs.iter().any(|r| r.target == arg.target) {
+            return Err(crate::control::errors::client_side(format!(
+                "duplicate {} target for {} not allowed",
+                kind.as_str(),
+                arg.source
+            )));
+        }
+        let Some(object) = store.data_objects(kind).values().find(|d| d.spec.name == arg.source) else {
+            return Err(crate::control::errors::client_side(format!("{} not found: {}", kind.as_str(), arg.source)));
+        };
+        refs.push(DataReference {
+            id: object.id.clone(),
+            name: arg.source.clone(),
+            target: arg.target.clone(),
+            uid: arg.uid.clone(),
+            gid: arg.gid.clone(),
+            mode: arg.mode,
+        });
+    }
+    Ok(refs)
+}
+
+/// `--secret-rm NAME` then `--secret-add`, as docker/cli's `getUpdatedSecrets`: a removed name
+/// drops every reference to that secret; added ones are appended, and swarmkit refuses two
+/// references with one target (controlapi/service.go `validateSecretRefsSpec`).
+fn update_references(
+    store: &Store,
+    kind: DataKind,
+    refs: &mut Vec<DataReference>,
+    rm: &[String],
+    add: &[DataReferenceArg],
+) -> Result<(), String> {
+    refs.retain(|r| !rm.contains(&r.name));
+    for new in resolve_references(store, kind, add)? {
+        if let Some(old) = refs.iter().find(|r| r.target == new.target) {
+            return Err(format!(
+                "rpc error: code = InvalidArgument desc = {} references '{}' and '{}' have a conflicting target: '{}'",
+                kind.as_str(),
+                old.name,
+                new.name,
+                new.target
+            ));
+        }
+        refs.push(new);
+    }
+    Ok(())
+}

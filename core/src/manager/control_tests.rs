@@ -236,3 +236,100 @@ fn swarm_update_changes_only_the_settings_given_and_refuses_what_swarmkit_refuse
     assert!(refusal(&store, "docker swarm update --autolock").contains("does not support autolock"));
     assert!(plan(&store, "docker swarm update --autolock=false").is_ok(), "no autolock is what swarmsim has");
 }
+
+// ----- secrets and configs -----
+
+/// `docker secret|config create NAME -` with `bytes` on standard input, committed.
+fn create_data(store: &mut Store, line: &str, bytes: &[u8]) {
+    let mut invocation = cli::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    invocation.supply_data(bytes.to_vec());
+    let mut ids = ChaCha8Rng::seed_from_u64(100 + (store.secrets.len() + store.configs.len()) as u64);
+    let write = plan_write(store, &invocation.request, Instant::ZERO, &mut ids).expect(line);
+    apply(store, write.actions);
+}
+
+fn commit(store: &mut Store, line: &str) -> Write {
+    let write = plan(store, line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    apply(store, write.actions.clone());
+    write
+}
+
+#[test]
+fn a_secret_name_is_taken_once_and_its_data_is_checked_as_swarmkit_does() {
+    let mut store = swarm();
+    create_data(&mut store, "docker secret create db_pass -", b"s3cret-pw");
+    let mut again = cli::parse("docker secret create db_pass -").unwrap();
+    again.supply_data(b"other".to_vec());
+    let refused = plan_write(&store, &again.request, Instant::ZERO, &mut rng()).err().unwrap();
+    assert_eq!(refused, "rpc error: code = AlreadyExists desc = secret db_pass already exists");
+    // A config may share a secret's name: they are separate kinds.
+    create_data(&mut store, "docker config create db_pass -", b"x");
+    assert_eq!(store.configs.len(), 1);
+    let empty = cli::parse("docker secret create empty -").unwrap();
+    assert_eq!(
+        plan_write(&store, &empty.request, Instant::ZERO, &mut rng()).err().unwrap(),
+        "rpc error: code = InvalidArgument desc = secret data must be larger than 0 and less than 512000 bytes"
+    );
+    let mut bad = cli::parse("docker secret create x- -").unwrap();
+    bad.supply_data(b"x".to_vec());
+    assert!(plan_write(&store, &bad.request, Instant::ZERO, &mut rng()).err().unwrap().contains("invalid name"));
+}
+
+#[test]
+fn secret_in_use_cannot_be_removed() {
+    let mut store = swarm();
+    create_data(&mut store, "docker secret create db_pass -", b"s3cret-pw");
+    create_data(&mut store, "docker secret create api_key -", b"k3y-abc");
+    commit(&mut store, "docker service create --name api --secret db_pass --secret src=api_key,target=key nginx");
+    let write = commit(&mut store, "docker secret rm api_key db_pass nosuch");
+    assert!(write.actions.is_empty(), "every one is refused: {:?}", write.actions);
+    let invocation = cli::parse("docker secret rm api_key db_pass nosuch").unwrap();
+    let reply = Ok(write.response.clone());
+    assert_eq!(
+        cli::render(&invocation, &reply),
+        "Error response from daemon: rpc error: code = InvalidArgument desc = secret 'api_key' is in use by the following service: api\n\
+         Error response from daemon: rpc error: code = InvalidArgument desc = secret 'db_pass' is in use by the following service: api\n\
+         Error: No such secret: nosuch\n"
+    );
+    assert_eq!(cli::exit_code(&invocation, &reply), 1);
+    // Once the service no longer uses it, it goes.
+    commit(&mut store, "docker service update --secret-rm db_pass api");
+    let write = commit(&mut store, "docker secret rm db_pass");
+    assert_eq!(printed("docker secret rm db_pass", &write), "db_pass\n");
+    assert_eq!(store.secrets.len(), 1);
+}
+
+#[test]
+fn a_service_references_secrets_and_configs_by_the_ids_the_manager_resolved() {
+    let mut store = swarm();
+    create_data(&mut store, "docker secret create db_pass -", b"s3cret-pw");
+    create_data(&mut store, "docker config create app_conf -", b"listen 80\n");
+    let missing = refusal(&store, "docker service create --name api --secret nope nginx");
+    assert_eq!(crate::control::ApiError::new(missing).to_string(), "secret not found: nope");
+    commit(
+        &mut store,
+        "docker service create --name api --secret src=db_pass,target=pw,mode=0400 --config src=app_conf,target=/etc/app.conf nginx",
+    );
+    let svc = store.service_by_name("api").unwrap();
+    let secret = store.secrets.values().next().unwrap();
+    assert_eq!(svc.spec.task.secrets[0].id, secret.id);
+    assert_eq!((svc.spec.task.secrets[0].target.as_str(), svc.spec.task.secrets[0].mode), ("pw", 0o400));
+    assert_eq!(svc.spec.task.configs[0].name, "app_conf");
+    let write = plan(&store, "docker config rm app_conf").unwrap();
+    assert_eq!(
+        printed("docker config rm app_conf", &write),
+        "Error response from daemon: rpc error: code = InvalidArgument desc = config 'app_conf' is in use by the following service: api\n"
+    );
+}
+
+#[test]
+fn a_change_of_secret_references_replaces_the_tasks() {
+    let mut store = swarm();
+    create_data(&mut store, "docker secret create db_pass -", b"s3cret-pw");
+    commit(&mut store, "docker service create --name api --secret db_pass nginx");
+    let before = store.service_by_name("api").unwrap().spec.task.clone();
+    commit(&mut store, "docker service update --secret-rm db_pass api");
+    let after = &store.service_by_name("api").unwrap().spec.task;
+    assert!(after.secrets.is_empty());
+    assert!(crate::api::placement::task_is_dirty(after, &before, true), "a placed task runs the old references");
+}

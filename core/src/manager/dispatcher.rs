@@ -144,10 +144,7 @@ impl Dispatcher {
                         managers,
                     }),
                 });
-                out.push(Output::Send {
-                    to: *from,
-                    msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
-                });
+                out.push(Output::Send { to: *from, msg: Message::Dispatch(assignments_message(store, &node_id)) });
                 if self.directory_sent {
                     out.push(Output::Send {
                         to: *from,
@@ -171,10 +168,7 @@ impl Dispatcher {
                     if *left == 0 {
                         self.resend_on_heartbeat.remove(&node_id);
                     }
-                    out.push(Output::Send {
-                        to: *from,
-                        msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
-                    });
+                    out.push(Output::Send { to: *from, msg: Message::Dispatch(assignments_message(store, &node_id)) });
                     if self.directory_sent {
                         out.push(Output::Send {
                             to: *from,
@@ -265,7 +259,7 @@ impl Dispatcher {
             if let Some(session) = self.sessions.get(&node_id) {
                 out.push(Output::Send {
                     to: session.addr,
-                    msg: Message::Dispatch(DispatchMessage::Assignments { tasks: assignments(store, &node_id) }),
+                    msg: Message::Dispatch(assignments_message(store, &node_id)),
                 });
                 self.resend_on_heartbeat.insert(node_id, RESENDS_AFTER_A_CHANGE);
             }
@@ -300,6 +294,27 @@ impl Dispatcher {
 /// Every task the store places on the node: the agent's whole desired world.
 pub fn assignments(store: &Store, node: &NodeId) -> Vec<Task> {
     store.tasks_on_node(node).filter(|t| t.status.state >= TaskState::Assigned).cloned().collect()
+}
+
+/// The node's assignments with the bytes of every secret and config its tasks meant to run
+/// (desired RUNNING or READY) reference: a node that runs none of a secret's tasks never gets
+/// it (swarmkit's dispatcher `Assignments`).
+fn assignments_message(store: &Store, node: &NodeId) -> DispatchMessage {
+    use crate::api::secret::AssignedData;
+    let tasks = assignments(store, node);
+    let mut wanted = std::collections::BTreeSet::new();
+    for t in tasks.iter().filter(|t| t.desired_state <= TaskState::Running) {
+        wanted.extend(t.spec.secrets.iter().map(|r| (DataKind::Secret, r.id.clone())));
+        wanted.extend(t.spec.configs.iter().map(|r| (DataKind::Config, r.id.clone())));
+    }
+    let data = wanted
+        .into_iter()
+        .filter_map(|(kind, id)| {
+            let object = store.data_objects(kind).get(&id)?;
+            Some(AssignedData { kind, id, data: object.spec.data.clone() })
+        })
+        .collect();
+    DispatchMessage::Assignments { tasks, data }
 }
 
 #[cfg(test)]

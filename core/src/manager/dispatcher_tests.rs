@@ -198,7 +198,7 @@ fn register_of_a_known_node_sets_it_ready_and_answers_session_accepted_then_assi
     );
     assert!(out.iter().all(|(to, _)| *to == addr_of("n2")));
     match &out[..] {
-        [(_, Message::Dispatch(DispatchMessage::SessionAccepted { session_seq: 1, heartbeat_period, managers })), (_, Message::Dispatch(DispatchMessage::Assignments { tasks }))] =>
+        [(_, Message::Dispatch(DispatchMessage::SessionAccepted { session_seq: 1, heartbeat_period, managers })), (_, Message::Dispatch(DispatchMessage::Assignments { tasks, .. }))] =>
         {
             assert_period_in_jitter_range(*heartbeat_period);
             assert_eq!(managers, &[LEADER]);

@@ -27,6 +27,8 @@ impl Swarm {
             manager_token: "SWMTKN-1-m".into(),
             task_history_limit: DEFAULT_TASK_HISTORY_LIMIT,
             default_addr_pool: None,
+            dispatcher_heartbeat: crate::api::DEFAULT_DISPATCHER_HEARTBEAT,
+            node_cert_expiry: crate::api::DEFAULT_NODE_CERT_EXPIRY,
         };
         swarm.apply(vec![StoreAction::SetCluster(cluster)]);
         swarm.apply(names.iter().map(|n| StoreAction::CreateNode(NodeFixture::worker(n).build())).collect());

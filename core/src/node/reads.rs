@@ -71,6 +71,23 @@ pub(super) fn answer(
             };
             Ok(Response::JoinToken { role: *role, token: token.clone(), manager_addr: *addr })
         }
+        // A secret's bytes never leave the store in an answer (`DataObject::redacted`).
+        Request::ListData { kind } => {
+            let objects = store.data_objects(*kind).values().map(|d| d.redacted()).collect();
+            Ok(Response::DataObjects { kind: *kind, objects, as_of: now })
+        }
+        Request::InspectData { kind, names } => {
+            let objects = names
+                .iter()
+                .map(|n| {
+                    store
+                        .lookup_data(*kind, n)
+                        .map(|d| d.redacted())
+                        .ok_or_else(|| crate::manager::control::not_found(*kind, n))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Response::DataObjects { kind: *kind, objects, as_of: now })
+        }
         other => Err(format!("unsupported request on a manager: {}", other.summary())),
     }
 }

@@ -8,7 +8,7 @@
 //! backwards) is skipped, the same way on every manager.
 
 use crate::api::*;
-use crate::ids::{NetworkId, NodeId, ServiceId, TaskId};
+use crate::ids::{DataId, NetworkId, NodeId, ServiceId, TaskId};
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,6 +105,14 @@ pub enum StoreAction {
     RemoveTask {
         id: TaskId,
     },
+    // ----- secrets and configs -----
+    /// `secret create` / `config create`; refused if the name is taken by one of its kind.
+    CreateData(DataObject),
+    /// `secret rm` / `config rm`.
+    RemoveData {
+        kind: DataKind,
+        id: DataId,
+    },
 }
 
 /// What applying one action did, for the leader to answer a waiting client.
@@ -121,6 +129,10 @@ pub struct Store {
     pub services: BTreeMap<ServiceId, Service>,
     pub tasks: BTreeMap<TaskId, Task>,
     pub networks: BTreeMap<NetworkId, Network>,
+    #[serde(default)]
+    pub secrets: BTreeMap<DataId, DataObject>,
+    #[serde(default)]
+    pub configs: BTreeMap<DataId, DataObject>,
     /// Index: tasks per service. Derived; rebuilt on restore.
     #[serde(skip)]
     tasks_by_service: BTreeMap<ServiceId, BTreeSet<TaskId>>,
@@ -318,6 +330,52 @@ impl Store {
             0 => Err(format!("network {name} not found")),
             _ => Err(format!("network {name} is ambiguous ({} matches found)", matches.len())),
         }
+    }
+
+    /// The secrets or the configs.
+    pub fn data_objects(&self, kind: DataKind) -> &BTreeMap<DataId, DataObject> {
+        match kind {
+            DataKind::Secret => &self.secrets,
+            DataKind::Config => &self.configs,
+        }
+    }
+
+    fn data_objects_mut(&mut self, kind: DataKind) -> &mut BTreeMap<DataId, DataObject> {
+        match kind {
+            DataKind::Secret => &mut self.secrets,
+            DataKind::Config => &mut self.configs,
+        }
+    }
+
+    /// A secret or config named by full ID, name or unique ID prefix (as dockerd's
+    /// `getSecret`/`getConfig` look one up); `None` when none or several match.
+    pub fn lookup_data(&self, kind: DataKind, name: &str) -> Option<&DataObject> {
+        let objects = self.data_objects(kind);
+        if let Some(d) = objects.get(&DataId(name.to_string())) {
+            return Some(d);
+        }
+        if let Some(d) = objects.values().find(|d| d.spec.name == name) {
+            return Some(d);
+        }
+        let mut matches = objects.values().filter(|d| d.id.0.starts_with(name));
+        match (matches.next(), matches.next()) {
+            (Some(d), None) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The services whose spec uses this secret or config, by name.
+    pub fn services_using(&self, kind: DataKind, id: &DataId) -> Vec<&Service> {
+        self.services
+            .values()
+            .filter(|s| {
+                let refs = match kind {
+                    DataKind::Secret => &s.spec.task.secrets,
+                    DataKind::Config => &s.spec.task.configs,
+                };
+                refs.iter().any(|r| &r.id == id)
+            })
+            .collect()
     }
 
     /// Applies one committed action. Deterministic: every manager gets the same outcome.
@@ -546,6 +604,25 @@ impl Store {
                     touched.nodes.insert(n);
                 }
                 touched.tasks.insert(id);
+            }
+            CreateData(object) => {
+                let kind = object.kind;
+                if self.data_objects(kind).contains_key(&object.id) {
+                    return ApplyOutcome::Skipped(format!("{} {} exists", kind.as_str(), object.id));
+                }
+                if self.data_objects(kind).values().any(|d| d.spec.name == object.spec.name) {
+                    return ApplyOutcome::Skipped(format!(
+                        "rpc error: code = AlreadyExists desc = {} {} already exists",
+                        kind.as_str(),
+                        object.spec.name
+                    ));
+                }
+                self.data_objects_mut(kind).insert(object.id.clone(), object);
+            }
+            RemoveData { kind, id } => {
+                if self.data_objects_mut(kind).remove(&id).is_none() {
+                    return skipped_missing(kind.as_str(), &id.0);
+                }
             }
         }
         ApplyOutcome::Applied

@@ -98,6 +98,8 @@ pub struct Agent {
     /// Statuses sent recently, re-sent with the next few heartbeats: a report lost on the way
     /// is repaired (the dispatcher ignores a status it already has).
     recently_reported: BTreeMap<TaskId, (TaskStatus, u8)>,
+    /// The secrets' and configs' bytes the dispatcher sent for this node's tasks.
+    data: BTreeMap<(DataKind, crate::ids::DataId), DataBytes>,
 }
 
 impl Agent {
@@ -116,6 +118,7 @@ impl Agent {
             adopting: false,
             redirects_in_a_row: 0,
             recently_reported: BTreeMap::new(),
+            data: BTreeMap::new(),
         }
     }
 
@@ -292,7 +295,11 @@ impl Agent {
                 self.lose_session(now);
                 self.session = SessionState::Disconnected { retry_at: now + SESSION_BACKOFF_MAX };
             }
-            DispatchMessage::Assignments { tasks } => self.assign(tasks, now, out),
+            DispatchMessage::Assignments { tasks, data } => {
+                // Replaced whole with each assignment: what no task here uses is forgotten.
+                self.data = data.into_iter().map(|d| ((d.kind, d.id), d.data)).collect();
+                self.assign(tasks, now, out)
+            }
             DispatchMessage::Directory(dir) => self.directory = dir,
         }
         self.flush(out);
@@ -536,7 +543,7 @@ impl Agent {
         for id in ids {
             let forget = {
                 let t = self.tasks.get_mut(&id).expect("listed above");
-                drive(t, now, out, &mut self.unreported)
+                drive(t, now, out, &mut self.unreported, &self.data)
             };
             if forget {
                 self.tasks.remove(&id);
@@ -597,6 +604,7 @@ fn drive(
     now: Instant,
     out: &mut Vec<Output>,
     unreported: &mut BTreeMap<TaskId, TaskStatus>,
+    data: &BTreeMap<(DataKind, crate::ids::DataId), DataBytes>,
 ) -> bool {
     if t.pending.is_some() {
         return false; // one container command at a time per task
@@ -630,12 +638,22 @@ fn drive(
     match t.status.state {
         TaskState::Assigned => {
             set_state(t, TaskState::Accepted, now, "accepted", unreported);
-            drive(t, now, out, unreported)
+            drive(t, now, out, unreported, data)
         }
         TaskState::Accepted => {
             set_state(t, TaskState::Preparing, now, "preparing", unreported);
-            out.push(Output::Container(ContainerCommand::Create(container_spec(&t.task))));
-            t.pending = Some(Pending::Create);
+            match container_files(&t.task, data) {
+                Ok(files) => {
+                    out.push(Output::Container(ContainerCommand::Create(Box::new(container_spec(&t.task, files)))));
+                    t.pending = Some(Pending::Create);
+                }
+                // The executor cannot prepare a container without its files: the task is
+                // rejected, as swarmkit's agent does when a secret is missing.
+                Err(e) => {
+                    t.status.err = e;
+                    set_state(t, TaskState::Rejected, now, "preparing", unreported);
+                }
+            }
             false
         }
         // A job's task is desired COMPLETE: it starts as a service's does (READY is a
@@ -650,7 +668,42 @@ fn drive(
     }
 }
 
-fn container_spec(task: &Task) -> ContainerSpec {
+impl Agent {
+    /// The secret or config file at `path` in the container named `container`, as its task's
+    /// references and the bytes the dispatcher sent make it.
+    pub fn container_file(&self, container: &str, path: &str) -> Option<crate::api::secret::ContainerFile> {
+        let t = self.tasks.values().find(|t| t.task.container_name() == container)?;
+        container_files(&t.task, &self.data).ok()?.into_iter().find(|f| f.path == path)
+    }
+}
+
+/// The files a task's container gets for its secret and config references; an error names a
+/// reference whose bytes the dispatcher did not send.
+fn container_files(
+    task: &Task,
+    data: &BTreeMap<(DataKind, crate::ids::DataId), DataBytes>,
+) -> Result<Vec<crate::api::secret::ContainerFile>, String> {
+    let refs = task
+        .spec
+        .secrets
+        .iter()
+        .map(|r| (DataKind::Secret, r))
+        .chain(task.spec.configs.iter().map(|r| (DataKind::Config, r)));
+    refs.map(|(kind, r)| {
+        let bytes = data.get(&(kind, r.id.clone())).ok_or_else(|| format!("{} {} not found", kind.as_str(), r.id))?;
+        Ok(crate::api::secret::ContainerFile {
+            kind,
+            path: kind.path_of(&r.target),
+            uid: r.uid.clone(),
+            gid: r.gid.clone(),
+            mode: r.mode,
+            data: bytes.clone(),
+        })
+    })
+    .collect()
+}
+
+fn container_spec(task: &Task, files: Vec<crate::api::secret::ContainerFile>) -> ContainerSpec {
     let mut labels = BTreeMap::new();
     labels.insert("com.docker.swarm.task.id".to_string(), task.id.to_string());
     labels.insert("com.docker.swarm.task.name".to_string(), task.name());
@@ -673,6 +726,7 @@ fn container_spec(task: &Task) -> ContainerSpec {
             })
             .collect(),
         healthcheck: task.spec.healthcheck.clone(),
+        files,
     }
 }
 

@@ -58,7 +58,7 @@ impl Worker {
     fn assign(&mut self, tasks: &[&Task]) -> Step {
         self.now = self.now + Duration::from_secs(1);
         let mut outputs = Vec::new();
-        let msg = DispatchMessage::Assignments { tasks: tasks.iter().map(|t| (*t).clone()).collect() };
+        let msg = DispatchMessage::Assignments { tasks: tasks.iter().map(|t| (*t).clone()).collect(), data: vec![] };
         self.agent.on_dispatch(&LEADER, msg, self.now, &mut outputs);
         let (out, commands) = sends_and_commands(outputs);
         step(out, commands)
@@ -196,7 +196,7 @@ fn assigned_task_is_created_then_started_and_reported_at_each_step() {
 fn create_command_carries_the_task_name_image_and_swarm_labels() {
     let mut w = Worker::connected();
     let mut outputs = Vec::new();
-    let msg = DispatchMessage::Assignments { tasks: vec![task("t1", TaskState::Running)] };
+    let msg = DispatchMessage::Assignments { tasks: vec![task("t1", TaskState::Running)], data: vec![] };
     w.agent.on_dispatch(&LEADER, msg, secs(1), &mut outputs);
     let (_, commands) = sends_and_commands(outputs);
 
@@ -430,7 +430,7 @@ fn create_command_carries_the_services_health_check() {
     let mut t = task("t1", TaskState::Running);
     t.spec.healthcheck = Some(HealthConfig::shell("test -e /tmp/ok"));
     let mut outputs = Vec::new();
-    w.agent.on_dispatch(&LEADER, DispatchMessage::Assignments { tasks: vec![t] }, secs(1), &mut outputs);
+    w.agent.on_dispatch(&LEADER, DispatchMessage::Assignments { tasks: vec![t], data: vec![] }, secs(1), &mut outputs);
     let (_, commands) = sends_and_commands(outputs);
     let [ContainerCommand::Create(spec)] = &commands[..] else { panic!("{commands:?}") };
     assert_eq!(spec.healthcheck, Some(HealthConfig::shell("test -e /tmp/ok")));

@@ -83,7 +83,7 @@ mod real {
             exit(rt.block_on(metrics(&host)));
         }
         let line = args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
-        let invocation = match cli::parse(&line) {
+        let mut invocation = match cli::parse(&line) {
             Ok(i) => i.for_docker(docker_version),
             Err(e) => {
                 eprintln!("{e}");
@@ -96,6 +96,23 @@ mod real {
         };
         if let Some(h) = &invocation.host {
             host = h.clone();
+        }
+        // `secret|config create NAME FILE|-`: the bytes are read here, as docker's CLI reads
+        // them (`-`: all of standard input).
+        if let Some(file) = invocation.data_file.clone() {
+            let read = if file == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+            } else {
+                std::fs::read(&file)
+            };
+            match read {
+                Ok(bytes) => invocation.supply_data(bytes),
+                Err(_) => {
+                    eprintln!("open {file}: no such file or directory");
+                    exit(1);
+                }
+            }
         }
         if let Some(target) = &invocation.view.curl {
             // A real HTTP GET: the daemon's routing mesh answers on the published port.

@@ -12,6 +12,7 @@
 //! Task networking (namespaces, addresses, DNS, VIPs) is `network::TaskNet`'s: this module
 //! only asks it to wire a task before its container is created and unwire it on removal.
 
+mod files;
 #[allow(clippy::all)]
 pub mod gen;
 mod health;
@@ -66,6 +67,8 @@ pub struct Containerd {
     counter: Mutex<u64>,
     /// Containers with an active health check, by name (`health.rs`).
     probes: Mutex<HashMap<String, health::Probe>>,
+    /// Where each container's secret and config files are (`files.rs`).
+    files_root: PathBuf,
 }
 
 pub async fn connect_channel(socket: PathBuf) -> Result<Channel, tonic::transport::Error> {
@@ -106,6 +109,7 @@ impl Containerd {
     ) -> Result<Arc<Containerd>, String> {
         let channel =
             connect_channel(socket.clone()).await.map_err(|e| format!("containerd at {}: {e}", socket.display()))?;
+        let files_root = files::root(&netns_dir);
         let net = TaskNet::open(netns_dir)?;
         let c = Containerd {
             channel,
@@ -117,6 +121,7 @@ impl Containerd {
             now,
             counter: Mutex::new(0),
             probes: Mutex::default(),
+            files_root,
         };
         let version = gen::services_version_v1::version_client::VersionClient::new(c.channel.clone())
             .version(c.req(()))
@@ -222,7 +227,11 @@ impl Containerd {
         let (ns_path, addresses_label) = self.net.wire(&spec.name, &spec.networks).await.map_err(Failed)?;
         // The hostname is the short container ID, as docker's: a name with dots would make the
         // resolver's search domain out of the task's slot and ID.
-        let oci = oci_spec(&args, &env, &image.cwd, &id[..12], &ns_path, &self.namespace, self.net.resolv_conf());
+        let mut oci = oci_spec(&args, &env, &image.cwd, &id[..12], &ns_path, &self.namespace, self.net.resolv_conf());
+        let file_mounts = files::prepare(&self.files_root, &spec.name, &spec.files).map_err(Failed)?;
+        if let Some(mounts) = oci["mounts"].as_array_mut() {
+            mounts.extend(file_mounts);
+        }
         let lease = format!("swarmd-{}", spec.name);
         LeasesClient::new(self.channel.clone())
             .create(self.req(LeaseCreate { id: lease.clone(), labels: HashMap::new() }))
@@ -412,6 +421,7 @@ impl Containerd {
             .remove(self.req(RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: name.into() }))
             .await;
         self.net.remove_namespace(name);
+        files::release(&self.files_root, name);
         Ok(ContainerEvent::Removed { name: name.into() })
     }
 
@@ -420,7 +430,11 @@ impl Containerd {
         let event = match cmd {
             ContainerCommand::Create(spec) => match self.create(&spec).await {
                 Ok(e) => Some(e),
-                Err(Failed(error)) => Some(ContainerEvent::CreateFailed { name, error }),
+                Err(Failed(error)) => {
+                    // Nothing will remove a container that was never made: its files go now.
+                    files::release(&self.files_root, &name);
+                    Some(ContainerEvent::CreateFailed { name, error })
+                }
             },
             ContainerCommand::Start { .. } => match self.start(&name).await {
                 Ok(e) => Some(e),

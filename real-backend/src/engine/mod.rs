@@ -13,6 +13,7 @@
 //! Prometheus text. Why those crates: see ARCHITECTURE.md (real-backend).
 
 pub mod models;
+mod secrets;
 pub mod server;
 pub mod specs;
 
@@ -432,6 +433,12 @@ impl Engine {
                 }
                 self.ask(Request::KillContainers { containers: vec![id.to_string()] }).await?;
                 Ok(empty(StatusCode::NO_CONTENT))
+            }
+            (_, ["secrets", rest @ ..]) => {
+                self.data_route(swarm_core::api::DataKind::Secret, method, rest, &q, body).await
+            }
+            (_, ["configs", rest @ ..]) => {
+                self.data_route(swarm_core::api::DataKind::Config, method, rest, &q, body).await
             }
             (&M::POST, ["containers", id, "exec"]) => self.exec_create(id, body).await,
             (&M::POST, ["exec", id, "start"]) => self.exec_start(id, body, upgrade).await,

@@ -5,11 +5,11 @@
 use bollard_stubs::models as m;
 use std::time::Duration;
 use swarm_core::api::{
-    Availability, Constraint, FailureAction, FailureRatio, NodeRole, PortConfig, Protocol, PublishMode, Resources,
-    RestartCondition, Service, ServiceMode, SpreadOver, UpdateConfigFlags, UpdateOrder,
+    Availability, Constraint, DataReferenceArg, FailureAction, FailureRatio, NodeRole, PortConfig, Protocol,
+    PublishMode, Resources, RestartCondition, Service, ServiceMode, SpreadOver, UpdateConfigFlags, UpdateOrder,
 };
 use swarm_core::control::{
-    HealthFlags, NodeUpdateArgs, NodeView, PlacementFlags, ServiceCreateArgs, ServiceUpdateArgs,
+    DataReferenceFlags, HealthFlags, NodeUpdateArgs, NodeView, PlacementFlags, ServiceCreateArgs, ServiceUpdateArgs,
 };
 
 fn invalid(message: impl Into<String>) -> String {
@@ -159,7 +159,83 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
         rollback: Box::new(update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::from))?),
         job,
         max_concurrent,
+        references: {
+            let (secret_add, config_add) = data_references(task);
+            Box::new(DataReferenceFlags { secret_add, config_add, ..Default::default() })
+        },
     })
+}
+
+// ----- secrets and configs -----
+
+/// `ContainerSpec.Secrets` and `Configs` as the `--secret`/`--config` values the CLI had (it
+/// resolved the names to IDs already; core resolves the names again, and refuses a name that
+/// is gone meanwhile).
+fn data_references(task: Option<&m::TaskSpec>) -> (Vec<DataReferenceArg>, Vec<DataReferenceArg>) {
+    let container = task.and_then(|t| t.container_spec.as_ref());
+    let arg = |name: Option<&String>, file: (Option<&String>, Option<&String>, Option<&String>, Option<u32>)| {
+        let source = name.cloned().unwrap_or_default();
+        DataReferenceArg {
+            target: file.0.cloned().unwrap_or_else(|| source.clone()),
+            uid: file.1.cloned().unwrap_or_else(|| "0".into()),
+            gid: file.2.cloned().unwrap_or_else(|| "0".into()),
+            mode: file.3.unwrap_or(0o444),
+            source,
+        }
+    };
+    let secrets = container
+        .and_then(|c| c.secrets.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let f = s.file.as_ref();
+            arg(
+                s.secret_name.as_ref(),
+                (
+                    f.and_then(|f| f.name.as_ref()),
+                    f.and_then(|f| f.uid.as_ref()),
+                    f.and_then(|f| f.gid.as_ref()),
+                    f.and_then(|f| f.mode),
+                ),
+            )
+        })
+        .collect();
+    let configs = container
+        .and_then(|c| c.configs.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let f = s.file.as_ref();
+            arg(
+                s.config_name.as_ref(),
+                (
+                    f.and_then(|f| f.name.as_ref()),
+                    f.and_then(|f| f.uid.as_ref()),
+                    f.and_then(|f| f.gid.as_ref()),
+                    f.and_then(|f| f.mode),
+                ),
+            )
+        })
+        .collect();
+    (secrets, configs)
+}
+
+/// A changed list of references: every old name out, every new reference in (the result is the
+/// new list, in its order).
+fn references_change(
+    old: &[swarm_core::api::DataReference],
+    new: Vec<DataReferenceArg>,
+) -> (Vec<String>, Vec<DataReferenceArg>) {
+    let same = old.len() == new.len()
+        && old.iter().zip(&new).all(|(o, n)| {
+            o.name == n.source && o.target == n.target && o.uid == n.uid && o.gid == n.gid && o.mode == n.mode
+        });
+    if same {
+        return (Vec::new(), Vec::new());
+    }
+    let mut names: Vec<String> = old.iter().map(|r| r.name.clone()).collect();
+    names.dedup();
+    (names, new)
 }
 
 /// `ContainerSpec.HealthCheck` as the flags the CLI would have given: `["NONE"]` is
@@ -359,6 +435,11 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
         pref_rm: now.preferences.iter().filter(|p| !placement.pref_add.contains(p)).cloned().collect(),
         max_replicas: (max_replicas != now.max_replicas).then_some(max_replicas),
     });
+    let (secrets, configs) = data_references(task);
+    let mut refs = DataReferenceFlags::default();
+    (refs.secret_rm, refs.secret_add) = references_change(&template.secrets, secrets);
+    (refs.config_rm, refs.config_add) = references_change(&template.configs, configs);
+    u.references = Box::new(refs);
     let only_replicas = ServiceUpdateArgs { service: u.service.clone(), replicas: u.replicas, ..Default::default() };
     Ok(match u.replicas {
         _ if u == ServiceUpdateArgs { service: u.service.clone(), ..Default::default() } => ServiceChange::Nothing,

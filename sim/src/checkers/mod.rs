@@ -18,12 +18,16 @@
 //!   a rolled-back service ends on its previous spec; a paused update stays paused until a
 //!   new spec;
 //!
+//! - `secrets`: a secret's bytes appear in no trace line and in no command's output but a
+//!   `cat` of its file in a task's container;
+//!
 //! and `sometimes`: conditions a run should reach at least once, noted, never failed on.
 
 pub mod allocator;
 pub mod health;
 pub mod livelock;
 pub mod raft;
+pub mod secrets;
 pub mod sometimes;
 pub mod store;
 pub mod tasks;

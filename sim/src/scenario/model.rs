@@ -210,6 +210,8 @@ pub struct RunStep {
     pub captures: Vec<Capture>,
     /// Name of the golden file the output is compared with.
     pub snapshot: Option<String>,
+    /// What the command reads on its standard input (`docker secret create NAME -`).
+    pub stdin: Option<String>,
 }
 
 impl RunStep {

@@ -131,6 +131,8 @@ pub struct RawStep {
     pub output_lacks: Option<Spanned<Vec<Spanned<String>>>>,
     pub capture: Option<Spanned<OrderedTable<Spanned<String>>>>,
     pub snapshot: Option<Spanned<String>>,
+    /// With `run`: what the command reads on its standard input (`docker secret create NAME -`).
+    pub stdin: Option<Spanned<String>>,
 }
 
 /// A duration string, parsed while deserializing so a bad one is reported at its own span.

@@ -228,7 +228,7 @@ fn display_is_path_line_column_message_and_snippet() {
         e.to_string(),
         "scenarios/x.toml:9:3: unknown field `kil`, expected one of `on`, `at`, `after`, `run`, `kill`, `sleep`, \
 `expect`, `crash`, `restart`, `stop_daemon`, `isolate`, `partition`, `bridge`, `cut`, `heal`, `lose_leader`, \
-`link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `rejoin`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
+`link`, `clock`, `slow_disk`, `fail_disk`, `disk_ok`, `pause`, `corrupt`, `runtime_fails`, `runtime_hangs`, `lose_data_root`, `rejoin`, `exit`, `output_contains`, `output_matches`, `output_lacks`, `capture`, `snapshot`, `stdin`\n  |\n9 |   kil = \"mynginx.2\"\n  |   ^^^"
     );
 }
 
@@ -783,4 +783,14 @@ fn a_control_character_in_a_comment_is_named_in_the_error() {
     let e = parse(Path::new("ctl.toml"), "seed = 1\n# a comment with a \u{10} in it\n").unwrap_err();
     assert_eq!((e.line, e.column), (2, 20));
     assert_eq!(e.message, "unexpected character '\\u{10}' (U+0010): TOML allows no control characters but tab");
+}
+
+#[test]
+fn stdin_is_a_run_step_key() {
+    let source = format!("{NODES}[[step]]\non = \"bd0\"\nrun = \"docker secret create x -\"\nstdin = \"s3cret\"\n");
+    let scenario = parse(Path::new("scenarios/x.toml"), &source).expect("parses");
+    assert_eq!(run_step(&scenario.steps[0]).stdin.as_deref(), Some("s3cret"));
+    let source = format!("{NODES}[[step]]\nsleep = \"1s\"\nstdin = \"s3cret\"\n");
+    let e = parse(Path::new("scenarios/x.toml"), &source).unwrap_err();
+    assert!(e.to_string().contains("`stdin` only applies to `run` steps"), "{e}");
 }

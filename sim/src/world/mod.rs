@@ -296,6 +296,9 @@ impl World {
     pub fn submit(&mut self, node: NodeIndex, request: Request) -> u64 {
         let req_id = self.next_req_id;
         self.next_req_id += 1;
+        if let Request::CreateData { kind: swarm_core::api::DataKind::Secret, spec } = &request {
+            self.trace.secrets.watch(&spec.name, spec.data.as_slice());
+        }
         let line = format!("{} {} client#{req_id} {}", self.now, self.hosts[node].name, request.summary());
         self.trace.record(&line);
         let paused_until = self.hosts[node].paused_until;
@@ -365,6 +368,9 @@ impl World {
 
     /// The safety checkers, after every event a node handled; the first violation is kept.
     fn check_safety(&mut self) {
+        if let Some(leak) = self.trace.secrets.leak() {
+            self.violation.get_or_insert(leak.clone());
+        }
         let managers = self.managers.iter().map(|i| &self.hosts[*i]);
         if let Err(v) = self.leaders.check(managers.clone()) {
             self.violation.get_or_insert(v);

@@ -237,7 +237,7 @@ fn message_summary(msg: &Message) -> String {
         }
         Message::Dispatch(D::NotLeader { leader_addr }) => format!("not-leader {leader_addr:?}"),
         Message::Dispatch(D::UnknownNode) => "unknown-node".to_string(),
-        Message::Dispatch(D::Assignments { tasks }) => {
+        Message::Dispatch(D::Assignments { tasks, .. }) => {
             let parts: Vec<String> = tasks.iter().map(|t| format!("{}:{:?}", t.id.short(), t.desired_state)).collect();
             format!("assignments [{}]", parts.join(","))
         }

@@ -49,7 +49,8 @@ struct StepContext<'a> {
 }
 
 /// The keys that only make sense on a `run` step.
-const RUN_ONLY_KEYS: [&str; 6] = ["exit", "output_contains", "output_matches", "output_lacks", "capture", "snapshot"];
+const RUN_ONLY_KEYS: [&str; 7] =
+    ["exit", "output_contains", "output_matches", "output_lacks", "capture", "snapshot", "stdin"];
 
 impl StepContext<'_> {
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
@@ -149,10 +150,11 @@ impl StepContext<'_> {
             output_lacks,
             capture,
             snapshot,
+            stdin,
             ..
         } = raw;
         let action = if let Some(run) = run {
-            let run_keys = RunKeys { exit, output_contains, output_matches, output_lacks, capture, snapshot };
+            let run_keys = RunKeys { exit, output_contains, output_matches, output_lacks, capture, snapshot, stdin };
             StepAction::Run(self.run(run, run_keys, line)?)
         } else if let Some(target) = kill {
             StepAction::Kill { target: self.kill_target(target)? }
@@ -174,6 +176,7 @@ impl StepContext<'_> {
             raw.output_lacks.as_ref().map(Spanned::span),
             raw.capture.as_ref().map(Spanned::span),
             raw.snapshot.as_ref().map(Spanned::span),
+            raw.stdin.as_ref().map(Spanned::span),
         ];
         match RUN_ONLY_KEYS.iter().zip(spans).find_map(|(key, span)| Some((key, span?))) {
             None => Ok(()),
@@ -336,7 +339,17 @@ impl StepContext<'_> {
             None => None,
             Some(name) => Some(self.snapshot_name(name, line)?),
         };
-        Ok(RunStep { command: template, exit_code, output_contains, output_matches, output_lacks, captures, snapshot })
+        let stdin = keys.stdin.map(Spanned::into_inner);
+        Ok(RunStep {
+            command: template,
+            exit_code,
+            output_contains,
+            output_matches,
+            output_lacks,
+            captures,
+            snapshot,
+            stdin,
+        })
     }
 
     fn substrings(&self, list: Option<Spanned<Vec<Spanned<String>>>>, key: &str) -> Result<Vec<String>, ScenarioError> {
@@ -406,6 +419,7 @@ struct RunKeys {
     output_lacks: Option<Spanned<Vec<Spanned<String>>>>,
     capture: Option<Spanned<OrderedTable<Spanned<String>>>>,
     snapshot: Option<Spanned<String>>,
+    stdin: Option<Spanned<String>>,
 }
 
 /// Fault steps.
