@@ -644,6 +644,8 @@ mod tests {
 
     fn network(id: &str, subnet: &str, ingress: bool) -> Network {
         Network {
+            labels: Default::default(),
+            attachable: false,
             id: NetworkId(id.into()),
             name: id.into(),
             driver: NetworkDriver::Overlay,
@@ -673,6 +675,7 @@ mod tests {
 
     fn spec(name: &str, ports: Vec<PortConfig>, networks: &[&str]) -> ServiceSpec {
         ServiceSpec {
+            labels: Default::default(),
             name: name.into(),
             mode: ServiceMode::Replicated { replicas: 1 },
             task: TaskTemplate {

@@ -398,6 +398,7 @@ mod tests {
         Service {
             id: ServiceId("w3b".into()),
             spec: ServiceSpec {
+                labels: Default::default(),
                 name: "web".into(),
                 mode: ServiceMode::Replicated { replicas },
                 task,
