@@ -3,9 +3,9 @@
 //! `com.docker.stack.namespace=STACK`, each service with `com.docker.stack.image`.
 
 use super::compose::{self, Compose, DeployMode, External, HealthTest, ServiceConfig};
+use crate::api::UpdateConfigFlags;
 use crate::api::{FailureAction, FailureRatio, NetworkDriver, Resources, RestartCondition, SpreadOver, UpdateOrder};
 use crate::control::{HealthFlags, PlacementFlags, ServiceCreateArgs};
-use crate::api::UpdateConfigFlags;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// docker/cli's `convert.LabelNamespace`: what marks a stack's objects.
@@ -54,10 +54,14 @@ fn check_secrets_and_configs(file: &str, compose: &Compose) -> Result<(), String
         return Err(format!("{file}: services.{service}.configs: stack configs need `docker config` support, which this build does not have yet"));
     }
     if !compose.secrets.is_empty() {
-        return Err(format!("{file}: secrets: stack secrets need `docker secret` support, which this build does not have yet"));
+        return Err(format!(
+            "{file}: secrets: stack secrets need `docker secret` support, which this build does not have yet"
+        ));
     }
     if !compose.configs.is_empty() {
-        return Err(format!("{file}: configs: stack configs need `docker config` support, which this build does not have yet"));
+        return Err(format!(
+            "{file}: configs: stack configs need `docker config` support, which this build does not have yet"
+        ));
     }
     Ok(())
 }
@@ -74,7 +78,9 @@ pub fn convert(file: &str, stack: &str, compose: &Compose) -> Result<StackSpec, 
         }
         for name in names {
             if name != "default" && !compose.networks.contains_key(&name) {
-                return Err(format!("{file}: service \"{key}\" refers to undefined network {name}: invalid compose project"));
+                return Err(format!(
+                    "{file}: service \"{key}\" refers to undefined network {name}: invalid compose project"
+                ));
             }
             used.insert(name);
         }
@@ -201,9 +207,12 @@ fn convert_service(
         restart_window: restart.window.map(|d| d.0),
         health: Box::new(health(service.healthcheck.as_ref())),
         placement: Box::new(placement),
-        update: Box::new(update_config(deploy.update_config.as_ref()).map_err(|e| format!("{}: {e}", at("deploy.update_config")))?),
+        update: Box::new(
+            update_config(deploy.update_config.as_ref()).map_err(|e| format!("{}: {e}", at("deploy.update_config")))?,
+        ),
         rollback: Box::new(
-            update_config(deploy.rollback_config.as_ref()).map_err(|e| format!("{}: {e}", at("deploy.rollback_config")))?,
+            update_config(deploy.rollback_config.as_ref())
+                .map_err(|e| format!("{}: {e}", at("deploy.rollback_config")))?,
         ),
         labels,
     })

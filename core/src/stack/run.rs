@@ -49,7 +49,11 @@ enum Op {
     /// Rm: the services, then the networks, of `names[0]`, then the next stack.
     PlanRemove,
     /// A write: the line printed before it and the words that prefix its refusal.
-    Write { line: String, request: Request, failure: String },
+    Write {
+        line: String,
+        request: Request,
+        failure: String,
+    },
     /// `stack ps`: the stack's tasks.
     ListTasks,
     Show,
@@ -322,7 +326,9 @@ impl StackRun {
         if ops.is_empty() {
             self.output.push_str(&format!("Nothing found in stack: {stack}\n"));
         }
-        debug_assert!(ops[..services].iter().all(|op| matches!(op, Op::Write { request: Request::RemoveServices { .. }, .. })));
+        debug_assert!(ops[..services]
+            .iter()
+            .all(|op| matches!(op, Op::Write { request: Request::RemoveServices { .. }, .. })));
         self.remaining.remove(0);
         if !self.remaining.is_empty() {
             ops.extend([Op::ListServices, Op::ListNetworks, Op::PlanRemove]);
@@ -358,7 +364,8 @@ impl StackRun {
                 if services.is_empty() {
                     format!("Nothing found in stack: {name}\n")
                 } else {
-                    let invocation = Invocation { host: None, request: Request::ListServices, view: view(*quiet, false) };
+                    let invocation =
+                        Invocation { host: None, request: Request::ListServices, view: view(*quiet, false) };
                     cli::render(&invocation, &Ok(Response::Services(services)))
                 }
             }
