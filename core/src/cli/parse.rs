@@ -1355,6 +1355,7 @@ mod tests {
         assert_eq!(
             args,
             ServiceCreateArgs {
+                labels: Default::default(),
                 name: Some("mynginx".into()),
                 image: "nginx".into(),
                 command: vec![],

@@ -9,3 +9,6 @@ pub mod run;
 
 pub use convert::{StackSpec, LABEL_IMAGE, LABEL_NAMESPACE};
 pub use run::{Next, StackCommand, StackRun};
+
+#[cfg(test)]
+mod tests;
