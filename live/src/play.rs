@@ -82,6 +82,10 @@ impl<'a> Player<'a> {
     pub fn play(&mut self) -> Verdict {
         self.started = Instant::now();
         let mut failure = None;
+        // The scenario's `[[file]]`s, where the clients run (their working directory).
+        if let Err(e) = write_files(self.scenario, &self.lab.files_dir()) {
+            return Verdict { failure: Some(e), elapsed: self.started.elapsed() };
+        }
         for (index, step) in self.scenario.steps.iter().enumerate() {
             match step.timing {
                 StepTiming::Immediately => {}
@@ -407,4 +411,20 @@ mod tests {
             "sudo docker swarm join --token T 1.2.3.4:2377"
         );
     }
+}
+
+/// Writes each `[[file]]` into `dir` under its name, as the clients read it.
+fn write_files(scenario: &Scenario, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, text) in &scenario.files {
+        if name.contains("..") || name.starts_with('/') {
+            return Err(format!("[[file]] {name:?}: a live run writes files only inside its own directory"));
+        }
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
 }

@@ -147,6 +147,7 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
         placement: Box::new(placement(task)?),
         update: Box::new(update_config(spec.update_config.as_ref().map(UpdateConfigJson::from))?),
         rollback: Box::new(update_config(spec.rollback_config.as_ref().map(UpdateConfigJson::from))?),
+        labels: spec.labels.clone().unwrap_or_default().into_iter().collect(),
     })
 }
 
@@ -265,6 +266,14 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
         return Err(invalid("service mode change is not allowed"));
     }
     let mut u = ServiceUpdateArgs { service: current.id.to_string(), ..Default::default() };
+    let labels: std::collections::BTreeMap<String, String> =
+        spec.labels.clone().unwrap_or_default().into_iter().collect();
+    if labels != current.spec.labels {
+        // A change of labels (`docker stack deploy`'s `com.docker.stack.image` with a new
+        // image) comes as a whole spec, as docker sends it: core replaces the spec with it.
+        u.replace = Some(Box::new(service_create(spec)?));
+        return Ok(ServiceChange::Update(Box::new(u)));
+    }
     let template = &current.spec.task;
     let (image, command) = command(task);
     if !image.is_empty() && image != template.image {
