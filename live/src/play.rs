@@ -393,6 +393,22 @@ fn one_line(line: &str) -> String {
     line.replace("\\\n", " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Writes each `[[file]]` into `dir` under its name, as the clients read it.
+fn write_files(scenario: &Scenario, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, text) in &scenario.files {
+        if name.contains("..") || name.starts_with('/') {
+            return Err(format!("[[file]] {name:?}: a live run writes files only inside its own directory"));
+        }
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,20 +427,4 @@ mod tests {
             "sudo docker swarm join --token T 1.2.3.4:2377"
         );
     }
-}
-
-/// Writes each `[[file]]` into `dir` under its name, as the clients read it.
-fn write_files(scenario: &Scenario, dir: &std::path::Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (name, text) in &scenario.files {
-        if name.contains("..") || name.starts_with('/') {
-            return Err(format!("[[file]] {name:?}: a live run writes files only inside its own directory"));
-        }
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(())
 }

@@ -465,7 +465,7 @@ fn run_stack(
         match run.next(reply.take()) {
             Next::Done { exit_code, output } => return (exit_code, output),
             Next::Send(request) => {
-                let req = world.submit(target, request);
+                let req = world.submit(target, *request);
                 let until = world.now + COMMAND_TIMEOUT;
                 match wait_reply(world, target, req, until) {
                     Some(r) => reply = Some(r),

@@ -30,7 +30,7 @@ pub enum StackCommand {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Next {
     /// Send this to the daemon and hand its reply to the next call of [`StackRun::next`].
-    Send(Request),
+    Send(Box<Request>),
     /// The command ended: what it printed and its exit status.
     Done { exit_code: i32, output: String },
 }
@@ -51,7 +51,7 @@ enum Op {
     /// A write: the line printed before it and the words that prefix its refusal.
     Write {
         line: String,
-        request: Request,
+        request: Box<Request>,
         failure: String,
     },
     /// `stack ps`: the stack's tasks.
@@ -143,7 +143,7 @@ impl StackRun {
                 }
                 Op::Write { ref line, ref request, .. } => {
                     self.output.push_str(line);
-                    let request = request.clone();
+                    let request = (**request).clone();
                     return self.send(op, request);
                 }
                 Op::PlanPrune => self.plan_prune(),
@@ -162,7 +162,7 @@ impl StackRun {
 
     fn send(&mut self, op: Op, request: Request) -> Next {
         self.in_flight = Some(op);
-        Next::Send(request)
+        Next::Send(Box::new(request))
     }
 
     fn fail(&mut self, message: String) -> Next {
@@ -260,13 +260,13 @@ impl StackRun {
             .filter(|n| !existing.contains(&n.name))
             .map(|n| Op::Write {
                 line: format!("Creating network {}\n", n.name),
-                request: Request::CreateNetwork {
+                request: Box::new(Request::CreateNetwork {
                     name: n.name.clone(),
                     driver: n.driver,
                     subnet: None,
                     labels: n.labels.clone(),
                     attachable: n.attachable,
-                },
+                }),
                 failure: format!("failed to create network {}", n.name),
             })
             .collect();
@@ -292,16 +292,16 @@ impl StackRun {
             ops.push(match existing.get(&name) {
                 Some(id) => Op::Write {
                     line: format!("Updating service {name} (id: {id})\n"),
-                    request: Request::UpdateService(ServiceUpdateArgs {
+                    request: Box::new(Request::UpdateService(ServiceUpdateArgs {
                         service: id.clone(),
                         replace: Some(Box::new(args)),
                         ..ServiceUpdateArgs::default()
-                    }),
+                    })),
                     failure: format!("failed to update service {name}"),
                 },
                 None => Op::Write {
                     line: format!("Creating service {name}\n"),
-                    request: Request::CreateService(args),
+                    request: Box::new(Request::CreateService(args)),
                     failure: format!("failed to create service {name}"),
                 },
             });
@@ -319,7 +319,7 @@ impl StackRun {
         for n in self.stack_networks(&stack) {
             ops.push(Op::Write {
                 line: format!("Removing network {}\n", n.name),
-                request: Request::RemoveNetworks { networks: vec![n.id.to_string()] },
+                request: Box::new(Request::RemoveNetworks { networks: vec![n.id.to_string()] }),
                 failure: format!("Failed to remove network {}", n.id),
             });
         }
@@ -328,7 +328,7 @@ impl StackRun {
         }
         debug_assert!(ops[..services]
             .iter()
-            .all(|op| matches!(op, Op::Write { request: Request::RemoveServices { .. }, .. })));
+            .all(|op| matches!(op, Op::Write { request, .. } if matches!(**request, Request::RemoveServices { .. }))));
         self.remaining.remove(0);
         if !self.remaining.is_empty() {
             ops.extend([Op::ListServices, Op::ListNetworks, Op::PlanRemove]);
@@ -389,7 +389,7 @@ impl StackRun {
 fn remove_service(name: &str, id: &str) -> Op {
     Op::Write {
         line: format!("Removing service {name}\n"),
-        request: Request::RemoveServices { services: vec![id.to_string()] },
+        request: Box::new(Request::RemoveServices { services: vec![id.to_string()] }),
         failure: format!("Failed to remove service {id}"),
     }
 }

@@ -191,6 +191,7 @@ fn drive(
         match run.next(reply.take()) {
             Next::Done { exit_code, output } => return (sent, output, exit_code),
             Next::Send(request) => {
+                let request = *request;
                 reply = Some(match &request {
                     Request::ListServices => Ok(Response::Services(services.clone())),
                     Request::ListNetworks => Ok(Response::Networks(networks.clone())),

@@ -132,7 +132,7 @@ mod real {
                     let _ = std::io::stdout().flush();
                     return exit_code;
                 }
-                Next::Send(request) => match api::call(host, ApiRequest::Control(Box::new(request))).await {
+                Next::Send(request) => match api::call(host, ApiRequest::Control(request)).await {
                     Ok(ApiResponse::Control(r)) => reply = Some(r),
                     Ok(ApiResponse::Metrics(_)) => {
                         eprintln!("unexpected answer from the daemon");
