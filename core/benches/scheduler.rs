@@ -127,6 +127,7 @@ fn build_store(nodes: usize, tasks: usize, case: Case) -> Store {
         let svc = Service {
             id: id.clone(),
             spec: ServiceSpec {
+                labels: Default::default(),
                 name: name.clone(),
                 mode: ServiceMode::Replicated { replicas: (tasks / services) as u64 },
                 task: spec.clone(),

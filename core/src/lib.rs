@@ -25,6 +25,7 @@ pub mod persist;
 pub mod planted;
 pub mod runtime;
 pub mod serve;
+pub mod stack;
 pub mod store;
 #[cfg(test)]
 mod test_support;

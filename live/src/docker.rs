@@ -71,6 +71,7 @@ impl Docker {
         let mut command = exec::in_netns(&lab.nodes[node].netns_path(), &argv);
         // The client's config (contexts, credentials) is the run's own, not the user's.
         command.env("DOCKER_CONFIG", lab.dir.join("client")).env_remove("DOCKER_HOST").env_remove("DOCKER_CONTEXT");
+        command.current_dir(lab.files_dir());
         command
     }
 

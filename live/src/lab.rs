@@ -278,6 +278,11 @@ impl Lab {
         Ok(lab)
     }
 
+    /// Where the scenario's `[[file]]`s are written: the clients' working directory.
+    pub fn files_dir(&self) -> PathBuf {
+        self.dir.join("files")
+    }
+
     fn add_node(&self, index: usize, node: &NodeDef) -> Result<LabNode, String> {
         let netns = format!("{}-{}", self.id, node.name);
         let veth = format!("{}v{index}", self.id);

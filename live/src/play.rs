@@ -82,6 +82,10 @@ impl<'a> Player<'a> {
     pub fn play(&mut self) -> Verdict {
         self.started = Instant::now();
         let mut failure = None;
+        // The scenario's `[[file]]`s, where the clients run (their working directory).
+        if let Err(e) = write_files(self.scenario, &self.lab.files_dir()) {
+            return Verdict { failure: Some(e), elapsed: self.started.elapsed() };
+        }
         for (index, step) in self.scenario.steps.iter().enumerate() {
             match step.timing {
                 StepTiming::Immediately => {}
@@ -432,6 +436,22 @@ fn words(parts: &[&str]) -> Vec<String> {
 /// runner prints it.
 fn one_line(line: &str) -> String {
     line.replace("\\\n", " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Writes each `[[file]]` into `dir` under its name, as the clients read it.
+fn write_files(scenario: &Scenario, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, text) in &scenario.files {
+        if name.contains("..") || name.starts_with('/') {
+            return Err(format!("[[file]] {name:?}: a live run writes files only inside its own directory"));
+        }
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

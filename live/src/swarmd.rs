@@ -151,6 +151,7 @@ impl Swarmd {
         argv.extend(args.iter().cloned());
         let mut command = exec::in_netns(&lab.nodes[node].netns_path(), &argv);
         command.env_remove("SWARMD_HOST");
+        command.current_dir(lab.files_dir());
         command
     }
 

@@ -1093,6 +1093,57 @@ fn docker_cli_replays_the_walkthrough_against_three_swarmd() {
     assert!(err.contains("page not found"), "{err}");
 }
 
+#[test]
+#[ignore = "needs root, a private containerd and Debian's docker CLI: run by ci/e2e.sh"]
+fn docker_cli_deploys_redeploys_and_removes_a_stack_on_swarmd() {
+    let base = base_dir("docker-stack");
+    let _base = RemoveDirOnDrop(base.clone());
+    let bd0 = Daemon::start(&base, "127.0.0.23", "bd0", "e2e-stack-bd0");
+    bd0.docker_ok(&format!("swarm init --advertise-addr 127.0.0.23 --default-addr-pool {TEST_POOL}"));
+    let compose = base.join("compose.yml");
+    let write = |replicas: u32| {
+        let text =
+            format!("version: \"3.8\"\nservices:\n  web:\n    image: nginx\n    deploy:\n      replicas: {replicas}\n");
+        std::fs::write(&compose, text).unwrap();
+    };
+    write(1);
+    let path = compose.display().to_string();
+
+    // The CLI asks swarmd for the stack's networks and services by label, then creates them.
+    let out = bd0.docker_ok(&format!("stack deploy -c {path} app"));
+    assert!(out.contains("Creating network app_default\n"), "{out}");
+    assert!(out.contains("Creating service app_web\n"), "{out}");
+    let ls = bd0.docker_ok("stack ls");
+    assert!(ls.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["app", "1", "Swarm"]), "{ls}");
+    wait_for("the stack's service runs", Duration::from_secs(60), || {
+        bd0.docker_ok("stack services app").lines().any(|l| l.contains("app_web") && l.contains("1/1"))
+    });
+    let ps = bd0.docker_ok("stack ps app");
+    assert!(ps.lines().any(|l| l.contains("app_web.1") && l.contains("Running")), "{ps}");
+    let label =
+        bd0.docker_ok("network inspect --format '{{index .Labels \"com.docker.stack.namespace\"}}' app_default");
+    assert_eq!(label.trim(), "app");
+
+    // Deploying again updates the service in place.
+    write(2);
+    let out = bd0.docker_ok(&format!("stack deploy -c {path} app"));
+    assert!(out.starts_with("Updating service app_web (id: "), "{out}");
+    assert!(!out.contains("Creating"), "{out}");
+    wait_for("the redeployed service runs two tasks", Duration::from_secs(60), || {
+        bd0.docker_ok("stack services app").lines().any(|l| l.contains("app_web") && l.contains("2/2"))
+    });
+    let services = bd0.docker_ok("service ls -q");
+    assert_eq!(services.lines().count(), 1, "one service, updated: {services}");
+
+    // rm: the services, then the network.
+    let out = bd0.docker_ok("stack rm app");
+    assert_eq!(out, "Removing service app_web\nRemoving network app_default\n");
+    wait_for("the stack is gone", Duration::from_secs(60), || {
+        bd0.docker_ok("stack ls").lines().count() == 1 && bd0.docker_ok("ps -q").trim().is_empty()
+    });
+    assert!(!bd0.docker_ok("network ls").contains("app_default"));
+}
+
 /// A CA, a server certificate for `ip` and a client certificate, as PEM files in `dir`.
 fn write_tls_files(dir: &Path, ip: std::net::IpAddr, prefix: &str) {
     use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, SanType};

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
-use swarm_core::cli::{self, CurlTarget, DockerVersion};
+use swarm_core::cli::{self, CurlTarget};
 use swarm_core::control::{Reply, Response};
 use swarm_core::node::NodeConfig;
 use swarm_core::time::Instant;
@@ -234,7 +234,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
                 };
                 let _ = writeln!(transcript, "{host_name}$ {}", one_line(&line));
                 let input = CommandInput { stdin: run.stdin.as_deref(), dir: scenario.path.parent() };
-                let (exit_code, output) = run_command(&mut world, &host_name, &line, scenario.docker_version, &input);
+                let (exit_code, output) = run_command(&mut world, &host_name, &line, scenario, &input);
                 // The one place a secret may show: `cat` of its file in a task's container.
                 let reads_a_file = matches!(
                     cli::parse(&line).map(|i| i.request),
@@ -458,12 +458,19 @@ fn run_command(
     world: &mut World,
     host_name: &str,
     line: &str,
-    docker_version: DockerVersion,
+    scenario: &Scenario,
     input: &CommandInput,
 ) -> (i32, String) {
+    let docker_version = scenario.docker_version;
     let Some(origin) = world.host_by_name(host_name) else {
         return (127, format!("no host named {host_name}\n"));
     };
+    if let Some(stack) = cli::parse::parse_stack_line(line) {
+        return match stack {
+            Ok((host, command)) => run_stack(world, origin, host.as_deref(), command, scenario),
+            Err(e) => (1, format!("{e}\n")),
+        };
+    }
     let mut invocation = match cli::parse(line) {
         Ok(inv) => inv.for_docker(docker_version),
         Err(e) => return (1, format!("{e}\n")),
@@ -489,6 +496,44 @@ fn run_command(
     match wait_reply(world, target, req, until) {
         Some(reply) => (cli::exit_code(&invocation, &reply), cli::render(&invocation, &reply)),
         None => (1, format!("Error: no answer from the daemon within {}s\n", COMMAND_TIMEOUT.as_secs())),
+    }
+}
+
+/// `docker stack ...`: the CLI's sequence of requests, each waited for as a command's.
+fn run_stack(
+    world: &mut World,
+    origin: usize,
+    host: Option<&str>,
+    command: swarm_core::stack::StackCommand,
+    scenario: &Scenario,
+) -> (i32, String) {
+    use swarm_core::stack::{Next, StackRun};
+    let target = match host {
+        None => origin,
+        Some(h) => match remote_daemon(world, h) {
+            Ok(i) => i,
+            Err(e) => return (1, format!("{e}\n")),
+        },
+    };
+    let mut run = match StackRun::new(command, scenario.docker_version, |name| scenario.read_file(name)) {
+        Ok(run) => run,
+        Err(e) => return (1, format!("{e}\n")),
+    };
+    let mut reply = None;
+    loop {
+        match run.next(reply.take()) {
+            Next::Done { exit_code, output } => return (exit_code, output),
+            Next::Send(request) => {
+                let req = world.submit(target, *request);
+                let until = world.now + COMMAND_TIMEOUT;
+                match wait_reply(world, target, req, until) {
+                    Some(r) => reply = Some(r),
+                    None => {
+                        return (1, format!("Error: no answer from the daemon within {}s\n", COMMAND_TIMEOUT.as_secs()))
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -104,6 +104,12 @@ pub struct Network {
     /// The routing mesh's network (`ingress`).
     pub ingress: bool,
     pub created_at: Instant,
+    /// `--label`; a stack's networks carry `com.docker.stack.namespace`.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `--attachable`: standalone containers may join (kept and shown; nothing here runs one).
+    #[serde(default)]
+    pub attachable: bool,
 }
 
 /// An address on a network: a task's or a service VIP, `10.0.0.3/24`.

@@ -224,6 +224,10 @@ impl TaskTemplate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSpec {
     pub name: String,
+    /// `--label` (docker's `Annotations.Labels`); a stack's services carry
+    /// `com.docker.stack.namespace` and `com.docker.stack.image`.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
     pub mode: ServiceMode,
     pub task: TaskTemplate,
     pub ports: Vec<PortConfig>,

@@ -961,6 +961,7 @@ mod tests {
         Service {
             id: ServiceId("5xrm96xveqw5gq63srts1rbhw".into()),
             spec: ServiceSpec {
+                labels: Default::default(),
                 name: "mynginx".into(),
                 mode: ServiceMode::Replicated { replicas: 2 },
                 task: TaskTemplate { networks: vec![NetworkId(MYSWARM_ID.into())], ..TaskTemplate::for_image("nginx") },
@@ -1201,6 +1202,8 @@ Engine Version:\t\t1.12.0
     #[test]
     fn network_inspect_json() {
         let net = Network {
+            labels: Default::default(),
+            attachable: false,
             id: NetworkId(MYSWARM_ID.into()),
             name: "myswarm".into(),
             driver: NetworkDriver::Overlay,

@@ -96,7 +96,9 @@ impl Invocation {
             Command::NodePromote { nodes } => Request::PromoteNodes { nodes },
             Command::NodeDemote { nodes } => Request::DemoteNodes { nodes },
             Command::NodeRm { nodes, force } => Request::RemoveNodes { nodes, force },
-            Command::NetworkCreate { name, driver, subnet } => Request::CreateNetwork { name, driver, subnet },
+            Command::NetworkCreate { name, driver, subnet } => {
+                Request::CreateNetwork { name, driver, subnet, labels: Default::default(), attachable: false }
+            }
             Command::NetworkLs { quiet } => {
                 view.quiet = quiet;
                 Request::ListNetworks

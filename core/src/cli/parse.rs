@@ -38,6 +38,11 @@ pub fn parse_invocation(line: &str) -> Result<CommandLine, String> {
 // ---------------------------------------------------------------------------------------------
 // Tokenizing: a small POSIX-shell subset.
 
+/// A line split into words as [`parse_invocation`] splits it (a compose file's `command: LINE`).
+pub(crate) fn split_words(line: &str) -> Result<Vec<String>, String> {
+    tokenize(line)
+}
+
 /// Splits a line into words: single quotes keep everything, double quotes honour `\"`, `\\`,
 /// `\$`, `` \` ``; a backslash outside quotes escapes the next character, and a
 /// backslash-newline joins lines (the tutorial's multi-line `docker swarm join \`).
@@ -668,6 +673,7 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         }
     }
     Ok(Command::ServiceCreate(ServiceCreateArgs {
+        labels: Default::default(),
         name: p.last("name").map(str::to_string),
         image: p.args[0].clone(),
         command: p.args[1..].to_vec(),
@@ -826,6 +832,7 @@ fn parse_service_update(cmd: &str, tokens: &[String]) -> Result<Command, String>
         .map(|(flag, v)| parse_publish_rm(v).map_err(|reason| invalid_argument(flag, v, &reason)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Command::ServiceUpdate(ServiceUpdateArgs {
+        replace: None,
         service: p.args[0].clone(),
         replicas: optional_u64(&p, "replicas")?,
         image: p.last("image").map(str::to_string),
@@ -1178,7 +1185,7 @@ fn decimal_times(whole: &str, fraction: &str, multiplier: u128) -> Option<u128> 
 }
 
 /// docker's `NanoCPUs`: a decimal CPU count (`0.5`, `2`) in billionths.
-fn parse_nano_cpus(v: &str) -> Result<u64, String> {
+pub(crate) fn parse_nano_cpus(v: &str) -> Result<u64, String> {
     let (whole, fraction, rest) = split_decimal(v);
     if !rest.is_empty() || (whole.is_empty() && fraction.is_empty()) {
         return Err(format!("failed to parse {v} as a rational number"));
@@ -1192,7 +1199,7 @@ fn parse_nano_cpus(v: &str) -> Result<u64, String> {
 }
 
 /// go-units `RAMInBytes`: `64M`, `1G`, `1.5g`, `512k`, `1024`, `64MiB`, binary multiples.
-fn parse_ram_bytes(v: &str) -> Result<u64, String> {
+pub(crate) fn parse_ram_bytes(v: &str) -> Result<u64, String> {
     let invalid = || format!("invalid size: '{v}'");
     let (whole, fraction, suffix) = split_decimal(v);
     if whole.is_empty() {
@@ -1479,6 +1486,7 @@ mod tests {
         assert_eq!(
             args,
             ServiceCreateArgs {
+                labels: Default::default(),
                 name: Some("mynginx".into()),
                 image: "nginx".into(),
                 command: vec![],
@@ -1891,3 +1899,7 @@ mod tests {
         );
     }
 }
+
+#[path = "parse_stack.rs"]
+mod stack;
+pub use stack::parse_stack_line;

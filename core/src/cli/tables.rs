@@ -446,6 +446,7 @@ mod tests {
         Service {
             id: ServiceId(id.to_string()),
             spec: ServiceSpec {
+                labels: Default::default(),
                 name: name.to_string(),
                 mode,
                 task: template("nginx"),
@@ -844,6 +845,8 @@ e480d427fd51   nginx:latest   \"nginx -g 'daemon of…\"   41 seconds ago   Up 4
     #[test]
     fn network_ls_under_1_12_is_the_tutorials_table_minimum_width_20() {
         let row = |id: &str, name: &str, driver: NetworkDriver, scope: NetworkScope| Network {
+            labels: Default::default(),
+            attachable: false,
             id: NetworkId(id.to_string()),
             name: name.to_string(),
             driver,

@@ -48,6 +48,12 @@ pub enum Request {
         name: String,
         driver: NetworkDriver,
         subnet: Option<Subnet>,
+        /// `--label` (a stack's `com.docker.stack.namespace`).
+        #[serde(default)]
+        labels: std::collections::BTreeMap<String, String>,
+        /// `--attachable`.
+        #[serde(default)]
+        attachable: bool,
     },
     /// The daemon's own networks and the swarm's.
     ListNetworks,
@@ -225,7 +231,7 @@ impl Request {
             Request::PromoteNodes { nodes } => format!("node promote {}", list(nodes)),
             Request::DemoteNodes { nodes } => format!("node demote {}", list(nodes)),
             Request::RemoveNodes { nodes, force } => format!("node rm {} force={force}", list(nodes)),
-            Request::CreateNetwork { name, driver, subnet } => match subnet {
+            Request::CreateNetwork { name, driver, subnet, .. } => match subnet {
                 Some(s) => format!("network create {name} driver={} subnet={s}", driver.as_str()),
                 None => format!("network create {name} driver={}", driver.as_str()),
             },
@@ -353,6 +359,9 @@ pub struct ServiceCreateArgs {
     /// `--secret`, `--config` (`secret_add`, `config_add`; boxed as the other flag groups).
     #[serde(default)]
     pub references: Box<DataReferenceFlags>,
+    /// `--label` (a stack's `com.docker.stack.namespace` and `com.docker.stack.image`).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -387,6 +396,11 @@ pub struct ServiceUpdateArgs {
     pub rollback: Box<UpdateConfigFlags>,
     /// `--rollback` (and `docker service rollback`): back to the previous spec, nothing else.
     pub rollback_to_previous: bool,
+    /// A whole new spec in place of the current one, as `docker stack deploy` sends a service
+    /// it finds already there (the other fields are then ignored; `force_update` is kept, as
+    /// the CLI keeps `ForceUpdate`). Boxed: a request travels inside every message.
+    #[serde(default)]
+    pub replace: Option<Box<ServiceCreateArgs>>,
     /// `--secret-add`, `--secret-rm`, `--config-add`, `--config-rm`.
     #[serde(default)]
     pub references: Box<DataReferenceFlags>,

@@ -125,8 +125,15 @@ impl Allocator {
         Some(ipam)
     }
 
+    /// A removed network's addresses stay taken while a task still holds one (its container
+    /// not yet stopped: `docker stack rm` removes the network right after the services), as
+    /// swarmkit keeps such a network pending deletion until its tasks are gone.
     fn forget_removed_networks(&mut self, store: &Store) {
-        self.networks.retain(|id, _| store.networks.contains_key(id));
+        if self.networks.keys().all(|id| store.networks.contains_key(id)) {
+            return;
+        }
+        let held: BTreeSet<NetworkId> = self.tasks.values().flatten().map(|(n, _)| n.clone()).collect();
+        self.networks.retain(|id, _| store.networks.contains_key(id) || held.contains(id));
     }
 
     fn release_removed_services(&mut self, store: &Store) {
@@ -644,6 +651,8 @@ mod tests {
 
     fn network(id: &str, subnet: &str, ingress: bool) -> Network {
         Network {
+            labels: Default::default(),
+            attachable: false,
             id: NetworkId(id.into()),
             name: id.into(),
             driver: NetworkDriver::Overlay,
@@ -673,6 +682,7 @@ mod tests {
 
     fn spec(name: &str, ports: Vec<PortConfig>, networks: &[&str]) -> ServiceSpec {
         ServiceSpec {
+            labels: Default::default(),
             name: name.into(),
             mode: ServiceMode::Replicated { replicas: 1 },
             task: TaskTemplate {

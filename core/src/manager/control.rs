@@ -9,6 +9,7 @@ use crate::message::Addr;
 use crate::store::{Store, StoreAction};
 use crate::time::Instant;
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 
 /// A write the leader will propose, and what to answer once it commits.
 pub struct Write {
@@ -28,7 +29,9 @@ impl Write {
 
 pub fn plan_write(store: &Store, request: &Request, now: Instant, rng: &mut ChaCha8Rng) -> Result<Write, String> {
     match request {
-        Request::CreateNetwork { name, driver, subnet } => network_create(store, name, *driver, *subnet, now, rng),
+        Request::CreateNetwork { name, driver, subnet, labels, attachable } => {
+            network_create(store, name, *driver, *subnet, (labels, *attachable), now, rng)
+        }
         Request::RemoveNetworks { networks } => network_rm(store, networks),
         Request::CreateService(args) => service_create(store, args, now, rng),
         Request::ScaleServices { scales } => service_scale(store, scales, now),
@@ -51,6 +54,7 @@ fn network_create(
     name: &str,
     driver: NetworkDriver,
     subnet: Option<Subnet>,
+    (labels, attachable): (&BTreeMap<String, String>, bool),
     now: Instant,
     rng: &mut ChaCha8Rng,
 ) -> Result<Write, String> {
@@ -76,6 +80,8 @@ fn network_create(
         None => Allocator::next_overlay_subnet(store)?,
     };
     let net = Network {
+        labels: labels.clone(),
+        attachable,
         id: NetworkId::generate(rng),
         name: name.to_string(),
         driver,
@@ -153,8 +159,26 @@ fn service_create(
             "rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {name} already exists"
         ));
     }
-    let networks = resolve_networks(store, &args.networks)?;
+    let spec = spec_of(store, name, args)?;
     check_ports_free(store, &args.publish, None)?;
+    let job_status = spec.mode.is_job().then_some(JobStatus { iteration: 0, last_execution: now });
+    let svc = Service {
+        id: id.clone(),
+        spec,
+        spec_version: 1,
+        endpoint: None,
+        created_at: now,
+        updated_at: now,
+        update_status: None,
+        previous_spec: None,
+        job_status,
+    };
+    Ok(Write::new(vec![StoreAction::CreateService(svc)], Response::ServiceCreated { id }))
+}
+
+/// The spec `service create` (or a stack deploy's whole-spec update) makes of its arguments.
+fn spec_of(store: &Store, name: String, args: &ServiceCreateArgs) -> Result<ServiceSpec, String> {
+    let networks = resolve_networks(store, &args.networks)?;
     let mut restart_policy = RestartPolicy::default();
     if let Some(c) = args.restart_condition {
         restart_policy.condition = c;
@@ -185,8 +209,8 @@ fn service_create(
     if mode.is_job() && (!args.update.is_empty() || !args.rollback.is_empty()) {
         return Err("update and rollback configuration is not supported for jobs".into());
     }
-    let job_status = mode.is_job().then_some(JobStatus { iteration: 0, last_execution: now });
     let mut spec = ServiceSpec {
+        labels: args.labels.clone(),
         name,
         mode,
         task: TaskTemplate {
@@ -208,18 +232,7 @@ fn service_create(
         rollback: args.rollback.apply(None),
     };
     args.placement.apply(&mut spec.task);
-    let svc = Service {
-        id: id.clone(),
-        spec,
-        spec_version: 1,
-        endpoint: None,
-        created_at: now,
-        updated_at: now,
-        update_status: None,
-        previous_spec: None,
-        job_status,
-    };
-    Ok(Write::new(vec![StoreAction::CreateService(svc)], Response::ServiceCreated { id }))
+    Ok(spec)
 }
 
 fn service_scale(store: &Store, scales: &[(String, u64)], now: Instant) -> Result<Write, String> {
@@ -248,6 +261,9 @@ fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Resu
     let svc = store.lookup_service(&args.service)?;
     if args.rollback_to_previous {
         return service_rollback(svc, args, now);
+    }
+    if let Some(replace) = &args.replace {
+        return service_replace(store, svc, args, replace, now);
     }
     let mut spec = svc.spec.clone();
     if let Some(r) = args.replicas {
@@ -302,6 +318,26 @@ fn service_update(store: &Store, args: &ServiceUpdateArgs, now: Instant) -> Resu
     let refs = &args.references;
     update_references(store, DataKind::Secret, &mut spec.task.secrets, &refs.secret_rm, &refs.secret_add)?;
     update_references(store, DataKind::Config, &mut spec.task.configs, &refs.config_rm, &refs.config_add)?;
+    let response = Response::ServiceUpdated { service: args.service.clone() };
+    Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], response))
+}
+
+/// A stack deploy's update: the whole spec made anew from the compose file, under the
+/// service's own name, keeping `force_update` (docker's CLI keeps `ForceUpdate`) so a
+/// redeploy of an unchanged file replaces no task.
+fn service_replace(
+    store: &Store,
+    svc: &Service,
+    args: &ServiceUpdateArgs,
+    replace: &ServiceCreateArgs,
+    now: Instant,
+) -> Result<Write, String> {
+    let mut spec = spec_of(store, svc.spec.name.clone(), replace)?;
+    if spec.replicas().is_some() != svc.spec.replicas().is_some() {
+        return Err("rpc error: code = Unimplemented desc = service mode change is not allowed".into());
+    }
+    check_ports_free(store, &replace.publish, Some(&svc.id))?;
+    spec.task.force_update = svc.spec.task.force_update;
     let response = Response::ServiceUpdated { service: args.service.clone() };
     Ok(Write::new(vec![StoreAction::UpdateServiceSpec { id: svc.id.clone(), spec, at: now }], response))
 }

@@ -23,6 +23,8 @@ fn swarm() -> Store {
         default_addr_pool: None,
     };
     let ingress = Network {
+        labels: Default::default(),
+        attachable: false,
         id: NetworkId("ingressid".into()),
         name: "ingress".into(),
         driver: NetworkDriver::Overlay,

@@ -69,6 +69,7 @@ impl Leader {
         let svc = Service {
             id: ServiceId(name.into()),
             spec: ServiceSpec {
+                labels: Default::default(),
                 name: name.into(),
                 mode: ServiceMode::Replicated { replicas: 1 },
                 task: template(),
@@ -405,6 +406,8 @@ fn task_status_is_written_in_one_batch_100ms_after_the_first_update() {
 fn directory_lists_only_running_tasks_desired_running_and_the_ingress_network() {
     let mut leader = Leader::with_nodes(&[("n1", NodeState::Ready), ("n2", NodeState::Ready)]);
     let ingress = Network {
+        labels: Default::default(),
+        attachable: false,
         id: net("ingress-id"),
         name: "ingress".into(),
         driver: NetworkDriver::Overlay,

@@ -42,6 +42,7 @@ impl Swarm {
 
     fn job(&mut self, name: &str, mode: ServiceMode, restart_policy: RestartPolicy) {
         let spec = ServiceSpec {
+            labels: Default::default(),
             name: name.into(),
             mode,
             task: TaskTemplate { restart_policy, ..TaskTemplate::for_image("worker") },

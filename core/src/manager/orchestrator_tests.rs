@@ -51,6 +51,7 @@ impl Swarm {
 
     fn service_with(&mut self, name: &str, mode: ServiceMode, restart_policy: RestartPolicy) -> &mut Swarm {
         let spec = ServiceSpec {
+            labels: Default::default(),
             name: name.into(),
             mode,
             task: template(restart_policy),

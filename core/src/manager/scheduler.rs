@@ -749,6 +749,7 @@ mod tests {
 
     fn add_service(store: &mut Store, id: &str, task: TaskTemplate) {
         let spec = ServiceSpec {
+            labels: Default::default(),
             name: id.into(),
             mode: ServiceMode::Replicated { replicas: 1 },
             task,

@@ -40,6 +40,8 @@ impl Node {
             // A worker lists the swarm networks its tasks use; ingress is always there.
             let id = self.agent().and_then(|a| a.directory.ingress_network.clone()).unwrap_or(NetworkId(String::new()));
             networks.push(Network {
+                labels: Default::default(),
+                attachable: false,
                 id,
                 name: "ingress".into(),
                 driver: NetworkDriver::Overlay,

@@ -107,6 +107,8 @@ impl Node {
             created_at: now,
         };
         let ingress = Network {
+            labels: Default::default(),
+            attachable: false,
             id: NetworkId::generate(&mut self.rng),
             name: "ingress".into(),
             driver: NetworkDriver::Overlay,

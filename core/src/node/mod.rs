@@ -149,6 +149,8 @@ impl Node {
         let local_networks = own_networks
             .into_iter()
             .map(|(name, driver)| Network {
+                labels: Default::default(),
+                attachable: false,
                 id: NetworkId(local_network_id(&mut rng)),
                 name: name.to_string(),
                 driver,

@@ -83,6 +83,13 @@ mod real {
             exit(rt.block_on(metrics(&host)));
         }
         let line = args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
+        if let Some(stack) = cli::parse::parse_stack_line(&line) {
+            let (h, command) = stack.unwrap_or_else(|e| {
+                eprintln!("{e}");
+                exit(1)
+            });
+            exit(rt.block_on(stack_run(&h.unwrap_or(host), command, docker_version)));
+        }
         let mut invocation = match cli::parse(&line) {
             Ok(i) => i.for_docker(docker_version),
             Err(e) => {
@@ -119,6 +126,42 @@ mod real {
             exit(rt.block_on(curl(&target.url)));
         }
         exit(rt.block_on(send(&host, &invocation, json)));
+    }
+
+    /// `stack …`: core's `StackRun` asks, one request at a time; the compose file is read here,
+    /// relative to the working directory, as docker's CLI reads it.
+    async fn stack_run(host: &str, command: swarm_core::stack::StackCommand, version: cli::DockerVersion) -> i32 {
+        use swarm_core::stack::{Next, StackRun};
+        let read =
+            |path: &str| std::fs::read_to_string(path).map_err(|_| format!("open {path}: no such file or directory"));
+        let mut run = match StackRun::new(command, version, read) {
+            Ok(run) => run,
+            Err(e) => {
+                eprintln!("{e}");
+                return 1;
+            }
+        };
+        let mut reply = None;
+        loop {
+            match run.next(reply.take()) {
+                Next::Done { exit_code, output } => {
+                    print!("{output}");
+                    let _ = std::io::stdout().flush();
+                    return exit_code;
+                }
+                Next::Send(request) => match api::call(host, ApiRequest::Control(request)).await {
+                    Ok(ApiResponse::Control(r)) => reply = Some(r),
+                    Ok(ApiResponse::Metrics(_)) => {
+                        eprintln!("unexpected answer from the daemon");
+                        return 1;
+                    }
+                    Err(_) => {
+                        eprintln!("{}", cannot_connect(host));
+                        return 1;
+                    }
+                },
+            }
+        }
     }
 
     async fn send(host: &str, invocation: &Invocation, json: bool) -> i32 {

@@ -303,6 +303,17 @@ fn version_number(v: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// docker's `label` filter: every `KEY` must be there, every `KEY=VALUE` have that value
+/// (`docker stack`'s `com.docker.stack.namespace=NAME`).
+fn labels_match(filter: Option<&Vec<String>>, labels: &BTreeMap<String, String>) -> bool {
+    filter.is_none_or(|f| {
+        f.iter().all(|want| match want.split_once('=') {
+            Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
+            None => labels.contains_key(want.as_str()),
+        })
+    })
+}
+
 /// Matches a filter value against an ID (prefix) or a name (exact).
 fn id_or_name(values: &[String], id: &str, name: &str) -> bool {
     values.iter().any(|v| id.starts_with(v.as_str()) || name == v)
@@ -847,6 +858,7 @@ impl Engine {
             .filter(|n| filters.get("name").is_none_or(|f| f.iter().any(|x| n.name.contains(x.as_str()))))
             .filter(|n| filters.get("driver").is_none_or(|f| f.iter().any(|d| d == n.driver.as_str())))
             .filter(|n| filters.get("scope").is_none_or(|f| f.iter().any(|s| s == n.scope.as_str())))
+            .filter(|n| labels_match(filters.get("label"), &n.labels))
             .map(models::network)
             .collect();
         Ok(json(StatusCode::OK, &shown))
@@ -866,7 +878,9 @@ impl Engine {
             }
             _ => return Err(ApiErr::bad_request("swarmd gives a network one subnet")),
         };
-        match self.ask(Request::CreateNetwork { name: req.name, driver, subnet }).await? {
+        let labels = req.labels.unwrap_or_default().into_iter().collect();
+        let attachable = req.attachable.unwrap_or(false);
+        match self.ask(Request::CreateNetwork { name: req.name, driver, subnet, labels, attachable }).await? {
             CoreResponse::NetworkCreated { id } => Ok(json(
                 StatusCode::CREATED,
                 &m::NetworkCreateResponse { id: Some(id.to_string()), warning: Some(String::new()) },
@@ -905,6 +919,7 @@ impl Engine {
                     f.contains(&mode)
                 })
             })
+            .filter(|v| labels_match(filters.get("label"), &v.service.spec.labels))
             .map(models::service)
             .collect();
         Ok(json(StatusCode::OK, &shown))
@@ -978,6 +993,11 @@ impl Engine {
             })
             .filter(|t| filters.get("id").is_none_or(|f| id_or_name(f, t.task.id.as_str(), "")))
             .filter(|t| filters.get("name").is_none_or(|f| f.iter().any(|n| t.task.name().starts_with(n.as_str()))))
+            // swarmkit matches a task's labels against its service's (`ServiceAnnotations`).
+            .filter(|t| {
+                let service = services.iter().find(|s| s.service.id == t.task.service_id);
+                labels_match(filters.get("label"), &service.map(|s| s.service.spec.labels.clone()).unwrap_or_default())
+            })
             .filter(|t| {
                 filters.get("desired-state").is_none_or(|f| {
                     f.iter().any(|s| match s.as_str() {

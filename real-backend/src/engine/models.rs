@@ -191,7 +191,7 @@ pub fn task_spec(t: &TaskTemplate) -> m::TaskSpec {
 pub fn service_spec(spec: &ServiceSpec) -> m::ServiceSpec {
     m::ServiceSpec {
         name: Some(spec.name.clone()),
-        labels: Some(HashMap::new()),
+        labels: Some(spec.labels.clone().into_iter().collect()),
         task_template: Some(task_spec(&spec.task)),
         mode: Some(match spec.mode {
             ServiceMode::Replicated { replicas } => m::ServiceSpecMode {
@@ -361,11 +361,11 @@ pub fn network(n: &Network) -> m::Network {
         enable_ipv6: Some(false),
         ipam: Some(m::Ipam { driver: Some("default".into()), config: Some(config), options: None }),
         internal: Some(false),
-        attachable: Some(false),
+        attachable: Some(n.attachable),
         ingress: Some(n.ingress),
         containers: Some(HashMap::new()),
         options: Some(HashMap::new()),
-        labels: Some(HashMap::new()),
+        labels: Some(n.labels.clone().into_iter().collect()),
     }
 }
 

@@ -163,6 +163,7 @@ pub fn service_create(spec: &m::ServiceSpec) -> Result<ServiceCreateArgs, String
             let (secret_add, config_add) = data_references(task);
             Box::new(DataReferenceFlags { secret_add, config_add, ..Default::default() })
         },
+        labels: spec.labels.clone().unwrap_or_default().into_iter().collect(),
     })
 }
 
@@ -352,6 +353,14 @@ pub fn service_update(current: &Service, spec: &m::ServiceSpec) -> Result<Servic
         return Err(invalid("service mode change is not allowed"));
     }
     let mut u = ServiceUpdateArgs { service: current.id.to_string(), ..Default::default() };
+    let labels: std::collections::BTreeMap<String, String> =
+        spec.labels.clone().unwrap_or_default().into_iter().collect();
+    if labels != current.spec.labels {
+        // A change of labels (`docker stack deploy`'s `com.docker.stack.image` with a new
+        // image) comes as a whole spec, as docker sends it: core replaces the spec with it.
+        u.replace = Some(Box::new(service_create(spec)?));
+        return Ok(ServiceChange::Update(Box::new(u)));
+    }
     let template = &current.spec.task;
     let (image, command) = command(task);
     if !image.is_empty() && image != template.image {
@@ -512,6 +521,7 @@ mod tests {
         Service {
             id: ServiceId("w3b".into()),
             spec: ServiceSpec {
+                labels: Default::default(),
                 name: "web".into(),
                 mode: ServiceMode::Replicated { replicas },
                 task,

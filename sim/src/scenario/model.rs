@@ -35,6 +35,20 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// The clients `--workload` runs during chaos (`[workload]`, or the defaults).
     pub workload: crate::workload::WorkloadConfig,
+    /// `[[file]]`s: text a command reads by that name (a stack's compose file).
+    pub files: BTreeMap<String, String>,
+}
+
+impl Scenario {
+    /// What a command reads as `name`: a `[[file]]` of that name, or else the file at that path
+    /// relative to the scenario file's directory. The error is what docker's CLI prints.
+    pub fn read_file(&self, name: &str) -> Result<String, String> {
+        if let Some(text) = self.files.get(name) {
+            return Ok(text.clone());
+        }
+        let dir = self.path.parent().unwrap_or(std::path::Path::new("."));
+        std::fs::read_to_string(dir.join(name)).map_err(|_| format!("open {name}: no such file or directory"))
+    }
 }
 
 impl Scenario {

@@ -29,6 +29,9 @@ pub struct RawScenario {
     pub steps: Vec<Spanned<RawStep>>,
     /// Clients during chaos (`--workload`): how many, how often, which operations.
     pub workload: Option<Spanned<RawWorkload>>,
+    /// Files a command names (a stack's compose file), given inline.
+    #[serde(default, rename = "file")]
+    pub files: Vec<Spanned<RawFile>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +41,14 @@ pub struct RawWorkload {
     pub think: Option<Spanned<DurationValue>>,
     pub ops_per_client: Option<Spanned<i64>>,
     pub mix: Option<Spanned<BTreeMap<String, Spanned<i64>>>>,
+}
+
+/// `[[file]] name = "web.yml"  text = """..."""`: what a command reads as `web.yml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub name: Spanned<String>,
+    pub text: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,7 +222,8 @@ move it above the first table"
 }
 
 /// Keys only the top level has: reported unknown, they were written below a table header.
-const TOP_LEVEL_ONLY_KEYS: [&str; 7] = ["description", "seed", "max_duration", "network", "image", "node", "step"];
+const TOP_LEVEL_ONLY_KEYS: [&str; 8] =
+    ["description", "seed", "max_duration", "network", "image", "node", "step", "file"];
 
 fn misplaced_top_level_key(message: &str) -> Option<&str> {
     let key = message.strip_prefix("unknown field `")?.split('`').next()?;

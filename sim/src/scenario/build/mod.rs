@@ -57,8 +57,20 @@ pub(crate) fn build(file: SourceFile<'_>, raw: RawScenario) -> Result<Scenario, 
         None => crate::workload::WorkloadConfig::default(),
         Some(w) => workload::build_workload(file, w)?,
     };
+    let mut files = std::collections::BTreeMap::new();
+    for entry in raw.files {
+        let entry = entry.into_inner();
+        let name = entry.name.get_ref().clone();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(file.error(entry.name.span(), "a [[file]]'s `name` is a path as a command names it: no blanks"));
+        }
+        if files.insert(name.clone(), entry.text.into_inner()).is_some() {
+            return Err(file.error(entry.name.span(), format!("a second [[file]] named {name:?}")));
+        }
+    }
     Ok(Scenario {
         workload,
+        files,
         path: file.path.to_path_buf(),
         source: file.text.to_string(),
         name,
