@@ -213,6 +213,20 @@ impl RaftNode {
 
     /// Feeds a message from a peer. A message raft refuses is dropped (as a lost packet would be).
     pub fn step(&mut self, msg: Message, rng: &mut ChaCha8Rng) -> Result<(), String> {
+        // A leader never tells a follower to commit past what it matched, so a heartbeat
+        // committing past our last entry was meant for a member that held entries this node
+        // never had: a former manager at this address whose data root was lost (the chaos
+        // sweeps' `lose_data_root`, with clients writing, found raft-rs panicking on it).
+        // Refused as a message from a stranger, never a panic.
+        if msg.get_msg_type() == raft::eraftpb::MessageType::MsgHeartbeat
+            && msg.commit > self.raw.raft.raft_log.last_index()
+        {
+            return Err(format!(
+                "heartbeat commits to {} but the log ends at {}: meant for a former member",
+                msg.commit,
+                self.raw.raft.raft_log.last_index()
+            ));
+        }
         let r = self.raw.step(msg).map_err(|e| e.to_string());
         self.reseed_if_changed(rng);
         r

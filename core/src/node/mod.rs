@@ -410,7 +410,15 @@ impl Node {
                 }
                 // A worker the leader added to Raft (`node promote`): its first Raft message
                 // makes it a manager, which catches up from the leader as a joining one does.
-                Membership::Member(member) if raft_msg.to != 0 && member.agent.knows_manager(&from) => {
+                // A new member is probed from the start (the leader matched nothing of it), so
+                // a heartbeat committing entries is for a former member at this address (one
+                // whose data root was lost, now joined again as a new node): not a promotion.
+                Membership::Member(member)
+                    if raft_msg.to != 0
+                        && member.agent.knows_manager(&from)
+                        && !(raft_msg.get_msg_type() == raft::eraftpb::MessageType::MsgHeartbeat
+                            && raft_msg.commit > 0) =>
+                {
                     let managers = vec![(raft_msg.from, from)];
                     let mut mgr = Manager::joining(raft_msg.to, member.advertise_addr, &managers, now, rng);
                     mgr.plant(self.planted);

@@ -364,8 +364,12 @@ impl StackRun {
                 if services.is_empty() {
                     format!("Nothing found in stack: {name}\n")
                 } else {
-                    let invocation =
-                        Invocation { host: None, request: Request::ListServices, view: view(*quiet, false), data_file: None };
+                    let invocation = Invocation {
+                        host: None,
+                        request: Request::ListServices,
+                        view: view(*quiet, false),
+                        data_file: None,
+                    };
                     cli::render(&invocation, &Ok(Response::Services(services)))
                 }
             }
