@@ -261,6 +261,10 @@ impl Lab {
         };
         lab.record(Made::Dir(dir.clone()))?;
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // The clients' working directory exists before any client runs: the daemons' start
+        // already queries them (`docker version`), long before the scenario's files are written.
+        let files = lab.files_dir();
+        std::fs::create_dir_all(&files).map_err(|e| format!("{}: {e}", files.display()))?;
         lab.record(Made::Bridge(lab.bridge.clone()))?;
         tool(&["ip", "link", "add", &lab.bridge, "type", "bridge"])?;
         tool(&["ip", "link", "set", &lab.bridge, "up"])?;
