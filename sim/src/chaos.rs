@@ -362,6 +362,7 @@ mod tests {
             hosts: vec!["bd0".into(), "bd1".into(), "bd2".into()],
             members: vec!["bd0".into(), "bd1".into(), "bd2".into()],
             services: [("web".to_string(), Some(2))].into_iter().collect(),
+            left_down: vec![],
         }
     }
 

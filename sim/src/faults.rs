@@ -24,7 +24,7 @@ pub enum Fault {
     Partition { groups: Vec<Vec<String>> },
     /// Messages from `from` to `to` are dropped (the other direction still works).
     OneWay { from: String, to: String },
-    /// Every partition and link fault is lifted.
+    /// Every partition and link fault is lifted, and every paused daemon continues.
     Heal,
     /// Crash whichever manager leads at that moment.
     LoseLeader,

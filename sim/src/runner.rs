@@ -618,6 +618,7 @@ fn run_chaos(
     transcript: &mut String,
 ) -> Result<Duration, Failure> {
     let start = world.now;
+    world.leave_down_what_the_scenario_left_down();
     if let Some(workload) = workload {
         let _ = writeln!(
             transcript,
@@ -644,7 +645,8 @@ fn run_chaos(
         let name = world.hosts[i].name.clone();
         let _ = world.apply_fault(&Fault::DiskOk { node: name });
     }
-    for i in world.down_hosts() {
+    let to_restart: Vec<usize> = world.down_hosts().into_iter().filter(|i| !world.left_down.contains(i)).collect();
+    for i in to_restart {
         let name = world.hosts[i].name.clone();
         let _ = world.apply_fault(&Fault::Restart { node: name });
     }

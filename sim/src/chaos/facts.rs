@@ -4,6 +4,7 @@
 //! Read from the scenario's `run` commands, not from a run: the facts must be the same for
 //! every seed, so a plan depends only on (seed, scenario).
 
+use crate::faults::Fault;
 use crate::scenario::{Scenario, StepAction};
 use std::collections::BTreeMap;
 use swarm_core::cli;
@@ -17,6 +18,9 @@ pub struct ScenarioFacts {
     pub members: Vec<String>,
     /// Services left after the steps: name → replicas (`None` for `--mode global`).
     pub services: BTreeMap<String, Option<u64>>,
+    /// Hosts the steps leave down (`crash`, `stop_daemon` without a later `restart`; a
+    /// `lose_leader`'s host is not known ahead). Chaos does not bring them back.
+    pub left_down: Vec<String>,
 }
 
 impl ScenarioFacts {
@@ -24,6 +28,16 @@ impl ScenarioFacts {
         let mut facts =
             ScenarioFacts { hosts: scenario.nodes.iter().map(|n| n.name.clone()).collect(), ..Default::default() };
         for step in &scenario.steps {
+            if let StepAction::Fault(fault) = &step.action {
+                match fault {
+                    Fault::Crash { node } | Fault::StopDaemon { node } if !facts.left_down.contains(node) => {
+                        facts.left_down.push(node.clone());
+                    }
+                    Fault::Restart { node } => facts.left_down.retain(|h| h != node),
+                    _ => {}
+                }
+                continue;
+            }
             let StepAction::Run(run) = &step.action else { continue };
             let host = step.on.clone().unwrap_or_else(|| facts.hosts[0].clone());
             // A line the grammar refuses changes nothing, as the daemon never sees it.

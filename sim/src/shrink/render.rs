@@ -153,7 +153,7 @@ fn heal_and_converge(scenario: &Scenario, plan: &ChaosPlan) -> String {
         out.push('\n');
         out.push_str(&fault_step(&Fault::DiskOk { node: node.clone() }, Duration::ZERO));
     }
-    for host in &facts.hosts {
+    for host in facts.hosts.iter().filter(|h| !facts.left_down.contains(h)) {
         out.push('\n');
         out.push_str(&fault_step(&Fault::Restart { node: host.clone() }, Duration::ZERO));
     }
@@ -168,7 +168,13 @@ fn heal_and_converge(scenario: &Scenario, plan: &ChaosPlan) -> String {
     }
     let within = format_duration(plan.liveness_bound);
     let mut expectations = vec![format!("within {within} a leader is elected")];
-    expectations.extend(facts.members.iter().map(|m| format!("within {within} node {m} is ready")));
+    expectations.extend(
+        facts
+            .members
+            .iter()
+            .filter(|m| !facts.left_down.contains(m))
+            .map(|m| format!("within {within} node {m} is ready")),
+    );
     for (service, replicas) in &facts.services {
         if let Some(n) = replicas {
             let tasks = if *n == 1 { "task" } else { "tasks" };

@@ -370,6 +370,7 @@ mod tests {
             hosts: vec!["bd0".into(), "bd1".into(), "bd2".into()],
             members: vec!["bd0".into(), "bd1".into(), "bd2".into()],
             services: BTreeMap::new(),
+            left_down: vec![],
         }
     }
 

@@ -195,6 +195,11 @@ pub struct World {
     /// Node IDs whose host lost its data root (`LoseDataRoot`): those nodes never come back,
     /// so convergence does not wait for them to be ready.
     pub forgotten_nodes: BTreeSet<String>,
+    /// Hosts the scenario's own steps left down, set when chaos starts: chaos never restarts
+    /// them. Bringing back a manager that `swarm init --force-new-cluster` removed, with its
+    /// old Raft state, lets it and another such manager elect a leader of the old cluster
+    /// (swarm's documented hazard; force-new-cluster chaos seeds 251, 594).
+    pub left_down: BTreeSet<NodeIndex>,
     /// The workload's clients, once started (`start_workload`).
     clients: Option<workload::Clients>,
 }
@@ -260,6 +265,7 @@ impl World {
             sometimes_checked_at: 0,
             planted: swarm_core::planted::Planted::default(),
             forgotten_nodes: BTreeSet::new(),
+            left_down: BTreeSet::new(),
             clients: None,
         }
     }
@@ -624,6 +630,17 @@ impl World {
         }
         #[cfg(not(feature = "planted-bugs"))]
         panic!("planted bug {} needs swarmsim built with --features planted-bugs", bug.name());
+    }
+
+    /// Chaos begins: the hosts down now were left down by the scenario, and stay down; their
+    /// nodes are not waited for.
+    pub fn leave_down_what_the_scenario_left_down(&mut self) {
+        self.left_down = self.down_hosts().into_iter().collect();
+        for i in self.left_down.clone() {
+            if let Some(identity) = &self.hosts[i].disk.state.identity {
+                self.forgotten_nodes.insert(identity.node_id.0.clone());
+            }
+        }
     }
 
     /// Hosts that are down.
