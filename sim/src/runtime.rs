@@ -183,10 +183,12 @@ impl SimRuntime {
                 vec![Scheduled { delay: Duration::from_millis(10), event, generation: None }]
             }
             Some(RuntimeFault { hang: true, until }) => {
-                // The daemon's answers wait for the runtime; a process's own exit does not.
+                // Every answer and event waits for the runtime, a process's own exit included
+                // (containerd's event stream is hung too): the daemon hears of them in order,
+                // when the runtime answers again.
                 let answered_at = until.saturating_since(now);
                 let mut scheduled = self.execute_healthy(command, now, new_id);
-                for s in scheduled.iter_mut().filter(|s| s.generation.is_none()) {
+                for s in scheduled.iter_mut() {
                     s.delay = s.delay.max(answered_at);
                 }
                 scheduled

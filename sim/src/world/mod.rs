@@ -462,6 +462,13 @@ impl World {
     /// Runs a due health probe; a change of the container's health reaches the node as a
     /// container event, and the next probe is scheduled.
     fn run_probe(&mut self, node: NodeIndex, name: String, generation: u64) {
+        // A hung runtime runs no probe (dockerd execs it through containerd): it runs when the
+        // runtime answers again, after the events the hang held back, so health never goes
+        // backwards (chaos found a `Healthy` overtaken by a held-back `Starting`: health seed 589).
+        if let Some(fault) = self.hosts[node].runtime.fault.filter(|f| f.hang && self.now < f.until) {
+            self.schedule(fault.until, EventKind::HealthProbe { node, name, generation });
+            return;
+        }
         let Some((event, next)) = self.hosts[node].runtime.probe(&name, generation, self.now) else { return };
         if let Some(event) = event {
             self.schedule(self.now, EventKind::Container { node, event, generation: None });
