@@ -653,7 +653,8 @@ fn run_chaos(
     // A host that lost its data root is outside the swarm: the operator joins it again, as a
     // new node (the old one stays Down, forgotten by the convergence check). Without it a
     // service pinned to that host, or needing every node, could never converge.
-    let lost = lost_data_roots(plan);
+    // The hosts actually wiped: a plan's `lose_data_root` may have been refused.
+    let lost = world.wiped.clone();
     if !lost.is_empty() {
         // Joining goes through the leader: wait for one (the restarts above may be electing).
         let until = world.now + plan.liveness_bound;

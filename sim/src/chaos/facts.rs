@@ -18,8 +18,9 @@ pub struct ScenarioFacts {
     pub members: Vec<String>,
     /// Services left after the steps: name → replicas (`None` for `--mode global`).
     pub services: BTreeMap<String, Option<u64>>,
-    /// Hosts the steps leave down (`crash`, `stop_daemon` without a later `restart`; a
-    /// `lose_leader`'s host is not known ahead). Chaos does not bring them back.
+    /// In a scenario that ends a quorum loss with `swarm init --force-new-cluster`: the hosts
+    /// its steps leave down (`crash`, `stop_daemon` without a later `restart`), the managers
+    /// the new cluster removed. Chaos does not bring them back (see `World::left_down`).
     pub left_down: Vec<String>,
 }
 
@@ -44,6 +45,15 @@ impl ScenarioFacts {
             if let Ok(invocation) = cli::parse(run.command.text()) {
                 facts.learn(&host, &invocation.request);
             }
+        }
+        let forces_a_new_cluster = scenario.steps.iter().any(|s| {
+            matches!(&s.action, StepAction::Run(run) if matches!(
+                cli::parse(run.command.text()).map(|i| i.request),
+                Ok(Request::InitSwarm { force_new_cluster: true, .. })
+            ))
+        });
+        if !forces_a_new_cluster {
+            facts.left_down.clear();
         }
         facts
     }

@@ -166,6 +166,9 @@ impl World {
                 self.crash(i, true);
                 self.hosts[i].disk = HostDisk::default();
                 self.restart(i);
+                if !self.wiped.contains(node) {
+                    self.wiped.push(node.clone());
+                }
                 Ok(format!("{node} restarted with an empty data root: it is outside the swarm"))
             }
         }

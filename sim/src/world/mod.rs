@@ -200,6 +200,8 @@ pub struct World {
     /// old Raft state, lets it and another such manager elect a leader of the old cluster
     /// (swarm's documented hazard; force-new-cluster chaos seeds 251, 594).
     pub left_down: BTreeSet<NodeIndex>,
+    /// Hosts whose data root a `LoseDataRoot` fault did wipe (not one it refused), in order.
+    pub wiped: Vec<String>,
     /// The workload's clients, once started (`start_workload`).
     clients: Option<workload::Clients>,
 }
@@ -266,6 +268,7 @@ impl World {
             planted: swarm_core::planted::Planted::default(),
             forgotten_nodes: BTreeSet::new(),
             left_down: BTreeSet::new(),
+            wiped: Vec::new(),
             clients: None,
         }
     }
@@ -639,14 +642,23 @@ impl World {
         panic!("planted bug {} needs swarmsim built with --features planted-bugs", bug.name());
     }
 
-    /// Chaos begins: the hosts down now were left down by the scenario, and stay down; their
-    /// nodes are not waited for.
+    /// Chaos begins: a host the scenario left down whose manager the swarm has since removed
+    /// (`swarm init --force-new-cluster`: its node has no manager status any more, while its
+    /// disk still holds a manager's Raft state) stays down, and its node is not waited for.
+    /// Other hosts left down are restarted by the epilogue as before.
     pub fn leave_down_what_the_scenario_left_down(&mut self) {
-        self.left_down = self.down_hosts().into_iter().collect();
-        for i in self.left_down.clone() {
-            if let Some(identity) = &self.hosts[i].disk.state.identity {
-                self.forgotten_nodes.insert(identity.node_id.0.clone());
+        let Some(store) = self.authoritative_store() else { return };
+        let mut removed = BTreeSet::new();
+        for i in self.down_hosts() {
+            let Some(identity) = &self.hosts[i].disk.state.identity else { continue };
+            let demoted = store.nodes.get(&identity.node_id).is_some_and(|n| n.manager_status.is_none());
+            if identity.raft_id.is_some() && demoted {
+                removed.insert((i, identity.node_id.0.clone()));
             }
+        }
+        for (i, node_id) in removed {
+            self.left_down.insert(i);
+            self.forgotten_nodes.insert(node_id);
         }
     }
 
