@@ -36,9 +36,30 @@ done
 
 echo "== clients during chaos: 20 seeds of every scenario with the workload and its history checker"
 # 50 seeds of all 18 scenarios take 78 s on one thread (RELIABILITY.md); 20 on -j 2 about 50 s.
+# A failing seed fails CI unless ci/known-workload-failures.txt lists it (a found, open bug).
+workload_json=$(mktemp -d)
+unexpected=0
 for f in scenarios/*.toml; do
-  ./target/release/swarmsim sweep "$f" --seeds 1..20 -j 2 --chaos --workload --shrink-out target/shrunk | tail -n 4
+  name=$(basename "$f" .toml)
+  ./target/release/swarmsim sweep "$f" --seeds 1..20 -j 2 --chaos --workload --shrink-out target/shrunk \
+    --json "$workload_json/$name.jsonl" | tail -n 4 || true
+  while read -r seed kind; do
+    if grep -Eq "^$name $seed $kind( |$)" ci/known-workload-failures.txt; then
+      echo "known workload failure: $name seed $seed ($kind), listed in ci/known-workload-failures.txt"
+    else
+      echo "UNEXPECTED workload failure: $name seed $seed ($kind)"
+      unexpected=1
+    fi
+  done < <(grep '"verdict":"fail"' "$workload_json/$name.jsonl" | sed -E 's/^\{"seed":([0-9]+),"verdict":"fail","kind":"([a-z]+)".*/\1 \2/')
+  while read -r listed_name listed_seed listed_kind _; do
+    [ "$listed_name" = "$name" ] || continue
+    if grep -q "\"seed\":$listed_seed,\"verdict\":\"pass\"" "$workload_json/$name.jsonl"; then
+      echo "listed workload failure now passes (remove it): $name seed $listed_seed"
+    fi
+  done < <(grep -v '^#' ci/known-workload-failures.txt | grep -v '^$')
 done
+rm -rf "$workload_json"
+[ "$unexpected" -eq 0 ]
 
 echo "== benchmark, quick mode"
 SWARMSIM_BENCH_RUNS=3 cargo bench --locked -p swarmsim --bench failover
