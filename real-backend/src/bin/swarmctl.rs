@@ -22,7 +22,7 @@ mod real {
     use std::io::Write;
     use std::process::exit;
     use swarm_core::cli::{self, Invocation};
-    use swarm_core::control::Response;
+    use swarm_core::control::{Reply, Request, Response};
     use swarmd::api::{self, ApiRequest, ApiResponse};
 
     fn usage() -> ! {
@@ -149,32 +149,34 @@ mod real {
                     let _ = std::io::stdout().flush();
                     return exit_code;
                 }
-                Next::Send(request) => match api::call(host, ApiRequest::Control(request)).await {
-                    Ok(ApiResponse::Control(r)) => reply = Some(r),
-                    Ok(ApiResponse::Metrics(_)) => {
-                        eprintln!("unexpected answer from the daemon");
-                        return 1;
-                    }
-                    Err(_) => {
-                        eprintln!("{}", cannot_connect(host));
-                        return 1;
-                    }
+                Next::Send(request) => match control(host, request).await {
+                    Ok(r) => reply = Some(r),
+                    Err(code) => return code,
                 },
             }
         }
     }
 
-    async fn send(host: &str, invocation: &Invocation, json: bool) -> i32 {
-        let reply = match api::call(host, ApiRequest::Control(Box::new(invocation.request.clone()))).await {
-            Ok(ApiResponse::Control(reply)) => reply,
+    /// One typed request to the daemon's control route: its reply, or (having said why on
+    /// stderr) the exit code.
+    async fn control(host: &str, request: Box<Request>) -> Result<Reply, i32> {
+        match api::call(host, ApiRequest::Control(request)).await {
+            Ok(ApiResponse::Control(reply)) => Ok(reply),
             Ok(ApiResponse::Metrics(_)) => {
                 eprintln!("unexpected answer from the daemon");
-                return 1;
+                Err(1)
             }
             Err(_) => {
                 eprintln!("{}", cannot_connect(host));
-                return 1;
+                Err(1)
             }
+        }
+    }
+
+    async fn send(host: &str, invocation: &Invocation, json: bool) -> i32 {
+        let reply = match control(host, Box::new(invocation.request.clone())).await {
+            Ok(reply) => reply,
+            Err(code) => return code,
         };
         match &reply {
             Ok(response) => {
