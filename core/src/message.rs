@@ -132,6 +132,15 @@ pub enum DispatchMessage {
     },
     /// Services, VIPs and running task addresses for the routing mesh and DNS.
     Directory(Directory),
+    /// The managers changed (one joined, was promoted, demoted or removed): the agent's list
+    /// of where to look for the leader, sent on the open session as swarmkit's dispatcher does
+    /// (`Session` sends a new `SessionMessage` on every manager update). Without it a worker
+    /// that joined before the other managers knows only the first one, and never finds the
+    /// leader again once that one is gone for good.
+    Managers {
+        session_seq: u64,
+        managers: Vec<Addr>,
+    },
 }
 
 /// A Raft message as the bytes of its protobuf encoding (raft-rs's own codec).

@@ -58,6 +58,8 @@ pub struct Dispatcher {
     /// Per node, heartbeats left on which to resend its assignments and the directory: a push
     /// lost on the way (the network may drop any message) is repaired within a few periods.
     resend_on_heartbeat: BTreeMap<NodeId, u8>,
+    /// The manager addresses the open sessions were last told.
+    managers_told: Vec<Addr>,
     pub planted: crate::planted::Planted,
 }
 
@@ -125,6 +127,10 @@ impl Dispatcher {
                     return;
                 };
                 let period = Self::period(store, rng);
+                // The sessions already open hear of a change first, so that every open session
+                // has been told `managers_told`.
+                self.note_managers(managers.clone(), out);
+                self.managers_told = managers.clone();
                 self.sessions.insert(node_id.clone(), Session { addr: *from, seq: session_seq });
                 self.deadlines.set(node_id.clone(), now + period * GRACE_MULTIPLIER);
                 let ip = from.ip.to_string();
@@ -282,6 +288,24 @@ impl Dispatcher {
             }
             self.directory_sent = true;
         }
+    }
+
+    /// Tells every open session the managers, when they changed since the sessions were last
+    /// told (every session was told the same list: at registration or by the last push).
+    pub fn note_managers(&mut self, managers: Vec<Addr>, out: &mut Vec<Output>) {
+        if managers == self.managers_told || self.sessions.is_empty() {
+            return;
+        }
+        for session in self.sessions.values() {
+            out.push(Output::Send {
+                to: session.addr,
+                msg: Message::Dispatch(DispatchMessage::Managers {
+                    session_seq: session.seq,
+                    managers: managers.clone(),
+                }),
+            });
+        }
+        self.managers_told = managers;
     }
 
     /// Forgets a removed node's session.

@@ -465,3 +465,29 @@ fn directory_leaves_out_services_the_allocator_has_not_reached() {
     assert_eq!(dir.services.keys().collect::<Vec<_>>(), ["web"]);
     assert_eq!(dir.ingress_network, None);
 }
+
+#[test]
+fn open_sessions_are_told_a_changed_manager_list_once() {
+    let mut leader = Leader::with_nodes(&[("n1", NodeState::Ready), ("n2", NodeState::Ready)]);
+    leader.register("n1", secs(0));
+    leader.register("n2", secs(0));
+    let second = Addr::on_cluster_port(Ipv4Addr::new(10, 0, 0, 9));
+
+    let mut out = Vec::new();
+    leader.dispatcher.note_managers(vec![LEADER], &mut out);
+    assert!(out.is_empty(), "the sessions were told this list when they registered: {out:?}");
+
+    leader.dispatcher.note_managers(vec![LEADER, second], &mut out);
+    let told: Vec<(Addr, Vec<Addr>)> = sends_and_commands(std::mem::take(&mut out))
+        .0
+        .into_iter()
+        .map(|(to, m)| match m {
+            Message::Dispatch(DispatchMessage::Managers { session_seq: 1, managers }) => (to, managers),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(told, vec![(addr_of("n1"), vec![LEADER, second]), (addr_of("n2"), vec![LEADER, second])]);
+
+    leader.dispatcher.note_managers(vec![LEADER, second], &mut out);
+    assert!(out.is_empty(), "told once: {out:?}");
+}

@@ -569,12 +569,21 @@ impl Manager {
                 continue;
             }
             self.track_leadership(now, out);
+            self.tell_sessions_the_managers(out);
             if !self.run_controllers(now, rng) && !self.raft.has_ready() {
                 return;
             }
         }
         self.process_pass_limit_hits += 1;
         self.resume_at = Some(now);
+    }
+
+    /// The leader's dispatcher pushes a changed manager list to the agents' open sessions.
+    fn tell_sessions_the_managers(&mut self, out: &mut Vec<Output>) {
+        let managers = self.manager_addrs();
+        if let Some(l) = self.leader.as_mut().filter(|l| l.initialized) {
+            l.dispatcher.note_managers(managers, out);
+        }
     }
 
     fn restore_snapshot(&mut self, snap: &raft::eraftpb::Snapshot) {

@@ -301,6 +301,11 @@ impl Agent {
                 self.assign(tasks, now, out)
             }
             DispatchMessage::Directory(dir) => self.directory = dir,
+            DispatchMessage::Managers { session_seq, managers } => {
+                if session_seq == self.session_seq && !managers.is_empty() {
+                    self.managers = managers;
+                }
+            }
         }
         self.flush(out);
     }

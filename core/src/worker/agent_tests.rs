@@ -435,3 +435,43 @@ fn create_command_carries_the_services_health_check() {
     let [ContainerCommand::Create(spec)] = &commands[..] else { panic!("{commands:?}") };
     assert_eq!(spec.healthcheck, Some(HealthConfig::shell("test -e /tmp/ok")));
 }
+
+/// Where the agent registers after its session with `Worker::connected`'s leader times out.
+fn next_register_target(worker: &mut Worker) -> Addr {
+    let deadline = worker.agent.next_deadline().expect("an established session heartbeats");
+    let mut outputs = Vec::new();
+    // The heartbeat goes out; nobody acks it; the ack deadline passes; the agent backs off and
+    // registers with the next manager it knows.
+    worker.agent.on_timer(deadline, &mut outputs);
+    let mut now = deadline;
+    for _ in 0..10 {
+        now = worker.agent.next_deadline().expect("a lost session retries");
+        let mut outputs = Vec::new();
+        worker.agent.on_timer(now, &mut outputs);
+        let (out, _) = sends_and_commands(outputs);
+        if let Some((to, _)) = out.iter().find(|(_, m)| matches!(m, Message::Session(SessionMessage::Register { .. })))
+        {
+            return *to;
+        }
+    }
+    panic!("no register within ten timers after {now:?}");
+}
+
+#[test]
+fn a_worker_told_of_new_managers_on_its_session_looks_for_the_leader_there_when_its_manager_dies() {
+    let other = Addr::on_cluster_port(Ipv4Addr::new(10, 0, 0, 2));
+    let mut worker = Worker::connected();
+    let told = DispatchMessage::Managers { session_seq: 1, managers: vec![LEADER, other] };
+    worker.agent.on_dispatch(&LEADER, told, worker.now, &mut Vec::new());
+    assert_eq!(next_register_target(&mut worker), other);
+}
+
+#[test]
+fn a_manager_list_from_an_older_session_is_ignored() {
+    let other = Addr::on_cluster_port(Ipv4Addr::new(10, 0, 0, 2));
+    let mut worker = Worker::connected();
+    let stale = DispatchMessage::Managers { session_seq: 0, managers: vec![other] };
+    worker.agent.on_dispatch(&LEADER, stale, worker.now, &mut Vec::new());
+    // Still only the leader it joined through: it retries there.
+    assert_eq!(next_register_target(&mut worker), LEADER);
+}

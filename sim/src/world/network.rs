@@ -242,5 +242,6 @@ fn message_summary(msg: &Message) -> String {
             format!("assignments [{}]", parts.join(","))
         }
         Message::Dispatch(D::Directory(d)) => format!("directory services={}", d.services.len()),
+        Message::Dispatch(D::Managers { managers, .. }) => format!("managers {}", managers.len()),
     }
 }
