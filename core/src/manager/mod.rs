@@ -49,6 +49,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub const RAFT_TICK: Duration = Duration::from_secs(1);
+/// A manager heard from within this long is Reachable, whatever raft-rs's activity flag says
+/// (the leader heartbeats every tick, so three ticks of silence are three missed answers).
+const REACHABLE_AFTER_SILENCE: Duration = Duration::from_secs(3);
 /// A controller proposal not committed by then is given up (the next round retries).
 const CONTROLLER_PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -114,6 +117,10 @@ pub struct Manager {
     /// Raft members to add, one conf change at a time (raft-rs takes one pending at most).
     queued_conf_changes: std::collections::VecDeque<(u64, Addr)>,
     conf_change_pending: bool,
+    /// When each Raft peer was last heard from (any Raft message), for `node ls`'s
+    /// Reachable: raft-rs clears its own `recent_active` flags at every quorum check, so
+    /// just after one every peer looks silent until it next answers.
+    last_heard: BTreeMap<u64, Instant>,
     /// Set when `process` stopped at its pass limit with work left: the node's next deadline
     /// is then this instant, so the driver hands it straight back instead of the work waiting
     /// for an unrelated input.
@@ -209,6 +216,7 @@ impl Manager {
             manager_nodes: BTreeSet::new(),
             queued_conf_changes: std::collections::VecDeque::new(),
             conf_change_pending: false,
+            last_heard: BTreeMap::new(),
             resume_at: None,
             process_pass_limit_hits: 0,
             removed_members: BTreeSet::new(),
@@ -344,11 +352,24 @@ impl Manager {
 
     pub fn on_raft_message(
         &mut self,
+        from: Addr,
         msg: raft::eraftpb::Message,
         now: Instant,
         rng: &mut ChaCha8Rng,
         out: &mut Vec<Output>,
     ) {
+        self.last_heard.insert(msg.from, now);
+        // A member added while this manager was down (or cut off) is not in its log yet, so it
+        // has no address to answer it at, and the new leader may need exactly its answer for a
+        // quorum. swarmkit's transport resolves an unknown sender's address
+        // (`ResolveAddress`); the address it sent from is that address.
+        if msg.from != 0
+            && msg.from != self.raft.id()
+            && !self.removed_members.contains(&msg.from)
+            && !self.peers.contains_key(&msg.from)
+        {
+            self.peers.insert(msg.from, from);
+        }
         // A message raft refuses (e.g. from a removed member) is dropped, as a lost packet.
         let _ = self.raft.step(msg, rng);
         self.process(now, rng, out);
@@ -452,19 +473,26 @@ impl Manager {
             manager_status: raft_id.map(|id| ManagerStatus { raft_id: id, addr: req.advertise_addr, reachable: true }),
             created_at: now,
         };
-        if let Some(id) = raft_id {
-            if let Err(e) = self.raft.propose_add_node(id, req.advertise_addr.to_string().into_bytes()) {
-                refuse(out, JoinRefused::Error(format!("rpc error: code = Unavailable desc = {e}")));
-                return;
-            }
-            self.peers.insert(id, req.advertise_addr);
-        }
         let mut managers: Vec<(u64, Addr)> = self.peers.iter().map(|(k, v)| (*k, *v)).collect();
+        if let Some(id) = raft_id {
+            managers.push((id, req.advertise_addr));
+        }
         managers.sort();
         let accepted = JoinAccepted { node_id, role, raft_id, managers, leader_addr: self.self_addr };
+        // The node's record first, then its Raft membership (as swarmkit's CA issues the
+        // certificate, and so writes the node, before the new manager asks Raft to join):
+        // the record commits under the old membership. The other way round, the record would
+        // need the new manager's vote, which it cannot give before it has the join's answer —
+        // a deadlock whenever the old managers alone are not a majority of the new membership
+        // (one of three down while a fourth joins).
         match self.propose(vec![StoreAction::CreateNode(node)]) {
             Ok(seq) => {
                 self.waiting.insert(seq, Waiter::Join { addr: *from, request_id: req.request_id, accepted });
+                if let Some(id) = raft_id {
+                    self.peers.insert(id, req.advertise_addr);
+                    self.queued_conf_changes.push_back((id, req.advertise_addr));
+                    self.propose_next_conf_change();
+                }
             }
             Err(e) => refuse(out, JoinRefused::Error(e)),
         }
@@ -570,6 +598,9 @@ impl Manager {
             }
             self.track_leadership(now, out);
             self.tell_sessions_the_managers(out);
+            if !self.queued_conf_changes.is_empty() {
+                self.propose_next_conf_change();
+            }
             if !self.run_controllers(now, rng) && !self.raft.has_ready() {
                 return;
             }
@@ -807,15 +838,17 @@ impl Manager {
             return;
         }
         if let Some((raft_id, addr)) = self.queued_conf_changes.pop_front() {
-            if self.raft.propose_add_node(raft_id, addr.to_string().into_bytes()).is_ok() {
-                self.conf_change_pending = true;
+            match self.raft.propose_add_node(raft_id, addr.to_string().into_bytes()) {
+                Ok(()) => self.conf_change_pending = true,
+                // Raft still applies a change (one of a previous term): this one waits its turn.
+                Err(_) => self.queued_conf_changes.push_front((raft_id, addr)),
             }
         }
     }
 
     /// The leader records which managers it hears from, so every manager's `node ls` shows the
     /// same Reachable/Unreachable. The leader itself is always reachable.
-    fn reachability_actions(&self, actions: &mut Vec<StoreAction>) {
+    fn reachability_actions(&self, now: Instant, actions: &mut Vec<StoreAction>) {
         for node in self.manager_nodes.iter().filter_map(|id| self.store.nodes.get(id)) {
             let Some(ms) = &node.manager_status else { continue };
             if self.removed_members.contains(&ms.raft_id) {
@@ -824,7 +857,8 @@ impl Manager {
                 actions.push(StoreAction::SetManagerStatus { id: node.id.clone(), manager_status: None });
                 continue;
             }
-            let reachable = ms.raft_id == self.raft.id() || self.raft.peer_recently_active(ms.raft_id);
+            let heard_lately = self.last_heard.get(&ms.raft_id).is_some_and(|at| now < *at + REACHABLE_AFTER_SILENCE);
+            let reachable = ms.raft_id == self.raft.id() || heard_lately || self.raft.peer_recently_active(ms.raft_id);
             if reachable != ms.reachable {
                 let mut updated = ms.clone();
                 updated.reachable = reachable;
@@ -841,7 +875,7 @@ impl Manager {
         }
         l.dirty = false;
         let mut actions = Vec::new();
-        self.reachability_actions(&mut actions);
+        self.reachability_actions(now, &mut actions);
         let Some(l) = &mut self.leader else { return false };
         l.dispatcher.expire(&self.store, now, &mut actions);
         l.dispatcher.take_status_actions(&self.store, now, &mut actions);

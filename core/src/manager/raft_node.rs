@@ -237,6 +237,7 @@ impl RaftNode {
     }
 
     pub fn propose_add_node(&mut self, id: u64, context: Vec<u8>) -> Result<(), String> {
+        self.refuse_second_conf_change()?;
         let mut cc = ConfChange::default();
         cc.set_change_type(ConfChangeType::AddNode);
         cc.node_id = id;
@@ -244,10 +245,21 @@ impl RaftNode {
     }
 
     pub fn propose_remove_node(&mut self, id: u64) -> Result<(), String> {
+        self.refuse_second_conf_change()?;
         let mut cc = ConfChange::default();
         cc.set_change_type(ConfChangeType::RemoveNode);
         cc.node_id = id;
         self.raw.propose_conf_change(Vec::new(), cc).map_err(|e| e.to_string())
+    }
+
+    /// raft-rs takes one membership change at a time, and turns a second one proposed before
+    /// the first applies into an empty entry without an error: the change would be lost
+    /// silently. Refused here instead, so the caller can queue it or say so.
+    fn refuse_second_conf_change(&self) -> Result<(), String> {
+        if self.raw.raft.has_pending_conf() {
+            return Err("a membership change is still being applied".into());
+        }
+        Ok(())
     }
 
     /// Applies a committed conf change to raft's own membership.

@@ -406,7 +406,7 @@ impl Node {
                     self.outputs.push(Output::Send { to: from, msg });
                 }
                 Membership::Member(Member { manager: Some(mgr), .. }) => {
-                    mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs)
+                    mgr.on_raft_message(from, *raft_msg, now, rng, &mut self.outputs)
                 }
                 // A worker the leader added to Raft (`node promote`): its first Raft message
                 // makes it a manager, which catches up from the leader as a joining one does.
@@ -430,7 +430,7 @@ impl Node {
                         raft_id: Some(raft_msg.to),
                         managers,
                     })));
-                    mgr.on_raft_message(*raft_msg, now, rng, &mut self.outputs);
+                    mgr.on_raft_message(from, *raft_msg, now, rng, &mut self.outputs);
                     member.manager = Some(Box::new(mgr));
                     let own = member.advertise_addr;
                     member.agent.add_manager(&own);
