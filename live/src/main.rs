@@ -297,8 +297,10 @@ fn live_run(
     let mut exit_code = u8::from(verdict.failure.is_some());
     if let (Some(options), Some(clients)) = (workload, clients) {
         if let Err((code, message)) = finish_workload(clients, options, &lab, &mut *backend, &sockets) {
+            if verdict.failure.is_none() {
+                exit_code = code;
+            }
             verdict.failure.get_or_insert(message);
-            exit_code = exit_code.max(code);
         }
     } else if let Some(options) = workload {
         let why = match options.start_after {
