@@ -19,6 +19,7 @@ mod play;
 mod procs;
 mod support;
 mod swarmd;
+mod workload;
 
 use backend::Backend;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -61,6 +62,16 @@ enum Cmd {
         /// `SWARMSIM_SWARMD_CLIENT` (so `swarmsim conform` can choose it), else swarmctl.
         #[arg(long, value_enum)]
         client: Option<swarmd::SwarmdClient>,
+        /// Clients write and read through the nodes' control APIs while the steps run (the
+        /// simulator's workload plan for the seed and the `[workload]` table), from the last
+        /// `swarm init`/`join` until the steps end; then the network heals, the cluster
+        /// converges and the simulator's history checker judges what the clients were told
+        /// against what the cluster kept (exit 6 on a violation). swarmd only.
+        #[arg(long)]
+        workload: bool,
+        /// With `--workload`: write every call of the history, one line each, to this file.
+        #[arg(long, value_name = "OUT.txt")]
+        history: Option<PathBuf>,
         /// The simulator's seed: a real run has none (accepted so `swarmsim run` can hand over).
         #[arg(long, hide = true)]
         seed: Option<u64>,
@@ -92,8 +103,19 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let Cmd::Run { file, backend, record, docker_version, keep_going, client, seed: _, trace: _, snapshots: _ } =
-        cli.command;
+    let Cmd::Run {
+        file,
+        backend,
+        record,
+        docker_version,
+        keep_going,
+        client,
+        workload,
+        history,
+        seed,
+        trace: _,
+        snapshots: _,
+    } = cli.command;
     let client = match client {
         Some(c) => c,
         None => match std::env::var("SWARMSIM_SWARMD_CLIENT").ok().as_deref() {
@@ -130,6 +152,13 @@ fn main() -> ExitCode {
         }
         BackendKind::Swarmd => "swarmd",
     };
+    let workload = match workload_options(&scenario, kind, workload, seed, history) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("swarmsim-live: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let refused = support::unsupported_steps(&scenario, kind);
     if !refused.is_empty() {
         for error in refused {
@@ -149,7 +178,7 @@ fn main() -> ExitCode {
     }
     // Cleanup runs however `live_run` ends: a return, an error or a panic.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        live_run(&scenario, registry.clone(), kind, keep_going, client)
+        live_run(&scenario, registry.clone(), kind, keep_going, client, workload.as_ref())
     }));
     lab::clean_up(&registry);
     // Interrupted: the run's own steps failed as their daemons were killed; what counts is the
@@ -205,6 +234,7 @@ fn live_run(
     kind: &str,
     keep_going: bool,
     client: swarmd::SwarmdClient,
+    workload: Option<&WorkloadOptions>,
 ) -> Ran {
     let mut ran = Ran {
         exit_code: 2,
@@ -253,8 +283,33 @@ fn live_run(
     ran.record.docker_version = backend.output_profile(&ran.docker_version);
     let mut player = play::Player::new(scenario, &lab, &mut *backend);
     player.keep_going = keep_going;
-    let verdict = player.play();
+    player.workload = workload.and_then(|w| {
+        let start_after = w.start_after?;
+        let sockets =
+            (0..lab.nodes.len()).map(|n| (lab.nodes[n].name.clone(), swarmd::Swarmd::socket(&lab, n))).collect();
+        Some(play::PlannedWorkload { start_after, plan: w.plan.clone(), sockets })
+    });
+    let mut verdict = player.play();
     ran.record.steps = std::mem::take(&mut player.records);
+    let clients = player.clients.take();
+    let sockets = player.workload.take().map(|w| w.sockets).unwrap_or_default();
+    // The steps' own failure comes first; a violation of the history is exit 6, as the simulator's.
+    let mut exit_code = u8::from(verdict.failure.is_some());
+    if let (Some(options), Some(clients)) = (workload, clients) {
+        if let Err((code, message)) = finish_workload(clients, options, &lab, &mut *backend, &sockets) {
+            if verdict.failure.is_none() {
+                exit_code = code;
+            }
+            verdict.failure.get_or_insert(message);
+        }
+    } else if let Some(options) = workload {
+        let why = match options.start_after {
+            None => "no step makes a swarm (`swarm init`/`swarm join`): the clients had nothing to talk to",
+            Some(_) => "the steps ended before the clients were to start",
+        };
+        verdict.failure.get_or_insert(format!("--workload: {why}"));
+        exit_code = exit_code.max(1);
+    }
     let seconds = verdict.elapsed.as_secs_f64();
     ran.exit_code = match &verdict.failure {
         None => {
@@ -264,7 +319,7 @@ fn live_run(
         Some(message) => {
             println!("FAIL {} (backend {kind}, at {seconds:.1}s)", scenario.name);
             println!("{message}");
-            1
+            exit_code.max(1)
         }
     };
     ran.record.exit_code = ran.exit_code.into();
@@ -282,4 +337,120 @@ fn set_up(scenario: &Scenario, lab: &Lab, backend: &mut dyn Backend) -> Result<(
         }
     }
     Ok(())
+}
+
+/// `--workload`: the plan, who is a member, where the clients start, where the history goes.
+struct WorkloadOptions {
+    plan: swarmsim::workload::WorkloadPlan,
+    members: Vec<String>,
+    start_after: Option<usize>,
+    history_file: Option<PathBuf>,
+}
+
+fn workload_options(
+    scenario: &Scenario,
+    kind: &str,
+    asked: bool,
+    seed: Option<u64>,
+    history_file: Option<PathBuf>,
+) -> Result<Option<WorkloadOptions>, String> {
+    if !asked {
+        return match history_file {
+            Some(_) => Err("--history is the workload's: it needs --workload".into()),
+            None => Ok(None),
+        };
+    }
+    if kind != "swarmd" {
+        // dockerd has no `/swarmd/control` route; the docker CLI's answers are text to parse.
+        return Err(format!("--workload talks to swarmd's control route: not done on backend {kind}"));
+    }
+    let facts = swarmsim::chaos::facts::ScenarioFacts::of(scenario);
+    let plan = swarmsim::workload::plan_for_seed(seed.unwrap_or(scenario.seed), &facts, &scenario.workload);
+    Ok(Some(WorkloadOptions {
+        plan,
+        members: facts.members,
+        start_after: workload::start_after_step(scenario),
+        history_file,
+    }))
+}
+
+/// After the steps: stop the clients, heal, wait for a leader and every member Ready, read the
+/// final state and check the history. `Err((exit code, message))` when it fails.
+fn finish_workload(
+    clients: workload::Clients,
+    options: &WorkloadOptions,
+    lab: &Lab,
+    backend: &mut dyn Backend,
+    sockets: &workload::Sockets,
+) -> Result<(), (u8, String)> {
+    println!("# workload: the steps ended; the clients stop (calls in flight end or time out)");
+    let (history, unreadable, started) = clients.stop();
+    let clock = || swarm_core::time::Instant(started.elapsed().as_millis() as u64);
+    if let Some(path) = &options.history_file {
+        let lines: String = history.iter().map(|e| format!("{}\n", e.describe())).collect();
+        if let Err(e) = std::fs::write(path, lines) {
+            eprintln!("cannot write the history to {}: {e}", path.display());
+        }
+    }
+    println!("# workload: {}", workload::summary(&history));
+    if unreadable > 0 {
+        return Err((1, format!("workload: {unreadable} answers were not the control route's (see the history)")));
+    }
+    lab.heal().map_err(|e| (1, format!("workload: cannot heal the network: {e}")))?;
+    // As the simulator's epilogue: every member whose daemon is down starts again from its disk.
+    for member in &options.members {
+        let Some(node) = lab.node_index(member) else { continue };
+        if !backend.is_running(node) {
+            backend.start(lab, node).map_err(|e| (1, format!("workload: cannot restart {member}: {e}")))?;
+            println!("# workload: {member} restarted from its disk");
+        }
+    }
+    println!("# workload: network healed; waiting for a leader and every member Ready");
+    let began = std::time::Instant::now();
+    loop {
+        let view = backend.view(lab);
+        let leader = view.leader();
+        let not_ready: Vec<String> = options
+            .members
+            .iter()
+            .filter(|m| !matches!(view.node(m), Ok(Some(n)) if n.state == swarm_core::api::NodeState::Ready))
+            .cloned()
+            .collect();
+        drop(view);
+        if leader.is_some() && not_ready.is_empty() {
+            println!("# workload: converged after {:.1}s", began.elapsed().as_secs_f64());
+            break;
+        }
+        if began.elapsed() > workload::CONVERGE_TIMEOUT {
+            return Err((
+                1,
+                format!(
+                    "workload: no convergence within {:?} after the heal (leader {leader:?}, not Ready: {not_ready:?})",
+                    workload::CONVERGE_TIMEOUT
+                ),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let end = workload::read_final_state(sockets, &options.members, clock)
+        .map_err(|e| (1, format!("workload: cannot read the final state: {e}")))?;
+    match swarmsim::history::check(&history, &end) {
+        Ok(stats) => {
+            let unchecked = if stats.unchecked.is_empty() {
+                String::new()
+            } else {
+                format!("; unchecked: {}", stats.unchecked.join(", "))
+            };
+            println!(
+                "# history: {} objects linearizable, no lost or doubled write, no trace of a failed one{unchecked}",
+                stats.objects
+            );
+            Ok(())
+        }
+        Err(violation) => {
+            let report = violation.report(&history);
+            println!("{report}");
+            Err((6, violation.summary))
+        }
+    }
 }

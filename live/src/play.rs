@@ -63,6 +63,17 @@ pub struct Player<'a> {
     /// Go on after a failed check or expectation (`--keep-going`); the first failure stays
     /// the run's.
     pub keep_going: bool,
+    /// `--workload`: the clients' plan, started after the step of this index.
+    pub workload: Option<PlannedWorkload>,
+    /// The clients, once started; `play` leaves them running for the caller to stop.
+    pub clients: Option<crate::workload::Clients>,
+}
+
+/// What the clients will do, and where they start (`workload::start_after_step`).
+pub struct PlannedWorkload {
+    pub start_after: usize,
+    pub plan: swarmsim::workload::WorkloadPlan,
+    pub sockets: crate::workload::Sockets,
 }
 
 impl<'a> Player<'a> {
@@ -76,6 +87,8 @@ impl<'a> Player<'a> {
             captures: BTreeMap::new(),
             started: Instant::now(),
             keep_going: false,
+            workload: None,
+            clients: None,
         }
     }
 
@@ -97,6 +110,7 @@ impl<'a> Player<'a> {
             if let Some(shown) = outcome.shown {
                 self.records.push(StepRecord { index, line, outcome: shown });
             }
+            self.start_clients_after(index);
             if let Err(why) = outcome.result {
                 failure.get_or_insert_with(|| self.scenario.error_at(step.action_span.clone(), why).to_string());
                 if !self.keep_going {
@@ -110,6 +124,17 @@ impl<'a> Player<'a> {
             }
         }
         Verdict { failure, elapsed: self.started.elapsed() }
+    }
+
+    /// Starts the workload's clients if `index` is the step they wait for.
+    fn start_clients_after(&mut self, index: usize) {
+        let Some(workload) = self.workload.as_ref().filter(|w| w.start_after == index) else { return };
+        self.transcript.line(&format!(
+            "# workload: {} clients, {} operations planned, from now until the steps end",
+            workload.plan.clients,
+            workload.plan.ops.len()
+        ));
+        self.clients = Some(crate::workload::Clients::start(&workload.plan, &workload.sockets));
     }
 
     fn step(&mut self, step: &Step) -> StepResult {

@@ -130,7 +130,8 @@ impl Swarmd {
         format!("{}-{}", lab.id, lab.nodes[node].name)
     }
 
-    fn socket(lab: &Lab, node: usize) -> PathBuf {
+    /// The node's control socket (its Engine API and swarmctl's route).
+    pub fn socket(lab: &Lab, node: usize) -> PathBuf {
         lab.nodes[node].dir.join("swarmd.sock")
     }
 

@@ -58,9 +58,13 @@ enum Cmd {
         #[arg(long)]
         chaos: bool,
         /// With --chaos: clients write and read while the faults fire (the scenario's
-        /// `[workload]`), and their history is checked after the heal.
-        #[arg(long, requires = "chaos")]
+        /// `[workload]`), and their history is checked after the heal. With `--backend
+        /// swarmd`: while the steps run, on the real daemons (RELIABILITY.md).
+        #[arg(long)]
         workload: bool,
+        /// With --workload: write every call of the history, one line each, to this file.
+        #[arg(long, value_name = "FILE", requires = "workload")]
+        history: Option<PathBuf>,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -170,7 +174,15 @@ fn main() -> ExitCode {
             keep_going,
             chaos,
             workload,
-        } => run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload)),
+            history,
+        } => {
+            if workload && !chaos {
+                // The simulator's clients run during the chaos phase (a real run's during the steps).
+                eprintln!("swarmsim run: --workload on the simulator needs --chaos");
+                return ExitCode::from(2);
+            }
+            run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload), history)
+        }
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
@@ -349,6 +361,7 @@ fn run(
     docker_version: Option<DockerVersion>,
     keep_going: bool,
     (chaos, workload): (bool, bool),
+    history: Option<PathBuf>,
 ) -> ExitCode {
     let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
@@ -403,6 +416,13 @@ fn run(
         text.push('\n');
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("cannot write the trace to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(path) = &history {
+        let lines: String = report.history.iter().map(|e| format!("{}\n", e.describe())).collect();
+        if let Err(e) = std::fs::write(path, lines) {
+            eprintln!("cannot write the history to {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }

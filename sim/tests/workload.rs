@@ -58,3 +58,29 @@ fn a_workload_table_sets_clients_think_time_and_mix() {
     let error = scenario::parse(path, &text("[workload]\nmix = { service-crate = 1 }\n")).unwrap_err().to_string();
     assert!(error.contains("unknown operation `service-crate`"), "{error}");
 }
+
+#[test]
+fn run_with_the_workload_on_the_simulator_needs_chaos_and_writes_the_history_asked_for() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/leader-loss.toml");
+    let swarmsim = env!("CARGO_BIN_EXE_swarmsim");
+    // Without --chaos the simulator's clients would have no phase to run in (a real backend's
+    // run during the steps: the flag reaches swarmsim-live unchanged).
+    let alone = std::process::Command::new(swarmsim).arg("run").arg(&file).arg("--workload").output().expect("runs");
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("--workload on the simulator needs --chaos"));
+    let history = std::env::temp_dir().join(format!("swarmsim-history-{}.txt", std::process::id()));
+    let run = std::process::Command::new(swarmsim)
+        .arg("run")
+        .arg(&file)
+        .args(["--seed", "3", "--chaos", "--workload", "--history"])
+        .arg(&history)
+        .output()
+        .expect("runs");
+    let written = std::fs::read_to_string(&history).unwrap_or_default();
+    let _ = std::fs::remove_file(&history);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
+    let expected = runner::run(&leader_loss(), &chaos_with_workload(&leader_loss(), 3)).history;
+    assert!(!expected.is_empty());
+    let lines: Vec<String> = expected.iter().map(|e| e.describe()).collect();
+    assert_eq!(written.lines().collect::<Vec<_>>(), lines, "one line per call, as the run recorded them");
+}

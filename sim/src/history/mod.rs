@@ -20,7 +20,7 @@ use crate::workload::{HistoryEntry, Op, Outcome};
 use linear::{Call, Model, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use swarm_core::api::ServiceMode;
+use swarm_core::api::{Network, Node, Service, ServiceMode};
 use swarm_core::control::Response;
 use swarm_core::store::Store;
 use swarm_core::time::Instant;
@@ -49,8 +49,19 @@ pub struct ServiceValue {
 
 impl FinalState {
     pub fn of(store: &Store, at: Instant) -> FinalState {
+        FinalState::of_objects(at, store.services.values(), store.networks.values(), store.nodes.values())
+    }
+
+    /// The same from objects however they were read: a store, or a live cluster's answers to
+    /// `service ls`, `network ls` and `node ls` (swarmsim-live reads a real swarmd so).
+    pub fn of_objects<'a>(
+        at: Instant,
+        services: impl IntoIterator<Item = &'a Service>,
+        networks: impl IntoIterator<Item = &'a Network>,
+        nodes: impl IntoIterator<Item = &'a Node>,
+    ) -> FinalState {
         let mut state = FinalState { at, ..Default::default() };
-        for service in store.services.values() {
+        for service in services {
             let replicas = match service.spec.mode {
                 ServiceMode::Replicated { replicas } => replicas,
                 _ => 0,
@@ -58,10 +69,10 @@ impl FinalState {
             let value = ServiceValue { replicas, image: image_tag(&service.spec.task.image) };
             state.services.entry(service.spec.name.clone()).or_default().push(value);
         }
-        for network in store.networks.values() {
+        for network in networks {
             *state.networks.entry(network.name.clone()).or_default() += 1;
         }
-        for node in store.nodes.values() {
+        for node in nodes {
             for key in LABEL_KEYS {
                 if let Some(value) = node.spec.labels.get(key) {
                     state.labels.insert((node.description.hostname.clone(), key.to_string()), value.clone());
