@@ -5,8 +5,9 @@
 //!   allows exactly this pair);
 //! - no more slots in flight than the parallelism: a slot is in flight while its newest task,
 //!   of the current spec, has not reached RUNNING and the task before it (of another spec, not
-//!   dead by itself, on a node never Down or drained since the checker has watched: else the
-//!   replacement may be the restart supervisor's) was stopped for it;
+//!   dead by itself, not stopped before the newest was created, on a node never Down or
+//!   drained since the checker has watched: else the replacement may be the restart
+//!   supervisor's) was stopped for it;
 //! - a rolled-back service ends on the spec it had before the update;
 //! - a paused update stays paused until a new spec (`service update`, `rollback`).
 //!
@@ -70,6 +71,9 @@ fn slots_in_flight(store: &Store, svc: &Service, restarted: &BTreeSet<NodeId>) -
             && newest.desired_state <= TaskState::Running
             && newest.status.state < TaskState::Running
             && previous.spec != svc.spec.task
+            // Stopped before the newest task existed: not for it (a scale-down under docker
+            // 1.12 keeps its Shutdown task in the slot, and a later scale-up reuses the slot).
+            && !(previous.status.state.is_terminal() && previous.status.timestamp < newest.created_at)
             && healthy(previous)
             && !matches!(previous.status.state, TaskState::Failed | TaskState::Rejected | TaskState::Complete);
         if replacing {
