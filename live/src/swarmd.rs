@@ -713,6 +713,7 @@ mod tests {
             state: ContainerState::Running { since: swarm_core::time::Instant(5) },
             exposed_ports: vec!["80/tcp".into()],
             health: None,
+            labels: Default::default(),
         };
         let json = format!("{}\n", serde_json::to_string(&container).unwrap());
         let out = render_template("{{.Names}}\t{{.ID}}\t{{.State}}", &json);

@@ -15,11 +15,15 @@
 
 use std::fmt::Write as _;
 
-/// A value of a row's field: Go strings, or a bool (`node ls`'s `Self`).
+/// A value of a row's field: Go strings, a bool (`node ls`'s `Self`), or labels (`ps`'s
+/// `Labels`, which `{{.Label "KEY"}}` looks into).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Str(String),
     Bool(bool),
+    /// Printed as docker/cli's `Labels()`: `KEY=VALUE` joined by `,` (docker walks a Go map,
+    /// in no fixed order; sorted here).
+    Labels(std::collections::BTreeMap<String, String>),
 }
 
 impl Value {
@@ -27,12 +31,13 @@ impl Value {
         match self {
             Value::Str(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
+            Value::Labels(labels) => labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
         }
     }
 
     fn json(&self) -> String {
         match self {
-            Value::Str(s) => serde_json::to_string(s).expect("strings serialize"),
+            Value::Str(_) | Value::Labels(_) => serde_json::to_string(&self.text()).expect("strings serialize"),
             Value::Bool(b) => b.to_string(),
         }
     }
@@ -62,6 +67,12 @@ enum Piece {
     /// A field, with where its `.Name` starts (line, byte in line) for errors.
     Field {
         name: String,
+        line: usize,
+        col: usize,
+    },
+    /// `{{.Label "KEY"}}`: one label of the row's `Labels` field (header `LABEL`).
+    Label {
+        key: String,
         line: usize,
         col: usize,
     },
@@ -139,8 +150,9 @@ impl Template {
     fn check_fields(&self, kind: &Kind) -> Result<(), String> {
         for piece in &self.pieces {
             let (name, line, col) = match piece {
-                Piece::Field { name, line, col } => (name, line, col),
-                Piece::Json { field: Some(name), line, col } => (name, line, col),
+                Piece::Field { name, line, col } => (name.as_str(), line, col),
+                Piece::Json { field: Some(name), line, col } => (name.as_str(), line, col),
+                Piece::Label { line, col, .. } if kind.index("Labels").is_none() => ("Label", line, col),
                 _ => continue,
             };
             if kind.index(name).is_none() {
@@ -164,6 +176,12 @@ impl Template {
                 (Piece::Field { name, .. }, Some(row)) => out.push_str(&row[field(name)].text()),
                 (Piece::Json { field: Some(name), .. }, None) => out.push_str(kind.fields[field(name)].1),
                 (Piece::Json { field: Some(name), .. }, Some(row)) => out.push_str(&row[field(name)].json()),
+                (Piece::Label { .. }, None) => out.push_str("LABEL"),
+                (Piece::Label { key, .. }, Some(row)) => {
+                    if let Value::Labels(labels) = &row[field("Labels")] {
+                        out.push_str(labels.get(key).map_or("", String::as_str));
+                    }
+                }
                 (Piece::Json { field: None, .. }, None) => {}
                 (Piece::Json { field: None, .. }, Some(row)) => {
                     out.push('{');
@@ -198,6 +216,12 @@ fn action(text: &str, inner: &str, start: usize) -> Result<Piece, String> {
         [field] if field.starts_with('.') && field.len() > 1 && is_name(&field[1..]) => {
             let (line, col) = position(start + lead);
             Ok(Piece::Field { name: field[1..].to_string(), line, col })
+        }
+        [".Label", key] if key.len() >= 2 && key.starts_with('"') && key.ends_with('"') => {
+            let (line, col) = position(start + lead);
+            let key = serde_json::from_str::<String>(key)
+                .map_err(|_| format!("template: :{line}: malformed string {key} in {{{{{}}}}}", inner.trim()))?;
+            Ok(Piece::Label { key, line, col })
         }
         ["json", "."] => {
             let (line, col) = position(start + lead);
