@@ -50,6 +50,8 @@ pub struct Kind {
     pub type_name: &'static str,
     /// What docker's command prints before a template error (`template parsing error`).
     pub error_prefix: &'static str,
+    /// What it prints before a template that does not parse (most listings: the same).
+    pub parse_error_prefix: &'static str,
     /// The fields, in the order `{{json .}}` writes them (sorted, as Go sorts a map's keys),
     /// with their table headers.
     pub fields: &'static [(&'static str, &'static str)],
@@ -70,7 +72,8 @@ enum Piece {
         line: usize,
         col: usize,
     },
-    /// `{{.Label "KEY"}}`: one label of the row's `Labels` field (header `LABEL`).
+    /// `{{.Label "KEY"}}`: one label of the row's `Labels` field (its header: the key's last
+    /// dotted part, `com.docker.swarm.service.name` → `name`).
     Label {
         key: String,
         line: usize,
@@ -176,7 +179,10 @@ impl Template {
                 (Piece::Field { name, .. }, Some(row)) => out.push_str(&row[field(name)].text()),
                 (Piece::Json { field: Some(name), .. }, None) => out.push_str(kind.fields[field(name)].1),
                 (Piece::Json { field: Some(name), .. }, Some(row)) => out.push_str(&row[field(name)].json()),
-                (Piece::Label { .. }, None) => out.push_str("LABEL"),
+                // docker/cli's `Label()`: the key's last dotted part, `-` and `_` as spaces.
+                (Piece::Label { key, .. }, None) => {
+                    out.push_str(&key.rsplit('.').next().unwrap_or("").replace(['-', '_'], " "))
+                }
                 (Piece::Label { key, .. }, Some(row)) => {
                     if let Value::Labels(labels) = &row[field("Labels")] {
                         out.push_str(labels.get(key).map_or("", String::as_str));
@@ -280,6 +286,7 @@ mod tests {
     const SERVICE: Kind = Kind {
         type_name: "*service.serviceContext",
         error_prefix: "template parsing error",
+        parse_error_prefix: "template parsing error",
         fields: &[
             ("ID", "ID"),
             ("Image", "IMAGE"),
@@ -353,8 +360,30 @@ mod tests {
 
     #[test]
     fn a_bool_field_prints_as_go_prints_it() {
-        const NODE: Kind = Kind { type_name: "*node.nodeContext", error_prefix: "x", fields: &[("Self", "")] };
+        const NODE: Kind = Kind {
+            type_name: "*node.nodeContext",
+            error_prefix: "x",
+            parse_error_prefix: "x",
+            fields: &[("Self", "")],
+        };
         let out = Template::parse("{{.Self}} {{json .}}").unwrap().render(&NODE, &[vec![Value::Bool(true)]]).unwrap();
         assert_eq!(out, "true {\"Self\":true}\n");
+    }
+
+    #[test]
+    fn label_looks_up_one_label_and_labels_prints_them_all() {
+        const PS: Kind = Kind {
+            type_name: "*formatter.ContainerContext",
+            error_prefix: "x",
+            parse_error_prefix: "x",
+            fields: &[("Labels", "LABELS")],
+        };
+        let labels = Value::Labels([("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())].into());
+        let out = Template::parse("table {{.Label \"b\"}}\\t{{.Label \"zz\"}}|{{.Labels}}")
+            .unwrap()
+            .render(&PS, &[vec![labels]]);
+        assert_eq!(out.unwrap(), "b         zz|LABELS\n2         |a=1,b=2\n");
+        let refused = Template::parse("{{.Label \"a\"}}").unwrap().render(&SERVICE, &[]).unwrap_err();
+        assert!(refused.contains("can't evaluate field Label in type *service.serviceContext"), "{refused}");
     }
 }

@@ -18,6 +18,7 @@ use crate::time::Instant;
 pub const SERVICES: Kind = Kind {
     type_name: "*service.serviceContext",
     error_prefix: "template parsing error",
+    parse_error_prefix: "template parsing error",
     fields: &[
         ("ID", "ID"),
         ("Image", "IMAGE"),
@@ -32,6 +33,7 @@ pub const SERVICES: Kind = Kind {
 pub const NODES: Kind = Kind {
     type_name: "*node.nodeContext",
     error_prefix: "template parsing error",
+    parse_error_prefix: "template parsing error",
     fields: &[
         ("Availability", "AVAILABILITY"),
         ("EngineVersion", "ENGINE VERSION"),
@@ -48,6 +50,7 @@ pub const NODES: Kind = Kind {
 pub const TASKS: Kind = Kind {
     type_name: "*task.taskContext",
     error_prefix: "template parsing error",
+    parse_error_prefix: "template parsing error",
     fields: &[
         ("CurrentState", "CURRENT STATE"),
         ("DesiredState", "DESIRED STATE"),
@@ -65,7 +68,9 @@ pub const TASKS: Kind = Kind {
 /// `Networks`, `Size`.
 pub const CONTAINERS: Kind = Kind {
     type_name: "*formatter.ContainerContext",
-    error_prefix: "template parsing error",
+    // docker/cli `buildContainerListOptions` runs the template once before listing.
+    error_prefix: "failed to execute template",
+    parse_error_prefix: "failed to parse template",
     fields: &[
         ("Command", "COMMAND"),
         ("ID", "CONTAINER ID"),
@@ -82,7 +87,7 @@ pub const CONTAINERS: Kind = Kind {
 /// A `--format` checked against a listing's fields, so a bad one is refused before anything
 /// is asked (docker's CLI fails as it executes the template, having printed nothing).
 pub fn check(format: &str, kind: &Kind) -> Result<(), String> {
-    let template = Template::parse(format).map_err(|e| format!("{}: {e}", kind.error_prefix))?;
+    let template = Template::parse(format).map_err(|e| format!("{}: {e}", kind.parse_error_prefix))?;
     template.render(kind, &[]).map(|_| ())
 }
 

@@ -640,6 +640,8 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
     value("secret", None),
     value("config", None),
     value("name", None),
+    // `-l, --label KEY[=VALUE]`: the service's labels (what `service ls --filter label=` reads).
+    value("label", Some('l')),
     value("replicas", None),
     value("mode", None),
     value("max-concurrent", None),
@@ -703,7 +705,7 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         }
     }
     Ok(Command::ServiceCreate(ServiceCreateArgs {
-        labels: Default::default(),
+        labels: data::labels(&p.strings("label")),
         name: p.last("name").map(str::to_string),
         image: p.args[0].clone(),
         command: p.args[1..].to_vec(),
@@ -1847,6 +1849,33 @@ mod tests {
             "other flags may not be combined with --rollback"
         );
         assert_eq!(error("docker service rollback"), "\"docker service rollback\" requires exactly 1 argument.");
+    }
+
+    #[test]
+    fn filters_are_key_value_pairs_and_one_without_equals_is_refused_as_pflag_words_it() {
+        let Command::ServiceLs { filter, .. } = parse("docker service ls -f name=web --filter NAME=api -f mode=global")
+        else {
+            panic!("service ls")
+        };
+        assert_eq!(filter.values("name").collect::<Vec<_>>(), ["api", "web"]);
+        assert_eq!(filter.values("mode").collect::<Vec<_>>(), ["global"]);
+        assert_eq!(
+            parse_invocation("docker node ls --filter role").unwrap_err(),
+            "invalid argument \"role\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"
+        );
+        let Command::Ps { filter, all: false, format: Some(format), .. } =
+            parse("docker ps --filter status=exited --format '{{.Label \"com.docker.swarm.task.id\"}}'")
+        else {
+            panic!("ps")
+        };
+        assert!(filter.lists_all());
+        assert_eq!(format, "{{.Label \"com.docker.swarm.task.id\"}}");
+        // The request asks for stopped containers too, as dockerd's status filter does.
+        let inv = crate::cli::parse("docker ps --filter status=exited").unwrap();
+        assert_eq!(inv.request, crate::control::Request::ListContainers { all: true });
+        assert!(parse_invocation("docker ps --format '{{.Nope}}'")
+            .unwrap_err()
+            .contains("can't evaluate field Nope in type *formatter.ContainerContext"));
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn parse_create(kind: DataKind, cmd: &str, tokens: &[String]) -> Result<Command,
 }
 
 /// docker's `ConvertKVStringsToMap`: `key=value`, or `key` alone with an empty value.
-fn labels(given: &[String]) -> BTreeMap<String, String> {
+pub(super) fn labels(given: &[String]) -> BTreeMap<String, String> {
     given
         .iter()
         .map(|l| match l.split_once('=') {
