@@ -140,6 +140,9 @@ pub struct ContainerInfo {
     /// `None`: no health check runs in it.
     #[serde(default)]
     pub health: Option<crate::api::HealthStatus>,
+    /// The container's labels (a task's `com.docker.swarm.*`), for `ps --filter label=…`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -57,6 +57,7 @@ fn container(name: &str, exposed: &[&str]) -> (String, ContainerInfo) {
         state: ContainerState::Running { since: Instant::ZERO },
         exposed_ports: exposed.iter().map(|p| p.to_string()).collect(),
         health: None,
+        labels: Default::default(),
     };
     (name.to_string(), info)
 }

@@ -459,16 +459,7 @@ impl Backend for Swarmd {
         if self.typing == SwarmdClient::Docker {
             return exec::capture(self.docker_command(lab, node, args), stdin, COMMAND_TIMEOUT);
         }
-        match go_template(args) {
-            Some((template, json_args)) => {
-                let out = exec::capture(self.client_command(lab, node, &json_args), None, COMMAND_TIMEOUT);
-                if out.exit_code != 0 {
-                    return out;
-                }
-                render_template(&template, &out.output)
-            }
-            None => exec::capture(self.client_command(lab, node, args), stdin, COMMAND_TIMEOUT),
-        }
+        exec::capture(self.client_command(lab, node, args), stdin, COMMAND_TIMEOUT)
     }
 
     fn view<'a>(&'a mut self, lab: &'a Lab) -> Box<dyn ClusterView + 'a> {
@@ -489,52 +480,6 @@ impl Backend for Swarmd {
             SwarmdClient::Docker => DockerVersion::V20_10.as_str().to_string(),
         }
     }
-}
-
-/// `ps --format '{{.Names}}'` (the player finds a container to kill by name this way): swarmctl
-/// knows only `--format json`, so the template is filled from the JSON here. Returns the
-/// template and the args that ask for JSON, or `None` when the args carry no Go template.
-fn go_template(args: &[String]) -> Option<(String, Vec<String>)> {
-    let at = args.iter().position(|a| a == "--format")?;
-    let template = args.get(at + 1)?;
-    if template == "json" || template == "{{json .}}" || !template.contains("{{") {
-        return None;
-    }
-    let mut json_args = args.to_vec();
-    json_args[at + 1] = "json".into();
-    Some((template.clone(), json_args))
-}
-
-/// Fills `{{.Names}}`, `{{.ID}}`, `{{.Image}}` and `{{.State}}` from each JSON line of `ps`,
-/// as the docker CLI's template would.
-fn render_template(template: &str, json_lines: &str) -> Captured {
-    let mut output = String::new();
-    for line in json_lines.lines().filter(|l| l.starts_with('{')) {
-        let container: ContainerInfo = match serde_json::from_str(line) {
-            Ok(c) => c,
-            Err(e) => return Captured { exit_code: 1, output: format!("unreadable `ps` JSON: {e}\n") },
-        };
-        let short_id: String = container.id.chars().take(12).collect();
-        let state = match container.state {
-            ContainerState::Created => "created",
-            ContainerState::Running { .. } => "running",
-            ContainerState::Exited { .. } => "exited",
-        };
-        let row = template
-            .replace("{{.Names}}", &container.name)
-            .replace("{{.ID}}", &short_id)
-            .replace("{{.Image}}", &container.image)
-            .replace("{{.State}}", state);
-        if row.contains("{{") {
-            return Captured {
-                exit_code: 125,
-                output: format!("template {template:?}: only .Names, .ID, .Image and .State are known\n"),
-            };
-        }
-        output.push_str(&row);
-        output.push('\n');
-    }
-    Captured { exit_code: 0, output }
 }
 
 /// The JSON objects of a `--format json` listing (stderr is interleaved in the capture; the
@@ -683,41 +628,5 @@ impl ClusterView for SwarmdView<'_> {
             }
         }
         found
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn a_go_template_is_asked_as_json_and_filled_here() {
-        let (template, args) = go_template(&words("ps --format {{.Names}}")).expect("a template");
-        assert_eq!(template, "{{.Names}}");
-        assert_eq!(args, words("ps --format json"));
-        assert!(go_template(&words("node ls --format json")).is_none());
-        assert!(go_template(&words("node ls")).is_none());
-    }
-
-    #[test]
-    fn ps_json_fills_the_names_template() {
-        let container = ContainerInfo {
-            id: "0123456789abcdef".repeat(4),
-            name: "mynginx.2.abc".into(),
-            image: "nginx:latest".into(),
-            command: "httpd".into(),
-            created_at: swarm_core::time::Instant(0),
-            state: ContainerState::Running { since: swarm_core::time::Instant(5) },
-            exposed_ports: vec!["80/tcp".into()],
-            health: None,
-        };
-        let json = format!("{}\n", serde_json::to_string(&container).unwrap());
-        let out = render_template("{{.Names}}\t{{.ID}}\t{{.State}}", &json);
-        assert_eq!(out, Captured { exit_code: 0, output: "mynginx.2.abc\t0123456789ab\trunning\n".into() });
-        assert_eq!(render_template("{{.Labels}}", &json).exit_code, 125);
     }
 }

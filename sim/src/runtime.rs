@@ -88,6 +88,8 @@ pub struct SimContainer {
     pub generation: u64,
     /// `None`: no active health check.
     pub health: Option<SimHealth>,
+    /// The spec's labels (a task's `com.docker.swarm.*`).
+    pub labels: BTreeMap<String, String>,
 }
 
 /// What the runtime wants the world to do: deliver `event` after `delay`, unless it is a
@@ -250,6 +252,7 @@ impl SimRuntime {
                         state: SimContainerState::Created,
                         generation: 0,
                         health,
+                        labels: spec.labels.clone(),
                     },
                 );
                 vec![Scheduled {
@@ -383,6 +386,7 @@ impl SimRuntime {
                 },
                 exposed_ports: c.exposed_ports.clone(),
                 health: c.health.as_ref().map(|h| h.monitor.status),
+                labels: c.labels.clone(),
             })
             .collect()
     }

@@ -1,6 +1,7 @@
 //! The docker-like verbs, parsed: docker's syntax tree, flags and all. It stays at the CLI's
 //! edge: `Invocation::of` lowers it into a control-API `Request` and the view options.
 
+pub use super::filter::Filters;
 use crate::api::*;
 use crate::control::{NodeUpdateArgs, ServiceCreateArgs, ServiceUpdateArgs};
 
@@ -44,6 +45,8 @@ pub enum Command {
         quiet: bool,
         /// `--format TEMPLATE` (checked against the listing's fields when parsed).
         format: Option<String>,
+        /// `--filter KEY=VALUE`, each (`filter.rs`).
+        filter: Filters,
     },
     /// `node ps [NODE...]` (default: `self`).
     NodePs {
@@ -51,6 +54,7 @@ pub enum Command {
         quiet: bool,
         no_trunc: bool,
         format: Option<String>,
+        filter: Filters,
     },
     NodeInspect {
         nodes: Vec<String>,
@@ -85,12 +89,14 @@ pub enum Command {
     ServiceLs {
         quiet: bool,
         format: Option<String>,
+        filter: Filters,
     },
     ServicePs {
         services: Vec<String>,
         quiet: bool,
         no_trunc: bool,
         format: Option<String>,
+        filter: Filters,
     },
     ServiceInspect {
         services: Vec<String>,
@@ -103,10 +109,12 @@ pub enum Command {
     ServiceRm {
         services: Vec<String>,
     },
-    /// `docker ps [-a] [-q]`: the containers of the answering node.
+    /// `docker ps [-a] [-q] [--format T] [--filter K=V]`: the containers of the answering node.
     Ps {
         all: bool,
         quiet: bool,
+        format: Option<String>,
+        filter: Filters,
     },
     /// `docker kill NAME...`: SIGKILL, the container exits 137.
     Kill {
@@ -128,6 +136,7 @@ pub enum Command {
     DataLs {
         kind: DataKind,
         quiet: bool,
+        filter: Filters,
     },
     DataInspect {
         kind: DataKind,

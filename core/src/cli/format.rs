@@ -15,11 +15,15 @@
 
 use std::fmt::Write as _;
 
-/// A value of a row's field: Go strings, or a bool (`node ls`'s `Self`).
+/// A value of a row's field: Go strings, a bool (`node ls`'s `Self`), or labels (`ps`'s
+/// `Labels`, which `{{.Label "KEY"}}` looks into).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Str(String),
     Bool(bool),
+    /// Printed as docker/cli's `Labels()`: `KEY=VALUE` joined by `,` (docker walks a Go map,
+    /// in no fixed order; sorted here).
+    Labels(std::collections::BTreeMap<String, String>),
 }
 
 impl Value {
@@ -27,12 +31,13 @@ impl Value {
         match self {
             Value::Str(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
+            Value::Labels(labels) => labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
         }
     }
 
     fn json(&self) -> String {
         match self {
-            Value::Str(s) => serde_json::to_string(s).expect("strings serialize"),
+            Value::Str(_) | Value::Labels(_) => serde_json::to_string(&self.text()).expect("strings serialize"),
             Value::Bool(b) => b.to_string(),
         }
     }
@@ -45,6 +50,8 @@ pub struct Kind {
     pub type_name: &'static str,
     /// What docker's command prints before a template error (`template parsing error`).
     pub error_prefix: &'static str,
+    /// What it prints before a template that does not parse (most listings: the same).
+    pub parse_error_prefix: &'static str,
     /// The fields, in the order `{{json .}}` writes them (sorted, as Go sorts a map's keys),
     /// with their table headers.
     pub fields: &'static [(&'static str, &'static str)],
@@ -62,6 +69,13 @@ enum Piece {
     /// A field, with where its `.Name` starts (line, byte in line) for errors.
     Field {
         name: String,
+        line: usize,
+        col: usize,
+    },
+    /// `{{.Label "KEY"}}`: one label of the row's `Labels` field (its header: the key's last
+    /// dotted part, `com.docker.swarm.service.name` → `name`).
+    Label {
+        key: String,
         line: usize,
         col: usize,
     },
@@ -139,8 +153,9 @@ impl Template {
     fn check_fields(&self, kind: &Kind) -> Result<(), String> {
         for piece in &self.pieces {
             let (name, line, col) = match piece {
-                Piece::Field { name, line, col } => (name, line, col),
-                Piece::Json { field: Some(name), line, col } => (name, line, col),
+                Piece::Field { name, line, col } => (name.as_str(), line, col),
+                Piece::Json { field: Some(name), line, col } => (name.as_str(), line, col),
+                Piece::Label { line, col, .. } if kind.index("Labels").is_none() => ("Label", line, col),
                 _ => continue,
             };
             if kind.index(name).is_none() {
@@ -164,6 +179,15 @@ impl Template {
                 (Piece::Field { name, .. }, Some(row)) => out.push_str(&row[field(name)].text()),
                 (Piece::Json { field: Some(name), .. }, None) => out.push_str(kind.fields[field(name)].1),
                 (Piece::Json { field: Some(name), .. }, Some(row)) => out.push_str(&row[field(name)].json()),
+                // docker/cli's `Label()`: the key's last dotted part, `-` and `_` as spaces.
+                (Piece::Label { key, .. }, None) => {
+                    out.push_str(&key.rsplit('.').next().unwrap_or("").replace(['-', '_'], " "))
+                }
+                (Piece::Label { key, .. }, Some(row)) => {
+                    if let Value::Labels(labels) = &row[field("Labels")] {
+                        out.push_str(labels.get(key).map_or("", String::as_str));
+                    }
+                }
                 (Piece::Json { field: None, .. }, None) => {}
                 (Piece::Json { field: None, .. }, Some(row)) => {
                     out.push('{');
@@ -198,6 +222,12 @@ fn action(text: &str, inner: &str, start: usize) -> Result<Piece, String> {
         [field] if field.starts_with('.') && field.len() > 1 && is_name(&field[1..]) => {
             let (line, col) = position(start + lead);
             Ok(Piece::Field { name: field[1..].to_string(), line, col })
+        }
+        [".Label", key] if key.len() >= 2 && key.starts_with('"') && key.ends_with('"') => {
+            let (line, col) = position(start + lead);
+            let key = serde_json::from_str::<String>(key)
+                .map_err(|_| format!("template: :{line}: malformed string {key} in {{{{{}}}}}", inner.trim()))?;
+            Ok(Piece::Label { key, line, col })
         }
         ["json", "."] => {
             let (line, col) = position(start + lead);
@@ -256,6 +286,7 @@ mod tests {
     const SERVICE: Kind = Kind {
         type_name: "*service.serviceContext",
         error_prefix: "template parsing error",
+        parse_error_prefix: "template parsing error",
         fields: &[
             ("ID", "ID"),
             ("Image", "IMAGE"),
@@ -329,8 +360,30 @@ mod tests {
 
     #[test]
     fn a_bool_field_prints_as_go_prints_it() {
-        const NODE: Kind = Kind { type_name: "*node.nodeContext", error_prefix: "x", fields: &[("Self", "")] };
+        const NODE: Kind = Kind {
+            type_name: "*node.nodeContext",
+            error_prefix: "x",
+            parse_error_prefix: "x",
+            fields: &[("Self", "")],
+        };
         let out = Template::parse("{{.Self}} {{json .}}").unwrap().render(&NODE, &[vec![Value::Bool(true)]]).unwrap();
         assert_eq!(out, "true {\"Self\":true}\n");
+    }
+
+    #[test]
+    fn label_looks_up_one_label_and_labels_prints_them_all() {
+        const PS: Kind = Kind {
+            type_name: "*formatter.ContainerContext",
+            error_prefix: "x",
+            parse_error_prefix: "x",
+            fields: &[("Labels", "LABELS")],
+        };
+        let labels = Value::Labels([("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())].into());
+        let out = Template::parse("table {{.Label \"b\"}}\\t{{.Label \"zz\"}}|{{.Labels}}")
+            .unwrap()
+            .render(&PS, &[vec![labels]]);
+        assert_eq!(out.unwrap(), "b         zz|LABELS\n2         |a=1,b=2\n");
+        let refused = Template::parse("{{.Label \"a\"}}").unwrap().render(&SERVICE, &[]).unwrap_err();
+        assert!(refused.contains("can't evaluate field Label in type *service.serviceContext"), "{refused}");
     }
 }

@@ -1,7 +1,7 @@
 //! A command line lowered into what the daemon is asked ([`Request`]) and how the answer is
 //! to be shown ([`View`]): docker's presentation flags never leave the CLI.
 
-use super::command::{Command, CommandLine};
+use super::command::{Command, CommandLine, Filters};
 use super::parse::parse_invocation;
 use crate::api::{DataBytes, DataSpec};
 use crate::control::Request;
@@ -31,6 +31,9 @@ pub struct View {
     pub no_trunc: bool,
     /// `--format TEMPLATE` of a listing (`format.rs`): replaces the table, and `-q`.
     pub format: Option<String>,
+    /// `--filter KEY=VALUE` of a listing (`filter.rs`): checked and applied to the reply's
+    /// objects, as the daemon would before it answers.
+    pub filters: Filters,
     /// Set for `curl URL`: the request goes to the routing mesh of the host the URL names, and
     /// the reply is shown as curl shows it.
     pub curl: Option<CurlTarget>,
@@ -83,9 +86,10 @@ impl Invocation {
             }
             Command::SwarmLeave { force } => Request::LeaveSwarm { force },
             Command::SwarmUpdate(args) => Request::UpdateSwarm(args),
-            Command::NodeLs { quiet, format } => {
+            Command::NodeLs { quiet, format, filter } => {
                 view.quiet = quiet;
                 view.format = format;
+                view.filters = filter;
                 Request::ListNodes
             }
             Command::NodeInspect { nodes, pretty } => {
@@ -106,21 +110,24 @@ impl Invocation {
             Command::NetworkInspect { networks } => Request::InspectNetworks { networks },
             Command::NetworkRm { networks } => Request::RemoveNetworks { networks },
             Command::ServiceCreate(args) => Request::CreateService(args),
-            Command::ServiceLs { quiet, format } => {
+            Command::ServiceLs { quiet, format, filter } => {
                 view.quiet = quiet;
                 view.format = format;
+                view.filters = filter;
                 Request::ListServices
             }
-            Command::NodePs { nodes, quiet, no_trunc, format } => {
+            Command::NodePs { nodes, quiet, no_trunc, format, filter } => {
                 view.quiet = quiet;
                 view.no_trunc = no_trunc;
                 view.format = format;
+                view.filters = filter;
                 Request::ListNodeTasks { nodes }
             }
-            Command::ServicePs { services, quiet, no_trunc, format } => {
+            Command::ServicePs { services, quiet, no_trunc, format, filter } => {
                 view.quiet = quiet;
                 view.no_trunc = no_trunc;
                 view.format = format;
+                view.filters = filter;
                 Request::ListTasks { services }
             }
             Command::ServiceInspect { services, pretty } => {
@@ -130,8 +137,12 @@ impl Invocation {
             Command::ServiceScale { scales } => Request::ScaleServices { scales },
             Command::ServiceUpdate(args) => Request::UpdateService(args),
             Command::ServiceRm { services } => Request::RemoveServices { services },
-            Command::Ps { all, quiet } => {
+            Command::Ps { all, quiet, format, filter } => {
                 view.quiet = quiet;
+                view.format = format;
+                // A `status` filter lists stopped containers too (dockerd's `foldFilter`).
+                let all = all || filter.lists_all();
+                view.filters = filter;
                 Request::ListContainers { all }
             }
             Command::Kill { containers } => Request::KillContainers { containers },
@@ -140,8 +151,9 @@ impl Invocation {
                 data_file = Some(file);
                 Request::CreateData { kind, spec: Box::new(DataSpec { name, labels, data: DataBytes::default() }) }
             }
-            Command::DataLs { kind, quiet } => {
+            Command::DataLs { kind, quiet, filter } => {
                 view.quiet = quiet;
+                view.filters = filter;
                 Request::ListData { kind }
             }
             Command::DataInspect { kind, names, pretty } => {

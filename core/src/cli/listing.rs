@@ -3,18 +3,22 @@
 //! field's error names. The default tables stay in `tables.rs`.
 
 use super::format::{Kind, Template, Value};
+use super::humanize::human_duration;
 use super::humanize::natural_cmp;
 use super::tables::{
-    error_cell, ingress_ports, lowercase_ago, mode_word, port_mapping, replicas_cell, short_id, tasks_in_ps_order,
-    without_digest,
+    container_status, ellipsis, error_cell, go_quote, ingress_ports, lowercase_ago, mode_word, port_mapping,
+    replicas_cell, short_id, tasks_in_ps_order, with_health, without_digest, MAX_COMMAND_WIDTH,
 };
 use crate::control::{NodeView, ServiceView, TaskView};
+use crate::docker_version::DockerVersion;
+use crate::runtime::{ContainerInfo, ContainerState};
 use crate::time::Instant;
 
 /// `service ls` (docker/cli `service.serviceContext`).
 pub const SERVICES: Kind = Kind {
     type_name: "*service.serviceContext",
     error_prefix: "template parsing error",
+    parse_error_prefix: "template parsing error",
     fields: &[
         ("ID", "ID"),
         ("Image", "IMAGE"),
@@ -29,6 +33,7 @@ pub const SERVICES: Kind = Kind {
 pub const NODES: Kind = Kind {
     type_name: "*node.nodeContext",
     error_prefix: "template parsing error",
+    parse_error_prefix: "template parsing error",
     fields: &[
         ("Availability", "AVAILABILITY"),
         ("EngineVersion", "ENGINE VERSION"),
@@ -45,6 +50,7 @@ pub const NODES: Kind = Kind {
 pub const TASKS: Kind = Kind {
     type_name: "*task.taskContext",
     error_prefix: "template parsing error",
+    parse_error_prefix: "template parsing error",
     fields: &[
         ("CurrentState", "CURRENT STATE"),
         ("DesiredState", "DESIRED STATE"),
@@ -57,10 +63,31 @@ pub const TASKS: Kind = Kind {
     ],
 };
 
+/// `docker ps` (docker/cli `formatter.ContainerContext`; `{{.Label "KEY"}}` reads `Labels`).
+/// Not kept by the simulated runtime, so not offered: `CreatedAt`, `Mounts`, `LocalVolumes`,
+/// `Networks`, `Size`.
+pub const CONTAINERS: Kind = Kind {
+    type_name: "*formatter.ContainerContext",
+    // docker/cli `buildContainerListOptions` runs the template once before listing.
+    error_prefix: "failed to execute template",
+    parse_error_prefix: "failed to parse template",
+    fields: &[
+        ("Command", "COMMAND"),
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Labels", "LABELS"),
+        ("Names", "NAMES"),
+        ("Ports", "PORTS"),
+        ("RunningFor", "CREATED"),
+        ("State", "STATE"),
+        ("Status", "STATUS"),
+    ],
+};
+
 /// A `--format` checked against a listing's fields, so a bad one is refused before anything
 /// is asked (docker's CLI fails as it executes the template, having printed nothing).
 pub fn check(format: &str, kind: &Kind) -> Result<(), String> {
-    let template = Template::parse(format).map_err(|e| format!("{}: {e}", kind.error_prefix))?;
+    let template = Template::parse(format).map_err(|e| format!("{}: {e}", kind.parse_error_prefix))?;
     template.render(kind, &[]).map(|_| ())
 }
 
@@ -155,4 +182,37 @@ pub fn tasks(views: &[TaskView], now: Instant, no_trunc: bool, quiet: bool, form
         })
         .collect();
     render(format, &TASKS, &rows)
+}
+
+/// `docker ps --format`: newest first, as the table; IDs cut to 12 and the command to 20
+/// (quoted, as Go's `strconv.Quote`) as docker's `Trunc` default does.
+pub fn containers(containers: &[ContainerInfo], now: Instant, version: DockerVersion, format: &str) -> String {
+    let mut shown: Vec<&ContainerInfo> = containers.iter().collect();
+    shown.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.name.cmp(&b.name)));
+    let rows: Vec<Vec<Value>> = shown
+        .iter()
+        .map(|c| {
+            let command = match version {
+                DockerVersion::V1_12 => c.command.chars().take(MAX_COMMAND_WIDTH).collect::<String>(),
+                DockerVersion::V20_10 => ellipsis(&c.command, MAX_COMMAND_WIDTH),
+            };
+            let state = match c.state {
+                ContainerState::Created => "created",
+                ContainerState::Running { .. } => "running",
+                ContainerState::Exited { .. } => "exited",
+            };
+            vec![
+                s(go_quote(&command)),
+                s(short_id(&c.id)),
+                s(c.image.clone()),
+                Value::Labels(c.labels.clone()),
+                s(c.name.clone()),
+                s(c.exposed_ports.join(", ")),
+                s(format!("{} ago", human_duration(now.saturating_since(c.created_at)))),
+                s(state),
+                s(with_health(container_status(&c.state, now), c)),
+            ]
+        })
+        .collect();
+    render(format, &CONTAINERS, &rows)
 }

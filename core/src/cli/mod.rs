@@ -3,6 +3,7 @@
 //! renderer (`render`: a reply's objects → docker's tables, inspect JSON and messages).
 
 pub mod command;
+pub mod filter;
 pub mod format;
 pub mod humanize;
 pub mod inspect;

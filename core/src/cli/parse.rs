@@ -362,9 +362,13 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("swarm", "leave") => parse_swarm_leave(&cmd, rest),
         ("swarm", "update") => parse_swarm_update(&cmd, rest),
         ("node", "ps") => parse_node_ps(rest),
-        ("node", "ls" | "list") => parse_formatted_listing(&cmd, rest, &super::listing::NODES, |quiet, format| {
-            Command::NodeLs { quiet, format }
-        }),
+        ("node", "ls" | "list") => {
+            parse_formatted_listing(&cmd, rest, &super::listing::NODES, |quiet, format, filter| Command::NodeLs {
+                quiet,
+                format,
+                filter,
+            })
+        }
         ("node", "inspect") => parse_node_inspect(&cmd, rest),
         ("node", "update") => parse_node_update(&cmd, rest),
         ("node", "promote") => parse_names(&cmd, rest, |nodes| Command::NodePromote { nodes }),
@@ -376,9 +380,10 @@ fn parse_management(group: &str, args: &[String]) -> Result<Command, String> {
         ("network", "rm" | "remove") => parse_names(&cmd, rest, |networks| Command::NetworkRm { networks }),
         ("service", "create") => parse_service_create(&cmd, rest),
         ("service", "ls" | "list") => {
-            parse_formatted_listing(&cmd, rest, &super::listing::SERVICES, |quiet, format| Command::ServiceLs {
+            parse_formatted_listing(&cmd, rest, &super::listing::SERVICES, |quiet, format, filter| Command::ServiceLs {
                 quiet,
                 format,
+                filter,
             })
         }
         ("service", "ps") => parse_service_ps(&cmd, rest),
@@ -504,19 +509,44 @@ fn parse_quiet_listing(cmd: &str, tokens: &[String], make: impl FnOnce(bool) -> 
     Ok(make(p.is_set("quiet")))
 }
 
-/// `node ls`, `service ls`: `-q` and `--format TEMPLATE`, the template checked against the
-/// listing's fields.
+/// `secret ls`, `config ls`: `-q` and `-f/--filter KEY=VALUE`.
+fn parse_filtered_listing(
+    cmd: &str,
+    tokens: &[String],
+    make: impl FnOnce(bool, Filters) -> Command,
+) -> Result<Command, String> {
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), FILTER];
+    let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    no_args(cmd, &p.args)?;
+    Ok(make(p.is_set("quiet"), filters(&p)?))
+}
+
+/// `node ls`, `service ls`: `-q`, `--format TEMPLATE` (the template checked against the
+/// listing's fields) and `-f/--filter KEY=VALUE`.
 fn parse_formatted_listing(
     cmd: &str,
     tokens: &[String],
     kind: &super::format::Kind,
-    make: impl FnOnce(bool, Option<String>) -> Command,
+    make: impl FnOnce(bool, Option<String>, Filters) -> Command,
 ) -> Result<Command, String> {
-    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), value("format", None)];
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), value("format", None), FILTER];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     no_args(cmd, &p.args)?;
+    let filter = filters(&p)?;
     let format = checked_format(&p, kind)?;
-    Ok(make(p.is_set("quiet"), format))
+    Ok(make(p.is_set("quiet"), format, filter))
+}
+
+/// `-f, --filter KEY=VALUE`, as many as given (docker/cli `opts.FilterOpt`).
+const FILTER: Flag = value("filter", Some('f'));
+
+/// The `--filter` values: a value without `=` is refused as pflag refuses it.
+fn filters(p: &Parsed) -> Result<Filters, String> {
+    let mut out = Filters::default();
+    for (flag, v) in p.values("filter") {
+        out.add_flag(v).map_err(|reason| invalid_argument(flag, v, reason))?;
+    }
+    Ok(out)
 }
 
 fn checked_format(p: &Parsed, kind: &super::format::Kind) -> Result<Option<String>, String> {
@@ -610,6 +640,8 @@ const SERVICE_CREATE_FLAGS: &[Flag] = &[
     value("secret", None),
     value("config", None),
     value("name", None),
+    // `-l, --label KEY[=VALUE]`: the service's labels (what `service ls --filter label=` reads).
+    value("label", Some('l')),
     value("replicas", None),
     value("mode", None),
     value("max-concurrent", None),
@@ -673,7 +705,7 @@ fn parse_service_create(cmd: &str, tokens: &[String]) -> Result<Command, String>
         }
     }
     Ok(Command::ServiceCreate(ServiceCreateArgs {
-        labels: Default::default(),
+        labels: data::labels(&p.strings("label")),
         name: p.last("name").map(str::to_string),
         image: p.args[0].clone(),
         command: p.args[1..].to_vec(),
@@ -728,20 +760,23 @@ fn check_job_flags(
 
 /// `node ps [NODE...]`: the local node's tasks without a name.
 fn parse_node_ps(tokens: &[String]) -> Result<Command, String> {
-    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None)];
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None), FILTER];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    let filter = filters(&p)?;
     let format = checked_format(&p, &super::listing::TASKS)?;
     let (quiet, no_trunc) = (p.is_set("quiet"), p.is_set("no-trunc"));
     let nodes = if p.args.is_empty() { vec!["self".to_string()] } else { p.args };
-    Ok(Command::NodePs { nodes, quiet, no_trunc, format })
+    Ok(Command::NodePs { nodes, quiet, no_trunc, format, filter })
 }
 
 fn parse_service_ps(cmd: &str, tokens: &[String]) -> Result<Command, String> {
-    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None)];
+    const FLAGS: &[Flag] = &[boolean("quiet", Some('q')), boolean("no-trunc", None), value("format", None), FILTER];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
+    let filter = filters(&p)?;
     at_least(cmd, &p.args, 1)?;
     let format = checked_format(&p, &super::listing::TASKS)?;
-    Ok(Command::ServicePs { quiet: p.is_set("quiet"), no_trunc: p.is_set("no-trunc"), services: p.args, format })
+    let (quiet, no_trunc) = (p.is_set("quiet"), p.is_set("no-trunc"));
+    Ok(Command::ServicePs { quiet, no_trunc, services: p.args, format, filter })
 }
 
 fn parse_service_inspect(cmd: &str, tokens: &[String]) -> Result<Command, String> {
@@ -952,10 +987,12 @@ fn update_config_flags(p: &Parsed, prefix: &str) -> Result<UpdateConfigFlags, St
 }
 
 fn parse_ps(tokens: &[String]) -> Result<Command, String> {
-    const FLAGS: &[Flag] = &[boolean("all", Some('a')), boolean("quiet", Some('q'))];
+    const FLAGS: &[Flag] = &[boolean("all", Some('a')), boolean("quiet", Some('q')), value("format", None), FILTER];
     let p = parse_flags(tokens, FLAGS, Interspersed::Yes)?;
     no_args("docker ps", &p.args)?;
-    Ok(Command::Ps { all: p.is_set("all"), quiet: p.is_set("quiet") })
+    let filter = filters(&p)?;
+    let format = checked_format(&p, &super::listing::CONTAINERS)?;
+    Ok(Command::Ps { all: p.is_set("all"), quiet: p.is_set("quiet"), format, filter })
 }
 
 fn parse_kill(tokens: &[String]) -> Result<Command, String> {
@@ -1274,7 +1311,10 @@ mod tests {
         for line in ["sudo docker node ls", "docker node ls", "node ls", "sudo node ls"] {
             assert_eq!(
                 parse_invocation(line).unwrap(),
-                CommandLine { host: None, command: Command::NodeLs { quiet: false, format: None } }
+                CommandLine {
+                    host: None,
+                    command: Command::NodeLs { quiet: false, format: None, filter: Filters::default() }
+                }
             );
         }
         for line in [
@@ -1286,7 +1326,7 @@ mod tests {
         ] {
             let inv = parse_invocation(line).unwrap();
             assert_eq!(inv.host.as_deref(), Some("192.168.0.109:5555"), "{line}");
-            assert_eq!(inv.command, Command::NodeLs { quiet: false, format: None });
+            assert_eq!(inv.command, Command::NodeLs { quiet: false, format: None, filter: Filters::default() });
         }
     }
 
@@ -1403,8 +1443,14 @@ mod tests {
 
     #[test]
     fn node_verbs() {
-        assert_eq!(parse("docker node ls -q"), Command::NodeLs { quiet: true, format: None });
-        assert_eq!(parse("docker node list --quiet"), Command::NodeLs { quiet: true, format: None });
+        assert_eq!(
+            parse("docker node ls -q"),
+            Command::NodeLs { quiet: true, format: None, filter: Filters::default() }
+        );
+        assert_eq!(
+            parse("docker node list --quiet"),
+            Command::NodeLs { quiet: true, format: None, filter: Filters::default() }
+        );
         assert_eq!(
             parse("docker node inspect --pretty self bd1"),
             Command::NodeInspect { nodes: strings(&["self", "bd1"]), pretty: true }
@@ -1624,15 +1670,33 @@ mod tests {
 
     #[test]
     fn service_listing_verbs() {
-        assert_eq!(parse("sudo docker service ls"), Command::ServiceLs { quiet: false, format: None });
-        assert_eq!(parse("docker service ls -q"), Command::ServiceLs { quiet: true, format: None });
+        assert_eq!(
+            parse("sudo docker service ls"),
+            Command::ServiceLs { quiet: false, format: None, filter: Filters::default() }
+        );
+        assert_eq!(
+            parse("docker service ls -q"),
+            Command::ServiceLs { quiet: true, format: None, filter: Filters::default() }
+        );
         assert_eq!(
             parse("sudo docker service ps mynginx"),
-            Command::ServicePs { services: strings(&["mynginx"]), quiet: false, no_trunc: false, format: None }
+            Command::ServicePs {
+                services: strings(&["mynginx"]),
+                quiet: false,
+                no_trunc: false,
+                format: None,
+                filter: Filters::default()
+            }
         );
         assert_eq!(
             parse("docker service ps --no-trunc mynginx -q web"),
-            Command::ServicePs { services: strings(&["mynginx", "web"]), quiet: true, no_trunc: true, format: None }
+            Command::ServicePs {
+                services: strings(&["mynginx", "web"]),
+                quiet: true,
+                no_trunc: true,
+                format: None,
+                filter: Filters::default()
+            }
         );
         assert_eq!(
             parse("sudo docker service inspect mynginx"),
@@ -1788,10 +1852,46 @@ mod tests {
     }
 
     #[test]
+    fn filters_are_key_value_pairs_and_one_without_equals_is_refused_as_pflag_words_it() {
+        let Command::ServiceLs { filter, .. } = parse("docker service ls -f name=web --filter NAME=api -f mode=global")
+        else {
+            panic!("service ls")
+        };
+        assert_eq!(filter.values("name").collect::<Vec<_>>(), ["api", "web"]);
+        assert_eq!(filter.values("mode").collect::<Vec<_>>(), ["global"]);
+        assert_eq!(
+            parse_invocation("docker node ls --filter role").unwrap_err(),
+            "invalid argument \"role\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"
+        );
+        let Command::Ps { filter, all: false, format: Some(format), .. } =
+            parse("docker ps --filter status=exited --format '{{.Label \"com.docker.swarm.task.id\"}}'")
+        else {
+            panic!("ps")
+        };
+        assert!(filter.lists_all());
+        assert_eq!(format, "{{.Label \"com.docker.swarm.task.id\"}}");
+        // The request asks for stopped containers too, as dockerd's status filter does.
+        let inv = crate::cli::parse("docker ps --filter status=exited").unwrap();
+        assert_eq!(inv.request, crate::control::Request::ListContainers { all: true });
+        assert!(parse_invocation("docker ps --format '{{.Nope}}'")
+            .unwrap_err()
+            .contains("can't evaluate field Nope in type *formatter.ContainerContext"));
+    }
+
+    #[test]
     fn container_verbs_and_curl() {
-        assert_eq!(parse("sudo docker ps"), Command::Ps { all: false, quiet: false });
-        assert_eq!(parse("docker ps -aq"), Command::Ps { all: true, quiet: true });
-        assert_eq!(parse("docker ps -a --quiet"), Command::Ps { all: true, quiet: true });
+        assert_eq!(
+            parse("sudo docker ps"),
+            Command::Ps { all: false, quiet: false, format: None, filter: Filters::default() }
+        );
+        assert_eq!(
+            parse("docker ps -aq"),
+            Command::Ps { all: true, quiet: true, format: None, filter: Filters::default() }
+        );
+        assert_eq!(
+            parse("docker ps -a --quiet"),
+            Command::Ps { all: true, quiet: true, format: None, filter: Filters::default() }
+        );
         assert_eq!(
             parse("sudo docker kill mynginx.2.divhrq89xhxka8bvb8r9zqqhz"),
             Command::Kill { containers: strings(&["mynginx.2.divhrq89xhxka8bvb8r9zqqhz"]) }
@@ -1887,7 +1987,7 @@ mod tests {
     fn a_listing_format_is_checked_against_the_listings_fields() {
         assert_eq!(
             parse("docker service ls --format '{{.Name}}'"),
-            Command::ServiceLs { quiet: false, format: Some("{{.Name}}".into()) }
+            Command::ServiceLs { quiet: false, format: Some("{{.Name}}".into()), filter: Filters::default() }
         );
         assert_eq!(
             error("docker node ls --format '{{.Foo}}'"),

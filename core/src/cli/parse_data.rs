@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 pub(super) fn parse_data_command(kind: DataKind, sub: &str, cmd: &str, rest: &[String]) -> Result<Command, String> {
     match sub {
         "create" => parse_create(kind, cmd, rest),
-        "ls" | "list" => parse_quiet_listing(cmd, rest, |quiet| Command::DataLs { kind, quiet }),
+        "ls" | "list" => parse_filtered_listing(cmd, rest, |quiet, filter| Command::DataLs { kind, quiet, filter }),
         "inspect" => {
             const FLAGS: &[Flag] = &[boolean("pretty", None)];
             let p = parse_flags(rest, FLAGS, Interspersed::Yes)?;
@@ -35,7 +35,7 @@ fn parse_create(kind: DataKind, cmd: &str, tokens: &[String]) -> Result<Command,
 }
 
 /// docker's `ConvertKVStringsToMap`: `key=value`, or `key` alone with an empty value.
-fn labels(given: &[String]) -> BTreeMap<String, String> {
+pub(super) fn labels(given: &[String]) -> BTreeMap<String, String> {
     given
         .iter()
         .map(|l| match l.split_once('=') {
@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn ls_inspect_and_rm_of_both_kinds() {
-        assert_eq!(parse("docker config ls -q"), Command::DataLs { kind: DataKind::Config, quiet: true });
+        assert_eq!(
+            parse("docker config ls -q"),
+            Command::DataLs { kind: DataKind::Config, quiet: true, filter: Filters::default() }
+        );
         assert_eq!(
             parse("docker secret inspect --pretty a b"),
             Command::DataInspect { kind: DataKind::Secret, names: vec!["a".into(), "b".into()], pretty: true }

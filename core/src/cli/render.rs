@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 /// What the CLI prints for `reply` (stdout on success, stderr on an error).
 pub fn render(invocation: &Invocation, reply: &Reply) -> String {
+    let reply = &*super::filter::apply(&invocation.view.filters, &invocation.request, reply);
     match reply {
         Err(e) => match (&invocation.view.curl, &invocation.request) {
             (Some(curl), _) => format!("curl: (7) Failed to connect to port {}: {e}\n", curl.port),
@@ -37,6 +38,7 @@ pub fn render(invocation: &Invocation, reply: &Reply) -> String {
 
 /// The CLI's exit status: docker's 1 when the daemon refuses, curl's 7 when no connection.
 pub fn exit_code(invocation: &Invocation, reply: &Reply) -> i32 {
+    let reply = &*super::filter::apply(&invocation.view.filters, &invocation.request, reply);
     match (reply, &invocation.view.curl) {
         (Ok(Response::DataRemoved { refused, .. }), _) if !refused.is_empty() => 1,
         (Ok(_), _) => 0,
@@ -144,7 +146,10 @@ fn render_response(invocation: &Invocation, response: &Response) -> String {
         }
         Response::ServiceUpdated { service } => format!("{service}\n"),
         Response::Removed { names } => lines(names),
-        Response::Containers { containers, as_of } => tables::container_ps(containers, *as_of, view.quiet, version),
+        Response::Containers { containers, as_of } => match &view.format {
+            Some(format) => listing::containers(containers, *as_of, version, format),
+            None => tables::container_ps(containers, *as_of, view.quiet, version),
+        },
         Response::Killed { containers } => lines(containers),
         Response::ExecOutput { stdout } => stdout.clone(),
         Response::FileContent { data, .. } => String::from_utf8_lossy(data.as_slice()).into_owned(),

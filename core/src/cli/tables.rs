@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// `service ps` cuts task errors longer than this (docker/cli `maxErrLength`).
 const MAX_ERROR_WIDTH: usize = 30;
 /// `docker ps` cuts the command to this many characters.
-const MAX_COMMAND_WIDTH: usize = 20;
+pub(super) const MAX_COMMAND_WIDTH: usize = 20;
 /// Length of a truncated ID: `docker ps`, `network ls`, `service ls`, 20.10's `service ps`.
 const SHORT_ID_WIDTH: usize = 12;
 
@@ -267,7 +267,7 @@ pub(super) fn error_cell(err: &str, no_trunc: bool) -> String {
 }
 
 /// docker/cli `Ellipsis`: at most `max` characters, the last one `…` when cut.
-fn ellipsis(s: &str, max: usize) -> String {
+pub(super) fn ellipsis(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -349,7 +349,7 @@ pub fn container_ps(containers: &[ContainerInfo], now: Instant, quiet: bool, ver
 }
 
 /// The daemon's status words: `Up 40 seconds`, `Exited (137) 5 seconds ago`, `Created`.
-fn container_status(state: &ContainerState, now: Instant) -> String {
+pub(super) fn container_status(state: &ContainerState, now: Instant) -> String {
     match state {
         ContainerState::Created => "Created".to_string(),
         ContainerState::Running { since } => format!("Up {}", human_duration(now.saturating_since(*since))),
@@ -383,7 +383,7 @@ fn with_max_per_node(replicas: String, service: &crate::api::Service) -> String 
 
 /// A running container with a health check: `Up 5 seconds (healthy)`, `(health: starting)`,
 /// `(unhealthy)` (docker's `State.String()`).
-fn with_health(status: String, container: &ContainerInfo) -> String {
+pub(super) fn with_health(status: String, container: &ContainerInfo) -> String {
     match (&container.state, container.health) {
         (ContainerState::Running { .. }, Some(health)) => format!("{status} ({})", health.as_ps_str()),
         _ => status,
@@ -391,7 +391,7 @@ fn with_health(status: String, container: &ContainerInfo) -> String {
 }
 
 /// Go's `strconv.Quote` for the characters a command line holds.
-fn go_quote(s: &str) -> String {
+pub(super) fn go_quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -780,6 +780,7 @@ divhrq89xhxk    \\_ mynginx.2   nginx     bd2       Shutdown        Failed 5 sec
             state,
             exposed_ports: vec!["80/tcp".to_string()],
             health: None,
+            labels: Default::default(),
         }
     }
 

@@ -189,6 +189,9 @@ pub struct TaskView {
     pub task: Task,
     /// The hostname of the task's node; its ID if the node left the store; empty if unassigned.
     pub node: String,
+    /// Its service's labels (swarmkit's `Task.ServiceAnnotations`), for `--filter label=…`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_labels: BTreeMap<String, String>,
 }
 
 impl NodeView {
@@ -238,7 +241,8 @@ impl TaskView {
             None => String::new(),
             Some(id) => store.nodes.get(id).map(|n| n.description.hostname.clone()).unwrap_or_else(|| id.to_string()),
         };
-        TaskView { task: task.clone(), node }
+        let service_labels = store.services.get(&task.service_id).map(|s| s.spec.labels.clone()).unwrap_or_default();
+        TaskView { task: task.clone(), node, service_labels }
     }
 
     /// Every task of these services.

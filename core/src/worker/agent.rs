@@ -501,12 +501,9 @@ impl Agent {
         let name = event.name().to_string();
         match event {
             ContainerEvent::Created { id, command, exposed_ports, .. } => {
-                let image = self
-                    .tasks
-                    .values()
-                    .find(|t| t.task.container_name() == name)
-                    .map(|t| crate::image::with_tag(&t.task.spec.image))
-                    .unwrap_or_default();
+                let task = self.tasks.values().find(|t| t.task.container_name() == name).map(|t| &t.task);
+                let image = task.map(|t| crate::image::with_tag(&t.spec.image)).unwrap_or_default();
+                let labels = task.map(container_labels).unwrap_or_default();
                 self.containers.insert(
                     name.clone(),
                     ContainerInfo {
@@ -518,6 +515,7 @@ impl Agent {
                         state: ContainerState::Created,
                         exposed_ports: exposed_ports.clone(),
                         health: None,
+                        labels,
                     },
                 );
             }
@@ -709,20 +707,12 @@ fn container_files(
 }
 
 fn container_spec(task: &Task, files: Vec<crate::api::secret::ContainerFile>) -> ContainerSpec {
-    let mut labels = BTreeMap::new();
-    labels.insert("com.docker.swarm.task.id".to_string(), task.id.to_string());
-    labels.insert("com.docker.swarm.task.name".to_string(), task.name());
-    labels.insert("com.docker.swarm.service.id".to_string(), task.service_id.to_string());
-    labels.insert("com.docker.swarm.service.name".to_string(), task.service_name.clone());
-    if let Some(n) = &task.node_id {
-        labels.insert("com.docker.swarm.node.id".to_string(), n.to_string());
-    }
     ContainerSpec {
         name: task.container_name(),
         image: task.spec.image.clone(),
         command: task.spec.command.clone(),
         env: task.spec.env.clone(),
-        labels,
+        labels: container_labels(task),
         networks: task
             .networks
             .iter()
@@ -733,6 +723,19 @@ fn container_spec(task: &Task, files: Vec<crate::api::secret::ContainerFile>) ->
         healthcheck: task.spec.healthcheck.clone(),
         files,
     }
+}
+
+/// The labels docker puts on a task's container (swarmkit's executor `labels()`).
+fn container_labels(task: &Task) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    labels.insert("com.docker.swarm.task.id".to_string(), task.id.to_string());
+    labels.insert("com.docker.swarm.task.name".to_string(), task.name());
+    labels.insert("com.docker.swarm.service.id".to_string(), task.service_id.to_string());
+    labels.insert("com.docker.swarm.service.name".to_string(), task.service_name.clone());
+    if let Some(n) = &task.node_id {
+        labels.insert("com.docker.swarm.node.id".to_string(), n.to_string());
+    }
+    labels
 }
 
 #[cfg(test)]

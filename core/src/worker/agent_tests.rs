@@ -334,6 +334,7 @@ fn restored_agent_readopts_running_containers_by_name_and_fails_tasks_whose_cont
         state: ContainerState::Running { since: Instant::ZERO },
         exposed_ports: vec![],
         health: None,
+        labels: Default::default(),
     };
     let containers = vec![info(&alive.container_name(), "c-alive"), info("old.1.stray", "c-stray")];
     let agent = Agent::restore(NodeId("n1".into()), vec![LEADER], LEADER, containers, secs(100));

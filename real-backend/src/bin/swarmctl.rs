@@ -71,10 +71,11 @@ mod real {
                 _ => break,
             }
         }
-        // `--format json` may also follow the verb, as docker allows.
+        // `--format json` may also follow the verb, as docker allows; any other template is
+        // the listing's own (`--format '{{.Name}}'`), which core's renderer fills.
         if let Some(i) = args.iter().position(|a| a == "--format") {
-            if i + 1 < args.len() {
-                json = args[i + 1] == "json" || args[i + 1] == "{{json .}}";
+            if i + 1 < args.len() && (args[i + 1] == "json" || args[i + 1] == "{{json .}}") {
+                json = true;
                 args.drain(i..i + 2);
             }
         }

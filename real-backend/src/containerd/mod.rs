@@ -557,6 +557,12 @@ impl Runtime for ContainerdRuntime {
                         .unwrap_or_default(),
                     // Not probed again after a daemon restart (health.rs starts on a start).
                     health: None,
+                    labels: c
+                        .labels
+                        .iter()
+                        .filter(|(k, _)| !k.starts_with("swarmd."))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));

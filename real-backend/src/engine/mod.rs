@@ -28,7 +28,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use swarm_core::api::{NetworkDriver, NodeRole, Subnet, TaskState};
+use swarm_core::api::{NetworkDriver, NodeRole, Subnet};
+use swarm_core::cli::filter::{Filters, Listing};
 use swarm_core::control::errors::{NOT_A_MANAGER_WORKER, NOT_IN_SWARM};
 use swarm_core::control::ServiceUpdateArgs;
 use swarm_core::control::{Reply, Request, Response as CoreResponse, ServiceView, SwarmInfoView, TaskView};
@@ -241,9 +242,8 @@ pub fn parse_filters(query: &HashMap<String, String>) -> Result<BTreeMap<String,
     let mut out = BTreeMap::new();
     for (key, values) in map {
         let list: Vec<String> = match values {
-            serde_json::Value::Object(set) => {
-                set.into_iter().filter(|(_, on)| on.as_bool().unwrap_or(false)).map(|(k, _)| k).collect()
-            }
+            // moby's `Args` keeps every key of a value's map, whatever its bool says.
+            serde_json::Value::Object(set) => set.into_iter().map(|(k, _)| k).collect(),
             serde_json::Value::Array(items) => {
                 items.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
             }
@@ -252,6 +252,19 @@ pub fn parse_filters(query: &HashMap<String, String>) -> Result<BTreeMap<String,
         out.insert(key, list);
     }
     Ok(out)
+}
+
+/// The `filters` query as core's [`Filters`], checked against what the listing accepts: a bad
+/// key or value is a 400 with dockerd's words (`Invalid filter 'x'`).
+pub fn checked_filters(query: &HashMap<String, String>, listing: Listing) -> Result<Filters, ApiErr> {
+    let mut filters = Filters::default();
+    for (key, values) in parse_filters(query)? {
+        for v in values {
+            filters.add(key.clone(), v);
+        }
+    }
+    filters.check(listing).map_err(ApiErr::bad_request)?;
+    Ok(filters)
 }
 
 fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiErr> {
@@ -785,19 +798,9 @@ impl Engine {
     }
 
     async fn node_list(&self, q: &HashMap<String, String>) -> Res {
-        let filters = parse_filters(q)?;
+        let filters = checked_filters(q, Listing::Nodes)?;
         let nodes = self.nodes(Request::ListNodes).await?;
-        let shown: Vec<m::Node> = nodes
-            .iter()
-            .filter(|v| filters.get("id").is_none_or(|f| id_or_name(f, v.node.id.as_str(), "")))
-            .filter(|v| {
-                filters
-                    .get("name")
-                    .is_none_or(|f| f.iter().any(|n| v.node.description.hostname.starts_with(n.as_str())))
-            })
-            .filter(|v| filters.get("role").is_none_or(|f| f.iter().any(|r| r == v.node.spec.role.as_str())))
-            .map(models::node)
-            .collect();
+        let shown: Vec<m::Node> = nodes.iter().filter(|v| filters.node(v)).map(models::node).collect();
         Ok(json(StatusCode::OK, &shown))
     }
 
@@ -904,24 +907,9 @@ impl Engine {
     }
 
     async fn service_list(&self, q: &HashMap<String, String>) -> Res {
-        let filters = parse_filters(q)?;
+        let filters = checked_filters(q, Listing::Services)?;
         let services = self.services(Request::ListServices).await?;
-        let shown: Vec<m::Service> = services
-            .iter()
-            .filter(|v| filters.get("id").is_none_or(|f| id_or_name(f, v.service.id.as_str(), "")))
-            .filter(|v| {
-                filters.get("name").is_none_or(|f| f.iter().any(|n| v.service.spec.name.starts_with(n.as_str())))
-            })
-            .filter(|v| {
-                filters.get("mode").is_none_or(|f| {
-                    // dockerd's filter words: `replicated`, `global`, `replicated-job`, `global-job`.
-                    let mode = v.service.spec.mode.as_str().replace(' ', "-");
-                    f.contains(&mode)
-                })
-            })
-            .filter(|v| labels_match(filters.get("label"), &v.service.spec.labels))
-            .map(models::service)
-            .collect();
+        let shown: Vec<m::Service> = services.iter().filter(|v| filters.service(v)).map(models::service).collect();
         Ok(json(StatusCode::OK, &shown))
     }
 
@@ -967,13 +955,14 @@ impl Engine {
     // ----- tasks -----
 
     /// The tasks of the services the filter names (all services without one), then the other
-    /// filters: node, desired-state, id, name, and the CLI's `_up-to-date` (the task runs the
-    /// service's current template, as swarmkit's `IsTaskDirty` reads it).
-    async fn tasks(&self, filters: &BTreeMap<String, Vec<String>>) -> Result<Vec<TaskView>, ApiErr> {
+    /// filters as core matches them (`cli::filter`: node, desired-state, id, name, label), and
+    /// the CLI's `_up-to-date` (the task runs the service's current template, as swarmkit's
+    /// `IsTaskDirty` reads it).
+    async fn tasks(&self, filters: &Filters) -> Result<Vec<TaskView>, ApiErr> {
         let services = self.services(Request::ListServices).await?;
-        let named: Vec<String> = match filters.get("service") {
-            Some(f) if !f.is_empty() => f.clone(),
-            _ => services.iter().map(|s| s.service.id.to_string()).collect(),
+        let named: Vec<String> = match filters.contains("service") {
+            true => filters.values("service").map(str::to_string).collect(),
+            false => services.iter().map(|s| s.service.id.to_string()).collect(),
         };
         if named.is_empty() {
             return Ok(Vec::new());
@@ -982,32 +971,10 @@ impl Engine {
             CoreResponse::Tasks { tasks, .. } => tasks,
             other => return Err(unexpected(&other)),
         };
-        let up_to_date = filters.get("_up-to-date").is_some_and(|v| v.iter().any(|x| x == "true" || x == "1"));
+        let up_to_date = filters.values("_up-to-date").any(|x| x == "true" || x == "1");
         let shown = tasks
             .into_iter()
-            .filter(|t| {
-                filters.get("node").is_none_or(|f| {
-                    let id = t.task.node_id.as_ref().map(|n| n.as_str()).unwrap_or("");
-                    !id.is_empty() && id_or_name(f, id, &t.node)
-                })
-            })
-            .filter(|t| filters.get("id").is_none_or(|f| id_or_name(f, t.task.id.as_str(), "")))
-            .filter(|t| filters.get("name").is_none_or(|f| f.iter().any(|n| t.task.name().starts_with(n.as_str()))))
-            // swarmkit matches a task's labels against its service's (`ServiceAnnotations`).
-            .filter(|t| {
-                let service = services.iter().find(|s| s.service.id == t.task.service_id);
-                labels_match(filters.get("label"), &service.map(|s| s.service.spec.labels.clone()).unwrap_or_default())
-            })
-            .filter(|t| {
-                filters.get("desired-state").is_none_or(|f| {
-                    f.iter().any(|s| match s.as_str() {
-                        "running" => t.task.desired_state == TaskState::Running,
-                        "shutdown" => t.task.desired_state == TaskState::Shutdown,
-                        "accepted" => t.task.desired_state == TaskState::Accepted,
-                        _ => false,
-                    })
-                })
-            })
+            .filter(|t| filters.task(t))
             .filter(|t| {
                 !up_to_date
                     || services.iter().find(|s| s.service.id == t.task.service_id).is_some_and(|s| {
@@ -1025,13 +992,13 @@ impl Engine {
     }
 
     async fn task_list(&self, q: &HashMap<String, String>) -> Res {
-        let filters = parse_filters(q)?;
+        let filters = checked_filters(q, Listing::Tasks)?;
         let tasks = self.tasks(&filters).await?;
         Ok(json(StatusCode::OK, &tasks.iter().map(models::task).collect::<Vec<_>>()))
     }
 
     async fn task_inspect(&self, id: &str) -> Res {
-        let tasks = self.tasks(&BTreeMap::new()).await?;
+        let tasks = self.tasks(&Filters::default()).await?;
         let exact = tasks.iter().find(|t| t.task.id.as_str() == id);
         let prefixed: Vec<&TaskView> = tasks.iter().filter(|t| t.task.id.as_str().starts_with(id)).collect();
         match exact.or_else(|| prefixed.first().copied().filter(|_| prefixed.len() == 1)) {
@@ -1062,33 +1029,12 @@ impl Engine {
     }
 
     async fn container_list(&self, q: &HashMap<String, String>) -> Res {
-        let filters = parse_filters(q)?;
-        let (mut containers, as_of) = self.containers(flag(q, "all")).await?;
+        let filters = checked_filters(q, Listing::Containers)?;
+        let all = flag(q, "all") || filters.lists_all();
+        let (mut containers, as_of) = self.containers(all).await?;
         containers.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.name.cmp(&b.name)));
-        let shown: Vec<m::ContainerSummary> = containers
-            .iter()
-            .map(|c| models::container_summary(c, as_of))
-            .filter(|s| {
-                filters
-                    .get("id")
-                    .is_none_or(|f| f.iter().any(|x| s.id.as_deref().unwrap_or("").starts_with(x.as_str())))
-            })
-            .filter(|s| {
-                filters.get("name").is_none_or(|f| {
-                    f.iter().any(|x| s.names.iter().flatten().any(|n| n.contains(x.trim_start_matches('/'))))
-                })
-            })
-            .filter(|s| filters.get("status").is_none_or(|f| f.iter().any(|x| s.state.as_deref() == Some(x.as_str()))))
-            .filter(|s| {
-                filters.get("label").is_none_or(|f| {
-                    let labels = s.labels.clone().unwrap_or_default();
-                    f.iter().all(|l| match l.split_once('=') {
-                        Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
-                        None => labels.contains_key(l),
-                    })
-                })
-            })
-            .collect();
+        let shown: Vec<m::ContainerSummary> =
+            containers.iter().filter(|c| filters.container(c)).map(|c| models::container_summary(c, as_of)).collect();
         Ok(json(StatusCode::OK, &shown))
     }
 }
@@ -1239,10 +1185,24 @@ mod tests {
 
     #[test]
     fn filters_take_both_of_dockers_encodings() {
+        // moby's `Args` keeps a value whatever its bool says.
         let q = parse_query("filters=%7B%22name%22%3A%7B%22web%22%3Atrue%2C%22x%22%3Afalse%7D%7D").unwrap();
-        assert_eq!(parse_filters(&q).unwrap()["name"], ["web"]);
+        assert_eq!(parse_filters(&q).unwrap()["name"], ["web", "x"]);
         let q = parse_query("filters=%7B%22name%22%3A%5B%22web%22%5D%7D").unwrap();
         assert_eq!(parse_filters(&q).unwrap()["name"], ["web"]);
+    }
+
+    #[test]
+    fn a_filter_the_listing_does_not_take_is_a_400_in_dockerds_words() {
+        let q = parse_query("filters=%7B%22node%22%3A%7B%22w1%22%3Atrue%7D%7D").unwrap();
+        let refused = checked_filters(&q, Listing::Services).unwrap_err();
+        assert_eq!((refused.status, refused.message.as_str()), (StatusCode::BAD_REQUEST, "Invalid filter 'node'"));
+        let q = parse_query("filters=%7B%22desired-state%22%3A%5B%22up%22%5D%7D").unwrap();
+        let refused = checked_filters(&q, Listing::Tasks).unwrap_err();
+        assert_eq!(refused.message, "Invalid desired-state filter: 'up'");
+        assert!(checked_filters(&q, Listing::Containers).is_err());
+        let q = parse_query("filters=%7B%22desired-state%22%3A%5B%22shutdown%22%5D%7D").unwrap();
+        assert!(checked_filters(&q, Listing::Tasks).unwrap().contains("desired-state"));
     }
 
     #[test]

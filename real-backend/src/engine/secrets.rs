@@ -110,25 +110,11 @@ impl Engine {
         }
     }
 
-    /// Filters `id` (prefix), `name` (prefix, as swarmkit's `NamePrefixes`) and `label`
-    /// (`key` or `key=value`).
+    /// Filters `names`, `name`, `id` and `label` as swarmkit's `ListSecrets` (core's `cli::filter`).
     async fn data_list(&self, kind: DataKind, q: &HashMap<String, String>) -> Res {
-        let filters = parse_filters(q)?;
+        let filters = checked_filters(q, Listing::Data)?;
         let objects = self.data_objects(Request::ListData { kind }).await?;
-        let shown: Vec<DataJson> = objects
-            .iter()
-            .filter(|d| filters.get("id").is_none_or(|f| f.iter().any(|v| d.id.as_str().starts_with(v.as_str()))))
-            .filter(|d| filters.get("name").is_none_or(|f| f.iter().any(|v| d.spec.name.starts_with(v.as_str()))))
-            .filter(|d| {
-                filters.get("label").is_none_or(|f| {
-                    f.iter().all(|l| match l.split_once('=') {
-                        Some((k, v)) => d.spec.labels.get(k).map(String::as_str) == Some(v),
-                        None => d.spec.labels.contains_key(l),
-                    })
-                })
-            })
-            .map(data_json)
-            .collect();
+        let shown: Vec<DataJson> = objects.iter().filter(|d| filters.data(d)).map(data_json).collect();
         Ok(json(StatusCode::OK, &shown))
     }
 
