@@ -20,7 +20,7 @@ use crate::checkers::livelock::TimerSpins;
 use crate::checkers::raft::OneLeaderPerTerm;
 use crate::checkers::{sometimes, Checker};
 use crate::runtime::{ImageBehaviour, SimRuntime};
-use crate::trace::Trace;
+use crate::trace::{Trace, TraceMode};
 use clock::HostClock;
 use disk::HostDisk;
 use network::Network;
@@ -212,7 +212,7 @@ impl World {
         hosts: Vec<HostSpec>,
         images: BTreeMap<String, ImageBehaviour>,
         network: NetworkModel,
-        keep_trace: bool,
+        trace: TraceMode,
     ) -> World {
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let hosts = hosts
@@ -255,7 +255,7 @@ impl World {
             runtime_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
             replies: BTreeMap::new(),
             next_req_id: 1,
-            trace: Trace::new(keep_trace),
+            trace: Trace::new(trace),
             stats: WorldStats::default(),
             leaders: OneLeaderPerTerm::default(),
             fault_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
@@ -355,9 +355,12 @@ impl World {
                 // What a driver with real listeners serves: the simulated network needs none.
                 Output::Serve(_) => {}
                 Output::Reply { req_id, reply } => {
-                    let line =
-                        format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
-                    self.trace.record(&line);
+                    self.trace.record_fmt(format_args!(
+                        "{} {} reply#{req_id} {}",
+                        self.now,
+                        self.hosts[node].name,
+                        ReplySummary(&reply)
+                    ));
                     sometimes::note_reply(&mut self.sometimes, &reply);
                     if !self.client_reply(req_id, &reply) {
                         self.replies.insert((node, req_id), reply);
@@ -438,8 +441,7 @@ impl World {
     }
 
     fn execute_container_command(&mut self, node: NodeIndex, cmd: swarm_core::runtime::ContainerCommand) {
-        let line = format!("{} {} runtime {}", self.now, self.hosts[node].name, command_summary(&cmd));
-        self.trace.record(&line);
+        self.trace.record_fmt(format_args!("{} {} runtime {}", self.now, self.hosts[node].name, CommandSummary(&cmd)));
         let rng = &mut self.runtime_rng;
         let mut new_id = || {
             let mut bytes = [0u8; 32];
@@ -558,8 +560,7 @@ impl World {
                         return true;
                     }
                 }
-                let line = format!("{} {} event {:?}", self.now, self.hosts[node].name, event);
-                self.trace.record(&line);
+                self.trace.record_fmt(format_args!("{} {} event {:?}", self.now, self.hosts[node].name, event));
                 if self.hosts[node].up {
                     self.feed(node, Input::Container(event));
                 }
@@ -668,20 +669,30 @@ impl World {
     }
 }
 
-fn reply_summary(reply: &Reply) -> String {
-    match reply {
-        Ok(response) => format!("ok {}", response.summary()),
-        Err(e) => format!("error {:?}", e.message),
+/// A reply as its trace line shows it.
+struct ReplySummary<'a>(&'a Reply);
+
+impl std::fmt::Display for ReplySummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Ok(response) => write!(f, "ok {}", response.summary()),
+            Err(e) => write!(f, "error {:?}", e.message),
+        }
     }
 }
 
-fn command_summary(cmd: &swarm_core::runtime::ContainerCommand) -> String {
-    use swarm_core::runtime::ContainerCommand::*;
-    match cmd {
-        Create(spec) => format!("create {} {}", spec.name, spec.image),
-        Start { name } => format!("start {name}"),
-        Stop { name, .. } => format!("stop {name}"),
-        Kill { name } => format!("kill {name}"),
-        Remove { name } => format!("remove {name}"),
+/// A container command as its trace line shows it.
+struct CommandSummary<'a>(&'a swarm_core::runtime::ContainerCommand);
+
+impl std::fmt::Display for CommandSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use swarm_core::runtime::ContainerCommand::*;
+        match self.0 {
+            Create(spec) => write!(f, "create {} {}", spec.name, spec.image),
+            Start { name } => write!(f, "start {name}"),
+            Stop { name, .. } => write!(f, "stop {name}"),
+            Kill { name } => write!(f, "kill {name}"),
+            Remove { name } => write!(f, "remove {name}"),
+        }
     }
 }
