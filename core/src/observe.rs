@@ -13,7 +13,7 @@ use crate::ids::NetworkId;
 use crate::manager::allocator::Allocator;
 use crate::manager::Manager;
 use crate::node::Node;
-use crate::store::Store;
+use crate::store::{Store, Touched};
 use core::net::Ipv4Addr;
 
 /// How many tasks of a service should be running once the cluster settles (the orchestrator's
@@ -92,6 +92,13 @@ impl<'a> ManagerView<'a> {
     /// at once; see `manager::PROCESS_PASS_LIMIT`).
     pub fn process_pass_limit_hits(&self) -> u64 {
         self.manager.process_pass_limit_hits
+    }
+
+    /// What the store's applied batches touched between applied index `seen` and now, batch
+    /// by batch; `None` when this manager no longer holds every batch in between (the
+    /// observer then looks at the whole store). See `manager::journal`.
+    pub fn touched_since(&self, seen: u64) -> Option<Vec<&'a Touched>> {
+        self.manager.journal.since(seen, self.manager.store.applied_index)
     }
 
     /// The allocator's view, on the leader once its controllers run.

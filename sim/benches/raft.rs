@@ -29,6 +29,7 @@ use std::time::{Duration, Instant as WallClock};
 use swarm_core::api::Resources;
 use swarm_core::cli;
 use swarm_core::node::NodeConfig;
+use swarmsim::trace::TraceMode;
 use swarmsim::world::{HostSpec, NetworkModel, World};
 
 fn addr(i: usize) -> Ipv4Addr {
@@ -72,7 +73,7 @@ fn command(world: &mut World, host: usize, line: &str) -> String {
 /// A swarm of `managers` managers, node0 the leader, every manager a voter and caught up.
 fn swarm(managers: usize) -> World {
     let network = NetworkModel { latency: Duration::from_millis(1), jitter: Duration::ZERO, loss: 0.0 };
-    let mut world = World::new(7, hosts(managers), BTreeMap::new(), network, false);
+    let mut world = World::new(7, hosts(managers), BTreeMap::new(), network, TraceMode::HashOnly);
     command(&mut world, 0, &format!("docker swarm init --advertise-addr {}", addr(0)));
     let token = command(&mut world, 0, "docker swarm join-token -q manager").trim().to_string();
     for i in 1..managers {

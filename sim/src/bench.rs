@@ -10,6 +10,7 @@
 
 use crate::faults::Fault;
 use crate::runtime::ImageBehaviour;
+use crate::trace::TraceMode;
 use crate::world::{HostSpec, NetworkModel, World};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -178,7 +179,7 @@ fn phase<T>(world: &mut World, body: impl FnOnce(&mut World) -> Result<T, String
 pub fn run_scale(spec: &ScaleSpec) -> Result<ScaleReport, String> {
     assert!(spec.nodes >= 1, "a cluster has at least its manager");
     let network = NetworkModel { latency: Duration::from_millis(1), jitter: Duration::from_micros(200), loss: 0.0 };
-    let mut world = World::new(spec.seed, hosts(spec.nodes), images(), network, false);
+    let mut world = World::new(spec.seed, hosts(spec.nodes), images(), network, TraceMode::HashOnly);
     let mut report = ScaleReport::default();
 
     let ((), join) = phase(&mut world, |world| {

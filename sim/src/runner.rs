@@ -7,6 +7,7 @@ use crate::faults::Fault;
 use crate::record::{StepOutcome, StepRecord};
 use crate::runtime::ImageBehaviour;
 use crate::scenario::{Scenario, StepAction, StepTiming};
+use crate::trace::TraceMode;
 use crate::world::{HostSpec, NetworkModel, World};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,6 +27,9 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Keep every trace line (for `--trace`), not only the hash and the tail.
     pub keep_trace: bool,
+    /// Keep only the trace's hash, not even the last lines a failure report prints (sweeps:
+    /// they print no line). The hash is the same either way.
+    pub hash_only: bool,
     /// Where golden outputs live; compared only when running the scenario's own seed, since
     /// IDs and placements differ per seed.
     pub snapshot_dir: Option<PathBuf>,
@@ -101,6 +105,19 @@ pub struct RunReport {
     pub history: Vec<crate::workload::HistoryEntry>,
 }
 
+impl RunOptions {
+    /// What the run keeps of its trace: every line wins over the hash only.
+    pub fn trace_mode(&self) -> TraceMode {
+        if self.keep_trace {
+            TraceMode::Full
+        } else if self.hash_only {
+            TraceMode::HashOnly
+        } else {
+            TraceMode::Tail
+        }
+    }
+}
+
 impl RunReport {
     pub fn passed(&self) -> bool {
         self.failure.is_none()
@@ -168,7 +185,7 @@ pub fn image_behaviours(defs: &[crate::scenario::ImageDef]) -> BTreeMap<String, 
         .collect()
 }
 
-pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
+pub fn build_world(scenario: &Scenario, seed: u64, trace: TraceMode) -> World {
     let docker_version = scenario.docker_version;
     let hosts = scenario
         .nodes
@@ -192,12 +209,12 @@ pub fn build_world(scenario: &Scenario, seed: u64, keep_trace: bool) -> World {
         jitter: scenario.network.jitter,
         loss: scenario.network.loss,
     };
-    World::new(seed, hosts, images(scenario), network, keep_trace)
+    World::new(seed, hosts, images(scenario), network, trace)
 }
 
 pub fn run(scenario: &Scenario, options: &RunOptions) -> RunReport {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let mut world = build_world(scenario, seed, options.keep_trace);
+    let mut world = build_world(scenario, seed, options.trace_mode());
     if let Some(bug) = options.planted {
         world.plant(bug);
     }

@@ -62,6 +62,8 @@ pub fn run_seed(scenario: &Scenario, facts: &ScenarioFacts, seed: u64, options: 
     let run_options = RunOptions {
         seed: Some(seed),
         keep_trace: options.check_determinism,
+        // A sweep prints no trace line: a failing seed is replayed with `run` to read them.
+        hash_only: true,
         chaos: plan.clone(),
         workload: workload.clone(),
         planted: options.planted,

@@ -1,6 +1,8 @@
 //! Every file in `scenarios/` is its own test: it must pass on its seed, twice with the same
-//! trace hash (determinism), and its snapshot steps must match the golden files in `snapshots/`
-//! (insta; review changes with `cargo insta review`).
+//! trace hash (determinism; the first run keeps every trace line, the second only the hash, so
+//! the hash-only mode of sweeps and benches is checked to hash what the text trace holds), and
+//! its snapshot steps must match the golden files in `snapshots/` (insta; review changes with
+//! `cargo insta review`).
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
@@ -23,18 +25,20 @@ fn scenario_files() -> Vec<PathBuf> {
 
 fn run_scenario_twice(path: &Path) -> Result<(), Failed> {
     let scenario = scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
-    let options = RunOptions::default();
-    let first = runner::run(&scenario, &options);
+    let first = runner::run(&scenario, &RunOptions { keep_trace: true, ..Default::default() });
     if let Some(f) = &first.failure {
         return Err(format!("{}\n--- transcript ---\n{}", f.message, first.transcript).into());
     }
-    let second = runner::run(&scenario, &options);
+    let second = runner::run(&scenario, &RunOptions { hash_only: true, ..Default::default() });
     if first.trace_hash != second.trace_hash {
         return Err(format!(
-            "same seed {}, different trace hashes: {} then {}",
+            "same seed {}, different trace hashes: {} with every line kept, then {} with the hash only",
             first.seed, first.trace_hash, second.trace_hash
         )
         .into());
+    }
+    if first.trace_lines.is_empty() || !second.trace_lines.is_empty() || !second.trace_tail.is_empty() {
+        return Err("the first run keeps every trace line, the hash-only run none".into());
     }
     if first.transcript != second.transcript {
         return Err("same seed, different transcripts".into());

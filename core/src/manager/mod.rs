@@ -18,6 +18,7 @@ pub(crate) mod control;
 pub(crate) mod directory;
 pub(crate) mod dispatcher;
 pub(crate) mod jobs;
+pub(crate) mod journal;
 pub(crate) mod orchestrator;
 pub(crate) mod raft_node;
 pub(crate) mod round;
@@ -111,6 +112,8 @@ pub struct Manager {
     /// Rounds that ran the allocator and scheduler (checkers re-check the leader's state when
     /// it moves).
     pub rounds_run: u64,
+    /// What the last applied batches touched, for observers (`observe::ManagerView`).
+    pub(crate) journal: journal::ChangeJournal,
     /// Nodes of the store with a manager status (the leader checks their reachability every
     /// round; a scan of every node would cost O(nodes) per round).
     manager_nodes: BTreeSet<NodeId>,
@@ -213,6 +216,7 @@ impl Manager {
             planted: crate::planted::Planted::default(),
             docker_version: DockerVersion::default(),
             rounds_run: 0,
+            journal: journal::ChangeJournal::default(),
             manager_nodes: BTreeSet::new(),
             queued_conf_changes: std::collections::VecDeque::new(),
             conf_change_pending: false,
@@ -585,10 +589,12 @@ impl Manager {
                     self.restore_snapshot(&snap);
                 }
                 let mut touched = Touched::default();
+                let from_index = self.store.applied_index;
                 for entry in ready.committed {
                     self.apply_entry(entry, &mut touched, out);
                 }
                 self.after_apply(&touched, out);
+                self.journal.record(from_index, self.store.applied_index, &touched);
                 self.maybe_snapshot(out);
             }
             if self.campaign_when_alone && self.raft.voters() == [self.raft.id()] {
@@ -624,6 +630,7 @@ impl Manager {
         let mut store: Store = postcard::from_bytes(&snap.data).expect("snapshot written by a manager decodes");
         store.rebuild_indexes();
         self.store = store;
+        self.journal.clear();
         self.manager_nodes =
             self.store.nodes.values().filter(|n| n.manager_status.is_some()).map(|n| n.id.clone()).collect();
         for node in self.store.nodes.values() {

@@ -35,7 +35,7 @@ pub mod updates;
 
 use crate::world::SimHost;
 use std::collections::BTreeMap;
-use swarm_core::store::Store;
+use swarm_core::store::{Store, Touched};
 
 /// The checks that look at every manager after each event (besides `raft::OneLeaderPerTerm`).
 #[derive(Default)]
@@ -44,8 +44,11 @@ pub struct Checker {
     /// Per host, the (applied index, controllers' rounds) last checked: a step costs nothing
     /// when nothing was applied and no round ran.
     checked_index: BTreeMap<String, (u64, u64)>,
-    /// The leader whose store was checked last (a new leader's store is checked at once).
+    /// The leader whose store was checked last (a new leader's store is checked at once),
+    /// and the applied index it was checked at: the next check of the same leader looks only
+    /// at what the batches since then touched (`check_store_changed`).
     leader_checked: Option<String>,
+    leader_checked_index: u64,
     updates: updates::UpdateHistory,
 }
 
@@ -66,8 +69,24 @@ impl Checker {
             self.committed.check(&h.name, index, mgr.applied_digest())?;
             if mgr.is_leader() {
                 if store_changed || self.leader_checked.as_deref() != Some(h.name.as_str()) {
+                    let same_leader = self.leader_checked.as_deref() == Some(h.name.as_str());
+                    let changed = if same_leader { mgr.touched_since(self.leader_checked_index) } else { None };
                     self.leader_checked = Some(h.name.clone());
-                    check_store(mgr.store()).map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
+                    self.leader_checked_index = index;
+                    let verdict = match &changed {
+                        Some(changed) => check_store_changed(mgr.store(), changed),
+                        None => check_store(mgr.store()),
+                    };
+                    #[cfg(debug_assertions)]
+                    if changed.is_some() {
+                        let full = check_store(mgr.store());
+                        assert_eq!(
+                            verdict.is_ok(),
+                            full.is_ok(),
+                            "the incremental store checks disagree with the full ones at index {index}: {verdict:?} vs {full:?}"
+                        );
+                    }
+                    verdict.map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
                     self.updates
                         .check(mgr.store())
                         .map_err(|e| format!("invariant violated in {}'s store: {e}", h.name))?;
@@ -80,6 +99,18 @@ impl Checker {
         }
         Ok(())
     }
+}
+
+/// `check_store` over what changed since a store that passed it: the task checks look only
+/// at the tasks the batches may have changed (`tasks::affected_tasks`); the address and port
+/// checks still scan the store. Same invariants, same order.
+pub fn check_store_changed(store: &Store, changed: &[&Touched]) -> Result<(), String> {
+    let affected = tasks::affected_tasks(store, changed);
+    tasks::one_task_per_slot_among(store, &affected)?;
+    allocator::addresses_unique(store)?;
+    allocator::host_ports_unique(store)?;
+    tasks::none_on_removed_nodes_among(store, &affected)?;
+    tasks::max_replicas_per_node_among(store, &affected)
 }
 
 /// The invariants of one store (the leader's), in the order they are reported.

@@ -20,7 +20,7 @@ use crate::checkers::livelock::TimerSpins;
 use crate::checkers::raft::OneLeaderPerTerm;
 use crate::checkers::{sometimes, Checker};
 use crate::runtime::{ImageBehaviour, SimRuntime};
-use crate::trace::Trace;
+use crate::trace::{Trace, TraceMode};
 use clock::HostClock;
 use disk::HostDisk;
 use network::Network;
@@ -124,10 +124,12 @@ enum EventKind {
     },
 }
 
+/// An event's place in the queue; its kind waits in `World::pending[slot]`, so the heap moves
+/// these 24 bytes on every push and pop, never a message.
 struct Event {
     at: Instant,
     seq: u64,
-    kind: EventKind,
+    slot: usize,
 }
 
 impl PartialEq for Event {
@@ -162,6 +164,10 @@ pub struct World {
     pub now: Instant,
     pub hosts: Vec<SimHost>,
     queue: BinaryHeap<Event>,
+    /// The kind of each queued event, by the slot its `Event` names; `None` in a free slot.
+    pending: Vec<Option<EventKind>>,
+    /// Slots of `pending` free for the next event.
+    free_slots: Vec<usize>,
     next_seq: u64,
     /// The network's model and the faults in force on it.
     network: Network,
@@ -212,7 +218,7 @@ impl World {
         hosts: Vec<HostSpec>,
         images: BTreeMap<String, ImageBehaviour>,
         network: NetworkModel,
-        keep_trace: bool,
+        trace: TraceMode,
     ) -> World {
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let hosts = hosts
@@ -249,13 +255,15 @@ impl World {
             now: Instant::ZERO,
             hosts,
             queue: BinaryHeap::new(),
+            pending: Vec::new(),
+            free_slots: Vec::new(),
             next_seq: 0,
             network: Network::new(network),
             net_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
             runtime_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
             replies: BTreeMap::new(),
             next_req_id: 1,
-            trace: Trace::new(keep_trace),
+            trace: Trace::new(trace),
             stats: WorldStats::default(),
             leaders: OneLeaderPerTerm::default(),
             fault_rng: ChaCha8Rng::seed_from_u64(seeder.next_u64()),
@@ -298,7 +306,18 @@ impl World {
         debug_assert!(at >= self.now, "events are never scheduled in the past");
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(Event { at, seq, kind });
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                debug_assert!(self.pending[slot].is_none(), "a free slot holds no event");
+                self.pending[slot] = Some(kind);
+                slot
+            }
+            None => {
+                self.pending.push(Some(kind));
+                self.pending.len() - 1
+            }
+        };
+        self.queue.push(Event { at, seq, slot });
     }
 
     /// Hands a request to a node's daemon; the reply is collected by `take_reply`.
@@ -355,9 +374,12 @@ impl World {
                 // What a driver with real listeners serves: the simulated network needs none.
                 Output::Serve(_) => {}
                 Output::Reply { req_id, reply } => {
-                    let line =
-                        format!("{} {} reply#{req_id} {}", self.now, self.hosts[node].name, reply_summary(&reply));
-                    self.trace.record(&line);
+                    self.trace.record_fmt(format_args!(
+                        "{} {} reply#{req_id} {}",
+                        self.now,
+                        self.hosts[node].name,
+                        ReplySummary(&reply)
+                    ));
                     sometimes::note_reply(&mut self.sometimes, &reply);
                     if !self.client_reply(req_id, &reply) {
                         self.replies.insert((node, req_id), reply);
@@ -438,8 +460,7 @@ impl World {
     }
 
     fn execute_container_command(&mut self, node: NodeIndex, cmd: swarm_core::runtime::ContainerCommand) {
-        let line = format!("{} {} runtime {}", self.now, self.hosts[node].name, command_summary(&cmd));
-        self.trace.record(&line);
+        self.trace.record_fmt(format_args!("{} {} runtime {}", self.now, self.hosts[node].name, CommandSummary(&cmd)));
         let rng = &mut self.runtime_rng;
         let mut new_id = || {
             let mut bytes = [0u8; 32];
@@ -482,13 +503,15 @@ impl World {
 
     /// Processes the next event; false when none is left.
     pub fn step(&mut self) -> bool {
-        let Some(event) = self.queue.pop() else { return false };
-        assert!(event.at >= self.now, "time never goes backwards");
-        self.now = event.at;
+        let Some(Event { at, slot, .. }) = self.queue.pop() else { return false };
+        let kind = self.pending[slot].take().expect("a queued event's slot holds its kind");
+        self.free_slots.push(slot);
+        assert!(at >= self.now, "time never goes backwards");
+        self.now = at;
         self.stats.events += 1;
         // swarm-core persists synchronously (the driver fsyncs before it hands the node its
         // next input): while a host's disk is still writing, its inputs wait, in order.
-        let target = match &event.kind {
+        let target = match &kind {
             EventKind::Deliver { to, .. } => Some(*to),
             EventKind::Timer { node } | EventKind::Container { node, .. } | EventKind::Client { node, .. } => {
                 Some(*node)
@@ -503,10 +526,10 @@ impl World {
             // A paused daemon handles nothing: its inputs wait, in order, until it resumes.
             let paused_until = self.hosts[n].paused_until;
             if self.hosts[n].up && paused_until > self.now {
-                if let EventKind::Timer { .. } = event.kind {
+                if let EventKind::Timer { .. } = kind {
                     self.hosts[n].timer_at = Some(paused_until);
                 }
-                self.schedule(paused_until, event.kind);
+                self.schedule(paused_until, kind);
                 return true;
             }
             if self.hosts[n].paused_leading_term.is_some() {
@@ -514,14 +537,14 @@ impl World {
             }
             let busy_until = self.hosts[n].disk.busy_until;
             if self.hosts[n].up && busy_until > self.now {
-                if let EventKind::Timer { .. } = event.kind {
+                if let EventKind::Timer { .. } = kind {
                     self.hosts[n].timer_at = Some(busy_until);
                 }
-                self.schedule(busy_until, event.kind);
+                self.schedule(busy_until, kind);
                 return true;
             }
         }
-        match event.kind {
+        match kind {
             EventKind::Deliver { to, from, msg, sender, sent_at, durable_at } => {
                 self.deliver(to, from, msg, sender, sent_at, durable_at);
             }
@@ -558,8 +581,7 @@ impl World {
                         return true;
                     }
                 }
-                let line = format!("{} {} event {:?}", self.now, self.hosts[node].name, event);
-                self.trace.record(&line);
+                self.trace.record_fmt(format_args!("{} {} event {:?}", self.now, self.hosts[node].name, event));
                 if self.hosts[node].up {
                     self.feed(node, Input::Container(event));
                 }
@@ -668,20 +690,30 @@ impl World {
     }
 }
 
-fn reply_summary(reply: &Reply) -> String {
-    match reply {
-        Ok(response) => format!("ok {}", response.summary()),
-        Err(e) => format!("error {:?}", e.message),
+/// A reply as its trace line shows it.
+struct ReplySummary<'a>(&'a Reply);
+
+impl std::fmt::Display for ReplySummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Ok(response) => write!(f, "ok {}", response.summary()),
+            Err(e) => write!(f, "error {:?}", e.message),
+        }
     }
 }
 
-fn command_summary(cmd: &swarm_core::runtime::ContainerCommand) -> String {
-    use swarm_core::runtime::ContainerCommand::*;
-    match cmd {
-        Create(spec) => format!("create {} {}", spec.name, spec.image),
-        Start { name } => format!("start {name}"),
-        Stop { name, .. } => format!("stop {name}"),
-        Kill { name } => format!("kill {name}"),
-        Remove { name } => format!("remove {name}"),
+/// A container command as its trace line shows it.
+struct CommandSummary<'a>(&'a swarm_core::runtime::ContainerCommand);
+
+impl std::fmt::Display for CommandSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use swarm_core::runtime::ContainerCommand::*;
+        match self.0 {
+            Create(spec) => write!(f, "create {} {}", spec.name, spec.image),
+            Start { name } => write!(f, "start {name}"),
+            Stop { name, .. } => write!(f, "stop {name}"),
+            Kill { name } => write!(f, "kill {name}"),
+            Remove { name } => write!(f, "remove {name}"),
+        }
     }
 }

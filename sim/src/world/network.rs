@@ -197,51 +197,74 @@ impl World {
         }
         self.stats.messages_delivered += 1;
         if self.trace.keeps_lines() || self.trace.hashing() {
-            let line = format!("{} {} <- {} {}", self.now, self.hosts[to].name, from, message_summary(&msg));
-            self.trace.record(&line);
+            self.trace.record_fmt(format_args!(
+                "{} {} <- {} {}",
+                self.now,
+                self.hosts[to].name,
+                from,
+                MessageSummary(&msg)
+            ));
         }
         self.feed(to, Input::Message { from, msg });
     }
 }
 
-/// One line per message: its kind and the fields that matter for replay comparison.
-fn message_summary(msg: &Message) -> String {
-    use swarm_core::message::{DispatchMessage as D, SessionMessage as S};
-    match msg {
-        Message::Raft(m) => format!(
-            "raft {:?} term={} idx={} logterm={} commit={} entries={}",
-            m.get_msg_type(),
-            m.term,
-            m.index,
-            m.log_term,
-            m.commit,
-            m.entries.len()
-        ),
-        Message::JoinRequest(r) => format!("join-request #{} from {}", r.request_id, r.advertise_addr),
-        Message::JoinResponse { request_id, result } => format!("join-response #{request_id} ok={}", result.is_ok()),
-        Message::Forward { request_id, .. } => format!("forward #{request_id}"),
-        Message::ForwardRead { request_id, request, .. } => format!("forward-read #{request_id} {}", request.summary()),
-        Message::ForwardReply { request_id, .. } => format!("forward-reply #{request_id}"),
-        Message::RaftMemberRemoved { raft_id } => format!("raft-member-removed {raft_id:x}"),
-        Message::Session(S::Register { node_id, session_seq }) => format!("register {node_id} seq={session_seq}"),
-        Message::Session(S::Heartbeat { node_id, .. }) => format!("heartbeat {node_id}"),
-        Message::Session(S::UpdateTaskStatus { updates, .. }) => {
-            let parts: Vec<String> = updates.iter().map(|(id, s)| format!("{}={:?}", id.short(), s.state)).collect();
-            format!("status {}", parts.join(","))
+/// One line per message: its kind and the fields that matter for replay comparison. Written
+/// straight into the trace's line (an assignments list is as long as the node's tasks).
+struct MessageSummary<'a>(&'a Message);
+
+impl std::fmt::Display for MessageSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use swarm_core::message::{DispatchMessage as D, SessionMessage as S};
+        match self.0 {
+            Message::Raft(m) => write!(
+                f,
+                "raft {:?} term={} idx={} logterm={} commit={} entries={}",
+                m.get_msg_type(),
+                m.term,
+                m.index,
+                m.log_term,
+                m.commit,
+                m.entries.len()
+            ),
+            Message::JoinRequest(r) => write!(f, "join-request #{} from {}", r.request_id, r.advertise_addr),
+            Message::JoinResponse { request_id, result } => {
+                write!(f, "join-response #{request_id} ok={}", result.is_ok())
+            }
+            Message::Forward { request_id, .. } => write!(f, "forward #{request_id}"),
+            Message::ForwardRead { request_id, request, .. } => {
+                write!(f, "forward-read #{request_id} {}", request.summary())
+            }
+            Message::ForwardReply { request_id, .. } => write!(f, "forward-reply #{request_id}"),
+            Message::RaftMemberRemoved { raft_id } => write!(f, "raft-member-removed {raft_id:x}"),
+            Message::Session(S::Register { node_id, session_seq }) => write!(f, "register {node_id} seq={session_seq}"),
+            Message::Session(S::Heartbeat { node_id, .. }) => write!(f, "heartbeat {node_id}"),
+            Message::Session(S::UpdateTaskStatus { updates, .. }) => {
+                f.write_str("status ")?;
+                for (i, (id, s)) in updates.iter().enumerate() {
+                    let comma = if i == 0 { "" } else { "," };
+                    write!(f, "{comma}{}={:?}", id.short(), s.state)?;
+                }
+                Ok(())
+            }
+            Message::Dispatch(D::SessionAccepted { heartbeat_period, .. }) => {
+                write!(f, "session-accepted period={heartbeat_period:?}")
+            }
+            Message::Dispatch(D::HeartbeatAck { heartbeat_period, .. }) => {
+                write!(f, "heartbeat-ack period={heartbeat_period:?}")
+            }
+            Message::Dispatch(D::NotLeader { leader_addr }) => write!(f, "not-leader {leader_addr:?}"),
+            Message::Dispatch(D::UnknownNode) => f.write_str("unknown-node"),
+            Message::Dispatch(D::Assignments { tasks, .. }) => {
+                f.write_str("assignments [")?;
+                for (i, t) in tasks.iter().enumerate() {
+                    let comma = if i == 0 { "" } else { "," };
+                    write!(f, "{comma}{}:{:?}", t.id.short(), t.desired_state)?;
+                }
+                f.write_str("]")
+            }
+            Message::Dispatch(D::Directory(d)) => write!(f, "directory services={}", d.services.len()),
+            Message::Dispatch(D::Managers { managers, .. }) => write!(f, "managers {}", managers.len()),
         }
-        Message::Dispatch(D::SessionAccepted { heartbeat_period, .. }) => {
-            format!("session-accepted period={heartbeat_period:?}")
-        }
-        Message::Dispatch(D::HeartbeatAck { heartbeat_period, .. }) => {
-            format!("heartbeat-ack period={heartbeat_period:?}")
-        }
-        Message::Dispatch(D::NotLeader { leader_addr }) => format!("not-leader {leader_addr:?}"),
-        Message::Dispatch(D::UnknownNode) => "unknown-node".to_string(),
-        Message::Dispatch(D::Assignments { tasks, .. }) => {
-            let parts: Vec<String> = tasks.iter().map(|t| format!("{}:{:?}", t.id.short(), t.desired_state)).collect();
-            format!("assignments [{}]", parts.join(","))
-        }
-        Message::Dispatch(D::Directory(d)) => format!("directory services={}", d.services.len()),
-        Message::Dispatch(D::Managers { managers, .. }) => format!("managers {}", managers.len()),
     }
 }
