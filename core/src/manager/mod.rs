@@ -17,6 +17,7 @@ pub(crate) mod allocator;
 pub(crate) mod control;
 pub(crate) mod directory;
 pub(crate) mod dispatcher;
+pub(crate) mod forwarded;
 pub(crate) mod jobs;
 pub(crate) mod journal;
 pub(crate) mod orchestrator;
@@ -124,6 +125,10 @@ pub struct Manager {
     /// Reachable: raft-rs clears its own `recent_active` flags at every quorum check, so
     /// just after one every peer looks silent until it next answers.
     last_heard: BTreeMap<u64, Instant>,
+    /// Writes followers forwarded lately, by (follower, request id): a forward that arrives
+    /// twice (the network duplicated it, or a resend) is carried out once, and its copy gets
+    /// the first one's answer (or nothing while that is pending).
+    forwarded: forwarded::ForwardedWrites,
     /// Set when `process` stopped at its pass limit with work left: the node's next deadline
     /// is then this instant, so the driver hands it straight back instead of the work waiting
     /// for an unrelated input.
@@ -221,6 +226,7 @@ impl Manager {
             queued_conf_changes: std::collections::VecDeque::new(),
             conf_change_pending: false,
             last_heard: BTreeMap::new(),
+            forwarded: forwarded::ForwardedWrites::default(),
             resume_at: None,
             process_pass_limit_hits: 0,
             removed_members: BTreeSet::new(),
@@ -388,6 +394,16 @@ impl Manager {
         rng: &mut ChaCha8Rng,
         out: &mut Vec<Output>,
     ) {
+        if let Origin::Forwarded { addr, request_id } = origin {
+            match self.forwarded.arrived(addr, request_id, request, now) {
+                forwarded::Arrival::First => {}
+                forwarded::Arrival::Pending => return,
+                forwarded::Arrival::Answered(reply) => {
+                    out.push(Output::Send { to: addr, msg: Message::ForwardReply { request_id, reply } });
+                    return;
+                }
+            }
+        }
         if !self.raft.is_leader() {
             let reply = Err(ApiError::new(NO_LEADER_ERROR));
             self.reply(origin, reply, out);
@@ -560,10 +576,11 @@ impl Manager {
         Ok(seq)
     }
 
-    fn reply(&self, origin: Origin, reply: Reply, out: &mut Vec<Output>) {
+    fn reply(&mut self, origin: Origin, reply: Reply, out: &mut Vec<Output>) {
         match origin {
             Origin::Local(req_id) => out.push(Output::Reply { req_id, reply }),
             Origin::Forwarded { addr, request_id } => {
+                self.forwarded.answered(addr, request_id, &reply);
                 out.push(Output::Send { to: addr, msg: Message::ForwardReply { request_id, reply } })
             }
         }
