@@ -61,6 +61,10 @@ enum Cmd {
         /// `[workload]`), and their history is checked after the heal.
         #[arg(long, requires = "chaos")]
         workload: bool,
+        /// Switch a planted bug on in every node (a swarmsim built with `--features
+        /// planted-bugs`), to replay a seed a sweep with `--planted` caught.
+        #[arg(long, value_name = "BUG", value_parser = sweep_cli::parse_planted)]
+        planted: Option<swarm_core::planted::PlantedBug>,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -170,7 +174,8 @@ fn main() -> ExitCode {
             keep_going,
             chaos,
             workload,
-        } => run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload)),
+            planted,
+        } => run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload, planted)),
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
         Cmd::Merge { files } => sweep_cli::merge(&files),
@@ -348,7 +353,7 @@ fn run(
     record: Option<PathBuf>,
     docker_version: Option<DockerVersion>,
     keep_going: bool,
-    (chaos, workload): (bool, bool),
+    (chaos, workload, planted): (bool, bool, Option<swarm_core::planted::PlantedBug>),
 ) -> ExitCode {
     let mut scenario = match scenario::load(&file) {
         Ok(s) => s,
@@ -372,6 +377,9 @@ fn run(
     if workload {
         replay.push_str(" --workload");
     }
+    if let Some(bug) = planted {
+        replay.push_str(&format!(" --planted {}", bug.name()));
+    }
     let options = RunOptions {
         seed,
         keep_trace: trace.is_some(),
@@ -379,6 +387,7 @@ fn run(
         keep_going,
         chaos: chaos_plan,
         workload: workload_plan,
+        planted,
         ..Default::default()
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
