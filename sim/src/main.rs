@@ -388,7 +388,6 @@ fn run(
         chaos: chaos_plan,
         workload: workload_plan,
         planted,
-        ..Default::default()
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));
     let report = match outcome {
