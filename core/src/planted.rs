@@ -26,10 +26,25 @@ pub enum PlantedBug {
     /// has it: a leader change before the entry commits drops a create the client was told
     /// succeeded (a lost acknowledged write; only the workload's history checker sees it).
     LeaderAcksCreateBeforeCommit,
+    /// A manager restarting from its disk takes the last entry of its log for a torn write
+    /// and drops it (clamping the commit index to the log it kept), though it was whole and
+    /// committed: a single manager then reuses the entry's index for a different entry.
+    RestartForgetsLastEntry,
+    /// A new leader rebuilds its allocator's in-use sets when it wins the election, not once
+    /// it has applied everything its predecessor committed: addresses and VIPs allocated in
+    /// those last entries are handed out a second time.
+    AllocatorRebuiltBeforeCatchingUp,
+    /// The restart supervisor counts every restart of a slot against
+    /// `--restart-max-attempts`, not only those within `--restart-window`.
+    RestartWindowIgnored,
+    /// The manager applies committed entries (and answers their clients) before it hands the
+    /// driver the write that makes them durable: a crash before the write completes loses a
+    /// write the client was told succeeded.
+    AcksBeforeDurable,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 8] = [
+    pub const ALL: [PlantedBug; 12] = [
         PlantedBug::SchedulerPlacesOnDownNode,
         PlantedBug::LeaderCountsItselfAsQuorum,
         PlantedBug::DispatcherNeverExpiresSession,
@@ -38,6 +53,10 @@ impl PlantedBug {
         PlantedBug::SchedulerIgnoresMaxReplicas,
         PlantedBug::UpdaterIgnoresFailureRatio,
         PlantedBug::LeaderAcksCreateBeforeCommit,
+        PlantedBug::RestartForgetsLastEntry,
+        PlantedBug::AllocatorRebuiltBeforeCatchingUp,
+        PlantedBug::RestartWindowIgnored,
+        PlantedBug::AcksBeforeDurable,
     ];
 
     /// The name used on the command line and in reports.
@@ -51,6 +70,10 @@ impl PlantedBug {
             PlantedBug::SchedulerIgnoresMaxReplicas => "scheduler-ignores-max-replicas",
             PlantedBug::UpdaterIgnoresFailureRatio => "updater-ignores-failure-ratio",
             PlantedBug::LeaderAcksCreateBeforeCommit => "leader-acks-create-before-commit",
+            PlantedBug::RestartForgetsLastEntry => "restart-forgets-last-entry",
+            PlantedBug::AllocatorRebuiltBeforeCatchingUp => "allocator-rebuilt-before-catching-up",
+            PlantedBug::RestartWindowIgnored => "restart-window-ignored",
+            PlantedBug::AcksBeforeDurable => "acks-before-durable",
         }
     }
 
@@ -84,4 +107,19 @@ impl Planted {
             false
         }
     }
+}
+
+/// `RestartForgetsLastEntry`'s slip, in reading the Raft log back: the last entry is taken
+/// for a write torn by the crash and dropped, though it is whole (a torn tail is what a WAL
+/// repair truncates; this one truncates a sound record), and the commit index is clamped to
+/// the log kept, as it must be once entries are dropped.
+pub fn last_entry_taken_for_torn(disk: &crate::persist::RaftDisk) -> crate::persist::RaftDisk {
+    let mut kept = disk.clone();
+    if let Some(dropped) = kept.entries.pop() {
+        let last_kept = dropped.index - 1;
+        if kept.hard_state.commit > last_kept {
+            kept.hard_state.commit = last_kept;
+        }
+    }
+    kept
 }

@@ -65,6 +65,10 @@ enum Cmd {
         /// With --workload: write every call of the history, one line each, to this file.
         #[arg(long, value_name = "FILE", requires = "workload")]
         history: Option<PathBuf>,
+        /// Switch a planted bug on in every node (a swarmsim built with `--features
+        /// planted-bugs`), to replay a seed a sweep with `--planted` caught.
+        #[arg(long, value_name = "BUG", value_parser = sweep_cli::parse_planted)]
+        planted: Option<swarm_core::planted::PlantedBug>,
     },
     /// Run a scenario over many seeds in parallel and summarize (optionally under chaos).
     Sweep(sweep_cli::SweepArgs),
@@ -175,13 +179,14 @@ fn main() -> ExitCode {
             chaos,
             workload,
             history,
+            planted,
         } => {
             if workload && !chaos {
                 // The simulator's clients run during the chaos phase (a real run's during the steps).
                 eprintln!("swarmsim run: --workload on the simulator needs --chaos");
                 return ExitCode::from(2);
             }
-            run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload), history)
+            run(file, seed, trace, snapshots, record, docker_version, keep_going, (chaos, workload, planted), history)
         }
         Cmd::Run { backend, .. } => run_live(backend),
         Cmd::Sweep(args) => sweep_cli::sweep(args),
@@ -360,7 +365,7 @@ fn run(
     record: Option<PathBuf>,
     docker_version: Option<DockerVersion>,
     keep_going: bool,
-    (chaos, workload): (bool, bool),
+    (chaos, workload, planted): (bool, bool, Option<swarm_core::planted::PlantedBug>),
     history: Option<PathBuf>,
 ) -> ExitCode {
     let mut scenario = match scenario::load(&file) {
@@ -385,6 +390,9 @@ fn run(
     if workload {
         replay.push_str(" --workload");
     }
+    if let Some(bug) = planted {
+        replay.push_str(&format!(" --planted {}", bug.name()));
+    }
     let options = RunOptions {
         seed,
         keep_trace: trace.is_some(),
@@ -392,6 +400,7 @@ fn run(
         keep_going,
         chaos: chaos_plan,
         workload: workload_plan,
+        planted,
         ..Default::default()
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::run(&scenario, &options)));

@@ -105,3 +105,59 @@ fn acknowledged_create_lost_by_a_leader_change_is_caught() {
     assert!(clean.passed(), "seed {seed} passes without the bug: {:?}", clean.failure);
     println!("{} caught by leader-loss.toml seed {seed}: {}", bug.name(), failure.message.lines().next().unwrap_or(""));
 }
+
+/// One chaos seed with the workload, with and without the bug: without it the seed passes,
+/// with it the run fails with `kind` (the seed is the first of a sweep that catches the bug;
+/// the whole sweep's score is in RELIABILITY.md).
+fn caught_under_chaos(bug: PlantedBug, scenario_file: &str, seed: u64, kind: FailureKind) -> String {
+    use swarmsim::chaos::{self, facts::ScenarioFacts};
+    use swarmsim::workload;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(scenario_file);
+    let scenario = scenario::load(&path).expect("scenario parses");
+    let facts = ScenarioFacts::of(&scenario);
+    let options = |planted: Option<PlantedBug>| RunOptions {
+        seed: Some(seed),
+        chaos: Some(chaos::plan_for_seed(seed, &facts).1),
+        workload: Some(workload::plan_for_seed(seed, &facts, &scenario.workload)),
+        planted,
+        ..Default::default()
+    };
+    let clean = runner::run(&scenario, &options(None));
+    assert!(clean.passed(), "{scenario_file} seed {seed} must pass without the bug: {:?}", clean.failure);
+    let buggy = runner::run(&scenario, &options(Some(bug)));
+    let failure =
+        buggy.failure.unwrap_or_else(|| panic!("{} went unnoticed by {scenario_file} seed {seed}", bug.name()));
+    assert_eq!(failure.kind, kind, "{} on seed {seed}: {}", bug.name(), failure.message);
+    println!("{} caught by {scenario_file} seed {seed}: {}", bug.name(), failure.message.lines().next().unwrap_or(""));
+    failure.message
+}
+
+#[test]
+fn restart_supervisor_ignoring_the_window_stops_restarting_a_task_killed_now_and_then() {
+    caught(PlantedBug::RestartWindowIgnored, "restart-window.toml", FailureKind::Expectation);
+}
+
+/// A single manager that drops its last (committed) entry on restart gives that entry's index
+/// to another entry: a write its client was told succeeded is gone.
+#[test]
+fn restart_forgetting_the_last_committed_entry_loses_an_acknowledged_write() {
+    let message = caught_under_chaos(PlantedBug::RestartForgetsLastEntry, "walkthrough.toml", 1, FailureKind::History);
+    assert!(message.contains("acknowledged write lost"), "{message}");
+}
+
+/// Among three managers the forgotten entry is overwritten under a new leader: the entry at
+/// that index differs between managers.
+#[test]
+fn restart_forgetting_the_last_committed_entry_changes_a_committed_entry() {
+    let message =
+        caught_under_chaos(PlantedBug::RestartForgetsLastEntry, "leader-loss.toml", 13, FailureKind::Invariant);
+    assert!(message.contains("committed entries differ"), "{message}");
+}
+
+/// A single manager whose client hears "ok" before the entry is on disk, crashed before the
+/// write completes: the write is lost, and only the client's history shows it.
+#[test]
+fn acknowledging_a_write_before_it_is_durable_loses_it_in_a_crash() {
+    let message = caught_under_chaos(PlantedBug::AcksBeforeDurable, "walkthrough.toml", 29, FailureKind::History);
+    assert!(message.contains("acknowledged write lost"), "{message}");
+}

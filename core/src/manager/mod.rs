@@ -30,7 +30,7 @@ use self::allocator::Allocator;
 use self::control::{plan_write, Write};
 use self::dispatcher::Dispatcher;
 use self::orchestrator::Orchestrator;
-use self::raft_node::{RaftNode, SNAPSHOT_INTERVAL_ENTRIES};
+use self::raft_node::{RaftNode, RaftReady, SNAPSHOT_INTERVAL_ENTRIES};
 use self::round::Round;
 use self::scheduler::Scheduler;
 use crate::api::*;
@@ -180,9 +180,15 @@ impl Manager {
         disk: &RaftDisk,
         now: Instant,
         rng: &mut ChaCha8Rng,
+        planted: crate::planted::Planted,
     ) -> Manager {
-        let raft = RaftNode::restore(raft_id, disk, rng);
+        let raft = if planted.is(crate::planted::PlantedBug::RestartForgetsLastEntry) {
+            RaftNode::restore(raft_id, &crate::planted::last_entry_taken_for_torn(disk), rng)
+        } else {
+            RaftNode::restore(raft_id, disk, rng)
+        };
         let mut m = Self::with_raft(raft, self_addr, now);
+        m.plant(planted);
         if let Some(snap) = &disk.snapshot {
             m.restore_snapshot(snap);
             m.store.applied_index = snap.get_metadata().index;
@@ -246,8 +252,7 @@ impl Manager {
             out.push(Output::Persist(persist));
         }
         let own = [(self.raft.id(), self.self_addr)];
-        let mut m = Manager::restore(self.raft.id(), self.self_addr, &own, &disk, now, rng);
-        m.plant(self.planted);
+        let mut m = Manager::restore(self.raft.id(), self.self_addr, &own, &disk, now, rng, self.planted);
         m.behave_as(self.docker_version);
         m.campaign_when_alone = true;
         m.process(now, rng, out);
@@ -593,23 +598,25 @@ impl Manager {
         for _ in 0..PROCESS_PASS_LIMIT {
             if self.raft.has_ready() {
                 let ready = self.raft.drain_ready(rng);
-                if !ready.persist.is_empty() {
-                    out.push(Output::Persist(ready.persist));
+                let RaftReady { messages, persist, snapshot, committed } = ready;
+                // Committed entries are applied (and their clients answered) only after the
+                // write of this ready: a single manager's entry commits in the ready that
+                // persists it, and its client must not hear of it before it is durable.
+                let acks_first = self.planted.is(crate::planted::PlantedBug::AcksBeforeDurable);
+                let mut persist_and_send = Some((persist, messages));
+                if !acks_first {
+                    self.persist_and_send(persist_and_send.take(), out);
                 }
-                for msg in ready.messages {
-                    // A peer we have no address for yet gets nothing: raft retries.
-                    if let Some(addr) = self.peers.get(&msg.to) {
-                        out.push(Output::Send { to: *addr, msg: Message::Raft(Box::new(msg)) });
-                    }
-                }
-                if let Some(snap) = ready.snapshot {
+                if let Some(snap) = snapshot {
                     self.restore_snapshot(&snap);
                 }
                 let mut touched = Touched::default();
                 let from_index = self.store.applied_index;
-                for entry in ready.committed {
+                for entry in committed {
                     self.apply_entry(entry, &mut touched, out);
                 }
+                // With the planted bug, only now: the replies went out ahead of the write.
+                self.persist_and_send(persist_and_send.take(), out);
                 self.after_apply(&touched, out);
                 self.journal.record(from_index, self.store.applied_index, &touched);
                 self.maybe_snapshot(out);
@@ -637,6 +644,20 @@ impl Manager {
         let managers = self.manager_addrs();
         if let Some(l) = self.leader.as_mut().filter(|l| l.initialized) {
             l.dispatcher.note_managers(managers, out);
+        }
+    }
+
+    /// A ready's write, then the Raft messages that may only leave once it is durable.
+    fn persist_and_send(&self, ready: Option<(PersistRaft, Vec<raft::eraftpb::Message>)>, out: &mut Vec<Output>) {
+        let Some((persist, messages)) = ready else { return };
+        if !persist.is_empty() {
+            out.push(Output::Persist(persist));
+        }
+        for msg in messages {
+            // A peer we have no address for yet gets nothing: raft retries.
+            if let Some(addr) = self.peers.get(&msg.to) {
+                out.push(Output::Send { to: *addr, msg: Message::Raft(Box::new(msg)) });
+            }
         }
     }
 
@@ -806,6 +827,11 @@ impl Manager {
                 scheduler.planted = self.planted;
                 let mut allocator = Allocator::new();
                 allocator.planted = self.planted;
+                if self.planted.is(crate::planted::PlantedBug::AllocatorRebuiltBeforeCatchingUp) {
+                    // The planted bug: the in-use sets read from the store as it is at the
+                    // election, before the predecessor's last committed entries are applied.
+                    allocator.rebuild(&self.store);
+                }
                 let mut dispatcher = Dispatcher::new();
                 dispatcher.planted = self.planted;
                 self.leader = Some(LeaderState {
@@ -841,7 +867,9 @@ impl Manager {
         if let Some(l) = &mut self.leader {
             if !l.initialized && committed_in_term {
                 l.initialized = true;
-                l.allocator.rebuild(&self.store);
+                if !self.planted.is(crate::planted::PlantedBug::AllocatorRebuiltBeforeCatchingUp) {
+                    l.allocator.rebuild(&self.store);
+                }
                 let mut actions = Vec::new();
                 // The very first leader of a swarm knows its nodes are fine; later ones do not.
                 if self.store.applied_index > 2 {

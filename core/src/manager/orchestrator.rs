@@ -451,7 +451,8 @@ impl Orchestrator {
             return true;
         }
         let history = self.restarts.entry(restart_key(svc, task)).or_default();
-        if !policy.window.is_zero() {
+        let window_ignored = self.planted.is(crate::planted::PlantedBug::RestartWindowIgnored);
+        if !policy.window.is_zero() && !window_ignored {
             history.retain(|t| now.saturating_since(*t) <= policy.window);
         }
         history.len() < policy.max_attempts as usize

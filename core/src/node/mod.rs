@@ -205,12 +205,33 @@ impl Node {
         containers: Vec<ContainerInfo>,
         now: Instant,
     ) -> Node {
+        Self::restart_planted(config, seed, disk, containers, now, crate::planted::Planted::default())
+    }
+
+    /// `restart` with a planted bug switched on from the first instant (the simulator's; a bug
+    /// in reading the disk back must be on before the disk is read).
+    pub fn restart_planted(
+        config: NodeConfig,
+        seed: u64,
+        disk: &DiskState,
+        containers: Vec<ContainerInfo>,
+        now: Instant,
+        planted: crate::planted::Planted,
+    ) -> Node {
         let mut node = Node::new(config, seed);
         node.last_now = now;
+        node.planted = planted;
         let Some(identity) = &disk.identity else { return node };
         let manager = identity.raft_id.map(|id| {
-            let mut manager =
-                Manager::restore(id, identity.advertise_addr, &identity.managers, &disk.raft, now, &mut node.rng);
+            let mut manager = Manager::restore(
+                id,
+                identity.advertise_addr,
+                &identity.managers,
+                &disk.raft,
+                now,
+                &mut node.rng,
+                planted,
+            );
             manager.behave_as(node.config.docker_version);
             Box::new(manager)
         });

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Failing chaos seeds shrunk per sweep: each shrink replays up to `DEFAULT_MAX_REPLAYS` runs.
+/// Failing chaos seeds shrunk per sweep by default: each shrink replays up to `DEFAULT_MAX_REPLAYS` runs.
 const MAX_SHRUNK_SEEDS: usize = 10;
 
 #[derive(clap::Args, Debug)]
@@ -48,12 +48,15 @@ pub struct SweepArgs {
     /// With chaos: how long after the final heal the cluster has to converge (default 2m).
     #[arg(long, value_name = "DURATION")]
     pub liveness_bound: Option<String>,
+    /// How many failing chaos seeds to shrink, the lowest first (0: none).
+    #[arg(long, value_name = "N", default_value_t = MAX_SHRUNK_SEEDS)]
+    pub shrink_max: usize,
     /// Where shrunk failing chaos cases are written as scenario files.
     #[arg(long, value_name = "DIR", default_value = "target/shrunk")]
     pub shrink_out: PathBuf,
 }
 
-fn parse_planted(name: &str) -> Result<swarm_core::planted::PlantedBug, String> {
+pub fn parse_planted(name: &str) -> Result<swarm_core::planted::PlantedBug, String> {
     swarm_core::planted::PlantedBug::parse(name).ok_or_else(|| {
         let known: Vec<&str> = swarm_core::planted::PlantedBug::ALL.iter().map(|b| b.name()).collect();
         format!("expected one of {}", known.join(", "))
@@ -154,7 +157,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let summary = Summary::of(&records);
     print!("{}", summary.render());
     if args.chaos {
-        print_shrunk_cases(&scenario, &runs, &args.shrink_out, threads);
+        print_shrunk_cases(&scenario, &runs, &args.shrink_out, threads, args.shrink_max);
     }
     let rate = seeds.len() as f64 / wall.as_secs_f64().max(1e-9);
     eprintln!("{} seeds in {:.2}s on {threads} thread(s): {rate:.1} seeds/s", seeds.len(), wall.as_secs_f64());
@@ -170,15 +173,15 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-fn print_shrunk_cases(scenario: &scenario::Scenario, runs: &[SeedRun], dir: &Path, threads: usize) {
+fn print_shrunk_cases(scenario: &scenario::Scenario, runs: &[SeedRun], dir: &Path, threads: usize, max: usize) {
     let failing: Vec<&SeedRun> = runs
         .iter()
         .filter(|r| r.plan.is_some() && matches!(r.record.kind, Some(k) if k != OutcomeKind::Nondeterminism))
         .collect();
-    if failing.is_empty() {
+    if failing.is_empty() || max == 0 {
         return;
     }
-    let chosen = &failing[..failing.len().min(MAX_SHRUNK_SEEDS)];
+    let chosen = &failing[..failing.len().min(max)];
     println!("shrunk ({} of {} failing chaos seeds, written to {}):", chosen.len(), failing.len(), dir.display());
     let cases =
         super::parallel_map(chosen, threads, |run| shrink_and_write(scenario, run, dir, DEFAULT_MAX_REPLAYS), |_| {});

@@ -273,8 +273,7 @@ impl World {
         h.disk.fails_next = false;
         h.clock.restart();
         let local = h.clock.local_time(now);
-        h.node = Node::restart(h.config.clone(), seed, &h.disk.state, containers, local);
-        h.node.plant(self.planted);
+        h.node = Node::restart_planted(h.config.clone(), seed, &h.disk.state, containers, local, self.planted);
         if h.disk.state.identity.is_some() {
             self.sometimes.insert("restart-from-disk".into());
         }

@@ -110,6 +110,13 @@ enum EventKind {
         life: u64,
         write: DiskWrite,
     },
+    /// A reply that waited for a disk write (dropped if the host crashed meanwhile).
+    Reply {
+        node: NodeIndex,
+        life: u64,
+        req_id: u64,
+        reply: Reply,
+    },
     /// A workload client issues its next operation.
     ClientOp {
         client: usize,
@@ -373,18 +380,13 @@ impl World {
                 Output::SaveIdentity(identity) => durable_at = self.write_disk(node, DiskWrite::Identity(identity)),
                 // What a driver with real listeners serves: the simulated network needs none.
                 Output::Serve(_) => {}
-                Output::Reply { req_id, reply } => {
-                    self.trace.record_fmt(format_args!(
-                        "{} {} reply#{req_id} {}",
-                        self.now,
-                        self.hosts[node].name,
-                        ReplySummary(&reply)
-                    ));
-                    sometimes::note_reply(&mut self.sometimes, &reply);
-                    if !self.client_reply(req_id, &reply) {
-                        self.replies.insert((node, req_id), reply);
-                    }
+                // A reply after a disk write waits until it is durable, as a message does
+                // (swarmd fsyncs before it answers): a crash first loses it.
+                Output::Reply { req_id, reply } if durable_at > self.now => {
+                    let life = self.hosts[node].life;
+                    self.schedule(durable_at, EventKind::Reply { node, life, req_id, reply });
                 }
+                Output::Reply { req_id, reply } => self.answer(node, req_id, reply),
             }
         }
         if self.hosts[node].node.observe().manager().is_some() {
@@ -397,6 +399,20 @@ impl World {
         self.arm_timer(node);
     }
 
+    /// A daemon's answer reaches its client.
+    fn answer(&mut self, node: NodeIndex, req_id: u64, reply: Reply) {
+        self.trace.record_fmt(format_args!(
+            "{} {} reply#{req_id} {}",
+            self.now,
+            self.hosts[node].name,
+            ReplySummary(&reply)
+        ));
+        sometimes::note_reply(&mut self.sometimes, &reply);
+        if !self.client_reply(req_id, &reply) {
+            self.replies.insert((node, req_id), reply);
+        }
+    }
+
     /// The safety checkers, after every event a node handled; the first violation is kept.
     fn check_safety(&mut self) {
         if let Some(leak) = self.trace.secrets.leak() {
@@ -407,7 +423,12 @@ impl World {
             self.violation.get_or_insert(v);
         }
         if self.violation.is_none() {
-            if let Err(v) = self.checker.after_event(managers) {
+            // A manager whose disk is still writing is checked once the write is durable: what
+            // it applied before then no client or peer has seen (replies and messages wait for
+            // the write), and a crash may yet take it back.
+            let now = self.now;
+            let durable = managers.filter(|h| h.disk.busy_until <= now);
+            if let Err(v) = self.checker.after_event(durable) {
                 self.violation = Some(v);
             }
         }
@@ -517,6 +538,7 @@ impl World {
                 Some(*node)
             }
             EventKind::DiskDone { .. }
+            | EventKind::Reply { .. }
             | EventKind::HealthProbe { .. }
             | EventKind::ClientOp { .. }
             | EventKind::ClientTimeout { .. }
@@ -570,6 +592,11 @@ impl World {
             EventKind::ClientOp { client } => self.client_op(client),
             EventKind::ClientTimeout { req_id } => self.client_timeout(req_id),
             EventKind::LoseLeaderDue { armed } => self.lose_leader_due(armed),
+            EventKind::Reply { node, life, req_id, reply } => {
+                if self.hosts[node].life == life {
+                    self.answer(node, req_id, reply);
+                }
+            }
             EventKind::DiskDone { node, life, write } => {
                 if self.hosts[node].life == life {
                     self.hosts[node].disk.state.apply(&write);
