@@ -289,6 +289,13 @@ impl Manager {
         self.raft.is_leader()
     }
 
+    /// The leader, and it has committed an entry of its own term: only then does it know
+    /// that its store holds every committed entry (a new leader may not have applied what its
+    /// predecessor committed), so only then does it answer reads.
+    pub fn is_leader_caught_up(&self) -> bool {
+        self.leader.as_ref().is_some_and(|l| l.initialized) && self.raft.is_leader()
+    }
+
     /// The leader's cluster address, if this manager knows one.
     pub fn leader_addr(&self) -> Option<Addr> {
         match self.raft.leader_id() {

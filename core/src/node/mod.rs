@@ -58,6 +58,15 @@ pub struct NodeConfig {
     pub docker_version: DockerVersion,
 }
 
+/// A read a follower forwarded while this node led without being caught up.
+struct HeldRead {
+    from: Addr,
+    request_id: u64,
+    request: Request,
+    asker: NodeId,
+    asker_addr: Addr,
+}
+
 enum Pending {
     Join {
         req_id: u64,
@@ -128,6 +137,9 @@ pub struct Node {
     /// Since when this manager has known no leader (swarmkit counts `ticksWithNoLeader`):
     /// past `LOST_QUORUM_TIMEOUT`, control calls fail at once.
     no_leader_since: Option<Instant>,
+    /// Reads followers forwarded to this node while it was a leader not yet caught up
+    /// (`Manager::is_leader_caught_up`): answered once it is, or refused if it loses the lead.
+    held_reads: Vec<HeldRead>,
     /// What the node serves (ports, VIPs, remote addresses), for a driver that asked.
     serving: crate::serve::Serving,
 }
@@ -174,6 +186,7 @@ impl Node {
             root_ca_digest: None,
             last_now: Instant::ZERO,
             no_leader_since: None,
+            held_reads: Vec::new(),
             serving: crate::serve::Serving::default(),
         }
     }
@@ -333,8 +346,11 @@ impl Node {
 
     /// Notes when the leader was lost, and hands the calls that waited for one on.
     fn track_leader(&mut self, now: Instant) {
+        self.answer_held_reads(now);
         let leader_known = match self.member() {
-            Some(Member { manager: Some(mgr), .. }) => mgr.is_leader() || mgr.leader_addr().is_some(),
+            // A leader answers its own clients' reads once caught up; until then they wait.
+            Some(Member { manager: Some(mgr), .. }) if mgr.is_leader() => mgr.is_leader_caught_up(),
+            Some(Member { manager: Some(mgr), .. }) => mgr.leader_addr().is_some(),
             _ => {
                 self.no_leader_since = None;
                 return;
@@ -361,6 +377,36 @@ impl Node {
         while let Some((from, msg)) = loopback.pop_front() {
             self.on_message(now, from, msg);
             self.route_sends(&mut loopback);
+        }
+    }
+
+    /// Forwarded reads held while this leader caught up: answered once it has, refused (as by
+    /// a follower) once it is no longer the leader.
+    fn answer_held_reads(&mut self, now: Instant) {
+        if self.held_reads.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.held_reads);
+        let mut answers = Vec::with_capacity(held.len());
+        match &self.membership {
+            Membership::Member(Member { manager: Some(mgr), .. }) if mgr.is_leader() && !mgr.is_leader_caught_up() => {
+                self.held_reads = held;
+                return;
+            }
+            Membership::Member(Member { manager: Some(mgr), .. }) if mgr.is_leader_caught_up() => {
+                for h in held {
+                    let reply = reads::answer(mgr, &h.asker, &h.asker_addr, &h.request, now).map_err(ApiError::from);
+                    answers.push((h.from, h.request_id, reply));
+                }
+            }
+            _ => {
+                for h in held {
+                    answers.push((h.from, h.request_id, Err(NO_LEADER_ERROR.into())));
+                }
+            }
+        }
+        for (to, request_id, reply) in answers {
+            self.outputs.push(Output::Send { to, msg: Message::ForwardReply { request_id, reply } });
         }
     }
 
@@ -478,6 +524,9 @@ impl Node {
                 _ => self.stats.messages_dropped += 1,
             },
             Message::ForwardRead { request_id, request, asker, asker_addr } => match self.member() {
+                Some(Member { manager: Some(mgr), .. }) if mgr.is_leader() && !mgr.is_leader_caught_up() => {
+                    self.held_reads.push(HeldRead { from, request_id, request, asker, asker_addr });
+                }
                 Some(Member { manager: Some(mgr), .. }) => {
                     let reply = if mgr.is_leader() {
                         reads::answer(mgr, &asker, &asker_addr, &request, now).map_err(ApiError::from)
@@ -644,10 +693,11 @@ impl Node {
         let forward_to = match self.member() {
             None => return self.reply(req_id, Err(NOT_IN_SWARM.into())),
             Some(Member { manager: None, .. }) => return self.reply(req_id, Err(NOT_A_MANAGER_WORKER.into())),
-            Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) if mgr.is_leader() => {
+            Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) if mgr.is_leader_caught_up() => {
                 let reply = reads::answer(mgr, node_id, advertise_addr, request, now).map_err(ApiError::from);
                 return self.reply(req_id, reply);
             }
+            Some(Member { manager: Some(mgr), .. }) if mgr.is_leader() => None,
             Some(Member { manager: Some(mgr), node_id, advertise_addr, .. }) => {
                 mgr.leader_addr().map(|leader| (leader, node_id.clone(), *advertise_addr))
             }
