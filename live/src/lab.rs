@@ -57,14 +57,21 @@ pub fn clean_up(registry: &SharedRegistry) {
 }
 
 fn undo(made: &[Made]) {
+    // From now on orphans of the daemons stay ours, so the kills below find them (see the loop).
+    // Not before: during the run nobody reaps an adopted orphan, and a zombie with the PID in
+    // a killed dockerd's `containerd.pid` made the restarted dockerd wait for that containerd
+    // until it gave up ("timeout waiting for containerd to start").
+    if let Err(e) = procs::become_subreaper() {
+        eprintln!("swarmsim-live: {e}");
+    }
     // Processes, then mounts, until no process of ours is alive and no mount is left under the
     // run's directories. A daemon interrupted mid-work can leave work in flight that mounts
     // after a first pass: dockerd makes a sandbox's namespace through a re-exec'd child
     // (`dockerd netns-create PATH`) which, orphaned by the kill, still starts — slowly, on a
     // loaded machine — and bind-mounts the namespace under the run directory. Seen in CI with
     // the fuzzers running beside: the mount came more than a second after the kill. We are a
-    // child subreaper (`main`), so such an orphan stays our descendant and is killed here; the
-    // loop gives anything already in a mount syscall time to finish and be undone.
+    // child subreaper from here on, so such an orphan stays our descendant and is killed here;
+    // the loop gives anything already in a mount syscall time to finish and be undone.
     for _ in 0..50 {
         kill_processes(made);
         // The daemons mount their data roots and containers' namespaces under the run directory.

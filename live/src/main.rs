@@ -166,11 +166,6 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(2);
     }
-    // Orphans of the daemons (a re-exec'd helper, a shim) stay ours, so the cleanup finds them.
-    if let Err(e) = procs::become_subreaper() {
-        eprintln!("swarmsim-live: {e}");
-        return ExitCode::from(2);
-    }
     let registry: SharedRegistry = Arc::new(Mutex::new(lab::Registry::default()));
     if let Err(e) = clean_up_on_signals(registry.clone()) {
         eprintln!("swarmsim-live: cannot catch signals: {e}");

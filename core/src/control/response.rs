@@ -190,7 +190,9 @@ pub struct TaskView {
     /// The hostname of the task's node; its ID if the node left the store; empty if unassigned.
     pub node: String,
     /// Its service's labels (swarmkit's `Task.ServiceAnnotations`), for `--filter label=…`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Always written: a field skipped when empty would throw postcard's decoding of a
+    /// forwarded reply off by one field (postcard is not self-describing).
+    #[serde(default)]
     pub service_labels: BTreeMap<String, String>,
 }
 
