@@ -112,6 +112,20 @@ mod tests {
         assert_eq!(format!("{back:?}"), format!("{reply:?}"));
     }
 
+    /// The fuzzer's input (fuzz/corpus/wire_frame/): a forwarded task listing whose task had
+    /// no service labels re-encoded without the field and no longer decoded.
+    #[test]
+    fn a_task_listing_without_service_labels_round_trips() {
+        let input = include_bytes!("../../fuzz/corpus/wire_frame/regression-task-view-labels-skipped-when-empty");
+        let framed = frame_body(&input[1..]);
+        for bytes in [&input[..], &framed[..]] {
+            if let Ok(message) = decode(bytes) {
+                let again = decode(&encode(&message)).expect("an encoded message decodes");
+                assert_eq!(format!("{again:?}"), format!("{message:?}"));
+            }
+        }
+    }
+
     #[test]
     fn a_directory_round_trips() {
         let backend = Backend {
