@@ -130,7 +130,6 @@ impl Dispatcher {
                 // The sessions already open hear of a change first, so that every open session
                 // has been told `managers_told`.
                 self.note_managers(managers.clone(), out);
-                self.managers_told = managers.clone();
                 self.sessions.insert(node_id.clone(), Session { addr: *from, seq: session_seq });
                 self.deadlines.set(node_id.clone(), now + period * GRACE_MULTIPLIER);
                 let ip = from.ip.to_string();
@@ -293,7 +292,7 @@ impl Dispatcher {
     /// Tells every open session the managers, when they changed since the sessions were last
     /// told (every session was told the same list: at registration or by the last push).
     pub fn note_managers(&mut self, managers: Vec<Addr>, out: &mut Vec<Output>) {
-        if managers == self.managers_told || self.sessions.is_empty() {
+        if managers == self.managers_told {
             return;
         }
         for session in self.sessions.values() {
